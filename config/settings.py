@@ -1,0 +1,273 @@
+"""The crm-pulse configuration: a validated pydantic model loaded from TOML, secrets from the environment."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SOURCE_TABS = ("customers", "orders", "responses", "complaints", "spend", "subscriptions")
+DEFAULT_CONFIG_PATHS = (Path("config/pulse.toml"), Path("pulse.toml"))
+DEMO_WORKBOOK = Path("demo/crm-pulse-demo.xlsx")
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for the person who wrote the file."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceSettings(_Section):
+    """Where the data lives: a local workbook path or a Google Sheet key/URL."""
+
+    workbook: str | None = None
+    sheet: str | None = None
+    cache_seconds: int = Field(60, ge=0)
+
+
+class TabNames(_Section):
+    """Names of the source tabs as they appear in the workbook."""
+
+    customers: str = "Customers"
+    orders: str = "Orders"
+    responses: str = "Responses"
+    complaints: str = "Complaints"
+    spend: str = "Spend"
+    subscriptions: str = "Subscriptions"
+
+
+class ChurnSettings(_Section):
+    mode: Literal["auto", "explicit", "inactivity"] = "auto"
+    after_days: int = Field(90, ge=1)
+
+
+class SurveyScale(_Section):
+    """An answer scale; `satisfied_from` defaults to max - 1 (4 of 5, 9 of 10)."""
+
+    min: int = 1
+    max: int = 5
+    satisfied_from: int | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> "SurveyScale":
+        if self.max <= self.min:
+            raise ValueError(f"max ({self.max}) must be greater than min ({self.min})")
+        if self.satisfied_from is None:
+            self.satisfied_from = self.max - 1
+        if not self.min <= self.satisfied_from <= self.max:
+            raise ValueError(f"satisfied_from ({self.satisfied_from}) must lie in {self.min}..{self.max}")
+        return self
+
+
+def _default_scales() -> dict[str, SurveyScale]:
+    return {
+        "NPS": SurveyScale(min=0, max=10),
+        "CSAT": SurveyScale(min=1, max=5),
+        "CSI": SurveyScale(min=1, max=10),
+    }
+
+
+class SurveySettings(_Section):
+    min_n: int = Field(30, ge=1)
+    scales: dict[str, SurveyScale] = Field(default_factory=_default_scales)
+
+    @field_validator("scales", mode="after")
+    @classmethod
+    def _merge_defaults(cls, v: dict[str, SurveyScale]) -> dict[str, SurveyScale]:
+        merged = _default_scales()
+        merged.update({k.upper(): s for k, s in v.items()})
+        return merged
+
+
+class ComplaintSettings(_Section):
+    denominator: Literal["orders", "customers"] = "orders"
+    resolved_statuses: list[str] = Field(default_factory=lambda: ["resolved", "closed", "已解决", "已关闭"])
+
+
+class ClvSettings(_Section):
+    lifetime_years: float | Literal["survival"] | None = None
+    max_lifetime_years: float = Field(10.0, gt=0)
+    gross_margin: float = Field(1.0, gt=0, le=1)
+    horizon_months: int = Field(12, ge=1, le=120)
+    discount_rate: float = Field(0.01, ge=0, lt=1)
+
+
+class RiskSettings(_Section):
+    p_alive_below: float = Field(0.5, gt=0, lt=1)
+
+
+class RenewalSettings(_Section):
+    grace_days: int = Field(30, ge=0)
+
+
+class DefaultPeriods(_Section):
+    rates: str = "last-month"
+    surveys: str = "last-quarter"
+
+
+class DigestChannel(_Section):
+    """One digest destination; `segment` is an optional `dimension=value` filter."""
+
+    channel: str
+    segment: str | None = None
+    timezone: str | None = None
+    day: str | None = None
+    time: str | None = None
+
+
+class DigestSettings(_Section):
+    enabled: bool = True
+    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    time: str = "09:00"
+    misfire_grace_minutes: int = Field(360, ge=1)
+    channels: list[DigestChannel] = Field(default_factory=list)
+    webhook_url_env: str | None = None
+
+    @field_validator("time")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        parts = v.split(":")
+        if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[0]) > 23 or int(parts[1]) > 59:
+            raise ValueError(f"'{v}' is not a time of day; use HH:MM, e.g. 09:00")
+        return v
+
+
+class RefreshSettings(_Section):
+    every_minutes: int = Field(60, ge=1)
+
+
+class SlackSettings(_Section):
+    allowed_channels: list[str] = Field(default_factory=list)
+    allowed_users: list[str] = Field(default_factory=list)
+    admins: list[str] = Field(default_factory=list)
+    rate_limit_per_minute: int = Field(20, ge=1)
+
+
+class AddonSettings(_Section):
+    spreadsheet_id: str | None = None
+    max_skew_seconds: int = Field(300, ge=1)
+    rate_limit_per_minute: int = Field(60, ge=1)
+    refresh_debounce_seconds: int = Field(60, ge=0)
+
+
+class AlertRule(_Section):
+    """A rule that posts when its condition starts to hold and again when it stops."""
+
+    name: str
+    metric: str
+    window_days: int = Field(28, ge=1)
+    condition: Literal["crosses_target", "moves_points", "moves_percent", "significant_change"]
+    threshold: float | None = None
+    segment: str | None = None
+    channel: str
+
+    @model_validator(mode="after")
+    def _threshold(self) -> "AlertRule":
+        if self.condition in ("moves_points", "moves_percent") and (self.threshold is None or self.threshold <= 0):
+            raise ValueError(f"condition '{self.condition}' needs a positive threshold")
+        return self
+
+
+class Settings(_Section):
+    """The whole configuration."""
+
+    timezone: str = "UTC"
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
+    currency: str = "USD"
+    date_order: Literal["MDY", "DMY"] = "MDY"
+    source: SourceSettings = Field(default_factory=SourceSettings)
+    tabs: TabNames = Field(default_factory=TabNames)
+    columns: dict[str, dict[str, str]] = Field(default_factory=dict)
+    churn: ChurnSettings = Field(default_factory=ChurnSettings)
+    surveys: SurveySettings = Field(default_factory=SurveySettings)
+    complaints: ComplaintSettings = Field(default_factory=ComplaintSettings)
+    clv: ClvSettings = Field(default_factory=ClvSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
+    renewal: RenewalSettings = Field(default_factory=RenewalSettings)
+    targets: dict[str, float] = Field(default_factory=dict)
+    default_periods: DefaultPeriods = Field(default_factory=DefaultPeriods)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
+    refresh: RefreshSettings = Field(default_factory=RefreshSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    addon: AddonSettings = Field(default_factory=AddonSettings)
+    alerts: list[AlertRule] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone '{v}'; use an IANA name such as UTC, Europe/Berlin, Asia/Shanghai")
+        return v
+
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for tab in v:
+            if tab not in SOURCE_TABS:
+                raise ValueError(f"unknown tab '{tab}' in [columns]; accepted: {', '.join(SOURCE_TABS)}")
+        return v
+
+
+def _describe(err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        value = e.get("input")
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling against config/pulse.example.toml)"
+        shown = "" if isinstance(value, dict) else f" = {value!r}"
+        lines.append(f"config: {key}{shown}: {msg}")
+    return "\n".join(lines)
+
+
+def parse_settings(data: dict[str, Any]) -> Settings:
+    """Validate a config mapping; a bad key or value raises ConfigError naming it."""
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_describe(err)) from None
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Load the TOML config at `path` (or the default locations); defaults when there is none."""
+    load_env()
+    candidates = [Path(path)] if path else [p for p in DEFAULT_CONFIG_PATHS if p.exists()]
+    if path and not Path(path).exists():
+        raise ConfigError(f"config: file not found: {path}")
+    if not candidates:
+        return Settings()
+    try:
+        data = tomllib.loads(candidates[0].read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"config: {candidates[0]} is not valid TOML: {err}") from None
+    return parse_settings(data)
+
+
+def load_env() -> None:
+    """Read a `.env` file in the working directory into the environment (never overriding it)."""
+    from dotenv import load_dotenv
+
+    load_dotenv(Path.cwd() / ".env", override=False)
+
+
+def secret(name: str) -> str | None:
+    """A secret from the environment; never stored in config files and never logged."""
+    value = os.environ.get(name)
+    return value or None
+
+
+def state_dir() -> Path:
+    """Directory for caches, ledgers and job stores (`PULSE_STATE_DIR`, default `.pulse/`)."""
+    path = Path(os.environ.get("PULSE_STATE_DIR") or ".pulse")
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,114 @@
+"""The normalized source tables every metric reads: one typed DataFrame per tab."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Mapping
+
+import pandas as pd
+
+# Canonical columns and dtypes of each normalized frame. Dates are naive datetime64[ns] at midnight,
+# already in the configured timezone; identifiers are strings; a missing value is NaT / NaN / None.
+SCHEMA: dict[str, dict[str, str]] = {
+    "customers": {"customer_id": "string", "signup_date": "datetime64[ns]", "churned_on": "datetime64[ns]"},
+    "orders": {
+        "order_id": "string",
+        "customer_id": "string",
+        "order_date": "datetime64[ns]",
+        "amount": "float64",
+        "gross_margin": "float64",
+    },
+    "responses": {
+        "date": "datetime64[ns]",
+        "survey": "string",
+        "score": "int64",
+        "customer_id": "string",
+        "comment": "string",
+    },
+    "complaints": {
+        "date": "datetime64[ns]",
+        "customer_id": "string",
+        "order_id": "string",
+        "category": "string",
+        "status": "string",
+        "resolved_on": "datetime64[ns]",
+    },
+    "spend": {"date": "datetime64[ns]", "amount": "float64", "channel": "string"},
+    "subscriptions": {
+        "customer_id": "string",
+        "start_date": "datetime64[ns]",
+        "end_date": "datetime64[ns]",
+        "plan": "string",
+        "amount": "float64",
+    },
+}
+
+# Frames that carry a customer_id and so inherit the customer's dimensions for `by` and `where`.
+CUSTOMER_KEYED = ("orders", "responses", "complaints", "subscriptions")
+
+
+def empty_frame(tab: str) -> pd.DataFrame:
+    """An empty frame with the canonical columns and dtypes of `tab`."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in SCHEMA[tab].items()})
+
+
+@dataclass(frozen=True)
+class Tables:
+    """All source tabs, normalized. `dimensions` are the extra Customers columns usable with `by`/`where`.
+
+    `missing` names tabs absent from the workbook (their frame is empty); `excluded` counts rows
+    rejected by validation per tab, so each metric can report how many rows it could not use.
+    """
+
+    customers: pd.DataFrame
+    orders: pd.DataFrame
+    responses: pd.DataFrame
+    complaints: pd.DataFrame
+    spend: pd.DataFrame
+    subscriptions: pd.DataFrame
+    dimensions: tuple[str, ...] = ()
+    missing: frozenset[str] = frozenset()
+    excluded: Mapping[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_frames(
+        cls,
+        frames: Mapping[str, pd.DataFrame],
+        dimensions: Iterable[str] = (),
+        missing: Iterable[str] = (),
+        excluded: Mapping[str, int] | None = None,
+    ) -> "Tables":
+        """Build from a mapping of tab → frame; absent tabs become empty frames."""
+        parts = {tab: frames[tab] if tab in frames and frames[tab] is not None else empty_frame(tab) for tab in SCHEMA}
+        return cls(
+            **parts,
+            dimensions=tuple(dimensions),
+            missing=frozenset(missing),
+            excluded=dict(excluded or {}),
+        )
+
+    def frame(self, tab: str) -> pd.DataFrame:
+        return getattr(self, tab)
+
+    def customer_ids(self) -> pd.Index:
+        """Every known customer: the Customers tab plus any customer that appears only in Orders."""
+        ids = pd.concat([self.customers["customer_id"], self.orders["customer_id"]], ignore_index=True)
+        return pd.Index(ids.dropna().unique(), name="customer_id")
+
+    def dimension_of(self, dimension: str) -> pd.Series:
+        """customer_id → value of `dimension` ("(blank)" where empty)."""
+        if dimension not in self.dimensions:
+            raise KeyError(dimension)
+        s = self.customers.set_index("customer_id")[dimension]
+        s = s[~s.index.duplicated()]
+        return s.astype("string").fillna("(blank)")
+
+    def for_customers(self, ids: Iterable[str]) -> "Tables":
+        """The same tables restricted to `ids`; customer-less rows (e.g. anonymous answers, spend) are dropped
+        from customer-keyed frames, and spend is kept whole (it belongs to no customer)."""
+        keep = pd.Index(ids)
+        parts = {
+            "customers": self.customers[self.customers["customer_id"].isin(keep)],
+            **{t: self.frame(t)[self.frame(t)["customer_id"].isin(keep)] for t in CUSTOMER_KEYED},
+        }
+        return replace(self, **parts)

@@ -1,0 +1,75 @@
+"""The workbook interface every backend implements: read all source tabs in one call, write owned tabs in one call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Mapping, Protocol, Sequence
+
+Cell = str | int | float | bool | datetime | date | None
+
+# Tabs crm-pulse creates and owns. Nothing else is ever written.
+OWNED_TABS = ("Pulse Summary", "Pulse Cohorts", "Pulse Customers", "Pulse Data Issues", "Pulse Log", "Pulse Survival")
+OWNER_MARKER_KEY = "crm-pulse-owned"
+
+
+@dataclass(frozen=True)
+class RawTab:
+    """A tab's cells as the backend read them: rows[0] is the header row, rows[i] is sheet row i + 1.
+
+    Numbers arrive as int/float (dates may arrive as Sheets serial numbers, day 0 = 1899-12-30),
+    text as str, empty cells as None or "". Trailing empty cells may be missing from a row.
+    """
+
+    name: str
+    rows: list[list[Cell]]
+
+
+@dataclass(frozen=True)
+class OwnedTab:
+    """A tab crm-pulse writes whole: a header row and data rows of plain values."""
+
+    name: str
+    header: list[str]
+    rows: list[list[Cell]]
+
+
+@dataclass
+class WriteReport:
+    """What a write did: tabs written, tabs created, and tabs refused (name → reason)."""
+
+    written: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+class WorkbookError(Exception):
+    """A problem reaching or reading the workbook, phrased for the user (what happened, what to do)."""
+
+
+class OwnershipError(WorkbookError):
+    """A tab with an owned name exists but carries no crm-pulse marker: it belongs to the user."""
+
+
+class Workbook(Protocol):
+    """A place the source tabs are read from and the owned tabs are written to."""
+
+    def describe(self) -> str:
+        """Short human name, e.g. the file path or the spreadsheet title."""
+        ...
+
+    def read_tabs(self, names: Sequence[str]) -> dict[str, RawTab | None]:
+        """Read the named tabs in one call; a missing tab maps to None."""
+        ...
+
+    def read_owned(self, name: str) -> list[list[Cell]] | None:
+        """The current cells of an owned tab (header first), or None when it does not exist or is not ours."""
+        ...
+
+    def write_owned(self, tabs: Mapping[str, OwnedTab]) -> WriteReport:
+        """Replace the contents of the given owned tabs in one batched write.
+
+        A same-named tab without the marker is left untouched and listed in `refused`; a source tab
+        is never written. A failed write leaves every tab as it was.
+        """
+        ...
