@@ -1,0 +1,17 @@
+"""Suite-wide test settings: no proxies for loopback, no Slack variables leaking in from the machine."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """Each test gets its own state directory and no SLACK_* or Google credentials from the host."""
+    for name in list(os.environ):
+        if name.startswith("SLACK_") or name in ("GOOGLE_APPLICATION_CREDENTIALS", "PULSE_GOOGLE_CREDENTIALS_JSON"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PULSE_STATE_DIR", str(tmp_path / "state"))
