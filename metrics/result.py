@@ -51,6 +51,8 @@ class SegmentValue:
     n: int
     numerator: float | None = None
     denominator: float | None = None
+    previous: float | None = None
+    change: float | None = None
 
 
 @dataclass

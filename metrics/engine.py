@@ -1,0 +1,174 @@
+"""Compute any registered metric with its comparison period, target status, `where` filters and `by` breakdown."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import replace
+from typing import Mapping
+
+import pandas as pd
+
+from metrics import stats
+from metrics.options import MetricOptions
+from metrics.periods import Period, comparison_period
+from metrics.registry import METRICS, MetricSpec
+from metrics.result import Comparison, MetricResult, SegmentValue, TargetStatus
+from metrics.tables import Tables
+
+SIGNIFICANCE_LEVEL = 0.05
+
+
+class MetricError(ValueError):
+    """A request the data cannot answer (unknown metric or dimension), with a suggestion."""
+
+    def __init__(self, message: str, suggestion: str | None = None):
+        super().__init__(message)
+        self.suggestion = suggestion
+
+
+def compute(
+    name: str,
+    t: Tables,
+    period: Period,
+    o: MetricOptions,
+    *,
+    by: str | None = None,
+    where: Mapping[str, str] | None = None,
+    compare_to: Period | None = None,
+) -> MetricResult:
+    """`name` over `period`, compared with `compare_to` (default: the preceding period of the same kind)."""
+    spec = spec_for(name)
+    where = dict(where or {})
+    scoped = filter_where(t, where)
+    result = spec.fn(scoped, period, o)
+    previous = spec.fn(scoped, compare_to or comparison_period(period), o)
+    result.previous = compare(spec, result, previous)
+    result.target = target_status(spec, result.value, o.targets)
+    result.where = where
+    missing = sorted(set(spec.tabs) & t.missing)
+    if missing:
+        result.notes.append(f"tab missing from the workbook: {', '.join(missing)} — add it to compute {spec.name}")
+    if by:
+        result.by = check_dimension(t, by)
+        result.breakdown = breakdown(spec, scoped, period, compare_to or comparison_period(period), o, result.by)
+    return result
+
+
+def spec_for(name: str) -> MetricSpec:
+    if name not in METRICS:
+        close = difflib.get_close_matches(name, METRICS, n=1)
+        raise MetricError(f"unknown metric '{name}'", close[0] if close else None)
+    return METRICS[name]
+
+
+def check_dimension(t: Tables, dimension: str) -> str:
+    """The dimension as named in the data (case-insensitive), or a MetricError listing the choices."""
+    by_lower = {d.lower(): d for d in t.dimensions}
+    key = dimension.strip().lower().replace(" ", "_")
+    if key in by_lower:
+        return by_lower[key]
+    close = difflib.get_close_matches(key, list(by_lower), n=1)
+    choices = ", ".join(t.dimensions) or "none — add columns such as region or plan to Customers"
+    raise MetricError(
+        f"unknown dimension '{dimension}'; the Customers tab has: {choices}",
+        by_lower[close[0]] if close else None,
+    )
+
+
+def filter_where(t: Tables, where: Mapping[str, str]) -> Tables:
+    """Keep only customers whose dimensions match every `dimension=value` (case-insensitive)."""
+    for dimension, value in where.items():
+        t = segment_tables(t, check_dimension(t, dimension), _match_value(t, check_dimension(t, dimension), value))
+    return t
+
+
+def _match_value(t: Tables, dimension: str, value: str) -> str:
+    values = t.dimension_of(dimension).unique()
+    for v in values:
+        if str(v).lower() == value.strip().lower():
+            return str(v)
+    close = difflib.get_close_matches(value, [str(v) for v in values], n=1)
+    raise MetricError(
+        f"no customers with {dimension} = '{value}'; values: {', '.join(sorted(map(str, values))[:12])}",
+        close[0] if close else None,
+    )
+
+
+def segment_tables(t: Tables, dimension: str, value: str) -> Tables:
+    """Tables for the customers in one segment. Spend is split too when it carries the same dimension
+    (spend by channel for CAC by channel); otherwise it stays whole."""
+    dims = t.dimension_of(dimension)
+    scoped = t.for_customers(dims.index[dims == value])
+    if dimension in scoped.spend.columns:
+        scoped = replace(scoped, spend=scoped.spend[scoped.spend[dimension].astype("string").fillna("(blank)") == value])
+    return scoped
+
+
+def breakdown(
+    spec: MetricSpec, t: Tables, period: Period, previous: Period, o: MetricOptions, dimension: str
+) -> list[SegmentValue]:
+    """The metric per segment value, largest segments first, with each segment's change."""
+    rows = []
+    for value in t.dimension_of(dimension).unique():
+        part = segment_tables(t, dimension, str(value))
+        now, before = spec.fn(part, period, o), spec.fn(part, previous, o)
+        rows.append(
+            SegmentValue(
+                segment=str(value),
+                value=now.value,
+                n=int(now.n or 0),
+                numerator=now.numerator,
+                denominator=now.denominator,
+                previous=before.value,
+                change=_change(now.value, before.value),
+            )
+        )
+    return sorted(rows, key=lambda r: (-r.n, r.segment))
+
+
+def compare(spec: MetricSpec, now: MetricResult, before: MetricResult) -> Comparison:
+    """The comparison with the previous period; significance only where the noise is known."""
+    p_value: float | None = None
+    significant: bool | None = None
+    if spec.kind == "proportion" and now.denominator and before.denominator:
+        p_value = stats.two_proportion_test(now.numerator, now.denominator, before.numerator, before.denominator)
+        significant = None if p_value is None else p_value < SIGNIFICANCE_LEVEL
+    elif spec.kind == "nps" and now.details.get("n") and before.details.get("n"):
+        significant = stats.nps_change_significant(_pdn(now), _pdn(before))
+    elif spec.kind == "mean" and now.details.get("n") and before.details.get("n"):
+        p_value = stats.welch_p_value(
+            now.details["mean"], now.details["sd"], now.details["n"],
+            before.details["mean"], before.details["sd"], before.details["n"],
+        )
+        significant = None if p_value is None else p_value < SIGNIFICANCE_LEVEL
+    return Comparison(
+        period=before.period,
+        value=before.value,
+        change=_change(now.value, before.value),
+        significant=significant,
+        p_value=p_value,
+    )
+
+
+def _pdn(r: MetricResult) -> tuple[int, int, int]:
+    return int(r.details["promoters"]), int(r.details["detractors"]), int(r.details["n"])
+
+
+def _change(now: float | None, before: float | None) -> float | None:
+    if now is None or before is None or pd.isna(now) or pd.isna(before):
+        return None
+    return float(now) - float(before)
+
+
+def target_status(spec: MetricSpec, value: float | None, targets: Mapping[str, float]) -> TargetStatus | None:
+    """Met or missed against `targets[metric]`, with direction from the spec."""
+    target = targets.get(spec.name)
+    if target is None or value is None:
+        return None
+    met = value <= target if spec.lower_is_better else value >= target
+    return TargetStatus(
+        target=float(target),
+        direction="lower" if spec.lower_is_better else "higher",
+        met=bool(met),
+        distance=float(value) - float(target),
+    )
