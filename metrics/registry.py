@@ -73,3 +73,6 @@ SUMMARY = (
     "frequency", "repeat", "returning", "refunds", "nrr", "grr", "nps", "csat", "csi", "complaints",
     "resolution", "cac", "clv", "ltv-cac", "renewal",
 )
+
+# Bumped whenever a definition changes, and written next to every summary row so old numbers can be audited.
+DEFINITIONS_VERSION = "2026.11"

@@ -88,42 +88,42 @@ class MetricResult:
             "label": self.label,
             "unit": self.unit,
             "period": self.period.to_json(),
-            "value": _clean(self.value),
+            "value": json_safe(self.value),
             "n": self.n,
         }
         if self.numerator is not None or self.denominator is not None:
-            out["numerator"] = _clean(self.numerator)
-            out["denominator"] = _clean(self.denominator)
-        out["interval"] = _clean(asdict(self.interval)) if self.interval else None
+            out["numerator"] = json_safe(self.numerator)
+            out["denominator"] = json_safe(self.denominator)
+        out["interval"] = json_safe(asdict(self.interval)) if self.interval else None
         out["previous"] = (
             {
                 "period": self.previous.period.to_json(),
-                "value": _clean(self.previous.value),
-                "change": _clean(self.previous.change),
+                "value": json_safe(self.previous.value),
+                "change": json_safe(self.previous.change),
                 "significant": self.previous.significant,
-                "p_value": _clean(self.previous.p_value),
+                "p_value": json_safe(self.previous.p_value),
             }
             if self.previous
             else None
         )
-        out["target"] = _clean(asdict(self.target)) if self.target else None
+        out["target"] = json_safe(asdict(self.target)) if self.target else None
         if self.by:
             out["by"] = self.by
-            out["breakdown"] = [_clean(asdict(s)) for s in self.breakdown]
+            out["breakdown"] = [json_safe(asdict(s)) for s in self.breakdown]
         if self.where:
             out["where"] = dict(self.where)
         out["excluded_rows"] = self.excluded_rows
-        out["details"] = _clean(self.details)
+        out["details"] = json_safe(self.details)
         out["notes"] = list(self.notes)
         return out
 
 
-def _clean(v: Any) -> Any:
+def json_safe(v: Any) -> Any:
     """JSON-safe copy: NaN/inf → None, numpy scalars → Python, dates → ISO strings."""
     if isinstance(v, dict):
-        return {str(k): _clean(x) for k, x in v.items()}
+        return {str(k): json_safe(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
+        return [json_safe(x) for x in v]
     if hasattr(v, "item") and not isinstance(v, (str, bytes)):
         try:
             v = v.item()

@@ -1,0 +1,223 @@
+"""The `pulse` command line: demo, ask, refresh, check, serve, digest, alerts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+from bot.replies import ErrorReply
+from config import ConfigError, Settings, load_settings
+from config.settings import DEMO_WORKBOOK
+from sheets.workbook import WorkbookError
+
+log = logging.getLogger("pulse")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; use YYYY-MM-DD") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", help="config file (default: config/pulse.toml if present)")
+    common.add_argument("--workbook", metavar="PATH", help="read a local .xlsx workbook instead of the configured source")
+    common.add_argument("--sheet", metavar="KEY_OR_URL", help="read this Google Sheet instead of the configured source")
+    common.add_argument("--today", type=_date, metavar="YYYY-MM-DD", help="pretend today is this date (reproducible runs)")
+    common.add_argument("--debug", action="store_true", help="verbose logs and full tracebacks")
+
+    parser = argparse.ArgumentParser(
+        prog="pulse",
+        description="crm-pulse: customer metrics (NPS, CSAT, retention, churn, CLV, CAC…) from your sheet.",
+        epilog='Examples: pulse demo · pulse ask "nps last-quarter by region" · pulse check --json',
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", parents=[common], help="create the demo workbook if missing, show an overview, write summary tabs")
+    demo.add_argument("--period", default="last-month", help="overview period (default last-month)")
+
+    ask = sub.add_parser("ask", parents=[common], help='answer a command, e.g. "churn last-quarter by plan"')
+    ask.add_argument("text", nargs="+", help="the command text, as typed after /pulse")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+
+    sub.add_parser("refresh", parents=[common], help="rewrite the summary tabs now")
+
+    check = sub.add_parser("check", parents=[common], help="validate the config and the data; list rejected rows")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    serve = sub.add_parser("serve", parents=[common], help="run the Slack bot, the add-on API and the scheduler")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--socket", action="store_true", help="Socket Mode (needs SLACK_APP_TOKEN) instead of HTTP")
+    serve.add_argument("--no-scheduler", action="store_true", help="do not run scheduled jobs in this process")
+
+    digest = sub.add_parser("digest", parents=[common], help="render or post the weekly digest")
+    mode = digest.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="print the digest (default)")
+    mode.add_argument("--post", action="store_true", help="post it now to the configured channels")
+    digest.add_argument("--json", action="store_true")
+
+    alerts = sub.add_parser("alerts", parents=[common], help="evaluate the alert rules")
+    alerts.add_argument("--dry-run", action="store_true", help="evaluate and print, post nothing (default)")
+    alerts.add_argument("--json", action="store_true")
+
+    sub.add_parser("scheduler", parents=[common], help="run only the scheduler (one per deployment)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings(args.config)
+        return COMMANDS[args.command](args, settings)
+    except (ConfigError, WorkbookError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # noqa: BLE001 - the last line of defence prints one line, not a traceback
+        if args.debug:
+            raise
+        print(f"error: unexpected {type(err).__name__}: {err} (run again with --debug for details)", file=sys.stderr)
+        return 1
+
+
+def _context(args, settings: Settings):
+    from bot.context import build_context
+
+    return build_context(settings, workbook=args.workbook, sheet=args.sheet, today=args.today)
+
+
+def _emit(reply, as_json: bool, settings: Settings) -> int:
+    from bot.render.json import render_json
+    from bot.render.text import render_text
+
+    if as_json:
+        print(json.dumps(render_json(reply), ensure_ascii=False, indent=2))
+    else:
+        print(render_text(reply, settings.currency))
+    return 1 if isinstance(reply, ErrorReply) else 0
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    from bot.query import answer
+    from bot.refresh import refresh
+    from bot.render.text import render_text
+    from sheets.demo import ensure_demo_workbook
+
+    today = args.today or date.today()
+    path = Path(args.workbook) if args.workbook else DEMO_WORKBOOK
+    if not path.exists():
+        print(f"creating the demo workbook {path} …", file=sys.stderr)
+    ensure_demo_workbook(path, today)
+    args.workbook, args.sheet = str(path), None
+    ctx = _context(args, settings)
+    print(render_text(answer(f"overview {args.period}", ctx), settings.currency))
+    print(f"\nwriting summary tabs to {path} …", file=sys.stderr)
+    report = refresh(ctx, reason="demo")
+    print()
+    print(render_text(report.reply()))
+    print(f'\nNext: pulse ask "nps last-quarter by region" --workbook {path}')
+    return 0
+
+
+def cmd_ask(args, settings: Settings) -> int:
+    from bot.query import answer
+
+    reply = answer(" ".join(args.text), _context(args, settings))
+    code = _emit(reply, args.json, settings)
+    if code and not args.json:
+        print("error: see `pulse ask help` for commands and periods", file=sys.stderr)
+    return code
+
+
+def cmd_refresh(args, settings: Settings) -> int:
+    from bot.refresh import refresh
+    from bot.render.text import render_text
+
+    report = refresh(_context(args, settings), reason="cli")
+    print(render_text(report.reply()))
+    return 3 if report.refused else 0
+
+
+def cmd_check(args, settings: Settings) -> int:
+    ctx = _context(args, settings)
+    snap = ctx.cache.refresh(force=True).snapshot
+    counts = {tab: int(len(frame)) for tab, frame in snap.frames.items()}
+    rejected = [i for i in snap.issues if i.severity == "rejected"]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "config": "ok",
+                    "source": snap.source,
+                    "rows": counts,
+                    "missing_tabs": snap.missing_tabs,
+                    "dimensions": snap.dimensions,
+                    "issues": [i.__dict__ for i in snap.issues],
+                },
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+        )
+    else:
+        print(f"config ok · source {snap.source}")
+        print("rows: " + ", ".join(f"{tab} {n:,}" for tab, n in counts.items()))
+        if snap.missing_tabs:
+            print("missing tabs: " + ", ".join(snap.missing_tabs))
+        print(f"dimensions: {', '.join(snap.dimensions) or 'none'}")
+        print(f"{len(snap.issues)} data issues ({len(rejected)} rows rejected)")
+        for i in snap.issues:
+            print(f"  {i.tab} row {i.row} · {i.column} = {i.value!r}: {i.reason} [{i.severity}]")
+    return 0
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    from bot.serve import serve
+
+    serve(_context(args, settings), port=args.port, socket_mode=args.socket, host=args.host, scheduler=not args.no_scheduler)
+    return 0
+
+
+def cmd_digest(args, settings: Settings) -> int:
+    from bot.digest.cli import run_digest_cli
+
+    return run_digest_cli(_context(args, settings), post=args.post, as_json=args.json)
+
+
+def cmd_alerts(args, settings: Settings) -> int:
+    from bot.alerts.cli import run_alerts_cli
+
+    return run_alerts_cli(_context(args, settings), as_json=args.json)
+
+
+def cmd_scheduler(args, settings: Settings) -> int:
+    from bot.scheduler import run_scheduler_forever
+
+    run_scheduler_forever(_context(args, settings))
+    return 0
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "ask": cmd_ask,
+    "refresh": cmd_refresh,
+    "check": cmd_check,
+    "serve": cmd_serve,
+    "digest": cmd_digest,
+    "alerts": cmd_alerts,
+    "scheduler": cmd_scheduler,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Everything a query needs at run time: settings, the (cached) data source and the clock."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from config import Settings, state_dir
+from metrics.options import MetricOptions, Scale
+from metrics.tables import Tables
+from sheets.cache import CachedSnapshot, SnapshotCache
+from sheets.open import open_workbook
+from sheets.snapshot import Snapshot, load_snapshot
+from sheets.workbook import Workbook
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Context:
+    """One deployment's settings, workbook, snapshot cache and clock (tests inject `clock`)."""
+
+    settings: Settings
+    workbook: Workbook
+    clock: Callable[[], datetime] = utc_now
+    cache: SnapshotCache | None = None
+    _tables: tuple[int, Tables] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.cache is None:
+            self.cache = SnapshotCache(
+                loader=lambda: load_snapshot(self.workbook, self.settings, now=self.clock()),
+                cache_seconds=self.settings.source.cache_seconds,
+                state_path=state_dir() / "snapshot.pickle",
+                clock=self.clock,
+            )
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        """Today's date in the configured timezone."""
+        return self.clock().astimezone(ZoneInfo(self.settings.timezone)).date()
+
+    def snapshot(self) -> CachedSnapshot:
+        return self.cache.get()
+
+    def tables(self, snap: Snapshot) -> Tables:
+        """Typed tables for a snapshot, built once per snapshot."""
+        with self._lock:
+            if self._tables is None or self._tables[0] != id(snap):
+                tables = Tables.from_frames(
+                    snap.frames, dimensions=snap.dimensions, missing=snap.missing_tabs, excluded=snap.excluded
+                )
+                self._tables = (id(snap), tables)
+            return self._tables[1]
+
+    def options(self) -> MetricOptions:
+        return metric_options(self.settings)
+
+
+def metric_options(s: Settings) -> MetricOptions:
+    """The metric-definition options from config."""
+    return MetricOptions(
+        churn_mode=s.churn.mode,
+        churn_after_days=s.churn.after_days,
+        scales={k: Scale(v.min, v.max, v.satisfied_from) for k, v in s.surveys.scales.items()},
+        min_n=s.surveys.min_n,
+        complaints_denominator=s.complaints.denominator,
+        resolved_statuses=tuple(x.lower() for x in s.complaints.resolved_statuses),
+        clv_lifetime_years=s.clv.lifetime_years,
+        clv_max_lifetime_years=s.clv.max_lifetime_years,
+        gross_margin=s.clv.gross_margin,
+        horizon_months=s.clv.horizon_months,
+        discount_rate=s.clv.discount_rate,
+        risk_p_alive_below=s.risk.p_alive_below,
+        renewal_grace_days=s.renewal.grace_days,
+        targets=dict(s.targets),
+        fiscal_year_start_month=s.fiscal_year_start_month,
+    )
+
+
+def build_context(
+    settings: Settings,
+    *,
+    workbook: str | None = None,
+    sheet: str | None = None,
+    today: date | None = None,
+) -> Context:
+    """A context for the CLI and the server; `today` pins the clock (noon UTC of that day) for reproducible runs."""
+    clock = utc_now
+    if today is not None:
+        pinned = datetime(today.year, today.month, today.day, 12, tzinfo=timezone.utc)
+        clock = lambda: pinned  # noqa: E731
+    return Context(settings=settings, workbook=open_workbook(settings, workbook=workbook, sheet=sheet), clock=clock)

@@ -1,0 +1,54 @@
+"""Help text: the commands, periods and examples, shared by Slack and the CLI."""
+
+from __future__ import annotations
+
+from bot.replies import TextReply
+from config import Settings
+
+METRIC_HELP = (
+    ("nps", "Net Promoter Score (−100…100) with margin of error"),
+    ("csat / csi", "share of satisfied answers and mean score"),
+    ("retention / churn", "customers kept / lost over the period"),
+    ("growth / customers / new", "customer-base growth, active and new customers"),
+    ("repeat / returning", "repeat-purchase and returning-customer rates"),
+    ("revenue / orders / aov / frequency", "purchasing"),
+    ("nrr / grr", "net and gross revenue retention"),
+    ("complaints / resolution / refunds", "complaint, resolution and refund rates"),
+    ("renewal", "contract renewal rate (Subscriptions tab)"),
+    ("clv / cac / ltv-cac / net-clv", "customer value and acquisition cost"),
+    ("lapsed", "share of buyers with no order for `churn.after_days`"),
+    ("cohorts / risk / overview", "retention triangle, churn-risk list, headline KPIs"),
+)
+
+
+def help_reply(settings: Settings) -> TextReply:
+    """The `/pulse help` answer."""
+    metrics = "\n".join(f"`{name}` — {what}" for name, what in METRIC_HELP)
+    periods = (
+        "`today` `yesterday` `this-week` `last-week` `this-month` `last-month` `this-quarter` `last-quarter` "
+        "`this-year` `last-year` `ytd` `qtd` `mtd` `last-30-days` `last-8-weeks` `last-6-months` "
+        "`2026` `2026-Q1` `2026-03` `2026-W10` `2026-01-01..2026-03-31` `since 2026-01-01` · 本周 上周 本月 上月 本季度 上季度 今年 去年"
+    )
+    grammar = "`/pulse <metric> [period] [by <dimension>] [where <dimension>=<value>] [vs <period>]`"
+    examples = "\n".join(
+        (
+            "`/nps last-quarter by region`",
+            "`/pulse churn 2026-Q3 vs 2025-Q3`",
+            "`/pulse revenue last-6-months where plan=Pro`",
+            "`/pulse why nps last-quarter by region`",
+            "`/pulse overview`",
+        )
+    )
+    umbrella = (
+        "`/pulse help` this text · `/pulse targets` targets and status · `/pulse issues` rows left out as invalid · "
+        "`/pulse refresh` rewrite the summary tabs (admins) · `/pulse digest` preview the weekly digest · "
+        "`/pulse alerts` alert rules and their state · `/pulse forecast <metric>` · `/pulse survival [by <dimension>]`"
+    )
+    defaults = (
+        f"Rates default to `{settings.default_periods.rates}`, NPS/CSAT/CSI to `{settings.default_periods.surveys}`; "
+        f"dates are in {settings.timezone}."
+    )
+    return TextReply(
+        "crm-pulse help",
+        [("Usage", grammar), ("Metrics", metrics), ("Periods", periods), ("Examples", examples), ("More", umbrella), ("Defaults", defaults)],
+    )

@@ -1,0 +1,116 @@
+"""The one query entry point: command text in, a reply out. Slack, the CLI, the digest and the add-on all call `answer`."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.context import Context
+from bot.grammar import Command, CommandError, parse_command
+from bot.help import help_reply
+from bot.replies import ErrorReply, MetricReply, OverviewReply, Reply, TableReply, TextReply
+from metrics.engine import MetricError, compute
+from metrics.periods import Period, PeriodError, parse_period
+from metrics.registry import METRICS, OVERVIEW
+
+log = logging.getLogger(__name__)
+
+
+def answer(text: str, ctx: Context, *, command: str = "/pulse", user_id: str | None = None) -> Reply:
+    """Parse and answer `text` typed after `command`. User mistakes come back as ErrorReply, never raised."""
+    try:
+        cmd = parse_command(text or "", command)
+        return _dispatch(cmd, ctx)
+    except (CommandError, PeriodError, MetricError) as err:
+        return ErrorReply(str(err), getattr(err, "suggestion", None))
+
+
+def _dispatch(cmd: Command, ctx: Context) -> Reply:
+    if cmd.action == "help":
+        return help_reply(ctx.settings)
+    if cmd.action == "issues":
+        return issues_reply(ctx, cmd)
+    if cmd.action == "targets":
+        return targets_reply(ctx, cmd)
+    if cmd.action == "refresh":
+        from bot.refresh import refresh
+
+        return refresh(ctx).reply()
+    if cmd.action in ("digest", "alerts", "why", "forecast", "survival"):
+        from bot.actions import run_action
+
+        return run_action(cmd, ctx)
+    if cmd.metric == "overview":
+        return overview_reply(ctx, cmd)
+    if cmd.metric in ("cohorts", "risk"):
+        from bot.actions import run_action
+
+        return run_action(cmd, ctx)
+    return metric_reply(ctx, cmd)
+
+
+def resolve_period(ctx: Context, text: str | None, metric: str | None) -> Period:
+    """The period named by `text`, else the configured default for this kind of metric."""
+    if not text:
+        spec = METRICS.get(metric or "")
+        kind = spec.default_period if spec else "rates"
+        text = ctx.settings.default_periods.surveys if kind == "surveys" else ctx.settings.default_periods.rates
+    return parse_period(text, ctx.today(), ctx.settings.fiscal_year_start_month)
+
+
+def data_notes(ctx: Context, cached) -> list[str]:
+    """Notes every answer carries about its data: a stale snapshot, rows left out as invalid."""
+    notes = []
+    if cached.note:
+        notes.append(cached.note)
+    rejected = sum(cached.snapshot.excluded.values())
+    if rejected:
+        notes.append(f"{rejected} invalid rows were left out — see /pulse issues")
+    return notes
+
+
+def metric_reply(ctx: Context, cmd: Command) -> MetricReply:
+    cached = ctx.snapshot()
+    tables = ctx.tables(cached.snapshot)
+    period = resolve_period(ctx, cmd.period, cmd.metric)
+    vs = parse_period(cmd.vs, ctx.today(), ctx.settings.fiscal_year_start_month) if cmd.vs else None
+    result = compute(cmd.metric, tables, period, ctx.options(), by=cmd.by, where=cmd.where, compare_to=vs)
+    return MetricReply(result, cached.snapshot.read_at, data_notes(ctx, cached), cmd.raw)
+
+
+def overview_reply(ctx: Context, cmd: Command) -> OverviewReply:
+    cached = ctx.snapshot()
+    tables = ctx.tables(cached.snapshot)
+    period = resolve_period(ctx, cmd.period, "overview")
+    results = [compute(m, tables, period, ctx.options(), where=cmd.where) for m in OVERVIEW]
+    return OverviewReply(results, period, cached.snapshot.read_at, data_notes(ctx, cached), cmd.raw)
+
+
+def targets_reply(ctx: Context, cmd: Command) -> TableReply | TextReply:
+    targets = ctx.settings.targets
+    if not targets:
+        return TextReply("Targets", [("No targets set", "Add a [targets] table to the config, e.g. `nps = 40`, `churn = 5`.")])
+    cached = ctx.snapshot()
+    tables = ctx.tables(cached.snapshot)
+    rows = []
+    for name in targets:
+        if name not in METRICS:
+            rows.append([name, None, targets[name], "unknown metric"])
+            continue
+        r = compute(name, tables, resolve_period(ctx, cmd.period, name), ctx.options())
+        status = "n/a" if r.target is None else ("met" if r.target.met else "missed")
+        rows.append([name, r.value, targets[name], status, r.period.label])
+    return TableReply(
+        "Targets", ["metric", "value", "target", "status", "period"], rows, cached.snapshot.read_at,
+        data_notes(ctx, cached), query=cmd.raw,
+    )
+
+
+def issues_reply(ctx: Context, cmd: Command, limit: int = 20) -> TableReply:
+    cached = ctx.snapshot()
+    issues = cached.snapshot.issues
+    rows = [[i.tab, i.row, i.column, i.value, i.reason, i.severity] for i in issues[:limit]]
+    notes = [] if len(issues) <= limit else [f"showing {limit} of {len(issues)} — all are in the Pulse Data Issues tab"]
+    return TableReply(
+        f"Data issues: {len(issues)}", ["tab", "row", "column", "value", "problem", "severity"], rows,
+        cached.snapshot.read_at, notes, payload={"count": len(issues)}, query=cmd.raw,
+    )

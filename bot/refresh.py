@@ -1,0 +1,135 @@
+"""`pulse refresh`: compute the summary tabs and write them to the workbook in one batch."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from bot.context import Context
+from bot.pulse_log import log_tab
+from bot.replies import TextReply
+from metrics.cohorts import cohort_table
+from metrics.options import MetricOptions
+from metrics.periods import Period, month_periods
+from metrics.registry import DEFINITIONS_VERSION, METRICS, SUMMARY
+from metrics.tables import Tables
+from sheets.snapshot import data_issues_tab
+from sheets.workbook import Cell, OwnedTab, WriteReport
+
+SUMMARY_MONTHS = 24
+_refresh_lock = threading.Lock()
+
+
+@dataclass
+class RefreshReport:
+    """What a refresh wrote, refused and why."""
+
+    written: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+    months: int = 0
+    issues: int = 0
+    skipped: bool = False
+
+    def reply(self) -> TextReply:
+        if self.skipped:
+            return TextReply("Refresh already running", [("", "Another refresh is in progress; its results will land shortly.")])
+        sections = [("Written", ", ".join(self.written) or "nothing")]
+        if self.refused:
+            sections.append(
+                ("Not written", "\n".join(f"{name}: {why}" for name, why in self.refused.items()))
+            )
+        sections.append(("Data", f"{self.months} months summarised · {self.issues} data issues listed"))
+        title = "Summary tabs refreshed" if not self.refused else "Summary tabs refreshed, with tabs left untouched"
+        return TextReply(title, sections, payload={"written": self.written, "refused": self.refused})
+
+
+def summary_months(t: Tables, today: date, limit: int = SUMMARY_MONTHS) -> list[Period]:
+    """Full calendar months with data, the latest `limit` of them, ending with last month."""
+    last = date(today.year, today.month, 1)
+    dates = t.orders["order_date"].dropna()
+    first = dates.min().date() if len(dates) else last
+    months = [m for m in month_periods(first, last) if m.end <= last]
+    return months[-limit:]
+
+
+def summary_tab(t: Tables, months: list[Period], o: MetricOptions) -> OwnedTab:
+    """`Pulse Summary`: one row per month; for each metric its value, n and 95% interval; then targets."""
+    header: list[str] = ["Month", "Start", "End"]
+    for name in SUMMARY:
+        header += [name, f"{name} n", f"{name} low", f"{name} high"]
+    targeted = [m for m in SUMMARY if m in o.targets]
+    for name in targeted:
+        header += [f"{name} target", f"{name} status"]
+    header.append("Definitions")
+    rows: list[list[Cell]] = []
+    for p in months:
+        row: list[Cell] = [p.label, p.start.isoformat(), p.end.isoformat()]
+        values = {}
+        for name in SUMMARY:
+            r = METRICS[name].fn(t, p, o)
+            values[name] = r.value
+            row += [_num(r.value), r.n, _num(r.interval.low if r.interval else None), _num(r.interval.high if r.interval else None)]
+        for name in targeted:
+            v = values[name]
+            goal = o.targets[name]
+            met = None if v is None else (v <= goal if METRICS[name].lower_is_better else v >= goal)
+            row += [goal, "" if met is None else ("met" if met else "missed")]
+        row.append(DEFINITIONS_VERSION)
+        rows.append(row)
+    return OwnedTab("Pulse Summary", header, rows)
+
+
+def cohorts_tab(t: Tables, months: list[Period], o: MetricOptions) -> OwnedTab:
+    """`Pulse Cohorts`: the monthly signup-cohort retention triangle (share with an order k months later)."""
+    if not months:
+        return OwnedTab("Pulse Cohorts", ["Cohort", "Customers"], [])
+    table = cohort_table(t, months[0].start, months[-1].start, o)
+    header = ["Cohort", "Customers"] + [f"M{k}" for k in range(table.shares.shape[1])]
+    rows: list[list[Cell]] = []
+    for label, size, shares in zip(table.cohorts, table.sizes, table.shares):
+        rows.append([str(label), int(size)] + [_num(v) for v in shares])
+    return OwnedTab("Pulse Cohorts", header, rows)
+
+
+def _num(v) -> Cell:
+    if v is None:
+        return None
+    v = float(v)
+    return None if not np.isfinite(v) else round(v, 6)
+
+
+def build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
+    """All owned tabs for the current snapshot, plus the month and issue counts."""
+    cached = ctx.snapshot()
+    t = ctx.tables(cached.snapshot)
+    o = ctx.options()
+    months = summary_months(t, ctx.today())
+    tabs = {
+        "Pulse Summary": summary_tab(t, months, o),
+        "Pulse Cohorts": cohorts_tab(t, months, o),
+        "Pulse Data Issues": data_issues_tab(cached.snapshot),
+    }
+    from bot.customers_tab import customers_tab
+
+    customers = customers_tab(t, ctx.today(), o)
+    if customers is not None:
+        tabs[customers.name] = customers
+    return tabs, len(months), len(cached.snapshot.issues)
+
+
+def refresh(ctx: Context, *, reason: str = "manual") -> RefreshReport:
+    """Re-read the data, rebuild and write the owned tabs; at most one refresh runs at a time."""
+    if not _refresh_lock.acquire(blocking=False):
+        return RefreshReport(skipped=True)
+    try:
+        ctx.cache.refresh(force=True)
+        tabs, months, issues = build_tabs(ctx)
+        detail = f"{reason}: {months} months, {issues} data issues"
+        tabs["Pulse Log"] = log_tab(ctx.workbook, [(ctx.now(), "refresh", detail, "ok")])
+        written: WriteReport = ctx.workbook.write_owned(tabs)
+        return RefreshReport(written=written.written, refused=written.refused, months=months, issues=issues)
+    finally:
+        _refresh_lock.release()

@@ -1,0 +1,1 @@
+"""Renderers: one reply, shown as terminal text, Slack blocks or JSON."""

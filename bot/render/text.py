@@ -1,0 +1,91 @@
+"""Plain-text rendering of replies: the terminal output and the Slack `text` fallback."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.render import format as fmt
+from bot.replies import ErrorReply, MetricReply, OverviewReply, Reply, TableReply, TextReply
+from metrics.result import MetricResult
+
+
+def render_text(reply: Reply, currency: str = "USD") -> str:
+    """One reply as readable plain text."""
+    if isinstance(reply, MetricReply):
+        return "\n".join(metric_lines(reply.result, currency) + _footer(reply.data_as_of, reply.notes))
+    if isinstance(reply, OverviewReply):
+        lines = [f"Overview — {reply.period.label}"]
+        width = max(len(r.label) for r in reply.results) if reply.results else 0
+        for r in reply.results:
+            lines.append(f"  {r.label:<{width}}  {headline(r, currency):>14}  {fmt.change(r.previous, r.unit, currency)}")
+            extra = " · ".join(x for x in (fmt.target(r, currency), *r.notes) if x)
+            if extra:
+                lines.append(f"  {'':<{width}}  {'':>14}  {extra}")
+        return "\n".join(lines + _footer(reply.data_as_of, reply.notes))
+    if isinstance(reply, TableReply):
+        return "\n".join([reply.title, *table(reply.columns, reply.rows)] + _footer(reply.data_as_of, reply.notes))
+    if isinstance(reply, TextReply):
+        parts = [reply.title]
+        for heading, body in reply.sections:
+            parts.append(f"\n{heading}\n{body}")
+        return "\n".join(parts)
+    if isinstance(reply, ErrorReply):
+        hint = f" — did you mean {reply.suggestion}?" if reply.suggestion and "did you mean" not in reply.message else ""
+        return f"error: {reply.message}{hint}"
+    raise TypeError(f"cannot render {type(reply).__name__}")
+
+
+def headline(r: MetricResult, currency: str = "USD") -> str:
+    return fmt.number(r.value, r.unit, currency)
+
+
+def metric_lines(r: MetricResult, currency: str = "USD") -> list[str]:
+    """Headline, comparison, n, interval, target, breakdown and notes of one result."""
+    scope = "".join(f" where {k}={v}" for k, v in r.where.items())
+    lines = [f"{r.label} — {r.period.label}{scope}: {headline(r, currency)} {fmt.margin(r)}".rstrip()]
+    lines.append(f"  {fmt.change(r.previous, r.unit, currency)}")
+    counts = f"n = {r.n:,}" if r.n is not None else ""
+    if r.numerator is not None and r.denominator is not None and r.unit == "percent":
+        counts = f"{r.numerator:,.0f} of {r.denominator:,.0f}" + (f" · {counts}" if counts and r.n != r.denominator else "")
+    if counts:
+        lines.append(f"  {counts}")
+    if r.target:
+        lines.append(f"  {fmt.target(r, currency)}")
+    if r.breakdown:
+        lines.append(f"  by {r.by}:")
+        rows = [[s.segment, fmt.number(s.value, r.unit, currency), f"{s.n:,}", _seg_change(s.change, r.unit)] for s in r.breakdown]
+        lines += ["  " + line for line in table(["segment", "value", "n", "change"], rows)]
+    if r.excluded_rows:
+        lines.append(f"  {r.excluded_rows} invalid rows excluded")
+    lines += [f"  note: {n}" for n in r.notes]
+    return lines
+
+
+def _seg_change(c: float | None, unit: str) -> str:
+    if fmt.is_missing(c):
+        return "–"
+    return f"{c:+.1f}" + (" pts" if unit in ("percent", "nps") else "")
+
+
+def table(columns: list[str], rows: list[list]) -> list[str]:
+    """A fixed-width text table."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells if i < len(r)]) for i, c in enumerate(columns)]
+    out = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
+    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
+    return out
+
+
+def _cell(v) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:,.2f}" if abs(v) < 1e6 else f"{v:,.0f}"
+    return str(v)
+
+
+def _footer(as_of: datetime | None, notes: list[str]) -> list[str]:
+    out = [f"note: {n}" for n in notes]
+    if as_of is not None:
+        out.append(f"data as of {as_of:%Y-%m-%d %H:%M} UTC")
+    return out

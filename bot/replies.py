@@ -1,0 +1,65 @@
+"""What a query returns, before rendering: one dataclass per kind of answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from metrics.periods import Period
+from metrics.result import MetricResult
+
+
+@dataclass
+class MetricReply:
+    """One metric, with the time the data was read and any data notes (stale cache, excluded rows)."""
+
+    result: MetricResult
+    data_as_of: datetime
+    notes: list[str] = field(default_factory=list)
+    query: str = ""
+
+
+@dataclass
+class OverviewReply:
+    """The headline metrics for one period."""
+
+    results: list[MetricResult]
+    period: Period
+    data_as_of: datetime
+    notes: list[str] = field(default_factory=list)
+    query: str = ""
+
+
+@dataclass
+class TableReply:
+    """A small table (cohorts, risk list, survival, forecast …) with a title and optional JSON payload."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    data_as_of: datetime | None = None
+    notes: list[str] = field(default_factory=list)
+    payload: dict[str, Any] = field(default_factory=dict)
+    query: str = ""
+
+
+@dataclass
+class TextReply:
+    """Help, targets, data issues and confirmations: a title and (heading, body) sections."""
+
+    title: str
+    sections: list[tuple[str, str]] = field(default_factory=list)
+    payload: dict[str, Any] = field(default_factory=dict)
+    query: str = ""
+
+
+@dataclass
+class ErrorReply:
+    """A user-facing problem: what is wrong and, when there is one, the closest valid input."""
+
+    message: str
+    suggestion: str | None = None
+
+
+Reply = MetricReply | OverviewReply | TableReply | TextReply | ErrorReply
