@@ -1,0 +1,131 @@
+"""What moved a metric: a mix/rate split of its change by segment, and how retention moves with other metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+
+@dataclass(frozen=True)
+class SegmentPart:
+    """One segment's share of a change: `mix` from its weight moving, `rate` from its own value moving."""
+
+    segment: str
+    weight_before: float
+    weight_after: float
+    value_before: float | None
+    value_after: float | None
+    mix: float
+    rate: float
+
+    @property
+    def total(self) -> float:
+        return self.mix + self.rate
+
+
+@dataclass
+class Decomposition:
+    """The change of a metric between two periods, split so that Σ parts + residual == total exactly."""
+
+    before: float
+    after: float
+    parts: list[SegmentPart] = field(default_factory=list)
+    residual: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.after - self.before
+
+
+def mix_rate(
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    total_before: float | None = None,
+    total_after: float | None = None,
+) -> Decomposition:
+    """Split the change of a weighted average Σ wᵢ·vᵢ into per-segment mix and rate effects.
+
+    `before`/`after` have columns segment, weight (e.g. the rate's denominator) and value (the segment's
+    metric). The symmetric split  Δᵢ = (w₁−w₀)(v₀+v₁)/2 + (v₁−v₀)(w₀+w₁)/2  is exact for every segment.
+    A segment missing from one period takes its other period's value (all of its change is mix).
+    When the overall values are given and differ from Σ wᵢ·vᵢ (rows that belong to no segment), the
+    difference is reported as `residual`, so the parts always add up to the total change.
+    """
+    b = _weights(before)
+    a = _weights(after)
+    both = b.join(a, how="outer", lsuffix="_0", rsuffix="_1")
+    w0 = both["w_0"].fillna(0.0).to_numpy()
+    w1 = both["w_1"].fillna(0.0).to_numpy()
+    v0 = both["value_0"].to_numpy(dtype=float)
+    v1 = both["value_1"].to_numpy(dtype=float)
+    v0f = np.where(np.isnan(v0), np.where(np.isnan(v1), 0.0, v1), v0)
+    v1f = np.where(np.isnan(v1), v0f, v1)
+    mix = (w1 - w0) * (v0f + v1f) / 2
+    rate = (v1f - v0f) * (w0 + w1) / 2
+    explained_before = float(np.sum(w0 * v0f))
+    explained_after = float(np.sum(w1 * v1f))
+    tb = explained_before if total_before is None else float(total_before)
+    ta = explained_after if total_after is None else float(total_after)
+    parts = [
+        SegmentPart(str(seg), float(w0[i]), float(w1[i]), _num(v0[i]), _num(v1[i]), float(mix[i]), float(rate[i]))
+        for i, seg in enumerate(both.index)
+    ]
+    parts.sort(key=lambda p: -abs(p.total))
+    residual = (ta - tb) - float(np.sum(mix) + np.sum(rate))
+    return Decomposition(before=tb, after=ta, parts=parts, residual=residual)
+
+
+def _weights(frame: pd.DataFrame) -> pd.DataFrame:
+    f = frame.set_index(frame["segment"].astype(str))
+    weight = f["weight"].astype(float).clip(lower=0)
+    total = weight.sum()
+    share = weight / total if total > 0 else weight * 0.0
+    return pd.DataFrame({"w": share, "value": f["value"].astype(float)})
+
+
+def _num(v: float) -> float | None:
+    return None if np.isnan(v) else float(v)
+
+
+def explain(metric_label: str, unit_word: str, d: Decomposition, dimension: str, top: int = 2) -> str:
+    """A plain sentence for the largest parts, e.g. "NPS fell 6 points; 4 of them come from South (its own
+    score fell) and 1 from West (its share of answers grew)"."""
+    change = d.total
+    if abs(change) < 1e-9:
+        return f"{metric_label} did not change."
+    verb = "rose" if change > 0 else "fell"
+    head = f"{metric_label} {verb} {abs(change):.1f} {unit_word}"
+    same_sign = [p for p in d.parts if p.total * change > 0][:top]
+    if not same_sign:
+        return head + f"; no single {dimension} stands out."
+    bits = []
+    for p in same_sign:
+        cause = "its own value moved" if abs(p.rate) >= abs(p.mix) else "its share grew" if p.weight_after > p.weight_before else "its share shrank"
+        bits.append(f"{abs(p.total):.1f} from {p.segment} ({cause})")
+    return f"{head}; " + " and ".join(bits) + "."
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """Spearman correlation between retention and another metric across months × segments."""
+
+    metric: str
+    rho: float | None
+    p_value: float | None
+    n: int
+
+
+def spearman_table(frame: pd.DataFrame, target: str, others: list[str]) -> list[Correlation]:
+    """Correlate column `target` with each column in `others` (rows = month × segment observations)."""
+    out = []
+    for name in others:
+        pair = frame[[target, name]].dropna()
+        if len(pair) < 3 or pair[target].nunique() < 2 or pair[name].nunique() < 2:
+            out.append(Correlation(name, None, None, len(pair)))
+            continue
+        rho, p = sps.spearmanr(pair[target], pair[name])
+        out.append(Correlation(name, float(rho), float(p), len(pair)))
+    return out
