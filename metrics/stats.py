@@ -6,6 +6,9 @@ import math
 
 from scipy import stats as sps
 
+from metrics.periods import Period
+from metrics.result import Interval, MetricResult
+
 Z95 = 1.96
 
 
@@ -95,6 +98,43 @@ def small_sample_note(n: int | None, min_n: int) -> str | None:
 def percent(k: float, n: float) -> float | None:
     """k / n × 100, or None when n = 0 (undefined, never 0 or inf)."""
     return None if n == 0 else 100 * k / n
+
+
+def proportion_result(
+    metric: str,
+    label: str,
+    period: Period,
+    k: int,
+    n: int,
+    *,
+    min_n: int,
+    excluded_rows: int = 0,
+    details: dict | None = None,
+    notes: list[str] | None = None,
+) -> MetricResult:
+    """A rate k / n × 100 with its counts, Wilson interval and small-sample note (value None when n = 0)."""
+    k, n = int(k), int(n)
+    ci = wilson(k, n)
+    notes = list(notes or [])
+    if k > n:
+        notes.append(f"{k} of {n} is over 100%, so there is no interval")
+    small = small_sample_note(n, min_n)
+    if small:
+        notes.append(small)
+    return MetricResult(
+        metric=metric,
+        label=label,
+        unit="percent",
+        period=period,
+        value=percent(k, n),
+        n=n,
+        numerator=k,
+        denominator=n,
+        interval=Interval(*ci) if ci else None,
+        excluded_rows=int(excluded_rows),
+        details=dict(details or {}),
+        notes=notes,
+    )
 
 
 def _check_counts(k: float, n: float) -> None:
