@@ -1,0 +1,243 @@
+"""Customer state on a given day — signed up, active, churned, new — shared by retention, cohorts and CLV.
+
+Definitions (METRICS.md "Customer state"), with the choices the spec leaves open:
+- An *order* is a row of Orders with a non-negative (or blank) amount and a date; refunds (negative
+  amounts) are not orders, so a customer whose only rows are refunds has no first order.
+- `signup(c)` = Customers.signup_date, else the first order date. A customer with neither is
+  *undated*: not counted anywhere, and `undated_count` reports how many there are.
+- Several Customers rows for one id: the earliest signup_date and the latest churned_on win.
+- Explicit mode: c is active on day d when signup ≤ d and (churned_on is blank or > d), or when it
+  has an order after churned_on and on or before d (reactivated: it stays active from that order on).
+  A customer that appears only in Orders has no churned_on and never churns in this mode.
+- Inactivity mode: c is active on day d when signup ≤ d and it has an order or its signup in
+  (d − after_days, d]; it churns on the day after_days after its last activity.
+
+Everything is computed on integer day numbers with numpy, once per Tables object (cached by identity,
+so Tables must not be mutated in place after the first call).
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from metrics.options import MetricOptions
+from metrics.periods import Period
+from metrics.tables import Tables
+
+Mode = Literal["explicit", "inactivity"]
+
+NEVER = np.int64(2**62)
+_NS_PER_DAY = 86_400_000_000_000
+
+
+@dataclass(frozen=True)
+class CustomerState:
+    """Per-customer day numbers aligned with `ids`, plus every order's customer position and day.
+
+    Day numbers count days since 1970-01-01; NEVER stands for a blank date. `order_code`/`order_day`
+    hold the non-refund orders sorted by day; `row_code`/`row_day` are aligned with `t.orders` rows
+    (refunds included, -1 / NEVER where the customer or date is blank) for revenue sums.
+    """
+
+    ids: pd.Index
+    signup: np.ndarray
+    churned_on: np.ndarray
+    first_order: np.ndarray
+    reactivated_on: np.ndarray
+    order_code: np.ndarray
+    order_day: np.ndarray
+    row_code: np.ndarray
+    row_day: np.ndarray
+    has_churn_dates: bool
+
+    @property
+    def dated(self) -> np.ndarray:
+        return self.signup != NEVER
+
+
+_STATES: dict[int, CustomerState] = {}
+
+
+def customer_state(t: Tables) -> CustomerState:
+    """The state arrays of `t`, built once per Tables object."""
+    key = id(t)
+    state = _STATES.get(key)
+    if state is None:
+        state = _build_state(t)
+        _STATES[key] = state
+        weakref.finalize(t, _STATES.pop, key, None)
+    return state
+
+
+def day_number(d: date) -> int:
+    return int((pd.Timestamp(d) - pd.Timestamp(0)).days)
+
+
+def to_days(dates: pd.Series | np.ndarray) -> np.ndarray:
+    """datetime64 values → int64 day numbers, NEVER where blank."""
+    ns = pd.to_datetime(pd.Series(dates)).to_numpy(dtype="datetime64[ns]").view(np.int64)
+    days = ns // _NS_PER_DAY
+    return np.where(ns == np.iinfo(np.int64).min, NEVER, days).astype(np.int64)
+
+
+def to_timestamps(days: np.ndarray) -> np.ndarray:
+    """int64 day numbers → datetime64[ns], NaT where NEVER."""
+    out = (np.asarray(days, dtype=np.int64) * _NS_PER_DAY).view("datetime64[ns]")
+    return np.where(np.asarray(days) == NEVER, np.datetime64("NaT", "ns"), out)
+
+
+def _ids(s: pd.Series) -> np.ndarray:
+    return s.astype(object).to_numpy()
+
+
+def _build_state(t: Tables) -> CustomerState:
+    customers, orders = t.customers, t.orders
+    codes, uniques = pd.factorize(np.concatenate([_ids(customers["customer_id"]), _ids(orders["customer_id"])]))
+    size = len(uniques)
+    cust_code, row_code = codes[: len(customers)], codes[len(customers) :]
+
+    signup_date = _min_per_code(cust_code, to_days(customers["signup_date"]), size)
+    churn_days = to_days(customers["churned_on"])
+    churned_on = -_min_per_code(cust_code, np.where(churn_days == NEVER, NEVER, -churn_days), size)
+    churned_on = np.where(churned_on == -NEVER, NEVER, churned_on)
+
+    row_day = to_days(orders["order_date"])
+    is_order = (row_code >= 0) & (row_day != NEVER) & ~(orders["amount"].to_numpy(dtype=float, na_value=np.nan) < 0)
+    by_day = np.argsort(row_day[is_order])
+    order_code, order_day = row_code[is_order][by_day], row_day[is_order][by_day]
+
+    first_order = _min_per_code(order_code, order_day, size)
+    after_churn = order_day > churned_on[order_code]
+    reactivated_on = _min_per_code(order_code[after_churn], order_day[after_churn], size)
+    return CustomerState(
+        ids=pd.Index(uniques, dtype=object, name="customer_id"),
+        signup=np.where(signup_date != NEVER, signup_date, first_order),
+        churned_on=churned_on,
+        first_order=first_order,
+        reactivated_on=reactivated_on,
+        order_code=order_code,
+        order_day=order_day,
+        row_code=row_code,
+        row_day=row_day,
+        has_churn_dates=bool((churned_on != NEVER).any()),
+    )
+
+
+def _min_per_code(codes: np.ndarray, days: np.ndarray, size: int) -> np.ndarray:
+    """Smallest day per customer position (NEVER where none); rows with code -1 are ignored."""
+    out = np.full(size, NEVER, dtype=np.int64)
+    keep = codes >= 0
+    np.minimum.at(out, codes[keep], days[keep])
+    return out
+
+
+def last_order_before(state: CustomerState, day_excl: int) -> np.ndarray:
+    """Latest order day strictly before `day_excl` per customer, -NEVER where none."""
+    hi = np.searchsorted(state.order_day, day_excl, side="left")
+    out = np.full(len(state.ids), -NEVER, dtype=np.int64)
+    np.maximum.at(out, state.order_code[:hi], state.order_day[:hi])
+    return out
+
+
+def resolve_mode(t: Tables, o: MetricOptions) -> Mode:
+    """`auto` → explicit when Customers.churned_on has any value, else inactivity.
+
+    Resolve once on the whole workbook and pass the result in `o.churn_mode`: a segment without
+    churn dates would otherwise switch to inactivity on its own."""
+    if o.churn_mode == "explicit" or o.churn_mode == "inactivity":
+        return o.churn_mode
+    if o.churn_mode != "auto":
+        raise ValueError(f"unknown churn mode '{o.churn_mode}'; use auto, explicit or inactivity")
+    return "explicit" if customer_state(t).has_churn_dates else "inactivity"
+
+
+def _after_days(o: MetricOptions) -> int:
+    if o.churn_after_days < 1:
+        raise ValueError(f"churn.after_days must be at least 1, got {o.churn_after_days}")
+    return int(o.churn_after_days)
+
+
+def active_mask(t: Tables, day: date, o: MetricOptions) -> np.ndarray:
+    """Boolean array aligned with `customer_state(t).ids`: active on `day`."""
+    state, d = customer_state(t), day_number(day)
+    signed = state.signup <= d
+    if resolve_mode(t, o) == "explicit":
+        return signed & ((state.churned_on > d) | (state.reactivated_on <= d))
+    after = _after_days(o)
+    lo = np.searchsorted(state.order_day, d - after, side="right")
+    hi = np.searchsorted(state.order_day, d, side="right")
+    recent = state.signup > d - after
+    recent[state.order_code[lo:hi]] = True
+    return signed & recent
+
+
+def active_ids(t: Tables, day: date, o: MetricOptions) -> pd.Index:
+    """Customers active on `day` (see module docstring)."""
+    return customer_state(t).ids[active_mask(t, day, o)]
+
+
+def new_mask(t: Tables, p: Period) -> np.ndarray:
+    state = customer_state(t)
+    return (state.signup >= day_number(p.start)) & (state.signup < day_number(p.end))
+
+
+def new_ids(t: Tables, p: Period) -> pd.Index:
+    """Customers whose signup falls in P."""
+    return customer_state(t).ids[new_mask(t, p)]
+
+
+def signup_dates(t: Tables) -> pd.Series:
+    """customer_id → signup (signup_date, else first order) for every dated customer."""
+    state = customer_state(t)
+    dated = state.dated
+    return pd.Series(to_timestamps(state.signup[dated]), index=state.ids[dated], name="signup")
+
+
+def first_order_dates(t: Tables) -> pd.Series:
+    """customer_id → date of the first non-refund order, for customers that have one."""
+    state = customer_state(t)
+    has = state.first_order != NEVER
+    return pd.Series(to_timestamps(state.first_order[has]), index=state.ids[has], name="first_order")
+
+
+def undated_count(t: Tables) -> int:
+    """Customers with neither a signup_date nor an order: they are left out of every count."""
+    return int((~customer_state(t).dated).sum())
+
+
+def undated_note(t: Tables) -> list[str]:
+    n = undated_count(t)
+    if not n:
+        return []
+    return [f"{n} customer{'s' if n != 1 else ''} with neither a signup date nor an order not counted"]
+
+
+def churn_events(t: Tables, as_of: date, o: MetricOptions) -> pd.DataFrame:
+    """One row per customer signed up by `as_of`: customer_id, signup, churn_date (NaT while active).
+
+    churn_date starts the churn the customer is in on `as_of` (so it is NaT exactly for customers in
+    `active_ids(t, as_of, o)`): churned_on in explicit mode, last activity + after_days in inactivity
+    mode. A churn date before signup (inconsistent data) is moved to the signup day.
+    """
+    state, d = customer_state(t), day_number(as_of)
+    signed = state.signup <= d
+    if resolve_mode(t, o) == "explicit":
+        churned = (state.churned_on <= d) & (state.reactivated_on > d)
+        churn = np.where(churned, np.maximum(state.churned_on, state.signup), NEVER)
+    else:
+        last_activity = np.maximum(last_order_before(state, d + 1), state.signup)
+        ends = last_activity + _after_days(o)
+        churn = np.where(ends <= d, ends, NEVER)
+    return pd.DataFrame(
+        {
+            "customer_id": state.ids[signed],
+            "signup": to_timestamps(state.signup[signed]),
+            "churn_date": to_timestamps(churn[signed]),
+        }
+    ).reset_index(drop=True)
