@@ -112,11 +112,12 @@ def build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
         "Pulse Cohorts": cohorts_tab(t, months, o),
         "Pulse Data Issues": data_issues_tab(cached.snapshot),
     }
+    from bot.analyses import survival_tab
     from bot.customers_tab import customers_tab
 
-    customers = customers_tab(t, ctx.today(), o)
-    if customers is not None:
-        tabs[customers.name] = customers
+    for extra in (customers_tab(t, ctx.today(), o), survival_tab(t, ctx.today(), o)):
+        if extra is not None:
+            tabs[extra.name] = extra
     return tabs, len(months), len(cached.snapshot.issues)
 
 
