@@ -1,0 +1,275 @@
+"""Slack Block Kit rendering of replies, built with slack_sdk's block models so Slack's limits are validated.
+
+Every value that can come from the sheet (labels, segments, table cells, notes) goes through `fmt.escape`,
+so a cell holding `<!channel>` renders as text and pings nobody.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.render import format as fmt
+from bot.replies import ErrorReply, MetricReply, OverviewReply, Reply, TableReply, TextReply
+from metrics.result import MetricResult
+
+SHARE_ACTION_ID = "share_in_channel"
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_FIELD = 2000
+MAX_FIELDS = 10
+MAX_HEADER = 150
+MAX_CONTEXT_ELEMENTS = 10
+MAX_TOTAL_CHARS = 12000
+MAX_BUTTON_VALUE = 2000
+TOP_MOVERS = 3
+
+
+def render_blocks(
+    reply: Reply,
+    *,
+    share_button: bool = True,
+    command: str = "/pulse",
+    text: str | None = None,
+    currency: str = "USD",
+) -> list[dict[str, Any]]:
+    """Blocks for one reply; the share button (for answers, not errors) carries {command, text} to recompute it."""
+    if isinstance(reply, MetricReply):
+        body = metric_blocks(reply.result, currency) + _notes(result_notes(reply.result) + reply.notes)
+        tail = [_as_of(reply.data_as_of, command, reply.query)]
+    elif isinstance(reply, OverviewReply):
+        body = overview_blocks(reply, currency) + _notes(overview_notes(reply))
+        tail = [_as_of(reply.data_as_of, command, reply.query)]
+    elif isinstance(reply, TableReply):
+        body = table_blocks(reply) + _notes(reply.notes)
+        tail = [_as_of(reply.data_as_of, command, reply.query)]
+    elif isinstance(reply, TextReply):
+        body = text_blocks(reply)
+        tail = []
+        share_button = False
+    elif isinstance(reply, ErrorReply):
+        return [b.to_dict() for b in error_blocks(reply)]
+    else:
+        raise TypeError(f"cannot render {type(reply).__name__}")
+    if share_button:
+        button = share_actions(command, reply.query if text is None else text)
+        if button is not None:
+            tail.append(button)
+    return fit([b for b in body if b is not None], [b for b in tail if b is not None])
+
+
+def metric_blocks(r: MetricResult, currency: str = "USD") -> list[Block]:
+    """Header, headline with change, the facts as fields, and the top movers when broken down."""
+    scope = "".join(f" · {k} = {v}" for k, v in r.where.items())
+    blocks: list[Block] = [_header(f"{r.label} — {r.period.label}{scope}")]
+    headline = f"*{fmt.escape(fmt.number(r.value, r.unit, currency))}*"
+    margin = fmt.margin(r)
+    if margin:
+        headline += f"  {fmt.escape(margin)}"
+    headline += f"\n{fmt.escape(fmt.change(r.previous, r.unit, currency))}"
+    blocks.append(SectionBlock(text=_mrkdwn(headline), fields=_facts(r, currency) or None))
+    if r.breakdown:
+        blocks.append(movers_block(r, currency))
+    return blocks
+
+
+def result_notes(r: MetricResult) -> list[str]:
+    return list(r.notes) + ([f"{r.excluded_rows} invalid rows excluded"] if r.excluded_rows else [])
+
+
+def _facts(r: MetricResult, currency: str) -> list[MarkdownTextObject]:
+    facts = []
+    if r.previous is not None and not fmt.is_missing(r.previous.value):
+        facts.append((r.previous.period.label, fmt.number(r.previous.value, r.unit, currency)))
+    if r.n is not None:
+        facts.append(("n", f"{r.n:,}"))
+    if r.numerator is not None and r.denominator is not None and r.unit == "percent":
+        facts.append(("of", f"{r.numerator:,.0f} of {r.denominator:,.0f}"))
+    if r.target is not None:
+        facts.append(("Target", fmt.target(r, currency).removeprefix("target ")))
+    if r.unit == "nps" and {"promoters", "passives", "detractors"} <= r.details.keys():
+        d = r.details
+        facts.append(("Promoters / passives / detractors", f"{d['promoters']:,} / {d['passives']:,} / {d['detractors']:,}"))
+    return [_mrkdwn(f"*{fmt.escape(k)}*\n{fmt.escape(v)}", MAX_FIELD) for k, v in facts[:MAX_FIELDS]]
+
+
+def top_movers(r: MetricResult, k: int = TOP_MOVERS) -> list:
+    """The k segments that moved most against the comparison period, else the k largest values."""
+    with_change = [s for s in r.breakdown if not fmt.is_missing(s.change)]
+    if with_change:
+        return sorted(with_change, key=lambda s: abs(s.change), reverse=True)[:k]
+    with_value = [s for s in r.breakdown if not fmt.is_missing(s.value)]
+    return sorted(with_value, key=lambda s: s.value, reverse=True)[:k]
+
+
+def movers_block(r: MetricResult, currency: str = "USD") -> SectionBlock:
+    movers = top_movers(r)
+    moved = any(not fmt.is_missing(s.change) for s in movers)
+    title = f"*Top movers by {fmt.escape(r.by)}*" if moved else f"*Top {len(movers)} by {fmt.escape(r.by)}*"
+    lines = []
+    for s in movers:
+        line = f"• {fmt.escape(s.segment)}: {fmt.escape(fmt.number(s.value, r.unit, currency))} (n = {s.n:,})"
+        if not fmt.is_missing(s.change):
+            arrow = "▲" if s.change > 0 else ("▼" if s.change < 0 else "▶")
+            unit = " pts" if r.unit in ("percent", "nps") else ""
+            line += f" {arrow} {abs(s.change):.1f}{unit}"
+        lines.append(line)
+    rest = len(r.breakdown) - len(movers)
+    if rest > 0:
+        lines.append(f"…and {rest} more {'segment' if rest == 1 else 'segments'}")
+    return SectionBlock(text=_mrkdwn("\n".join([title, *lines])))
+
+
+def overview_blocks(reply: OverviewReply, currency: str = "USD") -> list[Block]:
+    """One field per metric (value and change), ten fields per section."""
+    blocks: list[Block] = [_header(f"Overview — {reply.period.label}")]
+    fields = []
+    for r in reply.results:
+        line = f"*{fmt.escape(r.label)}*\n{fmt.escape(fmt.number(r.value, r.unit, currency))}"
+        if r.previous is not None:
+            line += f"  {fmt.escape(fmt.change(r.previous, r.unit, currency))}"
+        if r.target is not None:
+            line += f"\n{fmt.escape(fmt.target(r, currency))}"
+        fields.append(_mrkdwn(line, MAX_FIELD))
+    for i in range(0, len(fields), MAX_FIELDS):
+        blocks.append(SectionBlock(fields=fields[i : i + MAX_FIELDS]))
+    return blocks
+
+
+def overview_notes(reply: OverviewReply) -> list[str]:
+    return [f"{r.label}: {n}" for r in reply.results for n in r.notes] + list(reply.notes)
+
+
+def table_blocks(reply: TableReply) -> list[Block]:
+    """A preformatted table, split across sections and cut with "…and N more rows" when too long."""
+    from bot.render.text import table
+
+    blocks: list[Block] = [_header(reply.title)]
+    lines = table(reply.columns, reply.rows)
+    header, rows = lines[0], lines[1:]
+    budget = MAX_TOTAL_CHARS // 2
+    chunk: list[str] = []
+    used = 0
+    shown = 0
+    for line in rows:
+        line = fmt.escape(line)
+        if used + len(line) > budget:
+            break
+        if sum(len(x) + 1 for x in chunk) + len(line) + len(header) + 10 > MAX_SECTION:
+            blocks.append(_pre(fmt.escape(header), chunk))
+            chunk = []
+        chunk.append(line)
+        used += len(line) + 1
+        shown += 1
+    if chunk or not rows:
+        blocks.append(_pre(fmt.escape(header), chunk))
+    if shown < len(rows):
+        blocks.append(ContextBlock(elements=[_mrkdwn(f"…and {len(rows) - shown} more rows")]))
+    return blocks
+
+
+def _pre(header: str, lines: list[str]) -> SectionBlock:
+    return SectionBlock(text=_mrkdwn("```" + "\n".join([header, *lines]) + "```"))
+
+
+def text_blocks(reply: TextReply) -> list[Block]:
+    blocks: list[Block] = [_header(reply.title)]
+    for heading, body in reply.sections:
+        blocks.append(SectionBlock(text=_mrkdwn(f"*{fmt.escape(heading)}*\n{fmt.escape(body)}")))
+    return blocks
+
+
+def error_blocks(reply: ErrorReply) -> list[Block]:
+    text = f":warning: {fmt.escape(reply.message)}"
+    blocks: list[Block] = [SectionBlock(text=_mrkdwn(text))]
+    if reply.suggestion and "did you mean" not in reply.message:
+        blocks.append(ContextBlock(elements=[_mrkdwn(f"Did you mean `{fmt.escape(reply.suggestion)}`? · `/pulse help` lists commands and periods")]))
+    else:
+        blocks.append(ContextBlock(elements=[_mrkdwn("`/pulse help` lists commands, periods and examples")]))
+    return blocks
+
+
+def share_actions(command: str, text: str) -> ActionsBlock | None:
+    """The "Share in channel" button; None when the query is too long to carry in a button value."""
+    value = json.dumps({"command": command, "text": text}, ensure_ascii=False)
+    if len(value) > MAX_BUTTON_VALUE:
+        return None
+    return ActionsBlock(
+        block_id="share",
+        elements=[ButtonElement(text="Share in channel", action_id=SHARE_ACTION_ID, value=value)],
+    )
+
+
+def shared_by_block(user_id: str) -> dict[str, Any]:
+    """A context line naming who shared an answer (the id comes from Slack's payload, not the sheet)."""
+    who = f"<@{user_id}>" if user_id.isalnum() else fmt.escape(user_id)
+    return ContextBlock(elements=[_mrkdwn(f"Shared by {who}")]).to_dict()
+
+
+def _as_of(as_of: datetime | None, command: str, query: str) -> ContextBlock | None:
+    parts = []
+    if as_of is not None:
+        parts.append(f"data as of {as_of:%Y-%m-%d %H:%M} UTC")
+    asked = f"{command} {query}".strip()
+    parts.append(f"`{fmt.escape(asked)}`")
+    return ContextBlock(elements=[_mrkdwn(" · ".join(parts))])
+
+
+def _notes(notes: list[str]) -> list[Block]:
+    if not notes:
+        return []
+    shown = notes[: MAX_CONTEXT_ELEMENTS - 1]
+    elements = [_mrkdwn(f":information_source: {fmt.escape(n)}", MAX_FIELD) for n in shown]
+    if len(notes) > len(shown):
+        elements.append(_mrkdwn(f"…and {len(notes) - len(shown)} more notes"))
+    return [ContextBlock(elements=elements)]
+
+
+def _header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=PlainTextObject(text=_cut(text, MAX_HEADER), emoji=True))
+
+
+def _mrkdwn(text: str, limit: int = MAX_SECTION) -> MarkdownTextObject:
+    return MarkdownTextObject(text=_cut(text, limit))
+
+
+def _cut(text: str, limit: int) -> str:
+    """Shorten to `limit` characters without splitting an `&amp;` entity or leaving a code block open."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 4]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + ("…```" if cut.count("```") % 2 else "…")
+
+
+def fit(body: list[Block], tail: list[Block]) -> list[dict[str, Any]]:
+    """Validate and serialise; drop trailing body blocks (saying how many) to stay within Slack's message limits."""
+    tail_dicts = [b.to_dict() for b in tail]
+    budget = MAX_TOTAL_CHARS - _size(tail_dicts) - 100
+    kept: list[dict[str, Any]] = []
+    for i, block in enumerate(body):
+        d = block.to_dict()
+        if len(kept) + len(tail_dicts) + 2 > MAX_BLOCKS or _size(kept) + _size([d]) > budget:
+            more = len(body) - i
+            kept.append(ContextBlock(elements=[_mrkdwn(f"…and {more} more {'part' if more == 1 else 'parts'} left out to fit Slack's limits")]).to_dict())
+            break
+        kept.append(d)
+    return kept + tail_dicts
+
+
+def _size(blocks: list[dict[str, Any]]) -> int:
+    return len(json.dumps(blocks, ensure_ascii=False))
