@@ -1,0 +1,133 @@
+"""The Sheets API fake answers like the real API (shapes from the v4 reference and gspread's cassettes)."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from google.auth.transport.requests import AuthorizedSession
+from google.oauth2 import service_account
+
+from tests.fakes.sheets_api import FakeSheets
+
+SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeSheets() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def session(fake):
+    creds = service_account.Credentials.from_service_account_info(fake.service_account(), scopes=SCOPES)
+    return AuthorizedSession(creds)
+
+
+@pytest.fixture
+def book(fake, request):
+    key = "K" + request.node.name.replace("_", "")[:30]
+    fake.add_spreadsheet(key, tabs={"Customers": [["customer_id", "signup"], ["007", 46000], [], ["8", 46001.5]],
+                                    "Pulse Summary": [["month"]]})
+    return key
+
+
+def api(fake, key, tail=""):
+    return f"{fake.url}/v4/spreadsheets/{key}{tail}"
+
+
+def test_requests_without_a_token_are_unauthenticated(fake, book):
+    r = requests.get(api(fake, book))
+    assert r.status_code == 401
+    assert r.json()["error"]["status"] == "UNAUTHENTICATED"
+
+
+def test_get_honours_fields_and_shapes_sheets(fake, session, book):
+    r = session.get(api(fake, book), params={"fields": "properties.title,sheets(properties(sheetId,title))"})
+    assert r.json() == {"properties": {"title": "CRM data"},
+                        "sheets": [{"properties": {"sheetId": 0, "title": "Customers"}},
+                                   {"properties": {"sheetId": 1001, "title": "Pulse Summary"}}]}
+
+
+def test_batch_get_trims_and_keeps_types(fake, session, book):
+    r = session.get(api(fake, book, "/values:batchGet"),
+                    params={"ranges": ["'Customers'", "'Pulse Summary'!A1:B2"], "valueRenderOption": "UNFORMATTED_VALUE"})
+    ranges = r.json()["valueRanges"]
+    assert ranges[0] == {"range": "Customers!A1:Z1000", "majorDimension": "ROWS",
+                         "values": [["customer_id", "signup"], ["007", 46000], [], ["8", 46001.5]]}
+    assert ranges[1] == {"range": "'Pulse Summary'!A1:B2", "majorDimension": "ROWS", "values": [["month"]]}
+    formatted = session.get(api(fake, book, "/values/Customers!B2:B4")).json()
+    assert formatted["values"] == [["46000"], [], ["46001.5"]]
+
+
+def test_unknown_tab_in_a_range_is_a_400(fake, session, book):
+    r = session.get(api(fake, book, "/values:batchGet"), params={"ranges": ["'Nope'!A1:Z"]})
+    assert r.status_code == 400
+    assert r.json()["error"] == {"code": 400, "message": "Unable to parse range: 'Nope'!A1:Z", "status": "INVALID_ARGUMENT"}
+
+
+def test_raw_keeps_formula_text_and_user_entered_parses(fake, session, book):
+    body = {"valueInputOption": "RAW", "data": [{"range": "'Pulse Summary'!A1", "values": [["=IMPORTXML(\"x\")", "12"]]}]}
+    assert session.post(api(fake, book, "/values:batchUpdate"), json=body).json()["totalUpdatedCells"] == 2
+    assert fake.cell(book, "Pulse Summary", 0, 0).formula is None
+    assert fake.values(book, "Pulse Summary") == [["=IMPORTXML(\"x\")", "12"]]
+    body["valueInputOption"] = "USER_ENTERED"
+    session.post(api(fake, book, "/values:batchUpdate"), json=body)
+    assert fake.cell(book, "Pulse Summary", 0, 0).formula == "=IMPORTXML(\"x\")"
+    assert fake.values(book, "Pulse Summary")[0][1] == 12
+
+
+def test_writes_beyond_the_grid_fail_atomically(fake, session, book):
+    body = {"valueInputOption": "RAW", "data": [{"range": "'Pulse Summary'!A1", "values": [["new"]]},
+                                                 {"range": "'Pulse Summary'!A1000", "values": [["x"], ["y"]]}]}
+    r = session.post(api(fake, book, "/values:batchUpdate"), json=body)
+    assert r.status_code == 400 and "exceeds grid limits. Max rows: 1000, max columns: 26" in r.json()["error"]["message"]
+    assert fake.values(book, "Pulse Summary") == [["month"]]
+
+
+def test_batch_update_is_atomic(fake, session, book):
+    reqs = [{"addSheet": {"properties": {"title": "New"}}}, {"addSheet": {"properties": {"title": "Customers"}}}]
+    r = session.post(api(fake, book, ":batchUpdate"), json={"requests": reqs})
+    assert r.status_code == 400
+    assert r.json()["error"]["message"].startswith('Invalid requests[1].addSheet: A sheet with the name "Customers"')
+    assert fake.tab_titles(book) == ["Customers", "Pulse Summary"]
+
+
+def test_developer_metadata_and_formatting(fake, session, book):
+    reqs = [
+        {"addSheet": {"properties": {"sheetId": 77, "title": "Owned", "gridProperties": {"rowCount": 5, "columnCount": 3}}}},
+        {"createDeveloperMetadata": {"developerMetadata": {"metadataKey": "k", "metadataValue": "v",
+                                                           "location": {"sheetId": 77}, "visibility": "DOCUMENT"}}},
+        {"updateSheetProperties": {"properties": {"sheetId": 77, "gridProperties": {"frozenRowCount": 1}},
+                                   "fields": "gridProperties.frozenRowCount"}},
+        {"repeatCell": {"range": {"sheetId": 77, "startRowIndex": 0, "endRowIndex": 1},
+                        "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                        "fields": "userEnteredFormat.textFormat.bold"}},
+    ]
+    replies = session.post(api(fake, book, ":batchUpdate"), json={"requests": reqs}).json()["replies"]
+    assert replies[0]["addSheet"]["properties"]["gridProperties"] == {"rowCount": 5, "columnCount": 3}
+    assert replies[1]["createDeveloperMetadata"]["developerMetadata"]["location"] == {"locationType": "SHEET", "sheetId": 77}
+    assert replies[2:] == [{}, {}]
+    meta = session.get(api(fake, book), params={"fields": "sheets(properties.title,developerMetadata.metadataKey)"}).json()
+    assert meta["sheets"][2] == {"properties": {"title": "Owned"}, "developerMetadata": [{"metadataKey": "k"}]}
+    assert fake.grid(book, "Owned").frozen_rows == 1
+    assert fake.grid(book, "Owned").formats[(0, 2)] == {"textFormat": {"bold": True}}
+    found = session.post(api(fake, book, "/developerMetadata:search"),
+                         json={"dataFilters": [{"developerMetadataLookup": {"metadataKey": "k"}}]}).json()
+    assert [m["developerMetadata"]["metadataValue"] for m in found["matchedDeveloperMetadata"]] == ["v"]
+
+
+def test_faults_and_log(fake, session, book):
+    fake.clear_log()
+    fake.fail_next(429, count=2, kind="values.batchGet")
+    url = api(fake, book, "/values:batchGet")
+    codes = [session.get(url, params={"ranges": "Customers"}).status_code for _ in range(3)]
+    assert codes == [429, 429, 200]
+    fake.drop_next(1)
+    with pytest.raises(requests.ConnectionError):
+        session.get(api(fake, book))
+    fake.deny(book, 403)
+    assert session.get(api(fake, book)).json()["error"]["status"] == "PERMISSION_DENIED"
+    fake.deny(book, 0)
+    assert fake.count("values.batchGet") == 3 and fake.count("spreadsheets.get") == 2
+
