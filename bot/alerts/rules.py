@@ -1,0 +1,95 @@
+"""Evaluate one alert rule: the metric over a trailing window vs the window before, against its condition."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from config import ConfigError, Settings
+from config.settings import AlertRule
+from metrics.engine import MetricError, compute, spec_for
+from metrics.options import MetricOptions
+from metrics.periods import Period, comparison_period
+from metrics.result import MetricResult
+from metrics.tables import Tables
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A rule's condition on the current data: whether it holds, the numbers behind it, and why."""
+
+    rule: AlertRule
+    holds: bool
+    result: MetricResult
+    reason: str
+    small_sample: bool
+
+
+def parse_segment(segment: str | None) -> dict[str, str]:
+    """"region=North" → {"region": "North"}."""
+    if not segment:
+        return {}
+    key, sep, value = segment.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise ValueError(f"segment '{segment}' must look like dimension=value, e.g. region=North")
+    return {key.strip(): value.strip()}
+
+
+def validate_rules(settings: Settings) -> None:
+    """Check every rule at start-up: known metric, usable condition, well-formed segment, unique names."""
+    problems = []
+    names = set()
+    for i, rule in enumerate(settings.alerts):
+        where = f"config: alerts.{i} ({rule.name})"
+        if rule.name in names:
+            problems.append(f"{where}: duplicate alert name; names identify alert state")
+        names.add(rule.name)
+        try:
+            spec_for(rule.metric)
+        except MetricError as err:
+            hint = f" — did you mean {err.suggestion}?" if err.suggestion else ""
+            problems.append(f"{where}: metric = '{rule.metric}': {err}{hint}")
+            continue
+        if rule.condition == "crosses_target" and rule.metric not in settings.targets:
+            problems.append(f"{where}: condition 'crosses_target' needs a target; add `{rule.metric} = …` under [targets]")
+        if rule.condition == "significant_change" and spec_for(rule.metric).kind == "value":
+            problems.append(f"{where}: '{rule.metric}' has no noise model; use moves_points or moves_percent")
+        try:
+            parse_segment(rule.segment)
+        except ValueError as err:
+            problems.append(f"{where}: {err}")
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def window(rule: AlertRule, today: date) -> Period:
+    """The trailing `window_days` full days ending yesterday."""
+    end = today
+    return Period(end - timedelta(days=rule.window_days), end, f"last {rule.window_days} days", kind="days")
+
+
+def evaluate(rule: AlertRule, t: Tables, today: date, o: MetricOptions, min_n: int) -> Evaluation:
+    """Whether `rule`'s condition holds now."""
+    p = window(rule, today)
+    r = compute(rule.metric, t, p, o, where=parse_segment(rule.segment), compare_to=comparison_period(p))
+    c = r.previous
+    small = r.n is not None and r.n < min_n
+    holds, reason = False, "no value"
+    if r.value is None:
+        return Evaluation(rule, False, r, "no value in the window", small)
+    if rule.condition == "crosses_target":
+        holds = bool(r.target and not r.target.met)
+        reason = "misses its target" if holds else "meets its target"
+    elif c is None or c.change is None:
+        reason = "no value in the previous window"
+    elif rule.condition == "moves_points":
+        holds = abs(c.change) > rule.threshold
+        reason = f"moved {c.change:+.1f} points (threshold {rule.threshold:g})"
+    elif rule.condition == "moves_percent":
+        rel = abs(c.change) / abs(c.value) * 100 if c.value else float("inf")
+        holds = rel > rule.threshold
+        reason = f"moved {rel:.1f}% (threshold {rule.threshold:g}%)"
+    elif rule.condition == "significant_change":
+        holds = bool(c.significant)
+        reason = "changed beyond the noise" if holds else "change within the noise"
+    return Evaluation(rule, holds, r, reason, small)

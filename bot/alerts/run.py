@@ -1,0 +1,88 @@
+"""Evaluate every rule after a refresh, post transitions (fired / back to normal) once, and log them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+from bot.alerts.message import alert_message, recovery_message
+from bot.alerts.rules import Evaluation, evaluate
+from bot.alerts.state import load_state, save_state
+from bot.context import Context
+from bot.pulse_log import append_log
+
+log = logging.getLogger(__name__)
+
+# (channel, blocks, text) → message ts; raises on failure.
+Poster = Callable[[str, list[dict], str], str | None]
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """A state change of one rule: "fired" or "recovered", and whether it was posted."""
+
+    rule: str
+    kind: str
+    evaluation: Evaluation
+    posted: bool
+    error: str | None = None
+
+
+def evaluate_all(ctx: Context) -> list[Evaluation]:
+    """Current evaluation of every configured rule (no posting, no state change)."""
+    cached = ctx.snapshot()
+    t = ctx.tables(cached.snapshot)
+    o = ctx.options()
+    return [evaluate(rule, t, ctx.today(), o, ctx.settings.surveys.min_n) for rule in ctx.settings.alerts]
+
+
+def evaluate_and_notify(ctx: Context, post: Poster) -> list[AlertEvent]:
+    """Post each rule whose condition started or stopped holding since the last run; persist the new state.
+
+    A rule whose post fails keeps its old state, so the next run tries again.
+    """
+    state = load_state()
+    events: list[AlertEvent] = []
+    for ev in evaluate_all(ctx):
+        name = ev.rule.name
+        was_active = bool(state.get(name, {}).get("active"))
+        if ev.holds == was_active:
+            continue
+        kind = "fired" if ev.holds else "recovered"
+        blocks, text = (alert_message if ev.holds else recovery_message)(ev, ctx.settings.currency)
+        try:
+            post(ev.rule.channel, blocks, text)
+        except Exception as err:  # noqa: BLE001 - a failed post is recorded and retried next run
+            log.warning("alert %s: post failed: %s", name, err)
+            events.append(AlertEvent(name, kind, ev, posted=False, error=str(err)))
+            _log(ctx, name, kind, ev, f"post failed: {err}")
+            continue
+        state[name] = {"active": ev.holds, "since": ctx.now().isoformat(), "value": ev.result.value}
+        save_state(state)
+        events.append(AlertEvent(name, kind, ev, posted=True))
+        _log(ctx, name, kind, ev, "posted")
+    return events
+
+
+def _log(ctx: Context, name: str, kind: str, ev: Evaluation, outcome: str) -> None:
+    try:
+        append_log(ctx.workbook, ctx.now(), f"alert {kind}", f"{name}: {ev.result.label} {ev.result.value} — {ev.reason}", outcome)
+    except Exception as err:  # noqa: BLE001 - the log tab must never stop an alert
+        log.warning("could not append to Pulse Log: %s", err)
+
+
+def slack_poster() -> Poster:
+    """Post with the bot token from the environment (`SLACK_BOT_TOKEN`, `SLACK_API_URL`)."""
+    from bot.slack.app import web_client
+    from config import secret
+
+    token = secret("SLACK_BOT_TOKEN")
+    if not token:
+        raise RuntimeError("SLACK_BOT_TOKEN is not set; alerts cannot be posted")
+    client = web_client(token)
+
+    def post(channel: str, blocks: list[dict], text: str) -> str | None:
+        return client.chat_postMessage(channel=channel, blocks=blocks, text=text).get("ts")
+
+    return post
