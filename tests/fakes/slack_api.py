@@ -103,9 +103,11 @@ def _send(handler: BaseHTTPRequestHandler, status: int, payload: Any, headers: d
     handler.wfile.write(body)
 
 
-def _read(handler: BaseHTTPRequestHandler) -> tuple[bytes, dict[str, Any]]:
+def _read(handler: BaseHTTPRequestHandler, parse: bool = True) -> tuple[bytes, dict[str, Any]]:
     length = int(handler.headers.get("Content-Length") or 0)
     body = handler.rfile.read(length) if length else b""
+    if not parse:
+        return body, {}
     query = urlparse(handler.path).query
     params: dict[str, Any] = {k: v[0] for k, v in parse_qs(query).items()}
     ctype = handler.headers.get("Content-Type", "")
@@ -163,8 +165,8 @@ class FakeSlackAPI:
         return [c for c in self.calls_to("chat.postMessage") if c.ok and (channel is None or c.params.get("channel") == channel)]
 
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
-        body, params = _read(h)
         path = urlparse(h.path).path
+        body, params = _read(h, parse=not path.startswith("/upload/"))
         if path.startswith("/upload/"):
             file_id = path.rsplit("/", 1)[1]
             with self._lock:
