@@ -1,0 +1,1 @@
+"""The HTTP API behind the Google Sheets add-on (sheets/addon/): authenticated, validated, rate limited."""

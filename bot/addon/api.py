@@ -1,0 +1,203 @@
+"""The add-on API routes (mounted under `/addon/`): KPI cards, refresh, digest preview/post, data issues.
+
+Every route takes a signed JSON body naming the spreadsheet; errors are `application/problem+json`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.addon.auth import AuthError, Verifier
+from bot.addon.debounce import Debouncer
+from bot.context import Context
+from bot.render.json import render_json
+from bot.slack.access import RateLimiter
+from config import secret
+
+log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+
+class Problem(Exception):
+    """An API error rendered as RFC 9457 problem JSON."""
+
+    def __init__(self, status: int, title: str, detail: str):
+        super().__init__(detail)
+        self.status, self.title, self.detail = status, title, detail
+
+
+def problem_response(status: int, title: str, detail: str, extra: dict | None = None) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **(extra or {})}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    spreadsheet_id: str = Field(..., min_length=1, max_length=200, description="The spreadsheet the add-on runs in")
+
+
+class KpiRequest(_Body):
+    period: str = Field("last-month", min_length=1, max_length=60, description="Any period form, e.g. last-quarter")
+
+
+class RefreshRequest(_Body):
+    trigger: Literal["edit", "manual"] = Field("manual", description="edit: debounced; manual: now")
+
+
+class DigestRequest(_Body):
+    action: Literal["preview", "post"] = "preview"
+
+
+class IssuesRequest(_Body):
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class AddonState:
+    """Per-server add-on state: verifier, rate limiter, and the edit debouncer."""
+
+    def __init__(self, ctx: Context):
+        s = ctx.settings.addon
+        self.ctx = ctx
+        self.verifier = Verifier(secret("PULSE_ADDON_SECRET"), s.max_skew_seconds)
+        self.limiter = RateLimiter(s.rate_limit_per_minute)
+        self.debouncer = Debouncer(s.refresh_debounce_seconds, self._refresh_from_edits)
+        self.refreshes = 0
+        self._count_lock = threading.Lock()
+
+    def expected_spreadsheet(self) -> str | None:
+        """The spreadsheet this deployment serves: `addon.spreadsheet_id`, else the key of `source.sheet`."""
+        s = self.ctx.settings
+        if s.addon.spreadsheet_id:
+            return s.addon.spreadsheet_id
+        if s.source.sheet:
+            from sheets.google.keys import spreadsheet_key
+
+            return spreadsheet_key(s.source.sheet)
+        return None
+
+    def run_refresh(self, reason: str):
+        from bot.refresh import refresh
+
+        with self._count_lock:
+            self.refreshes += 1
+        report = refresh(self.ctx, reason=reason)
+        after_refresh(self.ctx)
+        return report
+
+    def _refresh_from_edits(self) -> None:
+        try:
+            self.run_refresh("sheet edits")
+        except Exception:  # noqa: BLE001 - a background refresh logs, it has nobody to answer
+            log.exception("edit-triggered refresh failed")
+
+
+def after_refresh(ctx: Context) -> None:
+    """Alerts are evaluated after every add-on-triggered refresh when a bot token is configured."""
+    if not ctx.settings.alerts or not secret("SLACK_BOT_TOKEN"):
+        return
+    from bot.alerts.run import evaluate_and_notify, slack_poster
+
+    try:
+        evaluate_and_notify(ctx, slack_poster())
+    except Exception:  # noqa: BLE001
+        log.exception("alert evaluation failed")
+
+
+async def authenticated(request: Request) -> bytes:
+    """Dependency: verify the signature, the spreadsheet binding and the rate limit; returns the raw body."""
+    state: AddonState = request.app.state.addon
+    body = await request.body()
+    try:
+        state.verifier.verify(request.headers.get("x-pulse-timestamp"), request.headers.get("x-pulse-signature"), body)
+    except AuthError as err:
+        raise Problem(401, "Unauthorized", str(err)) from None
+    try:
+        import json
+
+        claimed = json.loads(body or b"{}").get("spreadsheet_id")
+    except (ValueError, AttributeError):
+        claimed = None
+    expected = state.expected_spreadsheet()
+    if expected is None:
+        raise Problem(403, "Forbidden", "no spreadsheet is configured for the add-on; set addon.spreadsheet_id")
+    if claimed is not None and claimed != expected:
+        raise Problem(403, "Forbidden", "this server is bound to a different spreadsheet")
+    wait = state.limiter.allow(str(claimed or "unknown"))
+    if wait is not None:
+        raise Problem(429, "Too Many Requests", f"rate limit reached; retry in {wait:.0f} s")
+    return body
+
+
+router = APIRouter(dependencies=[Depends(authenticated)], tags=["add-on"])
+
+
+def _state(request: Request) -> AddonState:
+    return request.app.state.addon
+
+
+@router.post("/kpis", summary="Headline KPI cards for a period (same numbers as `pulse ask --json`)")
+def kpis(req: KpiRequest, request: Request) -> dict[str, Any]:
+    from bot.query import answer
+
+    reply = render_json(answer(f"overview {req.period}", _state(request).ctx))
+    if "error" in reply:
+        raise Problem(400, "Bad Request", reply["error"] + (f" — did you mean {reply['suggestion']}?" if reply.get("suggestion") else ""))
+    return {"period": reply["period"], "cards": reply["results"], "data_as_of": reply["data_as_of"], "notes": reply["data_notes"]}
+
+
+@router.post("/refresh", summary="Refresh the summary tabs now (manual) or after a quiet period (edit)")
+def refresh_tabs(req: RefreshRequest, request: Request) -> dict[str, Any]:
+    state = _state(request)
+    if req.trigger == "edit":
+        return {"status": state.debouncer.trigger(), "debounce_seconds": state.debouncer.delay}
+    report = state.run_refresh("add-on")
+    if report.skipped:
+        return {"status": "coalesced", "detail": "a refresh is already running"}
+    return {"status": "done", "written": report.written, "refused": report.refused}
+
+
+@router.post("/digest", summary="Preview the weekly digest, or post it now")
+def digest(req: DigestRequest, request: Request) -> dict[str, Any]:
+    ctx = _state(request).ctx
+    from bot.digest.builder import build_digest
+    from bot.digest.render import digest_json
+
+    d = build_digest(ctx)
+    if req.action == "post":
+        from bot.digest.post import post_digest_now
+
+        results = post_digest_now(ctx)
+        return {"status": "posted", "results": results}
+    return {"status": "preview", "digest": digest_json(d)}
+
+
+@router.post("/issues", summary="Rows left out as invalid: tab, row, column, value, reason")
+def issues(req: IssuesRequest, request: Request) -> dict[str, Any]:
+    snap = _state(request).ctx.snapshot().snapshot
+    rows = [
+        {"tab": i.tab, "row": i.row, "column": i.column, "value": str(i.value), "reason": i.reason, "severity": i.severity}
+        for i in snap.issues[: req.limit]
+    ]
+    return {"count": len(snap.issues), "issues": rows, "tab": "Pulse Data Issues"}
+
+
+def install(api: FastAPI, ctx: Context) -> None:
+    """Attach the add-on state, routes and problem-JSON error handlers to the server."""
+    api.state.addon = AddonState(ctx)
+    api.include_router(router, prefix="/addon")
+
+    @api.exception_handler(Problem)
+    async def _problem(request: Request, err: Problem) -> JSONResponse:
+        return problem_response(err.status, err.title, err.detail)
+
+    @api.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
+        errors = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in err.errors()]
+        return problem_response(422, "Invalid request", "the request body does not match the schema", {"errors": errors})
