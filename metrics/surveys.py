@@ -1,0 +1,147 @@
+"""Survey metrics from the Responses tab: NPS, and CSAT-style satisfaction (CSAT, CSI, any configured survey)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pandas as pd
+
+from metrics import stats
+from metrics.options import MetricOptions, Scale
+from metrics.periods import Period
+from metrics.result import Interval, MetricResult
+from metrics.tables import Tables
+
+DEFAULT_SCALES = MetricOptions().scales
+PROMOTER_FROM = 9
+DETRACTOR_UP_TO = 6
+
+
+def scale_for(survey: str, o: MetricOptions) -> Scale:
+    """The configured scale of `survey` (names match case-insensitively), else the built-in default."""
+    for scales in (o.scales, DEFAULT_SCALES):
+        for name, scale in scales.items():
+            if name.strip().casefold() == survey.strip().casefold():
+                return scale
+    raise ValueError(f"survey '{survey}' has no scale; configured surveys: {', '.join(o.scales) or 'none'}")
+
+
+def answers(t: Tables, p: Period, survey: str, scale: Scale) -> tuple[pd.Series, int]:
+    """Valid integer scores of `survey` in `p`, and how many of its answers in `p` were unusable
+    (non-numeric, non-integer or outside the scale)."""
+    r = t.responses
+    named = r["survey"].astype("string").str.strip().str.casefold() == survey.strip().casefold()
+    chosen = named.fillna(False).astype(bool) & p.mask(r["date"])
+    score = pd.to_numeric(r.loc[chosen, "score"], errors="coerce").astype("float64")
+    valid = score.notna() & (score == score.round()) & score.between(scale.min, scale.max)
+    return score[valid].astype("int64"), int((~valid).sum())
+
+
+def nps_band(value: float | None) -> str | None:
+    """The METRICS.md band of an NPS, judged on the integer it is shown as (so "+30" never reads "average").
+
+    Each boundary belongs to the higher band, as "≥ 70" does in the spec: <0, [0, 30), [30, 70), ≥70.
+    """
+    if value is None:
+        return None
+    shown = round(value)
+    if shown < 0:
+        return "needs immediate improvement"
+    if shown < 30:
+        return "average"
+    if shown < 70:
+        return "excellent"
+    return "world-class"
+
+
+def nps(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
+    """Net Promoter Score: 100 × (promoters − detractors) / n, with its 95% margin clipped to [−100, 100]."""
+    scores, invalid = answers(t, p, "NPS", scale_for("NPS", o))
+    n = len(scores)
+    promoters = int((scores >= PROMOTER_FROM).sum())
+    detractors = int((scores <= DETRACTOR_UP_TO).sum())
+    value = 100 * (promoters - detractors) / n if n else None
+    margin = stats.nps_margin(promoters, detractors, n)
+    interval = None
+    if value is not None and margin is not None:
+        interval = Interval(max(-100.0, value - margin), min(100.0, value + margin))
+    return MetricResult(
+        metric="nps",
+        label="Net Promoter Score",
+        unit="nps",
+        period=p,
+        value=value,
+        n=n,
+        interval=interval,
+        excluded_rows=t.excluded.get("responses", 0) + invalid,
+        details={
+            "promoters": promoters,
+            "passives": n - promoters - detractors,
+            "detractors": detractors,
+            "n": n,
+            "promoter_share": stats.percent(promoters, n),
+            "detractor_share": stats.percent(detractors, n),
+            "margin": margin,
+            "band": nps_band(value),
+        },
+        notes=_notes(n, o, invalid),
+    )
+
+
+def satisfaction(t: Tables, p: Period, o: MetricOptions, survey: str, metric: str, label: str) -> MetricResult:
+    """CSAT-style result: value = % of answers ≥ satisfied_from (Wilson interval); the mean score in details."""
+    scale = scale_for(survey, o)
+    scores, invalid = answers(t, p, survey, scale)
+    n = len(scores)
+    satisfied = int((scores >= scale.satisfied_from).sum())
+    mean = float(scores.mean()) if n else None
+    sd = float(scores.std(ddof=1)) if n >= 2 else None
+    ci = stats.mean_interval(mean, sd, n) if sd is not None else None
+    return stats.proportion_result(
+        metric,
+        label,
+        p,
+        satisfied,
+        n,
+        min_n=o.min_n,
+        excluded_rows=t.excluded.get("responses", 0) + invalid,
+        details={
+            "satisfied": satisfied,
+            "n": n,
+            "mean": mean,
+            "mean_interval": ci,
+            "sd": sd,
+            "scale": {"min": scale.min, "max": scale.max, "satisfied_from": scale.satisfied_from},
+        },
+        notes=_invalid_note(invalid),
+    )
+
+
+def csat(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
+    """Customer satisfaction (survey "CSAT"): share satisfied, mean score alongside."""
+    return satisfaction(t, p, o, "CSAT", "csat", "CSAT")
+
+
+def csi(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
+    """Customer satisfaction index (survey "CSI"), computed like CSAT on its own scale."""
+    return satisfaction(t, p, o, "CSI", "csi", "CSI")
+
+
+def survey_metric(name: str) -> Callable[[Tables, Period, MetricOptions], MetricResult]:
+    """A CSAT-style metric for any survey named in `o.scales` (metric name = the survey name, lower case)."""
+
+    def metric(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
+        return satisfaction(t, p, o, name, name.strip().lower(), name.strip())
+
+    metric.__name__ = name.strip().lower()
+    metric.__doc__ = f"Share of satisfied answers in survey '{name}'."
+    return metric
+
+
+def _notes(n: int, o: MetricOptions, invalid: int) -> list[str]:
+    small = stats.small_sample_note(n, o.min_n)
+    return ([small] if small else []) + _invalid_note(invalid)
+
+
+def _invalid_note(invalid: int) -> list[str]:
+    return [f"{invalid} answers left out: score not an integer on the survey's scale"] if invalid else []
