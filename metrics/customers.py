@@ -1,8 +1,9 @@
 """Customer state on a given day — signed up, active, churned, new — shared by retention, cohorts and CLV.
 
 Definitions (METRICS.md "Customer state"), with the choices the spec leaves open:
-- An *order* is a row of Orders with a non-negative (or blank) amount and a date; refunds (negative
-  amounts) are not orders, so a customer whose only rows are refunds has no first order.
+- An *order* is a row of Orders with a date and a non-negative amount (as in metrics.purchasing);
+  refunds (negative amounts) are not orders, so a customer whose only rows are refunds has no first
+  order and, without a signup_date, is undated.
 - `signup(c)` = Customers.signup_date, else the first order date. A customer with neither is
   *undated*: not counted anywhere, and `undated_count` reports how many there are.
 - Several Customers rows for one id: the earliest signup_date and the latest churned_on win.
@@ -108,7 +109,7 @@ def _build_state(t: Tables) -> CustomerState:
     churned_on = np.where(churned_on == -NEVER, NEVER, churned_on)
 
     row_day = to_days(orders["order_date"])
-    is_order = (row_code >= 0) & (row_day != NEVER) & ~(orders["amount"].to_numpy(dtype=float, na_value=np.nan) < 0)
+    is_order = (row_code >= 0) & (row_day != NEVER) & (amounts(t) >= 0)
     by_day = np.argsort(row_day[is_order])
     order_code, order_day = row_code[is_order][by_day], row_day[is_order][by_day]
 
@@ -127,6 +128,11 @@ def _build_state(t: Tables) -> CustomerState:
         row_day=row_day,
         has_churn_dates=bool((churned_on != NEVER).any()),
     )
+
+
+def amounts(t: Tables) -> np.ndarray:
+    """Orders.amount as float, NaN where blank or not a number."""
+    return pd.to_numeric(t.orders["amount"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _min_per_code(codes: np.ndarray, days: np.ndarray, size: int) -> np.ndarray:
