@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -37,8 +39,8 @@ class Context:
             self.cache = SnapshotCache(
                 loader=lambda: load_snapshot(self.workbook, self.settings, now=self.clock()),
                 cache_seconds=self.settings.source.cache_seconds,
-                state_path=state_dir() / "snapshot.pickle",
-                clock=self.clock,
+                state_path=snapshot_path(self.workbook),
+                clock=lambda: self.clock().timestamp(),
             )
 
     def now(self) -> datetime:
@@ -63,6 +65,17 @@ class Context:
 
     def options(self) -> MetricOptions:
         return metric_options(self.settings)
+
+
+def snapshot_path(workbook: Workbook) -> Path | None:
+    """Where the last good snapshot of this workbook is kept; None for local files (re-reading them is cheap
+    and a stale copy of an edited file would surprise)."""
+    from sheets.local import LocalWorkbook
+
+    if isinstance(workbook, LocalWorkbook):
+        return None
+    key = hashlib.sha256(workbook.describe().encode()).hexdigest()[:16]
+    return state_dir() / f"snapshot-{key}.pickle"
 
 
 def metric_options(s: Settings) -> MetricOptions:
