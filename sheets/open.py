@@ -1,0 +1,32 @@
+"""Pick the workbook backend from the command line or config: a local .xlsx, a Google Sheet, or the demo workbook."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from config.settings import DEMO_WORKBOOK, Settings
+from sheets.workbook import Workbook
+
+
+def open_workbook(settings: Settings, workbook: str | None = None, sheet: str | None = None) -> Workbook:
+    """`--workbook`/`--sheet` win over `[source]`; with nothing configured, the demo workbook (created if missing)."""
+    from sheets.local import LocalWorkbook
+
+    if workbook:
+        return LocalWorkbook(Path(workbook).expanduser())
+    if sheet:
+        return _google(settings, sheet)
+    if settings.source.workbook:
+        return LocalWorkbook(Path(settings.source.workbook).expanduser())
+    if settings.source.sheet:
+        return _google(settings, settings.source.sheet)
+    from sheets.demo import ensure_demo_workbook
+
+    return LocalWorkbook(ensure_demo_workbook(DEMO_WORKBOOK, date.today()))
+
+
+def _google(settings: Settings, sheet: str) -> Workbook:
+    from sheets.google import open_google_workbook
+
+    return open_google_workbook(settings, sheet)

@@ -1,0 +1,93 @@
+"""One consistent, typed read of every source tab (a Snapshot), and the `Pulse Data Issues` tab built from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pandas as pd
+
+from config.settings import SOURCE_TABS, Settings
+from sheets.headers import COLUMNS
+from sheets.validate import DataIssue, parse_tab_detail
+from sheets.workbook import OwnedTab, Workbook
+
+ISSUES_TAB = "Pulse Data Issues"
+ISSUES_HEADER = ["Tab", "Row", "Column", "Value", "Problem", "Severity"]
+ISSUES_TAB_LIMIT = 10_000
+
+# What a missing tab switches off, in the words of the metrics that need it.
+NEEDED_BY: dict[str, str] = {
+    "customers": "signup dates, explicit churn (churned_on) and segments by region/plan/channel "
+    "(without it, each customer's first order counts as the signup)",
+    "orders": "revenue, orders, AOV, repeat and returning rates, retention, churn, NRR, lapsed share, "
+    "cohorts, CLV, churn risk, refund and complaint rates",
+    "responses": "NPS, CSAT and CSI",
+    "complaints": "complaint rate and complaint resolution rate",
+    "spend": "CAC and LTV:CAC",
+    "subscriptions": "renewal rate",
+}
+OPTIONAL_TABS = ("subscriptions",)
+
+
+@dataclass
+class Snapshot:
+    """Typed frames of all source tabs at one moment, with every data issue found while reading them."""
+
+    frames: dict[str, pd.DataFrame]
+    issues: list[DataIssue] = field(default_factory=list)
+    missing_tabs: list[str] = field(default_factory=list)
+    dimensions: list[str] = field(default_factory=list)
+    excluded: dict[str, int] = field(default_factory=dict)
+    read_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    source: str = ""
+
+    def rejected(self) -> list[DataIssue]:
+        return [i for i in self.issues if i.severity == "rejected"]
+
+
+def load_snapshot(workbook: Workbook, settings: Settings, now: datetime | None = None) -> Snapshot:
+    """Read all configured source tabs in one call and type them; never raises for bad data, only for I/O."""
+    names = {key: getattr(settings.tabs, key) for key in SOURCE_TABS}
+    raw = workbook.read_tabs(list(names.values()))
+    frames: dict[str, pd.DataFrame] = {}
+    issues: list[DataIssue] = []
+    missing: list[str] = []
+    excluded: dict[str, int] = {}
+    dimensions: list[str] = []
+    for key, name in names.items():
+        parsed = parse_tab_detail(key, raw.get(name), settings)
+        frames[key] = parsed.frame
+        excluded[key] = parsed.rejected_rows
+        issues.extend(parsed.issues)
+        if key == "customers":
+            dimensions = parsed.dimensions
+        if raw.get(name) is None:
+            missing.append(key)
+            if key not in OPTIONAL_TABS:
+                issues.append(_missing_tab_issue(key, name))
+    read_at = now.astimezone(timezone.utc) if now and now.tzinfo else (now.replace(tzinfo=timezone.utc) if now else None)
+    return Snapshot(
+        frames=frames,
+        issues=issues,
+        missing_tabs=missing,
+        dimensions=dimensions,
+        excluded=excluded,
+        read_at=read_at or datetime.now(timezone.utc),
+        source=workbook.describe(),
+    )
+
+
+def _missing_tab_issue(key: str, name: str) -> DataIssue:
+    required = ", ".join(c.name for c in COLUMNS[key] if c.required)
+    reason = f"tab '{name}' not found: add a tab named '{name}' with columns {required}; needed for {NEEDED_BY[key]}"
+    return DataIssue(name, None, "", "", reason, "warning", key)
+
+
+def data_issues_tab(snapshot: Snapshot, limit: int = ISSUES_TAB_LIMIT) -> OwnedTab:
+    """The `Pulse Data Issues` tab: one row per issue in tab and row order, capped at `limit` rows."""
+    ordered = snapshot.issues
+    rows = [[i.tab, i.row, i.column, i.value, i.reason, i.severity] for i in ordered[:limit]]
+    if len(ordered) > limit:
+        rows.append(["", None, "", "", f"… and {len(ordered) - limit} more issues (see `pulse check`)", ""])
+    return OwnedTab(ISSUES_TAB, list(ISSUES_HEADER), rows)
