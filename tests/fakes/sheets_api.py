@@ -249,9 +249,10 @@ class FakeSheets:
             return sum(1 for r in self.requests
                        if (kind is None and (not api_only or r.kind != "token")) or r.kind == kind)
 
-    def kinds(self) -> list[str]:
+    def kinds(self, api_only: bool = True) -> list[str]:
+        """Kinds of the requests received so far, in order (token exchanges only when api_only=False)."""
         with self._lock:
-            return [r.kind for r in self.requests]
+            return [r.kind for r in self.requests if not api_only or r.kind != "token"]
 
     def clear_log(self) -> None:
         with self._lock:
@@ -609,3 +610,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "private")
         self.end_headers()
         self.wfile.write(data)
+
+
+def point_env_at(fake: FakeSheets, monkeypatch: Any, info: dict[str, Any] | None = None,
+                 retry_seconds: float = 2.0) -> dict[str, Any]:
+    """Point crm-pulse at the fake: API URL, inline credentials (a new service account unless given), short retries."""
+    info = info or fake.service_account()
+    monkeypatch.setenv("PULSE_SHEETS_API_URL", fake.url)
+    monkeypatch.setenv("PULSE_GOOGLE_CREDENTIALS_JSON", json.dumps(info))
+    monkeypatch.setenv("PULSE_SHEETS_RETRY_SECONDS", str(retry_seconds))
+    return info

@@ -1,0 +1,35 @@
+"""Google Sheets as a workbook: credentials from the environment, the real gspread client, retries, write-back."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sheets.google.auth import CredentialsError, GoogleCredentials, load_credentials
+from sheets.google.keys import sheet_key
+from sheets.google.retry import RetryPolicy
+from sheets.google.workbook import GoogleWorkbook
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 60.0
+
+
+def open_google_workbook(settings: "Settings", sheet: str | None = None, *, retry: RetryPolicy | None = None,
+                         credentials: GoogleCredentials | None = None) -> GoogleWorkbook:
+    """The sheet named by `sheet` (key or URL; `--sheet`) or `settings.source.sheet`. No request is sent yet."""
+    import gspread
+
+    from sheets.google.transport import api_url, build_session
+
+    key = sheet_key(sheet or settings.source.sheet)
+    creds = credentials or load_credentials()
+    session = build_session(creds.credentials, api_url())
+    client = gspread.Client(auth=creds.credentials, session=session)
+    client.set_timeout((CONNECT_TIMEOUT, READ_TIMEOUT))
+    sources = settings.tabs.model_dump().values()
+    return GoogleWorkbook(client, key, account=creds.account, retry=retry or RetryPolicy.from_env(), source_tabs=sources)
+
+
+__all__ = ["CredentialsError", "GoogleWorkbook", "RetryPolicy", "load_credentials", "open_google_workbook", "sheet_key"]

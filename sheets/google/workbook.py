@@ -1,0 +1,152 @@
+"""A Google Sheet behind the Workbook interface, through the real gspread client.
+
+Reads cost one values.batchGet per refresh (tab list from cached spreadsheet metadata); writes are one
+structural batchUpdate when something must be created or grown, then one RAW values.batchUpdate.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
+
+import gspread
+from gspread.exceptions import APIError
+
+from sheets.google.errors import explain
+from sheets.google.metadata import FIELDS, SheetMeta, parse_metadata, quote_title
+from sheets.google.retry import RetryPolicy, call_with_retry, status_of
+from sheets.google.writeback import TabPlan, plan_write, trim_requests, value_data
+from sheets.workbook import Cell, OwnedTab, RawTab, WorkbookError, WriteReport
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
+               "majorDimension": "ROWS"}
+
+
+class GoogleWorkbook:
+    """A spreadsheet by key: source tabs read in one batched request, owned tabs written in one batched write."""
+
+    def __init__(self, client: gspread.Client, key: str, *, account: str | None = None,
+                 retry: RetryPolicy | None = None, source_tabs: Iterable[str] = (),
+                 metadata_max_age: float = 900.0, clock: Callable[[], float] = time.monotonic):
+        self.client = client
+        self.key = key
+        self.account = account
+        self.retry = retry or RetryPolicy()
+        self.source_tabs = set(source_tabs)
+        self._max_age = metadata_max_age
+        self._clock = clock
+        self._meta: SheetMeta | None = None
+        self._meta_at = 0.0
+        self._lock = threading.RLock()
+
+    @property
+    def http(self) -> Any:
+        return self.client.http_client
+
+    def describe(self) -> str:
+        title = self._meta.title if self._meta else None
+        return f"Google Sheet '{title}' ({self.key})" if title else f"Google Sheet {self.key}"
+
+    # ---- reads -------------------------------------------------------------------------------
+    def metadata(self, refresh: bool = False) -> SheetMeta:
+        """The tab list, cached; refetched when asked, when older than metadata_max_age, or after a range failed."""
+        with self._lock:
+            stale = self._meta is None or self._clock() - self._meta_at >= self._max_age
+            if refresh or stale:
+                response = self._call(lambda: self.http.fetch_sheet_metadata(
+                    self.key, params={"includeGridData": "false", "fields": FIELDS}), "read the sheet's tab list")
+                self._meta, self._meta_at = parse_metadata(response), self._clock()
+            assert self._meta is not None
+            return self._meta
+
+    def read_tabs(self, names: Sequence[str]) -> dict[str, RawTab | None]:
+        """All named tabs in one values.batchGet (unformatted values, dates as serial numbers); missing → None."""
+        for attempt in (1, 2):
+            meta = self.metadata(refresh=attempt == 2)
+            found = {name: meta.find(name) for name in names}
+            present = [(name, tab) for name, tab in found.items() if tab is not None]
+            if not present:
+                return {name: None for name in names}
+            ranges = [quote_title(tab.title) for _, tab in present]
+            try:
+                response = self._call(lambda: self.http.values_batch_get(self.key, ranges, params=dict(READ_PARAMS)),
+                                      "read the source tabs", keep_raw=True)
+            except APIError as err:
+                if attempt == 1 and status_of(err) == 400 and "range" in str(err.error.get("message", "")).lower():
+                    log.info("a tab disappeared since the tab list was read; reading the tab list again")
+                    continue
+                raise explain(err, key=self.key, account=self.account, doing="read the source tabs") from None
+            out: dict[str, RawTab | None] = {name: None for name in names}
+            for (name, tab), value_range in zip(present, response.get("valueRanges", [])):
+                out[name] = RawTab(name=tab.title, rows=[list(r) for r in value_range.get("values", [])])
+            return out
+        raise AssertionError("unreachable")
+
+    def read_owned(self, name: str) -> list[list[Cell]] | None:
+        """An owned tab's cells (header first), or None when it is missing or not marked as crm-pulse's."""
+        tab = self.metadata().find(name)
+        if tab is None or not tab.owned:
+            return None
+        response = self._call(lambda: self.http.values_get(self.key, quote_title(tab.title), params=dict(READ_PARAMS)),
+                              f"read '{tab.title}'")
+        return [list(r) for r in response.get("values", [])]
+
+    # ---- writes ------------------------------------------------------------------------------
+    def write_owned(self, tabs: Mapping[str, OwnedTab]) -> WriteReport:
+        """Create/mark/grow owned tabs, then replace their values in one RAW values.batchUpdate."""
+        with self._lock:
+            meta = self.metadata(refresh=True)
+            plan = plan_write(meta, tabs, self.source_tabs)
+            if plan.requests:
+                try:
+                    self._call(lambda: self.http.batch_update(self.key, {"requests": plan.requests}),
+                               "create the summary tabs", keep_raw=True)
+                except APIError as err:
+                    if status_of(err) != 400 or "already exists" not in str(err.error.get("message", "")):
+                        raise explain(err, key=self.key, account=self.account, doing="create the summary tabs") from None
+                    meta = self.metadata(refresh=True)
+                    plan = plan_write(meta, tabs, self.source_tabs)
+                    if plan.requests:
+                        self._call(lambda: self.http.batch_update(self.key, {"requests": plan.requests}),
+                                   "create the summary tabs")
+                self._meta = None
+            report = WriteReport(refused=dict(plan.refused))
+            if not plan.tabs:
+                return report
+            body = {"valueInputOption": "RAW", "data": value_data(plan.tabs, tabs)}
+            try:
+                self._call(lambda: self.http.values_batch_update(self.key, body), "write the summary tabs")
+            except WorkbookError as err:
+                raise WorkbookError(f"{err} — the summary tabs keep their previous contents") from None
+            report.written = [p.name for p in plan.tabs]
+            report.created = [p.name for p in plan.tabs if p.created]
+            self._trim(plan.tabs)
+            return report
+
+    def _trim(self, plans: list[TabPlan]) -> None:
+        requests = trim_requests(plans)
+        if not requests:
+            return
+        try:
+            self._call(lambda: self.http.batch_update(self.key, {"requests": requests}), "shrink the summary tabs")
+        except WorkbookError as err:
+            log.warning("summary tabs written, but their grids could not be shrunk: %s", err)
+        finally:
+            self._meta = None
+
+    # ---- plumbing ----------------------------------------------------------------------------
+    def _call(self, fn: Callable[[], T], doing: str, keep_raw: bool = False) -> T:
+        """Run one API call under the retry policy; errors become WorkbookErrors (400s stay raw when asked)."""
+        try:
+            return call_with_retry(fn, self.retry)
+        except APIError as err:
+            if keep_raw and status_of(err) == 400:
+                raise
+            raise explain(err, key=self.key, account=self.account, doing=doing) from None
+        except Exception as err:  # noqa: BLE001 — transport and auth failures are phrased for the user
+            raise explain(err, key=self.key, account=self.account, doing=doing) from None
+
