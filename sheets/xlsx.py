@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 import re
+import xml.etree.ElementTree as ET
 import zipfile
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Mapping, Sequence
 from xml.sax.saxutils import escape
@@ -17,7 +19,6 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _EPOCH = datetime(1899, 12, 30)
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_STYLE_BOLD, _STYLE_DATE, _STYLE_DATETIME = 1, 2, 3
 
 _STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="{_NS}"><numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm"/></numFmts>
@@ -55,7 +56,7 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _sheet(rows: Sequence[Sequence[object]]) -> str:
+def _sheet(rows: Sequence[Sequence[object]], styles: tuple[int, int, int] = (1, 2, 3)) -> str:
     width = max((len(r) for r in rows), default=1)
     letters = [column_letter(i) for i in range(max(width, 1))]
     parts = [
@@ -66,15 +67,15 @@ def _sheet(rows: Sequence[Sequence[object]]) -> str:
     ]
     for r, row in enumerate(rows, start=1):
         bold = r == 1
-        cells = [_cell(f"{letters[c]}{r}", v, bold) for c, v in enumerate(row)]
+        cells = [_cell(f"{letters[c]}{r}", v, bold, styles) for c, v in enumerate(row)]
         parts.append(f'<row r="{r}">{"".join(cells)}</row>')
     parts.append("</sheetData></worksheet>")
     return "".join(parts)
 
 
-def _cell(ref: str, value: object, bold: bool) -> str:
-    style = f' s="{_STYLE_BOLD}"' if bold else ""
-    if value is None or value == "":
+def _cell(ref: str, value: object, bold: bool, styles: tuple[int, int, int] = (1, 2, 3)) -> str:
+    style = f' s="{styles[0]}"' if bold else ""
+    if value is None or (isinstance(value, str) and value == ""):
         return ""
     if isinstance(value, str):
         text = escape(_ILLEGAL.sub("", value))
@@ -83,14 +84,14 @@ def _cell(ref: str, value: object, bold: bool) -> str:
         return f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, datetime):
         serial = (value.replace(tzinfo=None) - _EPOCH).total_seconds() / 86400
-        return f'<c r="{ref}" s="{_STYLE_DATETIME}"><v>{serial!r}</v></c>'
+        return f'<c r="{ref}" s="{styles[2]}"><v>{serial!r}</v></c>'
     if isinstance(value, date):
-        return f'<c r="{ref}" s="{_STYLE_DATE}"><v>{(value - _EPOCH.date()).days}</v></c>'
+        return f'<c r="{ref}" s="{styles[1]}"><v>{(value - _EPOCH.date()).days}</v></c>'
     if isinstance(value, int | float):
         if isinstance(value, float) and not math.isfinite(value):
             return ""
         return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
-    return _cell(ref, str(value), bold)
+    return _cell(ref, str(value), bold, styles)
 
 
 def _content_types(n: int) -> str:
@@ -148,3 +149,233 @@ def _workbook_rels(n: int) -> str:
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}{styles}</Relationships>'
     )
+
+
+# ---- Replacing or adding whole sheets in an existing workbook, leaving every other part byte-for-byte alone ----
+
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_WS_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+_STYLES_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
+_WS_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_AFTER_DEFINED_NAMES = (
+    "calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
+    "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst",
+)
+_BOLD_FONT = '<font><b/><sz val="11"/><name val="Calibri"/></font>'
+
+
+@dataclass
+class SheetRef:
+    """A sheet of a workbook package: its title, the part holding its cells, and whether it carries `marker`."""
+
+    name: str
+    part: str
+    marked: bool
+
+
+def read_sheet_refs(z: zipfile.ZipFile, marker_name: str, marker_value: str) -> list[SheetRef]:
+    """The sheets of an open .xlsx package in tab order, with the ownership marker of each."""
+    root = ET.fromstring(z.read("xl/workbook.xml"))
+    rels = _relationships(z, "xl/_rels/workbook.xml.rels")
+    marked: set[int] = set()
+    for dn in root.iter(f"{{{_NS}}}definedName"):
+        local = dn.get("localSheetId")
+        if dn.get("name") == marker_name and (dn.text or "").strip() == marker_value and local and local.isdigit():
+            marked.add(int(local))
+    refs = []
+    for i, sheet in enumerate(root.iter(f"{{{_NS}}}sheet")):
+        target = rels.get(sheet.get(f"{{{_REL}}}id") or "", "")
+        refs.append(SheetRef(sheet.get("name") or "", _resolve("xl/", target), i in marked))
+    return refs
+
+
+def patch_workbook(src: str, dst: str, tabs: Mapping[str, Sequence[Sequence[object]]],
+                   marker_name: str, marker_value: str) -> list[str]:
+    """Copy `src` to `dst`, replacing the sheets named in `tabs` (or adding them, marked); returns the added names."""
+    with zipfile.ZipFile(src) as z:
+        parts = {info.filename: z.read(info.filename) for info in z.infolist()}
+        refs = read_sheet_refs(z, marker_name, marker_value)
+    by_name = {r.name: r for r in refs}
+    workbook = parts["xl/workbook.xml"].decode("utf-8")
+    rels = parts["xl/_rels/workbook.xml.rels"].decode("utf-8")
+    types = parts["[Content_Types].xml"].decode("utf-8")
+    styles_part = _styles_part(parts)
+    if styles_part is None:
+        styles_part = "xl/styles.xml"
+        parts[styles_part] = _STYLES.encode("utf-8")
+        rels = _insert_before_close(rels, "Relationships", _relationship(_new_rid(rels), _STYLES_TYPE, "styles.xml"))
+        types = _insert_before_close(types, "Types", '<Override PartName="/xl/styles.xml" ContentType='
+                                     '"application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>')
+    styles, style_ids = _ensure_styles(parts[styles_part].decode("utf-8"))
+    parts[styles_part] = styles.encode("utf-8")
+
+    added = []
+    prefix = _prefix(workbook, "workbook")
+    sheet_ids = [int(x) for x in re.findall(r'\bsheetId="(\d+)"', workbook)] or [0]
+    index = len(refs)
+    for name, rows in tabs.items():
+        xml = _sheet(rows, style_ids).encode("utf-8")
+        if name in by_name:
+            part = by_name[name].part
+            parts[part] = xml
+            parts.pop(_rels_of(part), None)
+            continue
+        part = _free_part(parts)
+        parts[part] = xml
+        rid = _new_rid(rels)
+        rels = _insert_before_close(rels, "Relationships", _relationship(rid, _WS_TYPE, part.removeprefix("xl/")))
+        types = _insert_before_close(types, "Types", f'<Override PartName="/{part}" ContentType="{_WS_CT}"/>')
+        sheet_ids.append(max(sheet_ids) + 1)
+        workbook = _insert_before_close(
+            workbook, "sheets",
+            f'<{prefix}sheet name="{_attr(name)}" sheetId="{sheet_ids[-1]}" r:id="{rid}" xmlns:r="{_REL}"/>',
+        )
+        workbook = _add_defined_name(
+            workbook, prefix, f'<{prefix}definedName name="{marker_name}" localSheetId="{index}" hidden="1">'
+            f"{escape(marker_value)}</{prefix}definedName>",
+        )
+        index += 1
+        added.append(name)
+    parts["xl/workbook.xml"] = workbook.encode("utf-8")
+    parts["xl/_rels/workbook.xml.rels"] = rels.encode("utf-8")
+    parts["[Content_Types].xml"] = types.encode("utf-8")
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+    return added
+
+
+def _relationships(z: zipfile.ZipFile, part: str) -> dict[str, str]:
+    root = ET.fromstring(z.read(part))
+    return {r.get("Id") or "": r.get("Target") or "" for r in root.iter(f"{{{_PKG_REL}}}Relationship")}
+
+
+def _resolve(base: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts: list[str] = base.rstrip("/").split("/")
+    for piece in target.split("/"):
+        if piece == "..":
+            parts.pop()
+        elif piece and piece != ".":
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def _rels_of(part: str) -> str:
+    folder, _, file = part.rpartition("/")
+    return f"{folder}/_rels/{file}.rels"
+
+
+def _styles_part(parts: dict[str, bytes]) -> str | None:
+    root = ET.fromstring(parts["xl/_rels/workbook.xml.rels"])
+    for r in root.iter(f"{{{_PKG_REL}}}Relationship"):
+        if r.get("Type") == _STYLES_TYPE:
+            part = _resolve("xl/", r.get("Target") or "")
+            return part if part in parts else None
+    return None
+
+
+def _ensure_styles(styles: str) -> tuple[str, tuple[int, int, int]]:
+    """The styles part with a bold header, a date and a date-time cell format (added once, then reused)."""
+    root = ET.fromstring(styles)
+    prefix = _prefix(styles, "styleSheet")
+    fonts = root.find(f"{{{_NS}}}fonts")
+    font_list = list(fonts) if fonts is not None else []
+    bold = next((i for i, f in enumerate(font_list) if _is_plain_bold(f)), None)
+    if bold is None:
+        bold = len(font_list)
+        font = _BOLD_FONT.replace("<", f"<{prefix}").replace(f"<{prefix}/", f"</{prefix}")
+        if fonts is None:
+            styles = _insert_after_open(styles, "styleSheet", f'<{prefix}fonts count="1">{font}</{prefix}fonts>')
+        else:
+            styles = _set_count(_insert_before_close(styles, "fonts", font), "fonts", bold + 1)
+    xfs_el = root.find(f"{{{_NS}}}cellXfs")
+    xfs = [dict(x.attrib) for x in xfs_el] if xfs_el is not None else []
+    wanted = [
+        {"numFmtId": "0", "fontId": str(bold), "fillId": "0", "borderId": "0", "xfId": "0", "applyFont": "1"},
+        {"numFmtId": "14", "fontId": "0", "fillId": "0", "borderId": "0", "xfId": "0", "applyNumberFormat": "1"},
+        {"numFmtId": "22", "fontId": "0", "fillId": "0", "borderId": "0", "xfId": "0", "applyNumberFormat": "1"},
+    ]
+    ids = []
+    for want in wanted:
+        found = next((i for i, x in enumerate(xfs) if x == want), None)
+        if found is None:
+            found = len(xfs)
+            xfs.append(want)
+            attrs = " ".join(f'{k}="{v}"' for k, v in want.items())
+            styles = _set_count(_insert_before_close(styles, "cellXfs", f"<{prefix}xf {attrs}/>"), "cellXfs", len(xfs))
+        ids.append(found)
+    return styles, (ids[0], ids[1], ids[2])
+
+
+def _is_plain_bold(font: ET.Element) -> bool:
+    children = {c.tag.split("}")[-1]: c.attrib for c in font}
+    return set(children) == {"b", "sz", "name"} and children["sz"].get("val") == "11" and children["name"].get("val") == "Calibri"
+
+
+def _prefix(xml: str, tag: str) -> str:
+    m = re.search(rf"<(\w+:)?{tag}\b", xml)
+    return (m.group(1) or "") if m else ""
+
+
+def _insert_before_close(xml: str, tag: str, fragment: str) -> str:
+    m = None
+    for m in re.finditer(rf"</(\w+:)?{tag}\s*>", xml):
+        pass
+    if m is None:
+        selfclosing = re.search(rf"<((?:\w+:)?{tag})(\s[^>]*)?/>", xml)
+        if selfclosing is None:
+            raise ValueError(f"no <{tag}> element")
+        name = selfclosing.group(1)
+        return f"{xml[:selfclosing.start()]}<{name}{selfclosing.group(2) or ''}>{fragment}</{name}>{xml[selfclosing.end():]}"
+    return xml[: m.start()] + fragment + xml[m.start():]
+
+
+def _insert_after_open(xml: str, tag: str, fragment: str) -> str:
+    m = re.search(rf"<(\w+:)?{tag}\b[^>]*>", xml)
+    return xml[: m.end()] + fragment + xml[m.end():]
+
+
+def _set_count(xml: str, tag: str, count: int) -> str:
+    m = re.search(rf"<(\w+:)?{tag}\b[^>]*>", xml)
+    opening = m.group(0)
+    if re.search(r'\bcount="\d+"', opening):
+        new = re.sub(r'\bcount="\d+"', f'count="{count}"', opening)
+    else:
+        new = opening[:-1] + f' count="{count}">'
+    return xml[: m.start()] + new + xml[m.end():]
+
+
+def _add_defined_name(workbook: str, prefix: str, element: str) -> str:
+    if re.search(rf"<{prefix}definedNames\b", workbook):
+        return _insert_before_close(workbook, "definedNames", element)
+    block = f"<{prefix}definedNames>{element}</{prefix}definedNames>"
+    for tag in _AFTER_DEFINED_NAMES:
+        m = re.search(rf"<{prefix}{tag}\b", workbook)
+        if m:
+            return workbook[: m.start()] + block + workbook[m.start():]
+    return _insert_before_close(workbook, "workbook", block)
+
+
+def _new_rid(rels: str) -> str:
+    used = set(re.findall(r'\bId="([^"]+)"', rels))
+    n = len(used) + 1
+    while f"rId{n}" in used:
+        n += 1
+    return f"rId{n}"
+
+
+def _relationship(rid: str, kind: str, target: str) -> str:
+    return f'<Relationship Id="{rid}" Type="{kind}" Target="{_attr(target)}"/>'
+
+
+def _free_part(parts: Mapping[str, bytes]) -> str:
+    n = 1
+    while f"xl/worksheets/sheet{n}.xml" in parts:
+        n += 1
+    return f"xl/worksheets/sheet{n}.xml"
+
+
+def _attr(text: str) -> str:
+    return escape(text, {'"': "&quot;"})
