@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from config import ConfigError, Settings
 from config.settings import AlertRule
 from metrics.engine import MetricError, compute, spec_for
 from metrics.options import MetricOptions
-from metrics.periods import Period, comparison_period
+from metrics.periods import Period, comparison_period, parse_period
 from metrics.result import MetricResult
 from metrics.tables import Tables
 
@@ -63,9 +63,8 @@ def validate_rules(settings: Settings) -> None:
 
 
 def window(rule: AlertRule, today: date) -> Period:
-    """The trailing `window_days` full days ending yesterday."""
-    end = today
-    return Period(end - timedelta(days=rule.window_days), end, f"last {rule.window_days} days", kind="days")
+    """The trailing `window_days` full days ending yesterday (the `last-N-days` period)."""
+    return parse_period(f"last-{rule.window_days}-days", today)
 
 
 def evaluate(rule: AlertRule, t: Tables, today: date, o: MetricOptions, min_n: int) -> Evaluation:
