@@ -77,9 +77,9 @@ class AddonState:
         if s.addon.spreadsheet_id:
             return s.addon.spreadsheet_id
         if s.source.sheet:
-            from sheets.google.keys import spreadsheet_key
+            from sheets.google.keys import sheet_key
 
-            return spreadsheet_key(s.source.sheet)
+            return sheet_key(s.source.sheet)
         return None
 
     def run_refresh(self, reason: str):
@@ -165,17 +165,17 @@ def refresh_tabs(req: RefreshRequest, request: Request) -> dict[str, Any]:
 
 @router.post("/digest", summary="Preview the weekly digest, or post it now")
 def digest(req: DigestRequest, request: Request) -> dict[str, Any]:
-    ctx = _state(request).ctx
+    from dataclasses import asdict
+
     from bot.digest.builder import build_digest
-    from bot.digest.render import digest_json
+    from bot.digest.post import post_now
+    from bot.digest.render import render_json as digest_json
+    from metrics.result import json_safe
 
-    d = build_digest(ctx)
+    ctx = _state(request).ctx
     if req.action == "post":
-        from bot.digest.post import post_digest_now
-
-        results = post_digest_now(ctx)
-        return {"status": "posted", "results": results}
-    return {"status": "preview", "digest": digest_json(d)}
+        return {"status": "posted", "results": json_safe([asdict(r) for r in post_now(ctx)])}
+    return {"status": "preview", "digest": digest_json(build_digest(ctx))}
 
 
 @router.post("/issues", summary="Rows left out as invalid: tab, row, column, value, reason")
