@@ -1,0 +1,347 @@
+"""The command grammar Slack and the CLI share: `/<metric> [period] [by <dim>] [where <dim>=<value>] [vs <period>]`.
+
+Parsing is syntax only: periods stay text (resolving them needs the clock) but are checked early with
+`check_period`; dimensions and values are checked against the data later by the metrics engine.
+Clauses may come in any order; a value with spaces is quoted (`where region="North East"`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from metrics.periods import parse_period
+
+# Canonical metric name → aliases (English and Chinese). Aliases are matched case-insensitively with
+# spaces and underscores read as hyphens.
+METRICS: dict[str, tuple[str, ...]] = {
+    "nps": ("net-promoter", "net-promoter-score", "净推荐值", "净推荐"),
+    "csat": ("satisfaction", "customer-satisfaction", "满意度", "客户满意度"),
+    "csi": ("satisfaction-index", "customer-satisfaction-index", "客户满意度指数", "满意度指数"),
+    "retention": ("retention-rate", "customer-retention", "留存率", "留存", "客户留存率"),
+    "churn": ("churn-rate", "attrition", "customer-churn", "流失率", "流失", "客户流失率"),
+    "nrr": ("net-revenue-retention", "ndr", "net-dollar-retention", "净收入留存率"),
+    "grr": ("gross-revenue-retention", "gross-retention", "毛收入留存率"),
+    "repeat": ("repeat-purchase", "repeat-purchase-rate", "repeat-rate", "重复购买率", "复购率"),
+    "returning": ("returning-rate", "returning-customers", "returning-customer-rate", "回购率"),
+    "complaints": ("complaint", "complaint-rate", "complaints-rate", "投诉率", "客户投诉率", "投诉"),
+    "resolution": ("resolution-rate", "resolved", "first-contact-resolution", "问题解决率", "解决率"),
+    "refunds": ("refund", "refund-rate", "returns", "return-rate", "退换货率", "退货率"),
+    "renewal": ("renewals", "renewal-rate", "续约率", "续费率"),
+    "growth": ("growth-rate", "customer-growth", "增长率", "客户增长率"),
+    "clv": ("ltv", "cltv", "lifetime-value", "customer-lifetime-value", "客户终身价值", "终身价值"),
+    "net-clv": ("net-ltv", "net-lifetime-value", "净终身价值"),
+    "cac": ("acquisition-cost", "customer-acquisition-cost", "获客成本", "客户获取成本"),
+    "ltv-cac": ("ltv:cac", "ltvcac", "ltv/cac", "clv:cac", "clv-cac", "clv/cac", "ltv-to-cac", "ltv-cac-ratio"),
+    "aov": ("average-order-value", "avg-order-value", "basket", "客单价", "平均订单价值"),
+    "revenue": ("sales", "收入", "营收", "销售额"),
+    "orders": ("order", "order-count", "订单", "订单数"),
+    "purchasers": ("buyers", "purchasing-customers", "购买客户数", "购买人数"),
+    "frequency": ("purchase-frequency", "order-frequency", "购买频率"),
+    "customers": ("active-customers", "active", "活跃客户", "活跃客户数"),
+    "new": ("new-customers", "new-customer", "新客户", "新客"),
+    "lapsed": ("lapsed-customers", "lapsed-share", "失效客户占比", "失效客户"),
+    "cohorts": ("cohort", "cohort-retention", "同期群", "队列"),
+    "risk": ("churn-risk", "at-risk", "流失风险", "风险"),
+    "overview": ("summary", "kpis", "kpi", "dashboard", "概览", "总览"),
+}
+
+# Umbrella words after `/pulse` → action.
+ACTIONS: dict[str, str] = {
+    "help": "help", "?": "help", "帮助": "help",
+    "refresh": "refresh", "刷新": "refresh",
+    "digest": "digest", "周报": "digest",
+    "targets": "targets", "target": "targets", "目标": "targets",
+    "issues": "issues", "data-issues": "issues", "数据问题": "issues",
+    "alerts": "alerts", "alert": "alerts", "告警": "alerts", "预警": "alerts",
+    "why": "why", "为什么": "why",
+    "forecast": "forecast", "预测": "forecast",
+    "survival": "survival", "生存分析": "survival",
+}
+
+_KEYWORDS = {
+    "by": "by", "按": "by", "按照": "by",
+    "where": "where", "筛选": "where",
+    "vs": "vs", "vs.": "vs", "versus": "vs", "对比": "vs", "比较": "vs",
+    "and": "and", "且": "and", "&": "and",
+}
+_GLUED = ("按照", "按", "对比", "比较", "筛选")  # Chinese keywords typed without a space before the word they take
+_POST_WORDS = {"post", "send", "publish", "发送", "发布"}
+_QUOTES = {'"': '"', "“": "”", "「": "」", "'": "'"}
+_ALIASES = {name: name for name in METRICS} | {a: name for name, aliases in METRICS.items() for a in aliases}
+_EXAMPLE = "`/pulse nps last-quarter by region where plan=Pro vs last-year`"
+
+
+@dataclass
+class Command:
+    """One parsed command. `period` and `vs` are period text, resolved by the caller with `parse_period`."""
+
+    action: str
+    metric: str | None = None
+    period: str | None = None
+    by: str | None = None
+    where: dict[str, str] = field(default_factory=dict)
+    vs: str | None = None
+    raw: str = ""
+    args: tuple[str, ...] = ()
+    post: bool = False
+
+
+class CommandError(ValueError):
+    """A command that does not parse; `suggestion` is the closest valid word, if any."""
+
+    def __init__(self, message: str, suggestion: str | None = None):
+        super().__init__(message)
+        self.suggestion = suggestion
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    quoted: bool = False
+
+    @property
+    def keyword(self) -> str | None:
+        return None if self.quoted else _KEYWORDS.get(self.text.lower())
+
+
+def parse_command(text: str, command: str = "/pulse") -> Command:
+    """Parse `text` typed after `command`: `/nps` fixes the metric, `/pulse` takes it (or an action) from the first word."""
+    raw = (text or "").strip()
+    tokens = _tokens(raw)
+    fixed = canonical_metric(command.strip().lstrip("/"))
+    first = tokens[0].text if tokens and not tokens[0].quoted else ""
+    action = ACTIONS.get(_norm(first))
+    if fixed:
+        if action == "help":
+            return Command("help", fixed, raw=raw)
+        if action in ("why", "forecast"):
+            return _clauses(Command(action, fixed, raw=raw), tokens[1:])
+        return _clauses(Command("metric", fixed, raw=raw), tokens)
+    if not tokens or action == "help":
+        topic = canonical_metric(tokens[1].text) if len(tokens) > 1 else None
+        return Command("help", topic, raw=raw)
+    if action in ("refresh", "digest", "issues", "alerts"):
+        args = tuple(t.text for t in tokens[1:])
+        return Command(action, raw=raw, args=args, post=action == "digest" and bool(_POST_WORDS & {a.lower() for a in args}))
+    if action in ("targets", "survival"):
+        return _clauses(Command(action, raw=raw), tokens[1:])
+    if action in ("why", "forecast"):
+        metric, rest = _metric(tokens[1:])
+        if metric is None and rest:
+            raise _unknown_metric(rest[0].text)
+        if metric is None:
+            example = "`/pulse why nps last-quarter by region`" if action == "why" else "`/pulse forecast revenue`"
+            raise CommandError(f"{action} needs a metric, e.g. {example}")
+        return _clauses(Command(action, metric, raw=raw), rest)
+    metric, rest = _metric(tokens)
+    if metric is not None:
+        return _clauses(Command("metric", metric, raw=raw), rest)
+    if tokens[0].keyword:
+        raise CommandError(f"a metric comes before '{tokens[0].text}', e.g. `/pulse nps last-quarter by region`. Try `/pulse help`.")
+    if _is_period(" ".join(t.text for t in _segment(tokens, 0))):
+        return _clauses(Command("metric", "overview", raw=raw), tokens)
+    raise _unknown_metric(tokens[0].text)
+
+
+def canonical_metric(word: str) -> str | None:
+    """The canonical metric name for a name or alias (`LTV:CAC` → `ltv-cac`, `净推荐值` → `nps`), else None."""
+    return _ALIASES.get(_norm(word))
+
+
+def check_period(text: str) -> str:
+    """`text` with its spacing normalised, after checking it is a period form; raises PeriodError if not."""
+    text = " ".join(text.split())
+    parse_period(text, date(9000, 6, 15))
+    return text
+
+
+def _norm(word: str) -> str:
+    return re.sub(r"[\s_]+", "-", word.strip().lower())
+
+
+def _metric(tokens: list[_Token]) -> tuple[str | None, list[_Token]]:
+    """The metric named by the first one or two words (`repeat purchase`), and the tokens after it."""
+    for n in (2, 1):
+        words = tokens[:n]
+        if len(words) == n and not any(t.keyword or t.quoted for t in words):
+            name = canonical_metric("-".join(t.text for t in words))
+            if name:
+                return name, tokens[n:]
+    return None, tokens
+
+
+def _unknown_metric(word: str) -> CommandError:
+    key = _norm(word)
+    candidates = list(_ALIASES) + list(ACTIONS)
+    close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
+    suggestion = (_ALIASES.get(close[0]) or ACTIONS[close[0]]) if close else None
+    if suggestion:
+        return CommandError(f"unknown metric '{word}' — did you mean {suggestion}? Try `/pulse help`.", suggestion)
+    return CommandError(f"unknown metric '{word}'. Try `/pulse help` for the list of metrics.")
+
+
+def _clauses(cmd: Command, tokens: list[_Token]) -> Command:
+    """Fill period, by, where and vs from `tokens`, in any order."""
+    i, after_where = 0, None
+    while i < len(tokens):
+        kw = tokens[i].keyword
+        if kw == "by":
+            i = _by(cmd, tokens, i + 1)
+        elif kw == "where":
+            i, after_where = _where(cmd, tokens, i + 1)
+            continue
+        elif kw == "vs":
+            words = _leading_period(_segment(tokens, i + 1))
+            if not words:
+                raise CommandError("vs needs a period to compare with, e.g. `vs last-year` or `vs 2025-Q3`")
+            if cmd.vs is not None:
+                raise CommandError(f"only one vs per command (got '{cmd.vs}' and '{_join(words)}')")
+            cmd.vs = check_period(_join(words))
+            i += 1 + len(words)
+        elif kw == "and":
+            raise CommandError("'and' only joins filters: `where region=North and plan=Pro`")
+        else:
+            words = _segment(tokens, i)
+            _period(cmd, _join(words), after_where)
+            i += len(words)
+        after_where = None
+    return cmd
+
+
+def _by(cmd: Command, tokens: list[_Token], i: int) -> int:
+    if i >= len(tokens) or tokens[i].keyword:
+        raise CommandError("by needs a dimension, e.g. `by region` or `by plan`")
+    dimension = tokens[i].text.strip()
+    if "=" in dimension and not tokens[i].quoted:
+        raise CommandError(f"by takes a dimension name only; to filter use `where {dimension}`")
+    if cmd.by is not None:
+        raise CommandError(f"only one by per command (got '{cmd.by}' and '{dimension}')")
+    cmd.by = dimension
+    return i + 1
+
+
+def _where(cmd: Command, tokens: list[_Token], i: int) -> tuple[int, tuple[str, str]]:
+    """One or more `dimension=value` conditions joined by `and`; returns the next index and the last condition."""
+    while True:
+        i, dimension, value = _condition(tokens, i)
+        if dimension.lower() in {d.lower() for d in cmd.where}:
+            raise CommandError(f"where filters {dimension} twice; use one value per dimension")
+        cmd.where[dimension] = value
+        if i < len(tokens) and tokens[i].keyword == "and":
+            i += 1
+            continue
+        return i, (dimension, value)
+
+
+def _condition(tokens: list[_Token], i: int) -> tuple[int, str, str]:
+    """`dim=value`, `dim = value`, `dim= value` or `dim =value`, in one to three tokens."""
+    usage = 'where needs dimension=value, e.g. `where region=North` or `where region="North East"`'
+    parts: list[_Token] = []
+    while i < len(tokens) and not tokens[i].keyword and len(parts) < 3:
+        parts.append(tokens[i])
+        i += 1
+        text = "".join(p.text for p in parts)
+        next_joins = i < len(tokens) and not tokens[i].quoted and tokens[i].text.startswith("=")
+        if ("=" in text and not text.endswith("=")) or ("=" not in text and not next_joins):
+            break
+    text = "".join(p.text for p in parts)
+    if not parts:
+        raise CommandError(usage)
+    if "=" not in text:
+        raise CommandError(f"'{text}' is not a filter; {usage}")
+    dimension, _, value = (p.strip() for p in text.partition("="))
+    if not dimension:
+        raise CommandError(f"where '{text}' has no dimension; {usage}")
+    if not value:
+        raise CommandError(f"where {dimension}= has no value; {usage}")
+    if value.startswith("="):
+        raise CommandError(f"where '{text}': use a single =, e.g. `where {dimension}={value.lstrip('=')}`")
+    return i, dimension, value
+
+
+def _period(cmd: Command, text: str, after_where: tuple[str, str] | None) -> None:
+    if after_where and (cmd.period is not None or not _is_period(text)):
+        dimension, value = after_where
+        raise CommandError(
+            f"'{text}' after where {dimension}={value} is not a period — quote values with spaces: "
+            f'`where {dimension}="{value} {text}"`'
+        )
+    first, second = (cmd.period, text) if cmd.period is not None else _two_periods(text)
+    if first is not None:
+        raise CommandError(f"two periods ('{first}' and '{second}'); compare them with `{first} vs {second}`")
+    cmd.period = check_period(text)
+
+
+def _two_periods(text: str) -> tuple[str | None, str]:
+    """Two periods typed back to back (`last-month 2026-Q1`), if `text` is that and not one period."""
+    words = text.split()
+    if len(words) > 1 and not _is_period(text):
+        for k in range(1, len(words)):
+            first, second = " ".join(words[:k]), " ".join(words[k:])
+            if _is_period(first) and _is_period(second):
+                return first, second
+    return None, text
+
+
+def _is_period(text: str) -> bool:
+    try:
+        check_period(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _leading_period(words: list[_Token]) -> list[_Token]:
+    """The longest run of leading words that is a period (`vs 2025-Q3 2026-Q3` compares with 2025-Q3), else all."""
+    for k in range(len(words), 0, -1):
+        if _is_period(_join(words[:k])):
+            return words[:k]
+    return words
+
+
+def _segment(tokens: list[_Token], i: int) -> list[_Token]:
+    """The tokens from `i` up to the next keyword."""
+    out = []
+    while i < len(tokens) and not tokens[i].keyword:
+        out.append(tokens[i])
+        i += 1
+    return out
+
+
+def _join(tokens: list[_Token]) -> str:
+    return " ".join(t.text for t in tokens)
+
+
+def _tokens(text: str) -> list[_Token]:
+    """Words split on spaces; quoted parts keep their spaces; glued Chinese keywords are split off."""
+    tokens: list[_Token] = []
+    word, quoted, i = "", False, 0
+    while i < len(text):
+        ch = text[i]
+        if ch.isspace():
+            if word or quoted:
+                tokens.append(_Token(word, quoted))
+            word, quoted = "", False
+        elif ch in _QUOTES and (ch != "'" or not word or word.endswith("=")):
+            close = text.find(_QUOTES[ch], i + 1)
+            if close < 0:
+                raise CommandError(f"unclosed quote {ch} in '{text}'; close it like `where region=\"North East\"`")
+            word, quoted = word + text[i + 1:close], True
+            i = close
+        else:
+            word += ch
+        i += 1
+    if word or quoted:
+        tokens.append(_Token(word, quoted))
+    return [part for t in tokens for part in _unglue(t)]
+
+
+def _unglue(t: _Token) -> list[_Token]:
+    if not t.quoted and not t.keyword:
+        for prefix in _GLUED:
+            if t.text.startswith(prefix) and len(t.text) > len(prefix):
+                return [_Token(prefix), _Token(t.text[len(prefix):])]
+    return [t]
