@@ -1,0 +1,204 @@
+"""BG/NBD model (Fader, Hardie and Lee 2005): likelihood, maximum-likelihood fit, P(alive), expected purchases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+from scipy.special import digamma, expit, gammaln, hyp2f1
+
+from metrics.clv.mle import _dot, as_array, dedupe, fit_log_params, natural_covariance
+
+NAMES = ("r", "alpha", "a", "b")
+
+
+@dataclass(frozen=True)
+class BGNBDFit:
+    """Fitted BG/NBD parameters with the convergence report; unpacks as (r, alpha, a, b, loglik).
+
+    `loglik` is the full (unpenalised) log-likelihood in the time unit of the inputs; `covariance` is
+    the asymptotic covariance of (r, alpha, a, b) from the inverse Hessian (None when not available);
+    `cov_log` the same for the log-parameters, which is what resampling draws from.
+    """
+
+    r: float
+    alpha: float
+    a: float
+    b: float
+    loglik: float
+    converged: bool
+    iterations: int
+    message: str
+    n: int
+    penalizer: float
+    covariance: np.ndarray | None
+    cov_log: np.ndarray | None
+
+    def __iter__(self) -> Iterator[float]:
+        return iter((self.r, self.alpha, self.a, self.b, self.loglik))
+
+    @property
+    def params(self) -> dict[str, float]:
+        return {"r": self.r, "alpha": self.alpha, "a": self.a, "b": self.b}
+
+    @property
+    def log_params(self) -> np.ndarray:
+        return np.log([self.r, self.alpha, self.a, self.b])
+
+    @property
+    def stderr(self) -> dict[str, float] | None:
+        if self.covariance is None:
+            return None
+        return dict(zip(NAMES, np.sqrt(np.diag(self.covariance)).tolist()))
+
+
+def _params(params) -> tuple:
+    """(r, alpha, a, b) from a fit, a mapping or a sequence; arrays broadcast (used for resampling)."""
+    if isinstance(params, BGNBDFit):
+        return params.r, params.alpha, params.a, params.b
+    if isinstance(params, dict):
+        return tuple(params[k] for k in NAMES)
+    r, alpha, a, b = tuple(params)[:4]
+    return r, alpha, a, b
+
+
+def loglik(params, frequency, recency, T) -> np.ndarray:
+    """Per-customer BG/NBD log-likelihood ln L(r, α, a, b | x, t_x, T).
+
+        L = B(a, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))
+          + 1{x>0} · B(a+1, b+x−1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x))
+
+    computed as A1 + A2 + logaddexp(A3, A4) with
+        A1 = lnΓ(r+x) − lnΓ(r) + r ln α,   A2 = lnΓ(a+b) + lnΓ(b+x) − lnΓ(b) − lnΓ(a+b+x),
+        A3 = −(r+x) ln(α+T),               A4 = ln a − ln(b+x−1) − (r+x) ln(α+t_x)   (x > 0 only),
+    which stays finite for large x and T (no powers or beta functions are formed).
+    """
+    return _loglik_grad(_params(params), *(np.asarray(v, dtype=float) for v in (frequency, recency, T)))[0]
+
+
+def _loglik_grad(params, x, tx, T, weights=None, want_grad=False, groups=None):
+    """Log-likelihood per row and, if asked, its weighted gradient in log-parameters.
+
+    The gamma-function terms depend on x only, so they are evaluated once per distinct x
+    (`groups` = (distinct x, index of each row's x)) and gathered.
+    """
+    r, alpha, a, b = params
+    xu, inv = np.unique(x, return_inverse=True) if groups is None else groups
+    rep = x > 0
+    rx = r + x
+    a12 = (gammaln(r + xu) - gammaln(r) + gammaln(a + b) + gammaln(b + xu) - gammaln(b) - gammaln(a + b + xu))[inv]
+    log_a_t = np.log(alpha + T)
+    log_a_tx = np.log(alpha + tx)
+    a3 = -rx * log_a_t
+    bx1 = np.where(rep, b + x - 1, 1.0)
+    a4 = np.where(rep, np.log(a) - np.log(bx1) - rx * log_a_tx, -np.inf)
+    ll = a12 + r * np.log(alpha) + np.logaddexp(a3, a4)
+    if not want_grad:
+        return ll, None
+    w = np.ones_like(ll) if weights is None else weights
+    w4 = expit(a4 - a3)
+    w3 = 1.0 - w4
+    dg_ab = digamma(a + b)
+    d_r_x = (digamma(r + xu) - digamma(r))[inv]
+    d_ab_x = (digamma(a + b + xu))[inv]
+    d_b_x = (digamma(b + xu) - digamma(b))[inv]
+    d_r = d_r_x + np.log(alpha) - w3 * log_a_t - w4 * log_a_tx
+    d_alpha = r / alpha - rx * (w3 / (alpha + T) + w4 / (alpha + tx))
+    d_a = dg_ab - d_ab_x + w4 / a
+    d_b = dg_ab + d_b_x - d_ab_x - w4 / bx1
+    grad = np.array([_dot(w, d_r) * r, _dot(w, d_alpha) * alpha, _dot(w, d_a) * a, _dot(w, d_b) * b])
+    return ll, grad
+
+
+def fit_bgnbd(frequency, recency, T, penalizer: float = 0.0) -> BGNBDFit:
+    """Maximum-likelihood BG/NBD fit on per-customer (x = repeat purchases, t_x = recency, T = age).
+
+    Identical rows are collapsed and weighted by their count; the search runs on log-parameters with
+    L-BFGS-B and the analytic gradient; `penalizer` adds penalizer·(r² + α² + a² + b²) to the mean
+    negative log-likelihood (lifetimes' convention, here in the inputs' own time unit).
+    """
+    x, tx, t = _validated(frequency, recency, T)
+    if penalizer < 0:
+        raise ValueError("penalizer must be ≥ 0")
+    if len(x) == 0:
+        raise ValueError("no customers to fit")
+    (ux, utx, ut), w = dedupe(x, tx, t)
+    groups = np.unique(ux, return_inverse=True)
+
+    def total(u: np.ndarray) -> tuple[float, np.ndarray]:
+        ll, g = _loglik_grad(np.exp(u), ux, utx, ut, w, want_grad=True, groups=groups)
+        return _dot(w, ll), g
+
+    start = np.log([1.0, max(float(np.mean(t)), 1e-3), 1.0, 1.0])
+    opt = fit_log_params(total, start, float(w.sum()), penalizer, NAMES)
+    r, alpha, a, b = np.exp(opt.log_params).tolist()
+    return BGNBDFit(
+        r, alpha, a, b, opt.loglik, opt.converged, opt.iterations, opt.message, len(x), penalizer,
+        natural_covariance(opt.log_params, opt.cov_log), opt.cov_log,
+    )
+
+
+def _validated(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x, tx, t = as_array(frequency, "frequency"), as_array(recency, "recency"), as_array(T, "T")
+    if not len(x) == len(tx) == len(t):
+        raise ValueError(f"frequency, recency and T differ in length ({len(x)}, {len(tx)}, {len(t)})")
+    checks = [
+        ((x < 0) | (x != np.round(x)), "frequency must be a whole number ≥ 0"),
+        ((tx < 0) | (tx > t * (1 + 1e-12)), "recency must lie in [0, T]"),
+        ((x == 0) & (tx != 0), "recency must be 0 when frequency is 0"),
+    ]
+    for bad, why in checks:
+        if bad.any():
+            raise ValueError(f"{why}: {int(bad.sum())} row(s), first at position {int(np.argmax(bad))}")
+    return x, tx, t
+
+
+def _log_odds_dead(r, alpha, a, b, x, tx, T):
+    """ln of a/(b+x−1)·((α+T)/(α+t_x))^(r+x), the odds that a customer with x > 0 has dropped out."""
+    rep = x > 0
+    bx1 = np.where(rep, b + x - 1, 1.0)
+    odds = np.log(a) - np.log(bx1) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
+    return np.where(rep, odds, -np.inf)
+
+
+def p_alive(params, frequency, recency, T) -> np.ndarray:
+    """P(alive | x, t_x, T) = 1 / (1 + 1{x>0}·a/(b+x−1)·((α+T)/(α+t_x))^(r+x)); 1 for customers with x = 0."""
+    r, alpha, a, b = _params(params)
+    x, tx, t = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
+    return expit(-_log_odds_dead(r, alpha, a, b, x, tx, t))
+
+
+def conditional_expected_purchases(params, t, frequency, recency, T) -> np.ndarray:
+    """E[Y(t) | x, t_x, T]: expected purchases in (T, T+t] for a customer with history (x, t_x, T) — FHL eq. 10.
+
+        E = (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x−1; z)] · P(alive),
+        z = t/(α+T+t).
+    Euler's transformation 2F1(A, B; C; z) = (1−z)^(C−A−B) 2F1(C−A, C−B; C; z) turns the bracket into
+    1 − (1−z)^(a−1) · 2F1(a+b−1−r, a−1; a+b+x−1; z), whose series stays small and quick for any x.
+    """
+    r, alpha, a, b = _params(params)
+    x, tx, T_ = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
+    alive = expit(-_log_odds_dead(r, alpha, a, b, x, tx, T_))
+    return expected_if_alive((r, alpha, a, b), t, x, T_) * alive
+
+
+def expected_if_alive(params, t, frequency, T) -> np.ndarray:
+    """E[Y(t) | x, T, alive]: the conditional expectation before weighting by P(alive) (see above)."""
+    r, alpha, a, b = _params(params)
+    x, T_ = np.asarray(frequency, dtype=float), np.asarray(T, dtype=float)
+    t = np.asarray(t, dtype=float)
+    z = t / (alpha + T_ + t)
+    c = a + b + x - 1
+    bracket = -np.expm1((a - 1) * np.log1p(-z) + np.log(hyp2f1(a + b - 1 - r, a - 1, c, z)))
+    return np.where(t > 0, c / (a - 1) * bracket, 0.0)
+
+
+def expected_purchases(params, t) -> np.ndarray:
+    """E[X(t)]: expected purchases in (0, t] for a customer just acquired (FHL eq. 9), same transformation."""
+    r, alpha, a, b = _params(params)
+    t = np.asarray(t, dtype=float)
+    z = t / (alpha + t)
+    c = a + b - 1
+    bracket = -np.expm1((a - 1) * np.log1p(-z) + np.log(hyp2f1(c - r, a - 1, c, z)))
+    return np.where(t > 0, c / (a - 1) * bracket, 0.0)

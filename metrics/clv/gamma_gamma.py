@@ -1,0 +1,131 @@
+"""Gamma-Gamma spend model (Fader and Hardie, "The Gamma-Gamma Model of Monetary Value"): fit and expected spend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+from scipy.special import digamma, gammaln
+
+from metrics.clv.mle import _dot, as_array, dedupe, fit_log_params, natural_covariance
+
+NAMES = ("p", "q", "gamma")
+
+
+@dataclass(frozen=True)
+class GammaGammaFit:
+    """Fitted Gamma-Gamma parameters with the convergence report; unpacks as (p, q, gamma).
+
+    `n` repeat customers were used; `n_excluded` repeat customers had a mean spend ≤ 0 and were left
+    out (the model needs positive spend). A fit with q ≤ 1 has no finite population mean spend and
+    is reported as not converged.
+    """
+
+    p: float
+    q: float
+    gamma: float
+    loglik: float
+    converged: bool
+    iterations: int
+    message: str
+    n: int
+    n_excluded: int
+    penalizer: float
+    covariance: np.ndarray | None
+    cov_log: np.ndarray | None
+
+    def __iter__(self) -> Iterator[float]:
+        return iter((self.p, self.q, self.gamma))
+
+    @property
+    def params(self) -> dict[str, float]:
+        return {"p": self.p, "q": self.q, "gamma": self.gamma}
+
+    @property
+    def log_params(self) -> np.ndarray:
+        return np.log([self.p, self.q, self.gamma])
+
+    @property
+    def stderr(self) -> dict[str, float] | None:
+        if self.covariance is None:
+            return None
+        return dict(zip(NAMES, np.sqrt(np.diag(self.covariance)).tolist()))
+
+
+def _params(params) -> tuple:
+    if isinstance(params, GammaGammaFit):
+        return params.p, params.q, params.gamma
+    if isinstance(params, dict):
+        return tuple(params[k] for k in NAMES)
+    p, q, gamma = tuple(params)[:3]
+    return p, q, gamma
+
+
+def loglik(params, frequency, monetary) -> np.ndarray:
+    """Per-customer log-density of the mean spend z̄ of x repeat purchases:
+
+        f(z̄ | p, q, γ, x) = Γ(px+q) / (Γ(px) Γ(q)) · γ^q · z̄^(px−1) · x^(px) / (γ + x z̄)^(px+q)
+    """
+    return _loglik_grad(_params(params), np.asarray(frequency, float), np.asarray(monetary, float))[0]
+
+
+def _loglik_grad(params, x, m, weights=None, want_grad=False, groups=None):
+    """Log-likelihood per row and, if asked, its weighted gradient in log-parameters (gamma terms once per x)."""
+    p, q, gamma = params
+    xu, inv = np.unique(x, return_inverse=True) if groups is None else groups
+    px = p * x
+    log_m, log_x, log_s = np.log(m), np.log(x), np.log(gamma + x * m)
+    lg = (gammaln(p * xu + q) - gammaln(p * xu))[inv]
+    ll = lg - gammaln(q) + q * np.log(gamma) + (px - 1) * log_m + px * log_x - (px + q) * log_s
+    if not want_grad:
+        return ll, None
+    w = np.ones_like(ll) if weights is None else weights
+    dg = digamma(p * xu + q)
+    d_p = x * ((dg - digamma(p * xu))[inv] + log_m + log_x - log_s)
+    d_q = dg[inv] - digamma(q) + np.log(gamma) - log_s
+    d_g = q / gamma - (px + q) / (gamma + x * m)
+    return ll, np.array([_dot(w, d_p) * p, _dot(w, d_q) * q, _dot(w, d_g) * gamma])
+
+
+def fit_gamma_gamma(frequency, monetary, penalizer: float = 0.0) -> GammaGammaFit:
+    """Maximum-likelihood Gamma-Gamma fit on the repeat customers (frequency > 0) with positive mean spend."""
+    x, m = as_array(frequency, "frequency"), as_array(monetary, "monetary")
+    if len(x) != len(m):
+        raise ValueError(f"frequency and monetary differ in length ({len(x)}, {len(m)})")
+    if penalizer < 0:
+        raise ValueError("penalizer must be ≥ 0")
+    repeat = x > 0
+    used = repeat & (m > 0)
+    if not used.any():
+        raise ValueError("no repeat customers with positive spend to fit")
+    (ux, um), w = dedupe(x[used], m[used])
+    groups = np.unique(ux, return_inverse=True)
+
+    def total(u: np.ndarray) -> tuple[float, np.ndarray]:
+        ll, g = _loglik_grad(np.exp(u), ux, um, w, want_grad=True, groups=groups)
+        return _dot(w, ll), g
+
+    start = np.log([1.0, 2.0, float(np.mean(m[used]))])
+    opt = fit_log_params(total, start, float(w.sum()), penalizer, NAMES)
+    p, q, gamma = np.exp(opt.log_params).tolist()
+    converged, message = opt.converged, opt.message
+    if q <= 1:
+        converged, message = False, f"q = {q:.3g} ≤ 1: the mean spend is infinite under this fit"
+    return GammaGammaFit(
+        p, q, gamma, opt.loglik, converged, opt.iterations, message, int(used.sum()),
+        int((repeat & ~used).sum()), penalizer, natural_covariance(opt.log_params, opt.cov_log), opt.cov_log,
+    )
+
+
+def expected_spend(params, frequency, monetary) -> np.ndarray:
+    """E[M | x, z̄] = (γ + x z̄)·p / (px + q − 1): a weighted mean of the population mean pγ/(q−1) and z̄.
+
+    Customers with x = 0 (or no positive spend) get the population mean; NaN when q ≤ 1.
+    """
+    p, q, gamma = _params(params)
+    x = np.asarray(frequency, float)
+    m = np.asarray(monetary, float)
+    x = np.where(m > 0, x, 0.0)
+    out = (gamma + x * np.where(m > 0, m, 0.0)) * p / (p * x + q - 1)
+    return np.where(q > 1, out, np.nan)

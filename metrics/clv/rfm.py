@@ -1,0 +1,77 @@
+"""RFM segments: recency, frequency and monetary quintile scores (1–5) mapped to named segments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from metrics.clv.summary import as_days, summarize
+
+SEGMENTS = ("Champions", "Loyal", "Potential", "New", "At risk", "Can't lose", "Hibernating", "Lost")
+
+# Rows: R score 5..1; columns: FM score 1..5, FM = ⌈(F + M) / 2⌉. docs/clv.md shows this table.
+SEGMENT_GRID: dict[int, tuple[str, str, str, str, str]] = {
+    5: ("New", "Potential", "Potential", "Champions", "Champions"),
+    4: ("New", "Potential", "Potential", "Loyal", "Champions"),
+    3: ("Hibernating", "Potential", "Potential", "Loyal", "Loyal"),
+    2: ("Hibernating", "Hibernating", "At risk", "At risk", "Can't lose"),
+    1: ("Lost", "Lost", "At risk", "At risk", "Can't lose"),
+}
+
+
+def quintile_score(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
+    """Score 1–5 by rank: ⌈5 · average-rank percentile⌉, so ties share a score and few distinct values never fail."""
+    if values.empty:
+        return pd.Series(dtype="int64", index=values.index)
+    pct = (values if higher_is_better else -values).rank(method="average", pct=True)
+    return np.ceil(pct * 5).clip(1, 5).astype("int64")
+
+
+def segment_of(r: pd.Series, f: pd.Series, m: pd.Series) -> pd.Series:
+    """Segment name for each (R, F, M) triple via SEGMENT_GRID."""
+    fm = (f + m + 1) // 2
+    grid = np.array([SEGMENT_GRID[s] for s in (1, 2, 3, 4, 5)], dtype=object)
+    return pd.Series(grid[r.to_numpy() - 1, fm.to_numpy() - 1], index=r.index, dtype="string")
+
+
+def rfm_segments(data: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """Per-customer recency, frequency, monetary, their scores R, F, M (1–5) and segment, indexed by customer_id.
+
+    From orders (customer_id, order_date, amount) up to `as_of` (inclusive): recency = days since
+    the last purchase day, frequency = purchase days, monetary = net amount to date (refunds
+    included). From a `summarize` frame (as_of unused): recency = T − recency and frequency =
+    frequency + 1 in the summary's unit, monetary = frequency × monetary_value (repeat spend only).
+    """
+    if {"frequency", "recency", "T", "monetary_value"} <= set(data.columns):
+        base = pd.DataFrame(
+            {
+                "recency": data["T"] - data["recency"],
+                "frequency": data["frequency"] + 1,
+                "monetary": data["frequency"] * data["monetary_value"],
+            },
+            index=data.index,
+        )
+    else:
+        if as_of is None:
+            raise ValueError("as_of is required when rfm_segments is given orders")
+        summary = summarize(data, as_of, freq="D")
+        day = as_days(data["order_date"])
+        amount = pd.to_numeric(data["amount"], errors="coerce")
+        upto = (day <= pd.Timestamp(as_of).normalize()) & amount.notna() & data["customer_id"].notna()
+        net = amount[upto].groupby(data["customer_id"][upto].astype("string")).sum()
+        base = pd.DataFrame(
+            {
+                "recency": summary["T"] - summary["recency"],
+                "frequency": summary["frequency"] + 1,
+                "monetary": net.reindex(summary.index).fillna(0.0),
+            },
+            index=summary.index,
+        )
+    out = base.assign(
+        R=quintile_score(base["recency"], higher_is_better=False),
+        F=quintile_score(base["frequency"]),
+        M=quintile_score(base["monetary"]),
+    )
+    out["segment"] = segment_of(out["R"], out["F"], out["M"])
+    out.index.name = "customer_id"
+    return out

@@ -1,0 +1,59 @@
+"""CDNOW fixtures (published calibration summary and raw transactions) and fits shared by the CLV tests."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from metrics.clv import fit_bgnbd, fit_gamma_gamma
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+CALIBRATION_END = "1997-09-30"
+
+
+def load_cdnow_summary() -> pd.DataFrame:
+    """The published 39-week summary in weeks, indexed by the 4-digit sample id."""
+    raw = pd.read_csv(DATA / "cdnow_summary.csv")
+    frame = pd.DataFrame(
+        {"frequency": raw["x"], "recency": raw["t_x"], "T": raw["T"], "monetary_value": raw["zbar"]}
+    )
+    frame.index = pd.Index(raw["ID"].map(lambda i: f"{i:04d}"), name="customer_id", dtype="string")
+    return frame
+
+
+def load_cdnow_orders() -> pd.DataFrame:
+    """The CDNOW transactions as an orders frame (customer_id = sample id)."""
+    raw = pd.read_csv(
+        DATA / "cdnow_sample.txt",
+        sep=r"\s+",
+        header=None,
+        names=["master_id", "customer_id", "order_date", "quantity", "amount"],
+        dtype={"master_id": str, "customer_id": str, "order_date": str},
+    )
+    return pd.DataFrame(
+        {
+            "customer_id": raw["customer_id"].astype("string"),
+            "order_date": pd.to_datetime(raw["order_date"], format="%Y%m%d"),
+            "amount": raw["amount"].astype(float),
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def cdnow() -> pd.DataFrame:
+    return load_cdnow_summary()
+
+
+@pytest.fixture(scope="session")
+def cdnow_orders() -> pd.DataFrame:
+    return load_cdnow_orders()
+
+
+@pytest.fixture(scope="session")
+def cdnow_bgnbd(cdnow):
+    return fit_bgnbd(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+
+
+@pytest.fixture(scope="session")
+def cdnow_gg(cdnow):
+    return fit_gamma_gamma(cdnow["frequency"], cdnow["monetary_value"])
