@@ -114,7 +114,7 @@ def trim_requests(plans: list[TabPlan]) -> list[dict[str, Any]]:
 
 def json_cell(value: Any) -> Any:
     """A cell as JSON for a RAW write: text stays text (even "=…"), blanks are "", dates are ISO text."""
-    if value is None:
+    if value is None or _is_missing(value):
         return ""
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         try:
@@ -131,14 +131,19 @@ def json_cell(value: Any) -> Any:
         return value.replace(microsecond=0).isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
+    return str(value)
+
+
+def _is_missing(value: Any) -> bool:
+    """pandas/numpy missing markers (NaT, NA, NaN) — written as blanks."""
+    if isinstance(value, (str, bytes, bool, int)):
+        return False
     try:
         import pandas as pd
 
-        if pd.isna(value):
-            return ""
-    except (ImportError, TypeError, ValueError):
-        pass
-    return str(value)
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _create(sheet_id: int, title: str, rows: int, cols: int) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ grants of registered authorized users). Every API request needs a bearer token t
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import secrets
 import threading
@@ -356,7 +357,9 @@ def _quote(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
+@functools.lru_cache(maxsize=1)
 def _rsa_keypair() -> tuple[str, str]:
+    """One throwaway RSA key per test process (generating one per test would slow the suite)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
