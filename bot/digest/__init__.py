@@ -1,0 +1,1 @@
+"""The weekly digest: content, rendering, chart, delivery and the exactly-once ledger."""

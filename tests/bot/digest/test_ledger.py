@@ -1,0 +1,80 @@
+"""The ledger makes (channel, week) posts exactly-once across restarts, threads and crashes mid-post."""
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+from bot.digest.ledger import STALE_CLAIM, Ledger
+
+NOW = datetime(2026, 3, 30, 7, 0, tzinfo=timezone.utc)
+
+
+def test_claim_is_granted_once_and_survives_a_restart(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite")
+    assert ledger.claim("C1", "2026-W13", NOW).status == "posting"
+    assert ledger.claim("C1", "2026-W13", NOW) is None
+    ledger.record_message("C1", "2026-W13", "1.000001")
+    ledger.mark_posted("C1", "2026-W13", NOW, "1.000001", "F1")
+    reopened = Ledger(tmp_path / "l.sqlite")
+    assert reopened.claim("C1", "2026-W13", NOW + timedelta(days=1)) is None
+    entry = reopened.get("C1", "2026-W13")
+    assert (entry.status, entry.ts, entry.file_id) == ("posted", "1.000001", "F1")
+    assert reopened.claim("C2", "2026-W13", NOW) is not None
+    assert reopened.claim("C1", "2026-W14", NOW) is not None
+
+
+def test_failed_digest_can_be_claimed_again_and_keeps_its_message_ts(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite")
+    ledger.claim("C1", "2026-W13", NOW)
+    ledger.count_attempt("C1", "2026-W13")
+    ledger.record_message("C1", "2026-W13", "9.000001")
+    ledger.mark_failed("C1", "2026-W13", NOW, "files_upload_v2: internal_error (HTTP 500)")
+    again = ledger.claim("C1", "2026-W13", NOW + timedelta(minutes=1))
+    assert again is not None and again.ts == "9.000001" and again.attempts == 1
+    assert ledger.get("C1", "2026-W13").status == "posting"
+
+
+def test_a_claim_abandoned_by_a_crash_is_taken_over_only_when_stale(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite")
+    ledger.claim("C1", "2026-W13", NOW)
+    assert ledger.claim("C1", "2026-W13", NOW + STALE_CLAIM - timedelta(seconds=1)) is None
+    assert ledger.claim("C1", "2026-W13", NOW + STALE_CLAIM + timedelta(seconds=1)) is not None
+
+
+def test_concurrent_claims_have_exactly_one_winner(tmp_path):
+    path = tmp_path / "l.sqlite"
+    Ledger(path)
+    wins = []
+    start = threading.Barrier(8)
+
+    def worker():
+        ledger = Ledger(path)
+        start.wait()
+        if ledger.claim("C1", "2026-W13", NOW) is not None:
+            wins.append(1)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(wins) == 1
+
+
+def test_skipped_is_recorded_once_and_blocks_a_later_post(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite")
+    assert ledger.mark_skipped("C1", "2026-W13", NOW, "missed") is True
+    assert ledger.mark_skipped("C1", "2026-W13", NOW, "missed") is False
+    assert ledger.claim("C1", "2026-W13", NOW) is None
+
+
+def test_last_posted_and_installed_at(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite")
+    for week in ("2026-W10", "2026-W12"):
+        ledger.claim("C1", week, NOW)
+        ledger.mark_posted("C1", week, NOW, "1.1", None)
+    ledger.claim("C1", "2026-W13", NOW)
+    assert ledger.last_posted("C1").week == "2026-W12"
+    assert ledger.last_posted("C1", before_week="2026-W12").week == "2026-W10"
+    assert ledger.last_posted("C9") is None
+    first = ledger.installed_at("C1", NOW)
+    assert ledger.installed_at("C1", NOW + timedelta(days=3)) == first == NOW
