@@ -22,7 +22,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Callable, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ from metrics.periods import Period
 from metrics.tables import Tables
 
 Mode = Literal["explicit", "inactivity"]
+T = TypeVar("T")
 
 NEVER = np.int64(2**62)
 _NS_PER_DAY = 86_400_000_000_000
@@ -62,18 +63,21 @@ class CustomerState:
         return self.signup != NEVER
 
 
-_STATES: dict[int, CustomerState] = {}
+_CACHE: dict[tuple[int, str], Any] = {}
+
+
+def per_tables(t: Tables, name: str, build: Callable[[Tables], T]) -> T:
+    """`build(t)`, computed once per Tables object and dropped when that object is garbage-collected."""
+    key = (id(t), name)
+    if key not in _CACHE:
+        _CACHE[key] = build(t)
+        weakref.finalize(t, _CACHE.pop, key, None)
+    return _CACHE[key]
 
 
 def customer_state(t: Tables) -> CustomerState:
     """The state arrays of `t`, built once per Tables object."""
-    key = id(t)
-    state = _STATES.get(key)
-    if state is None:
-        state = _build_state(t)
-        _STATES[key] = state
-        weakref.finalize(t, _STATES.pop, key, None)
-    return state
+    return per_tables(t, "customer_state", _build_state)
 
 
 def day_number(d: date) -> int:

@@ -33,7 +33,7 @@ def tables(
     missing: Iterable[str] = (),
     excluded: dict[str, int] | None = None,
 ) -> Tables:
-    """customers: (id, signup, churned_on); orders: (customer_id, date, amount); spend: (date, amount);
+    """customers: (id, signup, churned_on); orders: (customer_id, date, amount[, order_id]); spend: (date, amount);
     subscriptions: (customer_id, start, end). Dates are ISO strings or None."""
     c, ords, sp, subs = list(customers), list(orders), list(spend), list(subscriptions)
     frames = {
@@ -44,7 +44,7 @@ def tables(
         "orders": _frame(
             "orders",
             {
-                "order_id": [f"O{i}" for i in range(len(ords))],
+                "order_id": [r[3] if len(r) > 3 else f"O{i}" for i, r in enumerate(ords)],
                 "customer_id": [r[0] for r in ords],
                 "order_date": [r[1] for r in ords],
                 "amount": [float(r[2]) for r in ords],

@@ -1,0 +1,259 @@
+"""Acquisition and value: CAC, historical CLV, net CLV and LTV:CAC (METRICS.md "Acquisition and value").
+
+- CAC = Spend.amount in P / new customers in P (metrics.customers.new_ids); undefined without new customers.
+- Historical CLV = AOV × purchases per customer per year × lifetime (years) × clv.gross_margin.
+  AOV and purchases per customer come from the trailing 12 months ending at P's end, with the
+  definitions of metrics.purchasing (net revenue / distinct non-refund order_ids; orders /
+  distinct purchasers). Lifetime: `clv_lifetime_years` when it is a number (used as given); with
+  "survival" the restricted mean lifetime of the Kaplan–Meier curve as of P's last day; otherwise
+  1 / the churn rate over the same 12 months (S on its first day, E on P's last day). Derived
+  lifetimes are capped at `clv_max_lifetime_years`; no churn at all gives the cap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+import numpy as np
+import pandas as pd
+
+from metrics.customers import amounts, customer_state, day_number, new_mask, per_tables
+from metrics.options import MetricOptions
+from metrics.periods import Period
+from metrics.result import MetricResult
+from metrics.retention import customer_flow
+from metrics.tables import Tables
+
+HEALTHY_LTV_CAC = 3.0
+
+
+def trailing_year(p: Period) -> Period:
+    """The 12 months ending at P's end (same day of month, clipped at month end)."""
+    start = (pd.Timestamp(p.end) - pd.DateOffset(months=12)).date()
+    return Period(start, p.end, f"12 months to {p.last_day.isoformat()}", "range")
+
+
+def _excluded(t: Tables, *tabs: str) -> int:
+    return sum(int(t.excluded.get(tab, 0)) for tab in tabs)
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    """Spend and new customers in P; `cac` is None when undefined, with the reason in `notes`."""
+
+    spend: float
+    new: int
+    cac: float | None
+    notes: list[str] = field(default_factory=list)
+
+
+def acquisition(t: Tables, p: Period) -> Acquisition:
+    new = int(new_mask(t, p).sum())
+    if "spend" in t.missing:
+        return Acquisition(0.0, new, None, ["add a Spend tab with date and amount to compute CAC"])
+    spend_rows = t.spend[p.mask(t.spend["date"])]
+    spend = float(pd.to_numeric(spend_rows["amount"], errors="coerce").sum())
+    if new == 0:
+        return Acquisition(spend, new, None, ["no new customers in the period"])
+    return Acquisition(spend, new, spend / new)
+
+
+def cac(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
+    """Customer acquisition cost = spend in P / new customers in P."""
+    a = acquisition(t, p)
+    return MetricResult(
+        metric="cac",
+        label="Customer acquisition cost",
+        unit="money",
+        period=p,
+        value=a.cac,
+        n=a.new,
+        numerator=a.spend,
+        denominator=a.new,
+        excluded_rows=_excluded(t, "spend", "customers", "orders"),
+        details={"spend": a.spend, "new_customers": a.new},
+        notes=list(a.notes),
+    )
+
+
+def _order_keys(t: Tables) -> np.ndarray:
+    """An integer per Orders row identifying its order: the order_id, or the row itself when blank."""
+    codes, uniques = pd.factorize(t.orders["order_id"].astype(object).to_numpy())
+    blank = codes < 0
+    codes[blank] = len(uniques) + np.flatnonzero(blank)
+    return codes
+
+
+@dataclass(frozen=True)
+class Basket:
+    """Net revenue, distinct non-refund orders and purchasers over a window."""
+
+    revenue: float
+    orders: int
+    purchasers: int
+
+
+def window_basket(t: Tables, w: Period) -> Basket:
+    state = customer_state(t)
+    amount = amounts(t)
+    rows = (state.row_day >= day_number(w.start)) & (state.row_day < day_number(w.end)) & ~np.isnan(amount)
+    sales = rows & (amount >= 0)
+    keys = per_tables(t, "order_keys", _order_keys)
+    return Basket(
+        revenue=float(amount[rows].sum()),
+        orders=int(np.unique(keys[sales]).size),
+        purchasers=int(np.unique(state.row_code[sales & (state.row_code >= 0)]).size),
+    )
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    years: float | None
+    source: str
+    annual_churn: float | None = None
+    capped: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _lifetime_from_churn(t: Tables, p: Period, o: MetricOptions, w: Period) -> Lifetime:
+    flow = customer_flow(t, w, o)
+    cap = float(o.clv_max_lifetime_years)
+    if flow.start == 0:
+        return Lifetime(None, "churn", notes=[f"no active customers on {w.start.isoformat()}, so no annual churn rate: set clv.lifetime_years"])
+    churn = flow.lost / flow.start
+    if churn == 0:
+        return Lifetime(cap, "churn", 0.0, True, [f"no churn over {w.label}: lifetime capped at {cap:g} years"])
+    return Lifetime(min(1 / churn, cap), "churn", 100 * churn, 1 / churn > cap)
+
+
+def _lifetime_from_survival(t: Tables, p: Period, o: MetricOptions, w: Period) -> Lifetime:
+    try:
+        rmst = importlib.import_module("metrics.survival").restricted_mean_lifetime_years
+    except (ImportError, AttributeError):
+        rmst = None
+    years = rmst(t, p.last_day, o) if rmst else None
+    if years is None:
+        fallback = _lifetime_from_churn(t, p, o, w)
+        reason = "survival analysis is not available" if rmst is None else "no churn events for a survival curve"
+        return Lifetime(fallback.years, fallback.source, fallback.annual_churn, fallback.capped,
+                        [f"{reason}: lifetime from 1 / annual churn instead", *fallback.notes])
+    cap = float(o.clv_max_lifetime_years)
+    return Lifetime(min(years, cap), "survival", capped=years > cap)
+
+
+def lifetime_years(t: Tables, p: Period, o: MetricOptions) -> Lifetime:
+    """Expected customer lifetime for CLV, from config, the survival curve or 1 / annual churn."""
+    w = trailing_year(p)
+    setting = o.clv_lifetime_years
+    if setting == "survival":
+        return _lifetime_from_survival(t, p, o, w)
+    if setting is not None:
+        return Lifetime(float(setting), "configured")
+    return _lifetime_from_churn(t, p, o, w)
+
+
+@dataclass(frozen=True)
+class Clv:
+    value: float | None
+    purchasers: int
+    details: dict
+    notes: list[str]
+
+
+def historical_clv(t: Tables, p: Period, o: MetricOptions) -> Clv:
+    """AOV × purchases per customer per year × lifetime × margin, with every factor in details."""
+    w = trailing_year(p)
+    b = window_basket(t, w)
+    life = lifetime_years(t, p, o)
+    aov = b.revenue / b.orders if b.orders else None
+    per_year = b.orders / b.purchasers if b.purchasers else None
+    notes = list(life.notes)
+    if not b.orders:
+        notes.insert(0, f"no orders in {w.label}")
+    elif not b.purchasers:
+        notes.insert(0, f"no orders with a customer_id in {w.label}")
+    parts = (aov, per_year, life.years)
+    value = None if any(x is None for x in parts) else aov * per_year * life.years * o.gross_margin
+    details = {
+        "aov": aov,
+        "purchases_per_customer_per_year": per_year,
+        "lifetime_years": life.years,
+        "lifetime_source": life.source,
+        "lifetime_capped": life.capped,
+        "annual_churn": life.annual_churn,
+        "gross_margin": o.gross_margin,
+        "window_start": w.start,
+        "window_end": w.end,
+        "revenue": b.revenue,
+        "orders": b.orders,
+        "purchasers": b.purchasers,
+    }
+    return Clv(value, b.purchasers, details, notes)
+
+
+def clv(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
+    """Historical customer lifetime value (per customer, in money)."""
+    c = historical_clv(t, p, o)
+    return MetricResult(
+        metric="clv",
+        label="Customer lifetime value",
+        unit="money",
+        period=p,
+        value=c.value,
+        n=c.purchasers,
+        excluded_rows=_excluded(t, "orders", "customers"),
+        details=c.details,
+        notes=c.notes,
+    )
+
+
+def net_clv(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
+    """Net CLV = CLV − CAC of P."""
+    c, a = historical_clv(t, p, o), acquisition(t, p)
+    value = None if c.value is None or a.cac is None else c.value - a.cac
+    return MetricResult(
+        metric="net-clv",
+        label="Net customer lifetime value",
+        unit="money",
+        period=p,
+        value=value,
+        n=c.purchasers,
+        excluded_rows=_excluded(t, "orders", "customers", "spend"),
+        details={"clv": c.value, "cac": a.cac, "spend": a.spend, "new_customers": a.new, **_prefixed(c.details)},
+        notes=[*c.notes, *a.notes],
+    )
+
+
+def ltv_cac(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
+    """LTV:CAC = CLV / CAC of P; 3 or more is healthy."""
+    c, a = historical_clv(t, p, o), acquisition(t, p)
+    notes = [*c.notes, *a.notes]
+    ratio = None
+    if c.value is not None and a.cac is not None:
+        if a.cac > 0:
+            ratio = c.value / a.cac
+        else:
+            notes.append("no acquisition spend in the period, so CAC is 0 and LTV:CAC is undefined")
+    return MetricResult(
+        metric="ltv-cac",
+        label="LTV:CAC",
+        unit="ratio",
+        period=p,
+        value=ratio,
+        n=a.new,
+        numerator=c.value,
+        denominator=a.cac,
+        excluded_rows=_excluded(t, "orders", "customers", "spend"),
+        details={
+            "clv": c.value,
+            "cac": a.cac,
+            "healthy": None if ratio is None else ratio >= HEALTHY_LTV_CAC,
+            "healthy_from": HEALTHY_LTV_CAC,
+            **_prefixed(c.details),
+        },
+        notes=notes,
+    )
+
+
+def _prefixed(details: dict) -> dict:
+    return {f"clv_{k}": v for k, v in details.items()}
