@@ -2,7 +2,9 @@
 
 Parsing is syntax only: periods stay text (resolving them needs the clock) but are checked early with
 `check_period`; dimensions and values are checked against the data later by the metrics engine.
-Clauses may come in any order; a value with spaces is quoted (`where region="North East"`).
+Clauses may come in any order; a value with spaces is quoted (`where region="North East"`). Chinese
+keywords 按/按照 (by), 对比 (vs), 筛选 (where) and 且 (and) work with or without a following space.
+On `/pulse`, a first word that is a period instead of a metric means the overview for that period.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ METRICS: dict[str, tuple[str, ...]] = {
     "lapsed": ("lapsed-customers", "lapsed-share", "失效客户占比", "失效客户"),
     "cohorts": ("cohort", "cohort-retention", "同期群", "队列"),
     "risk": ("churn-risk", "at-risk", "流失风险", "风险"),
-    "overview": ("summary", "kpis", "kpi", "dashboard", "概览", "总览"),
+    "overview": ("summary", "dashboard", "概览", "总览"),
 }
 
 # Umbrella words after `/pulse` → action.

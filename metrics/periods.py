@@ -11,7 +11,8 @@ Choices this module makes (METRICS.md leaves them open):
 - Partial periods (`today`, `this-*`, `ytd`, `qtd`, `mtd`, `since`) end tomorrow (through today).
   Their comparison period is the same number of days from the start of the previous unit, clipped so
   it never runs past that unit (a 31-day `this-month` on 31 March compares with all of February).
-- `YYYY-MM-DD..YYYY-MM-DD` may also be written with ` to `, `~` or a dash between the two dates.
+- `YYYY-MM-DD..YYYY-MM-DD` may also be written with ` to `, `~` or a dash between the two dates;
+  `Q3 2026`, `past-N-days`, 今天, 昨天, 上个月, 最近7天, 近3个月 are accepted as well.
 """
 
 from __future__ import annotations
