@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from metrics.customers import per_tables
 from metrics.options import MetricOptions
 from metrics.periods import Period
 from metrics.result import MetricResult
@@ -15,83 +16,136 @@ from metrics.tables import Tables
 
 
 @dataclass(frozen=True)
-class Basket:
-    """One period of the Orders tab: non-refund rows keyed by order, refund rows, and unusable rows."""
+class OrderBook:
+    """The usable Orders rows as aligned arrays (a row is usable with a date and a numeric amount).
 
-    sales: pd.DataFrame
-    refunds: pd.DataFrame
+    `customer` holds codes into `customer_ids` (-1 when blank), `key` the order identity, `first_order`
+    each customer's first non-refund order day (NaT when none); `unusable_day` dates the unusable rows.
+    """
+
+    customer_ids: pd.Index
+    customer: np.ndarray
+    day: np.ndarray
+    amount: np.ndarray
+    key: np.ndarray
+    first_order: np.ndarray
+    unusable_day: np.ndarray
+    excluded: int
+
+
+@dataclass(frozen=True)
+class Basket:
+    """One period of the order book: non-refund rows ("sales"), refund rows, and excluded rows."""
+
+    book: OrderBook
+    sales: np.ndarray
+    refunds: np.ndarray
     excluded_rows: int
 
     @property
     def orders(self) -> int:
-        return int(self.sales["order_key"].nunique())
+        return int(np.unique(self.book.key[self.sales]).size)
 
     @property
     def purchasers(self) -> int:
-        return int(self.sales["customer_id"].nunique())
+        return int(self.buyers().size)
 
     @property
     def revenue(self) -> float:
-        return float(self.sales["amount"].sum() + self.refunds["amount"].sum())
+        return self.gross - self.refunded
 
     @property
     def gross(self) -> float:
-        return float(self.sales["amount"].sum())
+        return float(self.book.amount[self.sales].sum())
 
     @property
     def refunded(self) -> float:
-        return float(-self.refunds["amount"].sum())
+        return float(-self.book.amount[self.refunds].sum())
 
-    def orders_per_customer(self) -> pd.Series:
-        """customer_id → distinct non-refund orders in the period."""
-        known = self.sales[self.sales["customer_id"].notna()]
-        return known.groupby("customer_id", observed=True)["order_key"].nunique()
+    @property
+    def refund_rows(self) -> int:
+        return int(self.refunds.sum())
+
+    @property
+    def anonymous_orders(self) -> int:
+        return int(np.unique(self.book.key[self.sales & (self.book.customer < 0)]).size)
+
+    def buyers(self) -> np.ndarray:
+        """Codes of the customers with a non-refund order in the period."""
+        return np.unique(self.book.customer[self.sales & (self.book.customer >= 0)])
+
+    def orders_per_buyer(self) -> np.ndarray:
+        """Distinct non-refund orders in the period of each customer in `buyers()`, same order."""
+        known = self.sales & (self.book.customer >= 0)
+        pairs = np.unique(np.column_stack([self.book.customer[known], self.book.key[known]]), axis=0)
+        return np.unique(pairs[:, 0], return_counts=True)[1] if len(pairs) else np.zeros(0, dtype="int64")
 
 
-def order_keys(orders: pd.DataFrame) -> pd.Series:
+def order_keys(orders: pd.DataFrame) -> np.ndarray:
     """Order identity as an integer: one per distinct trimmed order_id, and one per row whose order_id is
     blank or absent (such a row is its own order)."""
     n = len(orders)
-    own = pd.Series(np.arange(n, dtype="int64"), index=orders.index)
+    own = np.arange(n, dtype="int64")
     if "order_id" not in orders.columns:
         return own
     oid = orders["order_id"].astype("string").str.strip()
-    blank = oid.isna() | (oid == "").fillna(True).astype(bool)
-    codes = pd.Series(pd.factorize(oid.where(~blank))[0], index=orders.index, dtype="int64")
-    return codes.where(~blank, n + own)
+    blank = (oid.isna() | (oid == "").fillna(True)).to_numpy(dtype=bool)
+    codes = pd.factorize(oid.where(~blank))[0].astype("int64")
+    return np.where(blank, n + own, codes)
 
 
-def valid_orders(t: Tables) -> tuple[pd.DataFrame, pd.Series]:
-    """Orders rows with a date and a numeric amount (plus their order key), and the mask of unusable rows."""
+def order_book(t: Tables) -> OrderBook:
+    """The order book of `t`, built once per Tables object."""
+    return per_tables(t, "order_book", _build_book)
+
+
+def _build_book(t: Tables) -> OrderBook:
     o = t.orders
-    amount = pd.to_numeric(o["amount"], errors="coerce").astype("float64")
-    dated = o["order_date"].notna()
-    usable = dated & amount.notna()
-    rows = o.loc[usable, ["customer_id", "order_date"]].assign(
-        amount=amount[usable],
-        order_key=order_keys(o)[usable],
-        customer_id=o.loc[usable, "customer_id"].astype("string").str.strip().replace("", pd.NA),
+    amount = pd.to_numeric(o["amount"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    day = o["order_date"].to_numpy(dtype="datetime64[ns]")
+    dated = ~np.isnat(day)
+    usable = dated & ~np.isnan(amount)
+    ids = o["customer_id"].astype("string").str.strip().replace("", pd.NA)[usable]
+    customer, customer_ids = pd.factorize(ids)
+    day, amount = day[usable], amount[usable]
+    first = np.full(len(customer_ids), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if len(customer_ids):
+        sale = (amount >= 0) & (customer >= 0)
+        firsts = pd.Series(day[sale]).groupby(customer[sale]).min()
+        first[firsts.index.to_numpy()] = firsts.to_numpy()
+    return OrderBook(
+        customer_ids=pd.Index(customer_ids, name="customer_id"),
+        customer=customer.astype("int64"),
+        day=day,
+        amount=amount,
+        key=order_keys(o)[usable],
+        first_order=first,
+        unusable_day=o["order_date"].to_numpy(dtype="datetime64[ns]")[dated & ~usable],
+        excluded=int(t.excluded.get("orders", 0)),
     )
-    return rows, dated & ~usable
+
+
+def _in(days: np.ndarray, p: Period) -> np.ndarray:
+    return (days >= np.datetime64(p.start_ts)) & (days < np.datetime64(p.end_ts))
 
 
 def basket(t: Tables, p: Period) -> Basket:
-    """The orders tab restricted to period `p`, split into sales (amount ≥ 0) and refunds (amount < 0)."""
-    rows, unusable = valid_orders(t)
-    rows = rows[p.mask(rows["order_date"])]
-    bad_in_p = int((unusable & p.mask(t.orders["order_date"])).sum())
+    """The order book restricted to period `p`, split into sales (amount ≥ 0) and refunds (amount < 0)."""
+    book = order_book(t)
+    in_p = _in(book.day, p)
     return Basket(
-        sales=rows[rows["amount"] >= 0],
-        refunds=rows[rows["amount"] < 0],
-        excluded_rows=t.excluded.get("orders", 0) + bad_in_p,
+        book=book,
+        sales=in_p & (book.amount >= 0),
+        refunds=in_p & (book.amount < 0),
+        excluded_rows=book.excluded + int(_in(book.unusable_day, p).sum()),
     )
 
 
 def first_orders(t: Tables) -> pd.Series:
-    """customer_id → date of the customer's first non-refund order, all time."""
-    rows, _ = valid_orders(t)
-    rows = rows[(rows["amount"] >= 0) & rows["customer_id"].notna()]
-    return rows.groupby("customer_id", observed=True)["order_date"].min()
+    """customer_id → date of the customer's first non-refund order, all time (customers with one only)."""
+    book = order_book(t)
+    first = pd.Series(book.first_order, index=book.customer_ids, name="first_order")
+    return first.dropna()
 
 
 def order_count(t: Tables, p: Period) -> int:
@@ -125,7 +179,7 @@ def orders(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
         value=float(b.orders),
         n=b.orders,
         excluded_rows=b.excluded_rows,
-        details={"orders": b.orders, "refund_rows": len(b.refunds)},
+        details={"orders": b.orders, "refund_rows": b.refund_rows},
     )
 
 
@@ -183,7 +237,7 @@ def frequency(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
 def repeat_rate(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """Repeat-purchase rate: purchasers with ≥ 2 orders in P / purchasers."""
     b = basket(t, p)
-    counts = b.orders_per_customer()
+    counts = b.orders_per_buyer()
     repeaters = int((counts >= 2).sum())
     return proportion_result(
         "repeat",
@@ -200,9 +254,8 @@ def repeat_rate(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
 def returning_rate(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """Returning-customer rate: purchasers in P whose first order (all time) was before P / purchasers."""
     b = basket(t, p)
-    buyers = b.orders_per_customer().index
-    first = first_orders(t).reindex(buyers)
-    returning = int((first < p.start_ts).sum())
+    buyers = b.buyers()
+    returning = int((b.book.first_order[buyers] < np.datetime64(p.start_ts)).sum())
     return proportion_result(
         "returning",
         "Returning-customer rate",
@@ -222,12 +275,12 @@ def refund_rate(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
         "refunds",
         "Refund rate",
         p,
-        len(b.refunds),
+        b.refund_rows,
         b.orders,
         min_n=o.min_n,
         excluded_rows=b.excluded_rows,
         details={
-            "refund_rows": len(b.refunds),
+            "refund_rows": b.refund_rows,
             "orders": b.orders,
             **_money_details(b),
             "refunded_amount_share": percent(b.refunded, b.gross) if b.gross else None,
@@ -236,9 +289,9 @@ def refund_rate(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
 
 
 def _money_details(b: Basket) -> dict[str, float | int]:
-    return {"gross_revenue": b.gross, "refunded_amount": b.refunded, "refund_rows": len(b.refunds)}
+    return {"gross_revenue": b.gross, "refunded_amount": b.refunded, "refund_rows": b.refund_rows}
 
 
 def _anonymous_note(b: Basket) -> list[str]:
-    anonymous = int(b.sales.loc[b.sales["customer_id"].isna(), "order_key"].nunique())
+    anonymous = b.anonymous_orders
     return [f"{anonymous} orders have no customer_id and count toward no purchaser"] if anonymous else []

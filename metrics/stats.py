@@ -22,7 +22,9 @@ def wilson(k: float, n: float, z: float = Z95) -> tuple[float, float] | None:
     denom = 1 + z2 / n
     centre = (p + z2 / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-    return 100 * max(0.0, centre - half), 100 * min(1.0, centre + half)
+    low = 0.0 if k == 0 else max(0.0, centre - half)
+    high = 1.0 if k == n else min(1.0, centre + half)
+    return 100 * low, 100 * high
 
 
 def two_proportion_test(k1: float, n1: float, k2: float, n2: float) -> float | None:

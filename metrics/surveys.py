@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from metrics import stats
+from metrics.customers import per_tables
 from metrics.options import MetricOptions, Scale
 from metrics.periods import Period
 from metrics.result import Interval, MetricResult
@@ -26,14 +29,37 @@ def scale_for(survey: str, o: MetricOptions) -> Scale:
     raise ValueError(f"survey '{survey}' has no scale; configured surveys: {', '.join(o.scales) or 'none'}")
 
 
-def answers(t: Tables, p: Period, survey: str, scale: Scale) -> tuple[pd.Series, int]:
+@dataclass(frozen=True)
+class Answers:
+    """The Responses tab as aligned arrays: trimmed case-folded survey name, day and numeric score (NaN if not)."""
+
+    survey: np.ndarray
+    day: np.ndarray
+    score: np.ndarray
+
+
+def all_answers(t: Tables) -> Answers:
+    """The answers of `t`, built once per Tables object."""
+    return per_tables(t, "survey_answers", _build_answers)
+
+
+def _build_answers(t: Tables) -> Answers:
+    r = t.responses
+    return Answers(
+        survey=r["survey"].astype("string").str.strip().str.casefold().fillna("").to_numpy(dtype=object),
+        day=r["date"].to_numpy(dtype="datetime64[ns]"),
+        score=pd.to_numeric(r["score"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan),
+    )
+
+
+def answers(t: Tables, p: Period, survey: str, scale: Scale) -> tuple[np.ndarray, int]:
     """Valid integer scores of `survey` in `p`, and how many of its answers in `p` were unusable
     (non-numeric, non-integer or outside the scale)."""
-    r = t.responses
-    named = r["survey"].astype("string").str.strip().str.casefold() == survey.strip().casefold()
-    chosen = named.fillna(False).astype(bool) & p.mask(r["date"])
-    score = pd.to_numeric(r.loc[chosen, "score"], errors="coerce").astype("float64")
-    valid = score.notna() & (score == score.round()) & score.between(scale.min, scale.max)
+    a = all_answers(t)
+    chosen = (a.survey == survey.strip().casefold()) & (a.day >= np.datetime64(p.start_ts)) & (a.day < np.datetime64(p.end_ts))
+    score = a.score[chosen]
+    with np.errstate(invalid="ignore"):
+        valid = (score == np.round(score)) & (score >= scale.min) & (score <= scale.max)
     return score[valid].astype("int64"), int((~valid).sum())
 
 

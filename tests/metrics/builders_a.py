@@ -13,12 +13,16 @@ from metrics.tables import SCHEMA, Tables, empty_frame
 
 def frame(tab: str, rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> pd.DataFrame:
     """A frame of `tab` from tuples over `columns`; other canonical columns are empty, dtypes canonical."""
-    data = pd.DataFrame(list(rows), columns=list(columns))
-    out = empty_frame(tab).reindex(range(len(data)))
+    rows = list(rows)
+    given = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
+    out = {}
     for col, dtype in SCHEMA[tab].items():
-        values = data[col] if col in data else out[col]
-        out[col] = pd.to_datetime(values) if dtype.startswith("datetime") else values.astype(dtype)
-    return out
+        values = given.get(col, [None] * len(rows))
+        if dtype.startswith("datetime"):
+            out[col] = pd.to_datetime(pd.Series(values, dtype="object"), format="%Y-%m-%d")
+        else:
+            out[col] = pd.Series(values, dtype="object" if col not in given and dtype != "string" else None).astype(dtype)
+    return pd.DataFrame(out)
 
 
 def orders(*rows: tuple[str | None, str | None, str, float]) -> pd.DataFrame:

@@ -116,8 +116,8 @@ counts = st.integers(min_value=1, max_value=5000).flatmap(lambda n: st.tuples(st
 def test_wilson_contains_share_and_stays_in_bounds(kn):
     k, n = kn
     low, high = stats.wilson(k, n)
-    assert 0.0 <= low <= 100 * k / n + 1e-9
-    assert 100 * k / n - 1e-9 <= high <= 100.0
+    assert 0.0 <= low <= 100 * k / n <= high <= 100.0
+    assert (low == 0.0) == (k == 0) and (high == 100.0) == (k == n)
 
 
 @settings(max_examples=60)
