@@ -46,6 +46,37 @@ class _Failure:
     remaining: int
 
 
+MAX_BLOCKS = 50
+MAX_BLOCKS_CHARS = 13000
+
+
+def block_problems(blocks: Any) -> str | None:
+    """What Slack would reject in a `blocks` payload (`invalid_blocks`, `msg_blocks_too_long`), else None.
+
+    Each block is re-parsed with slack_sdk's models, whose `to_dict()` enforces the per-element limits
+    (section text 3,000, header 150, fields 10, …)."""
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import Block
+
+    if isinstance(blocks, str):
+        try:
+            blocks = json.loads(blocks)
+        except json.JSONDecodeError:
+            return "invalid_blocks_format"
+    if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS:
+        return "invalid_blocks"
+    if len(json.dumps(blocks, ensure_ascii=False)) > MAX_BLOCKS_CHARS:
+        return "msg_blocks_too_long"
+    for d in blocks:
+        try:
+            model = Block.parse(d)
+            if model is None or model.to_dict() != d:
+                return "invalid_blocks"
+        except (SlackObjectFormationError, KeyError, TypeError, ValueError):
+            return "invalid_blocks"
+    return None
+
+
 def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02, what: str = "condition") -> Any:
     """Poll `predicate` until it returns something truthy; fail the test with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -219,6 +250,8 @@ class FakeSlackAPI:
                 return 200, {"ok": False, "error": "channel_not_found"}
             if not (p.get("text") or p.get("blocks") or p.get("attachments")):
                 return 200, {"ok": False, "error": "no_text"}
+            if p.get("blocks") and (problem := block_problems(p["blocks"])):
+                return 200, {"ok": False, "error": problem}
             if method == "chat.postEphemeral":
                 if not p.get("user"):
                     return 200, {"ok": False, "error": "user_not_in_channel"}
@@ -304,4 +337,7 @@ class ResponseUrlReceiver:
             return
         with self._lock:
             self.deliveries.append(Delivery(urlparse(h.path).path, payload))
+        if payload.get("blocks") and block_problems(payload["blocks"]):
+            _send(h, 400, b"invalid_blocks")
+            return
         _send(h, 200, b"ok")

@@ -75,3 +75,15 @@ def test_completing_an_upload_that_never_happened_fails(slack_api):
     with pytest.raises(SlackApiError) as err:
         web_client(slack_api.token, slack_api.base_url).files_completeUploadExternal(files=[{"id": "F404", "title": "x"}], channel_id="C1")
     assert err.value.response["error"] == "file_not_found"
+
+
+def test_fake_rejects_blocks_slack_would_reject(slack_api):
+    client = web_client(slack_api.token, slack_api.base_url)
+    too_long_header = [{"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}]
+    too_many = [{"type": "divider"}] * 51
+    too_big = [{"type": "section", "text": {"type": "mrkdwn", "text": "y" * 2900}}] * 5
+    for blocks, error in ((too_long_header, "invalid_blocks"), (too_many, "invalid_blocks"), (too_big, "msg_blocks_too_long")):
+        with pytest.raises(SlackApiError) as err:
+            client.chat_postMessage(channel="C1", text="t", blocks=blocks)
+        assert err.value.response["error"] == error
+    assert slack_api.messages() == []

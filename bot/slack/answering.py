@@ -1,0 +1,111 @@
+"""Answering in Slack: queries run on a bounded pool, turned into messages; failures become an apology with an error id."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.context import Context
+from bot.query import answer
+from bot.render import format as fmt
+from bot.render.blocks import render_blocks
+from bot.render.text import render_text
+from bot.replies import ErrorReply, Reply
+
+log = logging.getLogger(__name__)
+
+MAX_FALLBACK_TEXT = 3000
+
+
+@dataclass
+class Answer:
+    """A query's outcome ready to send: the message payload (text + blocks) and whether it is an answer worth sharing."""
+
+    message: dict[str, Any]
+    reply: Reply | None = None
+    error_id: str | None = None
+
+    @property
+    def shareable(self) -> bool:
+        return self.reply is not None and not isinstance(self.reply, ErrorReply)
+
+
+def message_for(reply: Reply, *, command: str, text: str, share_button: bool = True, currency: str = "USD") -> dict[str, Any]:
+    """`text` (escaped plain-text fallback for notifications) and `blocks` for one reply."""
+    fallback = fmt.escape(render_text(reply, currency))
+    if len(fallback) > MAX_FALLBACK_TEXT:
+        fallback = fallback[: MAX_FALLBACK_TEXT - 1] + "…"
+    blocks = render_blocks(reply, share_button=share_button, command=command, text=text, currency=currency)
+    return {"text": fallback, "blocks": blocks}
+
+
+def plain(text: str) -> dict[str, Any]:
+    """A short message of our own wording (no sheet values), as a single mrkdwn section."""
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+def apology(error_id: str, command: str, text: str) -> dict[str, Any]:
+    asked = fmt.escape(f"{command} {text}".strip())
+    return plain(
+        f":confused: Sorry, something went wrong on my side while answering `{asked}`. "
+        f"It is logged as error `{error_id}` — an admin can look it up. Please try again in a minute."
+    )
+
+
+def computing(command: str, text: str) -> dict[str, Any]:
+    asked = fmt.escape(f"{command} {text}".strip())
+    return plain(f":hourglass_flowing_sand: Computing… for `{asked}` — the answer will appear here shortly.")
+
+
+@dataclass
+class QueryRunner:
+    """Runs `answer()` on a bounded thread pool so a burst of commands never starves the ack path."""
+
+    ctx: Context
+    workers: int = 4
+    _pool: ThreadPoolExecutor = field(init=False, repr=False)
+    _pending: int = field(default=0, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="pulse-query")
+
+    @property
+    def currency(self) -> str:
+        return self.ctx.settings.currency
+
+    def busy(self) -> bool:
+        """True when every worker is taken, so a new query would queue rather than start now."""
+        with self._lock:
+            return self._pending >= self.workers
+
+    def submit(self, text: str, command: str, user_id: str | None, *, share_button: bool = True) -> Future[Answer]:
+        with self._lock:
+            self._pending += 1
+        return self._pool.submit(self._run, text, command, user_id, share_button)
+
+    def run(self, text: str, command: str, user_id: str | None, *, share_button: bool = True) -> Answer:
+        """Answer now, in the calling thread (Socket Mode tests, the share button's recompute)."""
+        with self._lock:
+            self._pending += 1
+        return self._run(text, command, user_id, share_button)
+
+    def _run(self, text: str, command: str, user_id: str | None, share_button: bool) -> Answer:
+        try:
+            reply = answer(text, self.ctx, command=command, user_id=user_id)
+            message = message_for(reply, command=command, text=text, share_button=share_button, currency=self.currency)
+            return Answer(message, reply)
+        except Exception as err:  # noqa: BLE001 — the user gets an apology with an id, the log gets the trace
+            error_id = uuid.uuid4().hex[:8]
+            log.error("error %s answering %r %r: %s", error_id, command, text, type(err).__name__, exc_info=True)
+            return Answer(apology(error_id, command, text), None, error_id)
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

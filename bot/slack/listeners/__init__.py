@@ -1,0 +1,17 @@
+"""All listeners of the bolt app, registered in one place (bolt-python starter-template layout)."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.context import Context
+from bot.slack.listeners import actions, commands
+from bot.slack.runtime import SlackRuntime
+
+
+def register_listeners(app: App, ctx: Context, runtime: SlackRuntime | None = None) -> SlackRuntime:
+    """Register every slash command and action on `app`; returns the shared runtime."""
+    rt = runtime or SlackRuntime(ctx)
+    commands.register(app, rt)
+    actions.register(app, rt)
+    return rt

@@ -1,0 +1,77 @@
+"""The "Share in channel" button: recompute the query and post it visibly, naming who shared it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import Future
+from typing import Any, Callable
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.render.blocks import SHARE_ACTION_ID, shared_by_block
+from bot.slack.answering import Answer, plain
+from bot.slack.listeners.commands import COMMANDS
+from bot.slack.listeners.commands.flow import requested_action
+from bot.slack.runtime import SlackRuntime
+
+log = logging.getLogger(__name__)
+
+FALLBACK_ERRORS = {"not_in_channel", "channel_not_found"}
+
+
+def register(app: App, rt: SlackRuntime) -> None:
+    @app.action(SHARE_ACTION_ID)
+    def handle_share(ack: Any, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Any) -> None:
+        ack()
+        share(rt, body, action, client, respond)
+
+
+def share(rt: SlackRuntime, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Callable[..., Any]) -> None:
+    user_id = (body.get("user") or {}).get("id") or ""
+    channel_id = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    query = _query(action.get("value"))
+    if query is None or not channel_id:
+        respond(response_type="ephemeral", replace_original=False, **plain("This button is out of date — run the command again, then share."))
+        return
+    command, text = query
+    refusal = rt.access.check(user_id, channel_id, requested_action(text, command))
+    if refusal:
+        respond(response_type="ephemeral", replace_original=False, **plain(refusal))
+        return
+    future = rt.runner.submit(text, command, user_id, share_button=False)
+    future.add_done_callback(lambda f: _post(f, client, respond, channel_id, user_id))
+
+
+def _query(value: str | None) -> tuple[str, str] | None:
+    try:
+        data = json.loads(value or "")
+        command, text = str(data["command"]), str(data.get("text") or "")
+    except (ValueError, KeyError, TypeError):
+        return None
+    return (command, text) if command in COMMANDS else None
+
+
+def _post(future: Future[Answer], client: WebClient, respond: Callable[..., Any], channel_id: str, user_id: str) -> None:
+    try:
+        result = future.result()
+        if not result.shareable:
+            respond(response_type="ephemeral", replace_original=False, **result.message)
+            return
+        blocks = result.message["blocks"] + [shared_by_block(user_id)]
+        text = result.message["text"]
+        try:
+            client.chat_postMessage(channel=channel_id, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
+        except SlackApiError as err:
+            error = err.response.get("error") if err.response is not None else None
+            if error not in FALLBACK_ERRORS:
+                raise
+            respond(response_type="in_channel", replace_original=False, text=text, blocks=blocks)
+    except Exception as err:  # noqa: BLE001
+        log.warning("sharing in %s failed: %s", channel_id, type(err).__name__)
+        try:
+            respond(response_type="ephemeral", replace_original=False, **plain("Sorry, I couldn't share that in the channel. Please try again."))
+        except Exception:  # noqa: BLE001
+            log.warning("could not tell the user that sharing failed")

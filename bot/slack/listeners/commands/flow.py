@@ -1,0 +1,62 @@
+"""The path of every slash command: check access, ack within Slack's 3 s, deliver the answer via response_url."""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import Future
+from typing import Any, Callable
+
+from bot.slack.answering import Answer, computing, plain
+from bot.slack.runtime import SlackRuntime
+
+log = logging.getLogger(__name__)
+
+
+def command_text(raw: str | None) -> str:
+    """The text as the user typed it: Slack sends `&`, `<` and `>` as HTML entities."""
+    return (raw or "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+
+
+def requested_action(text: str, command: str) -> str | None:
+    """The access-relevant action of a command ("refresh", "digest-post", …); None when it does not parse."""
+    from bot.grammar import parse_command
+
+    try:
+        cmd = parse_command(text or "", command)
+    except Exception:  # noqa: BLE001 — answer() reports the parse error to the user
+        return None
+    if cmd.action == "digest" and cmd.post:
+        return "digest-post"
+    return cmd.action
+
+
+def answer_command(rt: SlackRuntime, ack: Callable[..., Any], respond: Callable[..., Any], body: dict[str, Any], received_at: float | None) -> None:
+    """Ack with the answer when it is ready within `rt.ack_wait`, else ack "Computing…" and respond when done."""
+    command = body.get("command") or "/pulse"
+    text = command_text(body.get("text"))
+    user_id = body.get("user_id") or ""
+    refusal = rt.access.check(user_id, body.get("channel_id"), requested_action(text, command))
+    if refusal:
+        ack(response_type="ephemeral", **plain(refusal))
+        return
+    started = received_at if received_at is not None else time.monotonic()
+    wait = 0.0 if rt.runner.busy() else max(0.0, rt.ack_wait - (time.monotonic() - started))
+    future = rt.runner.submit(text, command, user_id)
+    try:
+        result = future.result(timeout=wait)
+    except TimeoutError:
+        ack(response_type="ephemeral", **computing(command, text))
+        future.add_done_callback(lambda f: deliver(respond, f, command, text))
+        return
+    ack(response_type="ephemeral", **result.message)
+
+
+def deliver(respond: Callable[..., Any], future: Future[Answer], command: str, text: str) -> None:
+    """Send a finished answer to the response_url, ephemeral; a failed delivery is logged, never raised."""
+    try:
+        resp = respond(response_type="ephemeral", **future.result().message)
+        if getattr(resp, "status_code", 200) >= 400:
+            log.warning("response_url refused the answer to %s %r: HTTP %s", command, text, resp.status_code)
+    except Exception as err:  # noqa: BLE001
+        log.warning("could not deliver the answer to %s %r: %s", command, text, type(err).__name__)

@@ -1,0 +1,23 @@
+"""Per-metric slash commands (`/nps`, `/churn`, …): the command name is the metric, the text the rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+
+from bot.slack.listeners.commands.flow import answer_command
+from bot.slack.runtime import SlackRuntime
+
+METRIC_COMMANDS = (
+    "/nps", "/csat", "/csi", "/churn", "/retention", "/clv", "/cac", "/revenue",
+    "/complaints", "/repeat", "/cohorts", "/risk", "/overview",
+)
+
+
+def register(app: App, rt: SlackRuntime) -> None:
+    def handle_metric_command(ack: Any, respond: Any, body: dict[str, Any], context: Any) -> None:
+        answer_command(rt, ack, respond, body, context.get("received_at"))
+
+    for command in METRIC_COMMANDS:
+        app.command(command)(handle_metric_command)

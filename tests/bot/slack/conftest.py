@@ -1,0 +1,122 @@
+"""A live crm-pulse server (real FastAPI + bolt under uvicorn on 127.0.0.1) wired to the local Slack fakes."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+import requests
+
+from bot.context import Context, build_context
+from bot.server import create_app
+from bot.slack.app import build_app
+from bot.slack.runtime import SlackRuntime
+from config import parse_settings
+from sheets.demo import write_demo_workbook
+from tests.fakes.live_server import LiveServer
+from tests.fakes.slack_api import Delivery, FakeSlackAPI, ResponseUrlReceiver, wait_for
+from tests.fakes.slack_requests import SIGNING_SECRET, block_action_body, signed_headers, slash_command_body
+
+TODAY = date(2026, 11, 16)
+
+
+@dataclass
+class Sent:
+    """One request to the app: Slack's HTTP response (the ack), its response_url, and when it was sent and acked."""
+
+    response: requests.Response
+    response_url: str
+    sent_at: float
+    acked_at: float
+
+    @property
+    def ack(self) -> dict[str, Any]:
+        return self.response.json() if self.response.content else {}
+
+
+@dataclass
+class SlackHarness:
+    """Talks to the live app the way Slack does and reads what the app sent back."""
+
+    url: str
+    api: FakeSlackAPI
+    hooks: ResponseUrlReceiver
+    runtime: SlackRuntime
+
+    def post(self, body: str, headers: dict[str, str]) -> requests.Response:
+        return requests.post(f"{self.url}/slack/events", data=body.encode(), headers=headers, timeout=30)
+
+    def command(self, command: str, text: str = "", **fields: Any) -> Sent:
+        response_url = self.hooks.url()
+        body = slash_command_body(command, text, response_url=response_url, **fields)
+        sent_at = time.monotonic()
+        response = self.post(body, signed_headers(body))
+        return Sent(response, response_url, sent_at, time.monotonic())
+
+    def click_share(self, command: str, text: str, **fields: Any) -> Sent:
+        response_url = self.hooks.url()
+        body = block_action_body("share_in_channel", json.dumps({"command": command, "text": text}), response_url=response_url, **fields)
+        sent_at = time.monotonic()
+        response = self.post(body, signed_headers(body))
+        return Sent(response, response_url, sent_at, time.monotonic())
+
+    def delivered(self, sent: Sent, count: int = 1, timeout: float = 20.0) -> list[Delivery]:
+        """Wait until `count` messages reached the command's response_url."""
+        return wait_for(lambda: (d := self.hooks.to(sent.response_url)) and len(d) >= count and d, timeout, what=f"{count} message(s) at the response_url")
+
+    def answer(self, sent: Sent, timeout: float = 20.0) -> dict[str, Any]:
+        """The answer to a command: in the ack when it was ready in time, else the first response_url message."""
+        if "Computing" not in sent.ack.get("text", ""):
+            return sent.ack
+        return self.delivered(sent, 1, timeout)[0].payload
+
+
+@pytest.fixture
+def slack_api() -> Iterator[FakeSlackAPI]:
+    with FakeSlackAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def hooks() -> Iterator[ResponseUrlReceiver]:
+    with ResponseUrlReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="session")
+def demo_workbook(tmp_path_factory) -> Path:
+    return write_demo_workbook(tmp_path_factory.mktemp("demo") / "crm-pulse-demo.xlsx", TODAY)
+
+
+def demo_context(workbook: Path, slack: dict[str, Any] | None = None, **config: Any) -> Context:
+    settings = parse_settings({"slack": slack or {}, **config})
+    return build_context(settings, workbook=str(workbook), today=TODAY)
+
+
+@pytest.fixture
+def start_slack(slack_api, hooks) -> Iterator[Callable[..., SlackHarness]]:
+    """Start the server for a context; stopped at the end of the test."""
+    running: list[tuple[LiveServer, SlackRuntime]] = []
+
+    def start(ctx: Context, **runtime_options: Any) -> SlackHarness:
+        runtime = SlackRuntime(ctx, **runtime_options)
+        app = build_app(ctx, token=slack_api.token, signing_secret=SIGNING_SECRET, api_url=slack_api.base_url, runtime=runtime)
+        server = LiveServer(create_app(ctx, slack_app=app)).start()
+        running.append((server, runtime))
+        return SlackHarness(server.url, slack_api, hooks, runtime)
+
+    yield start
+    for server, runtime in running:
+        server.stop()
+        runtime.runner.shutdown()
+
+
+@pytest.fixture
+def slack(start_slack, demo_workbook) -> SlackHarness:
+    """The app over the demo workbook with default settings."""
+    return start_slack(demo_context(demo_workbook))

@@ -1,0 +1,48 @@
+"""Access over HTTP: allow-lists, admin-only refresh and digest posting, and the per-user rate limit."""
+
+from __future__ import annotations
+
+import shutil
+
+from tests.bot.slack.conftest import demo_context
+
+ADMIN = "U0ADMIN001"
+
+
+def refusal(sent) -> str:
+    assert sent.response.status_code == 200
+    ack = sent.ack
+    assert ack["response_type"] == "ephemeral"
+    return ack["text"]
+
+
+def test_user_outside_the_allow_list_is_refused_politely(start_slack, demo_workbook):
+    slack = start_slack(demo_context(demo_workbook, {"allowed_users": ["U0USER0001"], "admins": [ADMIN]}))
+    text = refusal(slack.command("/nps", "", user_id="U0STRANGER"))
+    assert text.startswith("Sorry") and "not on it" in text
+    assert "Computing" not in slack.answer(slack.command("/nps", "", user_id="U0USER0001"))["text"]
+    assert "Sorry" not in slack.answer(slack.command("/nps", "", user_id=ADMIN))["text"]
+
+
+def test_channel_outside_the_allow_list_is_refused(start_slack, demo_workbook):
+    slack = start_slack(demo_context(demo_workbook, {"allowed_channels": ["C0CHAN0001"]}))
+    assert "isn't enabled in this channel" in refusal(slack.command("/churn", "", channel_id="C0OTHER001"))
+    assert "data as of" in str(slack.answer(slack.command("/churn", "", channel_id="C0CHAN0001")))
+
+
+def test_refresh_and_digest_posting_are_for_admins(start_slack, demo_workbook, tmp_path):
+    book = shutil.copy(demo_workbook, tmp_path / "book.xlsx")
+    slack = start_slack(demo_context(book, {"admins": [ADMIN]}))
+    assert "Only crm-pulse admins can refresh" in refusal(slack.command("/pulse", "refresh"))
+    assert "Only crm-pulse admins can post the digest" in refusal(slack.command("/pulse", "digest post"))
+    answer = slack.answer(slack.command("/pulse", "refresh", user_id=ADMIN), timeout=60)
+    assert "Only crm-pulse admins" not in answer["text"]
+
+
+def test_rate_limit_answers_with_a_friendly_message(start_slack, demo_workbook):
+    slack = start_slack(demo_context(demo_workbook, {"rate_limit_per_minute": 2}))
+    first, second = (slack.command("/pulse", "help") for _ in range(2))
+    assert "crm-pulse help" in slack.answer(first)["text"] and "crm-pulse help" in slack.answer(second)["text"]
+    text = refusal(slack.command("/pulse", "help"))
+    assert "limit: 2 a minute" in text and "try again in" in text
+    assert "crm-pulse help" in slack.answer(slack.command("/pulse", "help", user_id="U0SOMEONE2"))["text"]

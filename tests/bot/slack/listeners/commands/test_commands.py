@@ -1,0 +1,73 @@
+"""Slash commands end to end: signed requests in, ephemeral Block Kit answers out (ack or response_url)."""
+
+from __future__ import annotations
+
+import json
+
+from openpyxl import load_workbook
+
+from tests.bot.slack.conftest import demo_context
+from tests.fakes.slack_api import block_problems
+
+
+def assert_valid(message: dict) -> None:
+    assert message.get("response_type") == "ephemeral"
+    assert message["text"]
+    assert block_problems(message["blocks"]) is None, block_problems(message["blocks"])
+
+
+def test_metric_command_answers_with_valid_blocks_and_a_share_button(slack):
+    sent = slack.command("/nps", "last-quarter by region")
+    assert sent.response.status_code == 200
+    answer = slack.answer(sent)
+    assert_valid(answer)
+    blocks = answer["blocks"]
+    assert blocks[0]["type"] == "header" and blocks[0]["text"]["text"].endswith("— 2026-Q3")
+    headline = blocks[1]["text"]["text"]
+    assert headline.startswith("*") and "±" in headline and "vs 2026-Q2" in headline
+    assert any(f["text"].startswith("*n*\n") for f in blocks[1]["fields"])
+    movers = blocks[2]["text"]["text"]
+    assert movers.startswith("*Top movers by region*") and movers.count("\n• ") == 3
+    assert any("data as of 2026-11-16" in e["text"] for b in blocks if b["type"] == "context" for e in b["elements"])
+    button = blocks[-1]["elements"][0]
+    assert button["action_id"] == "share_in_channel"
+    assert json.loads(button["value"]) == {"command": "/nps", "text": "last-quarter by region"}
+
+
+def test_umbrella_help_lists_commands_and_has_no_share_button(slack):
+    answer = slack.answer(slack.command("/pulse", "help"))
+    assert_valid(answer)
+    said = json.dumps(answer["blocks"], ensure_ascii=False)
+    assert "last-quarter" in said and "/pulse &lt;metric&gt;" in said
+    assert all(b["type"] != "actions" for b in answer["blocks"])
+
+
+def test_user_error_is_specific_and_ephemeral(slack):
+    answer = slack.answer(slack.command("/nps", "last-quater"))
+    assert_valid(answer)
+    said = json.dumps(answer["blocks"], ensure_ascii=False)
+    assert "last-quater" in said and "last-quarter" in said
+    assert "Traceback" not in said and all(b["type"] != "actions" for b in answer["blocks"])
+
+
+def test_mrkdwn_injection_in_a_segment_name_is_escaped(start_slack, demo_workbook, tmp_path):
+    path = tmp_path / "injected.xlsx"
+    book = load_workbook(demo_workbook)
+    sheet = book["Customers"]
+    region = [c.value for c in sheet[1]].index("Region") + 1
+    for row in range(2, sheet.max_row + 1):
+        if sheet.cell(row, region).value == "North":
+            sheet.cell(row, region).value = "<!channel> North & <@U0BOSS>"
+    book.save(path)
+    slack = start_slack(demo_context(path))
+    answer = slack.answer(slack.command("/nps", "last-quarter by region"))
+    assert_valid(answer)
+    said = json.dumps(answer, ensure_ascii=False)
+    assert "&lt;!channel&gt; North &amp; &lt;@U0BOSS&gt;" in said
+    assert "<!channel>" not in said and "<@U0BOSS>" not in said
+
+
+def test_html_entities_in_command_text_are_read_as_typed(slack):
+    answer = slack.answer(slack.command("/nps", "last-quarter where region=R&amp;D"))
+    said = json.dumps(answer["blocks"], ensure_ascii=False)
+    assert "R&amp;D" in said and "R&amp;amp;D" not in said
