@@ -13,7 +13,7 @@ from datetime import date
 
 import numpy as np
 
-from metrics.customers import customer_state
+from metrics.customers import customer_state, distinct
 from metrics.options import MetricOptions
 from metrics.tables import Tables
 
@@ -58,7 +58,7 @@ def cohort_table(
     code = state.order_code
     k = _months_of_days(state.order_day) - signup_month[code]
     keep = (cohort[code] >= 0) & (k >= 0) & (k <= max_k)
-    pairs = np.unique(code[keep] * width + k[keep])
+    pairs = distinct(code[keep] * width + k[keep], len(state.ids) * width)
     cells = cohort[pairs // width] * width + pairs % width
     buyers = np.bincount(cells, minlength=n_cohorts * width)[: n_cohorts * width].reshape(n_cohorts, width)
 

@@ -147,6 +147,13 @@ def _min_per_code(codes: np.ndarray, days: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+def distinct(codes: np.ndarray, size: int) -> np.ndarray:
+    """The distinct values of non-negative integer `codes` (all < size), sorted; faster than np.unique."""
+    seen = np.zeros(size, dtype=bool)
+    seen[codes] = True
+    return np.flatnonzero(seen)
+
+
 def last_order_before(state: CustomerState, day_excl: int) -> np.ndarray:
     """Latest order day strictly before `day_excl` per customer, -NEVER where none."""
     hi = np.searchsorted(state.order_day, day_excl, side="left")

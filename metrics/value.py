@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from metrics.customers import amounts, customer_state, day_number, new_mask, per_tables
+from metrics.customers import amounts, customer_state, day_number, distinct, new_mask, per_tables
 from metrics.options import MetricOptions
 from metrics.periods import Period
 from metrics.result import MetricResult
@@ -101,8 +101,8 @@ def window_basket(t: Tables, w: Period) -> Basket:
     keys = per_tables(t, "order_keys", _order_keys)
     return Basket(
         revenue=float(amount[rows].sum()),
-        orders=int(np.unique(keys[sales]).size),
-        purchasers=int(np.unique(state.row_code[sales & (state.row_code >= 0)]).size),
+        orders=distinct(keys[sales], int(keys.max(initial=-1)) + 1).size,
+        purchasers=distinct(state.row_code[sales & (state.row_code >= 0)], len(state.ids)).size,
     )
 
 
