@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
+
 from metrics.clv import customer_model
 from metrics.options import MetricOptions
 from metrics.tables import Tables
@@ -37,7 +39,7 @@ def customers_tab(t: Tables, today: date, o: MetricOptions) -> OwnedTab | None:
 
 
 def _missing(v) -> bool:
-    return v is None or v != v
+    return v is None or bool(pd.isna(v))
 
 
 def _round(v, digits: int) -> Cell:

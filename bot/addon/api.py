@@ -41,6 +41,7 @@ def problem_response(status: int, title: str, detail: str, extra: dict | None = 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
     spreadsheet_id: str = Field(..., min_length=1, max_length=200, description="The spreadsheet the add-on runs in")
+    nonce: str | None = Field(None, max_length=100, description="Random per request, so identical requests in one second sign differently")
 
 
 class KpiRequest(_Body):
@@ -69,6 +70,7 @@ class AddonState:
         self.limiter = RateLimiter(s.rate_limit_per_minute)
         self.debouncer = Debouncer(s.refresh_debounce_seconds, self._refresh_from_edits)
         self.refreshes = 0
+        self.completed = 0
         self._count_lock = threading.Lock()
 
     def expected_spreadsheet(self) -> str | None:
@@ -87,9 +89,13 @@ class AddonState:
 
         with self._count_lock:
             self.refreshes += 1
-        report = refresh(self.ctx, reason=reason)
-        after_refresh(self.ctx)
-        return report
+        try:
+            report = refresh(self.ctx, reason=reason)
+            after_refresh(self.ctx)
+            return report
+        finally:
+            with self._count_lock:
+                self.completed += 1
 
     def _refresh_from_edits(self) -> None:
         try:

@@ -46,7 +46,7 @@ function toHex_(bytes) {
 function call_(path, payload) {
   var s = settings_();
   var body = JSON.stringify(
-    Object.assign({ spreadsheet_id: SpreadsheetApp.getActiveSpreadsheet().getId() }, payload || {})
+    Object.assign({ spreadsheet_id: SpreadsheetApp.getActiveSpreadsheet().getId(), nonce: Utilities.getUuid() }, payload || {})
   );
   var timestamp = String(Math.floor(Date.now() / 1000));
   var mac = Utilities.computeHmacSha256Signature('v1:' + timestamp + ':' + body, s.secret, Utilities.Charset.UTF_8);
