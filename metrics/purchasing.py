@@ -141,18 +141,6 @@ def basket(t: Tables, p: Period) -> Basket:
     )
 
 
-def first_orders(t: Tables) -> pd.Series:
-    """customer_id → date of the customer's first non-refund order, all time (customers with one only)."""
-    book = order_book(t)
-    first = pd.Series(book.first_order, index=book.customer_ids, name="first_order")
-    return first.dropna()
-
-
-def order_count(t: Tables, p: Period) -> int:
-    """Non-refund orders in `p` (the default complaint-rate denominator)."""
-    return basket(t, p).orders
-
-
 def revenue(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """Σ amount in P, net of refunds."""
     b = basket(t, p)
