@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 EPOCH = date(1899, 12, 30)
@@ -216,10 +216,13 @@ class Spreadsheet:
         """values.get semantics for one range: clipped to the grid, trailing empties trimmed."""
         grid = span.grid
         r_end, c_end = span.rows_end(), span.cols_end()
-        rows: list[list[Any]] = []
-        for r in range(span.r0, r_end):
-            row = [self._render(grid.cells.get((r, c)), render, datetime_render) for c in range(span.c0, c_end)]
-            rows.append(row)
+        inside = {(r - span.r0, c - span.c0): cell for (r, c), cell in grid.cells.items()
+                  if span.r0 <= r < r_end and span.c0 <= c < c_end}
+        height = max((r for r, _ in inside), default=-1) + 1
+        width = max((c for _, c in inside), default=-1) + 1
+        rows: list[list[Any]] = [[""] * width for _ in range(height)]
+        for (r, c), cell in inside.items():
+            rows[r][c] = self._render(cell, render, datetime_render)
         if major == "COLUMNS":
             rows = [list(col) for col in zip(*rows)] if rows else []
         rows = [_trim_row(row) for row in rows]
@@ -476,9 +479,17 @@ _NUMBER_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 def _parse_input(value: Any, input_option: str) -> StoredCell | None:
-    """A written value as Sheets stores it: RAW keeps strings as text; USER_ENTERED parses like typing."""
+    """A written value as Sheets stores it: RAW keeps strings as text; USER_ENTERED parses like typing.
+
+    Python date/datetime values (only from test seeding, never over HTTP) become date-formatted serials.
+    """
     if isinstance(value, bool):
         return StoredCell(value=value)
+    if isinstance(value, datetime):
+        days = (value - datetime(1899, 12, 30, tzinfo=value.tzinfo)).total_seconds() / 86400
+        return StoredCell(value=days, is_date=True)
+    if isinstance(value, date):
+        return StoredCell(value=float(value.toordinal() - EPOCH.toordinal()), is_date=True)
     if isinstance(value, (int, float)):
         return StoredCell(value=float(value))
     if isinstance(value, (list, dict)):
