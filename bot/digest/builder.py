@@ -1,0 +1,374 @@
+"""The weekly digest's content, computed once and rendered for Slack, the terminal and JSON (DESIGN.md, "Weekly digest")."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Mapping
+
+import pandas as pd
+
+from bot.context import Context
+from metrics.engine import breakdown, compute, filter_where
+from metrics.options import MetricOptions
+from metrics.periods import Period, comparison_period, parse_period, week_start
+from metrics.registry import METRICS
+from metrics.result import MetricResult, json_safe
+from metrics.tables import Tables
+
+log = logging.getLogger(__name__)
+
+TRAILING_WEEKS = 13
+# Headline KPIs, in display order; any metric with a target is added after these.
+DIGEST_KPIS = ("revenue", "orders", "aov", "new", "customers", "retention", "churn", "repeat", "nps", "csat", "complaints", "cac")
+# Metrics whose segment changes are compared for "biggest movers" (all in points, so they rank together).
+MOVER_METRICS = ("nps", "churn", "repeat", "csat")
+TOP_MOVERS = 3
+TOP_COMMENTS = 3
+TOP_RISK = 3
+# Weekly series drawn in the trend chart.
+TREND_METRICS = ("revenue", "nps", "churn")
+# Tabs whose dated rows make a week "not quiet".
+DATED_COLUMNS = {"orders": "order_date", "responses": "date", "complaints": "date", "customers": "signup_date", "spend": "date"}
+# The optional what-moved lines: "module:function" taking (ctx, metric, period, where), returning a sentence or None;
+# resolved at run time so an installation without the analyses module simply has no such line.
+WHAT_MOVED_HOOK = "bot.analyses:what_moved_line"
+WHAT_MOVED_METRICS = ("nps", "churn")
+
+
+@dataclass
+class Kpi:
+    """One headline metric for the report week and for the trailing 13 weeks, each vs its previous period."""
+
+    metric: str
+    label: str
+    unit: str
+    week: MetricResult
+    trailing: MetricResult
+    lower_is_better: bool = False
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A survey comment: customer id only (no names or e-mails), the score and the day it was given."""
+
+    customer_id: str | None
+    score: int
+    date: date
+    text: str
+
+
+@dataclass(frozen=True)
+class Mover:
+    """A segment whose metric moved most over the trailing 13 weeks vs the 13 before."""
+
+    metric: str
+    label: str
+    unit: str
+    dimension: str
+    segment: str
+    value: float
+    previous: float
+    change: float
+    n: int
+
+
+@dataclass
+class RiskHighlights:
+    """Churn-risk summary from the customer model: how many are at risk, the value at stake, the top few."""
+
+    at_risk: int
+    value_at_stake: float
+    top: list[tuple[str, float, float]] = field(default_factory=list)
+    note: str | None = None
+
+
+@dataclass
+class TrendPoint:
+    """One week of the chart's series; `values` maps metric → value (None when undefined)."""
+
+    week: Period
+    values: dict[str, float | None]
+    nps_margin: float | None = None
+
+
+@dataclass
+class Digest:
+    """Everything one digest says, before rendering. `quiet` means no rows dated in the week at all."""
+
+    week: Period
+    trailing: Period
+    segment: dict[str, str]
+    currency: str
+    data_as_of: datetime
+    quiet: bool
+    new_rows: dict[str, int]
+    kpis: list[Kpi] = field(default_factory=list)
+    responses: int = 0
+    commented: int = 0
+    since: date | None = None
+    new_promoters: int = 0
+    new_detractors: int = 0
+    promoter_comments: list[Comment] = field(default_factory=list)
+    detractor_comments: list[Comment] = field(default_factory=list)
+    movers: list[Mover] = field(default_factory=list)
+    risk: RiskHighlights | None = None
+    issues: int = 0
+    trend: list[TrendPoint] = field(default_factory=list)
+    what_moved: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        scope = "".join(f" · {k}={v}" for k, v in self.segment.items())
+        return f"Weekly pulse — {self.week.label}{scope}"
+
+    @property
+    def comment_rate(self) -> float | None:
+        return None if not self.responses else 100 * self.commented / self.responses
+
+    def kpi(self, metric: str) -> Kpi | None:
+        return next((k for k in self.kpis if k.metric == metric), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape: every KPI as `MetricResult.to_json()`, the rest as plain values."""
+        return json_safe(
+            {
+                "title": self.label,
+                "week": self.week.to_json(),
+                "trailing": self.trailing.to_json(),
+                "segment": self.segment,
+                "quiet": self.quiet,
+                "new_rows": self.new_rows,
+                "kpis": [
+                    {"metric": k.metric, "week": k.week.to_json(), "trailing": k.trailing.to_json()} for k in self.kpis
+                ],
+                "surveys": {
+                    "responses": self.responses,
+                    "commented": self.commented,
+                    "comment_rate": self.comment_rate,
+                    "since": self.since,
+                    "new_promoters": self.new_promoters,
+                    "new_detractors": self.new_detractors,
+                    "promoter_comments": [c.__dict__ for c in self.promoter_comments],
+                    "detractor_comments": [c.__dict__ for c in self.detractor_comments],
+                },
+                "movers": [m.__dict__ for m in self.movers],
+                "risk": None if self.risk is None else self.risk.__dict__,
+                "data_issues": self.issues,
+                "trend": [{"week": p.week.label, **p.values, "nps_margin": p.nps_margin} for p in self.trend],
+                "what_moved": self.what_moved,
+                "data_as_of": self.data_as_of,
+                "notes": self.notes,
+            }
+        )
+
+
+def report_week_period(monday: date) -> Period:
+    """The ISO week starting on `monday` as a Period (kind "week", so its comparison is the week before)."""
+    year, week, _ = monday.isocalendar()
+    return parse_period(f"{year}-W{week:02d}", monday)
+
+
+def trailing_period(monday: date, fiscal_year_start_month: int = 1) -> Period:
+    """The 13 full ISO weeks ending with the week of `monday` (compared with the 13 weeks before)."""
+    return parse_period(f"last-{TRAILING_WEEKS}-weeks", monday + timedelta(days=7), fiscal_year_start_month)
+
+
+def build_digest(
+    ctx: Context,
+    week_start: date | None = None,
+    segment: Mapping[str, str] | str | None = None,
+    *,
+    since: date | None = None,
+) -> Digest:
+    """The digest for the ISO week starting `week_start` (default: the last full week), optionally for one segment.
+    `since` is where "new since the last digest" starts (default: the start of the week)."""
+    from bot.digest.schedule import parse_segment
+
+    where = parse_segment(segment) if isinstance(segment, str) or segment is None else dict(segment)
+    monday = _monday(week_start or ctx.today() - timedelta(days=7))
+    week = report_week_period(monday)
+    trailing = trailing_period(monday, ctx.settings.fiscal_year_start_month)
+    cached = ctx.snapshot()
+    tables = ctx.tables(cached.snapshot)
+    o = ctx.options()
+    scoped = filter_where(tables, where)
+    new_rows = rows_in(scoped, week)
+    digest = Digest(
+        week=week,
+        trailing=trailing,
+        segment=where,
+        currency=ctx.settings.currency,
+        data_as_of=cached.snapshot.read_at,
+        quiet=not any(new_rows.values()),
+        new_rows=new_rows,
+        issues=len(cached.snapshot.issues),
+        notes=_data_notes(cached),
+    )
+    if digest.quiet:
+        return digest
+    digest.kpis = kpis(tables, week, trailing, o, where)
+    since = max(since or week.start, week.start - timedelta(days=7 * TRAILING_WEEKS))
+    digest.since = since
+    _survey_facts(digest, scoped.responses, since, week.end)
+    labels = {k.metric: k.label for k in digest.kpis}
+    digest.movers = movers(scoped, trailing, o, exclude=set(where), min_n=ctx.settings.surveys.min_n, labels=labels)
+    digest.risk, risk_note = risk_highlights(scoped, week.end, o)
+    if risk_note:
+        digest.notes.append(risk_note)
+    digest.trend = trend(scoped, monday, o)
+    digest.what_moved = what_moved(ctx, trailing, where)
+    return digest
+
+
+def _data_notes(cached) -> list[str]:
+    """The same data notes every answer carries: a stale snapshot, rows left out as invalid."""
+    notes = [cached.note] if cached.note else []
+    rejected = sum(cached.snapshot.excluded.values())
+    if rejected:
+        notes.append(f"{rejected} invalid rows were left out — see /pulse issues")
+    return notes
+
+
+def _monday(d: date) -> date:
+    return week_start(d)
+
+
+def rows_in(t: Tables, p: Period) -> dict[str, int]:
+    """Rows per source tab dated inside `p` (orders by order date, customers by signup, the rest by date)."""
+    out = {}
+    for tab, column in DATED_COLUMNS.items():
+        frame = t.frame(tab)
+        out[tab] = int(p.mask(frame[column]).sum()) if column in frame and len(frame) else 0
+    return out
+
+
+def kpis(t: Tables, week: Period, trailing: Period, o: MetricOptions, where: Mapping[str, str]) -> list[Kpi]:
+    """The headline KPIs (and every targeted metric) for the week and the trailing 13 weeks."""
+    names = list(DIGEST_KPIS) + [m for m in o.targets if m in METRICS and m not in DIGEST_KPIS]
+    out = []
+    for name in names:
+        spec = METRICS[name]
+        if set(spec.tabs) & t.missing:
+            continue
+        w = compute(name, t, week, o, where=where)
+        tr = compute(name, t, trailing, o, where=where)
+        out.append(Kpi(name, w.label, w.unit, w, tr, spec.lower_is_better))
+    return out
+
+
+def _survey_facts(d: Digest, responses: pd.DataFrame, since: date, end: date) -> None:
+    """Response count and comment rate for the week; promoters, detractors and their comments since `since`."""
+    in_week = d.week.mask(responses["date"])
+    d.responses = int(in_week.sum())
+    d.commented = int(_has_comment(responses[in_week]).sum())
+    nps = responses[(responses["survey"].astype("string").str.upper() == "NPS") & Period(since, end, "").mask(responses["date"])]
+    promoters = nps[nps["score"] >= 9]
+    detractors = nps[nps["score"] <= 6]
+    d.new_promoters, d.new_detractors = len(promoters), len(detractors)
+    d.promoter_comments = recent_comments(promoters)
+    d.detractor_comments = recent_comments(detractors)
+
+
+def _has_comment(frame: pd.DataFrame) -> pd.Series:
+    return frame["comment"].astype("string").fillna("").str.strip() != ""
+
+
+def recent_comments(frame: pd.DataFrame, limit: int = TOP_COMMENTS) -> list[Comment]:
+    """The `limit` most recent non-empty comments, newest first."""
+    rows = frame[_has_comment(frame)].sort_values("date", ascending=False, kind="stable").head(limit)
+    return [
+        Comment(
+            customer_id=None if pd.isna(r.customer_id) else str(r.customer_id),
+            score=int(r.score),
+            date=pd.Timestamp(r.date).date(),
+            text=str(r.comment).strip(),
+        )
+        for r in rows.itertuples(index=False)
+    ]
+
+
+def movers(
+    t: Tables, p: Period, o: MetricOptions, *, exclude: set[str], min_n: int, labels: Mapping[str, str] | None = None
+) -> list[Mover]:
+    """The largest |change| in points of MOVER_METRICS over every dimension's segments whose n (this period) ≥ min_n."""
+    previous = comparison_period(p)
+    found: list[Mover] = []
+    for name in MOVER_METRICS:
+        spec = METRICS[name]
+        if set(spec.tabs) & t.missing:
+            continue
+        label = (labels or {}).get(name, name.upper())
+        for dimension in t.dimensions:
+            if dimension in exclude:
+                continue
+            for s in breakdown(spec, t, p, previous, o, dimension):
+                if s.change is None or s.n < min_n or s.previous is None or s.value is None:
+                    continue
+                found.append(Mover(name, label, _unit(name), dimension, s.segment, float(s.value), float(s.previous), float(s.change), s.n))
+    found.sort(key=lambda m: (-abs(m.change), m.metric, m.dimension, m.segment))
+    return found[:TOP_MOVERS]
+
+
+def _unit(name: str) -> str:
+    return "nps" if name == "nps" else "percent"
+
+
+def risk_highlights(t: Tables, as_of: date, o: MetricOptions) -> tuple[RiskHighlights | None, str | None]:
+    """Churn-risk highlights when `metrics.clv.customer_model` exists and converges; else None and why."""
+    try:
+        customer_model = importlib.import_module("metrics.clv").customer_model
+    except (ImportError, AttributeError):
+        return None, None
+    if t.orders.empty:
+        return None, None
+    try:
+        model = customer_model(t.orders, as_of, o)
+    except Exception as err:  # noqa: BLE001 - a model failure must not stop the digest
+        log.warning("churn-risk model failed: %s", err)
+        return None, f"churn risk unavailable: {err}"
+    if not model.converged:
+        return None, f"churn risk unavailable: {model.note or 'the customer model did not converge'}"
+    c = model.customers
+    risky = c[c["risk_rank"].notna()].sort_values("risk_rank")
+    top = [(str(r.customer_id), float(r.p_alive), float(r.value_at_stake)) for r in risky.head(TOP_RISK).itertuples(index=False)]
+    return RiskHighlights(len(risky), float(risky["value_at_stake"].sum()), top, model.note), None
+
+
+def trend(t: Tables, monday: date, o: MetricOptions, weeks: int = TRAILING_WEEKS) -> list[TrendPoint]:
+    """Weekly values of TREND_METRICS for the `weeks` weeks ending with the report week."""
+    points = []
+    names = [m for m in TREND_METRICS if not set(METRICS[m].tabs) & t.missing]
+    for k in range(weeks - 1, -1, -1):
+        p = report_week_period(monday - timedelta(days=7 * k))
+        values: dict[str, float | None] = {}
+        margin = None
+        for name in names:
+            r = METRICS[name].fn(t, p, o)
+            values[name] = None if r.value is None or pd.isna(r.value) else float(r.value)
+            if name == "nps":
+                margin = r.details.get("margin")
+        points.append(TrendPoint(p, values, margin))
+    return points
+
+
+def what_moved(ctx: Context, period: Period, where: Mapping[str, str]) -> list[str]:
+    """Plain sentences on what drove the big moves of WHAT_MOVED_METRICS, from the analyses module when present."""
+    module, func = WHAT_MOVED_HOOK.split(":")
+    try:
+        hook = getattr(importlib.import_module(module), func)
+    except (ImportError, AttributeError):
+        return []
+    lines = []
+    for metric in WHAT_MOVED_METRICS:
+        try:
+            line = hook(ctx, metric, period, dict(where) or None)
+        except Exception as err:  # noqa: BLE001 - an optional line must not stop the digest
+            log.warning("what-moved line for %s failed: %s", metric, err)
+            continue
+        if line:
+            lines.append(str(line))
+    return lines
