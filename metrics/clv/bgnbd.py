@@ -11,6 +11,7 @@ from scipy.special import digamma, expit, gammaln, hyp2f1
 from metrics.clv.mle import _dot, as_array, dedupe, fit_log_params, natural_covariance
 
 NAMES = ("r", "alpha", "a", "b")
+NUDGE = 1e-7
 
 
 @dataclass(frozen=True)
@@ -188,9 +189,24 @@ def expected_if_alive(params, t, frequency, T) -> np.ndarray:
     r, alpha, a, b = _params(params)
     x, T_ = np.asarray(frequency, dtype=float), np.asarray(T, dtype=float)
     t = np.asarray(t, dtype=float)
-    z = t / (alpha + T_ + t)
-    c = a + b + x - 1
-    bracket = -np.expm1((a - 1) * np.log1p(-z) + np.log(hyp2f1(a + b - 1 - r, a - 1, c, z)))
+    return _euler_bracket(r, a, b, x, t / (alpha + T_ + t), t)
+
+
+def _away_from(value, point):
+    """Nudge values within 1e-7 of a removable singularity (a = 1, c = 0) off it; costs ~1e-9 relative error."""
+    near = np.abs(value - point) < NUDGE
+    return np.where(near, point + np.where(value < point, -NUDGE, NUDGE), value)
+
+
+def _euler_bracket(r, a, b, x, z, t):
+    """c/(a−1) · [1 − (1−z)^(a−1) · 2F1(a+b−1−r, a−1; c; z)], c = a+b+x−1, zero where t = 0.
+
+    1 − e^L·F is formed as −expm1(L) − e^L·(F − 1), which keeps its precision near a = 1 and also
+    holds where F < 0 (possible when c < 0)."""
+    a = _away_from(a, 1.0)
+    c = _away_from(a + b + x - 1, 0.0)
+    L = (a - 1) * np.log1p(-z)
+    bracket = -np.expm1(L) - np.exp(L) * (hyp2f1(a + b - 1 - r, a - 1, c, z) - 1.0)
     return np.where(t > 0, c / (a - 1) * bracket, 0.0)
 
 
@@ -198,7 +214,4 @@ def expected_purchases(params, t) -> np.ndarray:
     """E[X(t)]: expected purchases in (0, t] for a customer just acquired (FHL eq. 9), same transformation."""
     r, alpha, a, b = _params(params)
     t = np.asarray(t, dtype=float)
-    z = t / (alpha + t)
-    c = a + b - 1
-    bracket = -np.expm1((a - 1) * np.log1p(-z) + np.log(hyp2f1(c - r, a - 1, c, z)))
-    return np.where(t > 0, c / (a - 1) * bracket, 0.0)
+    return _euler_bracket(r, a, b, 0.0, t / (alpha + t), t)

@@ -20,11 +20,12 @@ SEGMENT_GRID: dict[int, tuple[str, str, str, str, str]] = {
 
 
 def quintile_score(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
-    """Score 1–5 by rank: ⌈5 · average-rank percentile⌉, so ties share a score and few distinct values never fail."""
+    """Score 1–5 by rank: ⌈5 · (average rank − ½) / n⌉, so ties share a score, all-equal values score 3,
+    and few distinct values never fail."""
     if values.empty:
         return pd.Series(dtype="int64", index=values.index)
-    pct = (values if higher_is_better else -values).rank(method="average", pct=True)
-    return np.ceil(pct * 5).clip(1, 5).astype("int64")
+    rank = (values if higher_is_better else -values).rank(method="average")
+    return np.ceil(5 * (rank - 0.5) / len(values)).clip(1, 5).astype("int64")
 
 
 def segment_of(r: pd.Series, f: pd.Series, m: pd.Series) -> pd.Series:

@@ -1,0 +1,63 @@
+"""Invariants over random parameters and histories: P(alive) ∈ [0, 1], expectations ≥ 0 and nondecreasing, RFM 1..5."""
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from metrics.clv import conditional_expected_purchases, expected_purchases, p_alive
+from metrics.clv.rfm import quintile_score
+
+params = st.tuples(
+    st.floats(0.01, 20.0),
+    st.floats(0.01, 500.0),
+    st.floats(0.01, 20.0),
+    st.floats(0.01, 50.0),
+)
+
+
+@st.composite
+def histories(draw):
+    T = draw(st.floats(0.0, 5000.0))
+    x = draw(st.integers(0, 300))
+    tx = 0.0 if x == 0 else draw(st.floats(0.0, 1.0)) * T
+    return x, tx, T
+
+
+@settings(max_examples=100, deadline=None)
+@given(params, histories())
+def test_p_alive_is_a_probability(p, h):
+    value = p_alive(p, *h)
+    assert 0.0 <= value <= 1.0
+    if h[0] == 0:
+        assert value == 1.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(params, histories(), st.lists(st.floats(0.0, 1000.0), min_size=2, max_size=6))
+def test_conditional_expectation_nonnegative_and_nondecreasing(p, h, ts):
+    t = np.sort(np.array(ts))
+    e = conditional_expected_purchases(p, t, *h)
+    assert np.all(np.isfinite(e))
+    assert np.all(e >= -1e-12)
+    assert np.all(np.diff(e) >= -1e-9 * (1 + np.abs(e[1:])))
+
+
+@settings(max_examples=100, deadline=None)
+@given(params, st.lists(st.floats(0.0, 1000.0), min_size=2, max_size=6))
+def test_unconditional_expectation_nonnegative_and_nondecreasing(p, ts):
+    t = np.sort(np.array(ts))
+    e = expected_purchases(p, t)
+    assert np.all(np.isfinite(e))
+    assert np.all(e >= -1e-12)
+    assert np.all(np.diff(e) >= -1e-9 * (1 + np.abs(e[1:])))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=60), st.booleans())
+def test_rfm_scores_in_1_to_5_and_monotone(values, higher):
+    s = pd.Series(values)
+    scores = quintile_score(s, higher)
+    assert scores.between(1, 5).all()
+    order = s.sort_values(kind="mergesort").index if higher else (-s).sort_values(kind="mergesort").index
+    assert scores.loc[order].is_monotonic_increasing
