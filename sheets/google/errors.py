@@ -10,7 +10,8 @@ from sheets.google.retry import RetryExhausted, status_of
 from sheets.workbook import WorkbookError
 
 
-def explain(error: BaseException, *, key: str, account: str | None, doing: str = "read the sheet") -> WorkbookError:
+def explain(error: BaseException, *, key: str, account: str | None, doing: str = "read the sheet",
+            writing: bool = False) -> WorkbookError:
     """A user-facing WorkbookError for `error`, raised while trying to `doing` spreadsheet `key`."""
     if isinstance(error, WorkbookError):
         return error
@@ -26,6 +27,9 @@ def explain(error: BaseException, *, key: str, account: str | None, doing: str =
     if status == 403:
         if "scope" in message.lower():
             return WorkbookError(f"Google refused to {doing}: the credentials lack the spreadsheets scope ({message})")
+        if writing and account:
+            return WorkbookError(f"crm-pulse may read but not edit the sheet, so it could not {doing} — share it with "
+                                 f"{account} as Editor (summary tabs need Editor; reads need only Viewer)")
         if account:
             return WorkbookError(f"the sheet is not shared with the service account — share it with {account} "
                                  f"(Viewer for reads, Editor for summary tabs); Google said: {message}")

@@ -104,22 +104,23 @@ class GoogleWorkbook:
             if plan.requests:
                 try:
                     self._call(lambda: self.http.batch_update(self.key, {"requests": plan.requests}),
-                               "create the summary tabs", keep_raw=True)
+                               "create the summary tabs", keep_raw=True, writing=True)
                 except APIError as err:
                     if status_of(err) != 400 or "already exists" not in str(err.error.get("message", "")):
-                        raise explain(err, key=self.key, account=self.account, doing="create the summary tabs") from None
+                        raise explain(err, key=self.key, account=self.account, doing="create the summary tabs",
+                                      writing=True) from None
                     meta = self.metadata(refresh=True)
                     plan = plan_write(meta, tabs, self.source_tabs)
                     if plan.requests:
                         self._call(lambda: self.http.batch_update(self.key, {"requests": plan.requests}),
-                                   "create the summary tabs")
+                                   "create the summary tabs", writing=True)
                 self._meta = None
             report = WriteReport(refused=dict(plan.refused))
             if not plan.tabs:
                 return report
             body = {"valueInputOption": "RAW", "data": value_data(plan.tabs, tabs)}
             try:
-                self._call(lambda: self.http.values_batch_update(self.key, body), "write the summary tabs")
+                self._call(lambda: self.http.values_batch_update(self.key, body), "write the summary tabs", writing=True)
             except WorkbookError as err:
                 raise WorkbookError(f"{err} — the summary tabs keep their previous contents") from None
             report.written = [p.name for p in plan.tabs]
@@ -139,14 +140,14 @@ class GoogleWorkbook:
             self._meta = None
 
     # ---- plumbing ----------------------------------------------------------------------------
-    def _call(self, fn: Callable[[], T], doing: str, keep_raw: bool = False) -> T:
+    def _call(self, fn: Callable[[], T], doing: str, keep_raw: bool = False, writing: bool = False) -> T:
         """Run one API call under the retry policy; errors become WorkbookErrors (400s stay raw when asked)."""
         try:
             return call_with_retry(fn, self.retry)
         except APIError as err:
             if keep_raw and status_of(err) == 400:
                 raise
-            raise explain(err, key=self.key, account=self.account, doing=doing) from None
+            raise explain(err, key=self.key, account=self.account, doing=doing, writing=writing) from None
         except Exception as err:  # noqa: BLE001 — transport and auth failures are phrased for the user
-            raise explain(err, key=self.key, account=self.account, doing=doing) from None
+            raise explain(err, key=self.key, account=self.account, doing=doing, writing=writing) from None
 

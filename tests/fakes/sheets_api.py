@@ -122,7 +122,11 @@ class FakeSheets:
     # ---- data --------------------------------------------------------------------------------
     def add_spreadsheet(self, key: str, tabs: dict[str, list[list[Any]]] | None = None, title: str = "CRM data",
                         shared_with: set[str] | None = None) -> Spreadsheet:
-        """Create a spreadsheet; `tabs` maps titles to rows written RAW from A1 (grid ≥ 1000×26 like a new sheet)."""
+        """Create a spreadsheet; `tabs` maps titles to rows written RAW from A1 (grid ≥ 1000×26 like a new sheet).
+
+        `shared_with` limits access to those e-mails (None: anyone signed in); add e-mails to the returned
+        spreadsheet's `viewers` to let them read but not write.
+        """
         book = Spreadsheet(key, title)
         book.shared_with = shared_with
         for name, rows in (tabs or {"Sheet1": []}).items():
@@ -341,6 +345,8 @@ class FakeSheets:
             book = self._book(key, identity)
             if kind in WRITE_KINDS and SPREADSHEETS_SCOPE not in identity.scopes and identity.email != "anonymous":
                 raise ApiError(403, "Request had insufficient authentication scopes.")
+            if kind in WRITE_KINDS and identity.email in book.viewers:
+                raise ApiError(403, "The caller does not have permission")
             return _ROUTES[kind](book, rest, query, body or {})
 
 

@@ -125,6 +125,7 @@ class Spreadsheet:
         self.metadata: list[dict[str, Any]] = []
         self._next_id = 1000
         self.shared_with: set[str] | None = None
+        self.viewers: set[str] = set()
 
     # ---- structure -------------------------------------------------------------------------
     def new_id(self) -> int:

@@ -94,3 +94,16 @@ def test_forced_refresh_reports_a_403_without_losing_the_snapshot(fake):
     answer = cache.refresh(force=True)
     assert answer.snapshot.frames["customers"].shape[0] == 2
     assert "share it with pulse-bot@crm-pulse-test.iam.gserviceaccount.com" in answer.note
+
+
+def test_a_slow_sheet_does_not_hold_up_a_stale_answer(fake):
+    clock = Clock()
+    cache = make_cache(clock)
+    good = cache.get()
+    clock.t += 61
+    fake.set_delay(1.0, kind="values.batchGet")
+    stale = cache.get()
+    assert stale.snapshot is good.snapshot
+    assert not cache.wait_idle(timeout=0.05)  # the refresh is still waiting on the slow sheet
+    assert cache.wait_idle(timeout=30)
+    assert cache.get().snapshot is not good.snapshot

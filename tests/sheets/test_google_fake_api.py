@@ -131,3 +131,25 @@ def test_faults_and_log(fake, session, book):
     fake.deny(book, 0)
     assert fake.count("values.batchGet") == 3 and fake.count("spreadsheets.get") == 2
 
+
+
+def test_gspread_high_level_api_works_against_the_fake(fake, book):
+    import gspread
+
+    from sheets.google.transport import build_session
+
+    creds = service_account.Credentials.from_service_account_info(fake.service_account(), scopes=SCOPES)
+    client = gspread.Client(auth=creds, session=build_session(creds, fake.url))
+    sheet = client.open_by_key(book)
+    assert sheet.title == "CRM data"
+    assert sheet.worksheet("Customers").get_all_values(value_render_option="UNFORMATTED_VALUE")[1] == ["007", 46000]
+    new = sheet.add_worksheet("New tab", rows=10, cols=5)
+    new.update([["a", "=1+1"], [1, 2]], "A1")
+    new.update([["=SUM(1,2)"]], "C1", value_input_option="USER_ENTERED")
+    assert new.get("A1:C2", value_render_option="FORMULA") == [["a", "=1+1", "=SUM(1,2)"], [1, 2]]
+    assert fake.cell(book, "New tab", 0, 1).formula is None and fake.cell(book, "New tab", 0, 2).formula == "=SUM(1,2)"
+    new.freeze(rows=1)
+    new.batch_clear(["A2:B2"])
+    assert new.get_all_values() == [["a", "=1+1", "#N/A"]]
+    sheet.del_worksheet(new)
+    assert "New tab" not in fake.tab_titles(book)

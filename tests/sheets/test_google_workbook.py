@@ -235,3 +235,19 @@ def test_missing_credentials_name_both_variables(monkeypatch, settings):
         open_google_workbook(settings)
     assert "GOOGLE_APPLICATION_CREDENTIALS" in str(err.value) and "PULSE_GOOGLE_CREDENTIALS_JSON" in str(err.value)
     assert "docs/google-sheets.md" in str(err.value)
+
+
+def test_viewer_only_access_says_to_share_as_editor(fake, book, account):
+    fake.spreadsheet(KEY).viewers.add(account["client_email"])
+    assert book.read_tabs(["Customers"])["Customers"] is not None
+    with pytest.raises(WorkbookError) as err:
+        book.write_owned({"Pulse Log": OwnedTab("Pulse Log", ["a"], [])})
+    assert f"share it with {account['client_email']} as Editor" in str(err.value)
+    assert "Pulse Log" not in fake.tab_titles(KEY)
+
+
+def test_a_revoked_key_is_reported_as_a_sign_in_failure(fake, book, account):
+    fake._public_keys.pop(account["client_email"])
+    with pytest.raises(WorkbookError, match=f"could not sign in to Google as {account['client_email']}: invalid_grant"):
+        book.read_tabs(["Customers"])
+    assert fake.count() == 0
