@@ -86,7 +86,10 @@ def day_number(d: date) -> int:
 
 def to_days(dates: pd.Series | np.ndarray) -> np.ndarray:
     """datetime64 values → int64 day numbers, NEVER where blank."""
-    ns = pd.to_datetime(pd.Series(dates)).to_numpy(dtype="datetime64[ns]").view(np.int64)
+    s = pd.Series(dates)
+    if not pd.api.types.is_datetime64_dtype(s.dtype):
+        s = pd.to_datetime(s)
+    ns = s.to_numpy(dtype="datetime64[ns]").view(np.int64)
     days = ns // _NS_PER_DAY
     return np.where(ns == np.iinfo(np.int64).min, NEVER, days).astype(np.int64)
 
@@ -135,8 +138,14 @@ def _build_state(t: Tables) -> CustomerState:
 
 
 def amounts(t: Tables) -> np.ndarray:
-    """Orders.amount as float, NaN where blank or not a number."""
-    return pd.to_numeric(t.orders["amount"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    """Orders.amount as float, NaN where blank or not a number (read-only, shared per Tables)."""
+    return per_tables(t, "amounts", _amounts)
+
+
+def _amounts(t: Tables) -> np.ndarray:
+    out = np.array(pd.to_numeric(t.orders["amount"], errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+    out.flags.writeable = False
+    return out
 
 
 def _min_per_code(codes: np.ndarray, days: np.ndarray, size: int) -> np.ndarray:
