@@ -1,41 +1,14 @@
 """Digest content on a small hand-made workbook, every expectation computed by hand from the rows below."""
 
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 
 from bot.digest import builder
 from bot.digest.builder import build_digest
 from bot.digest.render import SLACK, PLAIN, render_blocks, render_text, sections
-from tests.bot.digest.conftest import context_at, utc, write_workbook
+from tests.bot.digest.conftest import CUSTOMERS, ORDERS, RESPONSES, context_at, utc, write_workbook
 
-D = datetime
-CUSTOMERS = [["customer_id", "signup_date", "region"]] + [
-    [f"C{i}", D(2025, 12, 1), region] for i, region in enumerate(["North", "South", "South", "North", "North", "South"], 1)
-]
-ORDERS = [
-    ["customer_id", "order_date", "amount"],
-    ["C1", D(2026, 3, 16), 100.0],
-    ["C2", D(2026, 3, 17), 50.0],
-    ["C1", D(2026, 3, 10), 30.0],
-    ["C3", D(2026, 1, 5), 20.0],
-]
-RESPONSES = [
-    ["date", "survey", "score", "customer_id", "comment"],
-    # week 2026-W12 (16–22 March)
-    [D(2026, 3, 16), "NPS", 10, "C1", "Great <b>service</b>   & fast"],
-    [D(2026, 3, 17), "NPS", 9, "C2", ""],
-    [D(2026, 3, 18), "NPS", 3, "C3", "Slow <!channel>"],
-    [D(2026, 3, 19), "NPS", 8, "C4", "ok"],
-    [D(2026, 3, 20), "CSAT", 5, "C5", "nice"],
-    [D(2026, 3, 21), "NPS", 6, "C6", None],
-    # week 2026-W11
-    [D(2026, 3, 10), "NPS", 10, "C1", "Old praise"],
-    [D(2026, 3, 12), "NPS", 0, "C2", "Old complaint"],
-    # the 13 weeks before the trailing window (22 Sep – 21 Dec 2025)
-    [D(2025, 11, 1), "NPS", 10, "C1", None],
-    [D(2025, 11, 2), "NPS", 0, "C2", None],
-]
 W12 = date(2026, 3, 16)
 
 

@@ -1,0 +1,230 @@
+"""Post a digest exactly once per (destination, ISO week): Slack message plus chart upload, or an incoming webhook.
+Bounded retries with backoff; every outcome goes to the ledger and the `Pulse Log` tab."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Callable
+
+import httpx
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from bot.context import Context
+from bot.digest.builder import Digest, build_digest
+from bot.digest.chart import render_chart
+from bot.digest.ledger import Ledger
+from bot.digest.render import fallback_text, render_blocks
+from bot.digest.schedule import Destination, destinations, last_full_week, week_label
+from bot.pulse_log import append_log
+from config import secret
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+ATTEMPTS = 3
+# Slack errors worth another try; anything else (channel_not_found, not_in_channel, invalid_auth …) is final.
+RETRYABLE = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+
+
+class PostError(Exception):
+    """A delivery failure; `retryable` says whether another attempt could succeed."""
+
+    def __init__(self, message: str, retryable: bool):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """What happened to one (destination, week): posted, duplicate (already in the ledger), or failed."""
+
+    destination: str
+    week: str
+    outcome: str
+    ts: str | None = None
+    file_id: str | None = None
+    attempts: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("posted", "duplicate")
+
+    def describe(self) -> str:
+        if self.outcome == "posted":
+            chart = f", chart {self.file_id}" if self.file_id else ""
+            note = f" ({self.error})" if self.error else ""
+            return f"{self.destination} {self.week}: posted (ts {self.ts}{chart}){note}"
+        if self.outcome == "duplicate":
+            return f"{self.destination} {self.week}: already posted — nothing sent"
+        return f"{self.destination} {self.week}: {self.outcome} after {self.attempts} attempts: {self.error}"
+
+
+def slack_client(token: str | None = None, base_url: str | None = None) -> WebClient | None:
+    """A WebClient from SLACK_BOT_TOKEN (and SLACK_API_URL), retrying 429s after Retry-After; None without a token."""
+    token = token or secret("SLACK_BOT_TOKEN")
+    if not token:
+        return None
+    url = base_url or secret("SLACK_API_URL") or DEFAULT_API_URL
+    client = WebClient(token=token, base_url=url if url.endswith("/") else url + "/", timeout=30)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def post_now(ctx: Context, *, client: WebClient | None = None, sleep: Callable[[float], None] = time.sleep) -> list[PostResult]:
+    """Post the last full week's digest to every destination now (`pulse digest --post`, the add-on)."""
+    now = ctx.now()
+    return [
+        post_digest(ctx, dest, week_start=last_full_week(now, dest.timezone), now=now, client=client, sleep=sleep)
+        for dest in destinations(ctx.settings)
+    ]
+
+
+def post_digest(
+    ctx: Context,
+    dest: Destination,
+    *,
+    week_start: date,
+    now: datetime | None = None,
+    client: WebClient | None = None,
+    ledger: Ledger | None = None,
+    attempts: int = ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> PostResult:
+    """Build and deliver the digest of the week starting `week_start` to `dest`, unless the ledger has it already."""
+    now = now or ctx.now()
+    ledger = ledger or Ledger()
+    week = week_label(week_start)
+    entry = ledger.claim(dest.key, week, now)
+    if entry is None:
+        done = ledger.get(dest.key, week)
+        return PostResult(dest.key, week, "duplicate", ts=done.ts if done else None)
+    try:
+        previous = ledger.last_posted(dest.key, before_week=week)
+        since = _week_end(previous.week) if previous else None
+        digest = build_digest(ctx, week_start, dest.segment, since=since)
+        result = _deliver(dest, digest, week, entry.ts, client, ledger, attempts, sleep)
+    except Exception as err:  # noqa: BLE001 - any failure is recorded, never lost in a scheduler thread
+        log.exception("digest for %s %s failed", dest.key, week)
+        result = PostResult(dest.key, week, "failed", attempts=ledger.get(dest.key, week).attempts, error=f"{type(err).__name__}: {err}")
+    finished = ctx.now() if now is None else now
+    if result.outcome == "posted":
+        ledger.mark_posted(dest.key, week, finished, result.ts, result.file_id, note=result.error)
+    else:
+        ledger.mark_failed(dest.key, week, finished, result.error or "unknown error")
+    record(ctx, dest.key, week, result.outcome if result.outcome == "posted" else f"failed: {result.error}", detail=result.describe())
+    return result
+
+
+def record(ctx: Context, key: str, week: str, outcome: str, *, detail: str | None = None) -> None:
+    """Append a digest entry to `Pulse Log`; a workbook that cannot be written is logged, never fatal."""
+    try:
+        append_log(ctx.workbook, ctx.now(), "digest", detail or f"{key} {week}", outcome[:300])
+    except Exception as err:  # noqa: BLE001
+        log.warning("could not write the Pulse Log entry for the %s %s digest: %s", key, week, err)
+
+
+def _week_end(label: str) -> date:
+    year, week = label.split("-W")
+    return date.fromisocalendar(int(year), int(week), 1) + timedelta(days=7)
+
+
+def _deliver(
+    dest: Destination,
+    digest: Digest,
+    week: str,
+    ts: str | None,
+    client: WebClient | None,
+    ledger: Ledger,
+    attempts: int,
+    sleep: Callable[[float], None],
+) -> PostResult:
+    blocks, text = render_blocks(digest), fallback_text(digest)
+    chart = render_chart(digest)
+    webhook = dest.webhook_url() if dest.channel is None else None
+    if dest.channel is None and not webhook:
+        raise PostError(f"the environment variable {dest.webhook_env} that should hold the webhook URL is not set", False)
+    if dest.channel is not None:
+        client = client or slack_client()
+        if client is None:
+            raise PostError("SLACK_BOT_TOKEN is not set: the bot token is needed to post the digest", False)
+    file_id = None
+    chart_error = None
+    tried = 0
+    for attempt in range(1, attempts + 1):
+        tried = attempt
+        ledger.count_attempt(dest.key, week)
+        try:
+            if webhook:
+                _post_webhook(webhook, text, blocks)
+                return PostResult(dest.key, week, "posted", attempts=attempt)
+            if ts is None:
+                ts = _post_message(client, dest.channel, text, blocks)
+                ledger.record_message(dest.key, week, ts)
+            if chart is not None and file_id is None:
+                file_id = _upload_chart(client, dest.channel, chart, digest)
+            return PostResult(dest.key, week, "posted", ts=ts, file_id=file_id, attempts=attempt)
+        except PostError as err:
+            if ts is not None and chart is not None:
+                chart_error = f"chart upload failed: {err}"
+            if not err.retryable or attempt == attempts:
+                if ts is not None:
+                    return PostResult(dest.key, week, "posted", ts=ts, attempts=attempt, error=chart_error)
+                return PostResult(dest.key, week, "failed", attempts=attempt, error=str(err))
+            log.warning("digest %s %s attempt %d failed: %s — retrying", dest.key, week, attempt, err)
+            sleep(backoff(attempt))
+    return PostResult(dest.key, week, "failed", attempts=tried, error="no attempts made")
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before attempt `attempt + 1`: 2, 4, 8 … capped at 60, with up to 1 s of jitter."""
+    return min(60.0, 2.0**attempt) + random.random()
+
+
+def _post_message(client: WebClient, channel: str, text: str, blocks: list[dict]) -> str:
+    try:
+        response = client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
+    except SlackApiError as err:
+        raise _slack_error("chat.postMessage", err) from None
+    except (SlackClientError, OSError) as err:
+        raise PostError(f"chat.postMessage: {type(err).__name__}: {err}", True) from None
+    return str(response["ts"])
+
+
+def _upload_chart(client: WebClient, channel: str, png: bytes, digest: Digest) -> str | None:
+    """Upload the chart next to the message (files.getUploadURLExternal → upload → files.completeUploadExternal)."""
+    name = f"pulse-{digest.week.label}.png"
+    try:
+        response = client.files_upload_v2(
+            channel=channel, file=png, filename=name, title=f"Trends to {digest.week.label}",
+        )
+    except SlackApiError as err:
+        raise _slack_error("files_upload_v2", err) from None
+    except (SlackClientError, OSError) as err:
+        raise PostError(f"files_upload_v2: {type(err).__name__}: {err}", True) from None
+    files = response.get("files") or ([response["file"]] if response.get("file") else [])
+    return files[0]["id"] if files else None
+
+
+def _slack_error(method: str, err: SlackApiError) -> PostError:
+    status = getattr(err.response, "status_code", 200)
+    code = err.response.get("error") if hasattr(err.response, "get") else None
+    retryable = status >= 500 or status == 429 or code in RETRYABLE
+    return PostError(f"{method}: {code or 'error'} (HTTP {status})", retryable)
+
+
+def _post_webhook(url: str, text: str, blocks: list[dict]) -> None:
+    """POST to a Slack incoming webhook (it takes text and blocks; it cannot carry the chart)."""
+    try:
+        response = httpx.post(url, json={"text": text, "blocks": blocks}, timeout=30)
+    except httpx.HTTPError as err:
+        raise PostError(f"webhook: {type(err).__name__}", True) from None
+    if response.status_code >= 400:
+        retryable = response.status_code >= 500 or response.status_code == 429
+        raise PostError(f"webhook: HTTP {response.status_code} {response.text[:100]}", retryable)
