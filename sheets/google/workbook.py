@@ -27,7 +27,11 @@ READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption":
 
 
 class GoogleWorkbook:
-    """A spreadsheet by key: source tabs read in one batched request, owned tabs written in one batched write."""
+    """A spreadsheet by key: source tabs read in one batched request, owned tabs written in one batched write.
+
+    The tab list is cached; our own structural writes change only owned tabs, so they mark just the
+    owned-tab view stale and the next source read still costs a single request.
+    """
 
     def __init__(self, client: gspread.Client, key: str, *, account: str | None = None,
                  retry: RetryPolicy | None = None, source_tabs: Iterable[str] = (),
@@ -41,6 +45,7 @@ class GoogleWorkbook:
         self._clock = clock
         self._meta: SheetMeta | None = None
         self._meta_at = 0.0
+        self._owned_stale = False
         self._lock = threading.RLock()
 
     @property
@@ -88,12 +93,19 @@ class GoogleWorkbook:
 
     def read_owned(self, name: str) -> list[list[Cell]] | None:
         """An owned tab's cells (header first), or None when it is missing or not marked as crm-pulse's."""
-        tab = self.metadata().find(name)
+        tab = self.metadata(refresh=self._owned_stale).find(name)
+        self._owned_stale = False
         if tab is None or not tab.owned:
             return None
         response = self._call(lambda: self.http.values_get(self.key, quote_title(tab.title), params=dict(READ_PARAMS)),
                               f"read '{tab.title}'")
         return [list(r) for r in response.get("values", [])]
+
+    def owned_titles(self) -> list[str]:
+        """Titles of the tabs that carry the crm-pulse mark."""
+        meta = self.metadata(refresh=self._owned_stale)
+        self._owned_stale = False
+        return [t.title for t in meta.tabs if t.owned]
 
     # ---- writes ------------------------------------------------------------------------------
     def write_owned(self, tabs: Mapping[str, OwnedTab]) -> WriteReport:
@@ -114,7 +126,7 @@ class GoogleWorkbook:
                     if plan.requests:
                         self._call(lambda: self.http.batch_update(self.key, {"requests": plan.requests}),
                                    "create the summary tabs", writing=True)
-                self._meta = None
+                self._owned_stale = True
             report = WriteReport(refused=dict(plan.refused))
             if not plan.tabs:
                 return report
@@ -137,7 +149,7 @@ class GoogleWorkbook:
         except WorkbookError as err:
             log.warning("summary tabs written, but their grids could not be shrunk: %s", err)
         finally:
-            self._meta = None
+            self._owned_stale = True
 
     # ---- plumbing ----------------------------------------------------------------------------
     def _call(self, fn: Callable[[], T], doing: str, keep_raw: bool = False, writing: bool = False) -> T:

@@ -70,3 +70,14 @@ def test_refresh_writes_marked_summary_tabs_and_spares_a_user_tab(fake, capsys, 
     sources = {"Customers", "Orders", "Responses", "Complaints", "Spend", "Subscriptions"}
     written = [d["range"] for r in fake.requests if r.kind == "values.batchUpdate" for d in r.body["data"]]
     assert not any(rng.strip("'").split("'!")[0] in sources for rng in written)
+
+
+def test_config_alone_names_the_sheet(fake, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "pulse.toml").write_text(f'[source]\nsheet = "{KEY}"\n', encoding="utf-8")
+    code = main(["check", "--today", TODAY.isoformat()])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert f"({KEY})" in out.out
+    assert fake.count("values.batchGet") == 1

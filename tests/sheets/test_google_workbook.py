@@ -251,3 +251,13 @@ def test_a_revoked_key_is_reported_as_a_sign_in_failure(fake, book, account):
     with pytest.raises(WorkbookError, match=f"could not sign in to Google as {account['client_email']}: invalid_grant"):
         book.read_tabs(["Customers"])
     assert fake.count() == 0
+
+
+def test_a_refresh_cycle_keeps_reads_at_one_request(fake, book):
+    book.read_tabs(ALL_TABS)
+    book.write_owned({"Pulse Summary": summary(rows=3)})
+    fake.clear_log()
+    book.read_tabs(ALL_TABS)
+    assert fake.kinds() == ["values.batchGet"]
+    assert book.read_owned("Pulse Summary")[0] == ["month", "nps", "note", "blank"]
+    assert book.owned_titles() == ["Pulse Summary"]
