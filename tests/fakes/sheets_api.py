@@ -13,7 +13,7 @@ Usage::
 
 Endpoints: spreadsheets.get (`fields`, `includeGridData=false`), spreadsheets.batchUpdate (addSheet,
 deleteSheet, updateSheetProperties, repeatCell, createDeveloperMetadata, deleteDeveloperMetadata),
-values.get/update/clear, values.batchGet/batchUpdate/batchClear, developerMetadata.search, Drive
+values.get/update/clear/append, values.batchGet/batchUpdate/batchClear, developerMetadata.search, Drive
 files.get, and POST /token (JWT-bearer grants signed by a registered service-account key, refresh-token
 grants of registered authorized users). Every API request needs a bearer token the fake issued.
 """
@@ -36,7 +36,8 @@ from tests.fakes.sheets_model import ApiError, Grid, Spreadsheet, StoredCell, ap
 
 SPREADSHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"  # google-auth signs service-account JWTs for this audience
-WRITE_KINDS = {"spreadsheets.batchUpdate", "values.update", "values.batchUpdate", "values.clear", "values.batchClear"}
+WRITE_KINDS = {"spreadsheets.batchUpdate", "values.update", "values.batchUpdate", "values.clear", "values.batchClear",
+               "values.append"}
 
 
 @dataclass
@@ -476,6 +477,27 @@ def _values_batch_update(book: Spreadsheet, rest: str, query: dict[str, list[str
     }
 
 
+def _values_append(book: Spreadsheet, rest: str, query: dict[str, list[str]], body: dict[str, Any]) -> dict[str, Any]:
+    """values.append: write below the last non-empty row of the table in `rest` (OVERWRITE or INSERT_ROWS)."""
+    from tests.fakes.sheets_model import Span, a1
+
+    option = _input_option(query.get("valueInputOption", [None])[0])
+    span = book.span(rest)
+    grid = span.grid
+    c_end = span.cols_end()
+    used = [r for (r, c) in grid.cells if span.r0 <= r < span.rows_end() and span.c0 <= c < c_end]
+    start = max(used) + 1 if used else span.r0
+    values = body.get("values", [])
+    if query.get("insertDataOption", ["OVERWRITE"])[0] == "INSERT_ROWS" or start + len(values) > grid.rows:
+        grid.rows += len(values)
+    target = Span(grid, start, None, span.c0, None)
+    cells = book.plan_write(target, values, body.get("majorDimension", "ROWS"), rest)
+    Spreadsheet.apply_write(grid, cells, option)
+    table_end = max(start, span.r0 + 1)
+    return {"spreadsheetId": book.key, "tableRange": a1(grid, span.r0, table_end, span.c0, c_end) if used else None,
+            "updates": _update_response(book, target, cells)}
+
+
 def _values_clear(book: Spreadsheet, rest: str, query: dict[str, list[str]], body: Any) -> dict[str, Any]:
     return {"spreadsheetId": book.key, "clearedRange": book.clear(book.span(rest))}
 
@@ -506,7 +528,7 @@ def _drive_get(book: Spreadsheet, rest: str, query: dict[str, list[str]], body: 
 _ROUTES = {
     "spreadsheets.get": _get, "spreadsheets.batchUpdate": _batch_update, "values.get": _values_get,
     "values.batchGet": _values_batch_get, "values.update": _values_update, "values.batchUpdate": _values_batch_update,
-    "values.clear": _values_clear, "values.batchClear": _values_batch_clear,
+    "values.clear": _values_clear, "values.batchClear": _values_batch_clear, "values.append": _values_append,
     "developerMetadata.search": _metadata_search, "developerMetadata.get": _metadata_get, "drive.files.get": _drive_get,
 }
 
@@ -539,6 +561,8 @@ def classify(method: str, raw_path: str) -> tuple[str, str, str]:
         rng = sub[len("values/"):]
         if rng.endswith(":clear") and method == "POST":
             return "values.clear", key, unquote(rng[: -len(":clear")])
+        if rng.endswith(":append") and method == "POST":
+            return "values.append", key, unquote(rng[: -len(":append")])
         if method == "GET":
             return "values.get", key, unquote(rng)
         if method == "PUT":

@@ -148,8 +148,10 @@ def test_gspread_high_level_api_works_against_the_fake(fake, book):
     new.update([["=SUM(1,2)"]], "C1", value_input_option="USER_ENTERED")
     assert new.get("A1:C2", value_render_option="FORMULA") == [["a", "=1+1", "=SUM(1,2)"], [1, 2]]
     assert fake.cell(book, "New tab", 0, 1).formula is None and fake.cell(book, "New tab", 0, 2).formula == "=SUM(1,2)"
+    new.append_row(["appended", 7])
+    assert new.get_all_values(value_render_option="UNFORMATTED_VALUE")[2] == ["appended", 7, ""]
     new.freeze(rows=1)
-    new.batch_clear(["A2:B2"])
+    new.batch_clear(["A2:B3"])
     assert new.get_all_values() == [["a", "=1+1", "#N/A"]]
     sheet.del_worksheet(new)
     assert "New tab" not in fake.tab_titles(book)
