@@ -111,9 +111,7 @@ def _build_state(t: Tables) -> CustomerState:
     cust_code, row_code = codes[: len(customers)], codes[len(customers) :]
 
     signup_date = _min_per_code(cust_code, to_days(customers["signup_date"]), size)
-    churn_days = to_days(customers["churned_on"])
-    churned_on = -_min_per_code(cust_code, np.where(churn_days == NEVER, NEVER, -churn_days), size)
-    churned_on = np.where(churned_on == -NEVER, NEVER, churned_on)
+    churned_on = _latest_per_code(cust_code, to_days(customers["churned_on"]), size)
 
     row_day = to_days(orders["order_date"])
     is_order = (row_code >= 0) & (row_day != NEVER) & (amounts(t) >= 0)
@@ -161,6 +159,14 @@ def distinct(codes: np.ndarray, size: int) -> np.ndarray:
     seen = np.zeros(size, dtype=bool)
     seen[codes] = True
     return np.flatnonzero(seen)
+
+
+def _latest_per_code(codes: np.ndarray, days: np.ndarray, size: int) -> np.ndarray:
+    """Latest non-blank day per customer position (NEVER where none)."""
+    keep = (codes >= 0) & (days != NEVER)
+    out = np.full(size, -NEVER, dtype=np.int64)
+    np.maximum.at(out, codes[keep], days[keep])
+    return np.where(out == -NEVER, NEVER, out)
 
 
 def last_order_before(state: CustomerState, day_excl: int) -> np.ndarray:

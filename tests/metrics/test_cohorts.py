@@ -98,7 +98,7 @@ def _reference(customers, orders, m0: int, m1: int, observed: int):
     return sizes, buyers
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(customer_rows, order_rows, st.integers(0, 2), st.integers(0, 2), st.integers(0, 3))
 def test_cohorts_match_the_definition(customers, orders, first, span, extra):
     t = build(customers, orders)

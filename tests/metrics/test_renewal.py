@@ -90,7 +90,7 @@ def _reference(rows, grace):
     return renewed, len(ending)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.lists(contract, max_size=10), st.integers(0, 40), st.randoms())
 def test_renewal_matches_the_definition_in_any_row_order(rows, grace, rnd):
     o = replace(O, renewal_grace_days=grace)

@@ -184,7 +184,7 @@ def test_nrr_grr_without_comparison_revenue_are_undefined():
         assert any("comparison period (2024-03)" in note for note in r.notes)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(customer_rows, order_rows, st.integers(0, 50), st.integers(1, 20), st.sampled_from(["explicit", "inactivity"]))
 def test_retention_properties(customers, orders, start, length, mode):
     t = build(customers, orders)
