@@ -86,7 +86,12 @@ class QueryRunner:
     def submit(self, text: str, command: str, user_id: str | None, *, share_button: bool = True) -> Future[Answer]:
         with self._lock:
             self._pending += 1
-        return self._pool.submit(self._run, text, command, user_id, share_button)
+        try:
+            return self._pool.submit(self._run, text, command, user_id, share_button)
+        except RuntimeError:
+            with self._lock:
+                self._pending -= 1
+            raise
 
     def run(self, text: str, command: str, user_id: str | None, *, share_button: bool = True) -> Answer:
         """Answer now, in the calling thread (Socket Mode tests, the share button's recompute)."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from concurrent.futures import Future
 from typing import Any, Callable
 
-from bot.slack.answering import Answer, computing, plain
+from bot.slack.answering import Answer, apology, computing, plain
 from bot.slack.runtime import SlackRuntime
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,16 @@ def answer_command(rt: SlackRuntime, ack: Callable[..., Any], respond: Callable[
     """Ack with the answer when it is ready within `rt.ack_wait`, else ack "Computing…" and respond when done."""
     command = body.get("command") or "/pulse"
     text = command_text(body.get("text"))
+    try:
+        _answer_command(rt, ack, respond, body, received_at, command, text)
+    except Exception:  # noqa: BLE001 — never a 500 to Slack: an apology with an id the logs can be searched for
+        error_id = uuid.uuid4().hex[:8]
+        log.error("error %s handling %s %r", error_id, command, text, exc_info=True)
+        ack(response_type="ephemeral", **apology(error_id, command, text))
+
+
+def _answer_command(rt: SlackRuntime, ack: Callable[..., Any], respond: Callable[..., Any], body: dict[str, Any],
+                    received_at: float | None, command: str, text: str) -> None:
     user_id = body.get("user_id") or ""
     refusal = rt.access.check(user_id, body.get("channel_id"), requested_action(text, command))
     if refusal:

@@ -71,3 +71,35 @@ def test_html_entities_in_command_text_are_read_as_typed(slack):
     answer = slack.answer(slack.command("/nps", "last-quarter where region=R&amp;D"))
     said = json.dumps(answer["blocks"], ensure_ascii=False)
     assert "R&amp;D" in said and "R&amp;amp;D" not in said
+
+
+class FailingWorkbook:
+    """A workbook backend that breaks in a way nobody planned for (the Workbook protocol is the boundary)."""
+
+    def describe(self) -> str:
+        return "failing workbook"
+
+    def read_tabs(self, names):
+        raise RuntimeError("disk on fire at /secret/path")
+
+    def read_owned(self, name):
+        return None
+
+    def write_owned(self, tabs):
+        raise RuntimeError("read only")
+
+
+def test_unexpected_failure_gives_an_apology_with_an_error_id_and_logs_it(start_slack, caplog):
+    from bot.context import Context
+    from config import parse_settings
+
+    slack = start_slack(Context(parse_settings({}), FailingWorkbook()))
+    answer = slack.answer(slack.command("/nps", "last-quarter"))
+    assert_valid(answer)
+    text = answer["text"]
+    assert text.startswith(":confused: Sorry, something went wrong") and "`/nps last-quarter`" in text
+    error_id = text.split("logged as error `")[1].split("`")[0]
+    assert len(error_id) == 8
+    assert "disk on fire" not in json.dumps(answer) and "Traceback" not in json.dumps(answer)
+    logged = [r for r in caplog.records if error_id in r.getMessage()]
+    assert logged and logged[0].exc_info is not None
