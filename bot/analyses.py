@@ -2,26 +2,45 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 
 import pandas as pd
 
 from bot.context import Context
 from bot.grammar import Command
 from bot.replies import ErrorReply, Reply, TableReply
-from metrics.decompose import Decomposition, explain, mix_rate, spearman_table
+from metrics.customers import resolve_mode
+from metrics.decompose import Correlation, Decomposition, explain, mix_rate, spearman_table
 from metrics.engine import check_dimension, filter_where, segment_tables, spec_for
 from metrics.forecast import ForecastError, forecast_series
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period, month_periods, parse_period
 from metrics.result import MetricResult
-from metrics.survival import kaplan_meier
+from metrics.survival import SurvivalResult, kaplan_meier, survival_input
 from metrics.tables import Tables
 from sheets.workbook import Cell, OwnedTab
 
 ADDITIVE = {"revenue", "orders", "purchasers", "customers", "new"}
+# Values that are a ratio with a per-segment denominator (growth: |S|, AOV: orders, frequency: purchasers).
+RATIOS = {"growth", "aov", "frequency"}
 CORRELATED = ("nps", "csat", "complaints", "repeat")
+CORRELATION_MONTHS = 12
 SURVIVAL_STEP_DAYS = 30
+LARGE_CHANGE = 5.0
+MIN_AT_RISK = 20
+
+
+def resolved_options(t: Tables, o: MetricOptions) -> MetricOptions:
+    """Options with the churn mode fixed on the whole workbook, so a segment without churn dates keeps the same rule."""
+    return replace(o, churn_mode=resolve_mode(t, o))
+
+
+def _scope(ctx: Context, cmd: Command):
+    """The cached snapshot, the tables narrowed by `where`, and options resolved before narrowing."""
+    cached = ctx.snapshot()
+    whole = ctx.tables(cached.snapshot)
+    return cached, filter_where(whole, cmd.where), resolved_options(whole, ctx.options())
 
 
 def _weight(name: str, r: MetricResult) -> float | None:
@@ -36,7 +55,10 @@ def _weight(name: str, r: MetricResult) -> float | None:
 
 
 def decompose(name: str, t: Tables, now: Period, before: Period, o: MetricOptions, dimension: str) -> Decomposition:
-    """Split the change of `name` between `before` and `now` by the segments of `dimension`."""
+    """Split the change of `name` between `before` and `now` by the segments of `dimension`.
+
+    Totals (revenue, orders…) are the sum of their segments: every segment weighs 1/k with its value scaled
+    by k, so the parts are each segment's own change and the displayed values stay unscaled."""
     spec = spec_for(name)
     overall_now, overall_before = spec.fn(t, now, o), spec.fn(t, before, o)
     rows_now, rows_before = [], []
@@ -47,15 +69,27 @@ def decompose(name: str, t: Tables, now: Period, before: Period, o: MetricOption
         rows_before.append((str(value), _weight(name, b) or 0.0, b.value))
     cols = ["segment", "weight", "value"]
     after_frame, before_frame = pd.DataFrame(rows_now, columns=cols), pd.DataFrame(rows_before, columns=cols)
-    if name in ADDITIVE:
-        # A total is the sum of its segments: weight every segment 1/k, scale values by k so Σ w·v = Σ v.
-        k = len(rows_now)
-        after_frame["value"] = after_frame["value"].astype(float) * k
-        before_frame["value"] = before_frame["value"].astype(float) * k
-    return mix_rate(before_frame, after_frame, total_before=overall_before.value, total_after=overall_now.value)
+    if name not in ADDITIVE:
+        return mix_rate(before_frame, after_frame, total_before=overall_before.value, total_after=overall_now.value)
+    k = len(rows_now)
+    after_frame["value"] = after_frame["value"].astype(float) * k
+    before_frame["value"] = before_frame["value"].astype(float) * k
+    d = mix_rate(before_frame, after_frame, total_before=overall_before.value, total_after=overall_now.value)
+    d.parts = [replace(p, value_before=_unscale(p.value_before, k), value_after=_unscale(p.value_after, k)) for p in d.parts]
+    return d
 
 
-def correlations(t: Tables, months: list[Period], o: MetricOptions, dimension: str | None):
+def _unscale(v: float | None, k: int) -> float | None:
+    return None if v is None else v / k
+
+
+def best_dimension(name: str, t: Tables, now: Period, before: Period, o: MetricOptions, dims: list[str]) -> tuple[str, Decomposition]:
+    """The dimension whose largest segment part explains most of the change, with its decomposition."""
+    options = [(d, decompose(name, t, now, before, o, d)) for d in dims]
+    return max(options, key=lambda x: max((abs(p.total) for p in x[1].parts), default=0.0))
+
+
+def correlations(t: Tables, months: list[Period], o: MetricOptions, dimension: str | None) -> list[Correlation]:
     """Spearman correlation of retention with NPS, CSAT, complaint and repeat rates over months × segments."""
     groups = [("all", t)]
     if dimension:
@@ -67,8 +101,18 @@ def correlations(t: Tables, months: list[Period], o: MetricOptions, dimension: s
     return spearman_table(pd.DataFrame(rows, dtype=float), "retention", list(CORRELATED))
 
 
-def _unit_word(unit: str) -> str:
-    return {"percent": "points", "nps": "points"}.get(unit, "")
+def _unit_word(unit: str, currency: str = "") -> str:
+    return {"percent": "points", "nps": "points", "money": currency}.get(unit, "")
+
+
+def correlation_note(corr: list[Correlation], dimension: str | None) -> str | None:
+    """The correlations table in one line for the text and Slack answers."""
+    shown = [f"{c.metric} ρ = {c.rho:+.2f} (p = {c.p_value:.2g})" for c in corr if c.rho is not None]
+    if not shown:
+        return None
+    n = max(c.n for c in corr)
+    scope = f"month × {dimension}" if dimension else "monthly"
+    return f"Spearman correlation with retention ({n} {scope} values): " + ", ".join(shown)
 
 
 def why_reply(cmd: Command, ctx: Context) -> Reply:
@@ -77,26 +121,29 @@ def why_reply(cmd: Command, ctx: Context) -> Reply:
 
     name = cmd.metric or "nps"
     spec = spec_for(name)
-    if spec.kind == "value" and name not in ADDITIVE:
-        return ErrorReply(f"`why` explains rates, NPS/CSAT and totals; {name} is a derived value — try `why revenue` or `why churn`")
-    cached = ctx.snapshot()
-    t = filter_where(ctx.tables(cached.snapshot), cmd.where)
+    if spec.kind == "value" and name not in ADDITIVE | RATIOS:
+        return ErrorReply(
+            f"`why` splits rates, scores, totals and simple ratios by segment; {name} is a derived value that has no "
+            "per-segment weight — try `why revenue`, `why churn` or `why nps`"
+        )
+    cached, t, o = _scope(ctx, cmd)
     if not t.dimensions:
         return ErrorReply("`why` needs a dimension column (region, plan, …) in the Customers tab")
     period = resolve_period(ctx, cmd.period, name)
     before = parse_period(cmd.vs, ctx.today(), ctx.settings.fiscal_year_start_month) if cmd.vs else comparison_period(period)
-    o = ctx.options()
-    dims = [check_dimension(t, cmd.by)] if cmd.by else list(t.dimensions)
-    options = [(d, decompose(name, t, period, before, o, d)) for d in dims]
-    dimension, d = max(options, key=lambda x: max((abs(p.total) for p in x[1].parts), default=0.0))
+    dims = [check_dimension(t, cmd.by)] if cmd.by else [x for x in t.dimensions if x not in cmd.where]
+    dimension, d = best_dimension(name, t, period, before, o, dims or list(t.dimensions))
     r = spec.fn(t, period, o)
-    sentence = explain(r.label, _unit_word(r.unit), d, dimension)
-    months = [m for m in month_periods(period.start.replace(day=1) - pd.DateOffset(months=12), period.start) if m.end <= period.end][-12:]
+    sentence = explain(r.label, _unit_word(r.unit, ctx.settings.currency), d, dimension)
+    months = trailing_months(period.end, CORRELATION_MONTHS)
     corr = correlations(t, months, o, dimension) if len(months) >= 3 else []
     rows = [[p.segment, p.value_before, p.value_after, p.mix, p.rate, p.total] for p in d.parts]
     if abs(d.residual) > 1e-9:
         rows.append(["(no segment)", None, None, None, None, d.residual])
     notes = data_notes(ctx, cached) + [sentence]
+    corr_line = correlation_note(corr, dimension)
+    if corr_line:
+        notes.append(corr_line)
     return TableReply(
         f"Why {name} moved — {period.label} vs {before.label}, by {dimension}",
         ["segment", "before", "after", "mix", "rate", "total"],
@@ -120,38 +167,46 @@ def why_reply(cmd: Command, ctx: Context) -> Reply:
             "residual": d.residual,
             "sentence": sentence,
             "correlations": [{"metric": c.metric, "rho": c.rho, "p_value": c.p_value, "n": c.n} for c in corr],
+            "correlation_months": [m.label for m in months],
         },
         query=cmd.raw,
     )
 
 
+def trailing_months(end: date, count: int) -> list[Period]:
+    """The last `count` full calendar months that end on or before `end` (oldest first)."""
+    last = end - timedelta(days=1)
+    first = date(last.year - (count // 12 + 1), last.month, 1)
+    return [m for m in month_periods(first, last) if m.end <= end][-count:]
+
+
 def monthly_series(name: str, t: Tables, today: date, o: MetricOptions, months: int = 24) -> pd.Series:
     """The metric for each of the last `months` full calendar months, indexed YYYY-MM."""
     spec = spec_for(name)
-    first_of_month = today.replace(day=1)
-    periods = [p for p in month_periods(first_of_month - pd.DateOffset(months=months), first_of_month) if p.end <= first_of_month]
-    return pd.Series({p.start.strftime("%Y-%m"): spec.fn(t, p, o).value for p in periods[-months:]}, dtype=float)
+    periods = trailing_months(today.replace(day=1), months)
+    return pd.Series({p.start.strftime("%Y-%m"): spec.fn(t, p, o).value for p in periods}, dtype=float)
 
 
 def forecast_reply(cmd: Command, ctx: Context) -> Reply:
     """The next 1–3 months of a metric with an 80% interval and the backtested MAPE."""
+    from bot.query import data_notes
+
     name = cmd.metric or "revenue"
     spec = spec_for(name)
-    cached = ctx.snapshot()
-    t = filter_where(ctx.tables(cached.snapshot), cmd.where)
-    series = monthly_series(name, t, ctx.today(), ctx.options())
+    cached, t, o = _scope(ctx, cmd)
+    series = monthly_series(name, t, ctx.today(), o)
     try:
         f = forecast_series(series, horizon=3)
     except ForecastError as err:
-        return ErrorReply(f"cannot forecast {name}: {err}")
-    label = spec.fn(t, parse_period("last-month", ctx.today()), ctx.options()).label
+        return ErrorReply(f"cannot forecast {name}: {err} (monthly values, full months only)")
+    label = spec.fn(t, parse_period("last-month", ctx.today()), o).label
     mape = f"backtested MAPE {f.mape:.1f}% over the last {len(f.backtest)} months" if f.mape is not None else "no backtest"
     return TableReply(
         f"Forecast — {label}, next {len(f.points)} months (80% interval)",
         ["month", "forecast", "low", "high"],
         [[p.label, p.value, p.low, p.high] for p in f.points],
         cached.snapshot.read_at,
-        [f"{f.model}; {mape}; fitted on {f.history} months"],
+        data_notes(ctx, cached) + [f"{f.model}; {mape}; fitted on {f.history} months"],
         payload={
             "metric": name,
             "mape": f.mape,
@@ -165,16 +220,23 @@ def forecast_reply(cmd: Command, ctx: Context) -> Reply:
 
 def survival_reply(cmd: Command, ctx: Context) -> Reply:
     """Median customer lifetime (Kaplan–Meier) overall and by segment, with the log-rank p-value."""
-    cached = ctx.snapshot()
-    t = filter_where(ctx.tables(cached.snapshot), cmd.where)
+    from bot.charts import survival_chart
+    from bot.query import data_notes
+
+    cached, t, o = _scope(ctx, cmd)
     by = check_dimension(t, cmd.by) if cmd.by else None
     try:
-        r = kaplan_meier(t, ctx.today(), ctx.options(), by=by)
+        r = kaplan_meier(t, ctx.today(), o, by=by)
     except ValueError as err:
         return ErrorReply(str(err))
     curves = [r.overall, *r.segments]
+    at_risk = _at_risk_at_median(t, r, o)
     rows = [[c.segment, c.n, c.events, c.median_days, c.median_low, c.median_high] for c in curves]
-    notes = ["median lifetime in days from signup; '–' means more than half are still active"]
+    notes = data_notes(ctx, cached) + [f"median lifetime in days from signup ({o.churn_mode} churn); '–' means more than half are still active"]
+    for c in curves:
+        k = at_risk.get(c.segment)
+        if k is not None and k < MIN_AT_RISK:
+            notes.append(f"the median of {c.segment} rests on only {k} customer{'s' if k != 1 else ''} followed for {c.median_days:,.0f} days or more — unreliable")
     if r.logrank_p is not None:
         notes.append(f"log-rank test across {by}: p = {r.logrank_p:.3g}" + (" (curves differ)" if r.logrank_p < 0.05 else " (no clear difference)"))
     return TableReply(
@@ -186,20 +248,37 @@ def survival_reply(cmd: Command, ctx: Context) -> Reply:
         payload={
             "by": by,
             "as_of": r.as_of.isoformat(),
+            "churn_mode": o.churn_mode,
             "medians": [{"segment": c.segment, "n": c.n, "events": c.events, "median_days": c.median_days,
-                         "median_low": c.median_low, "median_high": c.median_high} for c in curves],
+                         "median_low": c.median_low, "median_high": c.median_high,
+                         "at_risk_at_median": at_risk.get(c.segment)} for c in curves],
             "logrank_p": r.logrank_p,
             "logrank_statistic": r.logrank_statistic,
         },
         query=cmd.raw,
+        attachments=[("survival.png", survival_chart(r))],
     )
+
+
+def _at_risk_at_median(t: Tables, r: SurvivalResult, o: MetricOptions) -> dict[str, int]:
+    """For each curve with a median, how many customers were still followed at that day (few → a shaky median)."""
+    data = survival_input(t, r.as_of, o)
+    groups = {r.overall.segment: data}
+    if r.by:
+        labels = data["customer_id"].map(t.dimension_of(r.by)).fillna("(blank)").astype(str)
+        groups.update({c.segment: data[labels == c.segment] for c in r.segments})
+    return {
+        c.segment: int((groups[c.segment]["duration"] >= c.median_days).sum())
+        for c in [r.overall, *r.segments]
+        if c.median_days is not None and c.segment in groups
+    }
 
 
 def survival_tab(t: Tables, today: date, o: MetricOptions) -> OwnedTab | None:
     """`Pulse Survival`: the overall curve and one per first dimension, sampled every 30 days."""
     by = t.dimensions[0] if t.dimensions else None
     try:
-        r = kaplan_meier(t, today, o, by=by)
+        r = kaplan_meier(t, today, resolved_options(t, o), by=by)
     except ValueError:
         return None
     rows: list[list[Cell]] = []
@@ -214,17 +293,20 @@ def survival_tab(t: Tables, today: date, o: MetricOptions) -> OwnedTab | None:
 
 
 def what_moved_line(ctx: Context, metric: str, period: Period, where: dict[str, str] | None = None) -> str | None:
-    """One sentence for the digest when a metric moved significantly or by more than 5 points."""
+    """One sentence for the digest when a metric moved significantly or by LARGE_CHANGE points or more.
+
+    This is the digest's WHAT_MOVED_HOOK: (ctx, metric, period, where) → sentence or None."""
     from metrics.engine import compute
 
-    t = ctx.tables(ctx.snapshot().snapshot)
-    if not t.dimensions:
+    whole = ctx.tables(ctx.snapshot().snapshot)
+    o = resolved_options(whole, ctx.options())
+    where = dict(where or {})
+    dims = [d for d in whole.dimensions if d not in where]
+    if not dims:
         return None
-    r = compute(metric, t, period, ctx.options(), where=where)
+    r = compute(metric, whole, period, o, where=where)
     c = r.previous
-    if c is None or c.change is None or not (c.significant or abs(c.change) >= 5):
+    if c is None or c.change is None or not (c.significant or abs(c.change) >= LARGE_CHANGE):
         return None
-    t = filter_where(t, where or {})
-    options = [(d, decompose(metric, t, period, c.period, ctx.options(), d)) for d in t.dimensions]
-    dimension, d = max(options, key=lambda x: max((abs(p.total) for p in x[1].parts), default=0.0))
-    return explain(r.label, _unit_word(r.unit), d, dimension)
+    dimension, d = best_dimension(metric, filter_where(whole, where), period, c.period, o, dims)
+    return explain(r.label, _unit_word(r.unit, ctx.settings.currency), d, dimension)

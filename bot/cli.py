@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", parents=[common], help='answer a command, e.g. "churn last-quarter by plan"')
     ask.add_argument("text", nargs="+", help="the command text, as typed after /pulse")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--chart", metavar="PATH", help="also write the answer's chart (e.g. survival curves) as a PNG")
 
     sub.add_parser("refresh", parents=[common], help="rewrite the summary tabs now")
 
@@ -135,9 +136,21 @@ def cmd_ask(args, settings: Settings) -> int:
 
     reply = answer(" ".join(args.text), _context(args, settings))
     code = _emit(reply, args.json, settings)
+    if args.chart and not code:
+        _write_chart(reply, Path(args.chart))
     if code and not args.json:
         print("error: see `pulse ask help` for commands and periods", file=sys.stderr)
     return code
+
+
+def _write_chart(reply, path: Path) -> None:
+    """Write the reply's first PNG attachment to `path`, or say that this answer has no chart."""
+    png = next((data for name, data in getattr(reply, "attachments", []) if name.endswith(".png")), None)
+    if png is None:
+        print("note: this answer has no chart; --chart was ignored", file=sys.stderr)
+        return
+    path.write_bytes(png)
+    print(f"chart written to {path}", file=sys.stderr)
 
 
 def cmd_refresh(args, settings: Settings) -> int:

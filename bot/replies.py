@@ -42,6 +42,8 @@ class TableReply:
     notes: list[str] = field(default_factory=list)
     payload: dict[str, Any] = field(default_factory=dict)
     query: str = ""
+    # Files to upload next to the answer, as (filename, bytes) — e.g. ("survival.png", PNG); never in the JSON.
+    attachments: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 @dataclass

@@ -1,0 +1,62 @@
+"""Charts for the analyses (PNG bytes): the Kaplan–Meier survival curves, sized to stay readable on a phone."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import PercentFormatter  # noqa: E402
+
+from metrics.survival import Curve, SurvivalResult  # noqa: E402
+
+WIDTH_IN, HEIGHT_IN, DPI = 8.0, 6.4, 120  # 960 × 768 px
+OVERALL_COLOR = "#222222"
+SEGMENT_COLORS = ("#3b6ea8", "#c0392b", "#2e8b57", "#d68910", "#7d3c98", "#17a589", "#a04000", "#5d6d7e")
+MAX_SEGMENTS = len(SEGMENT_COLORS)
+
+
+def survival_chart(result: SurvivalResult) -> bytes:
+    """One PNG: the overall curve and up to 8 segment curves, each with its 95% band and its median marked."""
+    # Figure (not pyplot) keeps no global state, so server threads can draw concurrently.
+    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    segments = result.segments[:MAX_SEGMENTS]
+    _curve(ax, result.overall, OVERALL_COLOR, width=3.0 if not segments else 2.0)
+    for curve, color in zip(segments, SEGMENT_COLORS):
+        _curve(ax, curve, color, width=2.5)
+    ax.axhline(0.5, color="#999999", linestyle=":", linewidth=1.2)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("Days since signup", fontsize=14)
+    ax.set_ylabel("Still a customer", fontsize=14)
+    ax.tick_params(labelsize=12)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower left", fontsize=12, frameon=True, framealpha=0.9)
+    title = "Customer survival" + (f" by {result.by}" if result.by else "")
+    subtitle = f"Kaplan–Meier, as of {result.as_of.isoformat()} · shaded: 95% band · ● median"
+    if result.logrank_p is not None:
+        subtitle += f" · log-rank p = {result.logrank_p:.2g}"
+    fig.suptitle(title, fontsize=18, fontweight="bold")
+    ax.set_title(subtitle, fontsize=11, color="#555555")
+    if len(result.segments) > MAX_SEGMENTS:
+        ax.annotate(f"showing {MAX_SEGMENTS} of {len(result.segments)} segments", (1, 0), xycoords="axes fraction",
+                    ha="right", va="bottom", fontsize=10, color="#555555")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
+    return buffer.getvalue()
+
+
+def _curve(ax, c: Curve, color: str, *, width: float) -> None:
+    median = "–" if c.median_days is None else f"{c.median_days:,.0f} d"
+    label = f"{c.segment} (n={c.n:,}, median {median})"
+    ax.step(c.days, c.survival, where="post", color=color, linewidth=width, label=label)
+    ax.fill_between(c.days, c.low, c.high, step="post", color=color, alpha=0.12, linewidth=0)
+    if c.median_days is not None:
+        ax.plot([c.median_days], [0.5], marker="o", markersize=9, color=color, markeredgecolor="white", zorder=5)
