@@ -23,12 +23,14 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Delays grow base·2ⁿ up to `cap`, each jittered to [½, 1]×; waiting stops before `max_total` seconds."""
+    """Delays grow base·2ⁿ up to `cap`, each jittered to [½, 1]×; waiting stops before `max_total` seconds
+    of backoff, and no new attempt starts once `max_elapsed` seconds (calls included) would be passed."""
 
     base: float = 1.0
     cap: float = 16.0
     max_total: float = 30.0
     max_attempts: int = 8
+    max_elapsed: float = 120.0
 
     @classmethod
     def from_env(cls) -> "RetryPolicy":
@@ -40,7 +42,8 @@ class RetryPolicy:
             total = float(raw)
         except ValueError:
             raise ValueError(f"{RETRY_SECONDS_VAR}={raw!r} is not a number of seconds") from None
-        return cls(base=min(cls.base, max(total / 30, 0.001)), cap=min(cls.cap, max(total / 4, 0.001)), max_total=total)
+        return cls(base=min(cls.base, max(total / 30, 0.001)), cap=min(cls.cap, max(total / 4, 0.001)), max_total=total,
+                   max_elapsed=max(cls.max_elapsed, total * 4))
 
     def delay(self, attempt: int, rng: Callable[[], float]) -> float:
         """The wait before retry number `attempt` (1-based)."""
@@ -94,8 +97,9 @@ def describe_failure(error: BaseException) -> str:
 
 
 def call_with_retry(fn: Callable[[], T], policy: RetryPolicy, *, sleep: Callable[[float], None] = time.sleep,
-                    rng: Callable[[], float] = random.random) -> T:
+                    rng: Callable[[], float] = random.random, now: Callable[[], float] = time.monotonic) -> T:
     """Call `fn`; on a retryable failure wait and try again while the budget allows, then raise RetryExhausted."""
+    started = now()
     waited = 0.0
     attempt = 0
     while True:
@@ -109,7 +113,8 @@ def call_with_retry(fn: Callable[[], T], policy: RetryPolicy, *, sleep: Callable
             hinted = retry_after(err)
             if hinted is not None:
                 pause = max(pause, hinted)
-            if attempt >= policy.max_attempts or waited + pause > policy.max_total:
+            out_of_time = now() - started + pause > policy.max_elapsed
+            if attempt >= policy.max_attempts or waited + pause > policy.max_total or out_of_time:
                 raise RetryExhausted(err, attempt, waited) from err
             sleep(pause)
             waited += pause

@@ -104,3 +104,18 @@ def test_total_wait_never_exceeds_the_budget(base, cap, total, attempts, jitter)
     assert sum(sleeps) <= total + 1e-9
     assert len(calls) <= attempts
     assert all(min(cap, base) / 2 - 1e-9 <= s <= cap + 1e-9 for s in sleeps)
+
+
+def test_slow_failing_calls_stop_at_the_elapsed_limit():
+    clock = {"t": 0.0}
+
+    def slow_timeout():
+        clock["t"] += 50  # each attempt burns 50 s before timing out
+        raise requests.ReadTimeout("read timed out")
+
+    sleeps: list[float] = []
+    with pytest.raises(RetryExhausted) as err:
+        call_with_retry(slow_timeout, RetryPolicy(base=1, cap=2, max_total=30, max_elapsed=120),
+                        sleep=lambda s: (sleeps.append(s), clock.__setitem__("t", clock["t"] + s)),
+                        rng=lambda: 1.0, now=lambda: clock["t"])
+    assert err.value.attempts == 3 and sleeps == [1, 2]  # a 4th attempt would start after 153 s > 120 s
