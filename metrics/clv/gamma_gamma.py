@@ -100,14 +100,12 @@ def fit_gamma_gamma(frequency, monetary, penalizer: float = 0.0) -> GammaGammaFi
     if not used.any():
         raise ValueError("no repeat customers with positive spend to fit")
     (ux, um), w = dedupe(x[used], m[used])
-    groups = np.unique(ux, return_inverse=True)
 
-    def total(u: np.ndarray) -> tuple[float, np.ndarray]:
-        ll, g = _loglik_grad(np.exp(u), ux, um, w, want_grad=True, groups=groups)
-        return _dot(w, ll), g
+    def build(rows):
+        return _total_loglik(ux, um, w) if rows is None else _total_loglik(ux[rows], um[rows], w[rows])
 
     start = np.log([1.0, 2.0, float(np.mean(m[used]))])
-    opt = fit_log_params(total, start, float(w.sum()), penalizer, NAMES)
+    opt = fit_log_params(build, w, start, penalizer, NAMES)
     p, q, gamma = np.exp(opt.log_params).tolist()
     converged, message = opt.converged, opt.message
     if q <= 1:
@@ -116,6 +114,35 @@ def fit_gamma_gamma(frequency, monetary, penalizer: float = 0.0) -> GammaGammaFi
         p, q, gamma, opt.loglik, converged, opt.iterations, message, int(used.sum()),
         int((repeat & ~used).sum()), penalizer, natural_covariance(opt.log_params, opt.cov_log), opt.cov_log,
     )
+
+
+def _total_loglik(x, m, w):
+    """Σ w·ln f and its gradient in log-parameters, arranged for speed (same value as `loglik`).
+
+    Terms in ln z̄ and ln x are fixed sums; gamma functions are evaluated once per distinct x; per
+    row remains one log, ln(γ + x z̄)."""
+    xu, idx = np.unique(x, return_inverse=True)
+    Wx = np.bincount(idx, weights=w, minlength=len(xu))
+    W = w.sum()
+    lm, lx = np.log(m), np.log(x)
+    wx = w * x
+    A, B, C = _dot(wx, lm), _dot(w, lm), _dot(wx, lx)
+    xm = x * m
+
+    def total(u: np.ndarray) -> tuple[float, np.ndarray]:
+        p, q, gamma = np.exp(u)
+        ls = np.log(gamma + xm)
+        pxu = p * xu
+        lgam = np.log(gamma)
+        ll = _dot(Wx, gammaln(pxu + q) - gammaln(pxu)) - W * gammaln(q) + q * lgam * W + p * A - B + p * C
+        ll -= p * _dot(wx, ls) + q * _dot(w, ls)
+        dg = digamma(pxu + q)
+        g_p = _dot(Wx * xu, dg - digamma(pxu)) + A + C - _dot(wx, ls)
+        g_q = _dot(Wx, dg) - W * digamma(q) + W * lgam - _dot(w, ls)
+        g_g = q * W / gamma - _dot(w * (p * x + q), 1.0 / (gamma + xm))
+        return float(ll), np.array([g_p * p, g_q * q, g_g * gamma])
+
+    return total
 
 
 def expected_spend(params, frequency, monetary) -> np.ndarray:

@@ -177,3 +177,39 @@ def test_no_dropout_data_is_reported_not_crashed():
     fit = fit_bgnbd(n, tx, T)
     assert not fit.converged and fit.message
     assert np.isfinite(fit.loglik)
+
+
+def test_expectation_where_scipy_hyp2f1_returns_nan():
+    """a + b − 1 − r = 1 exactly with large x makes scipy's 2F1 return NaN; the value must stay finite and
+    continuous in the parameters."""
+    e = conditional_expected_purchases((1.01, 0.01, 0.01, 3.0), 1.0, 127, 0.0, 0.0)
+    near = conditional_expected_purchases((1.01 + 1e-7, 0.01, 0.01, 3.0), 1.0, 127, 0.0, 0.0)
+    assert np.isfinite(e) and e == pytest.approx(near, rel=1e-5)
+
+
+def test_fast_total_equals_row_likelihood():
+    """The fit's rearranged total (x = 0 rows apart, gamma terms per distinct x) equals Σ w·loglik and its gradient."""
+    from metrics.clv.bgnbd import _total_loglik
+
+    rng = np.random.default_rng(1)
+    d = simulate_bgnbd(*PUBLISHED.values(), rng.uniform(20, 40, 3000), rng)
+    x, tx, T = (d[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    w = rng.integers(1, 4, len(d)).astype(float)
+    for params in [tuple(PUBLISHED.values()), (2.0, 30.0, 0.3, 5.0)]:
+        ll, grad = _total_loglik(x, tx, T, w)(np.log(params))
+        rows, row_grad = _loglik_grad(params, x, tx, T, w, want_grad=True)
+        assert ll == pytest.approx(float(np.sum(w * rows)), rel=1e-12)
+        assert grad == pytest.approx(row_grad, rel=1e-9)
+
+
+def test_large_data_takes_the_sampled_start_and_reaches_the_same_optimum():
+    """Above COARSE_ROWS distinct rows the search starts on a sample; the result must be the full-data optimum."""
+    from metrics.clv.mle import COARSE_ROWS
+
+    rng = np.random.default_rng(9)
+    d = simulate_bgnbd(*PUBLISHED.values(), rng.uniform(26, 39, COARSE_ROWS + 5000), rng)
+    fit = fit_bgnbd(d["frequency"], d["recency"], d["T"])
+    assert fit.converged, fit.message
+    _, grad = _loglik_grad(fit.params.values(), *(d[c].to_numpy(float) for c in ("frequency", "recency", "T")),
+                           want_grad=True)
+    assert np.max(np.abs(grad)) / len(d) < 1e-5

@@ -91,3 +91,17 @@ def test_infinite_mean_spend_is_not_converged():
 def test_invalid_input_is_a_clear_error(args, message):
     with pytest.raises(ValueError, match=message):
         fit_gamma_gamma(*args)
+
+
+def test_fast_total_equals_row_likelihood():
+    from metrics.clv.gamma_gamma import _total_loglik
+
+    rng = np.random.default_rng(2)
+    x = 1.0 + rng.poisson(2.0, 2000)
+    m = simulate_spend(*PUBLISHED.values(), x, rng)
+    w = rng.integers(1, 4, len(x)).astype(float)
+    for params in [tuple(PUBLISHED.values()), (2.0, 3.0, 4.0)]:
+        ll, grad = _total_loglik(x, m, w)(np.log(params))
+        rows, row_grad = _loglik_grad(params, x, m, w, want_grad=True)
+        assert ll == pytest.approx(float(np.sum(w * rows)), rel=1e-12)
+        assert grad == pytest.approx(row_grad, rel=1e-9)
