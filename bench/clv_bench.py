@@ -68,8 +68,11 @@ def theirs(d: pd.DataFrame) -> dict[str, float]:
     rep = (d["frequency"] > 0) & (d["monetary"] > 0)
     gg = GammaGammaFitter().fit(d["frequency"][rep], d["monetary"][rep])
     ll = -bg._negative_log_likelihood_ * len(d)
-    return {**{k: float(v) for k, v in bg.params_.items()}, **{"gamma" if k == "v" else k: float(v) for k, v in gg.params_.items()},
-            "loglik_scaled_time": ll}
+    return {
+        **{k: float(v) for k, v in bg.params_.items()},
+        **{"gamma" if k == "v" else k: float(v) for k, v in gg.params_.items()},
+        "loglik_scaled_time": ll,
+    }
 
 
 def lifetimes_status() -> str | None:
@@ -113,7 +116,9 @@ def main() -> None:
         (f"simulated {args.n:,}, continuous times", simulated(args.n, 2, days=False)),
     ]
     names = ["r", "alpha", "a", "b", "p", "q", "gamma"]
-    print(f"BG/NBD + Gamma-Gamma fit wall time in seconds (best of {args.repeat} runs; lifetimes one run on the large sets)")
+    print(
+        f"BG/NBD + Gamma-Gamma fit wall time in seconds (best of {args.repeat} runs; lifetimes one run on the large sets)"
+    )
     print(machine())
     if why_not:
         print(f"lifetimes not importable: {why_not}")
@@ -130,7 +135,9 @@ def main() -> None:
             continue
         t_theirs, p_theirs = best_of(lambda: theirs(d), args.repeat if len(d) < 10_000 else 1)
         equal = all(same_3_sig(p_ours[k], p_theirs[k]) for k in names)
-        print(f"| {label} | {distinct:,} | {t_ours:.3f} | {t_theirs:.2f} | {t_theirs / t_ours:.0f}× | {'yes' if equal else 'NO'} |")
+        print(
+            f"| {label} | {distinct:,} | {t_ours:.3f} | {t_theirs:.2f} | {t_theirs / t_ours:.0f}× | {'yes' if equal else 'NO'} |"
+        )
         detail.append((label, p_ours, p_theirs))
     print()
     print("| data | fit | " + " | ".join(names) + " | BG/NBD loglik |")
@@ -138,7 +145,9 @@ def main() -> None:
     for label, p_ours, p_theirs in detail:
         print(f"| {label} | ours | " + " | ".join(f"{p_ours[k]:.4f}" for k in names) + f" | {p_ours['loglik']:.1f} |")
         if p_theirs:
-            print(f"| {label} | lifetimes | " + " | ".join(f"{p_theirs[k]:.4f}" for k in names) + " | (rescaled time) |")
+            print(
+                f"| {label} | lifetimes | " + " | ".join(f"{p_theirs[k]:.4f}" for k in names) + " | (rescaled time) |"
+            )
 
 
 if __name__ == "__main__":

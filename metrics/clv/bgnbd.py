@@ -115,6 +115,13 @@ def _loglik_grad(params, x, tx, T, weights=None, want_grad=False, groups=None):
 def fit_bgnbd(frequency, recency, T, penalizer: float = 0.0) -> BGNBDFit:
     """Maximum-likelihood BG/NBD fit on per-customer (x = repeat purchases, t_x = recency, T = age).
 
+    Maximises Σ ln L over customers, with (Fader, Hardie and Lee 2005, eq. 6)
+
+        L(r, α, a, b | x, t_x, T) = B(a, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))
+                                  + 1{x>0} · B(a+1, b+x−1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x))
+
+    evaluated in log space (see `loglik`).
+
     Identical rows are collapsed and weighted by their count; the search runs on log-parameters with
     box bounds and the analytic gradient (see mle.fit_log_params); `penalizer` adds penalizer·(r² + α² + a² + b²) to the mean
     negative log-likelihood (lifetimes' convention, here in the inputs' own time unit).
@@ -133,8 +140,18 @@ def fit_bgnbd(frequency, recency, T, penalizer: float = 0.0) -> BGNBDFit:
     opt = fit_log_params(build, w, start, penalizer, NAMES)
     r, alpha, a, b = np.exp(opt.log_params).tolist()
     return BGNBDFit(
-        r, alpha, a, b, opt.loglik, opt.converged, opt.iterations, opt.message, len(x), penalizer,
-        natural_covariance(opt.log_params, opt.cov_log), opt.cov_log,
+        r,
+        alpha,
+        a,
+        b,
+        opt.loglik,
+        opt.converged,
+        opt.iterations,
+        opt.message,
+        len(x),
+        penalizer,
+        natural_covariance(opt.log_params, opt.cov_log),
+        opt.cov_log,
     )
 
 

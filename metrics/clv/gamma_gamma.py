@@ -65,7 +65,7 @@ def _params(params) -> tuple:
 def loglik(params, frequency, monetary) -> np.ndarray:
     """Per-customer log-density of the mean spend z̄ of x repeat purchases:
 
-        f(z̄ | p, q, γ, x) = Γ(px+q) / (Γ(px) Γ(q)) · γ^q · z̄^(px−1) · x^(px) / (γ + x z̄)^(px+q)
+    f(z̄ | p, q, γ, x) = Γ(px+q) / (Γ(px) Γ(q)) · γ^q · z̄^(px−1) · x^(px) / (γ + x z̄)^(px+q)
     """
     return _loglik_grad(_params(params), np.asarray(frequency, float), np.asarray(monetary, float))[0]
 
@@ -111,8 +111,18 @@ def fit_gamma_gamma(frequency, monetary, penalizer: float = 0.0) -> GammaGammaFi
     if q <= 1:
         converged, message = False, f"q = {q:.3g} ≤ 1: the mean spend is infinite under this fit"
     return GammaGammaFit(
-        p, q, gamma, opt.loglik, converged, opt.iterations, message, int(used.sum()),
-        int((repeat & ~used).sum()), penalizer, natural_covariance(opt.log_params, opt.cov_log), opt.cov_log,
+        p,
+        q,
+        gamma,
+        opt.loglik,
+        converged,
+        opt.iterations,
+        message,
+        int(used.sum()),
+        int((repeat & ~used).sum()),
+        penalizer,
+        natural_covariance(opt.log_params, opt.cov_log),
+        opt.cov_log,
     )
 
 

@@ -22,8 +22,18 @@ MIN_REPEAT_CUSTOMERS = 20
 FALLBACK = "showing historical CLV"
 CACHE_SIZE = 4
 COLUMNS = [
-    "customer_id", "segment", "R", "F", "M", "p_alive", "expected_purchases", "expected_spend",
-    "predicted_clv", "historical_value", "value_at_stake", "risk_rank",
+    "customer_id",
+    "segment",
+    "R",
+    "F",
+    "M",
+    "p_alive",
+    "expected_purchases",
+    "expected_spend",
+    "predicted_clv",
+    "historical_value",
+    "value_at_stake",
+    "risk_rank",
 ]
 
 
@@ -85,8 +95,11 @@ def clear_cache() -> None:
 def _snapshot_key(orders: pd.DataFrame, as_of, o: MetricOptions) -> str:
     rows = pd.util.hash_pandas_object(orders[["customer_id", "order_date", "amount"]], index=False)
     h = hashlib.sha256(rows.to_numpy().tobytes())
-    h.update(repr((str(pd.Timestamp(as_of).date()), o.gross_margin, o.horizon_months, o.discount_rate,
-                   o.risk_p_alive_below)).encode())
+    h.update(
+        repr(
+            (str(pd.Timestamp(as_of).date()), o.gross_margin, o.horizon_months, o.discount_rate, o.risk_p_alive_below)
+        ).encode()
+    )
     return h.hexdigest()
 
 
@@ -96,7 +109,10 @@ def _build(orders: pd.DataFrame, as_of, o: MetricOptions) -> ClvModel:
     historical = rfm["monetary"] * o.gross_margin
     n_repeat = int((summary["frequency"] > 0).sum())
     base = dict(
-        interval_level=0.8, horizon_months=o.horizon_months, n_customers=len(summary), n_repeat=n_repeat,
+        interval_level=0.8,
+        horizon_months=o.horizon_months,
+        n_customers=len(summary),
+        n_repeat=n_repeat,
         excluded=dict(summary.attrs["excluded"]),
     )
     empty = pd.Series(np.nan, index=summary.index)
@@ -107,27 +123,65 @@ def _build(orders: pd.DataFrame, as_of, o: MetricOptions) -> ClvModel:
     bg = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
     if not bg.converged:
         frame = _customers(rfm, historical, empty, empty, empty, empty, o)
-        return ClvModel(False, f"purchase model did not converge ({bg.message}); {FALLBACK}", bg.params, frame,
-                        None, None, bgnbd=bg, **base)
+        return ClvModel(
+            False,
+            f"purchase model did not converge ({bg.message}); {FALLBACK}",
+            bg.params,
+            frame,
+            None,
+            None,
+            bgnbd=bg,
+            **base,
+        )
     gg = _fit_spend(summary)
     if gg is None or not gg.converged:
         why = gg.message if gg is not None else "too few repeat customers with positive spend"
         alive = pd.Series(p_alive(bg, summary["frequency"], summary["recency"], summary["T"]), index=summary.index)
         horizon = o.horizon_months * MONTH_DAYS / unit_days("W")
-        purchases = pd.Series(conditional_expected_purchases(
-            bg, horizon, summary["frequency"], summary["recency"], summary["T"]), index=summary.index)
+        purchases = pd.Series(
+            conditional_expected_purchases(bg, horizon, summary["frequency"], summary["recency"], summary["T"]),
+            index=summary.index,
+        )
         frame = _customers(rfm, historical, alive, purchases, empty, empty, o)
-        return ClvModel(False, f"spend model did not converge ({why}); {FALLBACK}", bg.params, frame, None, None,
-                        bgnbd=bg, gamma_gamma=gg, **base)
+        return ClvModel(
+            False,
+            f"spend model did not converge ({why}); {FALLBACK}",
+            bg.params,
+            frame,
+            None,
+            None,
+            bgnbd=bg,
+            gamma_gamma=gg,
+            **base,
+        )
     pred = predict(summary, bg, gg, o.horizon_months, o.discount_rate, o.gross_margin, freq="W")
     c = pred.customers
-    frame = _customers(rfm, historical, c["p_alive"], c["expected_purchases"], c["expected_spend"],
-                       c["predicted_clv"], o)
+    frame = _customers(
+        rfm, historical, c["p_alive"], c["expected_purchases"], c["expected_spend"], c["predicted_clv"], o
+    )
     if not np.isfinite(pred.total_clv):
-        return ClvModel(False, f"model gave a non-finite CLV; {FALLBACK}", {**bg.params, **gg.params}, frame,
-                        None, None, bgnbd=bg, gamma_gamma=gg, **base)
-    return ClvModel(True, None, {**bg.params, **gg.params}, frame, pred.total_clv, pred.total_interval,
-                    bgnbd=bg, gamma_gamma=gg, **base)
+        return ClvModel(
+            False,
+            f"model gave a non-finite CLV; {FALLBACK}",
+            {**bg.params, **gg.params},
+            frame,
+            None,
+            None,
+            bgnbd=bg,
+            gamma_gamma=gg,
+            **base,
+        )
+    return ClvModel(
+        True,
+        None,
+        {**bg.params, **gg.params},
+        frame,
+        pred.total_clv,
+        pred.total_interval,
+        bgnbd=bg,
+        gamma_gamma=gg,
+        **base,
+    )
 
 
 def _fit_spend(summary: pd.DataFrame) -> GammaGammaFit | None:
@@ -155,6 +209,10 @@ def _customers(rfm, historical, alive, purchases, spend, clv, o: MetricOptions) 
     frame["value_at_stake"] = frame["historical_value"] * (1.0 - frame["p_alive"])
     ranked = churn_risk(frame.set_index("customer_id"), historical, o.risk_p_alive_below)
     frame["risk_rank"] = frame["customer_id"].map(ranked.set_index("customer_id")["risk_rank"]).astype("Int64")
-    frame = frame.sort_values(["predicted_clv", "historical_value", "customer_id"], ascending=[False, False, True],
-                              na_position="last", kind="mergesort")
+    frame = frame.sort_values(
+        ["predicted_clv", "historical_value", "customer_id"],
+        ascending=[False, False, True],
+        na_position="last",
+        kind="mergesort",
+    )
     return frame.reset_index(drop=True)[COLUMNS]

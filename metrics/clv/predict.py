@@ -80,7 +80,9 @@ def predict(
         index=summary.index,
     )
     total = float(np.sum(clv))
-    interval = _interval(bgnbd, gamma_gamma, groups, months * month, discount, margin, level, draws, seed, max_histories)
+    interval = _interval(
+        bgnbd, gamma_gamma, groups, months * month, discount, margin, level, draws, seed, max_histories
+    )
     return Prediction(customers, total, interval, level, horizon_months, draws)
 
 

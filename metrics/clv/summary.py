@@ -45,7 +45,9 @@ def summarize(orders: pd.DataFrame, calibration_end, freq: str = "W") -> pd.Data
     day = as_days(orders["order_date"])
     amount = pd.to_numeric(orders["amount"], errors="coerce")
     customer = orders["customer_id"]
-    invalid = customer.isna().to_numpy() | day.isna().to_numpy() | ~np.isfinite(amount.to_numpy(dtype=float, na_value=np.nan))
+    invalid = (
+        customer.isna().to_numpy() | day.isna().to_numpy() | ~np.isfinite(amount.to_numpy(dtype=float, na_value=np.nan))
+    )
     refund = ~invalid & (amount < 0).to_numpy()
     late = ~invalid & ~refund & (day > end).to_numpy()
     keep = ~(invalid | refund | late)

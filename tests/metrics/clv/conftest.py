@@ -14,9 +14,7 @@ CALIBRATION_END = "1997-09-30"
 def load_cdnow_summary() -> pd.DataFrame:
     """The published 39-week summary in weeks, indexed by the 4-digit sample id."""
     raw = pd.read_csv(DATA / "cdnow_summary.csv")
-    frame = pd.DataFrame(
-        {"frequency": raw["x"], "recency": raw["t_x"], "T": raw["T"], "monetary_value": raw["zbar"]}
-    )
+    frame = pd.DataFrame({"frequency": raw["x"], "recency": raw["t_x"], "T": raw["T"], "monetary_value": raw["zbar"]})
     frame.index = pd.Index(raw["ID"].map(lambda i: f"{i:04d}"), name="customer_id", dtype="string")
     return frame
 

@@ -210,6 +210,7 @@ def test_large_data_takes_the_sampled_start_and_reaches_the_same_optimum():
     d = simulate_bgnbd(*PUBLISHED.values(), rng.uniform(26, 39, COARSE_ROWS + 5000), rng)
     fit = fit_bgnbd(d["frequency"], d["recency"], d["T"])
     assert fit.converged, fit.message
-    _, grad = _loglik_grad(fit.params.values(), *(d[c].to_numpy(float) for c in ("frequency", "recency", "T")),
-                           want_grad=True)
+    _, grad = _loglik_grad(
+        fit.params.values(), *(d[c].to_numpy(float) for c in ("frequency", "recency", "T")), want_grad=True
+    )
     assert np.max(np.abs(grad)) / len(d) < 1e-5

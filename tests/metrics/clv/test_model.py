@@ -39,7 +39,10 @@ def _orders(rng, n, rate, start="2026-01-01", days=180, amount=lambda rng, k: rn
 def test_cdnow_end_to_end(cdnow_orders):
     o = MetricOptions(gross_margin=0.3)
     with_refund = pd.concat(
-        [cdnow_orders, pd.DataFrame({"customer_id": ["0001"], "order_date": [pd.Timestamp("1997-03-01")], "amount": [-10.0]})],
+        [
+            cdnow_orders,
+            pd.DataFrame({"customer_id": ["0001"], "order_date": [pd.Timestamp("1997-03-01")], "amount": [-10.0]}),
+        ],
         ignore_index=True,
     )
     model = customer_model(with_refund, AS_OF, o)
@@ -76,7 +79,9 @@ def test_too_little_data_falls_back_with_note(cdnow_orders):
 
 def test_spend_model_failure_keeps_p_alive_and_risk(cdnow_orders):
     first_day = cdnow_orders.groupby("customer_id")["order_date"].transform("min")
-    free_repeats = cdnow_orders.assign(amount=cdnow_orders["amount"].where(cdnow_orders["order_date"] == first_day, 0.0))
+    free_repeats = cdnow_orders.assign(
+        amount=cdnow_orders["amount"].where(cdnow_orders["order_date"] == first_day, 0.0)
+    )
     model = customer_model(free_repeats, AS_OF, MetricOptions())
     assert not model.converged
     assert model.note.startswith("spend model did not converge") and "historical CLV" in model.note
