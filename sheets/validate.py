@@ -109,6 +109,8 @@ class _Parser:
                 bad = (t.blank | t.bad) & ~blank_row & ~rejected
                 for idx in bad[bad].index:
                     reason = "required value is missing" if t.blank[idx] else t.errors[idx]
+                    if name == "score":
+                        reason += self._scale_note(typed["survey"].values[idx])
                     self.issue(int(sheet_rows[idx]), header_text, table[name][idx], reason, "rejected")
                 rejected |= bad
             else:
@@ -201,6 +203,10 @@ class _Parser:
         rejected |= outside
         return rejected
 
+    def _scale_note(self, survey: object) -> str:
+        scale = self.settings.surveys.scales.get(str(survey).strip().upper()) if isinstance(survey, str) else None
+        return f" (the {str(survey).strip().upper()} scale is whole numbers {scale.min}–{scale.max})" if scale else ""
+
     def _duplicates(self, name: str, t: Typed, header_text: str, sheet_rows: pd.Series, live: pd.Series) -> pd.Series:
         ids = t.values.where(live)
         dup = ids.notna() & ids.duplicated(keep="first")
@@ -228,11 +234,11 @@ class _Parser:
 
 
 def _column_table(data: list[list], used: dict[str, int]) -> pd.DataFrame:
-    """The used columns of the data rows as an object DataFrame (short rows padded with None)."""
-    if not used:
-        return pd.DataFrame(index=pd.RangeIndex(len(data)))
-    width = max(used.values()) + 1
-    matrix = pd.DataFrame(data, dtype=object) if data else pd.DataFrame(columns=range(width), dtype=object)
-    for i in range(matrix.shape[1], width):
-        matrix[i] = None
-    return pd.DataFrame({name: matrix[i].astype(object) for name, i in used.items()})
+    """The used columns of the data rows as object columns (short rows padded with None)."""
+    n = len(data)
+    shortest = min(map(len, data), default=0)
+    columns = {}
+    for name, i in used.items():
+        cells = [r[i] for r in data] if i < shortest else [r[i] if i < len(r) else None for r in data]
+        columns[name] = pd.Series(cells, dtype=object, index=pd.RangeIndex(n))
+    return pd.DataFrame(columns, index=pd.RangeIndex(n))
