@@ -1,0 +1,294 @@
+"""The scheduler: weekly digests and the summary-tab refresh as persistent APScheduler 3.x jobs, one scheduler per
+deployment (a file lock under the state directory), with a start-up catch-up for digests missed while down.
+
+Jobs are stored in SQLite (`scheduler.sqlite` in the state directory) and hold only ids: the job functions are
+module-level and look the Context up in a per-process registry. Jobs are added only when missing and their
+trigger is updated only when the config changed, so a restart keeps each job's pending run time (a run missed
+while the process was down is then run once if within the grace window)."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Callable
+from zoneinfo import ZoneInfo
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.context import Context
+from bot.digest.ledger import Ledger
+from bot.digest.post import PostResult, post_digest, record
+from bot.digest.schedule import Destination, destinations, last_fire, report_week, trigger_for, week_label
+from config import state_dir
+
+log = logging.getLogger(__name__)
+
+JOBSTORE_FILE = "scheduler.sqlite"
+LOCK_FILE = "scheduler.lock"
+DIGEST_PREFIX = "digest:"
+REFRESH_JOB = "refresh"
+
+# context id → Context, for this process: stored jobs carry the id, never the object.
+_CONTEXTS: dict[str, Context] = {}
+_registry_lock = threading.Lock()
+
+
+def register_context(ctx: Context, context_id: str = "default") -> str:
+    with _registry_lock:
+        _CONTEXTS[context_id] = ctx
+    return context_id
+
+
+def context_for(context_id: str) -> Context:
+    with _registry_lock:
+        ctx = _CONTEXTS.get(context_id)
+    if ctx is None:
+        raise LookupError(f"no context registered as '{context_id}' in this process")
+    return ctx
+
+
+# ---- job functions (module-level, picklable arguments) ----
+
+
+def digest_job(context_id: str, key: str) -> PostResult | None:
+    """Post the digest of the destination `key` for the week its latest scheduled time reports."""
+    ctx = context_for(context_id)
+    dest = _destination(ctx, key)
+    if dest is None:
+        log.warning("digest job for %s: no longer configured", key)
+        return None
+    now = ctx.now()
+    fire = last_fire(trigger_for(dest), now)
+    if fire is None:
+        return None
+    result = post_digest(ctx, dest, week_start=report_week(fire, dest.timezone), now=now)
+    log.info("digest job: %s", result.describe())
+    return result
+
+
+def refresh_job(context_id: str) -> None:
+    """Rewrite the summary tabs (the refresh writes its own Pulse Log entry)."""
+    from bot.refresh import refresh
+
+    ctx = context_for(context_id)
+    try:
+        report = refresh(ctx, reason="scheduled")
+        log.info("scheduled refresh: wrote %s", ", ".join(report.written) or "nothing")
+    except Exception as err:  # noqa: BLE001 - a failed refresh is logged and retried at the next interval
+        log.exception("scheduled refresh failed")
+        try:
+            from bot.pulse_log import append_log
+
+            append_log(ctx.workbook, ctx.now(), "refresh", "scheduled", f"failed: {type(err).__name__}: {err}"[:300])
+        except Exception:  # noqa: BLE001
+            log.warning("could not record the failed refresh in Pulse Log")
+
+
+def catch_up_job(context_id: str) -> list["CatchUp"]:
+    try:
+        return catch_up(context_for(context_id))
+    except Exception:  # noqa: BLE001 - runs in its own thread at start-up; the next scheduled run still happens
+        log.exception("digest catch-up failed")
+        return []
+
+
+# ---- start-up catch-up ----
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    """What start-up found for one destination: posted, duplicate, failed (a PostResult), or skipped/none."""
+
+    destination: str
+    week: str | None
+    outcome: str
+    detail: str = ""
+
+
+def catch_up(ctx: Context, *, now: datetime | None = None, ledger: Ledger | None = None, **post_kwargs) -> list[CatchUp]:
+    """For each destination, the latest scheduled digest at or before `now` that the ledger lacks: posted once if
+    `now` is within the grace window of its scheduled time, else recorded as skipped (ledger and Pulse Log).
+    Fire times before the destination's schedule was first installed were never due, so they are ignored."""
+    now = now or ctx.now()
+    ledger = ledger or Ledger()
+    grace = timedelta(minutes=ctx.settings.digest.misfire_grace_minutes)
+    out = []
+    for dest in destinations(ctx.settings):
+        fire = last_fire(trigger_for(dest), now)
+        if fire is None or fire < ledger.installed_at(dest.key, now):
+            out.append(CatchUp(dest.key, None, "none"))
+            continue
+        monday = report_week(fire, dest.timezone)
+        week = week_label(monday)
+        entry = ledger.get(dest.key, week)
+        if entry is not None and entry.status in ("posted", "skipped"):
+            out.append(CatchUp(dest.key, week, "none", entry.status))
+            continue
+        if now - fire <= grace:
+            result = post_digest(ctx, dest, week_start=monday, now=now, ledger=ledger, **post_kwargs)
+            out.append(CatchUp(dest.key, week, result.outcome, result.describe()))
+            continue
+        late = now - fire
+        reason = f"missed: scheduled {fire.isoformat()}, {_hours(late)} late, beyond the {_hours(grace)} grace window"
+        if ledger.mark_skipped(dest.key, week, now, reason):
+            record(ctx, dest.key, week, "skipped", detail=f"{dest.key} {week}: {reason}")
+        out.append(CatchUp(dest.key, week, "skipped", reason))
+    return out
+
+
+def _hours(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 3600:.1f} h"
+
+
+def _destination(ctx: Context, key: str) -> Destination | None:
+    return next((d for d in destinations(ctx.settings) if d.key == key), None)
+
+
+# ---- the scheduler itself ----
+
+
+@dataclass
+class Scheduler:
+    """A running BackgroundScheduler that holds the deployment lock until `shutdown()`."""
+
+    scheduler: BackgroundScheduler
+    lock: IO | None
+    context_id: str
+    jobs: dict[str, str] = field(default_factory=dict)
+    catch_up: threading.Thread | None = None
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self.catch_up is not None and wait:
+            self.catch_up.join()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)
+        if self.lock is not None:
+            fcntl.flock(self.lock, fcntl.LOCK_UN)
+            self.lock.close()
+            self.lock = None
+
+
+def acquire_lock(path: Path | None = None) -> IO | None:
+    """An exclusive, non-blocking lock on `scheduler.lock`; None when another process already runs a scheduler."""
+    path = path or state_dir() / LOCK_FILE
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+def build_scheduler(ctx: Context, jobstore_url: str | None = None) -> BackgroundScheduler:
+    """A BackgroundScheduler with the persistent SQLite job store."""
+    url = jobstore_url or f"sqlite:///{state_dir() / JOBSTORE_FILE}"
+    return BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(url=url)},
+        job_defaults={"coalesce": True, "max_instances": 1},
+        timezone=ZoneInfo(ctx.settings.timezone),
+    )
+
+
+def ensure_jobs(scheduler: BackgroundScheduler, ctx: Context, context_id: str, now: datetime | None = None) -> dict[str, str]:
+    """Make the stored jobs match the config: add missing ones, update a changed trigger or grace explicitly,
+    remove digests no longer configured, leave unchanged jobs alone (so their pending run survives a restart).
+    Returns job id → what was done (added, updated, kept, removed)."""
+    now = now or ctx.now()
+    ledger = Ledger()
+    grace = ctx.settings.digest.misfire_grace_minutes * 60
+    wanted: dict[str, tuple[Callable, object, list]] = {}
+    if ctx.settings.digest.enabled:
+        for dest in destinations(ctx.settings):
+            ledger.installed_at(dest.key, now)
+            wanted[DIGEST_PREFIX + dest.key] = (digest_job, trigger_for(dest), [context_id, dest.key])
+    interval = ctx.settings.refresh.every_minutes
+    wanted[REFRESH_JOB] = (refresh_job, IntervalTrigger(minutes=interval, timezone=ZoneInfo(ctx.settings.timezone)), [context_id])
+    done: dict[str, str] = {}
+    for job in scheduler.get_jobs(jobstore="default"):
+        if job.id not in wanted:
+            scheduler.remove_job(job.id, jobstore="default")
+            done[job.id] = "removed"
+    for job_id, (func, trigger, args) in wanted.items():
+        job = scheduler.get_job(job_id, jobstore="default")
+        if job is None:
+            scheduler.add_job(
+                func, trigger, args=args, id=job_id, name=job_id, jobstore="default",
+                misfire_grace_time=grace, coalesce=True, max_instances=1, replace_existing=False,
+            )
+            done[job_id] = "added"
+            continue
+        changed = False
+        if job.misfire_grace_time != grace or not job.coalesce or list(job.args) != args:
+            job.modify(misfire_grace_time=grace, coalesce=True, args=args)
+            changed = True
+        if _trigger_key(job.trigger) != _trigger_key(trigger):
+            job.reschedule(trigger)
+            changed = True
+        done[job_id] = "updated" if changed else "kept"
+    return done
+
+
+def _trigger_key(trigger) -> str:
+    """What identifies a trigger's schedule; the interval trigger's start date is ignored (it is 'now' at creation)."""
+    if isinstance(trigger, IntervalTrigger):
+        return f"interval {trigger.interval} {trigger.timezone}"
+    return repr(trigger)
+
+
+def start_scheduler(ctx: Context, *, context_id: str = "default", jobstore_url: str | None = None, catch_up_now: bool = True) -> Scheduler | None:
+    """Start the scheduler in the background; None when another process holds the deployment lock.
+    Jobs are reconciled while paused; then a background thread posts (or logs as skipped) digests missed while down."""
+    lock = acquire_lock()
+    if lock is None:
+        log.warning("another crm-pulse scheduler holds %s; this process runs no scheduled jobs", state_dir() / LOCK_FILE)
+        return None
+    try:
+        register_context(ctx, context_id)
+        scheduler = build_scheduler(ctx, jobstore_url)
+        scheduler.start(paused=True)
+        jobs = ensure_jobs(scheduler, ctx, context_id)
+        scheduler.resume()
+    except BaseException:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
+        raise
+    log.info("scheduler started: %s", ", ".join(f"{k} {v}" for k, v in jobs.items()))
+    running = Scheduler(scheduler, lock, context_id, jobs)
+    if catch_up_now and ctx.settings.digest.enabled:
+        running.catch_up = threading.Thread(target=catch_up_job, args=(context_id,), name="pulse-catch-up", daemon=True)
+        running.catch_up.start()
+    return running
+
+
+start = start_scheduler
+
+
+def run_scheduler_forever(ctx: Context, stop: threading.Event | None = None) -> int:
+    """`pulse scheduler`: run the jobs in this process until interrupted (or `stop` is set)."""
+    running = start_scheduler(ctx)
+    if running is None:
+        print(f"error: another scheduler is already running for this deployment (lock {state_dir() / LOCK_FILE})")
+        return 1
+    for job in running.scheduler.get_jobs(jobstore="default"):
+        print(f"{job.id}: next run {job.next_run_time:%Y-%m-%d %H:%M %Z}" if job.next_run_time else f"{job.id}: paused")
+    stop = stop or threading.Event()
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.shutdown()
+    return 0
