@@ -156,8 +156,10 @@ class FakeSlackAPI:
     `/upload/<file_id>` and their bytes are kept in `uploads`.
     """
 
-    def __init__(self, token: str = "xoxb-test-token"):
+    def __init__(self, token: str = "xoxb-test-token", app_token: str = "xapp-1-A0PULSE0001-1-test"):
         self.token = token
+        self.app_token = app_token
+        self.socket_url: str | None = None
         self.calls: list[Call] = []
         self.uploads: dict[str, bytes] = {}
         self._failures: dict[str, list[_Failure]] = {}
@@ -218,8 +220,10 @@ class FakeSlackAPI:
         if not token:
             _send(h, 200, {"ok": False, "error": "not_authed"})
             return
-        if token != self.token:
-            _send(h, 200, {"ok": False, "error": "invalid_auth"})
+        expected = self.app_token if method == "apps.connections.open" else self.token
+        if token != expected:
+            error = "not_allowed_token_type" if token in (self.token, self.app_token) else "invalid_auth"
+            _send(h, 200, {"ok": False, "error": error})
             return
         status, payload = self._answer(method, params)
         call.ok = bool(payload.get("ok"))
@@ -267,6 +271,10 @@ class FakeSlackAPI:
             if method == "chat.update":
                 out["text"] = p.get("text", "")
             return 200, out
+        if method == "apps.connections.open":
+            if not self.socket_url:
+                return 200, {"ok": False, "error": "socket_mode_not_enabled"}
+            return 200, {"ok": True, "url": self.socket_url}
         if method == "conversations.info":
             channel = p.get("channel")
             if not channel:

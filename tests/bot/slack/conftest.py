@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -17,6 +17,7 @@ from bot.server import create_app
 from bot.slack.app import build_app
 from bot.slack.runtime import SlackRuntime
 from config import parse_settings
+from config.settings import SlackSettings
 from sheets.demo import write_demo_workbook
 from tests.fakes.live_server import LiveServer
 from tests.fakes.slack_api import Delivery, FakeSlackAPI, ResponseUrlReceiver, wait_for
@@ -98,6 +99,35 @@ def demo_context(workbook: Path, slack: dict[str, Any] | None = None, **config: 
     return build_context(settings, workbook=str(workbook), today=TODAY)
 
 
+def with_slack(ctx: Context, **slack: Any) -> Context:
+    """The same context (sharing its loaded snapshot) with other `[slack]` settings."""
+    return replace(ctx, settings=ctx.settings.model_copy(update={"slack": SlackSettings(**slack)}))
+
+
+def write_workbook(path: Path, tabs: dict[str, list[list[Any]]]) -> Path:
+    """A small .xlsx with the given tabs (header row first), for tests that need their own data."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for title, rows in tabs.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+SMALL_TABS: dict[str, list[list[Any]]] = {
+    "Customers": [["customer_id", "signup_date", "region"], ["007", "2025-01-10", "North"], ["008", "2025-02-11", "South"]],
+    "Orders": [["customer_id", "order_date", "amount"], ["007", "2026-08-02", 120.5], ["008", "2026-09-03", 80.0]],
+    "Responses": [
+        ["date", "survey", "score", "customer_id"],
+        ["2026-07-03", "NPS", 9, "007"], ["2026-07-20", "NPS", 10, "008"], ["2026-08-05", "NPS", 9, "007"],
+        ["2026-08-30", "NPS", 7, "008"], ["2026-09-12", "NPS", 3, "007"],
+    ],
+}
+
+
 @pytest.fixture
 def start_slack(slack_api, hooks) -> Iterator[Callable[..., SlackHarness]]:
     """Start the server for a context; stopped at the end of the test."""
@@ -116,7 +146,17 @@ def start_slack(slack_api, hooks) -> Iterator[Callable[..., SlackHarness]]:
         runtime.runner.shutdown()
 
 
+@pytest.fixture(scope="session")
+def demo_ctx(demo_workbook, tmp_path_factory) -> Context:
+    """One context over the demo workbook, loaded once for the session (its clock is pinned, so it stays fresh)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PULSE_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+        ctx = demo_context(demo_workbook)
+        ctx.snapshot()
+    return ctx
+
+
 @pytest.fixture
-def slack(start_slack, demo_workbook) -> SlackHarness:
+def slack(start_slack, demo_ctx) -> SlackHarness:
     """The app over the demo workbook with default settings."""
-    return start_slack(demo_context(demo_workbook))
+    return start_slack(with_slack(demo_ctx))

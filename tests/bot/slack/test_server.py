@@ -9,7 +9,7 @@ import requests
 
 from bot.server import create_app
 from bot.slack.app import SlackConfigError, build_app
-from tests.bot.slack.conftest import demo_context
+from tests.bot.slack.conftest import with_slack
 from tests.fakes.live_server import LiveServer
 from tests.fakes.slack_requests import SIGNING_SECRET, signed_headers, slash_command_body
 
@@ -39,8 +39,8 @@ def test_timestamp_older_than_five_minutes_is_refused(slack):
     assert fresh.status_code == 200
 
 
-def test_no_slack_call_at_startup(start_slack, demo_workbook, slack_api):
-    harness = start_slack(demo_context(demo_workbook))
+def test_no_slack_call_at_startup(start_slack, demo_ctx, slack_api):
+    harness = start_slack(with_slack(demo_ctx))
     assert requests.get(f"{harness.url}/healthz", timeout=5).ok
     assert slack_api.calls == []
     sent = harness.command("/pulse", "help")
@@ -48,8 +48,8 @@ def test_no_slack_call_at_startup(start_slack, demo_workbook, slack_api):
     assert [c.method for c in slack_api.calls] == ["auth.test"]
 
 
-def test_missing_tokens_are_named(demo_workbook, monkeypatch):
-    ctx = demo_context(demo_workbook)
+def test_missing_tokens_are_named(demo_ctx, monkeypatch):
+    ctx = with_slack(demo_ctx)
     with pytest.raises(SlackConfigError, match="SLACK_BOT_TOKEN"):
         build_app(ctx)
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-env")
@@ -58,8 +58,8 @@ def test_missing_tokens_are_named(demo_workbook, monkeypatch):
     assert build_app(ctx, socket_mode=True).client.token == "xoxb-from-env"
 
 
-def test_server_without_slack_serves_health_only(demo_workbook):
-    with LiveServer(create_app(demo_context(demo_workbook))) as server:
+def test_server_without_slack_serves_health_only(demo_ctx):
+    with LiveServer(create_app(with_slack(demo_ctx))) as server:
         assert requests.get(f"{server.url}/healthz", timeout=5).json()["slack"] == "off"
         body = slash_command_body("/nps", "", response_url="http://127.0.0.1:9/x")
         assert requests.post(f"{server.url}/slack/events", data=body, headers=signed_headers(body, secret=SIGNING_SECRET), timeout=5).status_code in (404, 405)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.bot.slack.conftest import demo_context
+from tests.bot.slack.conftest import with_slack
 from tests.fakes.slack_api import block_problems, wait_for
 
 
@@ -31,8 +31,8 @@ def test_share_falls_back_to_a_visible_reply_when_the_bot_is_not_in_the_channel(
     assert slack.api.messages() == []
 
 
-def test_share_is_refused_outside_the_allow_list(start_slack, demo_workbook):
-    slack = start_slack(demo_context(demo_workbook, {"allowed_channels": ["C0CHAN0001"]}))
+def test_share_is_refused_outside_the_allow_list(start_slack, demo_ctx):
+    slack = start_slack(with_slack(demo_ctx, **{"allowed_channels": ["C0CHAN0001"]}))
     sent = slack.click_share("/nps", "", channel_id="C0ELSEWHERE")
     (reply,) = slack.delivered(sent)
     assert reply.payload["response_type"] == "ephemeral" and "isn't enabled in this channel" in reply.payload["text"]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
-from openpyxl import load_workbook
-
-from tests.bot.slack.conftest import demo_context
+from tests.bot.slack.conftest import SMALL_TABS, demo_context, write_workbook
 from tests.fakes.slack_api import block_problems
 
 
@@ -50,16 +49,10 @@ def test_user_error_is_specific_and_ephemeral(slack):
     assert "Traceback" not in said and all(b["type"] != "actions" for b in answer["blocks"])
 
 
-def test_mrkdwn_injection_in_a_segment_name_is_escaped(start_slack, demo_workbook, tmp_path):
-    path = tmp_path / "injected.xlsx"
-    book = load_workbook(demo_workbook)
-    sheet = book["Customers"]
-    region = [c.value for c in sheet[1]].index("Region") + 1
-    for row in range(2, sheet.max_row + 1):
-        if sheet.cell(row, region).value == "North":
-            sheet.cell(row, region).value = "<!channel> North & <@U0BOSS>"
-    book.save(path)
-    slack = start_slack(demo_context(path))
+def test_mrkdwn_injection_in_a_segment_name_is_escaped(start_slack, tmp_path):
+    tabs = copy.deepcopy(SMALL_TABS)
+    tabs["Customers"][1][2] = "<!channel> North & <@U0BOSS>"
+    slack = start_slack(demo_context(write_workbook(tmp_path / "injected.xlsx", tabs)))
     answer = slack.answer(slack.command("/nps", "last-quarter by region"))
     assert_valid(answer)
     said = json.dumps(answer, ensure_ascii=False)

@@ -6,25 +6,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bot.context import build_context
 from config import parse_settings
-from tests.bot.slack.conftest import TODAY, demo_context
+from tests.bot.slack.conftest import SMALL_TABS, TODAY, with_slack
 from tests.fakes.sheets_api import FakeSheets, point_env_at
 from tests.fakes.slack_api import block_problems, wait_for
 
 KEY = "1SlackSlowSheet_abcdefghijklmnopqrstuvwxyz"
-TABS = {
-    "Customers": [["customer_id", "signup_date"], ["007", "2025-01-10"], ["008", "2025-02-11"]],
-    "Orders": [["customer_id", "order_date", "amount"], ["007", "2026-08-02", 120.5]],
-    "Responses": [
-        ["date", "survey", "score", "customer_id"],
-        ["2026-07-03", "NPS", 9, "007"], ["2026-07-20", "NPS", 10, "008"], ["2026-08-05", "NPS", 9, "007"],
-        ["2026-08-30", "NPS", 7, "008"], ["2026-09-12", "NPS", 3, "007"],
-    ],
-}
 
 
 def test_ack_arrives_before_a_slow_sheet_has_answered(start_slack, monkeypatch):
     with FakeSheets() as sheets:
-        sheets.add_spreadsheet(KEY, tabs=TABS)
+        sheets.add_spreadsheet(KEY, tabs=SMALL_TABS)
         point_env_at(sheets, monkeypatch)
         sheets.set_delay(5.0, kind="values.batchGet")
         slack = start_slack(build_context(parse_settings({"source": {"sheet": KEY}}), today=TODAY))
@@ -46,8 +37,8 @@ def test_ack_arrives_before_a_slow_sheet_has_answered(start_slack, monkeypatch):
         assert any(f["text"] == "*n*\n5" for f in answer["blocks"][1]["fields"])
 
 
-def test_a_hundred_concurrent_commands_are_all_acked_and_answered(start_slack, demo_workbook):
-    slack = start_slack(demo_context(demo_workbook, {"rate_limit_per_minute": 1000}))
+def test_a_hundred_concurrent_commands_are_all_acked_and_answered(start_slack, demo_ctx):
+    slack = start_slack(with_slack(demo_ctx, **{"rate_limit_per_minute": 1000}))
     requests_ = [(("/nps", "last-quarter"), ("/churn", ""), ("/pulse", "help"), ("/csat", "by plan"), ("/revenue", "last-month"))[i % 5] for i in range(100)]
 
     def send(i: int):
