@@ -14,10 +14,18 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
-from metrics.customers import amounts, customer_state, day_number, distinct, new_mask, per_tables
+from metrics.customers import (
+    amounts,
+    customer_state,
+    day_number,
+    distinct,
+    new_mask,
+    per_tables,
+)
 from metrics.options import MetricOptions
 from metrics.periods import Period
 from metrics.result import MetricResult

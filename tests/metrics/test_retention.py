@@ -10,7 +10,16 @@ from hypothesis import strategies as st
 
 from metrics.customers import active_ids
 from metrics.options import MetricOptions
-from metrics.retention import active_customers, churn, grr, growth, lapsed, new_customers, nrr, retention
+from metrics.retention import (
+    active_customers,
+    churn,
+    growth,
+    grr,
+    lapsed,
+    new_customers,
+    nrr,
+    retention,
+)
 from metrics.stats import wilson
 from tests.metrics.builders_b import period, tables
 from tests.metrics.test_customers import AFTER, BASE, build, customer_rows, order_rows
