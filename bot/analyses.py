@@ -29,6 +29,8 @@ CORRELATION_MONTHS = 12
 SURVIVAL_STEP_DAYS = 30
 LARGE_CHANGE = 5.0
 MIN_AT_RISK = 20
+DATE_COLUMNS = {"customers": "signup_date", "orders": "order_date", "responses": "date", "complaints": "date",
+                "spend": "date", "subscriptions": "start_date"}
 
 
 def resolved_options(t: Tables, o: MetricOptions) -> MetricOptions:
@@ -84,9 +86,18 @@ def _unscale(v: float | None, k: int) -> float | None:
 
 
 def best_dimension(name: str, t: Tables, now: Period, before: Period, o: MetricOptions, dims: list[str]) -> tuple[str, Decomposition]:
-    """The dimension whose largest segment part explains most of the change, with its decomposition."""
+    """The dimension that explains the change best, with its decomposition (see `concentration`)."""
     options = [(d, decompose(name, t, now, before, o, d)) for d in dims]
-    return max(options, key=lambda x: max((abs(p.total) for p in x[1].parts), default=0.0))
+    return max(options, key=lambda x: concentration(x[1]))
+
+
+def concentration(d: Decomposition) -> float:
+    """How far one segment's part strays from its weight's share of the change: max |Δᵢ − w̄ᵢ·ΣΔ|.
+
+    When every segment moves alike, each part is about its weight's share and the dimension explains nothing;
+    a segment that moved on its own (South's NPS dropping) stands out however small it is."""
+    explained = sum(p.total for p in d.parts)
+    return max((abs(p.total - (p.weight_before + p.weight_after) / 2 * explained) for p in d.parts), default=0.0)
 
 
 def correlations(t: Tables, months: list[Period], o: MetricOptions, dimension: str | None) -> list[Correlation]:
@@ -181,10 +192,29 @@ def trailing_months(end: date, count: int) -> list[Period]:
 
 
 def monthly_series(name: str, t: Tables, today: date, o: MetricOptions, months: int = 24) -> pd.Series:
-    """The metric for each of the last `months` full calendar months, indexed YYYY-MM."""
+    """The metric for each of the last `months` full calendar months that the data fully covers, indexed YYYY-MM.
+
+    Months before the first dated row of the metric's tabs (and the partial month it falls in) are left out, so
+    a total such as revenue does not count empty months as zeros."""
     spec = spec_for(name)
-    periods = trailing_months(today.replace(day=1), months)
+    first = first_data_day(t, spec.tabs)
+    if first is None:
+        return pd.Series(dtype=float)
+    periods = [p for p in trailing_months(today.replace(day=1), months) if p.start >= first]
     return pd.Series({p.start.strftime("%Y-%m"): spec.fn(t, p, o).value for p in periods}, dtype=float)
+
+
+def first_data_day(t: Tables, tabs: tuple[str, ...]) -> date | None:
+    """The earliest date in the dated columns of `tabs` (signups, orders, answers, complaints, spend, contracts)."""
+    found = []
+    for tab in tabs:
+        frame = t.frame(tab)
+        column = DATE_COLUMNS.get(tab)
+        if column in frame and len(frame):
+            first = frame[column].dropna().min()
+            if pd.notna(first):
+                found.append(pd.Timestamp(first).date())
+    return min(found) if found else None
 
 
 def forecast_reply(cmd: Command, ctx: Context) -> Reply:

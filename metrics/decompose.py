@@ -97,15 +97,21 @@ def explain(metric_label: str, unit_word: str, d: Decomposition, dimension: str,
     if abs(change) < 1e-9:
         return f"{metric_label} did not change."
     verb = "rose" if change > 0 else "fell"
-    head = f"{metric_label} {verb} {abs(change):.1f} {unit_word}"
+    head = f"{metric_label} {verb} {_amount(change)} {unit_word}".rstrip()
     same_sign = [p for p in d.parts if p.total * change > 0][:top]
     if not same_sign:
         return head + f"; no single {dimension} stands out."
     bits = []
     for p in same_sign:
         cause = "its own value moved" if abs(p.rate) >= abs(p.mix) else "its share grew" if p.weight_after > p.weight_before else "its share shrank"
-        bits.append(f"{abs(p.total):.1f} from {p.segment} ({cause})")
+        bits.append(f"{_amount(p.total)} from {p.segment} ({cause})")
     return f"{head}; " + " and ".join(bits) + "."
+
+
+def _amount(x: float) -> str:
+    """|x| to one decimal, or to two significant digits when one decimal would show 0.0."""
+    x = abs(x)
+    return f"{x:,.1f}" if x >= 0.05 else f"{x:.2g}"
 
 
 @dataclass(frozen=True)
