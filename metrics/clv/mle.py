@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -84,11 +85,11 @@ def fit_log_params(
         iterations += int(res.nit)
         u, note = res.x, str(res.message)
     total = build(None)
-    ll, _ = total(u)
-    grad = full(u)[1]
     n = float(weights.sum())
-    h = _hessian(lambda v: -total(v)[1] + 2.0 * penalizer * n * np.exp(2 * v), u)
-    cov = _inverse_pd(h)
+    ll, g = total(u)
+    neg_grad = -g + 2.0 * penalizer * n * np.exp(2 * u)
+    grad = neg_grad / n
+    cov = _inverse_pd(_hessian(lambda v: -total(v)[1] + 2.0 * penalizer * n * np.exp(2 * v), u, neg_grad))
     messages = []
     edge = [names[i] for i in range(len(u)) if abs(u[i]) > LOG_BOUND - 1e-3]
     if edge:
@@ -108,9 +109,10 @@ def _mean_objective(total: Objective, n: float, penalizer: float) -> Objective:
     def objective(u: np.ndarray) -> tuple[float, np.ndarray]:
         ll, g = total(u)
         theta = np.exp(u)
-        value = -ll / n + penalizer * float(np.sum(theta * theta))
-        grad = -g / n + 2.0 * penalizer * theta * theta
-        if not np.isfinite(value) or not np.all(np.isfinite(grad)):
+        square = theta * theta
+        value = -ll / n + penalizer * float(np.add.reduce(square))
+        grad = -g / n + 2.0 * penalizer * square
+        if not math.isfinite(value + float(np.add.reduce(grad))):
             return 1e300, np.zeros_like(u)
         return value, grad
 
@@ -119,13 +121,14 @@ def _mean_objective(total: Objective, n: float, penalizer: float) -> Objective:
 
 def _newton(objective: Objective, u: np.ndarray, h: np.ndarray | None, max_steps: int = 30) -> tuple[np.ndarray, int]:
     """Damped Newton steps with a fixed Hessian `h` until the gradient is far below GRAD_TOL."""
-    if h is None or _inverse_pd(h) is None:
+    inverse = _inverse_pd(h)
+    if inverse is None:
         return u, 0
     value, grad = objective(u)
     for step in range(1, max_steps + 1):
         if np.max(np.abs(grad)) < GRAD_TOL / 10:
             return u, step - 1
-        direction = np.linalg.solve(h, grad)
+        direction = inverse @ grad
         t = 1.0
         while t > 1e-3:
             cand = np.clip(u - t * direction, -LOG_BOUND, LOG_BOUND)
@@ -139,10 +142,12 @@ def _newton(objective: Objective, u: np.ndarray, h: np.ndarray | None, max_steps
     return u, max_steps
 
 
-def _hessian(gradient: Callable[[np.ndarray], np.ndarray], u: np.ndarray, step: float = 1e-5) -> np.ndarray | None:
-    """Symmetrised forward-difference Hessian from an analytic gradient, or None if not finite."""
+def _hessian(
+    gradient: Callable[[np.ndarray], np.ndarray], u: np.ndarray, g0: np.ndarray | None = None, step: float = 1e-5
+) -> np.ndarray | None:
+    """Symmetrised forward-difference Hessian from an analytic gradient (`g0` = gradient at u if known)."""
     k = len(u)
-    g0 = gradient(u)
+    g0 = gradient(u) if g0 is None else g0
     h = np.empty((k, k))
     for i in range(k):
         e = np.zeros(k)
@@ -153,15 +158,31 @@ def _hessian(gradient: Callable[[np.ndarray], np.ndarray], u: np.ndarray, step: 
 
 
 def _inverse_pd(h: np.ndarray | None) -> np.ndarray | None:
-    """Inverse of a positive-definite matrix via Cholesky, or None if it is not positive definite."""
+    """Inverse of a small positive-definite matrix via Cholesky, or None if it is not positive definite.
+
+    Written out in Python: for 3×3 and 4×4 matrices LAPACK's call overhead (OpenBLAS threads) costs
+    milliseconds on a busy machine."""
     if h is None:
         return None
-    try:
-        chol = np.linalg.cholesky(h)
-    except np.linalg.LinAlgError:
-        return None
-    inv = np.linalg.inv(chol)
-    return inv.T @ inv
+    k = len(h)
+    low = [[0.0] * k for _ in range(k)]
+    for i in range(k):
+        for j in range(i + 1):
+            acc = float(h[i][j]) - sum(low[i][m] * low[j][m] for m in range(j))
+            if i == j:
+                if not acc > 0:
+                    return None
+                low[i][i] = math.sqrt(acc)
+            else:
+                low[i][j] = acc / low[j][j]
+    inv_low = [[0.0] * k for _ in range(k)]
+    for i in range(k):
+        inv_low[i][i] = 1.0 / low[i][i]
+        for j in range(i):
+            inv_low[i][j] = -sum(low[i][m] * inv_low[m][j] for m in range(j, i)) / low[i][i]
+    return np.array(
+        [[sum(inv_low[m][i] * inv_low[m][j] for m in range(max(i, j), k)) for j in range(k)] for i in range(k)]
+    )
 
 
 def natural_covariance(log_params: np.ndarray, cov_log: np.ndarray | None) -> np.ndarray | None:
@@ -186,4 +207,4 @@ def as_array(values, name: str) -> np.ndarray:
 
 def _dot(w: np.ndarray, v: np.ndarray) -> float:
     """Σ w·v without BLAS: OpenBLAS's thread start-up dominates these short sums on a busy machine."""
-    return float(np.sum(w * v))
+    return float(np.add.reduce(w * v))
