@@ -102,6 +102,7 @@ class Basket:
 
 
 def window_basket(t: Tables, w: Period) -> Basket:
+    """Revenue, orders and purchasers in `w`, as metrics.purchasing counts them, from the cached arrays."""
     state = customer_state(t)
     amount = amounts(t)
     rows = (state.row_day >= day_number(w.start)) & (state.row_day < day_number(w.end)) & ~np.isnan(amount)
@@ -116,6 +117,8 @@ def window_basket(t: Tables, w: Period) -> Basket:
 
 @dataclass(frozen=True)
 class Lifetime:
+    """Expected lifetime in years (None when it cannot be estimated), where it came from and why."""
+
     years: float | None
     source: str
     annual_churn: float | None = None
@@ -162,6 +165,8 @@ def lifetime_years(t: Tables, p: Period, o: MetricOptions) -> Lifetime:
 
 @dataclass(frozen=True)
 class Clv:
+    """Historical CLV with its factors (details) and reasons when it is undefined (notes)."""
+
     value: float | None
     purchasers: int
     details: dict
