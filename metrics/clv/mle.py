@@ -67,10 +67,12 @@ def fit_log_params(
     gradient). Converged means: a stationary point (gradient below GRAD_TOL), inside the box, with a
     positive-definite Hessian — judged from the solution itself, not the optimizer's flag.
     """
-    full = _mean_objective(build(None), float(weights.sum()), penalizer)
+    total = build(None)
+    n = float(weights.sum())
+    full = _mean_objective(total, n, penalizer)
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(start)
     options = {"maxiter": 1000, "ftol": 1e-14}
-    iterations, note = 0, ""
+    iterations, note = 0, "Newton finish from a sampled start"
     u = start
     if len(weights) > COARSE_ROWS:
         rows = np.sort(np.random.default_rng(0).choice(len(weights), COARSE_ROWS, replace=False))
@@ -84,8 +86,6 @@ def fit_log_params(
         res = minimize(full, u, jac=True, method="SLSQP", bounds=bounds, options=options)
         iterations += int(res.nit)
         u, note = res.x, str(res.message)
-    total = build(None)
-    n = float(weights.sum())
     ll, g = total(u)
     neg_grad = -g + 2.0 * penalizer * n * np.exp(2 * u)
     grad = neg_grad / n

@@ -117,3 +117,11 @@ def test_memoised_per_snapshot_and_bounded(cdnow_orders):
 def test_missing_columns_are_a_clear_error(cdnow_orders):
     with pytest.raises(ValueError, match="order_date"):
         customer_model(cdnow_orders.drop(columns="order_date"), AS_OF, MetricOptions())
+
+
+def test_no_purchases_at_all():
+    from metrics.tables import empty_frame
+
+    model = customer_model(empty_frame("orders"), AS_OF, MetricOptions())
+    assert not model.converged and "too few repeat customers (0" in model.note
+    assert model.customers.empty and list(model.customers.columns) == COLUMNS
