@@ -123,5 +123,5 @@ def test_no_purchases_at_all():
     from metrics.tables import empty_frame
 
     model = customer_model(empty_frame("orders"), AS_OF, MetricOptions())
-    assert not model.converged and "too few repeat customers (0" in model.note
+    assert not model.converged and "too few repeat customers to fit the model (0, need 20)" in model.note
     assert model.customers.empty and list(model.customers.columns) == COLUMNS
