@@ -14,7 +14,14 @@ from metrics.options import MetricOptions
 from metrics.survival import restricted_mean_lifetime_years
 from metrics.value import cac, clv, ltv_cac, net_clv, trailing_year
 from tests.metrics.builders_b import d, period, tables
-from tests.metrics.test_customers import AFTER, BASE, build, customer_rows, order_rows
+from tests.metrics.test_customers import (
+    AFTER,
+    BASE,
+    build,
+    customer_rows,
+    iso,
+    order_rows,
+)
 
 Q4 = period("2024-10-01", "2025-01-01", "2024-Q4", "quarter")  # trailing year: 2024-01-01 .. 2024-12-31
 EXPLICIT = MetricOptions(churn_mode="explicit")
@@ -187,3 +194,24 @@ def test_clv_inputs_agree_with_the_purchasing_metrics(customers, orders, end):
     assert r.details["purchases_per_customer_per_year"] == (pytest.approx(freq.value) if freq.value is not None else None)
     if r.value is not None:
         assert r.value == pytest.approx(aov.value * freq.value * 2)
+
+
+@settings(max_examples=25, deadline=None)
+@given(customer_rows, order_rows, st.integers(0, 60), st.randoms())
+def test_value_metrics_do_not_depend_on_row_order(customers, orders, end, rnd):
+    p = period((BASE + timedelta(days=end)).isoformat(), (BASE + timedelta(days=end + 7)).isoformat())
+    o = MetricOptions(churn_mode="inactivity", churn_after_days=AFTER)
+    spend = [((BASE + timedelta(days=end)).isoformat(), 70.0)]
+    c2, o2 = customers[:], orders[:]
+    rnd.shuffle(c2)
+    rnd.shuffle(o2)
+    a, b = _with_spend(customers, orders, spend), _with_spend(c2, o2, spend)
+    for fn in (cac, clv, net_clv, ltv_cac):
+        ra, rb = fn(a, p, o), fn(b, p, o)
+        assert (ra.value is None) == (rb.value is None)
+        if ra.value is not None:
+            assert ra.value == pytest.approx(rb.value)
+
+
+def _with_spend(customers, orders, spend):
+    return tables([(c, iso(s), iso(ch)) for c, s, ch in customers], [(c, iso(x), a) for c, x, a in orders], spend=spend)
