@@ -29,6 +29,7 @@ CORRELATION_MONTHS = 12
 SURVIVAL_STEP_DAYS = 30
 LARGE_CHANGE = 5.0
 MIN_AT_RISK = 20
+SHAKY_MAPE = 50.0
 DATE_COLUMNS = {"customers": "signup_date", "orders": "order_date", "responses": "date", "complaints": "date",
                 "spend": "date", "subscriptions": "start_date"}
 
@@ -231,14 +232,20 @@ def forecast_reply(cmd: Command, ctx: Context) -> Reply:
         return ErrorReply(f"cannot forecast {name}: {err} (monthly values, full months only)")
     label = spec.fn(t, parse_period("last-month", ctx.today()), o).label
     mape = f"backtested MAPE {f.mape:.1f}% over the last {len(f.backtest)} months" if f.mape is not None else "no backtest"
+    notes = data_notes(ctx, cached) + [f"{f.model}; {mape}; fitted on {f.history} months"]
+    if f.mape is not None and f.mape > SHAKY_MAPE:
+        notes.append(f"past one-month-ahead forecasts missed by {f.mape:.0f}% on average (values near zero inflate this) — "
+                     "read the interval, not the point")
     return TableReply(
         f"Forecast — {label}, next {len(f.points)} months (80% interval)",
         ["month", "forecast", "low", "high"],
         [[p.label, p.value, p.low, p.high] for p in f.points],
         cached.snapshot.read_at,
-        data_notes(ctx, cached) + [f"{f.model}; {mape}; fitted on {f.history} months"],
+        notes,
         payload={
             "metric": name,
+            "model": f.model,
+            "level": 0.8,
             "mape": f.mape,
             "history": {k: v for k, v in series.dropna().items()},
             "forecast": [{"period": p.label, "value": p.value, "low": p.low, "high": p.high} for p in f.points],
