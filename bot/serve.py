@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 from slack_bolt import App
 
+from bot.addon.api import install as install_addon
 from bot.context import Context
 from bot.server import create_app
 from bot.slack.app import SlackConfigError, build_app
@@ -26,7 +27,8 @@ def serve(ctx: Context, port: int, socket_mode: bool = False, host: str = "0.0.0
     handler = connect_socket_mode(slack_app) if socket_mode else None
     if scheduler:
         _start_scheduler(ctx)
-    api = create_app(ctx, slack_app=None if socket_mode else slack_app, routers=_addon_routers(ctx))
+    api = create_app(ctx, slack_app=None if socket_mode else slack_app)
+    install_addon(api, ctx)
     try:
         uvicorn.run(api, host=host, port=port, log_level="info")
     finally:
@@ -45,17 +47,6 @@ def connect_socket_mode(slack_app: App, app_token: str | None = None) -> "Socket
     handler.connect()
     log.info("Slack Socket Mode connected")
     return handler
-
-
-def _addon_routers(ctx: Context) -> list:
-    """The add-on API router (`bot.addon.api.router(ctx)`, mounted at /addon/) once that module exists."""
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec("bot.addon.api") is None:
-        log.info("no add-on API module; /addon/ is not served")
-        return []
-    return [importlib.import_module("bot.addon.api").router(ctx)]
 
 
 def _start_scheduler(ctx: Context) -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Iterable
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import FastAPI, Request, Response
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from starlette.concurrency import run_in_threadpool
@@ -15,8 +14,10 @@ from bot.context import Context
 SLACK_PATH = "/slack/events"
 
 
-def create_app(ctx: Context, *, slack_app: App | None = None, routers: Iterable[APIRouter] = ()) -> FastAPI:
-    """The server; without `slack_app` (Socket Mode, or no Slack) it serves only the add-on API and `/healthz`."""
+def create_app(ctx: Context, *, slack_app: App | None = None) -> FastAPI:
+    """The server; without `slack_app` (Socket Mode, or no Slack) it serves no `/slack/events`.
+
+    The add-on API is attached to it by `bot.addon.api.install(api, ctx)` under `/addon/` (see `bot.serve`)."""
     api = FastAPI(title="crm-pulse", version="0.1.0")
     api.state.ctx = ctx
 
@@ -26,10 +27,6 @@ def create_app(ctx: Context, *, slack_app: App | None = None, routers: Iterable[
 
     if slack_app is not None:
         mount_slack(api, slack_app)
-
-    # Add-on API for the Sheets add-on (sheets/addon/): its router is included here with prefix "/addon".
-    for router in routers:
-        api.include_router(router, prefix="/addon")
     return api
 
 
