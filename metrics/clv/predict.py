@@ -139,9 +139,10 @@ def _interval(bgnbd, gg, g, times, discount, margin, level, draws, seed, max_his
     if size <= max_histories:
         totals = np.sum(_group_value(bg, gq, g, times, discount, margin), axis=1)
     else:
-        weight = np.clip(point, 0, None)
-        prob = weight / weight.sum() if weight.sum() > 0 else np.full(size, 1.0 / size)
-        idx = rng.choice(size, size=max_histories, replace=True, p=prob)
+        weight = np.clip(np.nan_to_num(point), 0, None)
+        if not weight.sum() > 0:
+            return None
+        idx = rng.choice(size, size=max_histories, replace=True, p=weight / weight.sum())
         ratio = _group_value(bg, gq, g, times, discount, margin, idx) / point[idx]
         totals = float(np.sum(point)) * np.mean(ratio, axis=1)
     ok = np.isfinite(totals)
