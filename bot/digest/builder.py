@@ -331,7 +331,8 @@ def risk_highlights(t: Tables, as_of: date, o: MetricOptions) -> tuple[RiskHighl
         log.warning("churn-risk model failed: %s", err)
         return None, f"churn risk unavailable: {err}"
     if not model.converged:
-        return None, f"churn risk unavailable: {model.note or 'the customer model did not converge'}"
+        why = (model.note or "the customer model did not converge").split(" (")[0][:160]
+        return None, f"churn risk unavailable: {why}"
     c = model.customers
     risky = c[c["risk_rank"].notna()].sort_values("risk_rank")
     top = [(str(r.customer_id), float(r.p_alive), float(r.value_at_stake)) for r in risky.head(TOP_RISK).itertuples(index=False)]

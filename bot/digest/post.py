@@ -113,11 +113,10 @@ def post_digest(
     except Exception as err:  # noqa: BLE001 - any failure is recorded, never lost in a scheduler thread
         log.exception("digest for %s %s failed", dest.key, week)
         result = PostResult(dest.key, week, "failed", attempts=ledger.get(dest.key, week).attempts, error=f"{type(err).__name__}: {err}")
-    finished = ctx.now() if now is None else now
     if result.outcome == "posted":
-        ledger.mark_posted(dest.key, week, finished, result.ts, result.file_id, note=result.error)
+        ledger.mark_posted(dest.key, week, now, result.ts, result.file_id, note=result.error)
     else:
-        ledger.mark_failed(dest.key, week, finished, result.error or "unknown error")
+        ledger.mark_failed(dest.key, week, now, result.error or "unknown error")
     record(ctx, dest.key, week, result.outcome if result.outcome == "posted" else f"failed: {result.error}", detail=result.describe())
     return result
 

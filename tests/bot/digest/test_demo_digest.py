@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.digest.builder import Mover, build_digest
+from bot.digest.builder import Mover, RiskHighlights, build_digest
 from bot.digest.chart import render_chart
 from bot.digest.render import MAX_BLOCKS, MAX_HEADER, MAX_SECTION, MAX_TOTAL_CHARS, render_blocks, render_text, size
 from bot.render import format as fmt
@@ -92,3 +92,12 @@ def test_trend_matches_weekly_metrics(demo_digest, demo_path):
     assert last.values["revenue"] == pytest.approx(METRICS["revenue"].fn(t, demo_digest.week, ctx.options()).value)
     assert demo_digest.trend[0].week.start == date(2026, 8, 24)
     assert DEMO_TODAY.isocalendar()[1] == 48
+
+
+def test_churn_risk_highlights_render_with_customer_ids_only(demo_digest):
+    risk = RiskHighlights(at_risk=42, value_at_stake=12345.5, top=[("C0042", 0.123, 900.0), ("<!here>", 0.2, 10.0)])
+    d = dataclasses.replace(demo_digest, risk=risk)
+    text = render_text(d)
+    assert "Churn risk\n42 customers likely to churn · $12,345.50 at stake\n• customer C0042: P(alive) 0.12 · $900.00 at stake" in text
+    blocks = json.dumps(render_blocks(d), ensure_ascii=False)
+    assert "customer &lt;!here&gt;" in blocks and "<!here>" not in blocks
