@@ -1,14 +1,41 @@
-"""What every Slack listener shares: the query context, the access policy and the bounded query runner."""
+"""What every Slack listener shares: the query context, the access policy, the bounded query runner, seen events."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from bot.context import Context
 from bot.slack.access import Access
 from bot.slack.answering import QueryRunner
 
 ACK_WAIT_SECONDS = 0.7
+EVENT_MEMORY_SECONDS = 3600.0
+
+
+class EventDeduper:
+    """Remembers Events API `event_id`s for an hour: Slack's retries (`X-Slack-Retry-Num`) are answered once."""
+
+    def __init__(self, ttl: float = EVENT_MEMORY_SECONDS, clock: Callable[[], float] = time.monotonic):
+        self._ttl = ttl
+        self._clock = clock
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def first_time(self, event_id: str) -> bool:
+        now = self._clock()
+        with self._lock:
+            while self._seen:
+                oldest, seen_at = next(iter(self._seen.items()))
+                if now - seen_at <= self._ttl:
+                    break
+                del self._seen[oldest]
+            if event_id in self._seen:
+                return False
+            self._seen[event_id] = now
+            return True
 
 
 @dataclass
@@ -18,9 +45,11 @@ class SlackRuntime:
     ctx: Context
     access: Access = field(init=False)
     runner: QueryRunner = field(init=False)
+    events: EventDeduper = field(init=False)
     ack_wait: float = ACK_WAIT_SECONDS
     workers: int = 4
 
     def __post_init__(self) -> None:
         self.access = Access(self.ctx.settings.slack)
         self.runner = QueryRunner(self.ctx, workers=self.workers)
+        self.events = EventDeduper()

@@ -99,3 +99,33 @@ def block_action_body(
         ],
     }
     return urlencode({"payload": json.dumps(payload)})
+
+
+def app_mention_body(text: str, *, event_id: str, user_id: str = "U0USER0001", channel_id: str = "C0CHAN0001",
+                     ts: str = "1763290000.000100", bot_user_id: str = "W23456789") -> str:
+    """An Events API `event_callback` carrying an `app_mention`, JSON as Slack posts it."""
+    return json.dumps({
+        "token": "gIkuvaNzQIHg97ATvDxqgjtO",
+        "team_id": TEAM_ID,
+        "api_app_id": APP_ID,
+        "event": {
+            "type": "app_mention", "user": user_id, "text": f"<@{bot_user_id}> {text}", "ts": ts,
+            "channel": channel_id, "event_ts": ts, "client_msg_id": "f4b0b3e0-2b2a-4c55-9b3e-6f0b3b0c1a11",
+        },
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(float(ts)),
+        "authorizations": [{"enterprise_id": None, "team_id": TEAM_ID, "user_id": bot_user_id, "is_bot": True, "is_enterprise_install": False}],
+        "is_ext_shared_channel": False,
+        "event_context": "4-eyJldCI6ImFwcF9tZW50aW9uIn0",
+    })
+
+
+def signed_json_headers(body: str, *, retry_num: int | None = None, timestamp: int | None = None) -> dict[str, str]:
+    """Headers of a signed Events API post; a redelivery carries X-Slack-Retry-Num and X-Slack-Retry-Reason."""
+    headers = signed_headers(body, timestamp=timestamp)
+    headers["Content-Type"] = "application/json"
+    if retry_num is not None:
+        headers["X-Slack-Retry-Num"] = str(retry_num)
+        headers["X-Slack-Retry-Reason"] = "http_timeout"
+    return headers

@@ -25,8 +25,9 @@ def test_manifest_commands_match_the_registered_listeners():
 
 def test_manifest_scopes_interactivity_and_socket_mode_default():
     manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
-    assert {"commands", "chat:write", "chat:write.public", "files:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "chat:write.public", "files:write", "app_mentions:read"} <= set(manifest["oauth_config"]["scopes"]["bot"])
     settings = manifest["settings"]
+    assert settings["event_subscriptions"] == {"request_url": EVENTS_URL, "bot_events": ["app_mention"]}
     assert settings["interactivity"] == {"is_enabled": True, "request_url": EVENTS_URL}
     assert settings["socket_mode_enabled"] is False
     assert len(manifest["display_information"]["name"]) <= 35

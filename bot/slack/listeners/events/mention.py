@@ -1,0 +1,58 @@
+"""`@crm-pulse nps last-quarter` in a channel: answered in the thread; Events API retries are answered once."""
+
+from __future__ import annotations
+
+import logging
+import re
+from concurrent.futures import Future
+from typing import Any, Callable
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.slack.answering import Answer, plain
+from bot.slack.listeners.commands.flow import command_text, requested_action
+from bot.slack.runtime import SlackRuntime
+
+log = logging.getLogger(__name__)
+
+LEADING_MENTION = re.compile(r"^\s*(<@[A-Z0-9]+(\|[^>]*)?>\s*)+")
+
+
+def register(app: App, rt: SlackRuntime) -> None:
+    @app.event("app_mention")
+    def handle_mention(body: dict[str, Any], event: dict[str, Any], say: Callable[..., Any], client: WebClient) -> None:
+        event_id = body.get("event_id")
+        if event_id and not rt.events.first_time(event_id):
+            log.info("event %s already answered (Slack retry)", event_id)
+            return
+        answer_mention(rt, event, say, client)
+
+
+def mention_text(raw: str | None) -> str:
+    """The question after the bot's mention, with Slack's `&amp;`/`&lt;`/`&gt;` read back as typed."""
+    return command_text(LEADING_MENTION.sub("", raw or ""))
+
+
+def answer_mention(rt: SlackRuntime, event: dict[str, Any], say: Callable[..., Any], client: WebClient) -> None:
+    user_id, channel_id = event.get("user") or "", event.get("channel") or ""
+    text = mention_text(event.get("text"))
+    thread_ts = event.get("thread_ts") or event.get("ts")
+    refusal = rt.access.check(user_id, channel_id, requested_action(text, "/pulse"))
+    if refusal:
+        client.chat_postEphemeral(channel=channel_id, user=user_id, **plain(refusal))
+        return
+    future = rt.runner.submit(text, "/pulse", user_id, share_button=False)
+    future.add_done_callback(lambda f: _reply(f, say, client, channel_id, user_id, thread_ts))
+
+
+def _reply(future: Future[Answer], say: Callable[..., Any], client: WebClient, channel_id: str, user_id: str, thread_ts: str | None) -> None:
+    """Answers go to the thread; mistakes and apologies only to the person who asked."""
+    try:
+        result = future.result()
+        if result.shareable:
+            say(thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **result.message)
+        else:
+            client.chat_postEphemeral(channel=channel_id, user=user_id, thread_ts=thread_ts, **result.message)
+    except Exception as err:  # noqa: BLE001
+        log.warning("could not answer a mention in %s: %s", channel_id, type(err).__name__)
