@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -9,6 +10,32 @@ from metrics.clv import fit_bgnbd, fit_gamma_gamma
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 CALIBRATION_END = "1997-09-30"
+
+
+def _orders(rows):
+    frame = pd.DataFrame(rows, columns=["customer_id", "order_date", "amount"])
+    frame["customer_id"] = frame["customer_id"].astype("string")
+    frame["order_date"] = pd.to_datetime(frame["order_date"])
+    return frame
+
+
+# A small hand-checked orders frame (calibration end 2026-02-28) used by the summary and RFM tests.
+ORDERS = _orders(
+    [
+        ("c1", "2026-01-05", 10.0),
+        ("c1", "2026-01-05", 5.0),  # same day: one purchase of 15
+        ("c1", "2026-01-19", 20.0),
+        ("c1", "2026-02-02", 30.0),
+        ("c1", "2026-02-03", -5.0),  # refund: not a purchase
+        ("c1", "2026-03-10", 100.0),  # after the calibration end
+        ("c2", "2026-01-12", 50.0),
+        ("c3", "2026-02-01", -9.0),  # refund only: no purchase, no row
+        ("c4", "2026-02-28", 7.0),  # on the calibration end: counts, T = 0
+        (None, "2026-01-20", 3.0),
+        ("c2", None, 3.0),
+        ("c2", "2026-01-21", np.nan),
+    ]
+)
 
 
 def load_cdnow_summary() -> pd.DataFrame:

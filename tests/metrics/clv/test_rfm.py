@@ -8,7 +8,7 @@ import pytest
 
 from metrics.clv import SEGMENT_GRID, SEGMENTS, rfm_segments
 from metrics.clv.rfm import quintile_score
-from tests.metrics.clv.test_summary import ORDERS
+from tests.metrics.clv.conftest import ORDERS
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "clv.md"
 

@@ -5,32 +5,7 @@ import pandas as pd
 import pytest
 
 from metrics.clv import summarize
-from tests.metrics.clv.conftest import CALIBRATION_END
-
-
-def _orders(rows):
-    frame = pd.DataFrame(rows, columns=["customer_id", "order_date", "amount"])
-    frame["customer_id"] = frame["customer_id"].astype("string")
-    frame["order_date"] = pd.to_datetime(frame["order_date"])
-    return frame
-
-
-ORDERS = _orders(
-    [
-        ("c1", "2026-01-05", 10.0),
-        ("c1", "2026-01-05", 5.0),  # same day: one purchase of 15
-        ("c1", "2026-01-19", 20.0),
-        ("c1", "2026-02-02", 30.0),
-        ("c1", "2026-02-03", -5.0),  # refund: not a purchase
-        ("c1", "2026-03-10", 100.0),  # after the calibration end
-        ("c2", "2026-01-12", 50.0),
-        ("c3", "2026-02-01", -9.0),  # refund only: no purchase, no row
-        ("c4", "2026-02-28", 7.0),  # on the calibration end: counts, T = 0
-        (None, "2026-01-20", 3.0),
-        ("c2", None, 3.0),
-        ("c2", "2026-01-21", np.nan),
-    ]
-)
+from tests.metrics.clv.conftest import CALIBRATION_END, ORDERS
 
 
 def test_hand_computed_weeks():
