@@ -45,7 +45,7 @@ class Typed:
     errors: pd.Series
     blank: pd.Series
     ambiguous: int = 0
-    ambiguous_at: object = None
+    ambiguous_at: object = None  # index label of the first ambiguous cell
     day_first_evidence: int = 0
     month_first_evidence: int = 0
 
@@ -186,35 +186,67 @@ def to_score(raw: pd.Series | Sequence[object]) -> Typed:
 
 
 def to_date(raw: pd.Series | Sequence[object], date_order: Literal["MDY", "DMY"] = "MDY") -> Typed:
-    """Dates at midnight from date cells, serial numbers and the text forms listed in docs/data-model.md."""
+    """Dates at midnight from date cells, serial numbers and the text forms listed in docs/data-model.md.
+
+    Each distinct cell value is parsed once (columns of dates repeat a lot), then spread back to its rows.
+    """
     index, arr, kinds = _prepare(raw)
-    pos = pd.RangeIndex(len(arr))
-    typed = Typed(
-        pd.Series(pd.NaT, index=pos, dtype="datetime64[ns]"),
-        pd.Series(None, index=pos, dtype=object),
-        pd.Series(kinds == BLANK, index=pos),
+    n = len(arr)
+    values = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    errors = np.full(n, None, dtype=object)
+    evidence = np.zeros(n, dtype=np.int8)
+    for kind in (DATE, NUMBER, TEXT):
+        rows = np.flatnonzero(kinds == kind)
+        if not len(rows):
+            continue
+        codes, uniques = pd.factorize(arr[rows])
+        work = _Work.empty(len(uniques))
+        if kind == DATE:
+            work.values[:] = _date_objects(np.asarray(uniques, dtype=object))
+            work.errors[work.values.isna().to_numpy()] = BAD_CALENDAR
+        elif kind == NUMBER:
+            _serials(pd.Series(np.asarray(uniques, dtype=object).astype(float)), work)
+        else:
+            _text_dates(pd.Series(np.asarray(uniques, dtype=object)), date_order, work)
+        values[rows] = work.values.to_numpy()[codes]
+        errors[rows] = work.errors.to_numpy()[codes]
+        evidence[rows] = work.evidence[codes]
+    errors[np.isin(kinds, (BOOL, OTHER))] = "not a date"
+    ambiguous = np.flatnonzero(evidence == _AMBIGUOUS)
+    return Typed(
+        pd.Series(values, index=index),
+        _none_where_fine(pd.Series(errors, index=index)),
+        pd.Series(kinds == BLANK, index=index),
+        ambiguous=len(ambiguous),
+        ambiguous_at=index[ambiguous[0]] if len(ambiguous) else None,
+        day_first_evidence=int((evidence == _DAY_FIRST).sum()),
+        month_first_evidence=int((evidence == _MONTH_FIRST).sum()),
     )
-    dates = kinds == DATE
-    if dates.any():
-        typed.values[dates] = _date_objects(arr[dates])
-        typed.errors[dates & typed.values.isna().to_numpy()] = BAD_CALENDAR
-    num = kinds == NUMBER
-    if num.any():
-        _serials(pd.Series(arr[num].astype(float), index=pos[num]), typed)
-    text = kinds == TEXT
-    if text.any():
-        _text_dates(pd.Series(arr[text], index=pos[text]), date_order, typed)
-    typed.errors[np.isin(kinds, (BOOL, OTHER))] = "not a date"
-    if typed.ambiguous_at is not None:
-        typed.ambiguous_at = index[typed.ambiguous_at]
-    for name in ("values", "errors", "blank"):
-        getattr(typed, name).index = index
-    typed.errors = _none_where_fine(typed.errors)
-    return typed
+
+
+_AMBIGUOUS, _DAY_FIRST, _MONTH_FIRST = 1, 2, 3
 
 
 def _none_where_fine(errors: pd.Series) -> pd.Series:
+    """Errors with None (not NaN) where a cell is fine."""
     return errors.astype(object).where(errors.notna(), None)
+
+
+@dataclass
+class _Work:
+    """Parse results for the distinct values of a column (positional index)."""
+
+    values: pd.Series
+    errors: pd.Series
+    evidence: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> "_Work":
+        return cls(
+            pd.Series(pd.NaT, index=pd.RangeIndex(n), dtype="datetime64[ns]"),
+            pd.Series(None, index=pd.RangeIndex(n), dtype=object),
+            np.zeros(n, dtype=np.int8),
+        )
 
 
 def _date_objects(values: np.ndarray) -> pd.Series:
@@ -235,7 +267,7 @@ def _naive(v: object) -> datetime | None:
     return None
 
 
-def _serials(nums: pd.Series, typed: Typed) -> None:
+def _serials(nums: pd.Series, typed: _Work) -> None:
     compact = (nums >= 19000101) & (nums <= 29991231) & (nums == np.floor(nums))
     if compact.any():
         as_text = nums[compact].astype("int64").astype(str)
@@ -252,7 +284,7 @@ def _from_serial(days: pd.Series) -> np.ndarray:
     return (np.datetime64("1899-12-30", "D") + days.to_numpy().astype("timedelta64[D]")).astype("datetime64[ns]")
 
 
-def _text_dates(text: pd.Series, date_order: str, typed: Typed) -> None:
+def _text_dates(text: pd.Series, date_order: str, typed: _Work) -> None:
     left = text
     for fmt in _FAST_FORMATS:
         if left.empty:
@@ -284,8 +316,8 @@ def _text_dates(text: pd.Series, date_order: str, typed: Typed) -> None:
             typed.values[idx] = parsed
 
 
-def _slashed(text: pd.Series, date_order: str, typed: Typed) -> pd.Series:
-    """`a/b/yyyy` (or `a-b-yyyy`): unambiguous when a or b > 12, otherwise read by `date_order` and counted."""
+def _slashed(text: pd.Series, date_order: str, work: _Work) -> pd.Series:
+    """`a/b/yyyy` (or `a-b-yyyy`): unambiguous when a or b > 12, otherwise read by `date_order` and flagged."""
     if text.empty:
         return text
     parts = text.str.extract(_SLASHED)
@@ -297,19 +329,15 @@ def _slashed(text: pd.Series, date_order: str, typed: Typed) -> pd.Series:
     day_first = (a > 12) & (b <= 12)
     month_first = (b > 12) & (a <= 12)
     ambiguous = (a <= 12) & (b <= 12) & (a != b)
-    typed.ambiguous += int(ambiguous.sum())
-    typed.day_first_evidence += int(day_first.sum())
-    typed.month_first_evidence += int(month_first.sum())
-    if ambiguous.any():
-        first = int(ambiguous.index[ambiguous.to_numpy()][0])
-        typed.ambiguous_at = first if typed.ambiguous_at is None else min(typed.ambiguous_at, first)
+    for mask, code in ((ambiguous, _AMBIGUOUS), (day_first, _DAY_FIRST), (month_first, _MONTH_FIRST)):
+        work.evidence[mask.index[mask.to_numpy()].to_numpy()] = code
     use_dmy = day_first | (~month_first & (date_order == "DMY"))
     frame = pd.DataFrame({0: parts[3].astype(float), 1: b.where(use_dmy, a), 2: a.where(use_dmy, b)})
-    _assign_ymd(frame, typed, ("y", "m", "d"))
+    _assign_ymd(frame, work, ("y", "m", "d"))
     return text[~hit]
 
 
-def _assign_ymd(parts: pd.DataFrame, typed: Typed, order: tuple[str, str, str]) -> None:
+def _assign_ymd(parts: pd.DataFrame, typed: _Work, order: tuple[str, str, str]) -> None:
     cols = dict(zip(order, (parts[0], parts[1], parts[2])))
     ok = cols["y"].between(1, 9999) & cols["m"].between(1, 12) & cols["d"].between(1, 31)
     stamps = pd.Series(pd.NaT, index=parts.index, dtype="datetime64[ns]")

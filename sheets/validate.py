@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Literal
 
 import numpy as np
@@ -239,6 +240,7 @@ def _column_table(data: list[list], used: dict[str, int]) -> pd.DataFrame:
     shortest = min(map(len, data), default=0)
     columns = {}
     for name, i in used.items():
-        cells = [r[i] for r in data] if i < shortest else [r[i] if i < len(r) else None for r in data]
-        columns[name] = pd.Series(cells, dtype=object, index=pd.RangeIndex(n))
+        cells = np.empty(n, dtype=object)
+        cells[:] = list(map(itemgetter(i), data)) if i < shortest else [r[i] if i < len(r) else None for r in data]
+        columns[name] = pd.Series(cells, index=pd.RangeIndex(n), dtype=object)
     return pd.DataFrame(columns, index=pd.RangeIndex(n))
