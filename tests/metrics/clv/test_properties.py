@@ -61,3 +61,33 @@ def test_rfm_scores_in_1_to_5_and_monotone(values, higher):
     assert scores.between(1, 5).all()
     order = s.sort_values(kind="mergesort").index if higher else (-s).sort_values(kind="mergesort").index
     assert scores.loc[order].is_monotonic_increasing
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 60), st.floats(-50, 500, allow_nan=False)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_summary_invariants(rows):
+    """0 ≤ recency ≤ T, frequency = purchase days − 1, monetary 0 exactly for non-repeaters, rows all accounted for."""
+    from metrics.clv import summarize
+
+    orders = pd.DataFrame(
+        {
+            "customer_id": pd.array([r[0] for r in rows], dtype="string"),
+            "order_date": pd.Timestamp("2026-01-01") + pd.to_timedelta([r[1] for r in rows], unit="D"),
+            "amount": [r[2] for r in rows],
+        }
+    )
+    s = summarize(orders, "2026-02-15", freq="D")
+    assert ((s["recency"] >= 0) & (s["recency"] <= s["T"])).all()
+    purchases = orders[(orders["amount"] >= 0) & (orders["order_date"] <= "2026-02-15")]
+    days = purchases.groupby("customer_id")["order_date"].nunique()
+    assert (s["frequency"] == days.reindex(s.index) - 1).all()
+    assert (s.loc[s["frequency"] == 0, "monetary_value"] == 0).all()
+    excluded = s.attrs["excluded"]
+    assert excluded["refunds"] == int((orders["amount"] < 0).sum())
+    assert len(purchases) + excluded["refunds"] + excluded["after_end"] == len(orders)
