@@ -77,6 +77,13 @@ class SlackHarness:
         return self.delivered(sent, 1, timeout)[0].payload
 
 
+@pytest.fixture(autouse=True)
+def _no_proxy_for_slack_sdk(monkeypatch) -> None:
+    """slack_sdk reads HTTP(S)_PROXY but not NO_PROXY; loopback fakes must be reached directly."""
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def slack_api() -> Iterator[FakeSlackAPI]:
     with FakeSlackAPI() as fake:
