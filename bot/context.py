@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -13,7 +12,7 @@ from zoneinfo import ZoneInfo
 from config import Settings, state_dir
 from metrics.options import MetricOptions, Scale
 from metrics.tables import Tables
-from sheets.cache import CachedSnapshot, SnapshotCache
+from sheets.cache import CachedSnapshot, SnapshotCache, default_cache_path
 from sheets.open import open_workbook
 from sheets.snapshot import Snapshot, load_snapshot
 from sheets.workbook import Workbook
@@ -40,7 +39,6 @@ class Context:
                 loader=lambda: load_snapshot(self.workbook, self.settings, now=self.clock()),
                 cache_seconds=self.settings.source.cache_seconds,
                 state_path=snapshot_path(self.workbook),
-                clock=lambda: self.clock().timestamp(),
             )
 
     def now(self) -> datetime:
@@ -74,8 +72,7 @@ def snapshot_path(workbook: Workbook) -> Path | None:
 
     if isinstance(workbook, LocalWorkbook):
         return None
-    key = hashlib.sha256(workbook.describe().encode()).hexdigest()[:16]
-    return state_dir() / f"snapshot-{key}.pickle"
+    return default_cache_path(getattr(workbook, "key", None) or workbook.describe())
 
 
 def metric_options(s: Settings) -> MetricOptions:

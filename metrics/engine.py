@@ -38,6 +38,7 @@ def compute(
 ) -> MetricResult:
     """`name` over `period`, compared with `compare_to` (default: the preceding period of the same kind)."""
     spec = spec_for(name)
+    o = resolve_options(t, o)
     where = dict(where or {})
     scoped = filter_where(t, where)
     result = spec.fn(scoped, period, o)
@@ -52,6 +53,15 @@ def compute(
         result.by = check_dimension(t, by)
         result.breakdown = breakdown(spec, scoped, period, compare_to or comparison_period(period), o, result.by)
     return result
+
+
+def resolve_options(t: Tables, o: MetricOptions) -> MetricOptions:
+    """Fix `auto` churn mode on the whole workbook, so a segment without churn dates keeps the same rule."""
+    if o.churn_mode != "auto":
+        return o
+    from metrics.customers import resolve_mode
+
+    return replace(o, churn_mode=resolve_mode(t, o))
 
 
 def spec_for(name: str) -> MetricSpec:
