@@ -66,14 +66,15 @@ def load_snapshot(workbook: Workbook, settings: Settings, now: datetime | None =
             missing.append(key)
             if key not in OPTIONAL_TABS:
                 issues.append(_missing_tab_issue(key, name))
-    read_at = now.astimezone(timezone.utc) if now and now.tzinfo else (now.replace(tzinfo=timezone.utc) if now else None)
+    read_at = now or datetime.now(timezone.utc)
+    read_at = read_at.astimezone(timezone.utc) if read_at.tzinfo else read_at.replace(tzinfo=timezone.utc)
     return Snapshot(
         frames=frames,
         issues=issues,
         missing_tabs=missing,
         dimensions=dimensions,
         excluded=excluded,
-        read_at=read_at or datetime.now(timezone.utc),
+        read_at=read_at,
         source=workbook.describe(),
     )
 

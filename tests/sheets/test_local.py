@@ -166,3 +166,33 @@ def test_marker_survives_a_round_trip_through_openpyxl(book, tmp_path):
     other = LocalWorkbook(copy)
     assert other.owned_titles() == ["Pulse Log"]
     assert other.write_owned({"Pulse Log": OwnedTab("Pulse Log", ["B"], [])}).written == ["Pulse Log"]
+
+
+def test_existing_defined_names_and_print_areas_are_kept(tmp_path):
+    from openpyxl.workbook.defined_name import DefinedName
+
+    path = tmp_path / "names.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Orders"
+    wb["Orders"].append(["Customer ID", "Order Date", "Amount"])
+    wb.defined_names["TaxRate"] = DefinedName("TaxRate", attr_text="0.2")
+    wb["Orders"].print_area = "A1:C10"
+    wb.save(path)
+    book = LocalWorkbook(path)
+    assert book.write_owned({"Pulse Log": OwnedTab("Pulse Log", ["A"], [["x"]])}).written == ["Pulse Log"]
+    back = openpyxl.load_workbook(path)
+    assert back.defined_names["TaxRate"].attr_text == "0.2"
+    assert back["Orders"].print_area == "'Orders'!$A$1:$C$10"
+    assert book.owned_titles() == ["Pulse Log"]
+
+
+def test_demo_workbook_takes_owned_tabs(tmp_path):
+    from sheets.demo import write_demo_workbook
+
+    book = LocalWorkbook(write_demo_workbook(tmp_path / "demo.xlsx", date(2026, 11, 25)))
+    before = book.read_tabs(["Orders"])["Orders"].rows
+    report = book.write_owned({"Pulse Summary": OwnedTab("Pulse Summary", ["Month", "NPS"], [["2026-10", 12]])})
+    assert report.created == ["Pulse Summary"]
+    assert book.read_owned("Pulse Summary") == [["Month", "NPS"], ["2026-10", 12.0]]
+    assert book.read_tabs(["Orders"])["Orders"].rows == before
+    assert openpyxl.load_workbook(book.path, read_only=True).sheetnames[-1] == "Pulse Summary"
