@@ -63,7 +63,8 @@ class PostResult:
             return f"{self.destination} {self.week}: posted (ts {self.ts}{chart}){note}"
         if self.outcome == "duplicate":
             return f"{self.destination} {self.week}: already posted — nothing sent"
-        return f"{self.destination} {self.week}: {self.outcome} after {self.attempts} attempts: {self.error}"
+        tries = f" after {self.attempts} attempt{'s' if self.attempts != 1 else ''}" if self.attempts else ""
+        return f"{self.destination} {self.week}: {self.outcome}{tries}: {self.error}"
 
 
 def slack_client(token: str | None = None, base_url: str | None = None) -> WebClient | None:
@@ -106,10 +107,13 @@ def post_digest(
         done = ledger.get(dest.key, week)
         return PostResult(dest.key, week, "duplicate", ts=done.ts if done else None)
     try:
+        client, webhook = _transport(dest, client)
         previous = ledger.last_posted(dest.key, before_week=week)
         since = _week_end(previous.week) if previous else None
         digest = build_digest(ctx, week_start, dest.segment, since=since)
-        result = _deliver(dest, digest, week, entry.ts, client, ledger, attempts, sleep)
+        result = _deliver(dest, digest, week, entry.ts, client, webhook, ledger, attempts, sleep)
+    except PostError as err:
+        result = PostResult(dest.key, week, "failed", attempts=0, error=str(err))
     except Exception as err:  # noqa: BLE001 - any failure is recorded, never lost in a scheduler thread
         log.exception("digest for %s %s failed", dest.key, week)
         result = PostResult(dest.key, week, "failed", attempts=ledger.get(dest.key, week).attempts, error=f"{type(err).__name__}: {err}")
@@ -134,25 +138,32 @@ def _week_end(label: str) -> date:
     return date.fromisocalendar(int(year), int(week), 1) + timedelta(days=7)
 
 
+def _transport(dest: Destination, client: WebClient | None) -> tuple[WebClient | None, str | None]:
+    """The Slack client (channel destinations) or webhook URL (the webhook destination), or a PostError saying what to set."""
+    if dest.channel is None:
+        webhook = dest.webhook_url()
+        if not webhook:
+            raise PostError(f"the environment variable {dest.webhook_env} that should hold the webhook URL is not set", False)
+        return None, webhook
+    client = client or slack_client()
+    if client is None:
+        raise PostError("SLACK_BOT_TOKEN is not set: the bot token is needed to post the digest", False)
+    return client, None
+
+
 def _deliver(
     dest: Destination,
     digest: Digest,
     week: str,
     ts: str | None,
     client: WebClient | None,
+    webhook: str | None,
     ledger: Ledger,
     attempts: int,
     sleep: Callable[[float], None],
 ) -> PostResult:
     blocks, text = render_blocks(digest), fallback_text(digest)
-    chart = render_chart(digest)
-    webhook = dest.webhook_url() if dest.channel is None else None
-    if dest.channel is None and not webhook:
-        raise PostError(f"the environment variable {dest.webhook_env} that should hold the webhook URL is not set", False)
-    if dest.channel is not None:
-        client = client or slack_client()
-        if client is None:
-            raise PostError("SLACK_BOT_TOKEN is not set: the bot token is needed to post the digest", False)
+    chart = render_chart(digest) if webhook is None else None
     file_id = None
     chart_error = None
     tried = 0

@@ -1,4 +1,4 @@
-"""Digest test fixtures: the demo workbook built once per module, small hand-made workbooks, a settable clock."""
+"""Digest test fixtures: the demo workbook built once per session, small hand-made workbooks, a settable clock."""
 
 from __future__ import annotations
 
@@ -55,8 +55,9 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_path(tmp_path_factory) -> Path:
+    """Built once per test session (read-only: tests that write use `demo_copy`)."""
     from sheets.demo import write_demo_workbook
 
     return write_demo_workbook(tmp_path_factory.mktemp("demo") / "demo.xlsx", DEMO_TODAY)
