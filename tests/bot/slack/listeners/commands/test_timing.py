@@ -45,7 +45,7 @@ def test_a_hundred_concurrent_commands_are_all_acked_and_answered(start_slack, d
         command, text = requests_[i]
         return slack.command(command, text, user_id=f"U0LOAD{i:04d}")
 
-    with ThreadPoolExecutor(max_workers=50) as pool:
+    with ThreadPoolExecutor(max_workers=100) as pool:
         sent = list(pool.map(send, range(100)))
 
     assert [s.response.status_code for s in sent] == [200] * 100
