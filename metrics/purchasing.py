@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,7 @@ class Basket:
     refunds: np.ndarray
     excluded_rows: int
 
-    @property
+    @cached_property
     def orders(self) -> int:
         return int(np.unique(self.book.key[self.sales]).size)
 
@@ -72,10 +73,18 @@ class Basket:
 
     def buyers(self) -> np.ndarray:
         """Codes of the customers with a non-refund order in the period."""
+        return self._buyers
+
+    @cached_property
+    def _buyers(self) -> np.ndarray:
         return np.unique(self.book.customer[self.sales & (self.book.customer >= 0)])
 
     def orders_per_buyer(self) -> np.ndarray:
         """Distinct non-refund orders in the period of each customer in `buyers()`, same order."""
+        return self._orders_per_buyer
+
+    @cached_property
+    def _orders_per_buyer(self) -> np.ndarray:
         known = self.sales & (self.book.customer >= 0)
         pairs = np.unique(np.column_stack([self.book.customer[known], self.book.key[known]]), axis=0)
         return np.unique(pairs[:, 0], return_counts=True)[1] if len(pairs) else np.zeros(0, dtype="int64")
@@ -108,6 +117,8 @@ def _build_book(t: Tables) -> OrderBook:
     ids = o["customer_id"].astype("string").str.strip().replace("", pd.NA)[usable]
     customer, customer_ids = pd.factorize(ids)
     day, amount = day[usable], amount[usable]
+    by_day = np.argsort(day, kind="stable")
+    customer, day, amount = customer[by_day], day[by_day], amount[by_day]
     first = np.full(len(customer_ids), np.datetime64("NaT"), dtype="datetime64[ns]")
     if len(customer_ids):
         sale = (amount >= 0) & (customer >= 0)
@@ -118,7 +129,7 @@ def _build_book(t: Tables) -> OrderBook:
         customer=customer.astype("int64"),
         day=day,
         amount=amount,
-        key=order_keys(o)[usable],
+        key=order_keys(o)[usable][by_day],
         first_order=first,
         unusable_day=o["order_date"].to_numpy(dtype="datetime64[ns]")[dated & ~usable],
         excluded=int(t.excluded.get("orders", 0)),
@@ -130,13 +141,20 @@ def _in(days: np.ndarray, p: Period) -> np.ndarray:
 
 
 def basket(t: Tables, p: Period) -> Basket:
-    """The order book restricted to period `p`, split into sales (amount ≥ 0) and refunds (amount < 0)."""
-    book = order_book(t)
-    in_p = _in(book.day, p)
+    """The order book restricted to period `p`, split into sales (amount ≥ 0) and refunds (amount < 0).
+
+    The book is sorted by day, so the period is one slice found by binary search; a basket is built once
+    per (Tables, period) because every purchasing metric of a period reads the same one."""
+    return per_tables(t, f"basket:{p.start}:{p.end}", lambda t: _basket(order_book(t), p))
+
+
+def _basket(book: OrderBook, p: Period) -> Basket:
+    lo, hi = np.searchsorted(book.day, [np.datetime64(p.start_ts), np.datetime64(p.end_ts)])
+    part = replace(book, customer=book.customer[lo:hi], day=book.day[lo:hi], amount=book.amount[lo:hi], key=book.key[lo:hi])
     return Basket(
-        book=book,
-        sales=in_p & (book.amount >= 0),
-        refunds=in_p & (book.amount < 0),
+        book=part,
+        sales=part.amount >= 0,
+        refunds=part.amount < 0,
         excluded_rows=book.excluded + int(_in(book.unusable_day, p).sum()),
     )
 
