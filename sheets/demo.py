@@ -19,7 +19,7 @@ ORDER_VALUE = {"Basic": 45.0, "Pro": 120.0, "Enterprise": 480.0}
 CONTRACT_PRICE = {"Pro": 1200.0, "Enterprise": 6000.0}
 RENEWAL_P = {"Pro": 0.78, "Enterprise": 0.88}
 NPS_BASE = {"Basic": 7.7, "Pro": 8.3, "Enterprise": 8.7}
-COST_PER_NEW = {"Organic": 0.0, "Paid Search": 140.0, "Social": 90.0, "Referral": 40.0}
+COST_PER_NEW = {"Organic": 0.0, "Paid Search": 900.0, "Social": 600.0, "Referral": 250.0}
 DROP_REGION = "South"
 COMPLAINT_CATEGORIES = ("物流", "产品质量", "账单", "服务")
 SPECIAL_COMMENTS = ("<!channel> love it & <b>more</b>", '=HYPERLINK("http://x")')
@@ -111,13 +111,15 @@ def _customers(rng: np.random.Generator, today: date) -> list[_Customer]:
 
 
 def _contracts(rng: np.random.Generator, customers: list[_Customer], today: date) -> list[list]:
-    """Annual contracts for Pro/Enterprise (renewed or cancelled at each anniversary); Basic churns by inactivity."""
+    """Annual contracts for Pro/Enterprise, renewed or cancelled (churned_on = contract end) at each anniversary;
+    Basic customers close their account after an exponential lifetime (churned_on = the day they stop ordering)."""
     rows = []
     for c in customers:
         if c.plan == "Basic":
             months = rng.exponential(22.0)
             stop = c.signup + timedelta(days=int(months * 30.4))
-            c.stop = stop if stop < today else None
+            if stop < today:
+                c.stop = c.churned_on = stop
             continue
         start = c.signup
         while start <= today:
@@ -200,15 +202,15 @@ def _quarter_start(d: date) -> date:
 
 
 def _responses(rng: np.random.Generator, customers: list[_Customer], today: date) -> list[list]:
-    """NPS every ~4 months, CSAT after some orders, CSI yearly; complaints pull scores down, South drops lately."""
+    """NPS every ~3 months, CSAT after some orders, CSI yearly; complaints pull scores down, South drops lately."""
     drop_from = _quarter_start(_quarter_start(today) - timedelta(days=1))
     rows = []
     for c in customers:
         stop = min(c.stop or today, today)
         span = (stop - c.signup).days
-        for k in range(span // 120 + 1):
-            if rng.random() < 0.5:
-                day = c.signup + timedelta(days=int(min(span, k * 120 + rng.integers(10, 120))))
+        for k in range(span // 90 + 1):
+            if rng.random() < 0.65:
+                day = c.signup + timedelta(days=int(min(span, k * 90 + rng.integers(10, 90))))
                 if day < today:
                     rows.append(_answer(rng, c, day, "NPS", drop_from))
         for when, amount in c.orders:
@@ -262,7 +264,7 @@ def _spend(rng: np.random.Generator, customers: list[_Customer], today: date) ->
     y, m = first.year, first.month
     while (y, m) <= (today.year, today.month):
         for ch in CHANNELS:
-            base = 800.0 if ch == "Organic" else 150.0
+            base = 6000.0 if ch == "Organic" else 300.0
             amount = base + new.get((y, m, ch), 0) * COST_PER_NEW[ch] * float(rng.uniform(0.85, 1.15))
             rows.append([date(y, m, 1), ch, round(amount, 2)])
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)

@@ -64,7 +64,13 @@ def test_story_the_data_tells(demo):
     by_month = orders.groupby(orders["order_date"].dt.month)["amount"].sum()
     assert by_month[12] > by_month[2] * 1.3
     churned = customers[customers["churned_on"].notna()]
-    assert len(churned) > 20 and set(churned["plan"]) <= {"Pro", "Enterprise"}
+    assert set(churned["plan"]) == {"Basic", "Pro", "Enterprise"} and 200 < len(churned) < 1200
+    last_order = orders[orders["amount"] > 0].groupby("customer_id")["order_date"].max()
+    assert (last_order.reindex(churned["customer_id"]).to_numpy() <= churned["churned_on"].to_numpy()).all()
+    contracts = snap.frames["subscriptions"]
+    ends = set(zip(contracts["customer_id"], contracts["end_date"]))
+    paid = churned[churned["plan"] != "Basic"]
+    assert all((c, d) in ends for c, d in zip(paid["customer_id"], paid["churned_on"]))
     assert set(responses["survey"]) == {"NPS", "CSAT", "CSI"}
     comments = set(responses["comment"].dropna())
     assert {"<!channel> love it & <b>more</b>", '=HYPERLINK("http://x")'} <= comments
