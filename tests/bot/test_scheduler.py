@@ -192,3 +192,20 @@ def test_refresh_job_writes_the_summary_tabs_and_logs(small_path):  # noqa: F811
 
 def test_module_exposes_the_serve_hook():
     assert sched.start is start_scheduler
+
+
+def test_pulse_scheduler_runs_until_stopped_and_refuses_a_second_instance(small_path, stop_all, capsys):  # noqa: F811
+    import threading
+
+    from bot.scheduler import run_scheduler_forever
+
+    ctx, _ = context_at(BERLIN_MONDAY, small_path, utc(2026, 3, 20, 12))
+    holder = boot(ctx, stop_all, catch_up_now=False)
+    stop = threading.Event()
+    stop.set()
+    assert run_scheduler_forever(ctx, stop) == 1
+    assert "another scheduler is already running" in capsys.readouterr().out
+    holder.shutdown()
+    assert run_scheduler_forever(ctx, stop) == 0
+    out = capsys.readouterr().out
+    assert "digest:C1: next run" in out and "refresh: next run" in out
