@@ -10,9 +10,8 @@ import pandas as pd
 from bot.context import Context
 from bot.grammar import Command
 from bot.replies import ErrorReply, Reply, TableReply
-from metrics.customers import resolve_mode
 from metrics.decompose import Correlation, Decomposition, explain, mix_rate, spearman_table
-from metrics.engine import check_dimension, filter_where, segment_tables, spec_for
+from metrics.engine import check_dimension, filter_where, resolve_options, segment_tables, spec_for
 from metrics.forecast import ForecastError, forecast_series
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period, month_periods, parse_period
@@ -34,16 +33,11 @@ DATE_COLUMNS = {"customers": "signup_date", "orders": "order_date", "responses":
                 "spend": "date", "subscriptions": "start_date"}
 
 
-def resolved_options(t: Tables, o: MetricOptions) -> MetricOptions:
-    """Options with the churn mode fixed on the whole workbook, so a segment without churn dates keeps the same rule."""
-    return replace(o, churn_mode=resolve_mode(t, o))
-
-
 def _scope(ctx: Context, cmd: Command):
     """The cached snapshot, the tables narrowed by `where`, and options resolved before narrowing."""
     cached = ctx.snapshot()
     whole = ctx.tables(cached.snapshot)
-    return cached, filter_where(whole, cmd.where), resolved_options(whole, ctx.options())
+    return cached, filter_where(whole, cmd.where), resolve_options(whole, ctx.options())
 
 
 def _weight(name: str, r: MetricResult) -> float | None:
@@ -86,7 +80,9 @@ def _unscale(v: float | None, k: int) -> float | None:
     return None if v is None else v / k
 
 
-def best_dimension(name: str, t: Tables, now: Period, before: Period, o: MetricOptions, dims: list[str]) -> tuple[str, Decomposition]:
+def best_dimension(
+    name: str, t: Tables, now: Period, before: Period, o: MetricOptions, dims: list[str]
+) -> tuple[str, Decomposition]:
     """The dimension that explains the change best, with its decomposition (see `concentration`)."""
     options = [(d, decompose(name, t, now, before, o, d)) for d in dims]
     return max(options, key=lambda x: concentration(x[1]))
@@ -149,7 +145,7 @@ def why_reply(cmd: Command, ctx: Context) -> Reply:
     sentence = explain(r.label, _unit_word(r.unit, ctx.settings.currency), d, dimension)
     months = trailing_months(period.end, CORRELATION_MONTHS)
     corr = correlations(t, months, o, dimension) if len(months) >= 3 else []
-    rows = [[p.segment, p.value_before, p.value_after, p.mix, p.rate, p.total] for p in d.parts]
+    rows = [[p.segment, p.value_before, p.value_after, p.mix + 0.0, p.rate + 0.0, p.total + 0.0] for p in d.parts]
     if abs(d.residual) > 1e-9:
         rows.append(["(no segment)", None, None, None, None, d.residual])
     notes = data_notes(ctx, cached) + [sentence]
@@ -269,13 +265,16 @@ def survival_reply(cmd: Command, ctx: Context) -> Reply:
     curves = [r.overall, *r.segments]
     at_risk = _at_risk_at_median(t, r, o)
     rows = [[c.segment, c.n, c.events, c.median_days, c.median_low, c.median_high] for c in curves]
-    notes = data_notes(ctx, cached) + [f"median lifetime in days from signup ({o.churn_mode} churn); '–' means more than half are still active"]
+    notes = data_notes(ctx, cached)
+    notes.append(f"median lifetime in days from signup ({o.churn_mode} churn); '–' means more than half are still active")
     for c in curves:
         k = at_risk.get(c.segment)
         if k is not None and k < MIN_AT_RISK:
-            notes.append(f"the median of {c.segment} rests on only {k} customer{'s' if k != 1 else ''} followed for {c.median_days:,.0f} days or more — unreliable")
+            who = f"{k} customer{'s' if k != 1 else ''} followed for {c.median_days:,.0f} days or more"
+            notes.append(f"the median of {c.segment} rests on only {who} — unreliable")
     if r.logrank_p is not None:
-        notes.append(f"log-rank test across {by}: p = {r.logrank_p:.3g}" + (" (curves differ)" if r.logrank_p < 0.05 else " (no clear difference)"))
+        verdict = " (curves differ)" if r.logrank_p < 0.05 else " (no clear difference)"
+        notes.append(f"log-rank test across {by}: p = {r.logrank_p:.3g}{verdict}")
     return TableReply(
         "Customer survival" + (f" by {by}" if by else ""),
         ["segment", "customers", "churned", "median days", "low", "high"],
@@ -315,7 +314,7 @@ def survival_tab(t: Tables, today: date, o: MetricOptions) -> OwnedTab | None:
     """`Pulse Survival`: the overall curve and one per first dimension, sampled every 30 days."""
     by = t.dimensions[0] if t.dimensions else None
     try:
-        r = kaplan_meier(t, today, resolved_options(t, o), by=by)
+        r = kaplan_meier(t, today, resolve_options(t, o), by=by)
     except ValueError:
         return None
     rows: list[list[Cell]] = []
@@ -336,7 +335,7 @@ def what_moved_line(ctx: Context, metric: str, period: Period, where: dict[str, 
     from metrics.engine import compute
 
     whole = ctx.tables(ctx.snapshot().snapshot)
-    o = resolved_options(whole, ctx.options())
+    o = resolve_options(whole, ctx.options())
     where = dict(where or {})
     dims = [d for d in whole.dimensions if d not in where]
     if not dims:

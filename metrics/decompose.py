@@ -49,7 +49,8 @@ def mix_rate(
     """Split the change of a weighted average Σ wᵢ·vᵢ into per-segment mix and rate effects.
 
     `before`/`after` have columns segment, weight (e.g. the rate's denominator) and value (the segment's
-    metric). The symmetric split  Δᵢ = (w₁−w₀)(v₀+v₁)/2 + (v₁−v₀)(w₀+w₁)/2  is exact for every segment.
+    metric). The symmetric split  Δᵢ = (w₁−w₀)((v₀+v₁)/2 − V̄) + (v₁−v₀)(w₀+w₁)/2, V̄ the mean of the two
+    overall averages, adds up exactly (Σ (w₁−w₀) = 0); a weight shift between equal segments is no mix.
     A segment missing from one period takes its other period's value (all of its change is mix).
     When the overall values are given and differ from Σ wᵢ·vᵢ (rows that belong to no segment), the
     difference is reported as `residual`, so the parts always add up to the total change.
@@ -63,10 +64,13 @@ def mix_rate(
     v1 = both["value_1"].to_numpy(dtype=float)
     v0f = np.where(np.isnan(v0), np.where(np.isnan(v1), 0.0, v1), v0)
     v1f = np.where(np.isnan(v1), v0f, v1)
-    mix = (w1 - w0) * (v0f + v1f) / 2
-    rate = (v1f - v0f) * (w0 + w1) / 2
     explained_before = float(np.sum(w0 * v0f))
     explained_after = float(np.sum(w1 * v1f))
+    # Shares sum to 1 in both periods, so Σ Δwᵢ = 0 and measuring values from the average keeps the sum
+    # exact while weight moving between segments of equal value counts as no mix at all.
+    centre = (explained_before + explained_after) / 2 if np.isclose(w0.sum(), 1) and np.isclose(w1.sum(), 1) else 0.0
+    mix = (w1 - w0) * ((v0f + v1f) / 2 - centre)
+    rate = (v1f - v0f) * (w0 + w1) / 2
     tb = explained_before if total_before is None else float(total_before)
     ta = explained_after if total_after is None else float(total_after)
     parts = [

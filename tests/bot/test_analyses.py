@@ -7,13 +7,14 @@ import struct
 from dataclasses import replace
 from datetime import date, timedelta
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
 import config
-from bot.analyses import resolved_options, trailing_months, what_moved_line
+from bot.analyses import trailing_months, what_moved_line
 from bot.charts import survival_chart
 from bot.cli import main
 from bot.context import build_context
@@ -21,7 +22,8 @@ from bot.query import answer
 from bot.render.json import render_json
 from bot.render.text import render_text
 from bot.replies import ErrorReply, MetricReply, TableReply
-from metrics.engine import compute, segment_tables
+from metrics.decompose import explain, mix_rate
+from metrics.engine import compute, resolve_options, segment_tables
 from metrics.periods import parse_period
 from metrics.registry import METRICS
 from metrics.survival import kaplan_meier
@@ -102,18 +104,21 @@ def test_why_nps_by_region_json_parts_add_up_and_name_the_dropping_region(demo_m
 
 
 def test_why_nps_parts_match_a_hand_split_of_the_segment_scores(asked, ctx):
-    """mix = Δw·(v₀+v₁)/2 and rate = Δv·(w₀+w₁)/2, from the per-region NPS and answer counts of `nps … by region`."""
+    """mix = Δw·((v₀+v₁)/2 − V̄) and rate = Δv·(w₀+w₁)/2, from the per-region NPS and answer counts of
+    `nps … by region` (V̄: the mean of the two periods' answer-weighted averages)."""
     data = render_json(asked("why nps last-quarter by region"))
     after = {s.segment: s for s in answer("nps 2026-Q3 by region", ctx).result.breakdown}
     before = {s.segment: s for s in answer("nps 2026-Q2 by region", ctx).result.breakdown}
     n1, n0 = sum(s.n for s in after.values()), sum(s.n for s in before.values())
-    explained = 0.0
+    v1 = sum(s.n / n1 * s.value for s in after.values())
+    v0 = sum(s.n / n0 * s.value for s in before.values())
+    centre = (v0 + v1) / 2
     for p in data["parts"]:
         a, b = after[p["segment"]], before[p["segment"]]
         w1, w0 = a.n / n1, b.n / n0
-        assert p["mix"] == pytest.approx((w1 - w0) * (b.value + a.value) / 2, abs=1e-9)
+        assert p["mix"] == pytest.approx((w1 - w0) * ((b.value + a.value) / 2 - centre), abs=1e-9)
         assert p["rate"] == pytest.approx((a.value - b.value) * (w0 + w1) / 2, abs=1e-9)
-        explained += w1 * a.value - w0 * b.value
+    explained = v1 - v0
     # Answers without a customer id belong to no region: that part of the change is the residual.
     assert data["residual"] == pytest.approx(data["change"] - explained, abs=1e-9)
     assert abs(data["residual"]) > 0
@@ -121,7 +126,7 @@ def test_why_nps_parts_match_a_hand_split_of_the_segment_scores(asked, ctx):
 
 def test_why_correlations_are_spearman_over_months_and_segments(asked, ctx):
     data = render_json(asked("why nps last-quarter by region"))
-    t, o = tables(ctx), resolved_options(tables(ctx), ctx.options())
+    t, o = tables(ctx), resolve_options(tables(ctx), ctx.options())
     months = trailing_months(date(2026, 10, 1), 12)
     assert [m.label for m in months] == data["correlation_months"]
     assert months[0].label == "2025-10" and months[-1].label == "2026-09"
@@ -151,8 +156,7 @@ def test_why_churn_without_by_picks_the_dimension_that_explains_most(asked, ctx)
         explained = sum(p["total"] for p in split["parts"])
         stray[dim] = max(abs(p["total"] - (p["weight_before"] + p["weight_after"]) / 2 * explained) for p in split["parts"])
     assert stray[data["by"]] == max(stray.values())
-    # A change of a few hundredths of a point is written as such, never as "0.0 points".
-    assert "0.0 points" not in data["sentence"] and "fell" in data["sentence"]
+    assert ("rose" if data["change"] > 0 else "fell") in data["sentence"]
 
 
 def test_why_churn_by_segment_uses_the_workbooks_churn_rule_in_every_segment(asked, ctx):
@@ -270,7 +274,7 @@ def test_survival_by_plan_json_medians_logrank_and_chart(demo_master, raw, capsy
 
 def test_survival_chart_is_a_phone_sized_png(ctx):
     t = tables(ctx)
-    result = kaplan_meier(t, TODAY, resolved_options(t, ctx.options()), by="region")
+    result = kaplan_meier(t, TODAY, resolve_options(t, ctx.options()), by="region")
     png = survival_chart(result)
     assert png.startswith(PNG_MAGIC)
     width, height = struct.unpack(">II", png[16:24])
@@ -369,7 +373,7 @@ def test_refresh_writes_seed_metric_columns_and_the_survival_tab(demo_workbook, 
         curves.setdefault(segment, []).append((day, s, low, high))
     assert "all customers" in curves and len(curves) > 1
     for points in curves.values():
-        assert points[0][:2] == (0, 1)
+        assert points[0][0] == 0 and 0.9 < points[0][1] <= 1
         assert all(a[1] >= b[1] for a, b in zip(points, points[1:]))
         assert all(low <= s <= high for _, s, low, high in points)
 
@@ -392,6 +396,27 @@ def test_digest_hook_meets_what_moved_line(ctx):
     assert any(DROP_REGION in line for line in lines)
     scoped = builder.what_moved(ctx, parse_period("2026-Q3", TODAY), {"region": DROP_REGION})
     assert all("from North" not in line and "from East" not in line for line in scoped)
+
+
+def test_sentence_shows_tiny_changes_and_no_stray_space():
+    """Regression: a churn change of −0.015 points read "fell 0.0 points"; a unitless total ended in " ;"."""
+    frame = lambda rows: pd.DataFrame(rows, columns=["segment", "weight", "value"])  # noqa: E731
+    d = mix_rate(frame([("Pro", 50, 0.89), ("Basic", 50, 0.0)]), frame([("Pro", 50, 0.86), ("Basic", 50, 0.0)]))
+    assert explain("Customer churn", "points", d, "plan").startswith("Customer churn fell 0.015 points; 0.015 from Pro")
+    d = mix_rate(frame([("A", 1, 10.0)]), frame([("A", 1, 25.0)]))
+    assert explain("Orders", "", d, "plan") == "Orders rose 15.0; 15.0 from A (its own value moved)."
+
+
+def test_weight_moving_between_segments_of_equal_value_is_no_mix():
+    """Regression: mix was measured from zero, so CSAT (≈80%) "fell 1.4 points; 7.5 from Basic (its share shrank)"."""
+    frame = lambda rows: pd.DataFrame(rows, columns=["segment", "weight", "value"])  # noqa: E731
+    d = mix_rate(frame([("A", 50, 80.0), ("B", 50, 80.0)]), frame([("A", 20, 80.0), ("B", 80, 80.0)]))
+    assert d.total == pytest.approx(0) and all(p.mix == pytest.approx(0, abs=1e-12) for p in d.parts)
+    # A shift towards the better segment: each side's mix is its shift times its distance from the average.
+    d = mix_rate(frame([("A", 50, 70.0), ("B", 50, 90.0)]), frame([("A", 20, 70.0), ("B", 80, 90.0)]))
+    parts = {p.segment: p for p in d.parts}
+    assert d.total == pytest.approx(6.0)
+    assert parts["A"].mix == pytest.approx(-0.3 * (70 - 83)) and parts["B"].mix == pytest.approx(0.3 * (90 - 83))
 
 
 # ---- helpers --------------------------------------------------------------------------------------------------
