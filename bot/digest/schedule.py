@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 
 from config import ConfigError, Settings, secret
 from metrics.periods import week_start
@@ -40,20 +40,55 @@ class Destination:
         return secret(self.webhook_env) if self.webhook_env else None
 
 
-class WeeklyTrigger(CronTrigger):
-    """A cron trigger that fires at most once per local calendar day, so the repeated hour when clocks go
-    back (e.g. 02:30 twice on the last Sunday of October in Europe/Berlin) cannot double a digest.
-    A send time that does not exist on the spring-forward day fires once, an hour later in wall-clock terms."""
+class WeeklyTrigger(BaseTrigger):
+    """Fires once a week on a named day at a local wall-clock time in an explicit timezone, whatever the clocks do.
+
+    APScheduler's CronTrigger gets daylight saving wrong both ways: it fires twice in the repeated hour when clocks go
+    back (02:30 on 25 Oct 2026 in Europe/Berlin) and skips a whole week when a fire time follows a change of offset
+    (Monday 00:00 in Australia/Sydney after 4 Oct 2026). This trigger works on local dates instead: exactly one fire
+    per configured weekday. A time that does not exist that day (clocks jumped over it) fires at the same instant the
+    old offset gives it, an hour later by the wall clock; an ambiguous time fires at its first occurrence.
+    """
+
+    def __init__(self, day: str, hour: int, minute: int, timezone: ZoneInfo):
+        self.day = day
+        self.hour = hour
+        self.minute = minute
+        self.timezone = timezone
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
-        nxt = super().get_next_fire_time(previous_fire_time, now)
-        if nxt is not None and previous_fire_time is not None and _local_day(nxt, self.timezone) == _local_day(
-            previous_fire_time, self.timezone
-        ):
-            tomorrow = _local_day(nxt, self.timezone) + timedelta(days=1)
-            midnight = datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=self.timezone)
-            nxt = super().get_next_fire_time(nxt, midnight)
-        return nxt
+        start = now if previous_fire_time is None else min(now, previous_fire_time + timedelta(microseconds=1))
+        if previous_fire_time is not None and start <= previous_fire_time:
+            start = previous_fire_time + timedelta(microseconds=1)
+        first = _local_day(start, self.timezone)
+        skip = _local_day(previous_fire_time, self.timezone) if previous_fire_time is not None else None
+        weekday = DAYS.index(self.day)
+        for offset in range(15):
+            day = first + timedelta(days=offset)
+            if day.weekday() != weekday or day == skip:
+                continue
+            fire = self.at(day)
+            if fire >= start:
+                return fire
+        return None
+
+    def at(self, day: date) -> datetime:
+        """The instant of this trigger's wall-clock time on local `day` (fold 0: the earlier offset)."""
+        wall = datetime(day.year, day.month, day.day, self.hour, self.minute, tzinfo=self.timezone)
+        return wall.astimezone(timezone.utc).astimezone(self.timezone)
+
+    def __getstate__(self) -> dict:
+        return {"version": 1, "day": self.day, "hour": self.hour, "minute": self.minute, "timezone": self.timezone.key}
+
+    def __setstate__(self, state: dict) -> None:
+        self.day, self.hour, self.minute = state["day"], state["hour"], state["minute"]
+        self.timezone = ZoneInfo(state["timezone"])
+
+    def __str__(self) -> str:
+        return f"weekly[{self.day} {self.hour:02d}:{self.minute:02d} {self.timezone.key}]"
+
+    def __repr__(self) -> str:
+        return f"<WeeklyTrigger (day='{self.day}', time='{self.hour:02d}:{self.minute:02d}', timezone='{self.timezone.key}')>"
 
 
 def _local_day(when: datetime, tz) -> date:
@@ -103,10 +138,10 @@ def _check(channel: str, tz: str, day: str, time: str) -> None:
 
 def trigger_for(dest: Destination) -> WeeklyTrigger:
     """The weekly trigger: day of week by name, hour, minute and an explicit timezone (never the host's)."""
-    return WeeklyTrigger(day_of_week=dest.day, hour=dest.hour, minute=dest.minute, timezone=ZoneInfo(dest.timezone))
+    return WeeklyTrigger(dest.day, dest.hour, dest.minute, ZoneInfo(dest.timezone))
 
 
-def last_fire(trigger: CronTrigger, now: datetime, lookback: timedelta = timedelta(days=8)) -> datetime | None:
+def last_fire(trigger: BaseTrigger, now: datetime, lookback: timedelta = timedelta(days=8)) -> datetime | None:
     """The latest fire time of a (weekly) trigger at or before `now`."""
     fire = trigger.get_next_fire_time(None, now.astimezone(timezone.utc) - lookback)
     latest = None

@@ -64,11 +64,34 @@ def test_a_send_time_inside_the_changeover_hour_neither_skips_nor_doubles():
     assert [f.astimezone(UTC) for f in autumn] == [datetime(2026, 10, 25, 0, 30, tzinfo=UTC), datetime(2026, 11, 1, 1, 30, tzinfo=UTC)]
 
 
-def test_plain_cron_trigger_would_fire_twice_in_the_repeated_hour():
-    """Why WeeklyTrigger exists: APScheduler's CronTrigger fires at both 02:30s on 25 October."""
+def test_plain_cron_trigger_would_double_and_skip():
+    """Why WeeklyTrigger exists: APScheduler's CronTrigger fires at both 02:30s on 25 October in Berlin, and skips
+    Monday 5 October 00:00 in Sydney (the first Monday after the clocks went forward)."""
     plain = CronTrigger(day_of_week="sun", hour=2, minute=30, timezone=BERLIN)
     both = fires(plain, datetime(2026, 10, 18, 3, 0, tzinfo=BERLIN), 2)
     assert [f.astimezone(BERLIN).date() for f in both] == [date(2026, 10, 25), date(2026, 10, 25)]
+    sydney = ZoneInfo("Australia/Sydney")
+    start = datetime(2026, 9, 28, tzinfo=sydney)
+    plain = CronTrigger(day_of_week="mon", hour=0, minute=0, timezone=sydney)
+    assert fires(plain, start, 2)[1].date() == date(2026, 10, 12)
+    ours = fires(trigger_for(dest(day="mon", time="00:00", tz="Australia/Sydney")), start, 2)
+    assert [f.astimezone(sydney).strftime("%Y-%m-%d %H:%M %z") for f in ours] == ["2026-09-28 00:00 +1000", "2026-10-05 00:00 +1100"]
+
+
+def test_trigger_survives_pickling_and_replays_missed_runs():
+    import pickle
+
+    t = trigger_for(dest())
+    again = pickle.loads(pickle.dumps(t))
+    assert repr(again) == repr(t) and str(again) == "weekly[mon 09:00 Europe/Berlin]"
+    # APScheduler asks with an old previous fire time to list missed runs: they come back in order
+    prev = datetime(2026, 3, 16, 9, tzinfo=BERLIN)
+    now = datetime(2026, 4, 1, tzinfo=UTC)
+    missed = []
+    while (nxt := again.get_next_fire_time(prev, now)) is not None and nxt <= now:
+        missed.append(nxt.astimezone(UTC))
+        prev = nxt
+    assert missed == [datetime(2026, 3, 23, 8, tzinfo=UTC), datetime(2026, 3, 30, 7, tzinfo=UTC)]
 
 
 @settings(max_examples=40, deadline=None)
@@ -130,7 +153,7 @@ def test_destinations_take_channel_overrides_and_defaults():
     assert (d1.timezone, d1.day, d1.time, d1.segment) == ("Asia/Shanghai", "tue", "08:15", None)
     assert (d2.timezone, d2.day, d2.time, d2.segment) == ("Europe/Berlin", "fri", "17:00", "region=North")
     assert (hook.key, hook.channel, hook.webhook_env) == ("webhook", None, "PULSE_WEBHOOK")
-    assert "timezone='Europe/Berlin'" in repr(trigger_for(d2)) and "day_of_week='fri'" in repr(trigger_for(d2))
+    assert repr(trigger_for(d2)) == "<WeeklyTrigger (day='fri', time='17:00', timezone='Europe/Berlin')>"
 
 
 @pytest.mark.parametrize(
