@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _EPOCH = datetime(1899, 12, 30)
+MAX_CELL_TEXT = 32767  # Excel's limit per cell
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
@@ -78,7 +79,7 @@ def _cell(ref: str, value: object, bold: bool, styles: tuple[int, int, int] = (1
     if value is None or (isinstance(value, str) and value == ""):
         return ""
     if isinstance(value, str):
-        text = escape(_ILLEGAL.sub("", value))
+        text = escape(_ILLEGAL.sub("", value)[:MAX_CELL_TEXT])
         return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
     if isinstance(value, bool):
         return f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>'

@@ -196,3 +196,8 @@ def test_demo_workbook_takes_owned_tabs(tmp_path):
     assert book.read_owned("Pulse Summary") == [["Month", "NPS"], ["2026-10", 12.0]]
     assert book.read_tabs(["Orders"])["Orders"].rows == before
     assert openpyxl.load_workbook(book.path, read_only=True).sheetnames[-1] == "Pulse Summary"
+
+
+def test_overlong_text_is_cut_to_the_excel_cell_limit(book):
+    book.write_owned({"Pulse Log": OwnedTab("Pulse Log", ["A"], [["x" * 40000]])})
+    assert len(book.read_owned("Pulse Log")[1][0]) == 32767
