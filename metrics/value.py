@@ -18,14 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from metrics.customers import (
-    amounts,
-    customer_state,
-    day_number,
-    distinct,
-    new_mask,
-    per_tables,
-)
+from metrics.customers import new_mask
 from metrics.options import MetricOptions
 from metrics.periods import Period
 from metrics.result import MetricResult
@@ -84,14 +77,6 @@ def cac(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     )
 
 
-def _order_keys(t: Tables) -> np.ndarray:
-    """An integer per Orders row identifying its order: the order_id, or the row itself when blank."""
-    codes, uniques = pd.factorize(t.orders["order_id"].astype(object).to_numpy())
-    blank = codes < 0
-    codes[blank] = len(uniques) + np.flatnonzero(blank)
-    return codes
-
-
 @dataclass(frozen=True)
 class Basket:
     """Net revenue, distinct non-refund orders and purchasers over a window."""
@@ -102,17 +87,11 @@ class Basket:
 
 
 def window_basket(t: Tables, w: Period) -> Basket:
-    """Revenue, orders and purchasers in `w`, as metrics.purchasing counts them, from the cached arrays."""
-    state = customer_state(t)
-    amount = amounts(t)
-    rows = (state.row_day >= day_number(w.start)) & (state.row_day < day_number(w.end)) & ~np.isnan(amount)
-    sales = rows & (amount >= 0)
-    keys = per_tables(t, "order_keys", _order_keys)
-    return Basket(
-        revenue=float(amount[rows].sum()),
-        orders=distinct(keys[sales], int(keys.max(initial=-1)) + 1).size,
-        purchasers=distinct(state.row_code[sales & (state.row_code >= 0)], len(state.ids)).size,
-    )
+    """Revenue, orders and purchasers in `w`, exactly as metrics.purchasing counts them (its cached basket)."""
+    from metrics.purchasing import basket
+
+    b = basket(t, w)
+    return Basket(revenue=b.revenue, orders=b.orders, purchasers=b.purchasers)
 
 
 @dataclass(frozen=True)
