@@ -29,8 +29,16 @@ _LEFTOVER_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%b %d %Y
 
 BLANK, TEXT, NUMBER, BOOL, DATE, OTHER = range(6)
 _FAST_KINDS = {
-    "string": TEXT, "floating": NUMBER, "integer": NUMBER, "mixed-integer-float": NUMBER, "decimal": NUMBER,
-    "datetime": DATE, "datetime64": DATE, "date": DATE, "boolean": BOOL, "empty": BLANK,
+    "string": TEXT,
+    "floating": NUMBER,
+    "integer": NUMBER,
+    "mixed-integer-float": NUMBER,
+    "decimal": NUMBER,
+    "datetime": DATE,
+    "datetime64": DATE,
+    "date": DATE,
+    "boolean": BOOL,
+    "empty": BLANK,
 }
 NOT_A_NUMBER = "not a number"
 NOT_A_DATE = "not a recognised date; use YYYY-MM-DD (e.g. 2026-03-05)"
@@ -294,8 +302,12 @@ def _text_dates(text: pd.Series, date_order: str, typed: _Work) -> None:
         typed.values[parsed.index[hit]] = parsed[hit].dt.normalize()
         left = left[~hit]
     left = _slashed(left, date_order, typed)
-    for pattern, order in ((_YMD, ("y", "m", "d")), (_CJK, ("y", "m", "d")), (_DOTTED, ("d", "m", "y")),
-                           (_COMPACT, ("y", "m", "d"))):
+    for pattern, order in (
+        (_YMD, ("y", "m", "d")),
+        (_CJK, ("y", "m", "d")),
+        (_DOTTED, ("d", "m", "y")),
+        (_COMPACT, ("y", "m", "d")),
+    ):
         if left.empty:
             return
         parts = left.str.extract(pattern)

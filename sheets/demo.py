@@ -25,7 +25,13 @@ COMPLAINT_CATEGORIES = ("物流", "产品质量", "账单", "服务")
 SPECIAL_COMMENTS = ("<!channel> love it & <b>more</b>", '=HYPERLINK("http://x")')
 GOOD = ("Love the product", "Fast delivery, great support", "Exactly what we needed", "Very reliable", "Great value")
 MEH = ("It's fine", "Does the job", "Could be faster", "OK but pricey", "Setup took a while")
-BAD = ("Delivery was late again", "Billing error on my invoice", "Support never answered", "Product broke", "Too expensive")
+BAD = (
+    "Delivery was late again",
+    "Billing error on my invoice",
+    "Support never answered",
+    "Product broke",
+    "Too expensive",
+)
 
 HEADERS = {
     "Customers": ["Customer ID", "Signup Date", "Churned On", "Region", "Plan", "Channel"],
@@ -104,8 +110,14 @@ def _customers(rng: np.random.Generator, today: date) -> list[_Customer]:
     channels = rng.choice(CHANNELS, n, p=[0.35, 0.3, 0.2, 0.15])
     moods = rng.normal(0, 1.0, n)
     return [
-        _Customer(f"C{i + 1:04d}", start + timedelta(days=int(offsets[i])), str(regions[i]), str(plans[i]),
-                  str(channels[i]), mood=float(moods[i]))
+        _Customer(
+            f"C{i + 1:04d}",
+            start + timedelta(days=int(offsets[i])),
+            str(regions[i]),
+            str(plans[i]),
+            str(channels[i]),
+            mood=float(moods[i]),
+        )
         for i in range(n)
     ]
 
@@ -151,7 +163,9 @@ def _orders(rng: np.random.Generator, customers: list[_Customer], today: date) -
         if span > 0:
             n = rng.poisson(ORDERS_PER_MONTH[c.plan] * peak * span / 30.4)
             candidates = np.sort(rng.integers(0, span, n))
-            keep = rng.random(n) < np.array([SEASON[(c.signup + timedelta(days=int(d))).month] for d in candidates]) / peak
+            keep = (
+                rng.random(n) < np.array([SEASON[(c.signup + timedelta(days=int(d))).month] for d in candidates]) / peak
+            )
             days += [int(d) for d in candidates[keep]]
         for d in days:
             when = c.signup + timedelta(days=d)

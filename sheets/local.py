@@ -16,8 +16,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from sheets.xlsx import SheetRef, patch_workbook, read_sheet_refs
 from sheets.workbook import OWNED_TABS, OWNER_MARKER_KEY, Cell, OwnedTab, RawTab, WorkbookError, WriteReport
+from sheets.xlsx import SheetRef, patch_workbook, read_sheet_refs
 
 MARKER_NAME = "crm_pulse_owned"
 MARKER_VALUE = f'"{OWNER_MARKER_KEY}"'
@@ -107,7 +107,7 @@ class LocalWorkbook:
         if not self.path.is_file():
             raise WorkbookError(
                 f"workbook not found: {self.path}. Run `pulse demo` to create a sample workbook, "
-                f"or set [source] workbook = \"path/to/your.xlsx\" (or --workbook PATH)."
+                f'or set [source] workbook = "path/to/your.xlsx" (or --workbook PATH).'
             )
 
 

@@ -117,18 +117,22 @@ class _Parser:
             else:
                 bad = t.bad & ~blank_row
                 for idx in bad[bad].index:
-                    self.issue(int(sheet_rows[idx]), header_text, table[name][idx], f"{t.errors[idx]}; left empty", "warning")
+                    self.issue(
+                        int(sheet_rows[idx]), header_text, table[name][idx], f"{t.errors[idx]}; left empty", "warning"
+                    )
                 t.values = t.values.where(~bad)
 
         if self.key == "responses":
             rejected |= self._surveys(typed, match.headers, table, sheet_rows, ~blank_row & ~rejected)
         dup_key = {"orders": "order_id", "customers": "customer_id"}.get(self.key)
         if dup_key in typed:
-            rejected |= self._duplicates(dup_key, typed[dup_key], match.headers[dup_key], sheet_rows, ~blank_row & ~rejected)
+            rejected |= self._duplicates(
+                dup_key, typed[dup_key], match.headers[dup_key], sheet_rows, ~blank_row & ~rejected
+            )
 
         keep = ~blank_row & ~rejected
         frame = self._frame(typed, dims, sheet_rows, keep)
-        self.issues.sort(key=lambda i: (i.row or 0))
+        self.issues.sort(key=lambda i: i.row or 0)
         return ParsedTab(
             frame,
             self.issues,
@@ -158,8 +162,12 @@ class _Parser:
         self.issue(header_row, names, "", reason, "rejected")
         filled = sum(1 for r in data if any(display(c).strip() for c in r))
         return ParsedTab(
-            empty_canonical(self.key), self.issues, rows_read=len(data), blank_rows=len(data) - filled,
-            rejected_rows=filled, usable=False,
+            empty_canonical(self.key),
+            self.issues,
+            rows_read=len(data),
+            blank_rows=len(data) - filled,
+            rejected_rows=filled,
+            usable=False,
         )
 
     def _ambiguity(self, t: Typed, header_text: str, raw: pd.Series, sheet_rows: pd.Series) -> None:
@@ -180,8 +188,14 @@ class _Parser:
             "warning",
         )
 
-    def _surveys(self, typed: dict[str, Typed], headers: dict[str, str], table: pd.DataFrame,
-                 sheet_rows: pd.Series, live: pd.Series) -> pd.Series:
+    def _surveys(
+        self,
+        typed: dict[str, Typed],
+        headers: dict[str, str],
+        table: pd.DataFrame,
+        sheet_rows: pd.Series,
+        live: pd.Series,
+    ) -> pd.Series:
         scales = self.settings.surveys.scales
         survey, score = typed["survey"], typed["score"]
         canon = survey.values.str.upper()
@@ -190,8 +204,13 @@ class _Parser:
         configured = ", ".join(scales)
         unknown = live & ~known.fillna(False).astype(bool)
         for idx in unknown[unknown].index:
-            self.issue(int(sheet_rows[idx]), headers["survey"], table["survey"][idx],
-                       f"unknown survey; configured surveys: {configured} (add others under [surveys.scales])", "rejected")
+            self.issue(
+                int(sheet_rows[idx]),
+                headers["survey"],
+                table["survey"][idx],
+                f"unknown survey; configured surveys: {configured} (add others under [surveys.scales])",
+                "rejected",
+            )
         rejected |= unknown
         survey.values = canon
         lo = canon.map(lambda s: scales[s].min if s in scales else np.nan).astype(float)
@@ -199,8 +218,13 @@ class _Parser:
         outside = live & ~rejected & ((score.values < lo) | (score.values > hi)).fillna(False).astype(bool)
         for idx in outside[outside].index:
             s = canon[idx]
-            self.issue(int(sheet_rows[idx]), headers["score"], table["score"][idx],
-                       f"outside the {s} scale {scales[s].min}–{scales[s].max}", "rejected")
+            self.issue(
+                int(sheet_rows[idx]),
+                headers["score"],
+                table["score"][idx],
+                f"outside the {s} scale {scales[s].min}–{scales[s].max}",
+                "rejected",
+            )
         rejected |= outside
         return rejected
 
@@ -216,18 +240,27 @@ class _Parser:
         first = ids[live & ids.notna()].drop_duplicates(keep="first")
         first_row = pd.Series(sheet_rows[first.index].to_numpy(), index=first.to_numpy())
         for idx in dup[dup].index:
-            self.issue(int(sheet_rows[idx]), header_text, ids[idx],
-                       f"duplicate {name} (first seen in row {int(first_row[ids[idx]])}); only the first is used", "rejected")
+            self.issue(
+                int(sheet_rows[idx]),
+                header_text,
+                ids[idx],
+                f"duplicate {name} (first seen in row {int(first_row[ids[idx]])}); only the first is used",
+                "rejected",
+            )
         return dup.astype(bool)
 
-    def _frame(self, typed: dict[str, Typed], dims: dict[str, Typed], sheet_rows: pd.Series, keep: pd.Series) -> pd.DataFrame:
+    def _frame(
+        self, typed: dict[str, Typed], dims: dict[str, Typed], sheet_rows: pd.Series, keep: pd.Series
+    ) -> pd.DataFrame:
         out: dict[str, pd.Series] = {}
         for col in COLUMNS[self.key]:
             if col.name in typed:
                 values = typed[col.name].values[keep]
                 out[col.name] = values.astype(col.dtype)
             else:
-                out[col.name] = pd.Series(pd.NA if col.dtype == "string" else None, index=keep[keep].index, dtype=col.dtype)
+                out[col.name] = pd.Series(
+                    pd.NA if col.dtype == "string" else None, index=keep[keep].index, dtype=col.dtype
+                )
         for d, t in dims.items():
             out[d] = t.values[keep].astype("string")
         out[ROW_COLUMN] = sheet_rows[keep].astype("int64")

@@ -159,8 +159,16 @@ _WS_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/
 _STYLES_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
 _WS_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _AFTER_DEFINED_NAMES = (
-    "calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
-    "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst",
+    "calcPr",
+    "oleSize",
+    "customWorkbookViews",
+    "pivotCaches",
+    "smartTagPr",
+    "smartTagTypes",
+    "webPublishing",
+    "fileRecoveryPr",
+    "webPublishObjects",
+    "extLst",
 )
 _BOLD_FONT = '<font><b/><sz val="11"/><name val="Calibri"/></font>'
 
@@ -190,8 +198,9 @@ def read_sheet_refs(z: zipfile.ZipFile, marker_name: str, marker_value: str) -> 
     return refs
 
 
-def patch_workbook(src: str, dst: str, tabs: Mapping[str, Sequence[Sequence[object]]],
-                   marker_name: str, marker_value: str) -> list[str]:
+def patch_workbook(
+    src: str, dst: str, tabs: Mapping[str, Sequence[Sequence[object]]], marker_name: str, marker_value: str
+) -> list[str]:
     """Copy `src` to `dst`, replacing the sheets named in `tabs` (or adding them, marked); returns the added names."""
     with zipfile.ZipFile(src) as z:
         parts = {info.filename: z.read(info.filename) for info in z.infolist()}
@@ -205,8 +214,12 @@ def patch_workbook(src: str, dst: str, tabs: Mapping[str, Sequence[Sequence[obje
         styles_part = "xl/styles.xml"
         parts[styles_part] = _STYLES.encode("utf-8")
         rels = _insert_before_close(rels, "Relationships", _relationship(_new_rid(rels), _STYLES_TYPE, "styles.xml"))
-        types = _insert_before_close(types, "Types", '<Override PartName="/xl/styles.xml" ContentType='
-                                     '"application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>')
+        types = _insert_before_close(
+            types,
+            "Types",
+            '<Override PartName="/xl/styles.xml" ContentType='
+            '"application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>',
+        )
     styles, style_ids = _ensure_styles(parts[styles_part].decode("utf-8"))
     parts[styles_part] = styles.encode("utf-8")
 
@@ -228,11 +241,14 @@ def patch_workbook(src: str, dst: str, tabs: Mapping[str, Sequence[Sequence[obje
         types = _insert_before_close(types, "Types", f'<Override PartName="/{part}" ContentType="{_WS_CT}"/>')
         sheet_ids.append(max(sheet_ids) + 1)
         workbook = _insert_before_close(
-            workbook, "sheets",
+            workbook,
+            "sheets",
             f'<{prefix}sheet name="{_attr(name)}" sheetId="{sheet_ids[-1]}" r:id="{rid}" xmlns:r="{_REL}"/>',
         )
         workbook = _add_defined_name(
-            workbook, prefix, f'<{prefix}definedName name="{marker_name}" localSheetId="{index}" hidden="1">'
+            workbook,
+            prefix,
+            f'<{prefix}definedName name="{marker_name}" localSheetId="{index}" hidden="1">'
             f"{escape(marker_value)}</{prefix}definedName>",
         )
         index += 1
@@ -312,7 +328,11 @@ def _ensure_styles(styles: str) -> tuple[str, tuple[int, int, int]]:
 
 def _is_plain_bold(font: ET.Element) -> bool:
     children = {c.tag.split("}")[-1]: c.attrib for c in font}
-    return set(children) == {"b", "sz", "name"} and children["sz"].get("val") == "11" and children["name"].get("val") == "Calibri"
+    return (
+        set(children) == {"b", "sz", "name"}
+        and children["sz"].get("val") == "11"
+        and children["name"].get("val") == "Calibri"
+    )
 
 
 def _prefix(xml: str, tag: str) -> str:
@@ -329,13 +349,13 @@ def _insert_before_close(xml: str, tag: str, fragment: str) -> str:
         if selfclosing is None:
             raise ValueError(f"no <{tag}> element")
         name = selfclosing.group(1)
-        return f"{xml[:selfclosing.start()]}<{name}{selfclosing.group(2) or ''}>{fragment}</{name}>{xml[selfclosing.end():]}"
-    return xml[: m.start()] + fragment + xml[m.start():]
+        return f"{xml[: selfclosing.start()]}<{name}{selfclosing.group(2) or ''}>{fragment}</{name}>{xml[selfclosing.end() :]}"
+    return xml[: m.start()] + fragment + xml[m.start() :]
 
 
 def _insert_after_open(xml: str, tag: str, fragment: str) -> str:
     m = re.search(rf"<(\w+:)?{tag}\b[^>]*>", xml)
-    return xml[: m.end()] + fragment + xml[m.end():]
+    return xml[: m.end()] + fragment + xml[m.end() :]
 
 
 def _set_count(xml: str, tag: str, count: int) -> str:
@@ -345,7 +365,7 @@ def _set_count(xml: str, tag: str, count: int) -> str:
         new = re.sub(r'\bcount="\d+"', f'count="{count}"', opening)
     else:
         new = opening[:-1] + f' count="{count}">'
-    return xml[: m.start()] + new + xml[m.end():]
+    return xml[: m.start()] + new + xml[m.end() :]
 
 
 def _add_defined_name(workbook: str, prefix: str, element: str) -> str:
@@ -355,7 +375,7 @@ def _add_defined_name(workbook: str, prefix: str, element: str) -> str:
     for tag in _AFTER_DEFINED_NAMES:
         m = re.search(rf"<{prefix}{tag}\b", workbook)
         if m:
-            return workbook[: m.start()] + block + workbook[m.start():]
+            return workbook[: m.start()] + block + workbook[m.start() :]
     return _insert_before_close(workbook, "workbook", block)
 
 

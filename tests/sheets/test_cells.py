@@ -49,11 +49,15 @@ def test_serial_day_zero_and_one():
 def test_ambiguous_slash_dates_follow_date_order_and_are_counted_once_per_column():
     cells = ["03/04/2026", "05/06/2026", "13/04/2026", "04/13/2026", "07/07/2026"]
     mdy = to_date(cells, "MDY")
-    assert list(mdy.values) == [pd.Timestamp(x) for x in ("2026-03-04", "2026-05-06", "2026-04-13", "2026-04-13", "2026-07-07")]
+    assert list(mdy.values) == [
+        pd.Timestamp(x) for x in ("2026-03-04", "2026-05-06", "2026-04-13", "2026-04-13", "2026-07-07")
+    ]
     assert mdy.ambiguous == 2 and mdy.ambiguous_at == 0
     assert (mdy.day_first_evidence, mdy.month_first_evidence) == (1, 1)
     dmy = to_date(cells, "DMY")
-    assert list(dmy.values) == [pd.Timestamp(x) for x in ("2026-04-03", "2026-06-05", "2026-04-13", "2026-04-13", "2026-07-07")]
+    assert list(dmy.values) == [
+        pd.Timestamp(x) for x in ("2026-04-03", "2026-06-05", "2026-04-13", "2026-04-13", "2026-07-07")
+    ]
     assert dmy.errors.isna().all()
 
 
@@ -89,14 +93,32 @@ def test_blank_date_cells_are_blank_not_errors():
 
 def test_identifiers_stay_text():
     t = to_id(["007", 7.0, 7, 7.5, " C-1 ", None, "", 123456789012.0])
-    assert list(t.values.astype(object).fillna("<NA>")) == ["007", "7", "7", "7.5", "C-1", "<NA>", "<NA>", "123456789012"]
+    assert list(t.values.astype(object).fillna("<NA>")) == [
+        "007",
+        "7",
+        "7",
+        "7.5",
+        "C-1",
+        "<NA>",
+        "<NA>",
+        "123456789012",
+    ]
     assert list(t.blank) == [False, False, False, False, False, True, True, False]
 
 
 @pytest.mark.parametrize(
     "cell, expected",
-    [("1,234.50", 1234.5), ("$12", 12.0), ("12.5", 12.5), (" 7 ", 7.0), ("(3.50)", -3.5), ("-4", -4.0),
-     ("¥1,000", 1000.0), (5, 5.0), (2.25, 2.25)],
+    [
+        ("1,234.50", 1234.5),
+        ("$12", 12.0),
+        ("12.5", 12.5),
+        (" 7 ", 7.0),
+        ("(3.50)", -3.5),
+        ("-4", -4.0),
+        ("¥1,000", 1000.0),
+        (5, 5.0),
+        (2.25, 2.25),
+    ],
 )
 def test_numbers(cell, expected):
     t = to_number([cell])

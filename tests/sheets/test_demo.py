@@ -48,7 +48,14 @@ def test_reported_issues_are_exactly_the_deliberately_bad_rows(demo):
             ("Responses", "Survey", "NSP", "rejected"),
         ]
     )
-    assert snap.excluded == {"customers": 1, "orders": 4, "responses": 3, "complaints": 0, "spend": 0, "subscriptions": 0}
+    assert snap.excluded == {
+        "customers": 1,
+        "orders": 4,
+        "responses": 3,
+        "complaints": 0,
+        "spend": 0,
+        "subscriptions": 0,
+    }
     book = openpyxl.load_workbook(path, read_only=True)
     for issue in snap.issues:
         header = [c.value for c in next(book[issue.tab].iter_rows(min_row=1, max_row=1))]

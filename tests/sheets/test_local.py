@@ -10,7 +10,11 @@ from sheets.workbook import OwnedTab, WorkbookError
 from tests.sheets.conftest import write_xlsx
 
 SOURCE = {
-    "Orders": [["Order ID", "Customer ID", "Order Date", "Amount"], ["007", "C1", date(2026, 3, 5), 7], ["O2", 7, 46086, 2.5]],
+    "Orders": [
+        ["Order ID", "Customer ID", "Order Date", "Amount"],
+        ["007", "C1", date(2026, 3, 5), 7],
+        ["O2", 7, 46086, 2.5],
+    ],
     "Pulse Summary": [["my own notes — not crm-pulse's"], ["keep me"]],
 }
 
@@ -96,7 +100,7 @@ def test_case_variant_of_an_owned_name_is_not_overwritten(tmp_path):
 
 
 def test_text_that_looks_like_a_formula_is_stored_as_text(book):
-    values = ["=IMPORTXML(\"http://x\", \"//a\")", "+1", "@user", "-2", "<b>&</b>"]
+    values = ['=IMPORTXML("http://x", "//a")', "+1", "@user", "-2", "<b>&</b>"]
     book.write_owned({"Pulse Log": OwnedTab("Pulse Log", ["Text"], [[v] for v in values])})
     wb = openpyxl.load_workbook(book.path)
     cells = [wb["Pulse Log"].cell(row=i + 2, column=1) for i in range(len(values))]
@@ -111,7 +115,19 @@ def test_values_of_every_cell_type_round_trip(book):
     import numpy as np
     import pandas as pd
 
-    row = [1, 2.5, True, date(2026, 3, 5), datetime(2026, 3, 5, 12), None, float("nan"), np.int64(4), pd.NaT, pd.NA, "a\x01b"]
+    row = [
+        1,
+        2.5,
+        True,
+        date(2026, 3, 5),
+        datetime(2026, 3, 5, 12),
+        None,
+        float("nan"),
+        np.int64(4),
+        pd.NaT,
+        pd.NA,
+        "a\x01b",
+    ]
     book.write_owned({"Pulse Customers": OwnedTab("Pulse Customers", [f"c{i}" for i in range(len(row))], [row])})
     back = book.read_owned("Pulse Customers")[1]
     assert back[:3] == [1.0, 2.5, True]

@@ -35,7 +35,14 @@ def test_one_read_for_all_configured_tabs_and_missing_tabs_explained(settings):
     snap = load_snapshot(wb, settings, now=datetime(2026, 2, 1, 9, tzinfo=timezone.utc))
     assert wb.calls == [["Customers", "Orders", "Responses", "Complaints", "Spend", "Subscriptions"]]
     assert snap.missing_tabs == ["responses", "complaints", "spend", "subscriptions"]
-    assert snap.excluded == {"customers": 0, "orders": 1, "responses": 0, "complaints": 0, "spend": 0, "subscriptions": 0}
+    assert snap.excluded == {
+        "customers": 0,
+        "orders": 1,
+        "responses": 0,
+        "complaints": 0,
+        "spend": 0,
+        "subscriptions": 0,
+    }
     assert snap.dimensions == ["region"]
     assert snap.read_at == datetime(2026, 2, 1, 9, tzinfo=timezone.utc) and snap.source == "memory"
     missing = [i for i in snap.issues if i.row is None]
@@ -65,7 +72,14 @@ def test_snapshot_pickles(tmp_path, settings):
 def test_data_issues_tab(settings):
     snap = load_snapshot(CountingWorkbook({"Orders": ORDERS}), settings)
     tab = data_issues_tab(snap)
-    assert tab.name == "Pulse Data Issues" and tab.header == ISSUES_HEADER == ["Tab", "Row", "Column", "Value", "Problem", "Severity"]
+    assert tab.name == "Pulse Data Issues" and tab.header == ISSUES_HEADER == [
+        "Tab",
+        "Row",
+        "Column",
+        "Value",
+        "Problem",
+        "Severity",
+    ]
     assert ["Orders", 3, "Amount", "x", "not a number", "rejected"] in tab.rows
     assert tab.rows[0][:2] == ["Customers", None] and "add a tab named 'Customers'" in tab.rows[0][4]
     assert len(tab.rows) == len(snap.issues)

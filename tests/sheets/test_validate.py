@@ -84,7 +84,10 @@ def test_optional_values_that_do_not_parse_become_missing_with_a_warning(setting
     )
     frame, issues = parse_tab("customers", tab, settings)
     assert len(frame) == 1 and frame["signup_date"].isna().all() and frame["churned_on"].isna().all()
-    assert [(i.row, i.column, i.severity) for i in issues] == [(2, "Signup Date", "warning"), (2, "Churned On", "warning")]
+    assert [(i.row, i.column, i.severity) for i in issues] == [
+        (2, "Signup Date", "warning"),
+        (2, "Churned On", "warning"),
+    ]
     assert all(i.reason.endswith("left empty") for i in issues)
 
 
@@ -209,6 +212,8 @@ def test_empty_tab_and_missing_tab(settings):
 
 
 def test_short_rows_and_extra_columns_are_fine(settings):
-    tab = raw("Complaints", ["日期", "客户ID", "类别", "状态", "解决日期", "Notes"], ["2026年3月5日", "C1"], ["2026-03-06"])
+    tab = raw(
+        "Complaints", ["日期", "客户ID", "类别", "状态", "解决日期", "Notes"], ["2026年3月5日", "C1"], ["2026-03-06"]
+    )
     frame, issues = parse_tab("complaints", tab, settings)
     assert issues == [] and list(frame["customer_id"].astype(object).fillna("-")) == ["C1", "-"]
