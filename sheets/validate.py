@@ -99,6 +99,9 @@ class _Parser:
         blank_row = pd.Series(True, index=table.index)
         for t in [*typed.values(), *dims.values()]:
             blank_row &= t.blank
+        for idx in blank_row[blank_row].index:
+            if any(_filled(c) for c in data[idx]):
+                blank_row[idx] = False
         rejected = pd.Series(False, index=table.index)
 
         for name, col in self._columns().items():
@@ -265,6 +268,13 @@ class _Parser:
             out[d] = t.values[keep].astype("string")
         out[ROW_COLUMN] = sheet_rows[keep].astype("int64")
         return pd.DataFrame(out).reset_index(drop=True)
+
+
+def _filled(cell: object) -> bool:
+    """True for a cell with content (a row with content only in unused columns is not blank)."""
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+        return False
+    return bool(cell.strip()) if isinstance(cell, str) else True
 
 
 def _column_table(data: list[list], used: dict[str, int]) -> pd.DataFrame:

@@ -217,3 +217,16 @@ def test_short_rows_and_extra_columns_are_fine(settings):
     )
     frame, issues = parse_tab("complaints", tab, settings)
     assert issues == [] and list(frame["customer_id"].astype(object).fillna("-")) == ["C1", "-"]
+
+
+def test_a_row_with_content_only_in_unused_columns_is_reported_not_dropped(settings):
+    tab = raw(
+        "Orders",
+        ["Customer ID", "Order Date", "Amount", "Notes"],
+        ["C1", "2026-01-01", 5, ""],
+        [None, None, None, "call back"],
+        [None, "", None, "  "],
+    )
+    parsed = parse_tab_detail("orders", tab, settings)
+    assert [(i.row, i.column, i.reason) for i in parsed.issues] == [(3, "Customer ID", "required value is missing")]
+    assert (parsed.rejected_rows, parsed.blank_rows, len(parsed.frame)) == (1, 1, 1)
