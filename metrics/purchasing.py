@@ -8,7 +8,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from metrics.customers import per_tables
+from metrics.customers import distinct, per_tables
 from metrics.options import MetricOptions
 from metrics.periods import Period
 from metrics.result import MetricResult
@@ -32,6 +32,7 @@ class OrderBook:
     first_order: np.ndarray
     unusable_day: np.ndarray
     excluded: int
+    key_size: int = 0
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Basket:
 
     @cached_property
     def orders(self) -> int:
-        return int(np.unique(self.book.key[self.sales]).size)
+        return int(distinct(self.book.key[self.sales], self.book.key_size).size)
 
     @property
     def purchasers(self) -> int:
@@ -69,7 +70,7 @@ class Basket:
 
     @property
     def anonymous_orders(self) -> int:
-        return int(np.unique(self.book.key[self.sales & (self.book.customer < 0)]).size)
+        return int(distinct(self.book.key[self.sales & (self.book.customer < 0)], self.book.key_size).size)
 
     def buyers(self) -> np.ndarray:
         """Codes of the customers with a non-refund order in the period."""
@@ -77,7 +78,7 @@ class Basket:
 
     @cached_property
     def _buyers(self) -> np.ndarray:
-        return np.unique(self.book.customer[self.sales & (self.book.customer >= 0)])
+        return distinct(self.book.customer[self.sales & (self.book.customer >= 0)], len(self.book.customer_ids))
 
     def orders_per_buyer(self) -> np.ndarray:
         """Distinct non-refund orders in the period of each customer in `buyers()`, same order."""
@@ -86,8 +87,11 @@ class Basket:
     @cached_property
     def _orders_per_buyer(self) -> np.ndarray:
         known = self.sales & (self.book.customer >= 0)
-        pairs = np.unique(np.column_stack([self.book.customer[known], self.book.key[known]]), axis=0)
-        return np.unique(pairs[:, 0], return_counts=True)[1] if len(pairs) else np.zeros(0, dtype="int64")
+        pairs = np.sort(self.book.customer[known] * self.book.key_size + self.book.key[known])
+        if not len(pairs):
+            return np.zeros(0, dtype="int64")
+        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
+        return np.bincount(pairs // self.book.key_size)[self._buyers]
 
 
 def order_keys(orders: pd.DataFrame) -> np.ndarray:
@@ -119,6 +123,7 @@ def _build_book(t: Tables) -> OrderBook:
     day, amount = day[usable], amount[usable]
     by_day = np.argsort(day, kind="stable")
     customer, day, amount = customer[by_day], day[by_day], amount[by_day]
+    keys = order_keys(o)[usable][by_day]
     first = np.full(len(customer_ids), np.datetime64("NaT"), dtype="datetime64[ns]")
     if len(customer_ids):
         sale = (amount >= 0) & (customer >= 0)
@@ -129,10 +134,11 @@ def _build_book(t: Tables) -> OrderBook:
         customer=customer.astype("int64"),
         day=day,
         amount=amount,
-        key=order_keys(o)[usable][by_day],
+        key=keys,
         first_order=first,
         unusable_day=o["order_date"].to_numpy(dtype="datetime64[ns]")[dated & ~usable],
         excluded=int(t.excluded.get("orders", 0)),
+        key_size=int(keys.max(initial=-1)) + 1,
     )
 
 
