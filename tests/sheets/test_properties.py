@@ -66,3 +66,21 @@ def test_serial_and_text_forms_agree(day):
         day,
     ]
     assert set(to_date(forms).values) == {datetime(day.year, day.month, day.day)}
+
+
+header_cells = st.one_of(cells, st.sampled_from(["Customer ID", "客户ID", "Order Date", "日期", "Amount", "Score", "Survey"]))
+
+
+@hsettings(max_examples=50, deadline=None)
+@given(
+    tab=st.sampled_from(["customers", "orders", "responses", "complaints", "spend", "subscriptions"]),
+    header=st.lists(header_cells, max_size=8),
+    rows=st.lists(st.lists(cells, max_size=9), max_size=6),
+)
+def test_any_header_row_parses_or_explains_what_is_missing(tab, header, rows):
+    parsed = parse_tab_detail(tab, RawTab("T", [header, *rows]), Settings())
+    if parsed.usable:
+        assert parsed.rows_read == len(parsed.frame) + parsed.rejected_rows + parsed.blank_rows
+    else:
+        assert parsed.frame.empty
+        assert any(i.severity == "rejected" and i.row is not None for i in parsed.issues)
