@@ -74,13 +74,15 @@ def digest_job(context_id: str, key: str) -> PostResult | None:
 
 
 def refresh_job(context_id: str) -> None:
-    """Rewrite the summary tabs (the refresh writes its own Pulse Log entry)."""
+    """Rewrite the summary tabs (the refresh writes its own Pulse Log entry), then evaluate the alerts."""
+    from bot.alerts.run import after_refresh
     from bot.refresh import refresh
 
     ctx = context_for(context_id)
     try:
         report = refresh(ctx, reason="scheduled")
         log.info("scheduled refresh: wrote %s", ", ".join(report.written) or "nothing")
+        after_refresh(ctx)
     except Exception as err:  # noqa: BLE001 - a failed refresh is logged and retried at the next interval
         log.exception("scheduled refresh failed")
         try:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.addon.auth import AuthError, Verifier
 from bot.addon.debounce import Debouncer
+from bot.alerts.run import after_refresh
 from bot.context import Context
 from bot.render.json import render_json
 from bot.slack.access import RateLimiter
@@ -102,18 +103,6 @@ class AddonState:
             self.run_refresh("sheet edits")
         except Exception:  # noqa: BLE001 - a background refresh logs, it has nobody to answer
             log.exception("edit-triggered refresh failed")
-
-
-def after_refresh(ctx: Context) -> None:
-    """Alerts are evaluated after every add-on-triggered refresh when a bot token is configured."""
-    if not ctx.settings.alerts or not secret("SLACK_BOT_TOKEN"):
-        return
-    from bot.alerts.run import evaluate_and_notify, slack_poster
-
-    try:
-        evaluate_and_notify(ctx, slack_poster())
-    except Exception:  # noqa: BLE001
-        log.exception("alert evaluation failed")
 
 
 async def authenticated(request: Request) -> bytes:

@@ -86,3 +86,16 @@ def slack_poster() -> Poster:
         return client.chat_postMessage(channel=channel, blocks=blocks, text=text).get("ts")
 
     return post
+
+
+def after_refresh(ctx: Context) -> list[AlertEvent]:
+    """Evaluate alerts after a scheduled or add-on refresh, when rules and a bot token are configured."""
+    from config import secret
+
+    if not ctx.settings.alerts or not secret("SLACK_BOT_TOKEN"):
+        return []
+    try:
+        return evaluate_and_notify(ctx, slack_poster())
+    except Exception:  # noqa: BLE001 - alerting must never break the refresh that triggered it
+        log.exception("alert evaluation failed")
+        return []
