@@ -97,8 +97,11 @@ def _prepare(raw: pd.Series | Sequence[object]) -> tuple[pd.Index, np.ndarray, n
     arr = raw.to_numpy(dtype=object, copy=True) if isinstance(raw, pd.Series) else np.asarray(list(raw), dtype=object)
     if len(arr) == 0:
         return index, arr, np.zeros(0, dtype=np.int8)
-    na = pd.isna(arr) | (arr == "")
-    inferred = pd.api.types.infer_dtype(arr[~na], skipna=True) if (~na).any() else "empty"
+    na = pd.isna(arr)
+    inferred = pd.api.types.infer_dtype(arr, skipna=True)
+    if inferred not in _FAST_KINDS:
+        na |= arr == ""
+        inferred = pd.api.types.infer_dtype(arr[~na], skipna=True) if (~na).any() else "empty"
     if inferred in _FAST_KINDS:
         kinds = np.where(na, BLANK, _FAST_KINDS[inferred]).astype(np.int8)
     else:
