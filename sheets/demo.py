@@ -53,6 +53,7 @@ class _Customer:
     stop: date | None = None
     churned_on: date | None = None
     mood: float = 0.0
+    spend: float = 1.0
     orders: list[tuple[date, float]] = field(default_factory=list)
     complaints: list[date] = field(default_factory=list)
 
@@ -109,6 +110,8 @@ def _customers(rng: np.random.Generator, today: date) -> list[_Customer]:
     plans = rng.choice(PLANS, n, p=[0.6, 0.3, 0.1])
     channels = rng.choice(CHANNELS, n, p=[0.35, 0.3, 0.2, 0.15])
     moods = rng.normal(0, 1.0, n)
+    # Each customer's typical basket varies around the plan's (an independent stream, so the other draws stay put).
+    spends = np.random.default_rng([int(rng.bit_generator.seed_seq.entropy or 0) % 2**32, 7919]).gamma(4.0, 0.25, n)
     return [
         _Customer(
             f"C{i + 1:04d}",
@@ -117,6 +120,7 @@ def _customers(rng: np.random.Generator, today: date) -> list[_Customer]:
             str(plans[i]),
             str(channels[i]),
             mood=float(moods[i]),
+            spend=float(spends[i]),
         )
         for i in range(n)
     ]
@@ -170,7 +174,7 @@ def _orders(rng: np.random.Generator, customers: list[_Customer], today: date) -
         for d in days:
             when = c.signup + timedelta(days=d)
             bump = 1.1 if when.month in (11, 12) else 1.0
-            amount = round(float(rng.lognormal(np.log(ORDER_VALUE[c.plan] * bump), 0.4)), 2)
+            amount = round(float(rng.lognormal(np.log(ORDER_VALUE[c.plan] * c.spend * bump), 0.4)), 2)
             c.orders.append((when, amount))
             raw.append((when, c.cid, amount, lines[int(rng.integers(0, len(lines)))]))
     raw.sort(key=lambda r: (r[0], r[1]))
