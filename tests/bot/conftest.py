@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from sheets.demo import write_demo_workbook
+from tests.fakes.slack_api import FakeSlackAPI
 
 TODAY = date(2026, 11, 25)
 
@@ -21,3 +22,12 @@ def demo_workbook(demo_master, tmp_path):
     path = tmp_path / "demo.xlsx"
     shutil.copy(demo_master, path)
     return path
+
+
+@pytest.fixture
+def slack(monkeypatch):
+    """The Slack Web API fake, with SLACK_BOT_TOKEN and SLACK_API_URL pointing the real client at it."""
+    with FakeSlackAPI() as fake:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", fake.token)
+        monkeypatch.setenv("SLACK_API_URL", fake.base_url)
+        yield fake

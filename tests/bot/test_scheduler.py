@@ -9,17 +9,9 @@ from bot import scheduler as sched
 from bot.digest.ledger import Ledger
 from bot.scheduler import catch_up, digest_job, refresh_job, register_context, start_scheduler
 from tests.bot.digest.conftest import context_at, demo_path, small_path, utc  # noqa: F401 - fixtures
-from tests.fakes.slack_api import FakeSlackAPI, wait_for
+from tests.fakes.slack_api import wait_for
 
 BERLIN_MONDAY = {"digest": {"channels": [{"channel": "C1", "timezone": "Europe/Berlin", "day": "mon", "time": "09:00"}]}}
-
-
-@pytest.fixture
-def slack(monkeypatch):
-    with FakeSlackAPI() as fake:
-        monkeypatch.setenv("SLACK_BOT_TOKEN", fake.token)
-        monkeypatch.setenv("SLACK_API_URL", fake.base_url)
-        yield fake
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from bot.alerts.run import evaluate_and_notify, slack_poster
 from bot.context import Context
 from config import ConfigError, parse_settings
 from sheets.local import LocalWorkbook
-from tests.fakes.slack_api import FakeSlackAPI
 from tests.workbooks import append_rows, write_source_workbook
 
 START = date(2026, 3, 2)
@@ -41,14 +40,6 @@ def settings(**extra):
     }
     base.update(extra)
     return parse_settings(base)
-
-
-@pytest.fixture
-def slack(monkeypatch):
-    with FakeSlackAPI() as fake:
-        monkeypatch.setenv("SLACK_BOT_TOKEN", fake.token)
-        monkeypatch.setenv("SLACK_API_URL", fake.base_url)
-        yield fake
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ from bot.server import create_app
 from config import parse_settings
 from sheets.local import LocalWorkbook
 from tests.bot.addon.conftest import SECRET, SHEET, Client
-from tests.bot.alerts.test_alerts import START, Clock, alert_posts, answers, slack, workbook  # noqa: F401 - fixtures
+from tests.bot.alerts.test_alerts import START, Clock, alert_posts, answers, workbook  # noqa: F401 - fixture
 from tests.fakes.live_server import LiveServer
 from tests.fakes.slack_api import wait_for
 from tests.workbooks import append_rows
 
 
-def test_alert_arrives_after_an_addon_refresh(workbook, slack, monkeypatch):  # noqa: F811
+def test_alert_arrives_after_an_addon_refresh(workbook, slack, monkeypatch):  # noqa: F811 - workbook fixture
     monkeypatch.setenv("PULSE_ADDON_SECRET", SECRET)
     settings = parse_settings(
         {

@@ -8,18 +8,10 @@ from bot.digest.ledger import Ledger
 from bot.digest.post import post_digest, post_now, slack_client
 from bot.digest.schedule import destinations
 from tests.bot.digest.conftest import context_at, utc
-from tests.fakes.slack_api import FakeSlackAPI, ResponseUrlReceiver
+from tests.fakes.slack_api import ResponseUrlReceiver
 
 W12 = date(2026, 3, 16)
 SETTINGS = {"digest": {"channels": [{"channel": "C1"}]}, "surveys": {"min_n": 1}}
-
-
-@pytest.fixture
-def slack(monkeypatch):
-    with FakeSlackAPI() as fake:
-        monkeypatch.setenv("SLACK_BOT_TOKEN", fake.token)
-        monkeypatch.setenv("SLACK_API_URL", fake.base_url)
-        yield fake
 
 
 @pytest.fixture

@@ -29,17 +29,33 @@ def register(app: App, rt: SlackRuntime) -> None:
         share(rt, body, action, client, respond)
 
 
-def share(rt: SlackRuntime, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Callable[..., Any]) -> None:
+def button_query(
+    rt: SlackRuntime, body: dict[str, Any], action: dict[str, Any], respond: Callable[..., Any], stale: str
+) -> tuple[str, str, str, str | None] | None:
+    """(command, text, user, channel) of a button that carries a query, after the access check; None (and a
+    private reply saying why) for a stale or forged value or a refused user."""
     user_id = (body.get("user") or {}).get("id") or ""
     channel_id = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
     query = _query(action.get("value"))
-    if query is None or not channel_id:
-        respond(response_type="ephemeral", replace_original=False, **plain("This button is out of date — run the command again, then share."))
-        return
+    if query is None:
+        respond(response_type="ephemeral", replace_original=False, **plain(stale))
+        return None
     command, text = query
     refusal = rt.access.check(user_id, channel_id, requested_action(text, command))
     if refusal:
         respond(response_type="ephemeral", replace_original=False, **plain(refusal))
+        return None
+    return command, text, user_id, channel_id
+
+
+def share(rt: SlackRuntime, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Callable[..., Any]) -> None:
+    stale = "This button is out of date — run the command again, then share."
+    found = button_query(rt, body, action, respond, stale)
+    if found is None:
+        return
+    command, text, user_id, channel_id = found
+    if not channel_id:
+        respond(response_type="ephemeral", replace_original=False, **plain(stale))
         return
     future = rt.runner.submit(text, command, user_id, share_button=False)
     future.add_done_callback(lambda f: _post(f, client, respond, channel_id, user_id))

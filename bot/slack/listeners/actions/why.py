@@ -9,9 +9,8 @@ from typing import Any, Callable
 from slack_bolt import App
 
 from bot.alerts.message import WHY_ACTION
-from bot.slack.answering import Answer, plain
-from bot.slack.listeners.actions.share import _query
-from bot.slack.listeners.commands.flow import requested_action
+from bot.slack.answering import Answer
+from bot.slack.listeners.actions.share import button_query
 from bot.slack.runtime import SlackRuntime
 
 log = logging.getLogger(__name__)
@@ -25,17 +24,10 @@ def register(app: App, rt: SlackRuntime) -> None:
 
 
 def explain(rt: SlackRuntime, body: dict[str, Any], action: dict[str, Any], respond: Callable[..., Any]) -> None:
-    user_id = (body.get("user") or {}).get("id") or ""
-    channel_id = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-    query = _query(action.get("value"))
-    if query is None:
-        respond(response_type="ephemeral", replace_original=False, **plain("This button is out of date — try `/pulse why <metric>`."))
+    found = button_query(rt, body, action, respond, "This button is out of date — try `/pulse why <metric>`.")
+    if found is None:
         return
-    command, text = query
-    refusal = rt.access.check(user_id, channel_id, requested_action(text, command))
-    if refusal:
-        respond(response_type="ephemeral", replace_original=False, **plain(refusal))
-        return
+    command, text, user_id, _ = found
     future = rt.runner.submit(text, command, user_id, share_button=True)
     future.add_done_callback(lambda f: _answer(f, respond))
 
