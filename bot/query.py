@@ -74,7 +74,46 @@ def metric_reply(ctx: Context, cmd: Command) -> MetricReply:
     period = resolve_period(ctx, cmd.period, cmd.metric)
     vs = parse_period(cmd.vs, ctx.today(), ctx.settings.fiscal_year_start_month) if cmd.vs else None
     result = compute(cmd.metric, tables, period, ctx.options(), by=cmd.by, where=cmd.where, compare_to=vs)
+    if cmd.metric == "clv":
+        add_prediction(result, tables, ctx)
     return MetricReply(result, cached.snapshot.read_at, data_notes(ctx, cached), cmd.raw)
+
+
+def add_prediction(result, tables, ctx: Context, top: int = 5) -> None:
+    """Put the predicted CLV (BG/NBD + Gamma-Gamma) beside the historical one: the total with its 80%
+    interval and the top customers by predicted value; a model that did not converge says so instead."""
+    from metrics.clv import customer_model
+    from metrics.engine import filter_where
+
+    orders = filter_where(tables, result.where).orders
+    if orders.empty:
+        return
+    model = customer_model(orders, ctx.today(), ctx.options())
+    if not model.converged:
+        result.notes.append(model.note or "the predictive model did not converge; showing historical CLV")
+        return
+    ranked = model.customers.dropna(subset=["predicted_clv"]).head(top)
+    per_customer = model.total_clv / model.n_customers if model.total_clv is not None and model.n_customers else None
+    result.details["predicted"] = {
+        "horizon_months": model.horizon_months,
+        "total": model.total_clv,
+        "interval": list(model.total_interval) if model.total_interval else None,
+        "interval_level": model.interval_level,
+        "per_customer": per_customer,
+        "customers": model.n_customers,
+        "top": [{"customer_id": str(r.customer_id), "predicted_clv": float(r.predicted_clv)} for r in ranked.itertuples(index=False)],
+    }
+    money = ctx.settings.currency
+    from bot.render.format import number
+
+    band = ""
+    if model.total_interval:
+        band = f" ({model.interval_level:.0%} interval {number(model.total_interval[0], 'money', money)}–{number(model.total_interval[1], 'money', money)})"
+    tops = ", ".join(f"{r.customer_id} {number(float(r.predicted_clv), 'money', money)}" for r in ranked.itertuples(index=False))
+    result.notes.append(
+        f"predicted next {model.horizon_months} months: {number(model.total_clv, 'money', money)} across "
+        f"{model.n_customers:,} customers{band}, {number(per_customer, 'money', money)} each on average; top: {tops}"
+    )
 
 
 def overview_reply(ctx: Context, cmd: Command) -> OverviewReply:

@@ -1,0 +1,53 @@
+"""Predicted CLV and churn risk reach the answers: /clv shows both CLVs, /pulse risk ranks by value at stake,
+and refresh writes the Pulse Customers tab."""
+
+import pytest
+
+from bot.context import build_context
+from bot.query import answer
+from bot.render.json import render_json
+from config import parse_settings
+from sheets.local import LocalWorkbook
+from tests.bot.conftest import TODAY
+
+
+@pytest.fixture(scope="module")
+def ctx(demo_master):
+    return build_context(parse_settings({}), workbook=str(demo_master), today=TODAY)
+
+
+def test_clv_answer_carries_the_prediction(ctx):
+    data = render_json(answer("clv last-month", ctx))
+    predicted = data["details"]["predicted"]
+    low, high = predicted["interval"]
+    assert low < predicted["total"] < high
+    assert predicted["customers"] > 1900 and predicted["horizon_months"] == 12
+    tops = [c["predicted_clv"] for c in predicted["top"]]
+    assert tops == sorted(tops, reverse=True) and len(tops) == 5
+    assert any(n.startswith("predicted next 12 months") for n in data["notes"])
+    assert data["value"] is not None  # the historical CLV stays the headline
+
+
+def test_risk_lists_customers_by_value_at_stake(ctx):
+    data = render_json(answer("risk", ctx))
+    assert data["columns"] == ["rank", "customer", "P(alive)", "value at stake", "segment"]
+    stakes = [row[3] for row in data["rows"]]
+    assert stakes == sorted(stakes, reverse=True) and len(stakes) == 10
+    assert all(row[2] < 0.5 for row in data["rows"])
+    assert all(str(row[1]).startswith("C") for row in data["rows"])  # ids only, no names or e-mails
+    assert data["at_risk"] >= len(stakes)
+
+
+def test_refresh_writes_pulse_customers(demo_workbook):
+    from bot.refresh import refresh
+
+    ctx = build_context(parse_settings({}), workbook=str(demo_workbook), today=TODAY)
+    report = refresh(ctx)
+    assert "Pulse Customers" in report.written
+    rows = LocalWorkbook(demo_workbook).read_owned("Pulse Customers")
+    assert rows[0] == ["Customer", "Segment", "P(alive)", "Expected purchases", "Predicted CLV", "Value at stake", "Risk rank"]
+    body = rows[1:]
+    assert len(body) > 1900
+    assert all(0 <= r[2] <= 1 for r in body if r[2] is not None)
+    ranks = sorted(int(r[6]) for r in body if r[6] not in (None, ""))
+    assert ranks == list(range(1, len(ranks) + 1))
