@@ -95,13 +95,13 @@ class Basket:
 
 
 def order_keys(orders: pd.DataFrame) -> np.ndarray:
-    """Order identity as an integer: one per distinct trimmed order_id, and one per row whose order_id is
+    """Order identity as an integer: one per distinct order_id, and one per row whose order_id is
     blank or absent (such a row is its own order)."""
     n = len(orders)
     own = np.arange(n, dtype="int64")
     if "order_id" not in orders.columns:
         return own
-    oid = orders["order_id"].astype("string").str.strip()
+    oid = orders["order_id"].astype("string")
     blank = (oid.isna() | (oid == "").fillna(True)).to_numpy(dtype=bool)
     codes = pd.factorize(oid.where(~blank))[0].astype("int64")
     return np.where(blank, n + own, codes)
@@ -118,7 +118,7 @@ def _build_book(t: Tables) -> OrderBook:
     day = o["order_date"].to_numpy(dtype="datetime64[ns]")
     dated = ~np.isnat(day)
     usable = dated & ~np.isnan(amount)
-    ids = o["customer_id"].astype("string").str.strip().replace("", pd.NA)[usable]
+    ids = o["customer_id"].astype("string").replace("", pd.NA)[usable]
     customer, customer_ids = pd.factorize(ids)
     day, amount = day[usable], amount[usable]
     by_day = np.argsort(day, kind="stable")

@@ -8,7 +8,8 @@ from typing import Iterable, Mapping
 import pandas as pd
 
 # Canonical columns and dtypes of each normalized frame. Dates are naive datetime64[ns] at midnight,
-# already in the configured timezone; identifiers are strings; a missing value is NaT / NaN / None.
+# already in the configured timezone; identifiers are trimmed strings (sheets/ trims them, so metrics do
+# not pay for it on every snapshot); a missing value is NaT / NaN / None.
 SCHEMA: dict[str, dict[str, str]] = {
     "customers": {"customer_id": "string", "signup_date": "datetime64[ns]", "churned_on": "datetime64[ns]"},
     "orders": {
