@@ -19,7 +19,7 @@ from bot.addon.debounce import Debouncer
 from bot.alerts.run import after_refresh
 from bot.context import Context
 from bot.render.json import render_json
-from bot.slack.access import RateLimiter
+from bot.ratelimit import RateLimiter
 from config import secret
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.slack.access import Access, RateLimiter
+from bot.ratelimit import RateLimiter
+from bot.slack.access import Access
 from config.settings import SlackSettings
 
 
