@@ -30,16 +30,23 @@ class Context:
     workbook: Workbook
     clock: Callable[[], datetime] = utc_now
     cache: SnapshotCache | None = None
-    _tables: tuple[int, Tables] | None = field(default=None, repr=False)
+    _tables: dict[int, tuple[Snapshot, Tables]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         if self.cache is None:
             self.cache = SnapshotCache(
-                loader=lambda: load_snapshot(self.workbook, self.settings, now=self.clock()),
+                loader=self._load,
                 cache_seconds=self.settings.source.cache_seconds,
                 state_path=snapshot_path(self.workbook),
             )
+
+    def _load(self) -> Snapshot:
+        """Read the workbook, then build the typed tables and the per-snapshot arrays every metric shares,
+        so the first question after a (background) refresh does not pay for them."""
+        snap = load_snapshot(self.workbook, self.settings, now=self.clock())
+        warm(self.tables(snap))
+        return snap
 
     def now(self) -> datetime:
         return self.clock()
@@ -54,15 +61,26 @@ class Context:
     def tables(self, snap: Snapshot) -> Tables:
         """Typed tables for a snapshot, built once per snapshot."""
         with self._lock:
-            if self._tables is None or self._tables[0] != id(snap):
+            if id(snap) not in self._tables:
                 tables = Tables.from_frames(
                     snap.frames, dimensions=snap.dimensions, missing=snap.missing_tabs, excluded=snap.excluded
                 )
-                self._tables = (id(snap), tables)
-            return self._tables[1]
+                # Keep the current and the incoming snapshot's tables: a background refresh builds the new
+                # one while questions are still answered from the old one.
+                self._tables = {**dict(list(self._tables.items())[-1:]), id(snap): (snap, tables)}
+            return self._tables[id(snap)][1]
 
     def options(self) -> MetricOptions:
         return metric_options(self.settings)
+
+
+def warm(t: Tables) -> None:
+    """Build the per-snapshot customer state and order book (cached on the Tables object)."""
+    from metrics.customers import customer_state
+    from metrics.purchasing import order_book
+
+    customer_state(t)
+    order_book(t)
 
 
 def snapshot_path(workbook: Workbook) -> Path | None:

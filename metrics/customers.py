@@ -19,6 +19,7 @@ so Tables must not be mutated in place after the first call).
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,15 +66,21 @@ class CustomerState:
 
 
 _CACHE: dict[tuple[int, str], Any] = {}
+_BUILDING = threading.RLock()
 
 
 def per_tables(t: Tables, name: str, build: Callable[[Tables], T]) -> T:
-    """`build(t)`, computed once per Tables object and dropped when that object is garbage-collected."""
+    """`build(t)`, computed once per Tables object and dropped when that object is garbage-collected.
+
+    Builds are serialised, so two threads asking at once (a query and a warm-up) build once."""
     key = (id(t), name)
-    if key not in _CACHE:
-        _CACHE[key] = build(t)
-        weakref.finalize(t, _CACHE.pop, key, None)
-    return _CACHE[key]
+    if key in _CACHE:
+        return _CACHE[key]
+    with _BUILDING:
+        if key not in _CACHE:
+            _CACHE[key] = build(t)
+            weakref.finalize(t, _CACHE.pop, key, None)
+        return _CACHE[key]
 
 
 def customer_state(t: Tables) -> CustomerState:
