@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.dataset import sheets_scale  # noqa: E402
+from bot.context import warm  # noqa: E402
 from bot.refresh import summary_months, summary_tab  # noqa: E402
 from metrics.engine import compute  # noqa: E402
 from metrics.options import MetricOptions  # noqa: E402
@@ -44,13 +45,15 @@ def main() -> None:
     o = MetricOptions()
     period = parse_period("last-month", today)
     months = summary_months(t, today)
+    warmup = timed(lambda: warm(t), repeat=1)
     cold = timed(lambda: [compute(m, t, period, o) for m in OVERVIEW], repeat=1)
     overview = timed(lambda: [compute(m, t, period, o) for m in OVERVIEW])
     summary = timed(lambda: summary_tab(t, months, o), repeat=1)
     rows = [
         ("dataset", f"{len(t.customers):,} customers, {len(t.orders):,} orders, {len(t.responses):,} answers, {len(t.complaints):,} complaints"),
         ("build dataset (s)", f"{build:.2f}"),
-        ("overview, first call (s, builds per-snapshot state)", f"{cold:.3f}"),
+        ("per-snapshot arrays, built once when a snapshot loads (s)", f"{warmup:.3f}"),
+        ("overview, first call after loading (s)", f"{cold:.3f}  (target ≤ 1 s)"),
         ("overview, one period (s, best of 3)", f"{overview:.3f}  (target ≤ 1 s)"),
         (f"Pulse Summary, {len(months)} months (s)", f"{summary:.3f}  (target ≤ 5 s)"),
         ("machine", f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"),
