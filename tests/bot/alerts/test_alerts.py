@@ -144,3 +144,25 @@ def test_rules_are_validated_at_start():
         validate_rules(parse_settings({"alerts": [{"name": "a", "metric": "nps", "condition": "significant_change", "segment": "North", "channel": "C"}]}))
     with pytest.raises(ConfigError, match="no noise model"):
         validate_rules(parse_settings({"alerts": [{"name": "a", "metric": "revenue", "condition": "significant_change", "channel": "C"}]}))
+
+
+@pytest.mark.parametrize(
+    "condition, threshold, holds",
+    [
+        ("moves_points", 4.0, True),  # NPS 40 → 35: a 5-point move exceeds 4
+        ("moves_points", 6.0, False),
+        ("moves_percent", 10.0, True),  # 5 / 40 = 12.5 % exceeds 10 %
+        ("moves_percent", 15.0, False),
+    ],
+)
+def test_move_thresholds(workbook, condition, threshold, holds):
+    from bot.alerts.rules import evaluate
+    from bot.context import metric_options
+
+    s = settings(alerts=[{"name": "moved", "metric": "nps", "window_days": 7, "condition": condition, "threshold": threshold, "channel": "C"}])
+    clock = Clock(START + timedelta(days=7))
+    append_rows(workbook, "Responses", answers(START + timedelta(days=3), [10] * 18 + [8] * 18 + [3] * 4))
+    ctx = context(workbook, clock, s)
+    ev = evaluate(s.alerts[0], ctx.tables(ctx.snapshot().snapshot), clock.now.date(), metric_options(s), s.surveys.min_n)
+    assert ev.result.value == pytest.approx(35.0) and ev.result.previous.value == pytest.approx(40.0)
+    assert ev.holds is holds
