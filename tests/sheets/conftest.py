@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
-import openpyxl
 import pytest
 
 from config import Settings, parse_settings
 from sheets.workbook import RawTab
+from tests.workbooks import write_source_workbook as write_xlsx  # noqa: F401 - re-exported for the tests here
 
 
 @pytest.fixture
@@ -24,13 +23,3 @@ def raw(name: str, *rows: list) -> RawTab:
     return RawTab(name, [list(r) for r in rows])
 
 
-def write_xlsx(path: Path, tabs: dict[str, list[list]]) -> Path:
-    """A workbook as a user's spreadsheet program would save it (openpyxl, independent of our writer)."""
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for name, rows in tabs.items():
-        sheet = book.create_sheet(name)
-        for row in rows:
-            sheet.append(row)
-    book.save(path)
-    return path

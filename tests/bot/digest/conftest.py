@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-import openpyxl
 import pytest
 
 from bot.context import Context, build_context
 from config import Settings, parse_settings
+from tests.workbooks import write_source_workbook as write_workbook  # noqa: F401 - re-exported for the tests here
 
 DEMO_TODAY = date(2026, 11, 25)
 
@@ -76,18 +76,6 @@ def context_at(settings: Settings | dict, path: Path, now: datetime) -> tuple[Co
     clock = Clock(now)
     ctx.clock = clock
     return ctx, clock
-
-
-def write_workbook(path: Path, tabs: dict[str, list[list]]) -> Path:
-    """A small xlsx with the given tabs (header row first)."""
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in tabs.items():
-        ws = wb.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    wb.save(path)
-    return path
 
 
 def utc(*args) -> datetime:

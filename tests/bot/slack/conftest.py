@@ -22,6 +22,7 @@ from sheets.demo import write_demo_workbook
 from tests.fakes.live_server import LiveServer
 from tests.fakes.slack_api import Delivery, FakeSlackAPI, ResponseUrlReceiver, wait_for
 from tests.fakes.slack_requests import SIGNING_SECRET, block_action_body, signed_headers, slash_command_body
+from tests.workbooks import write_source_workbook as write_workbook  # noqa: F401 - re-exported for the tests here
 
 TODAY = date(2026, 11, 16)
 
@@ -111,17 +112,6 @@ def with_slack(ctx: Context, **slack: Any) -> Context:
     return replace(ctx, settings=ctx.settings.model_copy(update={"slack": SlackSettings(**slack)}))
 
 
-def write_workbook(path: Path, tabs: dict[str, list[list[Any]]]) -> Path:
-    """A small .xlsx with the given tabs (header row first), for tests that need their own data."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    for title, rows in tabs.items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    book.save(path)
-    return path
 
 
 SMALL_TABS: dict[str, list[list[Any]]] = {
