@@ -217,6 +217,16 @@ class Settings(_Section):
         return v
 
 
+def segment_filter(text: str | None) -> dict[str, str]:
+    """A digest channel's or alert's segment: "region=North" → {"region": "North"}; {} when there is none."""
+    if not text:
+        return {}
+    dimension, sep, value = text.partition("=")
+    if not sep or not dimension.strip() or not value.strip():
+        raise ValueError(f"segment '{text}' must look like dimension=value, e.g. region=North")
+    return {dimension.strip(): value.strip()}
+
+
 def _describe(err: ValidationError) -> str:
     lines = []
     for e in err.errors():

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from config import ConfigError, Settings
-from config.settings import AlertRule
+from config.settings import AlertRule, segment_filter
 from metrics.engine import MetricError, compute, spec_for
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period, parse_period
@@ -23,16 +23,6 @@ class Evaluation:
     result: MetricResult
     reason: str
     small_sample: bool
-
-
-def parse_segment(segment: str | None) -> dict[str, str]:
-    """"region=North" → {"region": "North"}."""
-    if not segment:
-        return {}
-    key, sep, value = segment.partition("=")
-    if not sep or not key.strip() or not value.strip():
-        raise ValueError(f"segment '{segment}' must look like dimension=value, e.g. region=North")
-    return {key.strip(): value.strip()}
 
 
 def validate_rules(settings: Settings) -> None:
@@ -55,7 +45,7 @@ def validate_rules(settings: Settings) -> None:
         if rule.condition == "significant_change" and spec_for(rule.metric).kind == "value":
             problems.append(f"{where}: '{rule.metric}' has no noise model; use moves_points or moves_percent")
         try:
-            parse_segment(rule.segment)
+            segment_filter(rule.segment)
         except ValueError as err:
             problems.append(f"{where}: {err}")
     if problems:
@@ -70,7 +60,7 @@ def window(rule: AlertRule, today: date) -> Period:
 def evaluate(rule: AlertRule, t: Tables, today: date, o: MetricOptions, min_n: int) -> Evaluation:
     """Whether `rule`'s condition holds now."""
     p = window(rule, today)
-    r = compute(rule.metric, t, p, o, where=parse_segment(rule.segment), compare_to=comparison_period(p))
+    r = compute(rule.metric, t, p, o, where=segment_filter(rule.segment), compare_to=comparison_period(p))
     c = r.previous
     small = r.n is not None and r.n < min_n
     holds, reason = False, "no value"

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apscheduler.triggers.base import BaseTrigger
 
 from config import ConfigError, Settings, secret
+from config.settings import segment_filter
 from metrics.periods import week_start
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -97,12 +98,10 @@ def _local_day(when: datetime, tz) -> date:
 
 def parse_segment(text: str | None) -> dict[str, str]:
     """`region=North` → {"region": "North"}; empty for None. A malformed filter is a ConfigError."""
-    if not text:
-        return {}
-    dimension, sep, value = text.partition("=")
-    if not sep or not dimension.strip() or not value.strip():
-        raise ConfigError(f"config: digest segment '{text}' must look like dimension=value, e.g. region=North")
-    return {dimension.strip(): value.strip()}
+    try:
+        return segment_filter(text)
+    except ValueError as err:
+        raise ConfigError(f"config: digest {err}") from None
 
 
 def destinations(settings: Settings) -> list[Destination]:
