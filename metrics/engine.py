@@ -41,8 +41,9 @@ def compute(
     o = resolve_options(t, o)
     where = dict(where or {})
     scoped = filter_where(t, where)
+    before = compare_to or comparison_period(period)
     result = spec.fn(scoped, period, o)
-    previous = spec.fn(scoped, compare_to or comparison_period(period), o)
+    previous = spec.fn(scoped, before, o)
     result.previous = compare(spec, result, previous)
     result.target = target_status(spec, result.value, o.targets)
     result.where = where
@@ -51,7 +52,7 @@ def compute(
         result.notes.append(f"tab missing from the workbook: {', '.join(missing)} — add it to compute {spec.name}")
     if by:
         result.by = check_dimension(t, by)
-        result.breakdown = breakdown(spec, scoped, period, compare_to or comparison_period(period), o, result.by)
+        result.breakdown = breakdown(spec, scoped, period, before, o, result.by)
     return result
 
 
