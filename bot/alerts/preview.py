@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.alerts.run import evaluate_all
 from bot.alerts.state import load_state
 from bot.context import Context
+from bot.render.format import number
 from bot.replies import TableReply, TextReply
 
 
@@ -17,10 +18,21 @@ def alerts_reply(cmd, ctx: Context) -> TableReply | TextReply:
         r = ev.result
         stored = state.get(ev.rule.name, {})
         rows.append([
-            ev.rule.name, ev.rule.metric, ev.rule.condition, r.value, r.n,
-            "holds" if ev.holds else "ok", "firing" if stored.get("active") else "quiet", ev.reason + (" (small sample)" if ev.small_sample else ""),
+            ev.rule.name, ev.rule.metric, ev.rule.condition, number(r.value, r.unit, ctx.settings.currency), r.n,
+            status(ev.holds, bool(stored.get("active")), ev.reason) + (" (small sample)" if ev.small_sample else ""),
         ])
     return TableReply(
-        "Alerts", ["rule", "metric", "condition", "value", "n", "now", "state", "why"], rows,
+        "Alerts", ["rule", "metric", "condition", "value", "n", "status"], rows,
         ctx.snapshot().snapshot.read_at, query=getattr(cmd, "raw", "alerts"),
     )
+
+
+def status(holds: bool, posted: bool, reason: str) -> str:
+    """One plain sentence from whether the condition holds now and whether its alert is standing (posted)."""
+    if holds and posted:
+        return f"Alert posted; {reason}"
+    if holds:
+        return f"{reason[:1].upper()}{reason[1:]}; the alert posts after the next refresh"
+    if posted:
+        return f"{reason[:1].upper()}{reason[1:]}; the back-to-normal message posts after the next refresh"
+    return f"Normal: {reason}"

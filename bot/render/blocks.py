@@ -95,8 +95,8 @@ def _facts(r: MetricResult, currency: str) -> list[MarkdownTextObject]:
         facts.append((r.previous.period.label, fmt.number(r.previous.value, r.unit, currency)))
     if r.n is not None:
         facts.append(("n", f"{r.n:,}"))
-    if r.numerator is not None and r.denominator is not None and r.unit == "percent":
-        facts.append(("of", f"{r.numerator:,.0f} of {r.denominator:,.0f}"))
+    if fmt.counts(r):
+        facts.append(("Counts", fmt.counts(r)))
     if r.target is not None:
         facts.append(("Target", fmt.target(r, currency).removeprefix("target ")))
     if r.unit == "nps" and {"promoters", "passives", "detractors"} <= r.details.keys():

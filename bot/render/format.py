@@ -85,3 +85,25 @@ def progress_bar(value: float | None, goal: float, width: int = 10) -> str:
     share = max(0.0, min(1.0, value / goal))
     filled = round(share * width)
     return "▰" * filled + "▱" * (width - filled) + f" {share * 100:.0f}%"
+
+
+# What the k and n of a rate count, per metric: "{k} of {n} customers churned".
+COUNT_WORDS = {
+    "churn": "customers churned",
+    "retention": "customers retained",
+    "lapsed": "buyers lapsed",
+    "csat": "responses satisfied",
+    "csi": "responses satisfied",
+    "repeat": "purchasers ordered again",
+    "returning": "purchasers were returning customers",
+    "refunds": "orders refunded",
+    "resolution": "complaints resolved",
+}
+
+
+def counts(r: MetricResult) -> str:
+    """The counts behind a rate as a sentence — "48 of 1,391 customers churned" — or empty when there are none."""
+    if r.unit != "percent" or r.numerator is None or r.denominator is None:
+        return ""
+    words = COUNT_WORDS.get(r.metric, "")
+    return f"{r.numerator:,.0f} of {r.denominator:,.0f} {words}".rstrip()

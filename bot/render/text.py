@@ -45,8 +45,8 @@ def metric_lines(r: MetricResult, currency: str = "USD") -> list[str]:
     lines = [f"{r.label} — {r.period.label}{scope}: {headline(r, currency)} {fmt.margin(r)}".rstrip()]
     lines.append(f"  {fmt.change(r.previous, r.unit, currency)}")
     counts = f"n = {r.n:,}" if r.n is not None else ""
-    if r.numerator is not None and r.denominator is not None and r.unit == "percent":
-        counts = f"{r.numerator:,.0f} of {r.denominator:,.0f}" + (f" · {counts}" if counts and r.n != r.denominator else "")
+    if fmt.counts(r):
+        counts = fmt.counts(r) + (f" · {counts}" if counts and r.n != r.denominator else "")
     if counts:
         lines.append(f"  {counts}")
     if r.target:

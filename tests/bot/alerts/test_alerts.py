@@ -166,3 +166,23 @@ def test_move_thresholds(workbook, condition, threshold, holds):
     ev = evaluate(s.alerts[0], ctx.tables(ctx.snapshot().snapshot), clock.now.date(), metric_options(s), s.surveys.min_n)
     assert ev.result.value == pytest.approx(35.0) and ev.result.previous.value == pytest.approx(40.0)
     assert ev.holds is holds
+
+
+def test_alerts_list_says_each_rules_status_in_a_plain_sentence(workbook, slack):
+    from bot.alerts.preview import alerts_reply
+    from bot.render.text import render_text
+
+    clock = Clock(START)
+    ctx = context(workbook, clock)
+    # Week before START: NPS (20 − 4) / 40 × 100 = 40 ≥ target 30 → normal, nothing posted.
+    text = render_text(alerts_reply(None, ctx))
+    assert "Normal: meets its target" in text
+    assert "holds" not in text and "quiet" not in text
+    # 40 more answers scoring 2 → NPS (20 − 44) / 80 × 100 = −30 < 30: the condition holds, not yet posted.
+    append_rows(workbook, "Responses", answers(START - timedelta(days=1), [2] * 40))
+    text = render_text(alerts_reply(None, context(workbook, clock)))
+    assert "Misses its target; the alert posts after the next refresh" in text
+    assert "-30" in text  # the value in the metric's unit (NPS integer), not a raw float
+    evaluate_and_notify(context(workbook, clock), slack_poster())
+    text = render_text(alerts_reply(None, context(workbook, clock)))
+    assert "Alert posted; misses its target" in text

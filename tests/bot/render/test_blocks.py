@@ -71,7 +71,9 @@ def test_percent_and_money_rounding():
     churn = MetricResult("churn", "Churn", "percent", Q3, 4.26, n=900, numerator=38, denominator=892,
                          previous=Comparison(Q2, 5.0, -0.74, False))
     text = texts(render_blocks(MetricReply(churn, AS_OF)))
-    assert "*4.3%*" in text and "▼ 0.7 pts vs 2026-Q2 (within noise)" in text and "38 of 892" in text
+    assert "*4.3%*" in text and "▼ 0.7 pts vs 2026-Q2 (within noise)" in text
+    # The counts behind the rate read as a sentence, not as a field labelled "of".
+    assert "38 of 892 customers churned" in text and "*of*" not in text
     rev = MetricResult("revenue", "Revenue", "money", Q3, 12345.678, n=40)
     assert "*€12,345.68*" in texts(render_blocks(MetricReply(rev, AS_OF), currency="EUR"))
 

@@ -64,9 +64,9 @@ def _answer_command(rt: SlackRuntime, ack: Callable[..., Any], respond: Callable
 
 
 def deliver(respond: Callable[..., Any], future: Future[Answer], command: str, text: str) -> None:
-    """Send a finished answer to the response_url, ephemeral; a failed delivery is logged, never raised."""
+    """Send a finished answer to the response_url, replacing the "Computing…" message; a failed delivery is logged, never raised."""
     try:
-        resp = respond(response_type="ephemeral", **future.result().message)
+        resp = respond(response_type="ephemeral", replace_original=True, **future.result().message)
         if getattr(resp, "status_code", 200) >= 400:
             log.warning("response_url refused the answer to %s %r: HTTP %s", command, text, resp.status_code)
     except Exception as err:  # noqa: BLE001

@@ -32,6 +32,8 @@ def test_ack_arrives_before_a_slow_sheet_has_answered(start_slack, monkeypatch):
         assert [r.status for r in sheets.requests if r.kind == "values.batchGet"] == [200]
         answer = delivery.payload
         assert answer["response_type"] == "ephemeral" and block_problems(answer["blocks"]) is None
+        # The answer takes the place of the "Computing…" message instead of arriving as a second one.
+        assert answer["replace_original"] is True
         assert answer["blocks"][1]["text"]["text"].startswith("*+40*")
         assert any(f["text"] == "*n*\n5" for f in answer["blocks"][1]["fields"])
 
