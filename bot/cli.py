@@ -163,16 +163,21 @@ def cmd_refresh(args, settings: Settings) -> int:
 
 
 def cmd_check(args, settings: Settings) -> int:
+    """Validate config and data; exit 1 when the source is unusable as configured (warnings keep 0)."""
+    from sheets.snapshot import blocking_problems
+
     ctx = _context(args, settings)
     snap = ctx.cache.refresh(force=True).snapshot
     counts = {tab: int(len(frame)) for tab, frame in snap.frames.items()}
     rejected = [i for i in snap.issues if i.severity == "rejected"]
+    errors = blocking_problems(snap, settings)
     if args.json:
         print(
             json.dumps(
                 {
                     "config": "ok",
                     "source": snap.source,
+                    "errors": errors,
                     "rows": counts,
                     "missing_tabs": snap.missing_tabs,
                     "dimensions": snap.dimensions,
@@ -184,7 +189,7 @@ def cmd_check(args, settings: Settings) -> int:
             )
         )
     else:
-        print(f"config ok · source {snap.source}")
+        print(f"{'source unusable' if errors else 'config ok'} · source {snap.source}")
         print("rows: " + ", ".join(f"{tab} {n:,}" for tab, n in counts.items()))
         if snap.missing_tabs:
             print("missing tabs: " + ", ".join(snap.missing_tabs))
@@ -192,7 +197,9 @@ def cmd_check(args, settings: Settings) -> int:
         print(f"{len(snap.issues)} data issues ({len(rejected)} rows rejected)")
         for i in snap.issues:
             print(f"  {i.tab} row {i.row} · {i.column} = {i.value!r}: {i.reason} [{i.severity}]")
-    return 0
+    for problem in errors:
+        print(f"error: {problem}", file=sys.stderr)
+    return 1 if errors else 0
 
 
 def cmd_serve(args, settings: Settings) -> int:
@@ -217,8 +224,7 @@ def cmd_alerts(args, settings: Settings) -> int:
 def cmd_scheduler(args, settings: Settings) -> int:
     from bot.scheduler import run_scheduler_forever
 
-    run_scheduler_forever(_context(args, settings))
-    return 0
+    return run_scheduler_forever(_context(args, settings))
 
 
 COMMANDS = {

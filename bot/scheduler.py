@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -281,7 +282,8 @@ def run_scheduler_forever(ctx: Context, stop: threading.Event | None = None) -> 
     """`pulse scheduler`: run the jobs in this process until interrupted (or `stop` is set)."""
     running = start_scheduler(ctx)
     if running is None:
-        print(f"error: another scheduler is already running for this deployment (lock {state_dir() / LOCK_FILE})")
+        print(f"error: another scheduler is already running for this deployment (lock {state_dir() / LOCK_FILE}); "
+              "this one exits", file=sys.stderr)
         return 1
     for job in running.scheduler.get_jobs(jobstore="default"):
         print(f"{job.id}: next run {job.next_run_time:%Y-%m-%d %H:%M %Z}" if job.next_run_time else f"{job.id}: paused")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 SOURCE_TABS = ("customers", "orders", "responses", "complaints", "spend", "subscriptions")
 DEFAULT_CONFIG_PATHS = (Path("config/pulse.toml"), Path("pulse.toml"))
@@ -216,6 +217,33 @@ class Settings(_Section):
                 raise ValueError(f"unknown tab '{tab}' in [columns]; accepted: {', '.join(SOURCE_TABS)}")
         return v
 
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _targets(cls, v: Any) -> Any:
+        """Target keys are metric names (any case); an unknown one stops the program instead of being ignored."""
+        from metrics.registry import METRICS
+
+        if not isinstance(v, dict):
+            return v
+        targets = {str(k).strip().lower(): goal for k, goal in v.items()}
+        unknown = [(k, v[k]) for k in v if str(k).strip().lower() not in METRICS]
+        if unknown:
+            raise PydanticCustomError("unknown_target", "unknown metric", {"unknown": unknown, "valid": list(METRICS)})
+        return targets
+
+
+def _unknown_targets(ctx: dict[str, Any]) -> list[str]:
+    """One line per unknown `[targets]` key: the key, its value, the closest metric and every valid one."""
+    import difflib
+
+    valid = ctx["valid"]
+    lines = []
+    for key, value in ctx["unknown"]:
+        close = difflib.get_close_matches(key.lower(), valid, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        lines.append(f"config: targets.{key} = {value!r}: unknown metric '{key}'{hint} Valid metrics: {', '.join(valid)}")
+    return lines
+
 
 def segment_filter(text: str | None) -> dict[str, str]:
     """A digest channel's or alert's segment: "region=North" → {"region": "North"}; {} when there is none."""
@@ -230,6 +258,9 @@ def segment_filter(text: str | None) -> dict[str, str]:
 def _describe(err: ValidationError) -> str:
     lines = []
     for e in err.errors():
+        if e["type"] == "unknown_target":
+            lines += _unknown_targets(e["ctx"])
+            continue
         key = ".".join(str(p) for p in e["loc"]) or "(top level)"
         value = e.get("input")
         msg = e["msg"].removeprefix("Value error, ")

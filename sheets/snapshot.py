@@ -39,6 +39,7 @@ class Snapshot:
     missing_tabs: list[str] = field(default_factory=list)
     dimensions: list[str] = field(default_factory=list)
     excluded: dict[str, int] = field(default_factory=dict)
+    missing_columns: dict[str, list[str]] = field(default_factory=dict)
     read_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     source: str = ""
 
@@ -55,11 +56,14 @@ def load_snapshot(workbook: Workbook, settings: Settings, now: datetime | None =
     missing: list[str] = []
     excluded: dict[str, int] = {}
     dimensions: list[str] = []
+    missing_columns: dict[str, list[str]] = {}
     for key, name in names.items():
         parsed = parse_tab_detail(key, raw.get(name), settings)
         frames[key] = parsed.frame
         excluded[key] = parsed.rejected_rows
         issues.extend(parsed.issues)
+        if parsed.missing_columns:
+            missing_columns[key] = parsed.missing_columns
         if key == "customers":
             dimensions = parsed.dimensions
         if raw.get(name) is None:
@@ -74,9 +78,26 @@ def load_snapshot(workbook: Workbook, settings: Settings, now: datetime | None =
         missing_tabs=missing,
         dimensions=dimensions,
         excluded=excluded,
+        missing_columns=missing_columns,
         read_at=read_at,
         source=workbook.describe(),
     )
+
+
+def blocking_problems(snapshot: Snapshot, settings: Settings) -> list[str]:
+    """What makes the source unusable as configured (`pulse check` exits 1): none of the source tabs exists,
+    or a tab lacks a required column. Missing tabs alone are warnings: the metrics needing them say n/a."""
+    problems = []
+    if set(SOURCE_TABS) <= set(snapshot.missing_tabs):
+        names = ", ".join(getattr(settings.tabs, key) for key in SOURCE_TABS)
+        problems.append(f"the workbook has none of the source tabs {names}; add them, or name your tabs in the "
+                        f"config's [tabs] section (e.g. orders = \"Sales\")")
+    for key, columns in snapshot.missing_columns.items():
+        name = getattr(settings.tabs, key)
+        problems.append(f"tab '{name}' lacks the required column{'s' if len(columns) > 1 else ''} "
+                        f"{', '.join(columns)}; rename a header or map it in [columns.{key}] — nothing from "
+                        f"'{name}' is used until then")
+    return problems
 
 
 def _missing_tab_issue(key: str, name: str) -> DataIssue:

@@ -42,6 +42,7 @@ class ParsedTab:
     rejected_rows: int = 0
     dimensions: list[str] = field(default_factory=list)
     usable: bool = True
+    missing_columns: list[str] = field(default_factory=list)
 
 
 def empty_canonical(tab_key: str, dimensions: list[str] | None = None) -> pd.DataFrame:
@@ -171,6 +172,7 @@ class _Parser:
             blank_rows=len(data) - filled,
             rejected_rows=filled,
             usable=False,
+            missing_columns=list(missing),
         )
 
     def _ambiguity(self, t: Typed, header_text: str, raw: pd.Series, sheet_rows: pd.Series) -> None:

@@ -80,3 +80,51 @@ def test_missing_workbook_and_bad_config_are_one_line_errors(tmp_path, capsys):
     bad.write_text('[churn]\nmode = "sometimes"\n')
     code, out, err = run(capsys, "ask", "nps", "--config", str(bad))
     assert code == 2 and "churn.mode" in err and "Traceback" not in err
+
+
+def test_check_fails_on_a_workbook_with_none_of_the_source_tabs(tmp_path, capsys):
+    from tests.workbooks import write_source_workbook
+
+    book = write_source_workbook(tmp_path / "other.xlsx", {"Budget": [["item", "cost"], ["desk", 120]], "Notes": [["text"], ["hi"]]})
+    code, out, err = run(capsys, "check", "--workbook", str(book))
+    assert code == 1
+    assert "config ok" not in out
+    assert "none of the source tabs" in err and "Customers, Orders, Responses, Complaints, Spend" in err
+    assert "Traceback" not in err
+    code, out, err = run(capsys, "check", "--json", "--workbook", str(book))
+    assert code == 1 and json.loads(out)["errors"] and "none of the source tabs" in err
+
+
+def test_check_fails_when_a_tab_lacks_a_required_column_and_passes_with_only_warnings(tmp_path, capsys):
+    from tests.workbooks import write_source_workbook
+
+    customers = [["customer_id", "signup_date"], ["c1", "2026-01-05"]]
+    book = write_source_workbook(tmp_path / "no-amount.xlsx", {
+        "Customers": customers,
+        "Orders": [["customer_id", "order_date", "note"], ["c1", "2026-02-01", "gift"]],  # no amount column
+    })
+    code, out, err = run(capsys, "check", "--workbook", str(book))
+    assert code == 1
+    assert "Orders" in err and "amount" in err
+    # Only Customers and a good Orders: missing Responses/Complaints/Spend are warnings → exit 0.
+    ok = write_source_workbook(tmp_path / "ok.xlsx", {
+        "Customers": customers,
+        "Orders": [["customer_id", "order_date", "amount"], ["c1", "2026-02-01", 10]],
+    })
+    code, out, err = run(capsys, "check", "--workbook", str(ok))
+    assert code == 0, err
+    assert "missing tabs: responses, complaints, spend, subscriptions" in out
+
+
+def test_a_refused_second_scheduler_exits_non_zero(tmp_path, capsys):
+    from bot.scheduler import acquire_lock
+    from tests.workbooks import write_source_workbook
+
+    book = write_source_workbook(tmp_path / "b.xlsx", {"Customers": [["customer_id"], ["c1"]]})
+    holder = acquire_lock()
+    try:
+        code, out, err = run(capsys, "scheduler", "--workbook", str(book))
+    finally:
+        holder.close()
+    assert code == 1
+    assert "another scheduler is already running" in err

@@ -196,7 +196,7 @@ def test_pulse_scheduler_runs_until_stopped_and_refuses_a_second_instance(small_
     stop = threading.Event()
     stop.set()
     assert run_scheduler_forever(ctx, stop) == 1
-    assert "another scheduler is already running" in capsys.readouterr().out
+    assert "another scheduler is already running" in capsys.readouterr().err
     holder.shutdown()
     assert run_scheduler_forever(ctx, stop) == 0
     out = capsys.readouterr().out

@@ -33,6 +33,7 @@ def test_example_file_is_valid_and_matches_defaults():
         ({"columns": {"ordres": {"amount": "Total"}}}, "columns", "accepted: customers, orders"),
         ({"clv": {"gross_margin": 1.5}}, "clv.gross_margin", "less than or equal to 1"),
         ({"alerts": [{"name": "x", "metric": "nps", "condition": "moves_points", "channel": "C1"}]}, "alerts.0", "positive threshold"),
+        ({"targets": {"npss": 40}}, "targets.npss", "unknown metric 'npss'; did you mean nps?"),
     ],
 )
 def test_bad_values_name_key_value_and_choices(data, key, fragment):
@@ -70,3 +71,19 @@ def test_env_file_is_read_but_never_overrides(tmp_path, monkeypatch):
     assert secret("PULSE_ADDON_SECRET") == "from-file"
     assert secret("SLACK_BOT_TOKEN") == "xoxb-env"
     monkeypatch.delenv("PULSE_ADDON_SECRET")
+
+
+def test_unknown_target_stops_the_program_naming_the_key_and_the_valid_metrics(tmp_path):
+    bad = tmp_path / "pulse.toml"
+    bad.write_text("[targets]\nnps = 40\nnpss = 40\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_settings(bad)
+    text = str(err.value)
+    assert text.startswith("config: targets.npss = 40: unknown metric 'npss'")
+    from metrics.registry import METRICS
+
+    assert all(name in text for name in METRICS)  # the whole list of valid metrics, e.g. nps, churn, ltv-cac
+
+
+def test_target_keys_ignore_case():
+    assert parse_settings({"targets": {"NPS": 40, "LTV-CAC": 3}}).targets == {"nps": 40, "ltv-cac": 3}
