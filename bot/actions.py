@@ -50,26 +50,69 @@ def cohorts_reply(cmd: Command, ctx: Context) -> TableReply:
                       cached.snapshot.read_at, query=cmd.raw)
 
 
-def risk_reply(cmd: Command, ctx: Context, top: int = 10) -> Reply:
-    """Top customers at risk of churning, by value at stake (customer ids only, no personal data)."""
-    from metrics.clv import customer_model
+def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int = 5) -> Reply:
+    """Top customers at risk of churning, by value at stake (customer ids only, no personal data).
+
+    P(alive) comes from one model of the whole book, so a customer's risk does not depend on the view;
+    `where` narrows the list to a segment's customers and `by` splits it (the top few of each segment).
+    Customers already churned at today's date are a loss, not a risk: left out and counted on their own line."""
+    from bot.query import data_notes
+    from bot.render.format import number
+    from metrics.clv import churned_ids, churned_note, customer_model, risk_list
+    from metrics.engine import check_dimension, filter_where, resolve_options
 
     cached = ctx.snapshot()
-    t = ctx.tables(cached.snapshot)
-    if t.orders.empty:
+    whole = ctx.tables(cached.snapshot)
+    scoped = filter_where(whole, cmd.where)
+    by = check_dimension(whole, cmd.by) if cmd.by else None
+    if whole.orders.empty:
         return ErrorReply("no orders to model churn risk from — add rows to the Orders tab")
-    model = customer_model(t.orders, ctx.today(), ctx.options())
-    notes = [model.note] if model.note else []
-    if not model.converged:
+    o = resolve_options(whole, ctx.options())
+    model = customer_model(whole.orders, ctx.today(), o)
+    notes = data_notes(ctx, cached) + ([model.note] if model.note else [])
+    if model.customers["p_alive"].isna().all():
         return TableReply("Churn risk unavailable", [], [], cached.snapshot.read_at, notes, query=cmd.raw)
-    risky = model.customers.dropna(subset=["risk_rank"]).sort_values("risk_rank").head(top)
-    rows = [
-        [int(r.risk_rank), str(r.customer_id), round(float(r.p_alive), 3), round(float(r.value_at_stake), 2), str(r.segment)]
-        for r in risky.itertuples(index=False)
-    ]
-    at_risk = int(model.customers["risk_rank"].notna().sum())
-    notes.append(f"{at_risk} customers have P(alive) below {ctx.settings.risk.p_alive_below:g}")
-    return TableReply(
-        "Churn risk — top customers by value at stake", ["rank", "customer", "P(alive)", "value at stake", "segment"],
-        rows, cached.snapshot.read_at, notes, payload={"at_risk": at_risk}, query=cmd.raw,
+    churned = churned_ids(whole, ctx.today(), o)
+    keep = scoped.customer_ids() if cmd.where else None
+    overall = risk_list(model.customers, churned, keep)
+    money = ctx.settings.currency
+    scope = "".join(f" where {k}={v}" for k, v in cmd.where.items())
+    notes.append(
+        f"{overall.at_risk:,} customers have P(alive) below {ctx.settings.risk.p_alive_below:g} — "
+        f"{number(overall.value_at_stake, 'money', money)} at stake"
     )
+    notes += [n for n in (churned_note(overall.already_churned),) if n]
+    payload = {
+        "at_risk": overall.at_risk,
+        "value_at_stake": overall.value_at_stake,
+        "already_churned": overall.already_churned,
+        "already_churned_value": overall.churned_value,
+    }
+    columns = ["rank", "customer", "P(alive)", "value at stake", "segment"]
+    if by is None:
+        rows = [_risk_row(r) for r in overall.customers.head(top).itertuples(index=False)]
+        return TableReply(f"Churn risk — top customers by value at stake{scope}", columns, rows,
+                          cached.snapshot.read_at, notes, payload=payload, query=cmd.raw)
+    dims = scoped.dimension_of(by)
+    parts = []
+    for value in dims.unique():
+        part = risk_list(model.customers, churned, dims.index[dims == value])
+        parts.append((str(value), part))
+    parts.sort(key=lambda x: (-x[1].value_at_stake, x[0]))
+    rows = [[segment] + _risk_row(r) for segment, part in parts for r in part.customers.head(top_per_segment).itertuples(index=False)]
+    for segment, part in parts:
+        gone = f", {part.already_churned:,} already churned" if part.already_churned else ""
+        notes.append(f"{segment}: {part.at_risk:,} at risk, {number(part.value_at_stake, 'money', money)} at stake{gone}")
+    payload["by"] = by
+    payload["segments"] = [
+        {"segment": segment, "at_risk": part.at_risk, "value_at_stake": part.value_at_stake,
+         "already_churned": part.already_churned, "already_churned_value": part.churned_value}
+        for segment, part in parts
+    ]
+    return TableReply(f"Churn risk{scope} by {by} — top {top_per_segment} of each by value at stake", [by] + columns,
+                      rows, cached.snapshot.read_at, notes, payload=payload, query=cmd.raw)
+
+
+def _risk_row(r) -> list:
+    """One listed customer: rank, id, P(alive), value at stake, RFM segment."""
+    return [int(r.risk_rank), str(r.customer_id), round(float(r.p_alive), 3), round(float(r.value_at_stake), 2), str(r.segment)]

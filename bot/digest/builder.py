@@ -11,7 +11,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from bot.context import Context
-from metrics.engine import breakdown, compute, filter_where
+from metrics.engine import breakdown, compute, filter_where, resolve_options
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period, parse_period, week_start
 from metrics.registry import METRICS
@@ -83,6 +83,7 @@ class RiskHighlights:
     value_at_stake: float
     top: list[tuple[str, float, float]] = field(default_factory=list)
     note: str | None = None
+    already_churned: int = 0
 
 
 @dataclass
@@ -216,7 +217,7 @@ def build_digest(
     _survey_facts(digest, scoped.responses, since, week.end)
     labels = {k.metric: k.label for k in digest.kpis}
     digest.movers = movers(scoped, trailing, o, exclude=set(where), min_n=ctx.settings.surveys.min_n, labels=labels)
-    digest.risk, risk_note = risk_highlights(scoped, week.end, o)
+    digest.risk, risk_note = risk_highlights(tables, week.end, o, where)
     if risk_note:
         digest.notes.append(risk_note)
     digest.trend = trend(scoped, monday, o)
@@ -317,26 +318,30 @@ def _unit(name: str) -> str:
     return "nps" if name == "nps" else "percent"
 
 
-def risk_highlights(t: Tables, as_of: date, o: MetricOptions) -> tuple[RiskHighlights | None, str | None]:
-    """Churn-risk highlights when `metrics.clv.customer_model` exists and converges; else None and why."""
+def risk_highlights(
+    t: Tables, as_of: date, o: MetricOptions, where: Mapping[str, str] | None = None
+) -> tuple[RiskHighlights | None, str | None]:
+    """Churn-risk highlights as `/pulse risk` shows them: P(alive) from the whole book's model, the already
+    churned left out and counted, narrowed to the `where` segment; None and why when P(alive) is unavailable."""
     try:
-        customer_model = importlib.import_module("metrics.clv").customer_model
-    except (ImportError, AttributeError):
+        clv = importlib.import_module("metrics.clv")
+    except ImportError:
         return None, None
     if t.orders.empty:
         return None, None
+    o = resolve_options(t, o)
     try:
-        model = customer_model(t.orders, as_of, o)
+        model = clv.customer_model(t.orders, as_of, o)
     except Exception as err:  # noqa: BLE001 - a model failure must not stop the digest
         log.warning("churn-risk model failed: %s", err)
         return None, f"churn risk unavailable: {err}"
-    if not model.converged:
+    if model.customers["p_alive"].isna().all():
         why = (model.note or "the customer model did not converge").split(" (")[0][:160]
         return None, f"churn risk unavailable: {why}"
-    c = model.customers
-    risky = c[c["risk_rank"].notna()].sort_values("risk_rank")
-    top = [(str(r.customer_id), float(r.p_alive), float(r.value_at_stake)) for r in risky.head(TOP_RISK).itertuples(index=False)]
-    return RiskHighlights(len(risky), float(risky["value_at_stake"].sum()), top, model.note), None
+    keep = filter_where(t, where).customer_ids() if where else None
+    risky = clv.risk_list(model.customers, clv.churned_ids(t, as_of, o), keep)
+    top = [(str(r.customer_id), float(r.p_alive), float(r.value_at_stake)) for r in risky.customers.head(TOP_RISK).itertuples(index=False)]
+    return RiskHighlights(risky.at_risk, risky.value_at_stake, top, model.note, risky.already_churned), None
 
 
 def trend(t: Tables, monday: date, o: MetricOptions, weeks: int = TRAILING_WEEKS) -> list[TrendPoint]:

@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlo
 
 from bot.digest.builder import Comment, Digest, Kpi, Mover
 from bot.render import format as fmt
+from metrics.clv.risk import churned_note
 from metrics.result import MetricResult
 
 MAX_BLOCKS = 50
@@ -150,6 +151,9 @@ def risk_lines(d: Digest, s: Style = SLACK) -> list[str]:
     lines = [f"{r.at_risk:,} customers likely to churn · {fmt.number(r.value_at_stake, 'money', d.currency)} at stake"]
     for cid, p_alive, stake in r.top:
         lines.append(f"• customer {s.e(cid)}: P(alive) {p_alive:.2f} · {fmt.number(stake, 'money', d.currency)} at stake")
+    gone = churned_note(r.already_churned)
+    if gone:
+        lines.append(gone)
     return lines
 
 

@@ -11,7 +11,7 @@ from metrics.clv.gamma_gamma import GammaGammaFit, expected_spend, fit_gamma_gam
 from metrics.clv.model import ClvModel, clear_cache, customer_model
 from metrics.clv.predict import Prediction, predict
 from metrics.clv.rfm import SEGMENT_GRID, SEGMENTS, rfm_segments
-from metrics.clv.risk import churn_risk
+from metrics.clv.risk import RiskList, churn_dates, churn_risk, churned_ids, churned_note, risk_list
 from metrics.clv.summary import summarize
 
 __all__ = [
@@ -19,9 +19,13 @@ __all__ = [
     "ClvModel",
     "GammaGammaFit",
     "Prediction",
+    "RiskList",
     "SEGMENTS",
     "SEGMENT_GRID",
+    "churn_dates",
     "churn_risk",
+    "churned_ids",
+    "churned_note",
     "clear_cache",
     "conditional_expected_purchases",
     "customer_model",
@@ -31,6 +35,7 @@ __all__ = [
     "fit_gamma_gamma",
     "p_alive",
     "predict",
+    "risk_list",
     "rfm_segments",
     "summarize",
 ]

@@ -45,7 +45,8 @@ def test_refresh_writes_pulse_customers(demo_workbook):
     report = refresh(ctx)
     assert "Pulse Customers" in report.written
     rows = LocalWorkbook(demo_workbook).read_owned("Pulse Customers")
-    assert rows[0] == ["Customer", "Segment", "P(alive)", "Expected purchases", "Predicted CLV", "Value at stake", "Risk rank"]
+    assert rows[0] == ["Customer", "Segment", "P(alive)", "Expected purchases", "Predicted CLV", "Value at stake", "Risk rank",
+                       "Churned on"]
     body = rows[1:]
     assert len(body) > 1900
     assert all(0 <= r[2] <= 1 for r in body if r[2] is not None)
