@@ -131,12 +131,12 @@ def why_reply(cmd: Command, ctx: Context) -> Reply:
     spec = spec_for(name)
     if spec.kind == "value" and name not in ADDITIVE | RATIOS:
         return ErrorReply(
-            f"`why` splits rates, scores, totals and simple ratios by segment; {name} is a derived value that has no "
-            "per-segment weight — try `why revenue`, `why churn` or `why nps`"
+            f"'why' splits rates, scores, totals and simple ratios by segment; {name} is a derived value that has no "
+            "per-segment weight — try 'why revenue', 'why churn' or 'why nps'"
         )
     cached, t, o = _scope(ctx, cmd)
     if not t.dimensions:
-        return ErrorReply("`why` needs a dimension column (region, plan, …) in the Customers tab")
+        return ErrorReply("'why' needs a dimension column (region, plan, …) in the Customers tab")
     period = resolve_period(ctx, cmd.period, name)
     before = parse_period(cmd.vs, ctx.today(), ctx.settings.fiscal_year_start_month) if cmd.vs else comparison_period(period)
     dims = [check_dimension(t, cmd.by)] if cmd.by else [x for x in t.dimensions if x not in cmd.where]

@@ -127,7 +127,7 @@ def overview_reply(ctx: Context, cmd: Command) -> OverviewReply:
 def targets_reply(ctx: Context, cmd: Command) -> TableReply | TextReply:
     targets = ctx.settings.targets
     if not targets:
-        return TextReply("Targets", [("No targets set", "Add a [targets] table to the config, e.g. `nps = 40`, `churn = 5`.")])
+        return TextReply("Targets", [("No targets set", "Add a [targets] table to the config, e.g. `nps = 40`, `churn = 5`.")], markup=True)
     cached = ctx.snapshot()
     tables = ctx.tables(cached.snapshot)
     rows = []

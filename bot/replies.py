@@ -54,6 +54,8 @@ class TextReply:
     sections: list[tuple[str, str]] = field(default_factory=list)
     payload: dict[str, Any] = field(default_factory=dict)
     query: str = ""
+    # True when the bodies are our own mrkdwn wording with no sheet value (help): its `code` and bold are kept.
+    markup: bool = False
 
 
 @dataclass

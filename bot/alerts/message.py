@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, H
 
 from bot.alerts.rules import Evaluation
 from bot.render import format as fmt
+from bot.render import safe
 
 WHY_ACTION = "alert_why"
 
@@ -37,26 +38,26 @@ def _facts(ev: Evaluation, currency: str) -> str:
 
 def alert_message(ev: Evaluation, currency: str = "USD") -> tuple[list[dict], str]:
     """The message posted when the condition starts to hold."""
-    title = f"🔔 {ev.rule.name}"[:150]
+    title = f"🔔 {safe.plain(ev.rule.name)}"[:150]
     blocks = [
         HeaderBlock(text=title),
         SectionBlock(text=MarkdownTextObject(text=_facts(ev, currency))),
-        ContextBlock(elements=[MarkdownTextObject(text=f"Rule: {fmt.escape(ev.rule.metric)} {ev.reason}; posted once until it recovers.")]),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Rule: {fmt.escape(ev.rule.metric)} {fmt.escape(ev.reason)}; posted once until it recovers.")]),
     ]
     query = why_query(ev)
     if query:
         blocks.append(
             ActionsBlock(elements=[ButtonElement(text="Why did it move?", action_id=WHY_ACTION, value=json.dumps({"command": "/pulse", "text": query}))])
         )
-    text = f"{ev.rule.name}: {ev.result.label} {fmt.number(ev.result.value, ev.result.unit, currency)} — {ev.reason}"
+    text = f"{fmt.escape(ev.rule.name)}: {fmt.escape(ev.result.label)} {fmt.number(ev.result.value, ev.result.unit, currency)} — {fmt.escape(ev.reason)}"
     return [b.to_dict() for b in blocks], text
 
 
 def recovery_message(ev: Evaluation, currency: str = "USD") -> tuple[list[dict], str]:
     """The message posted once when the condition stops holding."""
     blocks = [
-        HeaderBlock(text=f"✅ Back to normal: {ev.rule.name}"[:150]),
+        HeaderBlock(text=f"✅ Back to normal: {safe.plain(ev.rule.name)}"[:150]),
         SectionBlock(text=MarkdownTextObject(text=_facts(ev, currency))),
     ]
-    text = f"Back to normal: {ev.rule.name} — {ev.result.label} {fmt.number(ev.result.value, ev.result.unit, currency)}"
+    text = f"Back to normal: {fmt.escape(ev.rule.name)} — {fmt.escape(ev.result.label)} {fmt.number(ev.result.value, ev.result.unit, currency)}"
     return [b.to_dict() for b in blocks], text

@@ -22,6 +22,7 @@ from bot.digest.ledger import Ledger
 from bot.digest.render import fallback_text, render_blocks
 from bot.digest.schedule import Destination, destinations, last_full_week, week_label
 from bot.pulse_log import append_log
+from bot.render import safe
 from config import secret
 
 log = logging.getLogger(__name__)
@@ -212,7 +213,7 @@ def _upload_chart(client: WebClient, channel: str, png: bytes, digest: Digest) -
     name = f"pulse-{digest.week.label}.png"
     try:
         response = client.files_upload_v2(
-            channel=channel, file=png, filename=name, title=f"Trends to {digest.week.label}",
+            channel=channel, file=png, filename=name, title=safe.plain(f"Trends to {digest.week.label}"),
         )
     except SlackApiError as err:
         raise _slack_error("files_upload_v2", err) from None

@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlo
 
 from bot.digest.builder import Comment, Digest, Kpi, Mover
 from bot.render import format as fmt
+from bot.render import safe
 from metrics.clv.risk import churned_note
 from metrics.result import MetricResult
 
@@ -27,18 +28,19 @@ def render_json(digest: Digest) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Style:
-    """Slack mrkdwn (escaped values, bold labels) or plain terminal text."""
+    """Slack mrkdwn (escaped values, bold labels), the Slack `text` fallback (escaped, no bold) or plain terminal text."""
 
     slack: bool
+    bold: bool = True
 
     def e(self, value: object) -> str:
         return fmt.escape(value) if self.slack else str(value)
 
     def b(self, text: str) -> str:
-        return f"*{text}*" if self.slack else text
+        return f"*{text}*" if self.slack and self.bold else text
 
 
-SLACK, PLAIN = Style(True), Style(False)
+SLACK, PLAIN, FALLBACK = Style(True), Style(False), Style(True, bold=False)
 
 
 def sections(d: Digest, s: Style = SLACK) -> list[tuple[str, list[str]]]:
@@ -163,10 +165,10 @@ def issues_lines(d: Digest) -> list[str]:
     return [f"Data issues: {d.issues:,} — see /pulse issues or the Pulse Data Issues tab"]
 
 
-def render_text(d: Digest) -> str:
-    """Plain text for the terminal (mrkdwn escapes and bold marks undone)."""
-    out = [d.label]
-    for heading, lines in sections(d, PLAIN):
+def render_text(d: Digest, s: Style = PLAIN) -> str:
+    """Plain text for the terminal (no mrkdwn escapes or bold marks); with FALLBACK, escaped for Slack's `text`."""
+    out = [s.e(d.label)]
+    for heading, lines in sections(d, s):
         if heading:
             out.append(f"\n{heading}")
         out += lines
@@ -175,13 +177,14 @@ def render_text(d: Digest) -> str:
 
 
 def fallback_text(d: Digest) -> str:
-    """The `text` of the Slack message (notifications, screen readers): the plain digest, shortened."""
-    return cut(render_text(d), MAX_FALLBACK)
+    """The `text` of the Slack message (notifications, screen readers): the digest without bold marks, every sheet
+    value escaped (Slack parses mentions and links in `text` too), shortened."""
+    return cut(render_text(d, FALLBACK), MAX_FALLBACK)
 
 
 def render_blocks(d: Digest) -> list[dict[str, Any]]:
     """Block Kit blocks within Slack's limits: ≤ 50 blocks, section text ≤ 3,000, header ≤ 150, total ≤ 12k chars."""
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=cut(d.label, MAX_HEADER), emoji=False))]
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=cut(safe.plain(d.label), MAX_HEADER), emoji=False))]
     for i, (heading, lines) in enumerate(sections(d, SLACK)):
         if heading:
             blocks.append(DividerBlock())

@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.render import format as fmt
+from bot.render import safe
 from bot.replies import ErrorReply, MetricReply, OverviewReply, Reply, TableReply, TextReply
 from metrics.result import MetricResult
 
@@ -164,17 +165,17 @@ def table_blocks(reply: TableReply) -> list[Block]:
     used = 0
     shown = 0
     for line in rows:
-        line = fmt.escape(line)
+        line = safe.code(line)
         if used + len(line) > budget:
             break
         if sum(len(x) + 1 for x in chunk) + len(line) + len(header) + 10 > MAX_SECTION:
-            blocks.append(_pre(fmt.escape(header), chunk))
+            blocks.append(_pre(safe.code(header), chunk))
             chunk = []
         chunk.append(line)
         used += len(line) + 1
         shown += 1
     if chunk or not rows:
-        blocks.append(_pre(fmt.escape(header), chunk))
+        blocks.append(_pre(safe.code(header), chunk))
     if shown < len(rows):
         blocks.append(ContextBlock(elements=[_mrkdwn(f"…and {len(rows) - shown} more rows")]))
     return blocks
@@ -187,7 +188,8 @@ def _pre(header: str, lines: list[str]) -> SectionBlock:
 def text_blocks(reply: TextReply) -> list[Block]:
     blocks: list[Block] = [_header(reply.title)]
     for heading, body in reply.sections:
-        blocks.append(SectionBlock(text=_mrkdwn(f"*{fmt.escape(heading)}*\n{fmt.escape(body)}")))
+        body = safe.markup(body) if reply.markup else fmt.escape(body)
+        blocks.append(SectionBlock(text=_mrkdwn(f"*{fmt.escape(heading)}*\n{body}")))
     return blocks
 
 
@@ -238,7 +240,7 @@ def _notes(notes: list[str]) -> list[Block]:
 
 
 def _header(text: str) -> HeaderBlock:
-    return HeaderBlock(text=PlainTextObject(text=_cut(text, MAX_HEADER), emoji=True))
+    return HeaderBlock(text=PlainTextObject(text=_cut(safe.plain(text), MAX_HEADER), emoji=True))
 
 
 def _mrkdwn(text: str, limit: int = MAX_SECTION) -> MarkdownTextObject:

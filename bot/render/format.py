@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import math
 
+from bot.render import safe
 from metrics.result import Comparison, MetricResult
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "JPY": "¥"}
 
 
 def escape(text: object) -> str:
-    """Escape a value for Slack mrkdwn so `<!channel>` or `<http://x|y>` in a cell stays inert text."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Escape a value for Slack mrkdwn so `<!channel>`, `<http://x|y>` or `*bold*` in a cell stays inert text."""
+    return safe.mrkdwn(text)
 
 
 def is_missing(v: float | None) -> bool:
