@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 
 import numpy as np
 
@@ -20,7 +20,8 @@ from sheets.snapshot import data_issues_tab
 from sheets.workbook import Cell, OwnedTab, WriteReport
 
 SUMMARY_MONTHS = 24
-_refresh_lock = threading.Lock()
+_running_lock = threading.Lock()
+_running_since: datetime | None = None
 
 
 @dataclass
@@ -32,10 +33,11 @@ class RefreshReport:
     months: int = 0
     issues: int = 0
     skipped: bool = False
+    running_since: datetime | None = None
 
     def reply(self) -> TextReply:
         if self.skipped:
-            return TextReply("Refresh already running", [("", "Another refresh is in progress; its results will land shortly.")])
+            return TextReply("Refresh already running", [("", already_running(self.running_since))])
         sections = [("Written", ", ".join(self.written) or "nothing")]
         if self.refused:
             sections.append(
@@ -123,8 +125,9 @@ def build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
 
 def refresh(ctx: Context, *, reason: str = "manual") -> RefreshReport:
     """Re-read the data, rebuild and write the owned tabs; at most one refresh runs at a time."""
-    if not _refresh_lock.acquire(blocking=False):
-        return RefreshReport(skipped=True)
+    since = _begin(ctx.now())
+    if since is not None:
+        return RefreshReport(skipped=True, running_since=since)
     try:
         ctx.cache.refresh(force=True)
         tabs, months, issues = build_tabs(ctx)
@@ -133,4 +136,32 @@ def refresh(ctx: Context, *, reason: str = "manual") -> RefreshReport:
         written: WriteReport = ctx.workbook.write_owned(tabs)
         return RefreshReport(written=written.written, refused=written.refused, months=months, issues=issues)
     finally:
-        _refresh_lock.release()
+        _end()
+
+
+def _begin(now: datetime) -> datetime | None:
+    """Claim the single refresh slot; returns None when claimed, else when the running refresh started."""
+    global _running_since
+    with _running_lock:
+        if _running_since is not None:
+            return _running_since
+        _running_since = now
+        return None
+
+
+def _end() -> None:
+    global _running_since
+    with _running_lock:
+        _running_since = None
+
+
+def running_since() -> datetime | None:
+    """When the refresh in progress started, or None when none is running."""
+    with _running_lock:
+        return _running_since
+
+
+def already_running(since: datetime | None) -> str:
+    """"A refresh is already running, started at 14:02:11 UTC; …" — what a second caller is told."""
+    when = f", started at {since.astimezone(timezone.utc):%H:%M:%S} UTC" if since is not None else ""
+    return f"A refresh is already running{when}; its results land when it finishes — try again in a minute."

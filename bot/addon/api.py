@@ -16,8 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.addon.auth import AuthError, Verifier
 from bot.addon.debounce import Debouncer
+from bot.addon.views import digest_outcome, kpi_cards
 from bot.alerts.run import after_refresh
 from bot.context import Context
+from bot.refresh import already_running
+from bot.replies import OverviewReply
 from bot.render.json import render_json
 from bot.ratelimit import RateLimiter
 from config import secret
@@ -29,9 +32,9 @@ PROBLEM = "application/problem+json"
 class Problem(Exception):
     """An API error rendered as RFC 9457 problem JSON."""
 
-    def __init__(self, status: int, title: str, detail: str):
+    def __init__(self, status: int, title: str, detail: str, extra: dict | None = None):
         super().__init__(detail)
-        self.status, self.title, self.detail = status, title, detail
+        self.status, self.title, self.detail, self.extra = status, title, detail, extra
 
 
 def problem_response(status: int, title: str, detail: str, extra: dict | None = None) -> JSONResponse:
@@ -92,7 +95,8 @@ class AddonState:
             self.refreshes += 1
         try:
             report = refresh(self.ctx, reason=reason)
-            after_refresh(self.ctx)
+            if not report.skipped:
+                after_refresh(self.ctx)
             return report
         finally:
             with self._count_lock:
@@ -100,7 +104,8 @@ class AddonState:
 
     def _refresh_from_edits(self) -> None:
         try:
-            self.run_refresh("sheet edits")
+            if self.run_refresh("sheet edits").skipped:
+                self.debouncer.trigger()  # a refresh was already running and may have read before these edits: go again
         except Exception:  # noqa: BLE001 - a background refresh logs, it has nobody to answer
             log.exception("edit-triggered refresh failed")
 
@@ -141,10 +146,12 @@ def _state(request: Request) -> AddonState:
 def kpis(req: KpiRequest, request: Request) -> dict[str, Any]:
     from bot.query import answer
 
-    reply = render_json(answer(f"overview {req.period}", _state(request).ctx))
-    if "error" in reply:
-        raise Problem(400, "Bad Request", reply["error"] + (f" — did you mean {reply['suggestion']}?" if reply.get("suggestion") else ""))
-    return {"period": reply["period"], "cards": reply["results"], "data_as_of": reply["data_as_of"], "notes": reply["data_notes"]}
+    ctx = _state(request).ctx
+    reply = answer(f"overview {req.period}", ctx)
+    if not isinstance(reply, OverviewReply):
+        error = render_json(reply)
+        raise Problem(400, "Bad Request", error.get("error", "no KPI cards for that period") + (f" — did you mean {error['suggestion']}?" if error.get("suggestion") else ""))
+    return kpi_cards(reply, ctx.settings.currency)
 
 
 @router.post("/refresh", summary="Refresh the summary tabs now (manual) or after a quiet period (edit)")
@@ -154,22 +161,22 @@ def refresh_tabs(req: RefreshRequest, request: Request) -> dict[str, Any]:
         return {"status": state.debouncer.trigger(), "debounce_seconds": state.debouncer.delay}
     report = state.run_refresh("add-on")
     if report.skipped:
-        return {"status": "coalesced", "detail": "a refresh is already running"}
+        since = report.running_since
+        raise Problem(409, "Refresh already running", already_running(since), {"started_at": since.isoformat() if since else None})
     return {"status": "done", "written": report.written, "refused": report.refused}
 
 
 @router.post("/digest", summary="Preview the weekly digest, or post it now")
 def digest(req: DigestRequest, request: Request) -> dict[str, Any]:
-    from dataclasses import asdict
-
     from bot.digest.builder import build_digest
     from bot.digest.post import post_now
     from bot.digest.render import render_json as digest_json
-    from metrics.result import json_safe
+    from bot.digest.schedule import destinations
 
     ctx = _state(request).ctx
     if req.action == "post":
-        return {"status": "posted", "results": json_safe([asdict(r) for r in post_now(ctx)])}
+        configured = bool(destinations(ctx.settings))
+        return digest_outcome(post_now(ctx) if configured else [], configured)
     return {"status": "preview", "digest": digest_json(build_digest(ctx))}
 
 
@@ -190,7 +197,7 @@ def install(api: FastAPI, ctx: Context) -> None:
 
     @api.exception_handler(Problem)
     async def _problem(request: Request, err: Problem) -> JSONResponse:
-        return problem_response(err.status, err.title, err.detail)
+        return problem_response(err.status, err.title, err.detail, err.extra)
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:

@@ -223,7 +223,7 @@ def shared_by_block(user_id: str) -> dict[str, Any]:
 def _as_of(as_of: datetime | None, command: str, query: str) -> ContextBlock | None:
     parts = []
     if as_of is not None:
-        parts.append(f"data as of {as_of:%Y-%m-%d %H:%M} UTC")
+        parts.append(fmt.as_of(as_of))
     asked = f"{command} {query}".strip()
     parts.append(f"`{fmt.escape(asked)}`")
     return ContextBlock(elements=[_mrkdwn(" · ".join(parts))])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 from bot.render import safe
 from metrics.result import Comparison, MetricResult
@@ -45,7 +46,7 @@ def change(c: Comparison | None, unit: str, currency: str = "USD") -> str:
     """"▲ 3.2 pts vs 2026-Q2 (significant)" — direction, size in the value's unit, and whether it beats the noise."""
     if c is None or is_missing(c.change):
         return "no comparison" if c is None else f"no value for {c.period.label}"
-    arrow = "▲" if c.change > 0 else ("▼" if c.change < 0 else "▶")
+    arrow = "▲" if c.change > 0 else "▼"
     size = abs(c.change)
     if unit == "percent":
         amount = f"{size:.1f} pts"
@@ -53,12 +54,19 @@ def change(c: Comparison | None, unit: str, currency: str = "USD") -> str:
         amount = f"{size:.0f} pts"
     else:
         amount = number(size, unit, currency)
+    if not any(ch in "123456789" for ch in amount.split(":")[0]):  # rounds to zero in its unit
+        return f"no change vs {c.period.label}"
     note = ""
     if c.significant is True:
         note = " (significant)"
     elif c.significant is False:
         note = " (within noise)"
     return f"{arrow} {amount} vs {c.period.label}{note}"
+
+
+def as_of(when: datetime) -> str:
+    """"data as of 2026-11-02 09:30 UTC": when the numbers were read (every renderer says it the same way)."""
+    return f"data as of {when:%Y-%m-%d %H:%M} UTC"
 
 
 def margin(r: MetricResult) -> str:

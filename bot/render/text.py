@@ -87,5 +87,5 @@ def _cell(v) -> str:
 def _footer(as_of: datetime | None, notes: list[str]) -> list[str]:
     out = [f"note: {n}" for n in notes]
     if as_of is not None:
-        out.append(f"data as of {as_of:%Y-%m-%d %H:%M} UTC")
+        out.append(fmt.as_of(as_of))
     return out

@@ -41,11 +41,25 @@ def make_settings(**addon):
 
 
 @pytest.fixture
-def addon(demo_workbook, monkeypatch):
-    """(client, server app, context) for a running server."""
+def serve_addon(monkeypatch):
+    """Start a live add-on server over a given context; returns (client, server app). Stopped after the test."""
     monkeypatch.setenv("PULSE_ADDON_SECRET", SECRET)
+    servers = []
+
+    def start(ctx):
+        api = create_app(ctx)
+        install(api, ctx)
+        servers.append(LiveServer(api).start())
+        return Client(servers[-1].url), api
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def addon(demo_workbook, serve_addon):
+    """(client, server app, context) for a running server."""
     ctx = build_context(make_settings(), workbook=str(demo_workbook), today=TODAY)
-    api = create_app(ctx)
-    install(api, ctx)
-    with LiveServer(api) as server:
-        yield Client(server.url), api, ctx
+    client, api = serve_addon(ctx)
+    yield client, api, ctx

@@ -168,3 +168,15 @@ def test_any_sheet_content_stays_within_limits_and_escaped(segments, notes, labe
         for b in blocks:
             if b["type"] != "actions":
                 assert all("<" not in t and ">" not in t for t in _strings(b))
+
+
+def test_a_change_that_rounds_to_zero_says_no_change():
+    # −0.04 pts shows as 0.0 at one decimal: "▼ 0.0 pts" would claim a fall that is not there.
+    churn = MetricResult("churn", "Churn", "percent", Q3, 4.26, n=900, previous=Comparison(Q2, 4.30, -0.04, False))
+    text = texts(render_blocks(MetricReply(churn, AS_OF)))
+    assert "no change vs 2026-Q2" in text and "0.0 pts" not in text
+    # $0.004 is $0.00 at two decimals; $0.01 is a real change.
+    rev = MetricResult("revenue", "Revenue", "money", Q3, 100.0, n=4, previous=Comparison(Q2, 99.996, 0.004, None))
+    assert "no change vs 2026-Q2" in texts(render_blocks(MetricReply(rev, AS_OF)))
+    rev = MetricResult("revenue", "Revenue", "money", Q3, 100.0, n=4, previous=Comparison(Q2, 99.99, 0.01, None))
+    assert "▲ $0.01 vs 2026-Q2" in texts(render_blocks(MetricReply(rev, AS_OF)))

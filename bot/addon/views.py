@@ -1,0 +1,70 @@
+"""What the add-on shows, in words a person can act on: KPI cards as display strings (the one rendering rule,
+`bot.render.format`), the outcome of "Post digest now", and the answer to a refresh that is already running."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from bot.render import format as fmt
+from bot.replies import OverviewReply
+from metrics.result import MetricResult, json_safe
+
+
+def card(r: MetricResult, currency: str) -> dict[str, Any]:
+    """One KPI card: the `--json` numbers plus `display`, the strings the sidebar shows as they are."""
+    counts = fmt.counts(r) or (f"n = {r.n:,}" if r.n is not None else "")
+    display = {
+        "value": fmt.number(r.value, r.unit, currency),
+        "change": fmt.change(r.previous, r.unit, currency),
+        "margin": fmt.margin(r),
+        "counts": counts,
+        "target": fmt.target(r, currency),
+        "target_met": r.target.met if r.target is not None else None,
+        "notes": list(r.notes),
+    }
+    return {**r.to_json(), "display": display}
+
+
+def kpi_cards(reply: OverviewReply, currency: str) -> dict[str, Any]:
+    """The sidebar's reply: period and "data as of" first (shown at the top), then the cards."""
+    return {
+        "period": reply.period.to_json(),
+        "as_of": fmt.as_of(reply.data_as_of),
+        "data_as_of": reply.data_as_of.isoformat(),
+        "cards": [card(r, currency) for r in reply.results],
+        "notes": reply.notes,
+    }
+
+
+# One word per PostResult outcome for the add-on; anything else (failed, …) is "failed".
+_OUTCOMES = {"posted": "posted", "duplicate": "already_posted"}
+
+
+def digest_outcome(results: list, has_destinations: bool) -> dict[str, Any]:
+    """"Post digest now" as status + one sentence per destination: posted, already posted this week, not posted (why)."""
+    if not has_destinations:
+        return {
+            "status": "no_channel",
+            "message": "No digest channel is configured, so nothing was posted: add [[digest.channels]] "
+            "(or digest.webhook_url_env) to the server's config.",
+            "results": [],
+        }
+    statuses = [_OUTCOMES.get(r.outcome, "failed") for r in results]
+    lines = [_sentence(r, s) for r, s in zip(results, statuses)]
+    if len(set(statuses)) == 1:
+        status = statuses[0]
+    else:
+        status = "failed" if "posted" not in statuses else "partial"
+    return {"status": status, "message": "\n".join(lines), "results": json_safe([asdict(r) for r in results])}
+
+
+def _sentence(r, status: str) -> str:
+    if status == "posted":
+        note = f" ({r.error})" if r.error else ""
+        return f"Digest for {r.week} posted to {r.destination}.{note}"
+    if status == "already_posted":
+        return f"The digest for {r.week} was already posted to {r.destination} this week; nothing was sent again."
+    return f"The digest for {r.week} was not posted to {r.destination}: {r.error or r.outcome}."
+
