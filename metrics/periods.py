@@ -9,6 +9,9 @@ Choices this module makes (METRICS.md leaves them open):
   exactly the union of YYYY-Q1..Q4), quarters are fiscal quarters. Labels then read `FY2026`,
   `FY2026-Q1`. Months and ISO weeks are always calendar months and ISO weeks.
 - Partial periods (`today`, `this-*`, `ytd`, `qtd`, `mtd`, `since`) end tomorrow (through today).
+  A named period that ends after today (`2026-11` on 25 November, `2026`, a range running past today)
+  is cut the same way and labelled "… to date"; one that starts after today is a PeriodError
+  ("2027-03 has not started yet; today is 2026-11-25") suggesting the current period of its kind.
   Their comparison period is the same number of days from the start of the previous unit, clipped so
   it never runs past that unit (a 31-day `this-month` on 31 March compares with all of February).
 - `YYYY-MM-DD..YYYY-MM-DD` may also be written with ` to `, `~` or a dash between the two dates;
@@ -127,7 +130,23 @@ def parse_period(text: str, today: date, fiscal_year_start_month: int = 1) -> Pe
         suggestion = _suggest(s)
         hint = f" — did you mean {suggestion}?" if suggestion else "."
         raise PeriodError(f"unknown period '{raw}'{hint} Accepted: {ACCEPTED_FORMS}", suggestion)
-    return period
+    return _up_to_today(period, raw, today)
+
+
+# The period to suggest instead of one that has not started yet, by kind.
+_CURRENT = {"day": "today", "week": "this-week", "month": "this-month", "quarter": "this-quarter", "year": "this-year"}
+
+
+def _up_to_today(p: Period, raw: str, today: date) -> Period:
+    """Refuse a period that starts after today (it has no data, only zeros); cut one that ends after
+    today at the end of today and label it "to date", like `this-month`."""
+    if p.start > today:
+        raise PeriodError(f"{p.label} has not started yet; today is {today.isoformat()}", _CURRENT.get(p.kind, "today"))
+    tomorrow = today + timedelta(days=1)
+    if p.end <= tomorrow or p.partial:
+        return p
+    label = f"{p.label} to date" if p.kind in _CURRENT else f"{_range_label(p.start, tomorrow)} to date"
+    return Period(p.start, tomorrow, label, p.kind, True, p.fiscal_year_start_month)
 
 
 def normalise(text: str) -> str:
@@ -191,8 +210,6 @@ def _parse(s: str, raw: str, today: date, fy: int) -> Period | None:
         return Period(first, end, _range_label(first, end), "range", fiscal_year_start_month=fy)
     if m := _SINCE.fullmatch(s):
         first = _date(raw, *m.groups())
-        if first > today:
-            raise PeriodError(f"period '{raw}' starts after today ({today})")
         end = today + timedelta(days=1)
         return Period(first, end, f"since {first.isoformat()}", "since", True, fy)
     if m := _QUARTER.fullmatch(s):

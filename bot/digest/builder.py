@@ -170,7 +170,7 @@ class Digest:
 def report_week_period(monday: date) -> Period:
     """The ISO week starting on `monday` as a Period (kind "week", so its comparison is the week before)."""
     year, week, _ = monday.isocalendar()
-    return parse_period(f"{year}-W{week:02d}", monday)
+    return parse_period(f"{year}-W{week:02d}", monday + timedelta(days=6))
 
 
 def trailing_period(monday: date, fiscal_year_start_month: int = 1) -> Period:

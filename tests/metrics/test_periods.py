@@ -7,6 +7,7 @@ import pytest
 from metrics.periods import Period, PeriodError, comparison_period, month_periods, parse_period, week_start
 
 WED = date(2026, 11, 25)  # a Wednesday; ISO week 2026-W48
+LATER = date(2028, 1, 15)  # a "today" after every 2026/2027 period, for calendar arithmetic on whole periods
 
 
 def span(p):
@@ -39,11 +40,17 @@ def d(text):
         ("last-1-weeks", "2026-11-16", "2026-11-23", "weeks", False, "last 1 week (2026-W47)"),
         ("last-3-months", "2026-08-01", "2026-11-01", "months", False, "last 3 months (2026-08 – 2026-10)"),
         ("last-12-months", "2025-11-01", "2026-11-01", "months", False, "last 12 months (2025-11 – 2026-10)"),
-        ("2026", "2026-01-01", "2027-01-01", "year", False, "2026"),
+        ("2025", "2025-01-01", "2026-01-01", "year", False, "2025"),
+        ("2026", "2026-01-01", "2026-11-26", "year", True, "2026 to date"),
         ("2026-Q1", "2026-01-01", "2026-04-01", "quarter", False, "2026-Q1"),
         ("2026-Q3", "2026-07-01", "2026-10-01", "quarter", False, "2026-Q3"),
         ("2026-02", "2026-02-01", "2026-03-01", "month", False, "2026-02"),
-        ("2026-W48", "2026-11-23", "2026-11-30", "week", False, "2026-W48"),
+        ("2026-W47", "2026-11-16", "2026-11-23", "week", False, "2026-W47"),
+        ("2026-W48", "2026-11-23", "2026-11-26", "week", True, "2026-W48 to date"),
+        ("2026-11", "2026-11-01", "2026-11-26", "month", True, "2026-11 to date"),
+        ("2026-Q4", "2026-10-01", "2026-11-26", "quarter", True, "2026-Q4 to date"),
+        ("2026-11-01..2026-12-31", "2026-11-01", "2026-11-26", "range", True, "2026-11-01 – 2026-11-25 to date"),
+        ("2026-11-25..2026-11-25", "2026-11-25", "2026-11-26", "range", False, "2026-11-25"),
         ("2026-01-01..2026-01-31", "2026-01-01", "2026-02-01", "range", False, "2026-01-01 – 2026-01-31"),
         ("2026-03-05..2026-03-05", "2026-03-05", "2026-03-06", "range", False, "2026-03-05"),
         ("since 2026-11-01", "2026-11-01", "2026-11-26", "since", True, "since 2026-11-01"),
@@ -94,7 +101,7 @@ def test_new_year_day_crosses_years_and_iso_weeks():
 
 
 def test_iso_week_53():
-    assert span(parse_period("2026-W53", WED)) == (d("2026-12-28"), d("2027-01-04"))
+    assert span(parse_period("2026-W53", LATER)) == (d("2026-12-28"), d("2027-01-04"))
     assert span(parse_period("2020-W53", WED)) == (d("2020-12-28"), d("2021-01-04"))
     assert span(parse_period("2026-W01", WED)) == (d("2025-12-29"), d("2026-01-05"))
     with pytest.raises(PeriodError, match="2021 has ISO weeks W01–W52, not W53") as err:
@@ -123,9 +130,9 @@ def test_last_month_on_march_31():
 class TestFiscalYearStartingInApril:
     def test_quarters_and_years_are_labelled_by_the_year_they_start(self):
         assert span(parse_period("2026-Q1", WED, 4)) == (d("2026-04-01"), d("2026-07-01"))
-        assert span(parse_period("2026-Q4", WED, 4)) == (d("2027-01-01"), d("2027-04-01"))
-        assert parse_period("2026-Q4", WED, 4).label == "FY2026-Q4"
-        year = parse_period("2026", WED, 4)
+        assert span(parse_period("2026-Q4", LATER, 4)) == (d("2027-01-01"), d("2027-04-01"))
+        assert parse_period("2026-Q4", LATER, 4).label == "FY2026-Q4"
+        year = parse_period("2026", LATER, 4)
         assert (year.start, year.end, year.label) == (d("2026-04-01"), d("2027-04-01"), "FY2026")
 
     def test_relative_forms_in_february(self):
@@ -143,7 +150,7 @@ class TestFiscalYearStartingInApril:
     def test_comparison_of_the_first_fiscal_quarter_is_the_last_of_the_previous_year(self):
         c = comparison_period(parse_period("2026-Q1", WED, 4))
         assert (c.start, c.end, c.label) == (d("2026-01-01"), d("2026-04-01"), "FY2025-Q4")
-        assert comparison_period(parse_period("2026", WED, 4)).label == "FY2025"
+        assert comparison_period(parse_period("2026", LATER, 4)).label == "FY2025"
 
     def test_months_and_weeks_stay_calendar(self):
         assert parse_period("last-month", WED, 4) == Period(d("2026-10-01"), d("2026-11-01"), "2026-10", "month", False, 4)
@@ -152,9 +159,9 @@ class TestFiscalYearStartingInApril:
 
 class TestFiscalYearStartingInOctober:
     def test_quarters(self):
-        assert span(parse_period("2026-Q1", WED, 10)) == (d("2026-10-01"), d("2027-01-01"))
-        assert span(parse_period("2026-Q2", WED, 10)) == (d("2027-01-01"), d("2027-04-01"))
-        assert span(parse_period("2026-Q4", WED, 10)) == (d("2027-07-01"), d("2027-10-01"))
+        assert span(parse_period("2026-Q1", LATER, 10)) == (d("2026-10-01"), d("2027-01-01"))
+        assert span(parse_period("2026-Q2", LATER, 10)) == (d("2027-01-01"), d("2027-04-01"))
+        assert span(parse_period("2026-Q4", LATER, 10)) == (d("2027-07-01"), d("2027-10-01"))
 
     def test_relative_forms(self):
         assert parse_period("this-quarter", WED, 10).label == "FY2026-Q1 to date"
@@ -168,7 +175,7 @@ def test_fiscal_year_starting_in_february_has_quarters_off_the_calendar():
     assert span(parse_period("this-quarter", WED, 2)) == (d("2026-11-01"), d("2026-11-26"))
     assert parse_period("this-quarter", WED, 2).label == "FY2026-Q4 to date"
     assert span(parse_period("last-quarter", WED, 2)) == (d("2026-08-01"), d("2026-11-01"))
-    assert span(parse_period("2026-Q4", WED, 2)) == (d("2026-11-01"), d("2027-02-01"))
+    assert span(parse_period("2026-Q4", LATER, 2)) == (d("2026-11-01"), d("2027-02-01"))
 
 
 def test_bad_fiscal_start_is_a_programming_error():
@@ -272,7 +279,7 @@ class TestErrors:
             ("last-0-days", "N must be at least 1"),
             ("2026-02-30..2026-03-01", "2026-02-30 is not a valid date"),
             ("2026-02-01..2026-01-01", "ends \\(2026-01-01\\) before it starts \\(2026-02-01\\)"),
-            ("since 2026-11-26", "starts after today \\(2026-11-25\\)"),
+            ("since 2026-11-26", "since 2026-11-26 has not started yet; today is 2026-11-25"),
             ("since 2026-13-01", "2026-13-01 is not a valid date"),
             ("last-99999999-days", "out of range"),
             ("0000", "out of range"),
@@ -305,3 +312,42 @@ def test_month_periods():
 )
 def test_week_start(day, monday):
     assert week_start(d(day)) == d(monday)
+
+
+class TestPeriodsAfterToday:
+    """METRICS.md "Periods": a period that starts after today is an error with a suggestion, never an answer;
+    one that ends after today is cut at the end of today and labelled "to date"."""
+
+    @pytest.mark.parametrize(
+        "text, message, suggestion",
+        [
+            ("2027-03", "2027-03 has not started yet; today is 2026-11-25", "this-month"),
+            ("2026-12", "2026-12 has not started yet; today is 2026-11-25", "this-month"),
+            ("2027-Q1", "2027-Q1 has not started yet; today is 2026-11-25", "this-quarter"),
+            ("2026-W49", "2026-W49 has not started yet; today is 2026-11-25", "this-week"),
+            ("2027", "2027 has not started yet; today is 2026-11-25", "this-year"),
+            ("2026-12-01..2026-12-31", "2026-12-01 – 2026-12-31 has not started yet; today is 2026-11-25", "today"),
+        ],
+    )
+    def test_a_period_starting_after_today_is_an_error(self, text, message, suggestion):
+        with pytest.raises(PeriodError) as err:
+            parse_period(text, WED)
+        assert str(err.value) == message
+        assert err.value.suggestion == suggestion
+
+    def test_a_fiscal_quarter_after_today(self):
+        # fiscal start 4: FY2026-Q4 is January–March 2027, after 2026-11-25
+        with pytest.raises(PeriodError, match="FY2026-Q4 has not started yet; today is 2026-11-25"):
+            parse_period("2026-Q4", WED, 4)
+
+    def test_a_period_starting_today_is_partial(self):
+        # 2026-11-23 (Monday of W48) is before today, 2026-11-25 is today itself: both run through today
+        p = parse_period("2026-11-25..2026-12-05", WED)
+        assert (p.start, p.end, p.partial, p.label) == (WED, d("2026-11-26"), True, "2026-11-25 to date")
+
+    def test_the_partial_month_compares_with_the_same_days_of_the_previous_month(self):
+        # 2026-11 on 25 Nov → 1–25 Nov (25 days) against 1–25 Oct, like this-month
+        p = parse_period("2026-11", WED)
+        c = comparison_period(p)
+        assert (c.start, c.end) == (d("2026-10-01"), d("2026-10-26"))
+        assert p == parse_period("this-month", WED)

@@ -2,10 +2,10 @@
 
 from datetime import date, timedelta
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from metrics.periods import comparison_period, month_periods, parse_period, week_start
+from metrics.periods import PeriodError, comparison_period, month_periods, parse_period, week_start
 
 WORDS = (
     "today", "yesterday", "this-week", "last-week", "this-month", "last-month", "this-quarter", "last-quarter",
@@ -42,8 +42,26 @@ def forms(draw, today: date) -> str:
 
 @st.composite
 def cases(draw):
-    today = draw(todays)
-    return today, draw(forms(today)), draw(fiscal)
+    """A today, a period text that has started by then (later ones are errors, tested below) and a fiscal start."""
+    today, fy = draw(todays), draw(fiscal)
+    text = draw(forms(today))
+    try:
+        parse_period(text, today, fy)
+    except PeriodError as err:
+        assume("has not started yet" not in str(err))
+        raise
+    return today, text, fy
+
+
+@settings(max_examples=100, deadline=None)
+@given(todays, forms(date(2199, 12, 31)), fiscal)
+def test_no_period_runs_past_today_and_one_starting_later_is_refused(today, text, fy):
+    try:
+        p = parse_period(text, today, fy)
+    except PeriodError as err:
+        assert str(err).endswith(f"has not started yet; today is {today.isoformat()}")
+        return
+    assert p.start <= today and p.end <= today + timedelta(days=1)
 
 
 @settings(max_examples=100, deadline=None)
