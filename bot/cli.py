@@ -92,10 +92,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+# Commands that run until stopped keep refreshing in the background; all others answer and exit, so they read
+# a stale snapshot again before answering (a background refresh would die with the process).
+LONG_RUNNING = ("serve", "scheduler")
+
+
 def _context(args, settings: Settings):
     from bot.context import build_context
 
-    return build_context(settings, workbook=args.workbook, sheet=args.sheet, today=args.today)
+    return build_context(settings, workbook=args.workbook, sheet=args.sheet, today=args.today,
+                         one_shot=args.command not in LONG_RUNNING)
 
 
 def _emit(reply, as_json: bool, settings: Settings) -> int:

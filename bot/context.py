@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from config import Settings, state_dir
 from metrics.options import MetricOptions, Scale
 from metrics.tables import Tables
-from sheets.cache import CachedSnapshot, SnapshotCache, default_cache_path
+from sheets.cache import CachedSnapshot, SnapshotCache, cache_key, default_cache_path
 from sheets.open import open_workbook
 from sheets.snapshot import Snapshot, load_snapshot
 from sheets.workbook import Workbook
@@ -24,12 +24,16 @@ def utc_now() -> datetime:
 
 @dataclass
 class Context:
-    """One deployment's settings, workbook, snapshot cache and clock (tests inject `clock`)."""
+    """One deployment's settings, workbook, snapshot cache and clock (tests inject `clock`).
+
+    `one_shot` is for commands that answer and exit (`pulse ask`, `check`, `refresh`, `digest`, `alerts`): a stale
+    snapshot is read again before answering, because a background refresh would die with the process."""
 
     settings: Settings
     workbook: Workbook
     clock: Callable[[], datetime] = utc_now
     cache: SnapshotCache | None = None
+    one_shot: bool = False
     _tables: dict[int, tuple[Snapshot, Tables]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -38,7 +42,10 @@ class Context:
             self.cache = SnapshotCache(
                 loader=self._load,
                 cache_seconds=self.settings.source.cache_seconds,
-                state_path=snapshot_path(self.workbook),
+                state_path=snapshot_path(self.workbook, self.settings),
+                background=not self.one_shot,
+                marker=getattr(self.workbook, "change_marker", None),
+                key=cache_key(source_id(self.workbook), self.settings),
             )
 
     def _load(self) -> Snapshot:
@@ -83,14 +90,19 @@ def warm(t: Tables) -> None:
     order_book(t)
 
 
-def snapshot_path(workbook: Workbook) -> Path | None:
-    """Where the last good snapshot of this workbook is kept; None for local files (re-reading them is cheap
-    and a stale copy of an edited file would surprise)."""
+def source_id(workbook: Workbook) -> str:
+    """What names the source in the cache key: a Google Sheet's key, else its description (the file path)."""
+    return getattr(workbook, "key", None) or workbook.describe()
+
+
+def snapshot_path(workbook: Workbook, settings: Settings | None = None) -> Path | None:
+    """Where the last good snapshot of this workbook is kept; None for local files (re-reading them is cheap,
+    and each process reads an edited file afresh)."""
     from sheets.local import LocalWorkbook
 
     if isinstance(workbook, LocalWorkbook):
         return None
-    return default_cache_path(getattr(workbook, "key", None) or workbook.describe())
+    return default_cache_path(source_id(workbook), settings)
 
 
 def metric_options(s: Settings) -> MetricOptions:
@@ -120,10 +132,13 @@ def build_context(
     workbook: str | None = None,
     sheet: str | None = None,
     today: date | None = None,
+    one_shot: bool = False,
 ) -> Context:
-    """A context for the CLI and the server; `today` pins the clock (noon UTC of that day) for reproducible runs."""
+    """A context for the CLI and the server; `today` pins the clock (noon UTC of that day) for reproducible runs;
+    `one_shot` for commands that answer and exit (see Context)."""
     clock = utc_now
     if today is not None:
         pinned = datetime(today.year, today.month, today.day, 12, tzinfo=timezone.utc)
         clock = lambda: pinned  # noqa: E731
-    return Context(settings=settings, workbook=open_workbook(settings, workbook=workbook, sheet=sheet), clock=clock)
+    return Context(settings=settings, workbook=open_workbook(settings, workbook=workbook, sheet=sheet), clock=clock,
+                   one_shot=one_shot)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -308,7 +309,25 @@ def secret(name: str) -> str | None:
 
 
 def state_dir() -> Path:
-    """Directory for caches, ledgers and job stores (`PULSE_STATE_DIR`, default `.pulse/`)."""
+    """Directory for caches, ledgers and job stores (`PULSE_STATE_DIR`, default `.pulse/`; created owner-only)."""
     path = Path(os.environ.get("PULSE_STATE_DIR") or ".pulse")
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
+
+
+def write_state_file(path: Path, data: bytes) -> None:
+    """Write a state file atomically and readable by its owner only (0600): a crash mid-write keeps the old file,
+    and other users on the host can read neither the data nor the temporary copy."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

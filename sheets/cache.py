@@ -1,14 +1,18 @@
-"""The last good snapshot, in memory and on disk: fresh answers cost no reads, stale ones refresh in the background.
+"""The last good snapshot, in memory and on disk: fresh answers cost no reads; stale ones refresh in the
+background (a server) or are read again before answering (a one-shot command, `background=False`).
 
-One refresh runs at a time (single flight). When a refresh fails, answers keep coming from the last good
-snapshot with a note saying how old it is and why the sheet could not be read.
+A snapshot is stale when it is older than `cache_seconds` or when the source's change marker (e.g. a local
+file's modification time) differs from the one it was read at. One refresh runs at a time (single flight).
+When a refresh fails, answers keep coming from the last good snapshot with a note saying how old it is and why
+the sheet could not be read. On disk the snapshot is Arrow IPC + JSON (`sheets.snapshot_store`), never a
+format that runs code; a damaged file is moved aside with a warning and the snapshot is read again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-import os
-import pickle
 import threading
 import time
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from sheets.workbook import WorkbookError
 
 if TYPE_CHECKING:
+    from config import Settings
     from sheets.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
@@ -39,18 +44,32 @@ class CachedSnapshot:
 class _Entry:
     snapshot: Any
     loaded_at: float
+    marker: str | None = None
+    from_disk: bool = False
 
 
 class SnapshotCache:
-    """Serve snapshots from `loader` at most once per `cache_seconds`, surviving failures and restarts."""
+    """Serve snapshots from `loader` at most once per `cache_seconds`, surviving failures and restarts.
+
+    `background=True` (the server) answers a stale snapshot at once and refreshes behind it; `background=False`
+    (one-shot commands, which exit before a background read could finish) reads again before answering and
+    falls back to the stale snapshot, with the note, only when the read fails. In that mode a snapshot this
+    process read itself stays current for the rest of the process, so one command reads the source at most once.
+    `marker` returns the source's change marker (None when it has none); `key` names the source and parse
+    settings inside the disk file, so a file written for anything else is never used.
+    """
 
     def __init__(self, loader: Callable[[], "Snapshot"], cache_seconds: int, state_path: Path | None = None,
-                 clock: Callable[[], float] = time.time, failure_backoff: float | None = None):
+                 clock: Callable[[], float] = time.time, failure_backoff: float | None = None, *,
+                 background: bool = True, marker: Callable[[], str | None] | None = None, key: str = ""):
         self._loader = loader
         self._ttl = cache_seconds
         self._path = state_path
         self._clock = clock
         self._backoff = max(cache_seconds, 5) if failure_backoff is None else failure_backoff
+        self._background = background
+        self._marker = marker
+        self._key = key
         self._lock = threading.Lock()
         self._done = threading.Condition(self._lock)
         self._loading = False
@@ -61,15 +80,17 @@ class SnapshotCache:
         self._thread: threading.Thread | None = None
 
     def get(self) -> CachedSnapshot:
-        """The current snapshot: fresh → no load; stale → answer now, refresh in the background; none → load now."""
+        """The current snapshot: fresh → no load; stale → refresh (in the background, or now for a one-shot
+        command); none → load now."""
         with self._lock:
             entry = self._entry
             if entry is not None:
-                if self._is_fresh(entry):
+                if self._is_fresh(entry) or self._backing_off():
                     return self._answer(entry)
-                if not self._loading and not self._backing_off():
-                    self._start_background()
-                return self._answer(entry)
+                if self._background:
+                    if not self._loading:
+                        self._start_background()
+                    return self._answer(entry)
         return self._load_now(force=False)
 
     def refresh(self, force: bool = True) -> CachedSnapshot:
@@ -97,7 +118,19 @@ class SnapshotCache:
 
     # ---- internals ---------------------------------------------------------------------------
     def _is_fresh(self, entry: _Entry) -> bool:
-        return self._clock() - entry.loaded_at < self._ttl
+        if not self._background and not entry.from_disk:
+            return True
+        if self._clock() - entry.loaded_at >= self._ttl:
+            return False
+        return self._marker is None or entry.marker is None or self._current_marker() == entry.marker
+
+    def _current_marker(self) -> str | None:
+        """The source's change marker now; None (unknown) when it cannot be had cheaply."""
+        try:
+            return self._marker() if self._marker is not None else None
+        except Exception as err:  # noqa: BLE001 — a marker we cannot read never blocks an answer
+            log.debug("change marker unavailable: %s", err)
+            return None
 
     def _backing_off(self) -> bool:
         return self._failed_at is not None and self._clock() - self._failed_at < self._backoff
@@ -132,6 +165,7 @@ class SnapshotCache:
 
     def _run_loader(self) -> None:
         """Call the loader once (the caller has set _loading) and record its outcome."""
+        marker = self._current_marker()
         try:
             snapshot = self._loader()
         except Exception as err:  # noqa: BLE001 — any failure keeps the last snapshot and becomes the note
@@ -141,7 +175,7 @@ class SnapshotCache:
                 self._error, self._failed_at = reason, self._clock()
                 self._finish()
             return
-        entry = _Entry(snapshot, self._clock())
+        entry = _Entry(snapshot, self._clock(), marker)
         with self._lock:
             self._entry, self._error, self._failed_at = entry, None, None
             self._finish()
@@ -153,25 +187,41 @@ class SnapshotCache:
         self._done.notify_all()
 
     def _load_disk(self) -> _Entry | None:
+        """The snapshot saved by an earlier process, if it was written for this key; a damaged file is moved aside."""
+        from sheets.snapshot_store import DamagedCache, ForeignCache, load
+
         if self._path is None or not self._path.exists():
             return None
         try:
-            with self._path.open("rb") as fh:
-                entry = pickle.load(fh)
-            return entry if isinstance(entry, _Entry) else None
-        except Exception as err:  # noqa: BLE001 — a stale or foreign cache file is ignored, never fatal
-            log.info("ignoring unreadable snapshot cache %s: %s", self._path, err)
+            stored = load(self._path.read_bytes(), key=self._key)
+        except ForeignCache as err:
+            log.info("not using the snapshot cache %s: %s", self._path, err)
             return None
+        except (DamagedCache, OSError) as err:
+            self._move_aside(err)
+            return None
+        return _Entry(stored.snapshot, stored.loaded_at, stored.marker, from_disk=True)
+
+    def _move_aside(self, err: Exception) -> None:
+        """Keep a damaged cache file for inspection under a new name; the snapshot is then read again."""
+        assert self._path is not None
+        aside = self._path.with_name(f"{self._path.name}.damaged-{int(time.time())}")
+        try:
+            self._path.replace(aside)
+            log.warning("snapshot cache %s is damaged (%s); moved it to %s and reading the source again",
+                        self._path, err, aside.name)
+        except OSError as move_err:
+            log.warning("snapshot cache %s is damaged (%s) and could not be moved aside: %s", self._path, err, move_err)
 
     def _save_disk(self, entry: _Entry) -> None:
+        from config import write_state_file
+        from sheets.snapshot_store import dump
+
         if self._path is None:
             return
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._path.with_name(f"{self._path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(entry, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self._path)
+            write_state_file(self._path, dump(entry.snapshot, key=self._key, loaded_at=entry.loaded_at,
+                                              marker=entry.marker))
         except Exception as err:  # noqa: BLE001 — the disk copy is a convenience; memory still serves
             log.warning("could not save the snapshot cache to %s: %s", self._path, err)
 
@@ -184,11 +234,28 @@ def _as_of(snapshot: Any, loaded: datetime) -> str:
     return stamp.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def default_cache_path(source: str) -> Path:
-    """The cache file for one source (sheet key or workbook path) in the state directory (`PULSE_STATE_DIR`)."""
-    import hashlib
+def cache_key(source: str, settings: "Settings | None" = None) -> str:
+    """What a cached snapshot depends on: the source, the settings that shape parsing, and the snapshot layout
+    (canonical columns and Snapshot fields), so changing any of them never answers from an old file."""
+    import dataclasses
 
+    from sheets.headers import COLUMNS
+    from sheets.snapshot import Snapshot
+    from sheets.snapshot_store import FORMAT
+
+    parse = {}
+    if settings is not None:
+        parse = {"tabs": settings.tabs.model_dump(), "columns": settings.columns, "date_order": settings.date_order,
+                 "scales": {k: v.model_dump() for k, v in settings.surveys.scales.items()}}
+    layout = {tab: [(c.name, c.kind, str(c.dtype), c.required) for c in cols] for tab, cols in COLUMNS.items()}
+    fields = [f.name for f in dataclasses.fields(Snapshot)]
+    text = json.dumps([FORMAT, source, parse, layout, fields], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def default_cache_path(source: str, settings: "Settings | None" = None) -> Path:
+    """The cache file for one source (sheet key or workbook path) and parse settings in the state directory
+    (`PULSE_STATE_DIR`)."""
     from config import state_dir
 
-    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
-    return state_dir() / f"snapshot-{digest}.pickle"
+    return state_dir() / f"snapshot-{cache_key(source, settings)[:24]}.arrows"

@@ -32,6 +32,14 @@ class LocalWorkbook:
     def describe(self) -> str:
         return str(self.path)
 
+    def change_marker(self) -> str | None:
+        """The file's modification time and size: a cached snapshot read at another marker is stale."""
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return f"{st.st_mtime_ns}:{st.st_size}"
+
     def read_tabs(self, names: Sequence[str]) -> dict[str, RawTab | None]:
         """Cells of the named tabs; numbers always arrive as float, dates as date/datetime, blanks as ""."""
         from python_calamine import CalamineWorkbook

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import pickle
+import stat
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from config import parse_settings
 from sheets.cache import SnapshotCache, default_cache_path
+from sheets.snapshot import Snapshot
+from sheets.snapshot_store import MAGIC
 from sheets.workbook import WorkbookError
 
 
@@ -146,13 +153,27 @@ def test_forced_refresh_loads_even_when_fresh(clock, loader):
     assert loader.calls == 2
 
 
-def test_disk_copy_survives_a_restart(tmp_path, clock, loader):
-    path = tmp_path / "state" / "snap.pickle"
+class SnapLoader(Loader):
+    """Like Loader, but returns real Snapshots (one customer per load: "c1", "c2", …) so they can be saved."""
+
+    def __call__(self) -> Snapshot:
+        snap = super().__call__()
+        frame = pd.DataFrame({"customer_id": pd.array([f"c{snap.n}"], dtype="string"), "row": [2]})
+        return Snapshot(frames={"customers": frame}, read_at=snap.read_at, source="test")
+
+
+def customer(cache: SnapshotCache) -> str:
+    return cache.get().snapshot.frames["customers"]["customer_id"][0]
+
+
+def test_disk_copy_survives_a_restart(tmp_path, clock):
+    loader = SnapLoader(clock)
+    path = tmp_path / "state" / "snap.arrows"
     SnapshotCache(loader, cache_seconds=60, state_path=path, clock=clock).get()
     assert path.exists()
     clock.t += 30
     restarted = SnapshotCache(loader, cache_seconds=60, state_path=path, clock=clock)
-    assert restarted.get().snapshot.n == 1
+    assert customer(restarted) == "c1"
     assert loader.calls == 1
     clock.t += 31
     loader.fail = WorkbookError("offline")
@@ -161,15 +182,113 @@ def test_disk_copy_survives_a_restart(tmp_path, clock, loader):
     assert "could not be read: offline" in restarted.get().note
 
 
-def test_unreadable_disk_copy_is_ignored(tmp_path, clock, loader):
-    path = tmp_path / "snap.pickle"
-    path.write_bytes(b"not a pickle")
-    assert SnapshotCache(loader, cache_seconds=60, state_path=path, clock=clock).get().snapshot.n == 1
+def test_the_disk_copy_is_arrow_and_json_readable_by_its_owner_only(tmp_path, clock):
+    path = tmp_path / "state" / "snap.arrows"
+    SnapshotCache(SnapLoader(clock), cache_seconds=60, state_path=path, clock=clock).get()
+    data = path.read_bytes()
+    assert data.startswith(MAGIC) and b"ARROW1" in data  # Arrow IPC file magic for the frames
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["snap.arrows"]  # no temporary copy left behind
 
 
-def test_cache_paths_differ_per_source():
+class _Planted:
+    """A pickle that, if ever loaded, creates the file `target` (what an attacker with write access would plant)."""
+
+    def __init__(self, target: str):
+        self.target = target
+
+    def __reduce__(self):
+        return (open, (self.target, "w"))
+
+
+def test_a_planted_pickle_is_never_run_but_moved_aside_and_rebuilt(tmp_path, clock, caplog):
+    path = tmp_path / "snap.arrows"
+    target = tmp_path / "pwned"
+    path.write_bytes(pickle.dumps(_Planted(str(target))))
+    loader = SnapLoader(clock)
+    with caplog.at_level(logging.WARNING, logger="sheets.cache"):
+        cache = SnapshotCache(loader, cache_seconds=60, state_path=path, clock=clock)
+    assert not target.exists()
+    assert "is damaged" in caplog.text and "moved it to snap.arrows.damaged-" in caplog.text
+    assert len(list(tmp_path.glob("snap.arrows.damaged-*"))) == 1
+    assert customer(cache) == "c1" and loader.calls == 1  # read from the source, then saved anew
+    assert path.read_bytes().startswith(MAGIC)
+
+
+@pytest.mark.parametrize("damage", [
+    lambda data: data[: len(data) // 2],  # truncated mid-frame
+    lambda data: data[:40],  # truncated mid-header
+    lambda data: b"garbage",
+    lambda data: data.replace(b"ARROW1", b"ARROWX", 1),
+    lambda data: data.replace(b"c1", b"c9"),  # one customer id changed on disk
+    lambda data: data.replace(b'"format": 1', b'"format": 9', 1),
+])
+def test_a_damaged_disk_copy_is_moved_aside_and_rebuilt(tmp_path, clock, damage):
+    path = tmp_path / "snap.arrows"
+    loader = SnapLoader(clock)
+    SnapshotCache(loader, cache_seconds=60, state_path=path, clock=clock).get()
+    path.write_bytes(damage(path.read_bytes()))
+    restarted = SnapshotCache(loader, cache_seconds=60, state_path=path, clock=clock)
+    assert customer(restarted) == "c2" and loader.calls == 2
+    assert len(list(tmp_path.glob("snap.arrows.damaged-*"))) == 1
+    assert customer(SnapshotCache(loader, cache_seconds=60, state_path=path, clock=clock)) == "c2"
+
+
+def test_a_disk_copy_written_for_another_key_is_not_used(tmp_path, clock):
+    path = tmp_path / "snap.arrows"
+    loader = SnapLoader(clock)
+    SnapshotCache(loader, cache_seconds=60, state_path=path, clock=clock, key="sheet A").get()
+    other = SnapshotCache(loader, cache_seconds=60, state_path=path, clock=clock, key="sheet B")
+    assert customer(other) == "c2" and loader.calls == 2
+    assert not list(tmp_path.glob("*.damaged-*"))
+
+
+def test_one_shot_reads_a_stale_disk_copy_again_before_answering(tmp_path, clock):
+    path = tmp_path / "snap.arrows"
+    loader = SnapLoader(clock)
+    SnapshotCache(loader, cache_seconds=60, state_path=path, clock=clock, background=False).get()
+    clock.t += 59  # younger than cache_seconds: answered from disk, no read
+    assert customer(SnapshotCache(loader, cache_seconds=60, state_path=path, clock=clock, background=False)) == "c1"
+    assert loader.calls == 1
+    clock.t += 1  # now 60 s old: read again before answering, no thread left behind
+    one_shot = SnapshotCache(loader, cache_seconds=60, state_path=path, clock=clock, background=False)
+    answer = one_shot.get()
+    assert answer.snapshot.frames["customers"]["customer_id"][0] == "c2" and answer.fresh and answer.note is None
+    assert loader.calls == 2 and one_shot._thread is None
+    clock.t += 600  # the rest of this process keeps what it read: one command reads the source at most once
+    assert customer(one_shot) == "c2" and loader.calls == 2
+
+
+def test_one_shot_falls_back_to_the_stale_copy_with_a_note_only_when_the_read_fails(tmp_path, clock):
+    path = tmp_path / "snap.arrows"
+    loader = SnapLoader(clock)
+    SnapshotCache(loader, cache_seconds=60, state_path=path, clock=clock, background=False).get()
+    clock.t += 61
+    loader.fail = WorkbookError("Google Sheets answered 503")
+    one_shot = SnapshotCache(loader, cache_seconds=60, state_path=path, clock=clock, background=False)
+    answer = one_shot.get()
+    assert answer.snapshot.frames["customers"]["customer_id"][0] == "c1" and not answer.fresh
+    assert answer.note == "data as of 2027-01-15 08:00 UTC — the sheet could not be read: Google Sheets answered 503"
+    assert one_shot.get().note == answer.note and loader.calls == 2  # backing off: the same command does not retry
+
+
+def test_a_changed_marker_makes_the_snapshot_stale(clock, loader):
+    marker = {"value": "v1"}
+    cache = SnapshotCache(loader, cache_seconds=60, clock=clock, marker=lambda: marker["value"])
+    assert cache.get().snapshot.n == 1
+    assert cache.get().fresh and loader.calls == 1
+    marker["value"] = "v2"  # e.g. the workbook file was saved again
+    assert not cache.get().fresh
+    assert cache.wait_idle()
+    now = cache.get()
+    assert (now.snapshot.n, now.fresh) == (2, True)
+
+
+def test_cache_paths_differ_per_source_and_parse_settings():
     assert default_cache_path("KEY_A") != default_cache_path("KEY_B")
     assert default_cache_path("KEY_A") == default_cache_path("KEY_A")
+    renamed = parse_settings({"tabs": {"orders": "Sales"}})
+    assert default_cache_path("KEY_A", renamed) != default_cache_path("KEY_A", parse_settings({}))
 
 
 @settings(max_examples=50, deadline=None)

@@ -1,0 +1,151 @@
+"""A Snapshot on disk in a format that cannot run code when read: Arrow IPC for the frames, JSON for the rest.
+
+Layout of one file: MAGIC, an 8-byte big-endian header length, the UTF-8 JSON header (format, cache key, when
+it was loaded, the source's change marker, every non-frame Snapshot field, each frame's byte range, and a
+SHA-256 over the rest of the header and the frames), then the frames, each one Arrow IPC file. Reading checks
+the magic, the format, the checksum and every Arrow buffer; anything else raises `DamagedCache`. A file written for another key (another source or parse settings) is `ForeignCache`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import struct
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+
+from sheets.snapshot import Snapshot
+from sheets.validate import DataIssue
+
+MAGIC = b"crm-pulse snapshot\n"
+FORMAT = 1
+_LENGTH = struct.Struct(">Q")
+_MAX_HEADER = 64 * 1024 * 1024
+
+
+class DamagedCache(Exception):
+    """The bytes are not a snapshot file this version can read."""
+
+
+class ForeignCache(Exception):
+    """A readable snapshot file written for another cache key."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What a snapshot file holds besides the snapshot: when it was loaded and the source's change marker then."""
+
+    snapshot: Snapshot
+    loaded_at: float
+    marker: str | None
+
+
+def dump(snapshot: Snapshot, *, key: str, loaded_at: float, marker: str | None = None) -> bytes:
+    """The file bytes for `snapshot` under cache `key`."""
+    blobs, ranges, offset = [], [], 0
+    for name, frame in snapshot.frames.items():
+        blob = _arrow(frame)
+        ranges.append({"name": name, "offset": offset, "length": len(blob)})
+        blobs.append(blob)
+        offset += len(blob)
+    header = {
+        "format": FORMAT,
+        "key": key,
+        "loaded_at": loaded_at,
+        "marker": marker,
+        "snapshot": _fields(snapshot),
+        "frames": ranges,
+    }
+    header["sha256"] = _checksum(header, blobs)
+    head = json.dumps(header, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return b"".join([MAGIC, _LENGTH.pack(len(head)), head, *blobs])
+
+
+def _checksum(header: dict[str, Any], blobs: list[bytes] | list[memoryview]) -> str:
+    """SHA-256 of the header (without its checksum, in canonical JSON) and the frame bytes."""
+    digest = hashlib.sha256(json.dumps({k: v for k, v in header.items() if k != "sha256"}, sort_keys=True,
+                                       ensure_ascii=False, allow_nan=False).encode("utf-8"))
+    for blob in blobs:
+        digest.update(blob)
+    return digest.hexdigest()
+
+
+def load(data: bytes, *, key: str) -> Stored:
+    """The snapshot in `data`; DamagedCache when unreadable, ForeignCache when written for another key."""
+    try:
+        header, body = _split(data)
+        if header.get("format") != FORMAT:
+            raise DamagedCache(f"format {header.get('format')!r}, expected {FORMAT}")
+        if header.get("sha256") != _checksum(header, [body]):
+            raise DamagedCache("checksum mismatch")
+        if header.get("key") != key:
+            raise ForeignCache("written for another source or other parse settings")
+        frames = {str(r["name"]): _frame(body, int(r["offset"]), int(r["length"])) for r in header["frames"]}
+        snapshot = Snapshot(frames=frames, **_unfields(header["snapshot"]))
+        marker = header.get("marker")
+        return Stored(snapshot, float(header["loaded_at"]), None if marker is None else str(marker))
+    except (DamagedCache, ForeignCache):
+        raise
+    except Exception as err:  # noqa: BLE001 — any decoding failure means the file is damaged
+        raise DamagedCache(f"{type(err).__name__}: {err}") from None
+
+
+def _arrow(frame: Any) -> bytes:
+    table = pa.Table.from_pandas(frame)
+    sink = io.BytesIO()
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def _frame(body: memoryview, offset: int, length: int) -> Any:
+    if offset < 0 or length < 0 or offset + length > len(body):
+        raise DamagedCache("a frame lies outside the file")
+    table = pa.ipc.open_file(pa.BufferReader(pa.py_buffer(body[offset : offset + length]))).read_all()
+    table.validate(full=True)
+    return table.to_pandas()
+
+
+def _split(data: bytes) -> tuple[dict[str, Any], memoryview]:
+    if not data.startswith(MAGIC):
+        raise DamagedCache("not a crm-pulse snapshot file")
+    start = len(MAGIC) + _LENGTH.size
+    if len(data) < start:
+        raise DamagedCache("truncated header")
+    (length,) = _LENGTH.unpack_from(data, len(MAGIC))
+    if length > _MAX_HEADER or start + length > len(data):
+        raise DamagedCache("truncated header")
+    header = json.loads(data[start : start + length].decode("utf-8"))
+    if not isinstance(header, dict):
+        raise DamagedCache("the header is not an object")
+    return header, memoryview(data)[start + length :]
+
+
+def _fields(snapshot: Snapshot) -> dict[str, Any]:
+    """Every Snapshot field but the frames as JSON values (issues as objects, read_at as ISO text)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(snapshot):
+        value = getattr(snapshot, f.name)
+        if f.name == "frames":
+            continue
+        if f.name == "issues":
+            value = [dataclasses.asdict(i) for i in value]
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        out[f.name] = value
+    return out
+
+
+def _unfields(data: dict[str, Any]) -> dict[str, Any]:
+    known = {f.name for f in dataclasses.fields(Snapshot)} - {"frames"}
+    if set(data) != known:
+        raise DamagedCache(f"fields {sorted(set(data) ^ known)} differ from this version's snapshot")
+    out = dict(data)
+    out["issues"] = [DataIssue(**i) for i in data["issues"]]
+    out["read_at"] = datetime.fromisoformat(data["read_at"])
+    return out
