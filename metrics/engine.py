@@ -16,6 +16,8 @@ from metrics.result import Comparison, MetricResult, SegmentValue, TargetStatus
 from metrics.tables import Tables
 
 SIGNIFICANCE_LEVEL = 0.05
+# Kinds whose values have a known sampling noise, hence an interval, a significance test and a small-sample flag.
+NOISY = ("proportion", "nps", "mean")
 
 
 class MetricError(ValueError):
@@ -118,11 +120,13 @@ def segment_tables(t: Tables, dimension: str, value: str) -> Tables:
 def breakdown(
     spec: MetricSpec, t: Tables, period: Period, previous: Period, o: MetricOptions, dimension: str
 ) -> list[SegmentValue]:
-    """The metric per segment value, largest segments first, with each segment's change."""
+    """The metric per segment value, largest segments first, each with its interval, change, whether the
+    change beats the noise (the headline's test) and a small-sample flag below `o.min_n`."""
     rows = []
     for value in t.dimension_of(dimension).unique():
         part = segment_tables(t, dimension, str(value))
         now, before = spec.fn(part, period, o), spec.fn(part, previous, o)
+        c = compare(spec, now, before)
         rows.append(
             SegmentValue(
                 segment=str(value),
@@ -131,7 +135,11 @@ def breakdown(
                 numerator=now.numerator,
                 denominator=now.denominator,
                 previous=before.value,
-                change=_change(now.value, before.value),
+                change=c.change,
+                interval=now.interval,
+                significant=c.significant,
+                p_value=c.p_value,
+                small_sample=spec.kind in NOISY and stats.small_sample_note(now.n, o.min_n) is not None,
             )
         )
     return sorted(rows, key=lambda r: (-r.n, r.segment))

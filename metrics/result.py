@@ -44,7 +44,9 @@ class TargetStatus:
 
 @dataclass(frozen=True)
 class SegmentValue:
-    """One row of a `by <dimension>` breakdown."""
+    """One row of a `by <dimension>` breakdown, with the headline's fields (METRICS.md "Breakdowns"): the 95%
+    interval, the previous value and change, whether the change is beyond the noise (None where the noise
+    is unknown) and `small_sample` when 0 < n < surveys.min_n."""
 
     segment: str
     value: float | None
@@ -53,6 +55,10 @@ class SegmentValue:
     denominator: float | None = None
     previous: float | None = None
     change: float | None = None
+    interval: Interval | None = None
+    significant: bool | None = None
+    p_value: float | None = None
+    small_sample: bool = False
 
 
 @dataclass

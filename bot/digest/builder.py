@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
@@ -15,7 +15,7 @@ from metrics.engine import breakdown, compute, filter_where, resolve_options
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period, parse_period, week_start
 from metrics.registry import METRICS
-from metrics.result import MetricResult, json_safe
+from metrics.result import Interval, MetricResult, json_safe
 from metrics.tables import Tables
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,10 @@ class Mover:
     previous: float
     change: float
     n: int
+    interval: Interval | None = None
+    significant: bool | None = None
+    p_value: float | None = None
+    small_sample: bool = False
 
 
 @dataclass
@@ -156,7 +160,7 @@ class Digest:
                     "promoter_comments": [c.__dict__ for c in self.promoter_comments],
                     "detractor_comments": [c.__dict__ for c in self.detractor_comments],
                 },
-                "movers": [m.__dict__ for m in self.movers],
+                "movers": [asdict(m) for m in self.movers],
                 "risk": None if self.risk is None else self.risk.__dict__,
                 "data_issues": self.issues,
                 "trend": [{"week": p.week.label, **p.values, "nps_margin": p.nps_margin} for p in self.trend],
@@ -295,7 +299,8 @@ def recent_comments(frame: pd.DataFrame, limit: int = TOP_COMMENTS) -> list[Comm
 def movers(
     t: Tables, p: Period, o: MetricOptions, *, exclude: set[str], min_n: int, labels: Mapping[str, str] | None = None
 ) -> list[Mover]:
-    """The largest |change| in points of MOVER_METRICS over every dimension's segments whose n (this period) ≥ min_n."""
+    """The largest |change| in points of MOVER_METRICS over every dimension's segments whose n (this period) ≥ min_n,
+    changes beyond the noise first (a move within the noise is not news), each with its interval and verdict."""
     previous = comparison_period(p)
     found: list[Mover] = []
     for name in MOVER_METRICS:
@@ -309,8 +314,9 @@ def movers(
             for s in breakdown(spec, t, p, previous, o, dimension):
                 if s.change is None or s.n < min_n or s.previous is None or s.value is None:
                     continue
-                found.append(Mover(name, label, _unit(name), dimension, s.segment, float(s.value), float(s.previous), float(s.change), s.n))
-    found.sort(key=lambda m: (-abs(m.change), m.metric, m.dimension, m.segment))
+                found.append(Mover(name, label, _unit(name), dimension, s.segment, float(s.value), float(s.previous),
+                                   float(s.change), s.n, s.interval, s.significant, s.p_value, s.small_sample))
+    found.sort(key=lambda m: (m.significant is not True, -abs(m.change), m.metric, m.dimension, m.segment))
     return found[:TOP_MOVERS]
 
 

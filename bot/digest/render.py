@@ -141,10 +141,13 @@ def comment_line(c: Comment, s: Style = SLACK) -> str:
 
 
 def mover_line(m: Mover, s: Style = SLACK) -> str:
+    """"• NPS, region = South: +40 → +28 (▼ 12.0 pts, n = 210, 95% CI +18 to +38, significant)"."""
     arrow = "▲" if m.change > 0 else ("▼" if m.change < 0 else "▶")
+    extra = [f"95% CI {ci}" for ci in (fmt.interval(m.interval, m.unit),) if ci] + [x for x in (fmt.segment_flags(m),) if x]
     return (
         f"• {s.e(m.label)}, {s.e(m.dimension)} = {s.e(m.segment)}: "
-        f"{fmt.number(m.previous, m.unit)} → {fmt.number(m.value, m.unit)} ({arrow} {abs(m.change):.1f} pts, n = {m.n:,})"
+        f"{fmt.number(m.previous, m.unit)} → {fmt.number(m.value, m.unit)} ({arrow} {abs(m.change):.1f} pts, n = {m.n:,}"
+        + "".join(f", {x}" for x in extra) + ")"
     )
 
 

@@ -107,10 +107,11 @@ def _facts(r: MetricResult, currency: str) -> list[MarkdownTextObject]:
 
 
 def top_movers(r: MetricResult, k: int = TOP_MOVERS) -> list:
-    """The k segments that moved most against the comparison period, else the k largest values."""
+    """The k segments that moved most against the comparison period — changes beyond the noise first, then
+    those on enough data — else the k largest values."""
     with_change = [s for s in r.breakdown if not fmt.is_missing(s.change)]
     if with_change:
-        return sorted(with_change, key=lambda s: abs(s.change), reverse=True)[:k]
+        return sorted(with_change, key=lambda s: (s.significant is not True, s.small_sample, -abs(s.change)))[:k]
     with_value = [s for s in r.breakdown if not fmt.is_missing(s.value)]
     return sorted(with_value, key=lambda s: s.value, reverse=True)[:k]
 
@@ -119,13 +120,19 @@ def movers_block(r: MetricResult, currency: str = "USD") -> SectionBlock:
     movers = top_movers(r)
     moved = any(not fmt.is_missing(s.change) for s in movers)
     title = f"*Top movers by {fmt.escape(r.by)}*" if moved else f"*Top {len(movers)} by {fmt.escape(r.by)}*"
+    if moved and all(s.significant is False for s in movers if not fmt.is_missing(s.change)):
+        title = f"*Largest changes by {fmt.escape(r.by)}* (none beyond the noise)"
     lines = []
     for s in movers:
-        line = f"• {fmt.escape(s.segment)}: {fmt.escape(fmt.number(s.value, r.unit, currency))} (n = {s.n:,})"
+        ci = fmt.interval(s.interval, r.unit, currency)
+        line = f"• {fmt.escape(s.segment)}: {fmt.escape(fmt.number(s.value, r.unit, currency))} (n = {s.n:,}{', 95% CI ' + fmt.escape(ci) if ci else ''})"
         if not fmt.is_missing(s.change):
             arrow = "▲" if s.change > 0 else ("▼" if s.change < 0 else "▶")
             unit = " pts" if r.unit in ("percent", "nps") else ""
             line += f" {arrow} {abs(s.change):.1f}{unit}"
+        flags = fmt.segment_flags(s)
+        if flags:
+            line += f", {flags}"
         lines.append(line)
     rest = len(r.breakdown) - len(movers)
     if rest > 0:

@@ -116,3 +116,21 @@ def counts(r: MetricResult) -> str:
         return ""
     words = COUNT_WORDS.get(r.metric, "")
     return f"{r.numerator:,.0f} of {r.denominator:,.0f} {words}".rstrip()
+
+
+def interval(iv, unit: str, currency: str = "USD") -> str:
+    """"44.4%–55.6%" (NPS "-73 to +100"): a breakdown row's 95% interval in the value's unit; "" without one."""
+    if iv is None or is_missing(iv.low) or is_missing(iv.high):
+        return ""
+    sep = " to " if unit == "nps" else "–"
+    return f"{number(iv.low, unit, currency)}{sep}{number(iv.high, unit, currency)}"
+
+
+def noise(significant: bool | None) -> str:
+    """"significant" only beyond the noise, "within noise" otherwise, "" where the noise is unknown."""
+    return {True: "significant", False: "within noise"}.get(significant, "")
+
+
+def segment_flags(s) -> str:
+    """A breakdown row's verdict on its change and sample: "within noise · small sample"."""
+    return " · ".join(x for x in (noise(s.significant) if not is_missing(s.change) else "", "small sample" if s.small_sample else "") if x)

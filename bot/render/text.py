@@ -53,8 +53,12 @@ def metric_lines(r: MetricResult, currency: str = "USD") -> list[str]:
         lines.append(f"  {fmt.target(r, currency)}")
     if r.breakdown:
         lines.append(f"  by {r.by}:")
-        rows = [[s.segment, fmt.number(s.value, r.unit, currency), f"{s.n:,}", _seg_change(s.change, r.unit)] for s in r.breakdown]
-        lines += ["  " + line for line in table(["segment", "value", "n", "change"], rows)]
+        rows = [
+            [s.segment, fmt.number(s.value, r.unit, currency), fmt.interval(s.interval, r.unit, currency) or None, f"{s.n:,}",
+             fmt.number(s.previous, r.unit, currency), _seg_change(s.change, r.unit), fmt.segment_flags(s)]
+            for s in r.breakdown
+        ]
+        lines += ["  " + line for line in table(["segment", "value", "95% CI", "n", "previous", "change", ""], rows)]
     if r.excluded_rows:
         lines.append(f"  {r.excluded_rows} invalid rows excluded")
     lines += [f"  note: {n}" for n in r.notes]
