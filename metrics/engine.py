@@ -13,6 +13,7 @@ from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period
 from metrics.registry import METRICS, MetricSpec
 from metrics.result import Comparison, MetricResult, SegmentValue, TargetStatus
+from metrics.spend import breakdown_notes as spend_breakdown_notes
 from metrics.tables import Tables
 
 SIGNIFICANCE_LEVEL = 0.05
@@ -55,6 +56,8 @@ def compute(
     if by:
         result.by = check_dimension(t, by)
         result.breakdown = breakdown(spec, scoped, period, before, o, result.by)
+        if "spend" in spec.tabs and "spend" not in t.missing:
+            result.notes.extend(spend_breakdown_notes(scoped, result.by, period, result.label))
     return result
 
 
@@ -108,13 +111,11 @@ def _match_value(t: Tables, dimension: str, value: str) -> str:
 
 
 def segment_tables(t: Tables, dimension: str, value: str) -> Tables:
-    """Tables for the customers in one segment. Spend is split too when it carries the same dimension
-    (spend by channel for CAC by channel); otherwise it stays whole."""
+    """Tables for the customers in one segment. The segment is recorded for spend, which metrics.spend splits
+    only by a same-named Spend column (spend by channel for CAC by channel), never by dividing the total."""
     dims = t.dimension_of(dimension)
     scoped = t.for_customers(dims.index[dims == value])
-    if dimension in scoped.spend.columns:
-        scoped = replace(scoped, spend=scoped.spend[scoped.spend[dimension].astype("string").fillna("(blank)") == value])
-    return scoped
+    return replace(scoped, spend_filters=(*t.spend_filters, (dimension, value)))
 
 
 def breakdown(

@@ -34,7 +34,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "status": "string",
         "resolved_on": "datetime64[ns]",
     },
-    "spend": {"date": "datetime64[ns]", "amount": "float64", "channel": "string"},
+    "spend": {"date": "datetime64[ns]", "amount": "float64", "channel": "string", "end_date": "datetime64[ns]"},
     "subscriptions": {
         "customer_id": "string",
         "start_date": "datetime64[ns]",
@@ -59,6 +59,8 @@ class Tables:
 
     `missing` names tabs absent from the workbook (their frame is empty); `excluded` counts rows
     rejected by validation per tab, so each metric can report how many rows it could not use.
+    `spend_filters` are the (dimension, value) segments these tables were narrowed to: the spend frame stays
+    whole and metrics.spend applies them (a segment's spend needs a same-named Spend column).
     """
 
     customers: pd.DataFrame
@@ -70,6 +72,7 @@ class Tables:
     dimensions: tuple[str, ...] = ()
     missing: frozenset[str] = frozenset()
     excluded: Mapping[str, int] = field(default_factory=dict)
+    spend_filters: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_frames(
@@ -106,7 +109,7 @@ class Tables:
 
     def for_customers(self, ids: Iterable[str]) -> "Tables":
         """The same tables restricted to `ids`; customer-less rows (e.g. anonymous answers, spend) are dropped
-        from customer-keyed frames, and spend is kept whole (it belongs to no customer)."""
+        from customer-keyed frames, and spend is kept whole (it belongs to no customer; see `spend_filters`)."""
         keep = pd.Index(ids)
         parts = {
             "customers": self.customers[self.customers["customer_id"].isin(keep)],

@@ -1,6 +1,7 @@
 """Acquisition and value: CAC, historical CLV, net CLV and LTV:CAC (METRICS.md "Acquisition and value").
 
-- CAC = Spend.amount in P / new customers in P (metrics.customers.new_ids); undefined without new customers.
+- CAC = spend in P / new customers in P (metrics.customers.new_ids); undefined without new customers.
+  Spend in P is spread by days and split by segment as metrics.spend says.
 - Historical CLV = AOV × purchases per customer per year × lifetime (years) × clv.gross_margin.
   AOV and purchases per customer come from the trailing 12 months ending at P's end, with the
   definitions of metrics.purchasing (net revenue / distinct non-refund order_ids; orders /
@@ -23,6 +24,7 @@ from metrics.options import MetricOptions
 from metrics.periods import Period
 from metrics.result import MetricResult
 from metrics.retention import customer_flow
+from metrics.spend import spend_in
 from metrics.tables import Tables
 
 HEALTHY_LTV_CAC = 3.0
@@ -42,7 +44,7 @@ def _excluded(t: Tables, *tabs: str) -> int:
 class Acquisition:
     """Spend and new customers in P; `cac` is None when undefined, with the reason in `notes`."""
 
-    spend: float
+    spend: float | None
     new: int
     cac: float | None
     notes: list[str] = field(default_factory=list)
@@ -52,11 +54,12 @@ def acquisition(t: Tables, p: Period) -> Acquisition:
     new = int(new_mask(t, p).sum())
     if "spend" in t.missing:
         return Acquisition(0.0, new, None, ["add a Spend tab with date and amount to compute CAC"])
-    spend_rows = t.spend[p.mask(t.spend["date"])]
-    spend = float(pd.to_numeric(spend_rows["amount"], errors="coerce").sum())
+    s = spend_in(t, p)
+    if s.amount is None:
+        return Acquisition(None, new, None, s.notes)
     if new == 0:
-        return Acquisition(spend, new, None, ["no new customers in the period"])
-    return Acquisition(spend, new, spend / new)
+        return Acquisition(s.amount, new, None, ["no new customers in the period", *s.notes])
+    return Acquisition(s.amount, new, s.amount / new, s.notes)
 
 
 def cac(t: Tables, p: Period, o: MetricOptions) -> MetricResult:

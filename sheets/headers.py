@@ -50,7 +50,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         _c("status", "text"),
         _c("resolved_on", "date"),
     ),
-    "spend": (_c("date", "date", True), _c("amount", "number", True), _c("channel", "text")),
+    "spend": (_c("date", "date", True), _c("amount", "number", True), _c("channel", "text"), _c("end_date", "date")),
     "subscriptions": (
         _c("customer_id", "id", True),
         _c("start_date", "date", True),
@@ -86,7 +86,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "churned on", "churn date", "churned", "cancelled on", "canceled on", "cancellation date", "cancel date",
         "流失日期", "取消日期", "注销日期",
     ),
-    "date": ("date", "day", "response date", "submitted", "submitted at", "created", "日期", "时间", "提交日期"),
+    "date": (
+        "date", "day", "response date", "submitted", "submitted at", "created", "start date", "日期", "时间", "提交日期",
+        "开始日期",
+    ),
     "survey": ("survey", "survey name", "survey type", "questionnaire", "type", "问卷", "调查", "问卷类型"),
     "score": (
         "score", "rating", "nps score", "csat score", "answer", "value", "评分", "分数", "得分", "打分",
@@ -107,6 +110,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
 
 # Dimension names that Chinese or variant headers on the Customers tab normalize to.
 DIMENSION_ALIASES = ("region", "plan", "channel")
+# Tabs whose extra columns are kept as dimensions: Customers (for `by`/`where`) and Spend (a same-named
+# column splits spend by segment, METRICS.md "Spend by segment").
+DIMENSION_TABS = ("customers", "spend")
 
 
 def normalize(header: object) -> str:
@@ -172,7 +178,7 @@ def match_headers(tab: str, header_row: Sequence[object], explicit: Mapping[str,
                 claim(column.name, index)
                 break
 
-    if tab == "customers":
+    if tab in DIMENSION_TABS:
         _dimensions(header_row, keys, taken, known, result)
     result.missing = [c.name for c in columns if c.required and c.name not in result.columns]
     return result

@@ -128,6 +128,8 @@ class _Parser:
 
         if self.key == "responses":
             rejected |= self._surveys(typed, match.headers, table, sheet_rows, ~blank_row & ~rejected)
+        if self.key == "spend" and "end_date" in typed:
+            rejected |= self._ends_before_start(typed, match.headers, table, sheet_rows, ~blank_row & ~rejected)
         dup_key = {"orders": "order_id", "customers": "customer_id"}.get(self.key)
         if dup_key in typed:
             rejected |= self._duplicates(
@@ -232,6 +234,23 @@ class _Parser:
             )
         rejected |= outside
         return rejected
+
+    def _ends_before_start(
+        self, typed: dict[str, Typed], headers: dict[str, str], table: pd.DataFrame, sheet_rows: pd.Series, live: pd.Series
+    ) -> pd.Series:
+        """Spend rows whose end_date is before their date: rejected, since the range they cover is unknown."""
+        start, end = typed["date"].values, typed["end_date"].values
+        bad = live & (end < start).fillna(False).astype(bool)
+        for idx in bad[bad].index:
+            self.issue(
+                int(sheet_rows[idx]),
+                headers["end_date"],
+                table["end_date"][idx],
+                f"end_date {end[idx]:%Y-%m-%d} is before date {start[idx]:%Y-%m-%d}; "
+                "an end_date is the last day the spend covers",
+                "rejected",
+            )
+        return bad.astype(bool)
 
     def _scale_note(self, survey: object) -> str:
         scale = self.settings.surveys.scales.get(str(survey).strip().upper()) if isinstance(survey, str) else None

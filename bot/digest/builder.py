@@ -16,6 +16,7 @@ from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period, parse_period, week_start
 from metrics.registry import METRICS
 from metrics.result import Interval, MetricResult, json_safe
+from metrics.spend import segment_rows
 from metrics.tables import Tables
 
 log = logging.getLogger(__name__)
@@ -246,7 +247,7 @@ def rows_in(t: Tables, p: Period) -> dict[str, int]:
     """Rows per source tab dated inside `p` (orders by order date, customers by signup, the rest by date)."""
     out = {}
     for tab, column in DATED_COLUMNS.items():
-        frame = t.frame(tab)
+        frame = segment_rows(t) if tab == "spend" else t.frame(tab)
         out[tab] = int(p.mask(frame[column]).sum()) if column in frame and len(frame) else 0
     return out
 

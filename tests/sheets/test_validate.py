@@ -230,3 +230,42 @@ def test_a_row_with_content_only_in_unused_columns_is_reported_not_dropped(setti
     parsed = parse_tab_detail("orders", tab, settings)
     assert [(i.row, i.column, i.reason) for i in parsed.issues] == [(3, "Customer ID", "required value is missing")]
     assert (parsed.rejected_rows, parsed.blank_rows, len(parsed.frame)) == (1, 1, 1)
+
+
+def test_spend_end_date_and_segment_columns_are_read(settings):
+    tab = raw(
+        "Spend",
+        ["Start date", "End date", "Channel", "Region", "Amount"],
+        ["2026-03-01", "2026-03-10", "Search", "North", 100],
+        ["2026-03-05", None, "Events", "", 40],
+    )
+    parsed = parse_tab_detail("spend", tab, settings)
+    assert parsed.issues == []
+    frame = parsed.frame
+    assert list(frame["date"]) == [pd.Timestamp("2026-03-01"), pd.Timestamp("2026-03-05")]
+    assert frame["end_date"][0] == pd.Timestamp("2026-03-10") and pd.isna(frame["end_date"][1])
+    assert str(frame["end_date"].dtype) == SCHEMA["spend"]["end_date"]
+    assert list(frame["region"].astype(object).fillna("-")) == ["North", "-"]
+
+
+def test_spend_chinese_headers_for_the_range_and_region(settings):
+    tab = raw("Spend", ["开始日期", "结束日期", "区域", "金额"], ["2026-03-01", "2026-03-31", "华东", 300])
+    frame, issues = parse_tab("spend", tab, settings)
+    assert issues == []
+    assert frame["end_date"][0] == pd.Timestamp("2026-03-31") and frame["region"][0] == "华东"
+
+
+def test_spend_end_date_before_date_is_a_rejected_row(settings):
+    tab = raw(
+        "Spend",
+        ["Date", "End date", "Amount"],
+        ["2026-03-10", "2026-03-01", 100],
+        ["2026-03-10", "2026-03-10", 50],
+        ["2026-03-10", "not a date", 20],
+    )
+    parsed = parse_tab_detail("spend", tab, settings)
+    got = [(i.row, i.column, i.value, i.severity) for i in parsed.issues]
+    assert got == [(2, "End date", "2026-03-01", "rejected"), (4, "End date", "not a date", "warning")]
+    assert parsed.issues[0].reason == "end_date 2026-03-01 is before date 2026-03-10; an end_date is the last day the spend covers"
+    assert list(parsed.frame["row"]) == [3, 4] and parsed.rejected_rows == 1
+    assert pd.isna(parsed.frame["end_date"][1])

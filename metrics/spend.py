@@ -1,0 +1,154 @@
+"""Spend in a period and in a segment (METRICS.md "Spend over time" and "Spend by segment").
+
+- A row with an `end_date` (inclusive) is spread evenly over the days from `date` to `end_date`.
+- A row without one is spend on its day, except monthly budgets: when every such row of a channel (or of
+  the tab, where no channel is given) is dated the 1st of a month, each covers its calendar month.
+  Which channels are monthly is decided on the whole tab, so a segment never changes it.
+- Spend in P is the sum of each row's share of days inside P; a row cut by P gives a note.
+- In a segment (`Tables.spend_filters`), spend is the rows whose same-named column holds the segment's
+  value (case-insensitive); rows with an empty value are unallocated and reported; without such a column
+  the segment's spend is unknown (None), never the total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from metrics.periods import Period
+from metrics.tables import Tables
+
+BLANK_SEGMENT = "(blank)"
+
+
+@dataclass(frozen=True)
+class Spans:
+    """Per Spend row: first day (days since 1970-01-01), number of days covered and amount."""
+
+    first: np.ndarray
+    days: np.ndarray
+    amount: np.ndarray
+
+
+@dataclass(frozen=True)
+class SpendIn:
+    """Spend of the tables' scope in a period (None when the segment's spend is unknown), with notes."""
+
+    amount: float | None
+    unallocated: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def _day_numbers(dates: pd.Series) -> np.ndarray:
+    return dates.to_numpy("datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+
+
+def monthly_budget_rows(spend: pd.DataFrame) -> pd.Series:
+    """Rows without an end_date in a channel (or a tab without channels) whose every such row is on the 1st."""
+    dated = spend["date"].notna()
+    single = dated & (spend["end_date"].isna() if "end_date" in spend else True)
+    channel = spend["channel"].astype("string").fillna("") if "channel" in spend else pd.Series("", index=spend.index)
+    on_first = spend["date"].dt.day == 1
+    monthly = on_first[single].groupby(channel[single]).all()
+    return single & channel.isin(monthly.index[monthly.to_numpy(bool)])
+
+
+def spans(spend: pd.DataFrame) -> Spans:
+    """Each row's days: date..end_date, its calendar month for monthly budgets, else its day."""
+    start = spend["date"]
+    last = start.copy()
+    if "end_date" in spend:
+        ranged = spend["end_date"].notna() & start.notna() & (spend["end_date"] >= start)
+        last[ranged] = spend["end_date"][ranged]
+    monthly = monthly_budget_rows(spend)
+    last[monthly] = start[monthly] + pd.offsets.MonthEnd(0)
+    valid = start.notna().to_numpy()
+    first = np.where(valid, _day_numbers(start.fillna(pd.Timestamp(0))), 0)
+    days = np.where(valid, _day_numbers(last.fillna(pd.Timestamp(0))) - first + 1, 1)
+    amount = pd.to_numeric(spend["amount"], errors="coerce").fillna(0.0).to_numpy(float)
+    return Spans(first, days, np.where(valid, amount, 0.0))
+
+
+def _in_period(s: Spans, p: Period) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's share of its amount inside P, and whether P cuts a row that covers several days."""
+    lo = (pd.Timestamp(p.start) - pd.Timestamp(0)).days
+    hi = (pd.Timestamp(p.end) - pd.Timestamp(0)).days
+    overlap = np.clip(np.minimum(s.first + s.days, hi) - np.maximum(s.first, lo), 0, None)
+    cut = (overlap > 0) & (overlap < s.days)
+    return s.amount * overlap / s.days, cut
+
+
+def _matches(column: pd.Series, value: str) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose value equals `value` (case-insensitive, trimmed) and rows with no value."""
+    text = column.astype("string").str.strip()
+    blank = (text.isna() | (text == "")).to_numpy(bool)
+    same = (text.str.casefold() == value.strip().casefold()).fillna(False).to_numpy(bool)
+    return same & ~blank, blank
+
+
+def _scope(t: Tables) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """Rows in the tables' segment, rows unallocated for it, or the reason its spend is unknown."""
+    n = len(t.spend)
+    inside, candidate, any_blank = np.ones(n, bool), np.ones(n, bool), np.zeros(n, bool)
+    for dimension, value in t.spend_filters:
+        if dimension not in t.spend.columns:
+            return inside, any_blank, (
+                f"the Spend tab has no '{dimension}' column, so spend (and CAC) for {dimension} = {value} is n/a"
+                f" — add a '{dimension}' column to Spend to split spend by {dimension}"
+            )
+        if value == BLANK_SEGMENT:
+            return inside, any_blank, f"customers with no {dimension} have no spend of their own, so their CAC is n/a"
+        same, blank = _matches(t.spend[dimension], value)
+        inside &= same
+        candidate &= same | blank
+        any_blank |= blank
+    return inside, candidate & any_blank, None
+
+
+def segment_rows(t: Tables) -> pd.DataFrame:
+    """The Spend rows of the tables' segment, by the segment columns Spend has (all rows for the others)."""
+    keep = np.ones(len(t.spend), bool)
+    for dimension, value in t.spend_filters:
+        if dimension in t.spend.columns:
+            keep &= _matches(t.spend[dimension], value)[0]
+    return t.spend[keep]
+
+
+def spend_in(t: Tables, p: Period) -> SpendIn:
+    """Spend of the tables' scope in P, spread by days, with the notes the rules call for."""
+    inside, unallocated, unknown = _scope(t)
+    if unknown:
+        return SpendIn(None, notes=[unknown])
+    share, cut = _in_period(spans(t.spend), p)
+    notes = []
+    if cut[inside].any():
+        k = int(cut[inside].sum())
+        notes.append(
+            f"spend was spread by days: {k} Spend row{'s' if k > 1 else ''} (monthly budgets or date ranges)"
+            f" fall{'' if k > 1 else 's'} only partly in {p.label}, so only the days inside count"
+        )
+    loose = float(share[unallocated].sum())
+    if loose:
+        dims = " or ".join(d for d, _ in t.spend_filters)
+        notes.append(f"{loose:,.2f} of spend in {p.label} has no {dims} in the Spend tab: unallocated, in no segment's CAC")
+    return SpendIn(float(share[inside].sum()), loose, notes)
+
+
+def breakdown_notes(t: Tables, dimension: str, p: Period, label: str = "CAC") -> list[str]:
+    """For a `by <dimension>` of a spend metric: the missing Spend column, or the unallocated spend in P."""
+    if dimension not in t.spend.columns:
+        return [
+            f"the Spend tab has no '{dimension}' column, so {label} by {dimension} is n/a"
+            f" — add a '{dimension}' column to Spend to split spend by {dimension}"
+        ]
+    inside, _, unknown = _scope(t)
+    if unknown:
+        return []
+    _, blank = _matches(t.spend[dimension], "")
+    share, _ = _in_period(spans(t.spend), p)
+    loose = float(share[inside & blank].sum())
+    if not loose:
+        return []
+    return [f"{loose:,.2f} of spend in {p.label} has no {dimension} in the Spend tab: unallocated, in no {dimension}'s CAC"]
