@@ -15,7 +15,7 @@ from metrics.tables import Tables
 from sheets.cache import CachedSnapshot, SnapshotCache, cache_key, default_cache_path
 from sheets.open import open_workbook
 from sheets.snapshot import Snapshot, load_snapshot
-from sheets.workbook import Workbook
+from sheets.workbook import Workbook, WorkbookError
 
 
 def utc_now() -> datetime:
@@ -36,6 +36,9 @@ class Context:
     one_shot: bool = False
     _tables: dict[int, tuple[Snapshot, Tables]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # The last failed read's own exception (shared by copies made with dataclasses.replace): the snapshot cache
+    # keeps only its text, surfaces need its kind (title, HTTP status) or, for a bug, its traceback.
+    _failures: dict[str, Exception] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.cache is None:
@@ -51,7 +54,11 @@ class Context:
     def _load(self) -> Snapshot:
         """Read the workbook, then build the typed tables and the per-snapshot arrays every metric shares,
         so the first question after a (background) refresh does not pay for them."""
-        snap = load_snapshot(self.workbook, self.settings, now=self.clock())
+        try:
+            snap = load_snapshot(self.workbook, self.settings, now=self.clock())
+        except Exception as err:
+            self._failures["read"] = err
+            raise
         warm(self.tables(snap))
         return snap
 
@@ -63,7 +70,28 @@ class Context:
         return self.clock().astimezone(ZoneInfo(self.settings.timezone)).date()
 
     def snapshot(self) -> CachedSnapshot:
-        return self.cache.get()
+        """The cached snapshot; when there is none and the sheet cannot be read, the read's own error."""
+        try:
+            return self.cache.get()
+        except WorkbookError as err:
+            failure = self.read_failure(err)
+            raise failure from failure.__cause__
+
+    def read_failure(self, error: WorkbookError | str) -> Exception:
+        """The error behind a failed read that the snapshot cache reports only as text (`error`).
+
+        A WorkbookError keeps its kind (title, HTTP status) for Slack and the add-on; any other exception was
+        not phrased for users (a bug, not a sheet problem) and comes back as an unexpected RuntimeError.
+        """
+        last = self._failures.get("read")
+        text = str(error)
+        if isinstance(last, WorkbookError) and str(last) == text:
+            return last.with_note(None)
+        if last is not None and f"{type(last).__name__}: {last}" == text:
+            failure = RuntimeError(f"reading the workbook failed unexpectedly: {text}")
+            failure.__cause__ = last
+            return failure
+        return error if isinstance(error, WorkbookError) else WorkbookError(text)
 
     def tables(self, snap: Snapshot) -> Tables:
         """Typed tables for a snapshot, built once per snapshot."""

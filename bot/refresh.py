@@ -17,9 +17,10 @@ from metrics.periods import Period, month_periods
 from metrics.registry import DEFINITIONS_VERSION, METRICS, SUMMARY
 from metrics.tables import Tables
 from sheets.snapshot import data_issues_tab
-from sheets.workbook import Cell, OwnedTab, WriteReport
+from sheets.workbook import Cell, OwnedTab, WorkbookError, WriteReport
 
 SUMMARY_MONTHS = 24
+KEPT = "the summary tabs keep their previous contents"
 _running_lock = threading.Lock()
 _running_since: datetime | None = None
 
@@ -123,13 +124,27 @@ def build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
     return tabs, len(months), len(cached.snapshot.issues)
 
 
+def read_now(ctx: Context) -> None:
+    """Read the sheet now. If it cannot be read, raise why (never summarise the last snapshot as if it were new)."""
+    try:
+        error: WorkbookError | str | None = ctx.cache.refresh(force=True).error
+    except WorkbookError as err:
+        error = err
+    if error is None:
+        return
+    failure = ctx.read_failure(error)
+    if isinstance(failure, WorkbookError):
+        raise failure.with_note(KEPT) from None
+    raise failure from failure.__cause__
+
+
 def refresh(ctx: Context, *, reason: str = "manual") -> RefreshReport:
     """Re-read the data, rebuild and write the owned tabs; at most one refresh runs at a time."""
     since = _begin(ctx.now())
     if since is not None:
         return RefreshReport(skipped=True, running_since=since)
     try:
-        ctx.cache.refresh(force=True)
+        read_now(ctx)
         tabs, months, issues = build_tabs(ctx)
         detail = f"{reason}: {months} months, {issues} data issues"
         tabs["Pulse Log"] = log_tab(ctx.workbook, [(ctx.now(), "refresh", detail, "ok")])

@@ -44,7 +44,35 @@ class WriteReport:
 
 
 class WorkbookError(Exception):
-    """A problem reaching or reading the workbook, phrased for the user (what happened, what to do)."""
+    """A problem reaching or reading the workbook, phrased for the user (what happened, what to do).
+
+    `title` is the one-line headline (Slack shows "title: message"; the add-on sends it as the problem title)
+    and `status` the HTTP status an API answers with: the workbook is upstream of us, so 502 by default,
+    503 while Google rate-limits (`retry_after` seconds), 504 when Google did not answer in time.
+    """
+
+    status: int = 502
+    title: str = "crm-pulse cannot use the workbook"
+    retry_after: int | None = None
+
+    def __init__(self, message: str, *, status: int | None = None, title: str | None = None,
+                 retry_after: int | None = None):
+        super().__init__(message)
+        if status is not None:
+            self.status = status
+        if title is not None:
+            self.title = title
+        if retry_after is not None:
+            self.retry_after = retry_after
+
+    def headline(self) -> str:
+        """"title: message" — the sentence chat surfaces show."""
+        return f"{self.title}: {self}"
+
+    def with_note(self, note: str | None) -> "WorkbookError":
+        """A copy of this failure (kind, status, title), with `note` appended to its message when given."""
+        message = f"{self} — {note}" if note else str(self)
+        return WorkbookError(message, status=self.status, title=self.title, retry_after=self.retry_after)
 
 
 class OwnershipError(WorkbookError):

@@ -24,6 +24,7 @@ from bot.replies import OverviewReply
 from bot.render.json import render_json
 from bot.ratelimit import RateLimiter
 from config import secret
+from sheets.workbook import WorkbookError
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -198,6 +199,14 @@ def install(api: FastAPI, ctx: Context) -> None:
     @api.exception_handler(Problem)
     async def _problem(request: Request, err: Problem) -> JSONResponse:
         return problem_response(err.status, err.title, err.detail, err.extra)
+
+    @api.exception_handler(WorkbookError)
+    async def _workbook(request: Request, err: WorkbookError) -> JSONResponse:
+        log.warning("add-on %s: %s", request.url.path, err.headline())
+        response = problem_response(err.status, err.title, str(err))
+        if err.retry_after is not None:
+            response.headers["Retry-After"] = str(err.retry_after)
+        return response
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:

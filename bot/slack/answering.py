@@ -1,4 +1,8 @@
-"""Answering in Slack: queries run on a bounded pool, turned into messages; failures become an apology with an error id."""
+"""Answering in Slack: queries run on a bounded pool, turned into messages; failures become an apology with an error id.
+
+A workbook failure (sheet not shared, Google rate-limiting or not answering) is not "our" failure: the user gets
+the specific sentence the CLI prints too (sheets.google.errors.explain), not the apology.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from bot.render import format as fmt
 from bot.render.blocks import render_blocks
 from bot.render.text import render_text
 from bot.replies import ErrorReply, Reply
+from sheets.workbook import WorkbookError
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +109,10 @@ class QueryRunner:
             reply = answer(text, self.ctx, command=command, user_id=user_id)
             message = message_for(reply, command=command, text=text, share_button=share_button, currency=self.currency)
             return Answer(message, reply)
+        except WorkbookError as err:
+            log.warning("could not answer %r %r: %s", command, text, err.headline())
+            reply = ErrorReply(err.headline())
+            return Answer(message_for(reply, command=command, text=text, share_button=False, currency=self.currency), reply)
         except Exception as err:  # noqa: BLE001 — the user gets an apology with an id, the log gets the trace
             error_id = uuid.uuid4().hex[:8]
             log.error("error %s answering %r %r: %s", error_id, command, text, type(err).__name__, exc_info=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from sheets.google.auth import CredentialsError, GoogleCredentials, load_credentials
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
+TIMEOUT_VAR = "PULSE_SHEETS_TIMEOUT_SECONDS"
 
 
 def open_google_workbook(settings: "Settings", sheet: str | None = None, *, retry: RetryPolicy | None = None,
@@ -27,9 +29,23 @@ def open_google_workbook(settings: "Settings", sheet: str | None = None, *, retr
     creds = credentials or load_credentials()
     session = build_session(creds.credentials, api_url())
     client = gspread.Client(auth=creds.credentials, session=session)
-    client.set_timeout((CONNECT_TIMEOUT, READ_TIMEOUT))
+    client.set_timeout(timeouts())
     sources = settings.tabs.model_dump().values()
     return GoogleWorkbook(client, key, account=creds.account, retry=retry or RetryPolicy.from_env(), source_tabs=sources)
+
+
+def timeouts(env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(connect, read) seconds per request; PULSE_SHEETS_TIMEOUT_SECONDS sets the read timeout (default 60)."""
+    raw = ((env if env is not None else os.environ).get(TIMEOUT_VAR) or "").strip()
+    if not raw:
+        return CONNECT_TIMEOUT, READ_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ValueError(f"{TIMEOUT_VAR}={raw!r} is not a number of seconds") from None
+    if not seconds > 0:
+        raise ValueError(f"{TIMEOUT_VAR}={raw!r} must be a positive number of seconds")
+    return min(CONNECT_TIMEOUT, seconds), seconds
 
 
 __all__ = ["CredentialsError", "GoogleWorkbook", "RetryPolicy", "load_credentials", "open_google_workbook", "sheet_key"]

@@ -84,7 +84,7 @@ class GoogleWorkbook:
                 if attempt == 1 and status_of(err) == 400 and "range" in str(err.error.get("message", "")).lower():
                     log.info("a tab disappeared since the tab list was read; reading the tab list again")
                     continue
-                raise explain(err, key=self.key, account=self.account, doing="read the source tabs") from None
+                raise self._explain(err, "read the source tabs") from None
             out: dict[str, RawTab | None] = {name: None for name in names}
             for (name, tab), value_range in zip(present, response.get("valueRanges", [])):
                 out[name] = RawTab(name=tab.title, rows=[list(r) for r in value_range.get("values", [])])
@@ -119,8 +119,7 @@ class GoogleWorkbook:
                                "create the summary tabs", keep_raw=True, writing=True)
                 except APIError as err:
                     if status_of(err) != 400 or "already exists" not in str(err.error.get("message", "")):
-                        raise explain(err, key=self.key, account=self.account, doing="create the summary tabs",
-                                      writing=True) from None
+                        raise self._explain(err, "create the summary tabs", writing=True) from None
                     meta = self.metadata(refresh=True)
                     plan = plan_write(meta, tabs, self.source_tabs)
                     if plan.requests:
@@ -159,7 +158,12 @@ class GoogleWorkbook:
         except APIError as err:
             if keep_raw and status_of(err) == 400:
                 raise
-            raise explain(err, key=self.key, account=self.account, doing=doing, writing=writing) from None
+            raise self._explain(err, doing, writing) from None
         except Exception as err:  # noqa: BLE001 — transport and auth failures are phrased for the user
-            raise explain(err, key=self.key, account=self.account, doing=doing, writing=writing) from None
+            raise self._explain(err, doing, writing) from None
+
+    def _explain(self, err: BaseException, doing: str, writing: bool = False) -> WorkbookError:
+        """The user-facing error for `err` (one mapping for every surface), quoting this client's timeout."""
+        return explain(err, key=self.key, account=self.account, doing=doing, writing=writing,
+                       timeout=getattr(self.http, "timeout", None))
 

@@ -261,3 +261,26 @@ def test_a_refresh_cycle_keeps_reads_at_one_request(fake, book):
     assert fake.kinds() == ["values.batchGet"]
     assert book.read_owned("Pulse Summary")[0] == ["month", "nps", "note", "blank"]
     assert book.owned_titles() == ["Pulse Summary"]
+
+
+def test_a_hang_says_google_did_not_answer_within_the_read_timeout(fake, account, settings, monkeypatch):
+    monkeypatch.setenv("PULSE_SHEETS_TIMEOUT_SECONDS", "0.2")
+    book = open_google_workbook(settings, retry=RetryPolicy(base=0.01, cap=0.02, max_total=0.05))
+    fake.set_delay(1.0, kind="values.batchGet")
+    with pytest.raises(WorkbookError) as err:
+        book.read_tabs(["Customers"])
+    assert (err.value.status, err.value.title) == (504, "Google Sheets did not answer in time")
+    assert str(err.value).startswith("Google did not answer within 0.2 s (")
+    assert err.value.headline().startswith("Google Sheets did not answer in time: Google did not answer within 0.2 s")
+
+
+def test_quota_and_sharing_failures_carry_their_status_and_title(fake, book, account):
+    fake.fail_next(429, count=1000)
+    with pytest.raises(WorkbookError) as limited:
+        book.read_tabs(["Customers"])
+    assert (limited.value.status, limited.value.title, limited.value.retry_after) == (503, "Google is rate-limiting crm-pulse", 60)
+    fake.clear_faults()
+    fake.deny(KEY, 403)
+    with pytest.raises(WorkbookError) as denied:
+        book.read_tabs(["Customers"])
+    assert (denied.value.status, denied.value.title) == (502, "crm-pulse cannot read the sheet")
