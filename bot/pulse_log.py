@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import threading
+from datetime import datetime, timezone
 
 from sheets.workbook import Cell, OwnedTab, Workbook
 
@@ -20,5 +21,32 @@ def log_tab(workbook: Workbook, entries: list[tuple[datetime, str, str, str]]) -
 
 
 def append_log(workbook: Workbook, when: datetime, event: str, detail: str, outcome: str) -> None:
-    """Append one entry on its own (digests and alerts; a refresh writes its entry with its batch)."""
-    workbook.write_owned({LOG_TAB: log_tab(workbook, [(when, event, detail, outcome)])})
+    """Append one entry on its own (digests and alerts; a refresh writes its entry with its batch), after any
+    entries queued by `defer_log`."""
+    with _deferred_lock:
+        pending = list(_deferred)
+    workbook.write_owned({LOG_TAB: log_tab(workbook, [*pending, (when, event, detail, outcome)])})
+    with _deferred_lock:
+        del _deferred[: len(pending)]
+
+
+# Entries noted where no workbook is at hand (a state file healed at start-up); written with the next entry.
+_deferred: list[tuple[datetime, str, str, str]] = []
+_deferred_lock = threading.Lock()
+
+
+def defer_log(event: str, detail: str, outcome: str) -> None:
+    """Queue an entry for `Pulse Log`, written by the next `append_log` or `flush_deferred` of this process."""
+    with _deferred_lock:
+        _deferred.append((datetime.now(timezone.utc), event, detail, outcome))
+
+
+def flush_deferred(workbook: Workbook) -> None:
+    """Write the queued entries now; they stay queued when the workbook cannot be written."""
+    with _deferred_lock:
+        pending = list(_deferred)
+    if not pending:
+        return
+    workbook.write_owned({LOG_TAB: log_tab(workbook, pending)})
+    with _deferred_lock:
+        del _deferred[: len(pending)]

@@ -15,3 +15,6 @@ def _isolated_env(monkeypatch, tmp_path):
         if name.startswith("SLACK_") or name in ("GOOGLE_APPLICATION_CREDENTIALS", "PULSE_GOOGLE_CREDENTIALS_JSON"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PULSE_STATE_DIR", str(tmp_path / "state"))
+    from bot import pulse_log
+
+    monkeypatch.setattr(pulse_log, "_deferred", [])  # Pulse Log entries queued by one test never reach another's

@@ -1,18 +1,33 @@
-"""The digest ledger: one SQLite row per (channel, ISO week) so a digest is posted at most once, across restarts."""
+"""The digest ledger: one SQLite row per (channel, ISO week) so a digest is posted exactly once, across restarts.
+
+A claim is held by an open, `flock`ed file per (channel, week) next to the ledger for as long as its post runs: the
+kernel releases it when the process dies (even by kill -9), so a `posting` row whose lock is free was abandoned
+and is taken over at once, while a live claim (another thread or process) is never taken over."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import logging
+import re
 import sqlite3
+import threading
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import IO
 
+from bot.state_files import heal_sqlite, private_file
 from config import state_dir
 
+log = logging.getLogger(__name__)
+
 LEDGER_FILE = "digest-ledger.sqlite"
-# A claim older than this whose post never finished (the process died mid-post) may be taken over.
-STALE_CLAIM = timedelta(minutes=15)
+
+# (lock file path) → the open lock file of a claim this process holds.
+_HELD: dict[Path, IO] = {}
+_held_guard = threading.Lock()
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS digests (
@@ -25,6 +40,7 @@ CREATE TABLE IF NOT EXISTS digests (
     error TEXT,
     claimed_at TEXT,
     finished_at TEXT,
+    sent_at TEXT,
     PRIMARY KEY (channel, week)
 );
 CREATE TABLE IF NOT EXISTS schedules (
@@ -36,7 +52,8 @@ CREATE TABLE IF NOT EXISTS schedules (
 
 @dataclass(frozen=True)
 class Entry:
-    """One ledger row. `status` is posting (claimed), posted, failed or skipped; `ts` is the message ts."""
+    """One ledger row. `status` is posting (claimed), posted, failed or skipped; `ts` is the message ts;
+    `sent_at` is when a request that may have posted the message first left (then a retry checks the channel)."""
 
     channel: str
     week: str
@@ -47,6 +64,7 @@ class Entry:
     error: str | None = None
     claimed_at: datetime | None = None
     finished_at: datetime | None = None
+    sent_at: datetime | None = None
 
 
 def _iso(when: datetime) -> str:
@@ -62,8 +80,13 @@ class Ledger:
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else state_dir() / LEDGER_FILE
+        heal_sqlite(self.path, "digest ledger")
+        private_file(self.path)
         with closing(self._connect()) as db:
             db.executescript(_SCHEMA)
+            columns = {row["name"] for row in db.execute("PRAGMA table_info(digests)")}
+            if "sent_at" not in columns:  # a ledger written before sent_at existed
+                db.execute("ALTER TABLE digests ADD COLUMN sent_at TEXT")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -78,21 +101,33 @@ class Ledger:
     def claim(self, channel: str, week: str, now: datetime) -> Entry | None:
         """Take the right to post (channel, week): None when it is already posted, skipped or being posted.
 
-        A failed row, or a claim left `posting` for longer than STALE_CLAIM, can be claimed again; the
-        returned entry keeps any message ts already recorded so a retry does not post the message twice.
+        A failed row, or a `posting` row whose holder died (its lock is free), is claimed again; the returned
+        entry keeps the message ts and `sent_at` already recorded, so the retry does not post the message twice.
+        The claim holds its lock until `mark_posted`, `mark_failed` or `release`.
         """
+        handle = self._lock(channel, week)
+        if handle is None:
+            return None
+        try:
+            taken = self._claim_row(channel, week, now)
+        except BaseException:
+            self.release(channel, week)
+            raise
+        if taken is None:
+            self.release(channel, week)
+        return taken
+
+    def _claim_row(self, channel: str, week: str, now: datetime) -> Entry | None:
         with closing(self._connect()) as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                row = db.execute("SELECT * FROM digests WHERE channel = ? AND week = ?", (channel, week)).fetchone()
-                current = _entry(row)
+                current = _entry(db.execute("SELECT * FROM digests WHERE channel = ? AND week = ?", (channel, week)).fetchone())
+                if current is not None and current.status in ("posted", "skipped"):
+                    db.execute("ROLLBACK")
+                    return None
                 if current is not None:
-                    if current.status in ("posted", "skipped"):
-                        db.execute("ROLLBACK")
-                        return None
-                    if current.status == "posting" and current.claimed_at and now - current.claimed_at < STALE_CLAIM:
-                        db.execute("ROLLBACK")
-                        return None
+                    if current.status == "posting":
+                        log.warning("digest %s %s: taking over the claim of a process that died mid-post", channel, week)
                     db.execute(
                         "UPDATE digests SET status = 'posting', claimed_at = ? WHERE channel = ? AND week = ?",
                         (_iso(now), channel, week),
@@ -108,6 +143,43 @@ class Ledger:
                 raise
         return self.get(channel, week)
 
+    def _lock_path(self, channel: str, week: str) -> Path:
+        safe = re.sub(r"[^A-Za-z0-9_-]", "_", channel)[:40]
+        digest = hashlib.sha256(f"{channel}\0{week}".encode()).hexdigest()[:12]
+        return self.path.with_name(self.path.name + ".claims") / f"{safe}.{week}.{digest}.lock"
+
+    def _lock(self, channel: str, week: str) -> IO | None:
+        """An exclusive non-blocking flock on the claim's lock file; None while anyone else (thread or process) holds it."""
+        path = self._lock_path(channel, week)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        with _held_guard:
+            if path in _HELD:
+                return None
+            handle = open(private_file(path), "a+")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                return None
+            _HELD[path] = handle
+        return handle
+
+    def release(self, channel: str, week: str) -> None:
+        """Give up this process's claim lock of (channel, week), if held (the row keeps its status)."""
+        with _held_guard:
+            handle = _HELD.pop(self._lock_path(channel, week), None)
+        if handle is not None:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+
+    def mark_sent(self, channel: str, week: str, now: datetime) -> None:
+        """Note, before the first request that could post the message, that a retry must check the channel first."""
+        self._update(channel, week, "sent_at = COALESCE(sent_at, ?)", (_iso(now),))
+
+    def record_file(self, channel: str, week: str, file_id: str) -> None:
+        """Remember the chart's file id as soon as it is shared (a restart must not upload it again)."""
+        self._update(channel, week, "file_id = ?", (file_id,))
+
     def record_message(self, channel: str, week: str, ts: str) -> None:
         """Remember the message ts as soon as Slack accepted it (a later upload failure must not repost it)."""
         self._update(channel, week, "ts = ?", (ts,))
@@ -116,13 +188,17 @@ class Ledger:
         self._update(channel, week, "attempts = attempts + 1", ())
 
     def mark_posted(self, channel: str, week: str, now: datetime, ts: str | None, file_id: str | None, note: str | None = None) -> None:
+        """Record the finished post and release the claim."""
         self._update(
-            channel, week, "status = 'posted', ts = COALESCE(?, ts), file_id = ?, error = ?, finished_at = ?",
+            channel, week, "status = 'posted', ts = COALESCE(?, ts), file_id = COALESCE(?, file_id), error = ?, finished_at = ?",
             (ts, file_id, note, _iso(now)),
         )
+        self.release(channel, week)
 
     def mark_failed(self, channel: str, week: str, now: datetime, error: str) -> None:
+        """Record the failure (a later call may claim the week again) and release the claim."""
         self._update(channel, week, "status = 'failed', error = ?, finished_at = ?", (error[:500], _iso(now)))
+        self.release(channel, week)
 
     def mark_skipped(self, channel: str, week: str, now: datetime, reason: str) -> bool:
         """Record a digest that will not be posted (missed beyond the grace window); False if a row exists."""
@@ -177,4 +253,5 @@ def _entry(row: sqlite3.Row | None) -> Entry | None:
         error=row["error"],
         claimed_at=_parse(row["claimed_at"]),
         finished_at=_parse(row["finished_at"]),
+        sent_at=_parse(row["sent_at"]),
     )

@@ -1,5 +1,10 @@
 """Post a digest exactly once per (destination, ISO week): Slack message plus chart upload, or an incoming webhook.
-Bounded retries with backoff; every outcome goes to the ledger and the `Pulse Log` tab."""
+Bounded retries with backoff; every outcome goes to the ledger and the `Pulse Log` tab.
+
+Exactly once: the ledger claim serialises posters; the message carries metadata naming its week, and whenever a
+request that may have posted it already left (a timeout, a retry, a claim taken over from a dead process), the
+channel's history is checked for it before posting again. A history that cannot be read fails the post rather
+than risking a second message."""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
 import httpx
@@ -18,7 +23,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.context import Context
 from bot.digest.builder import Digest, build_digest
 from bot.digest.chart import render_chart
-from bot.digest.ledger import Ledger
+from bot.digest.ledger import Entry, Ledger
 from bot.digest.render import fallback_text, render_blocks
 from bot.digest.schedule import Destination, destinations, last_full_week, week_label
 from bot.pulse_log import append_log
@@ -31,6 +36,10 @@ DEFAULT_API_URL = "https://slack.com/api/"
 ATTEMPTS = 3
 # Slack errors worth another try; anything else (channel_not_found, not_in_channel, invalid_auth …) is final.
 RETRYABLE = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+# The marker on each digest message (Slack message metadata) that the history check looks for.
+EVENT_TYPE = "pulse_digest"
+HISTORY_PAGE = 200
+HISTORY_PAGES = 10
 
 
 class PostError(Exception):
@@ -68,15 +77,17 @@ class PostResult:
         return f"{self.destination} {self.week}: {self.outcome}{tries}: {self.error}"
 
 
-def slack_client(token: str | None = None, base_url: str | None = None) -> WebClient | None:
-    """A WebClient from SLACK_BOT_TOKEN (and SLACK_API_URL), retrying 429s after Retry-After; None without a token."""
+def slack_client(token: str | None = None, base_url: str | None = None, timeout: float = 30) -> WebClient | None:
+    """A WebClient from SLACK_BOT_TOKEN (and SLACK_API_URL) that retries only 429s after Retry-After (a message
+    refused with 429 was not posted); other retries are ours, after the history check. None without a token."""
     token = token or secret("SLACK_BOT_TOKEN")
     if not token:
         return None
     url = base_url or secret("SLACK_API_URL") or DEFAULT_API_URL
-    client = WebClient(token=token, base_url=url if url.endswith("/") else url + "/", timeout=30)
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
-    return client
+    return WebClient(
+        token=token, base_url=url if url.endswith("/") else url + "/", timeout=timeout,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)],
+    )
 
 
 def post_now(ctx: Context, *, client: WebClient | None = None, sleep: Callable[[float], None] = time.sleep) -> list[PostResult]:
@@ -108,20 +119,23 @@ def post_digest(
         done = ledger.get(dest.key, week)
         return PostResult(dest.key, week, "duplicate", ts=done.ts if done else None)
     try:
-        client, webhook = _transport(dest, client)
-        previous = ledger.last_posted(dest.key, before_week=week)
-        since = _week_end(previous.week) if previous else None
-        digest = build_digest(ctx, week_start, dest.segment, since=since)
-        result = _deliver(dest, digest, week, entry.ts, client, webhook, ledger, attempts, sleep)
-    except PostError as err:
-        result = PostResult(dest.key, week, "failed", attempts=0, error=str(err))
-    except Exception as err:  # noqa: BLE001 - any failure is recorded, never lost in a scheduler thread
-        log.exception("digest for %s %s failed", dest.key, week)
-        result = PostResult(dest.key, week, "failed", attempts=ledger.get(dest.key, week).attempts, error=f"{type(err).__name__}: {err}")
-    if result.outcome == "posted":
-        ledger.mark_posted(dest.key, week, now, result.ts, result.file_id, note=result.error)
-    else:
-        ledger.mark_failed(dest.key, week, now, result.error or "unknown error")
+        try:
+            client, webhook = _transport(dest, client)
+            previous = ledger.last_posted(dest.key, before_week=week)
+            since = _week_end(previous.week) if previous else None
+            digest = build_digest(ctx, week_start, dest.segment, since=since)
+            result = _deliver(dest, digest, entry, client, webhook, ledger, attempts, sleep)
+        except PostError as err:
+            result = PostResult(dest.key, week, "failed", attempts=0, error=str(err))
+        except Exception as err:  # noqa: BLE001 - any failure is recorded, never lost in a scheduler thread
+            log.exception("digest for %s %s failed", dest.key, week)
+            result = PostResult(dest.key, week, "failed", attempts=ledger.get(dest.key, week).attempts, error=f"{type(err).__name__}: {err}")
+        if result.outcome == "posted":
+            ledger.mark_posted(dest.key, week, now, result.ts, result.file_id, note=result.error)
+        else:
+            ledger.mark_failed(dest.key, week, now, result.error or "unknown error")
+    finally:
+        ledger.release(dest.key, week)
     record(ctx, dest.key, week, result.outcome if result.outcome == "posted" else f"failed: {result.error}", detail=result.describe())
     return result
 
@@ -155,8 +169,7 @@ def _transport(dest: Destination, client: WebClient | None) -> tuple[WebClient |
 def _deliver(
     dest: Destination,
     digest: Digest,
-    week: str,
-    ts: str | None,
+    entry: Entry,
     client: WebClient | None,
     webhook: str | None,
     ledger: Ledger,
@@ -164,33 +177,104 @@ def _deliver(
     sleep: Callable[[float], None],
 ) -> PostResult:
     blocks, text = render_blocks(digest), fallback_text(digest)
-    chart = render_chart(digest) if webhook is None else None
-    file_id = None
+    week = entry.week
+    if webhook:
+        return _deliver_webhook(dest, week, webhook, text, blocks, ledger, attempts, sleep)
+    chart = render_chart(digest)
+    ts, file_id = entry.ts, entry.file_id
+    # A request that may have posted already left (an earlier attempt, or a claim taken over from a dead process).
+    maybe_sent = entry.sent_at is not None
     chart_error = None
     tried = 0
     for attempt in range(1, attempts + 1):
         tried = attempt
         ledger.count_attempt(dest.key, week)
         try:
-            if webhook:
-                _post_webhook(webhook, text, blocks)
-                return PostResult(dest.key, week, "posted", attempts=attempt)
+            if maybe_sent and (ts is None or (chart is not None and file_id is None)):
+                found_ts, found_file = _find_posted(client, dest.channel, week)
+                if ts is None and found_ts:
+                    ts = found_ts
+                    ledger.record_message(dest.key, week, ts)
+                if file_id is None and found_file:
+                    file_id = found_file
+                    ledger.record_file(dest.key, week, file_id)
             if ts is None:
-                ts = _post_message(client, dest.channel, text, blocks)
+                ledger.mark_sent(dest.key, week, datetime.now(timezone.utc))
+                maybe_sent = True
+                ts = _post_message(client, dest.channel, text, blocks, week, dest.key)
                 ledger.record_message(dest.key, week, ts)
             if chart is not None and file_id is None:
+                maybe_sent = True
                 file_id = _upload_chart(client, dest.channel, chart, digest)
+                if file_id:
+                    ledger.record_file(dest.key, week, file_id)
             return PostResult(dest.key, week, "posted", ts=ts, file_id=file_id, attempts=attempt)
         except PostError as err:
             if ts is not None and chart is not None:
                 chart_error = f"chart upload failed: {err}"
             if not err.retryable or attempt == attempts:
                 if ts is not None:
-                    return PostResult(dest.key, week, "posted", ts=ts, attempts=attempt, error=chart_error)
+                    return PostResult(dest.key, week, "posted", ts=ts, file_id=file_id, attempts=attempt, error=chart_error)
                 return PostResult(dest.key, week, "failed", attempts=attempt, error=str(err))
             log.warning("digest %s %s attempt %d failed: %s — retrying", dest.key, week, attempt, err)
             sleep(backoff(attempt))
     return PostResult(dest.key, week, "failed", attempts=tried, error="no attempts made")
+
+
+def _deliver_webhook(
+    dest: Destination, week: str, webhook: str, text: str, blocks: list[dict], ledger: Ledger, attempts: int,
+    sleep: Callable[[float], None],
+) -> PostResult:
+    """An incoming webhook cannot be read back, so a timed-out request is retried blind (at least once, not exactly)."""
+    for attempt in range(1, attempts + 1):
+        ledger.count_attempt(dest.key, week)
+        try:
+            _post_webhook(webhook, text, blocks)
+            return PostResult(dest.key, week, "posted", attempts=attempt)
+        except PostError as err:
+            if not err.retryable or attempt == attempts:
+                return PostResult(dest.key, week, "failed", attempts=attempt, error=str(err))
+            log.warning("digest %s %s attempt %d failed: %s — retrying", dest.key, week, attempt, err)
+            sleep(backoff(attempt))
+    return PostResult(dest.key, week, "failed", attempts=0, error="no attempts made")
+
+
+def _find_posted(client: WebClient, channel: str, week: str) -> tuple[str | None, str | None]:
+    """The ts of this week's digest message and the id of its chart if either is already in the channel.
+
+    Reads conversations.history back to the day before the week ended (no digest of the week can be older), newest
+    first, at most HISTORY_PAGES pages. A history Slack refuses (missing scope, not in channel) is a final error:
+    posting without knowing could post the digest twice."""
+    oldest = datetime.combine(_week_end(week), datetime.min.time(), timezone.utc) - timedelta(days=1)
+    chart_name = chart_filename(week)
+    ts = file_id = None
+    cursor = None
+    for _ in range(HISTORY_PAGES):
+        try:
+            page = client.conversations_history(
+                channel=channel, oldest=f"{oldest.timestamp():.6f}", limit=HISTORY_PAGE, include_all_metadata=True, cursor=cursor,
+            )
+        except SlackApiError as err:
+            error = _slack_error("conversations.history", err)
+            if error.retryable:
+                raise error from None
+            raise PostError(
+                f"{error}: cannot check whether the {week} digest already reached {channel}, so it is not posted again "
+                "(give the app the channels:history scope, groups:history for a private channel, and invite it)", False,
+            ) from None
+        except (SlackClientError, OSError) as err:
+            raise PostError(f"conversations.history: {type(err).__name__}: {err}", True) from None
+        for message in page.get("messages") or []:
+            meta = message.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if ts is None and meta.get("event_type") == EVENT_TYPE and payload.get("week") == week:
+                ts = str(message["ts"])
+            if file_id is None:
+                file_id = next((f.get("id") for f in message.get("files") or [] if f.get("name") == chart_name), None)
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if (ts and file_id) or not page.get("has_more") or not cursor:
+            break
+    return ts, file_id
 
 
 def backoff(attempt: int) -> float:
@@ -198,9 +282,13 @@ def backoff(attempt: int) -> float:
     return min(60.0, 2.0**attempt) + random.random()
 
 
-def _post_message(client: WebClient, channel: str, text: str, blocks: list[dict]) -> str:
+def _post_message(client: WebClient, channel: str, text: str, blocks: list[dict], week: str, key: str) -> str:
+    """chat.postMessage with the metadata marker (event type and week) that `_find_posted` recognises."""
+    metadata = {"event_type": EVENT_TYPE, "event_payload": {"week": week, "destination": key}}
     try:
-        response = client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
+        response = client.chat_postMessage(
+            channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False, metadata=metadata,
+        )
     except SlackApiError as err:
         raise _slack_error("chat.postMessage", err) from None
     except (SlackClientError, OSError) as err:
@@ -210,7 +298,7 @@ def _post_message(client: WebClient, channel: str, text: str, blocks: list[dict]
 
 def _upload_chart(client: WebClient, channel: str, png: bytes, digest: Digest) -> str | None:
     """Upload the chart next to the message (files.getUploadURLExternal → upload → files.completeUploadExternal)."""
-    name = f"pulse-{digest.week.label}.png"
+    name = chart_filename(digest.week.label)
     try:
         response = client.files_upload_v2(
             channel=channel, file=png, filename=name, title=safe.plain(f"Trends to {digest.week.label}"),
@@ -221,6 +309,11 @@ def _upload_chart(client: WebClient, channel: str, png: bytes, digest: Digest) -
         raise PostError(f"files_upload_v2: {type(err).__name__}: {err}", True) from None
     files = response.get("files") or ([response["file"]] if response.get("file") else [])
     return files[0]["id"] if files else None
+
+
+def chart_filename(week: str) -> str:
+    """The chart's file name, which also identifies it in the channel history."""
+    return f"pulse-{week}.png"
 
 
 def _slack_error(method: str, err: SlackApiError) -> PostError:

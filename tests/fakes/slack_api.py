@@ -153,7 +153,9 @@ class FakeSlackAPI:
     """The Slack Web API methods crm-pulse uses, answering like Slack and recording every call.
 
     `base_url` ends with "/" as `WebClient(base_url=...)` needs. Uploads from `files_upload_v2` land at
-    `/upload/<file_id>` and their bytes are kept in `uploads`.
+    `/upload/<file_id>` and their bytes are kept in `uploads`. Posted messages (and shared files) are kept per
+    channel in `history`, newest last, and served by `conversations.history` as Slack does (newest first,
+    `oldest`/`latest`/`limit`/`cursor`, message `metadata` only with `include_all_metadata`).
     """
 
     def __init__(self, token: str = "xoxb-test-token", app_token: str = "xapp-1-A0PULSE0001-1-test"):
@@ -162,9 +164,12 @@ class FakeSlackAPI:
         self.socket_url: str | None = None
         self.calls: list[Call] = []
         self.uploads: dict[str, bytes] = {}
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        self._slow: dict[str, list[list[float]]] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        self._names: dict[str, str] = {}
         self._server = _Server(self._handle)
 
     @property
@@ -188,6 +193,11 @@ class FakeSlackAPI:
         """Make the next `times` calls of `method` fail: HTTP 429 with Retry-After, HTTP 5xx, or `ok: false`."""
         with self._lock:
             self._failures.setdefault(method, []).append(_Failure(status, error, retry_after, times))
+
+    def slow(self, method: str, *, seconds: float, times: int = 1) -> None:
+        """Make the next `times` calls of `method` take effect at once but answer only after `seconds` (a slow Slack)."""
+        with self._lock:
+            self._slow.setdefault(method, []).append([seconds, times])
 
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -227,7 +237,23 @@ class FakeSlackAPI:
             return
         status, payload = self._answer(method, params)
         call.ok = bool(payload.get("ok"))
-        _send(h, status, payload, {"x-oauth-scopes": "commands,chat:write,chat:write.public,files:write"})
+        delay = self._next_delay(method)
+        if delay:
+            time.sleep(delay)
+        try:
+            _send(h, status, payload, {"x-oauth-scopes": "commands,chat:write,chat:write.public,files:write,channels:history"})
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (timeout) or died
+            pass
+
+    def _next_delay(self, method: str) -> float:
+        with self._lock:
+            queue = self._slow.get(method)
+            if not queue:
+                return 0.0
+            seconds, queue[0][1] = queue[0][0], queue[0][1] - 1
+            if queue[0][1] <= 0:
+                queue.pop(0)
+            return seconds
 
     def _next_failure(self, method: str) -> _Failure | None:
         queue = self._failures.get(method)
@@ -241,6 +267,37 @@ class FakeSlackAPI:
 
     def _ts(self) -> str:
         return f"{int(time.time())}.{next(self._ids):06d}"
+
+    def _store(self, channel: str, message: dict[str, Any], update: bool = False) -> None:
+        """Keep a posted message in the channel's history (chat.update replaces the message with the same ts)."""
+        with self._lock:
+            messages = self.history.setdefault(channel, [])
+            if update:
+                for i, old in enumerate(messages):
+                    if old["ts"] == message["ts"]:
+                        messages[i] = {**old, **message}
+                return
+            messages.append(message)
+
+    def _history(self, p: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history: newest first, `oldest` < ts < `latest` (inclusive with `inclusive`), paged by `cursor`."""
+        channel = p.get("channel")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        inclusive = str(p.get("inclusive", "")).lower() in ("1", "true")
+        oldest = float(p.get("oldest") or 0)
+        latest = float(p["latest"]) if p.get("latest") else float("inf")
+        limit = min(int(p.get("limit") or 100), 999)
+        start = int(p["cursor"].removeprefix("offset:")) if p.get("cursor") else 0
+        with self._lock:
+            stored = list(self.history.get(channel, []))
+        within = [m for m in reversed(stored) if (oldest <= float(m["ts"]) <= latest if inclusive else oldest < float(m["ts"]) < latest)]
+        page = within[start:start + limit]
+        if str(p.get("include_all_metadata", "")).lower() not in ("1", "true"):
+            page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
+        more = start + limit < len(within)
+        return {"ok": True, "messages": page, "has_more": more, "pin_count": 0,
+                "response_metadata": {"next_cursor": f"offset:{start + limit}" if more else ""}}
 
     def _answer(self, method: str, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method == "auth.test":
@@ -267,10 +324,20 @@ class FakeSlackAPI:
                        "username": "pulse", "bot_id": BOT_ID}
             if p.get("blocks"):
                 message["blocks"] = p["blocks"] if not isinstance(p["blocks"], str) else json.loads(p["blocks"])
+            metadata = p.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            if metadata:
+                if not isinstance(metadata, dict) or not metadata.get("event_type") or not isinstance(metadata.get("event_payload"), dict):
+                    return 200, {"ok": False, "error": "invalid_metadata_format"}
+                message["metadata"] = {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
+            self._store(channel, message, update=method == "chat.update")
             out = {"ok": True, "channel": channel, "ts": ts, "message": message}
             if method == "chat.update":
                 out["text"] = p.get("text", "")
             return 200, out
+        if method == "conversations.history":
+            return 200, self._history(p)
         if method == "apps.connections.open":
             if not self.socket_url:
                 return 200, {"ok": False, "error": "socket_mode_not_enabled"}
@@ -285,6 +352,7 @@ class FakeSlackAPI:
             if not p.get("filename") or not str(p.get("length", "")).isdigit():
                 return 200, {"ok": False, "error": "invalid_arguments"}
             file_id = f"F{next(self._ids):010d}"
+            self._names[file_id] = p["filename"]
             return 200, {"ok": True, "upload_url": f"http://127.0.0.1:{self._server.port}/upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
             files = json.loads(p.get("files") or "[]") if isinstance(p.get("files"), str) else p.get("files") or []
@@ -293,6 +361,10 @@ class FakeSlackAPI:
             if not files or missing:
                 return 200, {"ok": False, "error": "file_not_found"}
             channels = [p["channel_id"]] if p.get("channel_id") else [c for c in (p.get("channels") or "").split(",") if c]
+            shared = [{"id": f["id"], "name": self._names.get(f["id"], ""), "title": f.get("title") or ""} for f in files]
+            for channel in channels:  # a shared file shows in the channel as a message from the uploader
+                self._store(channel, {"type": "message", "text": p.get("initial_comment") or "", "ts": self._ts(),
+                                      "user": BOT_USER_ID, "bot_id": BOT_ID, "upload": True, "files": shared})
             return 200, {"ok": True, "files": [{"id": f["id"], "title": f.get("title") or "", "channels": channels} for f in files]}
         return 200, {"ok": False, "error": "unknown_method", "req_method": method}
 

@@ -3,7 +3,7 @@
 import threading
 from datetime import datetime, timedelta, timezone
 
-from bot.digest.ledger import STALE_CLAIM, Ledger
+from bot.digest.ledger import Ledger
 
 NOW = datetime(2026, 3, 30, 7, 0, tzinfo=timezone.utc)
 
@@ -33,11 +33,18 @@ def test_failed_digest_can_be_claimed_again_and_keeps_its_message_ts(tmp_path):
     assert ledger.get("C1", "2026-W13").status == "posting"
 
 
-def test_a_claim_abandoned_by_a_crash_is_taken_over_only_when_stale(tmp_path):
+def test_a_live_claim_is_never_taken_over_and_an_abandoned_one_at_once(tmp_path):
     ledger = Ledger(tmp_path / "l.sqlite")
     ledger.claim("C1", "2026-W13", NOW)
-    assert ledger.claim("C1", "2026-W13", NOW + STALE_CLAIM - timedelta(seconds=1)) is None
-    assert ledger.claim("C1", "2026-W13", NOW + STALE_CLAIM + timedelta(seconds=1)) is not None
+    # Held by a live claimer (here this process): refused however old, also through another Ledger object.
+    assert ledger.claim("C1", "2026-W13", NOW + timedelta(days=1)) is None
+    assert Ledger(tmp_path / "l.sqlite").claim("C1", "2026-W13", NOW + timedelta(days=1)) is None
+    # The claimer dies (its lock goes, the row stays `posting`): taken over one minute later, keeping sent_at.
+    ledger.mark_sent("C1", "2026-W13", NOW)
+    ledger.release("C1", "2026-W13")
+    assert ledger.get("C1", "2026-W13").status == "posting"
+    again = Ledger(tmp_path / "l.sqlite").claim("C1", "2026-W13", NOW + timedelta(minutes=1))
+    assert again is not None and again.sent_at == NOW and again.claimed_at == NOW + timedelta(minutes=1)
 
 
 def test_concurrent_claims_have_exactly_one_winner(tmp_path):
