@@ -5,7 +5,11 @@
  * the server URL is the Script Property PULSE_SERVER_URL (for example https://pulse.example.com).
  */
 
-var EDIT_DEBOUNCE_SECONDS = 60;
+// Document Properties (shared by every editor of the spreadsheet).
+var TRIGGER_PROPERTY = 'PULSE_EDIT_TRIGGER';
+var EDIT_ERROR_PROPERTY = 'PULSE_EDIT_REFRESH_ERROR';
+// Document cache: set while the server's debounced refresh is still waiting, so edits in that window need no request.
+var EDIT_PENDING_KEY = 'pulse-refresh-pending';
 
 function onOpen() {
   SpreadsheetApp.getUi()
@@ -16,6 +20,7 @@ function onOpen() {
     .addItem('Data issues', 'showDataIssues')
     .addSeparator()
     .addItem('Turn on refresh after edits', 'installEditTrigger')
+    .addItem('Turn off refresh after edits', 'removeEditTrigger')
     .addToUi();
 }
 
@@ -42,7 +47,40 @@ function toHex_(bytes) {
     .join('');
 }
 
-/** POST a signed JSON body to /addon/<path>; returns the parsed reply or throws its problem detail. */
+/** An error from the server: `status` is the HTTP status (0 when unreachable), `problem` the problem+json body if any. */
+function PulseError_(message, status, problem) {
+  var err = new Error(message);
+  err.status = status;
+  err.problem = problem || null;
+  return err;
+}
+
+/** The JSON in `text`, or null when it is not JSON (a proxy's HTML page, a plain-text 500). */
+function parseJson_(text) {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return null;
+  }
+}
+
+/** A sentence for a failed HTTP status, from the problem+json body when there is one, else from the status. */
+function failureMessage_(code, data, text, headers) {
+  if (data && typeof data === 'object' && (data.detail || data.title)) {
+    return data.detail ? (data.title ? data.title + ': ' : '') + data.detail : data.title;
+  }
+  if (code === 429) {
+    var wait = headers && (headers['Retry-After'] || headers['retry-after']);
+    return 'The crm-pulse server is busy (HTTP 429, too many requests); try again ' + (wait ? 'in ' + wait + ' s.' : 'in a minute.');
+  }
+  if (code === 502 || code === 503 || code === 504) {
+    return 'The crm-pulse server could not be reached through its proxy (HTTP ' + code + '); it may be restarting — try again in a minute.';
+  }
+  var first = String(text || '').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 120);
+  return 'The crm-pulse server failed (HTTP ' + code + ')' + (first ? ': ' + first : '') + '.';
+}
+
+/** POST a signed JSON body to /addon/<path>; returns the parsed reply or throws a PulseError_ saying what went wrong. */
 function call_(path, payload) {
   var s = settings_();
   var body = JSON.stringify(
@@ -50,29 +88,55 @@ function call_(path, payload) {
   );
   var timestamp = String(Math.floor(Date.now() / 1000));
   var mac = Utilities.computeHmacSha256Signature('v1:' + timestamp + ':' + body, s.secret, Utilities.Charset.UTF_8);
-  var response = UrlFetchApp.fetch(s.url + '/addon/' + path, {
-    method: 'post',
-    contentType: 'application/json',
-    payload: body,
-    muteHttpExceptions: true,
-    headers: { 'X-Pulse-Timestamp': timestamp, 'X-Pulse-Signature': 'v1=' + toHex_(mac) }
-  });
+  var response;
+  try {
+    response = UrlFetchApp.fetch(s.url + '/addon/' + path, {
+      method: 'post',
+      contentType: 'application/json',
+      payload: body,
+      muteHttpExceptions: true,
+      headers: { 'X-Pulse-Timestamp': timestamp, 'X-Pulse-Signature': 'v1=' + toHex_(mac) }
+    });
+  } catch (e) {
+    throw PulseError_('Could not reach the crm-pulse server at ' + s.url + ': ' + e.message, 0);
+  }
   var code = response.getResponseCode();
-  var data = JSON.parse(response.getContentText() || '{}');
+  var text = response.getContentText() || '';
+  var data = parseJson_(text);
   if (code >= 400) {
-    throw new Error((data.title || 'Error') + ': ' + (data.detail || code));
+    throw PulseError_(failureMessage_(code, data, text, response.getHeaders ? response.getHeaders() : {}), code, data);
+  }
+  if (data === null || typeof data !== 'object') {
+    throw PulseError_('The crm-pulse server sent a reply that is not JSON (HTTP ' + code + '); check PULSE_SERVER_URL.', code);
   }
   return data;
 }
 
-function menuRefresh() {
-  var result = call_('refresh', { trigger: 'manual' });
-  var refused = Object.keys(result.refused || {});
-  var msg = 'Summary tabs refreshed: ' + (result.written || []).join(', ');
-  if (refused.length) {
-    msg += '\nLeft untouched (not created by crm-pulse): ' + refused.join(', ');
+/** Run a menu action; a failure becomes a dialog with the server's words, never a stack trace. */
+function menu_(action) {
+  try {
+    action();
+  } catch (e) {
+    SpreadsheetApp.getUi().alert('crm-pulse', e.message, SpreadsheetApp.getUi().ButtonSet.OK);
   }
-  SpreadsheetApp.getActive().toast(msg, 'crm-pulse', 8);
+}
+
+/** "Summary tabs refreshed: …" plus the tabs left untouched and why. */
+function refreshMessage_(result) {
+  var written = result.written || [];
+  var msg = written.length ? 'Summary tabs refreshed: ' + written.join(', ') + '.' : 'The refresh wrote no tabs.';
+  var refused = result.refused || {};
+  Object.keys(refused).forEach(function (name) {
+    msg += '\n' + name + ' left untouched: ' + refused[name];
+  });
+  return msg;
+}
+
+function menuRefresh() {
+  menu_(function () {
+    var result = call_('refresh', { trigger: 'manual' });
+    SpreadsheetApp.getActive().toast(refreshMessage_(result), 'crm-pulse', 8);
+  });
 }
 
 function menuPostDigest() {
@@ -81,21 +145,39 @@ function menuPostDigest() {
   if (answer !== ui.Button.YES) {
     return;
   }
-  call_('digest', { action: 'post' });
-  SpreadsheetApp.getActive().toast('Digest posted.', 'crm-pulse', 5);
+  menu_(function () {
+    var result = call_('digest', { action: 'post' });
+    var message = result.message || 'The server did not say what happened to the digest (status ' + (result.status || 'unknown') + ').';
+    if (result.status === 'posted' || result.status === 'already_posted') {
+      SpreadsheetApp.getActive().toast(message, 'crm-pulse', 8);
+    } else {
+      ui.alert('crm-pulse', message, ui.ButtonSet.OK);
+    }
+  });
 }
 
 function showDataIssues() {
-  var sheet = SpreadsheetApp.getActiveSpreadsheet().getSheetByName('Pulse Data Issues');
-  if (!sheet) {
-    var result = call_('refresh', { trigger: 'manual' });
-    sheet = SpreadsheetApp.getActiveSpreadsheet().getSheetByName('Pulse Data Issues');
+  menu_(function () {
+    var book = SpreadsheetApp.getActiveSpreadsheet();
+    var sheet = book.getSheetByName('Pulse Data Issues');
     if (!sheet) {
-      SpreadsheetApp.getUi().alert('No Pulse Data Issues tab yet: ' + JSON.stringify(result.refused || {}));
-      return;
+      var result;
+      try {
+        result = call_('refresh', { trigger: 'manual' });
+      } catch (e) {
+        if (e.status === 409) {
+          throw new Error('There is no Pulse Data Issues tab yet. ' + (e.problem && e.problem.detail ? e.problem.detail : e.message) + ' Open Data issues again when it has finished.');
+        }
+        throw e;
+      }
+      sheet = book.getSheetByName('Pulse Data Issues');
+      if (!sheet) {
+        var why = (result.refused || {})['Pulse Data Issues'];
+        throw new Error(why ? 'crm-pulse could not write the Pulse Data Issues tab: ' + why : 'The refresh finished but wrote no Pulse Data Issues tab. ' + refreshMessage_(result));
+      }
     }
-  }
-  SpreadsheetApp.getActiveSpreadsheet().setActiveSheet(sheet);
+    book.setActiveSheet(sheet);
+  });
 }
 
 function showSidebar() {
@@ -103,33 +185,106 @@ function showSidebar() {
   SpreadsheetApp.getUi().showSidebar(html);
 }
 
-/** Called from the sidebar: KPI cards for a period. */
+/** Called from the sidebar: KPI cards for a period, plus the last failed refresh after edits (if any). */
 function getKpis(period) {
-  return call_('kpis', { period: period || 'last-month' });
+  var result = call_('kpis', { period: period || 'last-month' });
+  var failed = PropertiesService.getDocumentProperties().getProperty(EDIT_ERROR_PROPERTY);
+  if (failed) {
+    result.edit_refresh_error = failed;
+  }
+  return result;
 }
 
-function installEditTrigger() {
-  var id = SpreadsheetApp.getActiveSpreadsheet().getId();
-  var exists = ScriptApp.getProjectTriggers().some(function (t) {
+/** This user's edit triggers of this add-on (ScriptApp only lists the current user's triggers). */
+function myEditTriggers_() {
+  return ScriptApp.getProjectTriggers().filter(function (t) {
     return t.getHandlerFunction() === 'onSheetChange';
   });
-  if (!exists) {
-    ScriptApp.newTrigger('onSheetChange').forSpreadsheet(id).onEdit().create();
-    ScriptApp.newTrigger('onSheetChange').forSpreadsheet(id).onChange().create();
-  }
-  SpreadsheetApp.getActive().toast('Summary tabs will refresh about a minute after edits.', 'crm-pulse', 5);
 }
 
-/** Installable trigger: many edits within a minute cause one request (the server debounces too). */
+/**
+ * One onEdit trigger per spreadsheet, whoever turns it on. Triggers are per user and invisible to other editors,
+ * so the spreadsheet remembers in its Document Properties who installed it; a second editor is told it is on.
+ */
+function installEditTrigger() {
+  var lock = LockService.getDocumentLock();
+  lock.waitLock(20000);
+  try {
+    var props = PropertiesService.getDocumentProperties();
+    var me = Session.getTemporaryActiveUserKey();
+    var mine = myEditTriggers_();
+    var recorded = parseJson_(props.getProperty(TRIGGER_PROPERTY) || '');
+    if (recorded && recorded.user !== me) {
+      mine.forEach(function (t) { ScriptApp.deleteTrigger(t); });
+      SpreadsheetApp.getActive().toast('Refresh after edits is already on (another editor turned it on on ' + recorded.since + ').', 'crm-pulse', 8);
+      return;
+    }
+    // Keep exactly one onEdit trigger of ours (an older version also installed onChange, which has no range).
+    var keep = null;
+    mine.forEach(function (t) {
+      if (!keep && t.getEventType() === ScriptApp.EventType.ON_EDIT) {
+        keep = t;
+      } else {
+        ScriptApp.deleteTrigger(t);
+      }
+    });
+    if (!keep) {
+      keep = ScriptApp.newTrigger('onSheetChange').forSpreadsheet(SpreadsheetApp.getActiveSpreadsheet().getId()).onEdit().create();
+    }
+    props.setProperty(TRIGGER_PROPERTY, JSON.stringify({ user: me, trigger: keep.getUniqueId(), since: new Date().toISOString().slice(0, 10) }));
+    props.deleteProperty(EDIT_ERROR_PROPERTY);
+  } finally {
+    lock.releaseLock();
+  }
+  SpreadsheetApp.getActive().toast('Summary tabs will refresh shortly after edits to the data tabs.', 'crm-pulse', 5);
+}
+
+/** Turn refresh-after-edits off: removes this user's trigger and the spreadsheet's record of it. */
+function removeEditTrigger() {
+  var lock = LockService.getDocumentLock();
+  lock.waitLock(20000);
+  try {
+    var props = PropertiesService.getDocumentProperties();
+    var recorded = parseJson_(props.getProperty(TRIGGER_PROPERTY) || '');
+    var mine = myEditTriggers_();
+    mine.forEach(function (t) { ScriptApp.deleteTrigger(t); });
+    if (recorded && recorded.user !== Session.getTemporaryActiveUserKey() && !mine.length) {
+      SpreadsheetApp.getActive().toast('Refresh after edits was turned on by another editor; only they can remove their trigger. It is now forgotten here, so you can turn it on for yourself.', 'crm-pulse', 10);
+    } else {
+      SpreadsheetApp.getActive().toast('Refresh after edits is off.', 'crm-pulse', 5);
+    }
+    props.deleteProperty(TRIGGER_PROPERTY);
+    props.deleteProperty(EDIT_ERROR_PROPERTY);
+  } finally {
+    lock.releaseLock();
+  }
+}
+
+/**
+ * Installable onEdit trigger: tell the server that a data tab changed (it refreshes once after a quiet period).
+ * Edits inside crm-pulse's own tabs are ignored. While the server's refresh is still waiting, further edits need no
+ * request; a failed request is shown and remembered (the sidebar shows it), and never silences later edits.
+ */
 function onSheetChange(e) {
   var name = e && e.range ? e.range.getSheet().getName() : '';
-  if (name.indexOf('Pulse ') === 0) {
+  if (!name || name.indexOf('Pulse ') === 0) {
     return;
   }
   var cache = CacheService.getDocumentCache();
-  if (cache.get('pulse-refresh-pending')) {
+  if (cache.get(EDIT_PENDING_KEY)) {
     return;
   }
-  cache.put('pulse-refresh-pending', '1', EDIT_DEBOUNCE_SECONDS);
-  call_('refresh', { trigger: 'edit' });
+  var props = PropertiesService.getDocumentProperties();
+  try {
+    var result = call_('refresh', { trigger: 'edit' });
+    var wait = Number(result.debounce_seconds || 0) - 5; // stop skipping a little before the server's refresh reads
+    if (result.status === 'scheduled' && wait >= 1) {
+      cache.put(EDIT_PENDING_KEY, '1', Math.floor(wait));
+    }
+    props.deleteProperty(EDIT_ERROR_PROPERTY);
+  } catch (err) {
+    var message = 'Refresh after the edit in ' + name + ' failed at ' + new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC: ' + err.message;
+    props.setProperty(EDIT_ERROR_PROPERTY, message);
+    SpreadsheetApp.getActive().toast(message, 'crm-pulse', 10);
+  }
 }
