@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,32 +42,50 @@ class SpendIn:
     notes: list[str] = field(default_factory=list)
 
 
-def _day_numbers(dates: pd.Series) -> np.ndarray:
-    return dates.to_numpy("datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+def _days(dates: pd.Series) -> np.ndarray:
+    """datetime64 values as numpy days (NaT stays NaT)."""
+    return dates.to_numpy("datetime64[ns]").astype("datetime64[D]")
 
 
-def monthly_budget_rows(spend: pd.DataFrame) -> pd.Series:
+def monthly_budget_rows(spend: pd.DataFrame) -> np.ndarray:
     """Rows without an end_date in a channel (or a tab without channels) whose every such row is on the 1st."""
-    dated = spend["date"].notna()
-    single = dated & (spend["end_date"].isna() if "end_date" in spend else True)
-    channel = spend["channel"].astype("string").fillna("") if "channel" in spend else pd.Series("", index=spend.index)
-    on_first = spend["date"].dt.day == 1
-    monthly = on_first[single].groupby(channel[single]).all()
-    return single & channel.isin(monthly.index[monthly.to_numpy(bool)])
+    day = _days(spend["date"])
+    single = ~np.isnat(day)
+    if "end_date" in spend:
+        single &= spend["end_date"].isna().to_numpy(bool)
+    channel = spend["channel"] if "channel" in spend else pd.Series(pd.NA, index=spend.index, dtype="string")
+    codes, _ = pd.factorize(channel.astype("string"), use_na_sentinel=False)
+    on_first = (spend["date"].dt.day == 1).to_numpy(bool)
+    off = np.unique(codes[single & ~on_first])
+    return single & ~np.isin(codes, off)
+
+
+_SPANS: dict[int, Spans] = {}
 
 
 def spans(spend: pd.DataFrame) -> Spans:
+    """`_spans` of a Spend frame, once per frame object (segments share the whole tab's frame)."""
+    key = id(spend)
+    if key not in _SPANS:
+        _SPANS[key] = _spans(spend)
+        weakref.finalize(spend, _SPANS.pop, key, None)
+    return _SPANS[key]
+
+
+def _spans(spend: pd.DataFrame) -> Spans:
     """Each row's days: date..end_date, its calendar month for monthly budgets, else its day."""
-    start = spend["date"]
-    last = start.copy()
+    start = _days(spend["date"])
+    valid = ~np.isnat(start)
+    stop = start + np.timedelta64(1, "D")  # exclusive
     if "end_date" in spend:
-        ranged = spend["end_date"].notna() & start.notna() & (spend["end_date"] >= start)
-        last[ranged] = spend["end_date"][ranged]
+        end = _days(spend["end_date"]) + np.timedelta64(1, "D")
+        ranged = valid & ~np.isnat(end) & (end > start)
+        stop = np.where(ranged, end, stop)
     monthly = monthly_budget_rows(spend)
-    last[monthly] = start[monthly] + pd.offsets.MonthEnd(0)
-    valid = start.notna().to_numpy()
-    first = np.where(valid, _day_numbers(start.fillna(pd.Timestamp(0))), 0)
-    days = np.where(valid, _day_numbers(last.fillna(pd.Timestamp(0))) - first + 1, 1)
+    month_days = spend["date"].dt.days_in_month.fillna(1).to_numpy(np.int64).astype("timedelta64[D]")
+    stop = np.where(monthly, start + month_days, stop)  # budgets are on the 1st: the 1st of the next month
+    first = np.where(valid, start, np.datetime64(0, "D")).astype(np.int64)
+    days = np.where(valid, stop.astype(np.int64) - first, 1)
     amount = pd.to_numeric(spend["amount"], errors="coerce").fillna(0.0).to_numpy(float)
     return Spans(first, days, np.where(valid, amount, 0.0))
 
@@ -123,12 +142,12 @@ def spend_in(t: Tables, p: Period) -> SpendIn:
         return SpendIn(None, notes=[unknown])
     share, cut = _in_period(spans(t.spend), p)
     notes = []
+    if t.spend_filters and not inside.any():
+        scope = " and ".join(f"{d} = {v}" for d, v in t.spend_filters)
+        notes.append(f"the Spend tab has no rows with {scope}, so its spend counts as 0")
     if cut[inside].any():
         k = int(cut[inside].sum())
-        notes.append(
-            f"spend was spread by days: {k} Spend row{'s' if k > 1 else ''} (monthly budgets or date ranges)"
-            f" fall{'' if k > 1 else 's'} only partly in {p.label}, so only the days inside count"
-        )
+        notes.append(f"spend was spread by days ({k} monthly budget{'s' if k > 1 else ''} or date range{'s' if k > 1 else ''} only partly in {p.label})")
     loose = float(share[unallocated].sum())
     if loose:
         dims = " or ".join(d for d, _ in t.spend_filters)

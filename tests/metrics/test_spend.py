@@ -242,3 +242,10 @@ def test_customers_without_a_value_have_no_segment_spend():
     rows = {s.segment: s.value for s in r.breakdown}
     assert rows["(blank)"] is None  # the 40 without a region is unallocated, not theirs
     assert rows["North"] == pytest.approx(100) and rows["South"] == pytest.approx(80)
+
+
+def test_a_segment_without_spend_rows_has_zero_spend_and_says_so():
+    customers = [*SIGNUPS, ("h", "2026-09-03", "East")]
+    r = compute("cac", book(BY_REGION, customers, extra=["region"]), SEPTEMBER, O, where={"region": "East"})
+    assert r.value == 0 and r.details["spend"] == 0  # the Spend tab is split by region and East has no rows
+    assert any("no rows with region = East" in n for n in r.notes)
