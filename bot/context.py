@@ -14,7 +14,7 @@ from metrics.options import MetricOptions, Scale
 from metrics.tables import Tables
 from sheets.cache import CachedSnapshot, SnapshotCache, cache_key, default_cache_path
 from sheets.open import open_workbook
-from sheets.snapshot import Snapshot, load_snapshot
+from sheets.snapshot import Snapshot, load_snapshot, what_to_add
 from sheets.workbook import Workbook, WorkbookError
 
 
@@ -98,7 +98,8 @@ class Context:
         with self._lock:
             if id(snap) not in self._tables:
                 tables = Tables.from_frames(
-                    snap.frames, dimensions=snap.dimensions, missing=snap.missing_tabs, excluded=snap.excluded
+                    snap.frames, dimensions=snap.dimensions, missing=[*snap.missing_tabs, *snap.missing_columns],
+                    excluded=snap.excluded, fixes=what_to_add(snap, self.settings),
                 )
                 # Keep the current and the incoming snapshot's tables: a background refresh builds the new
                 # one while questions are still answered from the old one.

@@ -57,14 +57,17 @@ def resolve_period(ctx: Context, text: str | None, metric: str | None) -> Period
     return parse_period(text, ctx.today(), ctx.settings.fiscal_year_start_month)
 
 
-def data_notes(ctx: Context, cached) -> list[str]:
-    """Notes every answer carries about its data: a stale snapshot, rows left out as invalid."""
+def data_notes(ctx: Context | None, cached, *, workbook_count: bool = True) -> list[str]:
+    """Notes every answer carries about its data: a stale snapshot, and the invalid rows of the whole workbook
+    left out — unless the answer states its own metric's count instead (one count per answer)."""
+    from bot.render.format import WORKBOOK, left_out
+
     notes = []
     if cached.note:
         notes.append(cached.note)
     rejected = sum(cached.snapshot.excluded.values())
-    if rejected:
-        notes.append(f"{rejected} invalid rows were left out — see /pulse issues")
+    if rejected and workbook_count:
+        notes.append(left_out(rejected, WORKBOOK))
     return notes
 
 
@@ -76,7 +79,7 @@ def metric_reply(ctx: Context, cmd: Command) -> MetricReply:
     result = compute(cmd.metric, tables, period, ctx.options(), by=cmd.by, where=cmd.where, compare_to=vs)
     if cmd.metric == "clv":
         add_prediction(result, tables, ctx)
-    return MetricReply(result, cached.snapshot.read_at, data_notes(ctx, cached), cmd.raw)
+    return MetricReply(result, cached.snapshot.read_at, data_notes(ctx, cached, workbook_count=False), cmd.raw)
 
 
 def add_prediction(result, tables, ctx: Context, top: int = 5) -> None:

@@ -12,6 +12,7 @@ from bot.context import Context
 from bot.pulse_log import log_tab
 from bot.replies import TextReply
 from metrics.cohorts import cohort_table
+from metrics.engine import evaluate
 from metrics.options import MetricOptions
 from metrics.periods import Period, month_periods
 from metrics.registry import DEFINITIONS_VERSION, METRICS, SUMMARY
@@ -72,7 +73,7 @@ def summary_tab(t: Tables, months: list[Period], o: MetricOptions) -> OwnedTab:
         row: list[Cell] = [p.label, p.start.isoformat(), p.end.isoformat()]
         values = {}
         for name in SUMMARY:
-            r = METRICS[name].fn(t, p, o)
+            r = evaluate(METRICS[name], t, p, o)
             values[name] = r.value
             row += [_num(r.value), r.n, _num(r.interval.low if r.interval else None), _num(r.interval.high if r.interval else None)]
         for name in targeted:

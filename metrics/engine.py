@@ -45,20 +45,40 @@ def compute(
     where = dict(where or {})
     scoped = filter_where(t, where)
     before = compare_to or comparison_period(period)
-    result = spec.fn(scoped, period, o)
-    previous = spec.fn(scoped, before, o)
+    result = evaluate(spec, scoped, period, o)
+    previous = evaluate(spec, scoped, before, o)
     result.previous = compare(spec, result, previous)
     result.target = target_status(spec, result.value, o.targets)
     result.where = where
-    missing = sorted(set(spec.tabs) & t.missing)
-    if missing:
-        result.notes.append(f"tab missing from the workbook: {', '.join(missing)} — add it to compute {spec.name}")
     if by:
         result.by = check_dimension(t, by)
-        result.breakdown = breakdown(spec, scoped, period, before, o, result.by)
+        gap = what_to_add(spec, t) is not None
+        result.breakdown = [] if gap else breakdown(spec, scoped, period, before, o, result.by)
         if "spend" in spec.tabs and "spend" not in t.missing:
             result.notes.extend(spend_breakdown_notes(scoped, result.by, period, result.label))
     return result
+
+
+def evaluate(spec: MetricSpec, t: Tables, period: Period, o: MetricOptions) -> MetricResult:
+    """The metric over one period; undefined (None, one note saying what to add) when a tab it cannot do
+    without is missing or lacks a required column — never the 0 an empty frame would give."""
+    result = spec.fn(t, period, o)
+    gap = what_to_add(spec, t)
+    if gap is None:
+        return result
+    return replace(
+        result, value=None, n=None, numerator=None, denominator=None, interval=None, details={}, notes=[gap]
+    )
+
+
+def what_to_add(spec: MetricSpec, t: Tables) -> str | None:
+    """"add an Orders tab with customer_id, order_date, amount" when a needed tab is unusable, else None."""
+    fixes = []
+    for need in spec.required:
+        tabs = need.split("|")
+        if all(tab in t.missing for tab in tabs):
+            fixes.append(" or ".join(t.fixes.get(tab, f"add a {tab} tab") for tab in tabs))
+    return "; ".join(fixes) or None
 
 
 def resolve_options(t: Tables, o: MetricOptions) -> MetricOptions:
@@ -126,7 +146,7 @@ def breakdown(
     rows = []
     for value in t.dimension_of(dimension).unique():
         part = segment_tables(t, dimension, str(value))
-        now, before = spec.fn(part, period, o), spec.fn(part, previous, o)
+        now, before = evaluate(spec, part, period, o), evaluate(spec, part, previous, o)
         c = compare(spec, now, before)
         rows.append(
             SegmentValue(

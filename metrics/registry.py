@@ -26,6 +26,13 @@ class MetricSpec:
     tabs: tuple[str, ...]
     lower_is_better: bool = False
     default_period: Literal["rates", "surveys"] = "rates"
+    needs: tuple[str, ...] | None = None
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The tabs the metric cannot do without ("customers|orders": either will do). By default every tab it
+        reads except Customers, which a first order stands in for."""
+        return self.needs if self.needs is not None else tuple(t for t in self.tabs if t != "customers")
 
     @property
     def fn(self) -> MetricFn:
@@ -37,11 +44,11 @@ _SPECS = [
     MetricSpec("nps", "metrics.surveys:nps", "nps", ("responses",), default_period="surveys"),
     MetricSpec("csat", "metrics.surveys:csat", "proportion", ("responses",), default_period="surveys"),
     MetricSpec("csi", "metrics.surveys:csi", "proportion", ("responses",), default_period="surveys"),
-    MetricSpec("retention", "metrics.retention:retention", "proportion", ("customers", "orders")),
-    MetricSpec("churn", "metrics.retention:churn", "proportion", ("customers", "orders"), lower_is_better=True),
-    MetricSpec("growth", "metrics.retention:growth", "value", ("customers", "orders")),
-    MetricSpec("customers", "metrics.retention:active_customers", "value", ("customers", "orders")),
-    MetricSpec("new", "metrics.retention:new_customers", "value", ("customers", "orders")),
+    MetricSpec("retention", "metrics.retention:retention", "proportion", ("customers", "orders"), needs=("customers|orders",)),
+    MetricSpec("churn", "metrics.retention:churn", "proportion", ("customers", "orders"), lower_is_better=True, needs=("customers|orders",)),
+    MetricSpec("growth", "metrics.retention:growth", "value", ("customers", "orders"), needs=("customers|orders",)),
+    MetricSpec("customers", "metrics.retention:active_customers", "value", ("customers", "orders"), needs=("customers|orders",)),
+    MetricSpec("new", "metrics.retention:new_customers", "value", ("customers", "orders"), needs=("customers|orders",)),
     MetricSpec("lapsed", "metrics.retention:lapsed", "proportion", ("orders",), lower_is_better=True),
     MetricSpec("nrr", "metrics.retention:nrr", "value", ("orders",)),
     MetricSpec("grr", "metrics.retention:grr", "value", ("orders",)),
@@ -53,7 +60,8 @@ _SPECS = [
     MetricSpec("repeat", "metrics.purchasing:repeat_rate", "proportion", ("orders",)),
     MetricSpec("returning", "metrics.purchasing:returning_rate", "proportion", ("orders",)),
     MetricSpec("refunds", "metrics.purchasing:refund_rate", "proportion", ("orders",), lower_is_better=True),
-    MetricSpec("complaints", "metrics.complaints:complaint_rate", "proportion", ("complaints", "orders"), lower_is_better=True),
+    MetricSpec("complaints", "metrics.complaints:complaint_rate", "proportion", ("complaints", "orders"), lower_is_better=True,
+               needs=("complaints", "orders|customers")),
     MetricSpec("resolution", "metrics.complaints:resolution_rate", "proportion", ("complaints",)),
     MetricSpec("cac", "metrics.value:cac", "value", ("spend", "customers"), lower_is_better=True),
     MetricSpec("clv", "metrics.value:clv", "value", ("orders", "customers")),

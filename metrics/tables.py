@@ -57,8 +57,9 @@ def empty_frame(tab: str) -> pd.DataFrame:
 class Tables:
     """All source tabs, normalized. `dimensions` are the extra Customers columns usable with `by`/`where`.
 
-    `missing` names tabs absent from the workbook (their frame is empty); `excluded` counts rows
-    rejected by validation per tab, so each metric can report how many rows it could not use.
+    `missing` names tabs the metrics cannot use — absent from the workbook, or lacking a required column
+    (their frame is empty); `fixes` says per such tab what to add; `excluded` counts rows rejected by
+    validation per tab, so each metric can report how many rows it could not use.
     `spend_filters` are the (dimension, value) segments these tables were narrowed to: the spend frame stays
     whole and metrics.spend applies them (a segment's spend needs a same-named Spend column).
     """
@@ -73,6 +74,7 @@ class Tables:
     missing: frozenset[str] = frozenset()
     excluded: Mapping[str, int] = field(default_factory=dict)
     spend_filters: tuple[tuple[str, str], ...] = ()
+    fixes: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_frames(
@@ -81,6 +83,7 @@ class Tables:
         dimensions: Iterable[str] = (),
         missing: Iterable[str] = (),
         excluded: Mapping[str, int] | None = None,
+        fixes: Mapping[str, str] | None = None,
     ) -> "Tables":
         """Build from a mapping of tab → frame; absent tabs become empty frames."""
         parts = {tab: frames[tab] if tab in frames and frames[tab] is not None else empty_frame(tab) for tab in SCHEMA}
@@ -89,6 +92,7 @@ class Tables:
             dimensions=tuple(dimensions),
             missing=frozenset(missing),
             excluded=dict(excluded or {}),
+            fixes=dict(fixes or {}),
         )
 
     def frame(self, tab: str) -> pd.DataFrame:

@@ -100,6 +100,20 @@ def blocking_problems(snapshot: Snapshot, settings: Settings) -> list[str]:
     return problems
 
 
+def what_to_add(snapshot: Snapshot, settings: Settings) -> dict[str, str]:
+    """Per source tab the metrics cannot use (absent, or lacking a required column), what to add, in one
+    clause: "add an Orders tab with customer_id, order_date, amount" or "add the column amount to the Orders tab"."""
+    fixes = {}
+    for key in snapshot.missing_tabs:
+        name = getattr(settings.tabs, key)
+        required = ", ".join(c.name for c in COLUMNS[key] if c.required)
+        fixes[key] = f"add {'an' if name[:1].lower() in 'aeiou' else 'a'} {name} tab with {required}"
+    for key, columns in snapshot.missing_columns.items():
+        name = getattr(settings.tabs, key)
+        fixes[key] = f"add the column{'s' if len(columns) > 1 else ''} {', '.join(columns)} to the {name} tab"
+    return fixes
+
+
 def _missing_tab_issue(key: str, name: str) -> DataIssue:
     required = ", ".join(c.name for c in COLUMNS[key] if c.required)
     reason = f"tab '{name}' not found: add a tab named '{name}' with columns {required}; needed for {NEEDED_BY[key]}"

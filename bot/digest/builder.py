@@ -231,12 +231,10 @@ def build_digest(
 
 
 def _data_notes(cached) -> list[str]:
-    """The same data notes every answer carries: a stale snapshot, rows left out as invalid."""
-    notes = [cached.note] if cached.note else []
-    rejected = sum(cached.snapshot.excluded.values())
-    if rejected:
-        notes.append(f"{rejected} invalid rows were left out — see /pulse issues")
-    return notes
+    """The same data notes every answer carries: a stale snapshot, the whole workbook's invalid rows left out."""
+    from bot.query import data_notes
+
+    return data_notes(None, cached)
 
 
 def _monday(d: date) -> date:

@@ -87,7 +87,7 @@ def metric_blocks(r: MetricResult, currency: str = "USD") -> list[Block]:
 
 
 def result_notes(r: MetricResult) -> list[str]:
-    return list(r.notes) + ([f"{r.excluded_rows} invalid rows excluded"] if r.excluded_rows else [])
+    return list(r.notes) + ([fmt.left_out(r.excluded_rows, fmt.METRIC_TABS)] if r.excluded_rows else [])
 
 
 def _facts(r: MetricResult, currency: str) -> list[MarkdownTextObject]:

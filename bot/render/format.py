@@ -20,6 +20,17 @@ def is_missing(v: float | None) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 
+def left_out(count: int, scope: str) -> str:
+    """The one count of invalid rows an answer states, and what it is the count of (METRICS.md, "Missing data"):
+    "4 invalid rows in this metric's tabs were left out — see /pulse issues"."""
+    rows = "row was" if count == 1 else "rows were"
+    return f"{count:,} invalid {rows} left out of {scope} — see /pulse issues"
+
+
+METRIC_TABS = "this metric's tabs"
+WORKBOOK = "the whole workbook"
+
+
 def number(value: float | None, unit: str, currency: str = "USD") -> str:
     """A value in its unit: percent 1 decimal, NPS integer, money 2 decimals with currency, ratio 1 decimal."""
     if is_missing(value):

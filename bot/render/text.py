@@ -60,7 +60,7 @@ def metric_lines(r: MetricResult, currency: str = "USD") -> list[str]:
         ]
         lines += ["  " + line for line in table(["segment", "value", "95% CI", "n", "previous", "change", ""], rows)]
     if r.excluded_rows:
-        lines.append(f"  {r.excluded_rows} invalid rows excluded")
+        lines.append(f"  {fmt.left_out(r.excluded_rows, fmt.METRIC_TABS)}")
     lines += [f"  note: {n}" for n in r.notes]
     return lines
 

@@ -78,3 +78,80 @@ class TestPeriodsAfterToday:
     def test_overview_of_the_current_quarter_is_to_date(self, book):
         reply = answer("overview 2026-Q4", book)
         assert render_text(reply).startswith("Overview — 2026-Q4 to date")
+
+
+class TestMissingDataIsNeverZero:
+    @pytest.fixture
+    def no_orders(self, tmp_path):
+        path = write_source_workbook(tmp_path / "no-orders.xlsx", {"Customers": CUSTOMERS, "Responses": RESPONSES})
+        return context(path)
+
+    def test_revenue_without_orders_is_na_with_one_note_saying_what_to_add(self, no_orders):
+        reply = answer("revenue last-month", no_orders)
+        r = reply.result
+        assert r.value is None and r.previous.value is None and r.previous.change is None
+        assert r.notes == ["add an Orders tab with customer_id, order_date, amount"]
+        text = render_text(reply)
+        assert text.splitlines()[0] == "Revenue — 2026-09: n/a"
+        assert "$0.00" not in text
+        assert "note: add an Orders tab with customer_id, order_date, amount" in text
+        data = render_json(reply)
+        assert data["value"] is None and data["notes"] == ["add an Orders tab with customer_id, order_date, amount"]
+
+    @pytest.mark.parametrize("metric", ["orders", "aov", "repeat", "clv", "lapsed", "nrr"])
+    def test_every_orders_metric_is_na(self, no_orders, metric):
+        r = answer(f"{metric} last-month", no_orders).result
+        assert r.value is None and r.notes == ["add an Orders tab with customer_id, order_date, amount"]
+
+    def test_two_missing_tabs_are_one_note(self, no_orders):
+        # LTV:CAC needs Orders and Spend, the book has neither
+        r = answer("ltv-cac last-month", no_orders).result
+        assert r.value is None
+        assert r.notes == ["add an Orders tab with customer_id, order_date, amount; add a Spend tab with date, amount"]
+
+    def test_a_tab_lacking_a_required_column_is_na_naming_the_column(self, tmp_path):
+        orders = [["order_id", "customer_id", "order_date"]] + [row[:3] for row in ORDERS[1:]]
+        path = write_source_workbook(tmp_path / "no-amount.xlsx", {"Customers": CUSTOMERS, "Orders": orders})
+        r = answer("revenue last-month", context(path)).result
+        assert r.value is None
+        assert r.notes == ["add the column amount to the Orders tab"]
+
+    def test_overview_without_orders_is_na_not_zero(self, no_orders):
+        # Customers alone still give the customer counts (signups): 3 customers signed up by 30 Sep, C3 in Sep
+        reply = answer("overview last-month", no_orders)
+        by_metric = {r.metric: r for r in reply.results}
+        for metric in ("revenue", "aov", "repeat", "clv"):
+            assert by_metric[metric].value is None, metric
+        assert by_metric["new"].value == 1.0
+        assert by_metric["nps"].value is not None
+        assert "$0.00" not in render_text(reply)
+
+    def test_a_count_is_zero_when_its_tab_exists_with_no_rows_in_the_period(self, book):
+        # Orders exists, none dated in August 2026: 0 orders and $0.00, not n/a
+        r = answer("orders 2026-08", book).result
+        assert r.value == 0.0 and r.notes == []
+        assert answer("revenue 2026-08", book).result.value == 0.0
+
+    def test_a_segment_breakdown_without_the_tab_is_na_not_a_table_of_zeros(self, no_orders):
+        r = answer("revenue last-month by region", no_orders).result
+        assert r.value is None and r.by == "region" and r.breakdown == []
+
+
+class TestOneCountOfInvalidRows:
+    @pytest.fixture
+    def bad_rows(self, tmp_path):
+        # 2 bad orders (no amount, bad date) and 1 bad answer (score 11 on the 0–10 NPS scale): 3 in the workbook
+        orders = ORDERS + [["O8", "C1", "2026-09-12", None], ["O9", "C2", "not a date", 20.0]]
+        responses = RESPONSES + [["2026-09-06", "nps", 11, "C2"]]
+        path = write_source_workbook(tmp_path / "bad.xlsx", {"Customers": CUSTOMERS, "Orders": orders, "Responses": responses})
+        return context(path)
+
+    def test_a_metric_answer_states_its_tabs_count_only(self, bad_rows):
+        text = render_text(answer("revenue last-month", bad_rows))
+        assert "2 invalid rows were left out of this metric's tabs — see /pulse issues" in text
+        assert "3 invalid" not in text and text.count("invalid row") == 1
+
+    def test_an_overview_states_the_whole_workbook_count(self, bad_rows):
+        text = render_text(answer("overview last-month", bad_rows))
+        assert "3 invalid rows were left out of the whole workbook — see /pulse issues" in text
+        assert text.count("invalid row") == 1
