@@ -69,6 +69,7 @@ def digest_job(context_id: str, key: str) -> PostResult | None:
     fire = last_fire(trigger_for(dest), now)
     if fire is None:
         return None
+    read_if_stale(ctx)
     result = post_digest(ctx, dest, week_start=report_week(fire, dest.timezone), now=now)
     log.info("digest job: %s", result.describe())
     return result
@@ -92,6 +93,16 @@ def refresh_job(context_id: str) -> None:
             append_log(ctx.workbook, ctx.now(), "refresh", "scheduled", f"failed: {type(err).__name__}: {err}"[:300])
         except Exception:  # noqa: BLE001
             log.warning("could not record the failed refresh in Pulse Log")
+
+
+def read_if_stale(ctx: Context) -> None:
+    """Read the source now when the cached snapshot is stale, so a scheduled digest reports the sheet as it is
+    (the server otherwise refreshes in the background, after answering from the old snapshot). A failed read
+    leaves the last snapshot, whose "data as of" note the digest then carries."""
+    try:
+        ctx.cache.refresh(force=False)
+    except Exception as err:  # noqa: BLE001 — no snapshot at all: the digest reports the failure itself
+        log.warning("could not read the source before the digest: %s", err)
 
 
 def catch_up_job(context_id: str) -> list["CatchUp"]:
@@ -135,6 +146,7 @@ def catch_up(ctx: Context, *, now: datetime | None = None, ledger: Ledger | None
             out.append(CatchUp(dest.key, week, "none", entry.status))
             continue
         if now - fire <= grace:
+            read_if_stale(ctx)
             result = post_digest(ctx, dest, week_start=monday, now=now, ledger=ledger, **post_kwargs)
             out.append(CatchUp(dest.key, week, result.outcome, result.describe()))
             continue
@@ -181,7 +193,9 @@ class Scheduler:
 def acquire_lock(path: Path | None = None) -> IO | None:
     """An exclusive, non-blocking lock on `scheduler.lock`; None when another process already runs a scheduler."""
     path = path or state_dir() / LOCK_FILE
-    handle = open(path, "a+")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.fchmod(fd, 0o600)  # also a lock file left world-readable by an older version
+    handle = os.fdopen(fd, "a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

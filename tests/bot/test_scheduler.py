@@ -201,3 +201,30 @@ def test_pulse_scheduler_runs_until_stopped_and_refuses_a_second_instance(small_
     assert run_scheduler_forever(ctx, stop) == 0
     out = capsys.readouterr().out
     assert "digest:C1: next run" in out and "refresh: next run" in out
+
+
+def test_a_scheduled_digest_reads_a_stale_snapshot_before_posting(small_path, slack):  # noqa: F811
+    import json
+
+    from tests.workbooks import append_rows
+
+    ctx, _ = context_at(BERLIN_MONDAY, small_path, utc(2026, 3, 23, 8, 5))
+    ctx.snapshot()  # the server answered a question earlier: this snapshot is cached
+    append_rows(small_path, "Orders", [["C4", datetime(2026, 3, 18), 1000.0]])  # then the sheet was edited
+    register_context(ctx, "test-fresh-digest")
+    result = digest_job("test-fresh-digest", "C1")
+    assert result.outcome == "posted"
+    posted = json.dumps(slack.messages("C1")[-1].params, ensure_ascii=False)
+    assert "$1,150.00" in posted  # 2026-W12 revenue: 100 + 50 + 1000 (the edit), not the cached 150
+
+
+def test_the_scheduler_lock_file_is_owner_only(small_path):  # noqa: F811
+    import stat
+
+    from config import state_dir
+
+    lock = sched.acquire_lock()
+    try:
+        assert stat.S_IMODE((state_dir() / sched.LOCK_FILE).stat().st_mode) == 0o600
+    finally:
+        lock.close()
