@@ -1,17 +1,44 @@
-"""The one ASGI app: Slack at `/slack/events` (bolt, HTTP mode), the add-on API under `/addon/`, and `/healthz`."""
+"""The one ASGI app: Slack at `/slack/events` (bolt, HTTP mode), the add-on API under `/addon/`, and `/healthz`.
+
+Every request passes `RequestGuard` first: its body is read with a size cap (413 beyond `MAX_BODY_BYTES`, without
+reading the rest) and the check registered for its path (the Slack or the add-on signature) runs on the raw bytes
+before anything decodes or parses them. A refused request gets a 4xx problem+json answer and one log line.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
 import time
+from typing import Any, Awaitable, Callable, Mapping
 
 from fastapi import FastAPI, Request, Response
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 
 from bot.context import Context
 
+log = logging.getLogger(__name__)
+
 SLACK_PATH = "/slack/events"
+MAX_BODY_BYTES = 1_000_000
+PROBLEM = "application/problem+json"
+TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 413: "Content Too Large"}
+VERIFIED = "pulse_verified"
+
+# A check sees the headers and the raw body; it raises RequestRefused, or returns anything (ignored).
+Check = Callable[[Mapping[str, str], bytes], Any]
+ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
+
+
+class RequestRefused(Exception):
+    """Why a request is refused, with its HTTP status; the detail names no secret and echoes no input."""
+
+    def __init__(self, status: int, detail: str):
+        super().__init__(detail)
+        self.status, self.detail = status, detail
 
 
 def create_app(ctx: Context, *, slack_app: App | None = None) -> FastAPI:
@@ -20,6 +47,8 @@ def create_app(ctx: Context, *, slack_app: App | None = None) -> FastAPI:
     The add-on API is attached to it by `bot.addon.api.install(api, ctx)` under `/addon/` (see `bot.serve`)."""
     api = FastAPI(title="crm-pulse", version="0.1.0")
     api.state.ctx = ctx
+    api.state.checks = {}
+    api.add_middleware(RequestGuard, checks=api.state.checks)
 
     @api.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -30,13 +59,86 @@ def create_app(ctx: Context, *, slack_app: App | None = None) -> FastAPI:
     return api
 
 
+def guard(api: FastAPI, prefix: str, check: Check) -> None:
+    """Run `check` on the raw request to every path starting with `prefix`, before the route reads the body."""
+    api.state.checks[prefix] = check
+
+
 def mount_slack(api: FastAPI, slack_app: App) -> None:
     """POST /slack/events → bolt. Dispatch runs in a worker thread: it blocks until the listener acks."""
+    from bot.slack.app import signing_secret_of
+    from bot.slack.signing import SlackRequestCheck
+
+    guard(api, SLACK_PATH, SlackRequestCheck(signing_secret_of(slack_app)))
 
     @api.post(SLACK_PATH, include_in_schema=False)
     async def slack_events(request: Request) -> Response:
         received_at = time.monotonic()
         body = await request.body()
-        bolt_request = to_bolt_request(request, body, {"received_at": received_at})
+        try:
+            bolt_request = to_bolt_request(request, body, {"received_at": received_at})
+        except Exception as err:  # noqa: BLE001 - a signed but malformed payload is the sender's error, not ours
+            return refuse(request.method, request.url.path, RequestRefused(400, f"malformed Slack payload ({type(err).__name__})"))
         bolt_response = await run_in_threadpool(slack_app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
+
+
+def refuse(method: str, path: str, err: RequestRefused) -> Response:
+    """The answer to a refused request (problem+json; an empty 200 for an acknowledged retry) and its one log line."""
+    log.warning("refused %s %s: %d %s", method, path[:100], err.status, err.detail)
+    if err.status == 200:
+        return Response(status_code=200)
+    body = {"type": "about:blank", "title": TITLES.get(err.status, "Bad Request"), "status": err.status, "detail": err.detail}
+    return Response(json.dumps(body), status_code=err.status, media_type=PROBLEM)
+
+
+class RequestGuard:
+    """ASGI middleware: cap the body, run the path's check on the raw bytes, then hand the body on unchanged."""
+
+    def __init__(self, app: ASGIApp, checks: dict[str, Check], limit: int = MAX_BODY_BYTES):
+        self.app, self.checks, self.limit = app, checks, limit
+
+    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Callable[[dict], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        headers = Headers(scope=scope)
+        try:
+            body = await self._read(headers, receive)
+            check = next((c for prefix, c in self.checks.items() if path.startswith(prefix)), None)
+            if check is not None:
+                check(headers, body)
+                scope.setdefault("state", {})[VERIFIED] = True
+        except RequestRefused as err:
+            await refuse(method, path, err)(scope, receive, send)
+            return
+        delivered = False
+
+        async def replay() -> dict:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _read(self, headers: Headers, receive: Callable[[], Awaitable[dict]]) -> bytes:
+        """The whole body, or RequestRefused(413) as soon as it is known to exceed the limit (declared or streamed)."""
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            raise RequestRefused(413, f"request body over {self.limit:,} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise RequestRefused(400, "client disconnected before sending the whole body")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                raise RequestRefused(413, f"request body over {self.limit:,} bytes")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)

@@ -110,6 +110,10 @@ _TEMPLATES = {k: k for k in _KEYWORDS} | {
 }
 
 
+# The earliest start a period may have: the one before it (and a year-ago comparison) must still be a date.
+EARLIEST = date(1800, 1, 1)
+
+
 def parse_period(text: str, today: date, fiscal_year_start_month: int = 1) -> Period:
     """The period `text` names, relative to `today`, with quarters and years shifted by the fiscal start."""
     if not 1 <= fiscal_year_start_month <= 12:
@@ -130,6 +134,8 @@ def parse_period(text: str, today: date, fiscal_year_start_month: int = 1) -> Pe
         suggestion = _suggest(s)
         hint = f" — did you mean {suggestion}?" if suggestion else "."
         raise PeriodError(f"unknown period '{raw}'{hint} Accepted: {ACCEPTED_FORMS}", suggestion)
+    if period.start < EARLIEST:
+        raise PeriodError(f"period '{raw}' is out of range: periods start on or after {EARLIEST.isoformat()}")
     return _up_to_today(period, raw, today)
 
 

@@ -5,6 +5,7 @@ Every route takes a signed JSON body naming the spreadsheet; errors are `applica
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from typing import Any, Literal
@@ -22,6 +23,7 @@ from bot.context import Context
 from bot.refresh import already_running
 from bot.replies import OverviewReply
 from bot.render.json import render_json
+from bot.server import VERIFIED, RequestRefused, guard
 from bot.ratelimit import RateLimiter
 from config import secret
 from sheets.workbook import WorkbookError
@@ -111,19 +113,27 @@ class AddonState:
             log.exception("edit-triggered refresh failed")
 
 
+def check_signature(verifier: Verifier):
+    """The server's check for `/addon/` (see `bot.server.RequestGuard`): the signature, before the body is parsed."""
+
+    def check(headers, body: bytes) -> None:
+        try:
+            verifier.verify(headers.get("x-pulse-timestamp"), headers.get("x-pulse-signature"), body)
+        except AuthError as err:
+            raise RequestRefused(401, str(err)) from None
+
+    return check
+
+
 async def authenticated(request: Request) -> bytes:
-    """Dependency: verify the signature, the spreadsheet binding and the rate limit; returns the raw body."""
+    """Dependency: the signature was checked (by the server's guard), then the spreadsheet binding and the rate limit."""
     state: AddonState = request.app.state.addon
+    if not getattr(request.state, VERIFIED, False):
+        raise Problem(401, "Unauthorized", "request signature was not checked")
     body = await request.body()
     try:
-        state.verifier.verify(request.headers.get("x-pulse-timestamp"), request.headers.get("x-pulse-signature"), body)
-    except AuthError as err:
-        raise Problem(401, "Unauthorized", str(err)) from None
-    try:
-        import json
-
         claimed = json.loads(body or b"{}").get("spreadsheet_id")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         claimed = None
     expected = state.expected_spreadsheet()
     if expected is None:
@@ -194,6 +204,7 @@ def issues(req: IssuesRequest, request: Request) -> dict[str, Any]:
 def install(api: FastAPI, ctx: Context) -> None:
     """Attach the add-on state, routes and problem-JSON error handlers to the server."""
     api.state.addon = AddonState(ctx)
+    guard(api, "/addon/", check_signature(api.state.addon.verifier))
     api.include_router(router, prefix="/addon")
 
     @api.exception_handler(Problem)

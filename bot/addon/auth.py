@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
+import re
 import time
 from typing import Callable
+
+from bot.replay import MemorySeen, SeenStore
+
+# Unix seconds: digits only, at most 12 (anything longer is no clock reading and would overflow a float).
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+SIGNATURE = re.compile(r"v1=[0-9a-f]{64}")
 
 
 class AuthError(Exception):
@@ -28,29 +34,26 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 class Verifier:
     """Checks signatures and remembers recent ones to refuse replays."""
 
-    def __init__(self, secret: str | None, max_skew_seconds: int, clock: Callable[[], float] = time.time):
+    def __init__(
+        self, secret: str | None, max_skew_seconds: int, clock: Callable[[], float] = time.time, seen: SeenStore | None = None
+    ):
         self.secret = secret
         self.max_skew = max_skew_seconds
         self.clock = clock
-        self._seen: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self.seen = seen if seen is not None else MemorySeen(clock)
 
     def verify(self, timestamp: str | None, signature: str | None, body: bytes) -> None:
+        """Raise AuthError unless the request is signed with the secret, fresh, and not seen before."""
         if not self.secret:
             raise AuthError("the add-on API is disabled: set PULSE_ADDON_SECRET on the server")
         if not timestamp or not signature:
             raise AuthError("missing X-Pulse-Timestamp or X-Pulse-Signature header")
-        try:
-            ts = int(timestamp)
-        except ValueError:
-            raise AuthError("X-Pulse-Timestamp must be Unix seconds") from None
-        now = self.clock()
-        if abs(now - ts) > self.max_skew:
+        if not TIMESTAMP.fullmatch(timestamp):
+            raise AuthError("X-Pulse-Timestamp must be Unix seconds")
+        ts = int(timestamp)
+        if abs(self.clock() - ts) > self.max_skew:
             raise AuthError("request timestamp is too old or in the future; check the clock and resend")
-        if not hmac.compare_digest(sign(self.secret, timestamp, body), signature):
+        if not SIGNATURE.fullmatch(signature) or not hmac.compare_digest(sign(self.secret, timestamp, body), signature):
             raise AuthError("bad signature")
-        with self._lock:
-            self._seen = {s: t for s, t in self._seen.items() if now - t <= self.max_skew}
-            if signature in self._seen:
-                raise AuthError("replayed request")
-            self._seen[signature] = now
+        if not self.seen.first_time("addon:" + signature, ts + self.max_skew):
+            raise AuthError("replayed request")

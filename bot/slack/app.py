@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from weakref import WeakKeyDictionary
 
 from slack_bolt import App
 
@@ -13,6 +14,7 @@ from bot.slack.runtime import SlackRuntime
 from config import secret
 
 LISTENER_THREADS = 32
+_SIGNING_SECRETS: WeakKeyDictionary[App, str] = WeakKeyDictionary()
 
 
 class SlackConfigError(Exception):
@@ -43,4 +45,10 @@ def build_app(
         name="crm-pulse",
     )
     register_listeners(app, ctx, runtime)
+    _SIGNING_SECRETS[app] = signing_secret or ""
     return app
+
+
+def signing_secret_of(app: App) -> str | None:
+    """The signing secret `app` was built with, for the server's own check before bolt sees a request."""
+    return _SIGNING_SECRETS.get(app) or secret("SLACK_SIGNING_SECRET")

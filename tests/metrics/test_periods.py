@@ -283,6 +283,10 @@ class TestErrors:
             ("since 2026-13-01", "2026-13-01 is not a valid date"),
             ("last-99999999-days", "out of range"),
             ("0000", "out of range"),
+            # the period before these would start before year 1 (issue 14.5: a 500 in the add-on before)
+            ("since 0001-01-01", "out of range: periods start on or after 1800-01-01"),
+            ("0001", "out of range: periods start on or after 1800-01-01"),
+            ("0001-01-01..0001-02-01", "out of range: periods start on or after 1800-01-01"),
         ],
     )
     def test_specific_messages(self, text, message):

@@ -1,0 +1,51 @@
+"""Request signatures already seen, so a captured signed request is accepted once, never replayed.
+
+A signature is remembered until its timestamp leaves the freshness window (after that the timestamp check refuses
+it anyway). `SeenStore` is the interface; `MemorySeen` keeps them in this process, which is right for one server
+process. Several instances behind a load balancer need a shared store (e.g. PostgreSQL, `INSERT … ON CONFLICT DO
+NOTHING` on the key with an expiry column) implementing the same method.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+from typing import Callable, Protocol
+
+
+class SeenStore(Protocol):
+    """Remembers keys until they expire."""
+
+    def first_time(self, key: str, expires_at: float) -> bool:
+        """True the first time `key` is offered before `expires_at` (Unix seconds); False for a repeat."""
+        ...
+
+
+class MemorySeen:
+    """In-process `SeenStore`: a dict of key → expiry plus a heap to forget expired keys in order."""
+
+    def __init__(self, clock: Callable[[], float] = time.time):
+        self._clock = clock
+        self._expiry: dict[str, float] = {}
+        self._heap: list[tuple[float, str]] = []
+        self._lock = threading.Lock()
+
+    def first_time(self, key: str, expires_at: float) -> bool:
+        now = self._clock()
+        with self._lock:
+            self._forget_expired(now)
+            if key in self._expiry:
+                return False
+            self._expiry[key] = expires_at
+            heapq.heappush(self._heap, (expires_at, key))
+            return True
+
+    def __len__(self) -> int:
+        return len(self._expiry)
+
+    def _forget_expired(self, now: float) -> None:
+        while self._heap and self._heap[0][0] < now:
+            expires_at, key = heapq.heappop(self._heap)
+            if self._expiry.get(key) == expires_at:
+                del self._expiry[key]
