@@ -32,22 +32,34 @@ def run_action(cmd: Command, ctx: Context) -> Reply:
     return handler(cmd, ctx)
 
 
-def cohorts_reply(cmd: Command, ctx: Context) -> TableReply:
-    """Monthly signup cohorts over the period (default the last 12 months): share with an order k months later."""
-    from metrics.cohorts import cohort_table
+def cohorts_reply(cmd: Command, ctx: Context) -> Reply:
+    """Monthly signup cohorts over the period (default the last 12 months): share with an order k months later.
 
+    `where` keeps one segment's customers; `by` gives each segment's cohorts, one block of rows per segment."""
+    from bot.query import data_notes
+    from metrics.cohorts import cohort_table
+    from metrics.engine import check_dimension, filter_where, resolve_options, segment_tables
+
+    if cmd.vs:
+        return ErrorReply("cohorts have no comparison period — drop `vs`; each row already follows one cohort over time")
     cached = ctx.snapshot()
-    t = ctx.tables(cached.snapshot)
+    whole = ctx.tables(cached.snapshot)
+    t = filter_where(whole, cmd.where)
+    by = check_dimension(whole, cmd.by) if cmd.by else None
+    o = resolve_options(whole, ctx.options())
     period = parse_period(cmd.period or "last-12-months", ctx.today(), ctx.settings.fiscal_year_start_month)
-    table = cohort_table(t, period.start, period.last_day, ctx.options())
-    width = table.shares.shape[1] if len(table.cohorts) else 0
-    columns = ["cohort", "customers"] + [f"M{k}" for k in range(width)]
-    rows = [
-        [str(c), int(n)] + [None if v != v else round(float(v), 1) for v in shares]
-        for c, n, shares in zip(table.cohorts, table.sizes, table.shares)
-    ]
-    return TableReply(f"Cohort retention — {period.label} (% of cohort with an order in month k)", columns, rows,
-                      cached.snapshot.read_at, query=cmd.raw)
+    parts = [(None, t)] if by is None else [(str(v), segment_tables(t, by, str(v))) for v in t.dimension_of(by).unique()]
+    tables = [(segment, cohort_table(part, period.start, period.last_day, o)) for segment, part in parts]
+    width = max((table.shares.shape[1] for _, table in tables if len(table.cohorts)), default=0)
+    columns = ([by] if by else []) + ["cohort", "customers"] + [f"M{k}" for k in range(width)]
+    rows = []
+    for segment, table in sorted(tables, key=lambda x: (-int(x[1].sizes.sum()), x[0] or "")):
+        for c, n, shares in zip(table.cohorts, table.sizes, table.shares):
+            cells = [None if v != v else round(float(v), 1) for v in shares]
+            rows.append(([segment] if by else []) + [str(c), int(n)] + cells + [None] * (width - len(cells)))
+    scope = "".join(f" where {k}={v}" for k, v in cmd.where.items()) + (f" by {by}" if by else "")
+    return TableReply(f"Cohort retention — {period.label}{scope} (% of cohort with an order in month k)", columns, rows,
+                      cached.snapshot.read_at, data_notes(ctx, cached), query=cmd.raw)
 
 
 def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int = 5) -> Reply:
@@ -61,6 +73,9 @@ def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int =
     from metrics.clv import churned_ids, churned_note, customer_model, risk_list
     from metrics.engine import check_dimension, filter_where, resolve_options
 
+    if cmd.period or cmd.vs:
+        return ErrorReply(f"churn risk is as of today ({ctx.today().isoformat()}); it takes no period or `vs` — "
+                          "try `risk`, `risk where region=North` or `risk by plan`")
     cached = ctx.snapshot()
     whole = ctx.tables(cached.snapshot)
     scoped = filter_where(whole, cmd.where)

@@ -24,7 +24,37 @@ def answer(text: str, ctx: Context, *, command: str = "/pulse", user_id: str | N
         return ErrorReply(str(err), getattr(err, "suggestion", None))
 
 
+# Commands that cannot split or filter, and why: a `by` or `where` typed after them is refused, never ignored.
+NO_BY = {
+    "forecast": "a forecast follows one series; it has no `by` — forecast one segment with `where`, "
+                "e.g. `forecast revenue where region=North`",
+    "targets": "targets have no `by` — check one segment's targets with `where`, e.g. `targets where region=North`",
+    "digest": "the digest covers the whole book or one segment; it has no `by` — use `digest where region=North`",
+}
+NO_SEGMENT = {
+    "refresh": "refresh re-reads the whole workbook and rewrites every summary tab; it takes no `by` or `where`",
+    "issues": "issues lists every data problem of the workbook; it takes no `by` or `where`",
+    "alerts": "each alert rule names its own segment in the config (`segment = \"region=North\"`); "
+              "`alerts` takes no `by` or `where`",
+}
+_SEGMENT_WORDS = {"by", "按", "按照", "where", "筛选"}
+
+
+def refusal(cmd: Command) -> ErrorReply | None:
+    """The sentence for a `by`/`where` a command cannot honour (METRICS.md "Breakdowns"), else None."""
+    words = [a.lower() for a in cmd.args]
+    segmented = cmd.by or cmd.where or any(w in _SEGMENT_WORDS or "=" in w for w in words)
+    if cmd.action in NO_SEGMENT and segmented:
+        return ErrorReply(NO_SEGMENT[cmd.action])
+    if cmd.action in NO_BY and (cmd.by or any(w in {"by", "按", "按照"} for w in words)):
+        return ErrorReply(NO_BY[cmd.action])
+    return None
+
+
 def _dispatch(cmd: Command, ctx: Context) -> Reply:
+    refused = refusal(cmd)
+    if refused is not None:
+        return refused
     if cmd.action == "help":
         return help_reply(ctx.settings)
     if cmd.action == "issues":
@@ -119,12 +149,45 @@ def add_prediction(result, tables, ctx: Context, top: int = 5) -> None:
     )
 
 
-def overview_reply(ctx: Context, cmd: Command) -> OverviewReply:
+def overview_reply(ctx: Context, cmd: Command) -> OverviewReply | TableReply:
     cached = ctx.snapshot()
     tables = ctx.tables(cached.snapshot)
     period = resolve_period(ctx, cmd.period, "overview")
-    results = [compute(m, tables, period, ctx.options(), where=cmd.where) for m in OVERVIEW]
+    vs = parse_period(cmd.vs, ctx.today(), ctx.settings.fiscal_year_start_month) if cmd.vs else None
+    results = [compute(m, tables, period, ctx.options(), by=cmd.by, where=cmd.where, compare_to=vs) for m in OVERVIEW]
+    if cmd.by:
+        return overview_by_reply(ctx, cmd, results, period, cached)
     return OverviewReply(results, period, cached.snapshot.read_at, data_notes(ctx, cached), cmd.raw)
+
+
+def overview_by_reply(ctx: Context, cmd: Command, results: list, period: Period, cached) -> TableReply:
+    """`overview by <dim>`: one row per headline metric, the total then each segment (largest first); a value
+    on fewer than `surveys.min_n` observations is marked *, and the full results are in the JSON payload."""
+    from bot.render.format import number
+
+    by = results[0].by
+    sizes: dict[str, int] = {}
+    for r in results:
+        for s in r.breakdown:
+            sizes.setdefault(s.segment, 0)
+        if r.metric == "customers":
+            sizes.update({s.segment: int(s.value or 0) for s in r.breakdown})
+    segments = sorted(sizes, key=lambda seg: (-sizes[seg], seg))
+    money = ctx.settings.currency
+    rows, small, notes = [], False, data_notes(ctx, cached)
+    for r in results:
+        cells = {s.segment: number(s.value, r.unit, money) + (" *" if s.small_sample else "") for s in r.breakdown}
+        small = small or any(s.small_sample for s in r.breakdown)
+        rows.append([r.label, number(r.value, r.unit, money)] + [cells.get(seg, "n/a") for seg in segments])
+        notes += [f"{r.label}: {n}" for n in r.notes if not n.startswith("small sample") and f"{r.label}: {n}" not in notes]
+    if small:
+        notes.append(f"* small sample: fewer than {ctx.settings.surveys.min_n} observations")
+    scope = "".join(f" where {k}={v}" for k, v in cmd.where.items())
+    return TableReply(
+        f"Overview — {period.label}{scope} by {by}", ["metric", "all"] + segments, rows, cached.snapshot.read_at, notes,
+        payload={"metric": "overview", "by": by, "period": period.to_json(), "results": [r.to_json() for r in results]},
+        query=cmd.raw,
+    )
 
 
 def targets_reply(ctx: Context, cmd: Command) -> TableReply | TextReply:
@@ -138,11 +201,12 @@ def targets_reply(ctx: Context, cmd: Command) -> TableReply | TextReply:
         if name not in METRICS:
             rows.append([name, None, targets[name], "unknown metric"])
             continue
-        r = compute(name, tables, resolve_period(ctx, cmd.period, name), ctx.options())
+        r = compute(name, tables, resolve_period(ctx, cmd.period, name), ctx.options(), where=cmd.where)
         status = "n/a" if r.target is None else ("met" if r.target.met else "missed")
         rows.append([name, r.value, targets[name], status, r.period.label])
+    scope = "".join(f" where {k}={v}" for k, v in cmd.where.items())
     return TableReply(
-        "Targets", ["metric", "value", "target", "status", "period"], rows, cached.snapshot.read_at,
+        f"Targets{scope}", ["metric", "value", "target", "status", "period"], rows, cached.snapshot.read_at,
         data_notes(ctx, cached), query=cmd.raw,
     )
 

@@ -154,3 +154,18 @@ def test_digest_risk_section_follows(ctx):
     assert [c for c, _, _ in north.top] == ["L7", "L5"] and north.already_churned == 2
     text = digest_text(build_digest(ctx, date(2026, 11, 9)))
     assert "5 customers likely to churn" in text and "3 customers already churned, not listed" in text
+
+
+def test_demo_risk_lists_no_customer_who_already_left(demo_master):
+    """The reproduction: on the demo, 263 customers have P(alive) below 0.5 and 250 of them had already churned
+    (252 have a churned_on, two of them ordered again); the list now holds only the 13 still active."""
+    from metrics.customers import active_ids
+    from metrics.engine import resolve_options
+
+    demo = build_context(config.parse_settings({}), workbook=str(demo_master), today=TODAY)
+    data = render_json(answer("risk", demo))
+    t = demo.tables(demo.snapshot().snapshot)
+    active = set(map(str, active_ids(t, TODAY, resolve_options(t, demo.options()))))
+    assert data["rows"] and all(row[1] in active for row in data["rows"])
+    assert data["at_risk"] + data["already_churned"] == 263 and data["already_churned"] == 250
+    assert "250 customers already churned, not listed" in data["notes"]
