@@ -11,7 +11,7 @@ from bot.digest.chart import render_chart
 from bot.digest.post import post_now
 from bot.digest.render import render_text
 from bot.digest.schedule import destinations, last_full_week
-from config import state_dir
+from config import state_dir, write_state_file
 
 
 def run_digest_cli(ctx: Context, post: bool, as_json: bool) -> int:
@@ -27,7 +27,7 @@ def run_digest_cli(ctx: Context, post: bool, as_json: bool) -> int:
         path = None
         if chart is not None:
             path = state_dir() / f"digest-{digest.week.label}{'-' + dest.key if dest else ''}.png"
-            path.write_bytes(chart)
+            write_state_file(path, chart)
         if as_json:
             payload.append({"destination": dest.key if dest else None, **digest.to_json(), "chart": str(path) if path else None})
         else:

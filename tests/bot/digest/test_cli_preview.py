@@ -26,6 +26,7 @@ def test_dry_run_prints_each_destination_and_saves_the_chart(ctx, capsys):
     assert "── to C1 ──" in out and "── to C2 ──" in out
     assert "Weekly pulse — 2026-W12\n" in out and "Weekly pulse — 2026-W12 · region=South" in out
     assert (state_dir() / "digest-2026-W12-C1.png").read_bytes()[:4] == b"\x89PNG"
+    assert (state_dir() / "digest-2026-W12-C1.png").stat().st_mode & 0o777 == 0o600  # state files: owner only
 
 
 def test_dry_run_json(ctx, capsys):
