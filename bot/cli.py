@@ -210,8 +210,14 @@ def cmd_check(args, settings: Settings) -> int:
 
 def cmd_serve(args, settings: Settings) -> int:
     from bot.serve import serve
+    from bot.slack.app import SlackConfigError
 
-    serve(_context(args, settings), port=args.port, socket_mode=args.socket, host=args.host, scheduler=not args.no_scheduler)
+    logging.getLogger("bot.serve").setLevel(logging.INFO)  # the start-up lines say which parts are on and why not
+    try:
+        serve(_context(args, settings), port=args.port, socket_mode=args.socket, host=args.host, scheduler=not args.no_scheduler)
+    except SlackConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,18 +1,21 @@
-"""`pulse serve`: the ASGI server under uvicorn, with Slack over HTTP or over Socket Mode."""
+"""`pulse serve`: the ASGI server under uvicorn, starting whichever parts are configured — Slack (over HTTP or
+Socket Mode), the add-on API, the scheduler — and saying at start which are on and why the others are off."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
+from fastapi import FastAPI
 from slack_bolt import App
 
 from bot.addon.api import install as install_addon
 from bot.context import Context
 from bot.server import create_app
 from bot.slack.app import SlackConfigError, build_app
-from config import secret
+from config import ConfigError, secret
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -20,20 +23,90 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class NothingToServe(ConfigError):
+    """No part is configured: there is nothing for the server to do."""
+
+
+@dataclass
+class Server:
+    """The built server: the ASGI app, what runs in the background, and one line per part (on, or off and why)."""
+
+    api: FastAPI
+    parts: dict[str, str] = field(default_factory=dict)
+    socket_handler: Any = None
+    scheduler: Any = None
+
+    def close(self) -> None:
+        if self.socket_handler is not None:
+            self.socket_handler.close()
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+
+
 def serve(ctx: Context, port: int, socket_mode: bool = False, host: str = "0.0.0.0", scheduler: bool = True) -> None:
     """Run until interrupted. HTTP mode: Slack posts to `/slack/events`. Socket Mode: the app dials out to Slack
     with SLACK_APP_TOKEN and the HTTP server still serves `/healthz` and the add-on API."""
-    slack_app = build_app(ctx, socket_mode=socket_mode)
-    handler = connect_socket_mode(slack_app) if socket_mode else None
-    if scheduler:
-        _start_scheduler(ctx)
-    api = create_app(ctx, slack_app=None if socket_mode else slack_app)
-    install_addon(api, ctx)
+    server = build_server(ctx, socket_mode=socket_mode, scheduler=scheduler)
     try:
-        uvicorn.run(api, host=host, port=port, log_level="info")
+        uvicorn.run(server.api, host=host, port=port, log_level="info")
     finally:
+        server.close()
+
+
+def build_server(ctx: Context, *, socket_mode: bool = False, scheduler: bool = True) -> Server:
+    """Start the configured parts and log one line for each; raises NothingToServe when none is configured.
+    `--socket` is an explicit request for Slack, so its missing tokens stop the start instead of turning Slack off."""
+    parts: dict[str, str] = {}
+    slack_app, why_not = _slack(ctx, socket_mode)
+    handler = connect_socket_mode(slack_app) if slack_app is not None and socket_mode else None
+    if slack_app is not None:
+        parts["Slack"] = "on: Socket Mode" if socket_mode else "on: HTTP at /slack/events"
+    else:
+        parts["Slack"] = f"off: {why_not}"
+    api = create_app(ctx, slack_app=slack_app if slack_app is not None and not socket_mode else None)
+    addon_why_not = _addon_missing(ctx)
+    if addon_why_not is None:
+        install_addon(api, ctx)
+        parts["add-on API"] = "on: /addon/ (HMAC-signed requests)"
+    else:
+        parts["add-on API"] = f"off: {addon_why_not}"
+    running = None
+    if not scheduler:
+        parts["scheduler"] = "off: --no-scheduler (run `pulse scheduler` in one process instead)"
+    else:
+        running = _start_scheduler(ctx)
+        parts["scheduler"] = "on" if running is not None else "off: another crm-pulse process runs the scheduler (it holds the lock)"
+    if all(state.startswith("off") for state in parts.values()):
         if handler is not None:
             handler.close()
+        raise NothingToServe("nothing to serve: " + "; ".join(f"{name} {state}" for name, state in parts.items()))
+    api.state.parts = parts
+    for name, state in parts.items():
+        log.info("%s %s", name, state)
+    return Server(api, parts, handler, running)
+
+
+def _slack(ctx: Context, socket_mode: bool) -> tuple[App | None, str]:
+    """The bolt app when its secrets are set, else None and what is missing (Socket Mode: raise, it was asked for)."""
+    if socket_mode:
+        return build_app(ctx, socket_mode=True), ""
+    token, signing = secret("SLACK_BOT_TOKEN"), secret("SLACK_SIGNING_SECRET")
+    if not token and not signing:
+        return None, "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set"
+    if not token or not signing:
+        missing = "SLACK_BOT_TOKEN" if not token else "SLACK_SIGNING_SECRET"
+        log.warning("Slack is half configured: %s is not set, so Slack stays off", missing)
+        return None, f"{missing} is not set (the other Slack variable is)"
+    return build_app(ctx), ""
+
+
+def _addon_missing(ctx: Context) -> str | None:
+    """Why the add-on API cannot run (no secret, or no spreadsheet to bind it to), or None when it can."""
+    if not secret("PULSE_ADDON_SECRET"):
+        return "PULSE_ADDON_SECRET is not set"
+    if not (ctx.settings.addon.spreadsheet_id or ctx.settings.source.sheet):
+        return "no spreadsheet to serve: set addon.spreadsheet_id (or source.sheet) in the config"
+    return None
 
 
 def connect_socket_mode(slack_app: App, app_token: str | None = None) -> "SocketModeHandler":
@@ -49,8 +122,8 @@ def connect_socket_mode(slack_app: App, app_token: str | None = None) -> "Socket
     return handler
 
 
-def _start_scheduler(ctx: Context) -> None:
-    """Run the digest/refresh scheduler in this process (it stands down if another process holds its lock)."""
+def _start_scheduler(ctx: Context):
+    """Run the digest/refresh scheduler in this process; None when another process holds its lock."""
     from bot.scheduler import start_scheduler
 
-    start_scheduler(ctx)
+    return start_scheduler(ctx)
