@@ -150,8 +150,7 @@ def spend_in(t: Tables, p: Period) -> SpendIn:
         notes.append(f"spend was spread by days ({k} monthly budget{'s' if k > 1 else ''} or date range{'s' if k > 1 else ''} only partly in {p.label})")
     loose = float(share[unallocated].sum())
     if loose:
-        dims = " or ".join(d for d, _ in t.spend_filters)
-        notes.append(f"{loose:,.2f} of spend in {p.label} has no {dims} in the Spend tab: unallocated, in no segment's CAC")
+        notes.append(_unallocated_note(loose, " or ".join(d for d, _ in t.spend_filters), p))
     return SpendIn(float(share[inside].sum()), loose, notes)
 
 
@@ -170,4 +169,8 @@ def breakdown_notes(t: Tables, dimension: str, p: Period, label: str = "CAC") ->
     loose = float(share[inside & blank].sum())
     if not loose:
         return []
-    return [f"{loose:,.2f} of spend in {p.label} has no {dimension} in the Spend tab: unallocated, in no {dimension}'s CAC"]
+    return [_unallocated_note(loose, dimension, p)]
+
+
+def _unallocated_note(amount: float, dimensions: str, p: Period) -> str:
+    return f"{amount:,.2f} of spend in {p.label} has no {dimensions} in the Spend tab: unallocated, in no segment's CAC"
