@@ -1,4 +1,3 @@
-import pickle
 from datetime import datetime, timezone
 
 from sheets.local import LocalWorkbook
@@ -62,10 +61,12 @@ def test_configured_tab_names_are_read():
     assert rows == [("Sales", 3)]
 
 
-def test_snapshot_pickles(tmp_path, settings):
+def test_snapshot_survives_the_cache_file_format(tmp_path, settings):
+    from sheets.snapshot_store import dump, load
+
     path = write_xlsx(tmp_path / "w.xlsx", {"Orders": ORDERS})
     snap = load_snapshot(LocalWorkbook(path), settings)
-    back = pickle.loads(pickle.dumps(snap))
+    back = load(dump(snap, key="k", loaded_at=1.0), key="k").snapshot
     assert back.frames["orders"].equals(snap.frames["orders"]) and back.issues == snap.issues
 
 

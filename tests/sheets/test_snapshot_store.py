@@ -1,0 +1,69 @@
+"""The snapshot cache file: the demo workbook's snapshot comes back with equal frames, dtypes and fields, and
+every metric answers the same from it as from the workbook (a cache hit and a miss give identical answers)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from bot.context import Context
+from bot.query import answer
+from bot.render.json import render_json
+from config import Settings
+from sheets.cache import SnapshotCache
+from sheets.demo import write_demo_workbook
+from sheets.local import LocalWorkbook
+from sheets.snapshot import load_snapshot
+from sheets.snapshot_store import DamagedCache, ForeignCache, dump, load
+
+TODAY = date(2026, 11, 25)
+EVERY_METRIC = (
+    "nps csat csi retention churn growth customers new lapsed nrr grr revenue orders purchasers aov frequency "
+    "repeat returning refunds complaints resolution renewal cac clv net-clv ltv-cac"
+).split()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    path = write_demo_workbook(tmp_path_factory.mktemp("demo") / "demo.xlsx", TODAY)
+    snap = load_snapshot(LocalWorkbook(path), Settings())
+    return path, snap, load(dump(snap, key="demo", loaded_at=1.5, marker="m"), key="demo")
+
+
+def test_the_demo_snapshot_round_trips_exactly(demo):
+    _, snap, stored = demo
+    back = stored.snapshot
+    assert (stored.loaded_at, stored.marker) == (1.5, "m")
+    assert list(back.frames) == list(snap.frames)
+    for name, frame in snap.frames.items():
+        pd.testing.assert_frame_equal(back.frames[name], frame, check_exact=True, check_index_type=True,
+                                      check_column_type=True)
+    for f in dataclasses.fields(snap):
+        if f.name != "frames":
+            assert getattr(back, f.name) == getattr(snap, f.name), f.name
+    assert back.issues and back.excluded["orders"] == 4  # the demo's deliberately bad rows come back too
+
+
+def _context(path, snapshot) -> Context:
+    cache = SnapshotCache(lambda: snapshot, cache_seconds=3600)
+    return Context(settings=Settings(), workbook=LocalWorkbook(path), cache=cache,
+                   clock=lambda: pd.Timestamp("2026-11-25 12:00", tz="UTC").to_pydatetime())
+
+
+@pytest.mark.parametrize("query", [f"{m} last-quarter by region" for m in EVERY_METRIC]
+                         + ["overview last-month", "risk", "cohorts 2026", "issues"])
+def test_every_answer_from_the_cache_equals_the_answer_from_the_workbook(demo, query):
+    path, snap, stored = demo
+    assert render_json(answer(query, _context(path, stored.snapshot))) == render_json(answer(query, _context(path, snap)))
+
+
+def test_a_file_for_another_key_is_foreign_and_damage_is_detected(demo):
+    _, snap, _ = demo
+    data = dump(snap, key="a", loaded_at=1.0)
+    with pytest.raises(ForeignCache):
+        load(data, key="b")
+    with pytest.raises(DamagedCache, match="checksum"):
+        load(data[:-1] + bytes([data[-1] ^ 1]), key="a")
