@@ -5,6 +5,10 @@ Parsing is syntax only: periods stay text (resolving them needs the clock) but a
 Clauses may come in any order; a value with spaces is quoted (`where region="North East"`). Chinese
 keywords 按/按照 (by), 对比 (vs), 筛选 (where) and 且 (and) work with or without a following space.
 On `/pulse`, a first word that is a period instead of a metric means the overview for that period.
+
+Parsing is linear in the input: a command longer than `MAX_COMMAND_CHARS` is refused before it is read, and
+periods are looked for only in runs of at most `MAX_PERIOD_WORDS` words / `MAX_PERIOD_CHARS` characters (the
+longest period form, `2026-01-01 .. 2026-03-31`, has 3 words and 24 characters).
 """
 
 from __future__ import annotations
@@ -14,7 +18,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from metrics.periods import parse_period
+from metrics.periods import PeriodError, parse_period
+
+MAX_COMMAND_CHARS = 1000
+MAX_PERIOD_WORDS = 6
+MAX_PERIOD_CHARS = 60
+MAX_ECHO_CHARS = 60
 
 # Canonical metric name → aliases (English and Chinese). Aliases are matched case-insensitively with
 # spaces and underscores read as hyphens.
@@ -112,6 +121,11 @@ class _Token:
 def parse_command(text: str, command: str = "/pulse") -> Command:
     """Parse `text` typed after `command`: `/nps` fixes the metric, `/pulse` takes it (or an action) from the first word."""
     raw = (text or "").strip()
+    if len(raw) > MAX_COMMAND_CHARS:
+        raise CommandError(
+            f"that command is {len(raw):,} characters long; commands are at most {MAX_COMMAND_CHARS:,}. "
+            f"Ask one thing at a time, e.g. {_EXAMPLE}"
+        )
     tokens = _tokens(raw)
     fixed = canonical_metric(command.strip().lstrip("/"))
     first = tokens[0].text if tokens and not tokens[0].quoted else ""
@@ -156,8 +170,15 @@ def canonical_metric(word: str) -> str | None:
 def check_period(text: str) -> str:
     """`text` with its spacing normalised, after checking it is a period form; raises PeriodError if not."""
     text = " ".join(text.split())
+    if len(text) > MAX_PERIOD_CHARS:
+        raise PeriodError(f"unknown period '{shorten(text)}': a period is at most {MAX_PERIOD_CHARS} characters, e.g. last-quarter", "last-quarter")
     parse_period(text, date(9000, 6, 15))
     return text
+
+
+def shorten(text: str, limit: int = MAX_ECHO_CHARS) -> str:
+    """User text quoted back in a message, cut to `limit` characters with "…"."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _norm(word: str) -> str:
@@ -181,8 +202,8 @@ def _unknown_metric(word: str) -> CommandError:
     close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
     suggestion = (_ALIASES.get(close[0]) or ACTIONS[close[0]]) if close else None
     if suggestion:
-        return CommandError(f"unknown metric '{word}' — did you mean {suggestion}? Try `/pulse help`.", suggestion)
-    return CommandError(f"unknown metric '{word}'. Try `/pulse help` for the list of metrics.")
+        return CommandError(f"unknown metric '{shorten(word)}' — did you mean {suggestion}? Try `/pulse help`.", suggestion)
+    return CommandError(f"unknown metric '{shorten(word)}'. Try `/pulse help` for the list of metrics.")
 
 
 def _clauses(cmd: Command, tokens: list[_Token]) -> Command:
@@ -200,7 +221,7 @@ def _clauses(cmd: Command, tokens: list[_Token]) -> Command:
             if not words:
                 raise CommandError("vs needs a period to compare with, e.g. `vs last-year` or `vs 2025-Q3`")
             if cmd.vs is not None:
-                raise CommandError(f"only one vs per command (got '{cmd.vs}' and '{_join(words)}')")
+                raise CommandError(f"only one vs per command (got '{cmd.vs}' and '{shorten(_join(words))}')")
             cmd.vs = check_period(_join(words))
             i += 1 + len(words)
         elif kw == "and":
@@ -218,19 +239,21 @@ def _by(cmd: Command, tokens: list[_Token], i: int) -> int:
         raise CommandError("by needs a dimension, e.g. `by region` or `by plan`")
     dimension = tokens[i].text.strip()
     if "=" in dimension and not tokens[i].quoted:
-        raise CommandError(f"by takes a dimension name only; to filter use `where {dimension}`")
+        raise CommandError(f"by takes a dimension name only; to filter use `where {shorten(dimension)}`")
     if cmd.by is not None:
-        raise CommandError(f"only one by per command (got '{cmd.by}' and '{dimension}')")
+        raise CommandError(f"only one by per command (got '{shorten(cmd.by)}' and '{shorten(dimension)}')")
     cmd.by = dimension
     return i + 1
 
 
 def _where(cmd: Command, tokens: list[_Token], i: int) -> tuple[int, tuple[str, str]]:
     """One or more `dimension=value` conditions joined by `and`; returns the next index and the last condition."""
+    seen = {d.lower() for d in cmd.where}
     while True:
         i, dimension, value = _condition(tokens, i)
-        if dimension.lower() in {d.lower() for d in cmd.where}:
-            raise CommandError(f"where filters {dimension} twice; use one value per dimension")
+        if dimension.lower() in seen:
+            raise CommandError(f"where filters {shorten(dimension)} twice; use one value per dimension")
+        seen.add(dimension.lower())
         cmd.where[dimension] = value
         if i < len(tokens) and tokens[i].keyword == "and":
             i += 1
@@ -253,20 +276,21 @@ def _condition(tokens: list[_Token], i: int) -> tuple[int, str, str]:
     if not parts:
         raise CommandError(usage)
     if "=" not in text:
-        raise CommandError(f"'{text}' is not a filter; {usage}")
+        raise CommandError(f"'{shorten(text)}' is not a filter; {usage}")
     dimension, _, value = (p.strip() for p in text.partition("="))
     if not dimension:
-        raise CommandError(f"where '{text}' has no dimension; {usage}")
+        raise CommandError(f"where '{shorten(text)}' has no dimension; {usage}")
     if not value:
-        raise CommandError(f"where {dimension}= has no value; {usage}")
+        raise CommandError(f"where {shorten(dimension)}= has no value; {usage}")
     if value.startswith("="):
-        raise CommandError(f"where '{text}': use a single =, e.g. `where {dimension}={value.lstrip('=')}`")
+        raise CommandError(f"where '{shorten(text)}': use a single =, e.g. `where {shorten(dimension)}={shorten(value.lstrip('='))}`")
     return i, dimension, value
 
 
 def _period(cmd: Command, text: str, after_where: tuple[str, str] | None) -> None:
     if after_where and (cmd.period is not None or not _is_period(text)):
         dimension, value = after_where
+        dimension, value, text = shorten(dimension, 30), shorten(value, 30), shorten(text, 30)
         raise CommandError(
             f"'{text}' after where {dimension}={value} is not a period — quote values with spaces: "
             f'`where {dimension}="{value} {text}"`'
@@ -280,7 +304,7 @@ def _period(cmd: Command, text: str, after_where: tuple[str, str] | None) -> Non
 def _two_periods(text: str) -> tuple[str | None, str]:
     """Two periods typed back to back (`last-month 2026-Q1`), if `text` is that and not one period."""
     words = text.split()
-    if len(words) > 1 and not _is_period(text):
+    if 1 < len(words) <= 2 * MAX_PERIOD_WORDS and not _is_period(text):
         for k in range(1, len(words)):
             first, second = " ".join(words[:k]), " ".join(words[k:])
             if _is_period(first) and _is_period(second):
@@ -289,6 +313,8 @@ def _two_periods(text: str) -> tuple[str | None, str]:
 
 
 def _is_period(text: str) -> bool:
+    if len(text) > MAX_PERIOD_CHARS or text.count(" ") >= MAX_PERIOD_WORDS:
+        return False
     try:
         check_period(text)
     except ValueError:
@@ -298,7 +324,7 @@ def _is_period(text: str) -> bool:
 
 def _leading_period(words: list[_Token]) -> list[_Token]:
     """The longest run of leading words that is a period (`vs 2025-Q3 2026-Q3` compares with 2025-Q3), else all."""
-    for k in range(len(words), 0, -1):
+    for k in range(min(len(words), MAX_PERIOD_WORDS), 0, -1):
         if _is_period(_join(words[:k])):
             return words[:k]
     return words
@@ -330,7 +356,7 @@ def _tokens(text: str) -> list[_Token]:
         elif ch in _QUOTES and (ch != "'" or not word or word.endswith("=")):
             close = text.find(_QUOTES[ch], i + 1)
             if close < 0:
-                raise CommandError(f"unclosed quote {ch} in '{text}'; close it like `where region=\"North East\"`")
+                raise CommandError(f"unclosed quote {ch} in '{shorten(text[i:])}'; close it like `where region=\"North East\"`")
             word, quoted = word + text[i + 1:close], True
             i = close
         else:

@@ -201,7 +201,7 @@ def text_blocks(reply: TextReply) -> list[Block]:
 
 
 def error_blocks(reply: ErrorReply) -> list[Block]:
-    text = f":warning: {fmt.escape(reply.message)}"
+    text = f":warning: {safe.markup(reply.message)}"  # our wording (with `examples`), shown only to the asker
     blocks: list[Block] = [SectionBlock(text=_mrkdwn(text))]
     if reply.suggestion and "did you mean" not in reply.message:
         blocks.append(ContextBlock(elements=[_mrkdwn(f"Did you mean `{fmt.escape(reply.suggestion)}`? · `/pulse help` lists commands and periods")]))

@@ -16,7 +16,9 @@ from typing import Any
 from bot.context import Context
 from bot.query import answer
 from bot.render import format as fmt
-from bot.render.blocks import render_blocks
+from bot.render import safe
+from bot.grammar import shorten
+from bot.render.blocks import _cut, render_blocks
 from bot.render.text import render_text
 from bot.replies import ErrorReply, Reply
 from sheets.workbook import WorkbookError
@@ -24,6 +26,8 @@ from sheets.workbook import WorkbookError
 log = logging.getLogger(__name__)
 
 MAX_FALLBACK_TEXT = 3000
+MAX_SECTION_TEXT = 3000  # Slack rejects a section whose text is longer (and with it the whole ack)
+MAX_ASKED_CHARS = 200  # how much of the user's command our own messages quote back
 
 
 @dataclass
@@ -41,7 +45,9 @@ class Answer:
 
 def message_for(reply: Reply, *, command: str, text: str, share_button: bool = True, currency: str = "USD") -> dict[str, Any]:
     """`text` (escaped plain-text fallback for notifications) and `blocks` for one reply."""
-    fallback = fmt.escape(render_text(reply, currency))
+    rendered = render_text(reply, currency)
+    # An error is our own wording with `examples`, shown only to the person who asked: entities, not look-alikes.
+    fallback = safe.markup(rendered) if isinstance(reply, ErrorReply) else fmt.escape(rendered)
     if len(fallback) > MAX_FALLBACK_TEXT:
         fallback = fallback[: MAX_FALLBACK_TEXT - 1] + "…"
     blocks = render_blocks(reply, share_button=share_button, command=command, text=text, currency=currency)
@@ -49,12 +55,18 @@ def message_for(reply: Reply, *, command: str, text: str, share_button: bool = T
 
 
 def plain(text: str) -> dict[str, Any]:
-    """A short message of our own wording (no sheet values), as a single mrkdwn section."""
+    """A short message of our own wording (no sheet values), as a single mrkdwn section cut to Slack's section limit."""
+    text = _cut(text, MAX_SECTION_TEXT)
     return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
 
 
+def quoted(command: str, text: str) -> str:
+    """The command as typed, escaped and cut to MAX_ASKED_CHARS, for our own messages to quote inside `…`."""
+    return fmt.escape(shorten(f"{command} {text}".strip(), MAX_ASKED_CHARS))
+
+
 def apology(error_id: str, command: str, text: str) -> dict[str, Any]:
-    asked = fmt.escape(f"{command} {text}".strip())
+    asked = quoted(command, text)
     return plain(
         f":confused: Sorry, something went wrong on my side while answering `{asked}`. "
         f"It is logged as error `{error_id}` — an admin can look it up. Please try again in a minute."
@@ -62,7 +74,7 @@ def apology(error_id: str, command: str, text: str) -> dict[str, Any]:
 
 
 def computing(command: str, text: str) -> dict[str, Any]:
-    asked = fmt.escape(f"{command} {text}".strip())
+    asked = quoted(command, text)
     return plain(f":hourglass_flowing_sand: Computing… for `{asked}` — the answer will appear here shortly.")
 
 

@@ -227,3 +227,41 @@ def test_check_period():
     assert check_period("since 2026-01-01") == "since 2026-01-01"
     with pytest.raises(PeriodError):
         check_period("fortnight")
+
+
+class TestLongInput:
+    """Issue 14.7: parsing is linear in the input — long commands are refused before they are read, and periods
+    are looked for only in short runs of words (before, `nps x x x …` of 8 KB took ~5 s in period checks)."""
+
+    @pytest.mark.parametrize("size", [1_001, 8_192, 40_000])
+    def test_over_the_limit_is_refused_naming_the_limit(self, size):
+        with pytest.raises(CommandError, match=f"that command is {size:,} characters long; commands are at most 1,000"):
+            parse_command("n" * size)
+
+    @pytest.mark.parametrize("text", [
+        "nps " + "x " * 498,  # one long unknown 'period'
+        "nps vs " + "x " * 496,  # vs followed by many words
+        "nps last-month " + "a " * 490,  # a period then junk
+        "nps where " + "d=1 and " * 120,  # many filters
+    ], ids=["words", "vs-words", "period-then-words", "filters"])
+    def test_a_1000_character_command_tries_few_short_periods(self, monkeypatch, text):
+        import bot.grammar as grammar
+
+        seen: list[str] = []
+        real = grammar.parse_period
+
+        def counting(period_text, today):
+            seen.append(period_text)
+            return real(period_text, today)
+
+        monkeypatch.setattr(grammar, "parse_period", counting)
+        assert len(text) <= 1_000
+        with pytest.raises(ValueError):
+            parse_command(text)
+        # at most 6 leading runs for `vs` plus one more; each period text at most 60 characters
+        assert len(seen) <= 7 and all(len(t) <= 60 for t in seen), (len(seen), max(map(len, seen), default=0))
+
+    def test_messages_quote_long_words_shortened(self):
+        with pytest.raises(CommandError) as err:
+            parse_command("z" * 900)
+        assert len(str(err.value)) < 200 and "…" in str(err.value)
