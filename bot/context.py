@@ -49,6 +49,7 @@ class Context:
                 background=not self.one_shot,
                 marker=getattr(self.workbook, "change_marker", None),
                 key=cache_key(source_id(self.workbook), self.settings),
+                on_damaged=_note_in_pulse_log,
             )
 
     def _load(self) -> Snapshot:
@@ -108,6 +109,13 @@ class Context:
 
     def options(self) -> MetricOptions:
         return metric_options(self.settings)
+
+
+def _note_in_pulse_log(message: str) -> None:
+    """A damaged snapshot cache was moved aside: say so in `Pulse Log` with the next entry written."""
+    from bot.pulse_log import defer_log
+
+    defer_log("state", message, "moved aside, rebuilt")
 
 
 def warm(t: Tables) -> None:

@@ -8,10 +8,10 @@ import logging
 import os
 import sqlite3
 from contextlib import closing
-from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.pulse_log import defer_log
+from config import move_aside, write_state_file
 
 log = logging.getLogger(__name__)
 
@@ -28,33 +28,13 @@ def private_file(path: Path) -> Path:
 
 def write_private(path: Path, text: str) -> None:
     """Replace `path` atomically (a crash mid-write keeps the old file) with a 0600 file holding `text`."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, PRIVATE)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            fd = -1
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, PRIVATE)
-        os.replace(tmp, path)
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        tmp.unlink(missing_ok=True)
-        raise
+    write_state_file(path, text.encode("utf-8"))
 
 
 def quarantine(path: Path, what: str, problem: str, side_files: tuple[str, ...] = ()) -> Path:
     """Move a damaged state file (and its side files) aside as `<name>.damaged-<UTC time>`, warn in the log and
     queue a `Pulse Log` entry; returns where it went. The caller rebuilds the state."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    aside = path.with_name(f"{path.name}.damaged-{stamp}")
-    os.replace(path, aside)
-    for suffix in side_files:
-        side = path.with_name(path.name + suffix)
-        if side.exists():
-            os.replace(side, aside.with_name(aside.name + suffix))
+    aside = move_aside(path, side_files)
     message = f"the {what} {path.name} was damaged ({problem[:200]}); moved aside to {aside.name} and rebuilt"
     log.warning("%s", message)
     defer_log("state", message, "moved aside, rebuilt")

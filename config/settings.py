@@ -315,6 +315,21 @@ def state_dir() -> Path:
     return path
 
 
+def move_aside(path: Path, side_files: tuple[str, ...] = ()) -> Path:
+    """Rename a damaged state file (and its side files, e.g. SQLite's `-journal`) to `<name>.damaged-<UTC time>`,
+    kept for inspection; returns the new path. The caller rebuilds the state and says so."""
+    from datetime import datetime, timezone
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    os.replace(path, aside)
+    for suffix in side_files:
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            os.replace(side, aside.with_name(aside.name + suffix))
+    return aside
+
+
 def write_state_file(path: Path, data: bytes) -> None:
     """Write a state file atomically and readable by its owner only (0600): a crash mid-write keeps the old file,
     and other users on the host can read neither the data nor the temporary copy."""

@@ -56,12 +56,14 @@ class SnapshotCache:
     falls back to the stale snapshot, with the note, only when the read fails. In that mode a snapshot this
     process read itself stays current for the rest of the process, so one command reads the source at most once.
     `marker` returns the source's change marker (None when it has none); `key` names the source and parse
-    settings inside the disk file, so a file written for anything else is never used.
+    settings inside the disk file, so a file written for anything else is never used; `on_damaged` hears the
+    sentence logged when a damaged file was moved aside (the bot puts it in `Pulse Log`).
     """
 
     def __init__(self, loader: Callable[[], "Snapshot"], cache_seconds: int, state_path: Path | None = None,
                  clock: Callable[[], float] = time.time, failure_backoff: float | None = None, *,
-                 background: bool = True, marker: Callable[[], str | None] | None = None, key: str = ""):
+                 background: bool = True, marker: Callable[[], str | None] | None = None, key: str = "",
+                 on_damaged: Callable[[str], None] | None = None):
         self._loader = loader
         self._ttl = cache_seconds
         self._path = state_path
@@ -70,6 +72,7 @@ class SnapshotCache:
         self._background = background
         self._marker = marker
         self._key = key
+        self._on_damaged = on_damaged
         self._lock = threading.Lock()
         self._done = threading.Condition(self._lock)
         self._loading = False
@@ -204,14 +207,19 @@ class SnapshotCache:
 
     def _move_aside(self, err: Exception) -> None:
         """Keep a damaged cache file for inspection under a new name; the snapshot is then read again."""
+        from config import move_aside
+
         assert self._path is not None
-        aside = self._path.with_name(f"{self._path.name}.damaged-{int(time.time())}")
         try:
-            self._path.replace(aside)
-            log.warning("snapshot cache %s is damaged (%s); moved it to %s and reading the source again",
-                        self._path, err, aside.name)
+            aside = move_aside(self._path)
         except OSError as move_err:
             log.warning("snapshot cache %s is damaged (%s) and could not be moved aside: %s", self._path, err, move_err)
+            return
+        message = f"the snapshot cache {self._path.name} was damaged ({str(err)[:200]}); moved aside to {aside.name}, " \
+                  "reading the source again"
+        log.warning("%s", message)
+        if self._on_damaged is not None:
+            self._on_damaged(message)
 
     def _save_disk(self, entry: _Entry) -> None:
         from config import write_state_file

@@ -206,10 +206,12 @@ def test_a_planted_pickle_is_never_run_but_moved_aside_and_rebuilt(tmp_path, clo
     target = tmp_path / "pwned"
     path.write_bytes(pickle.dumps(_Planted(str(target))))
     loader = SnapLoader(clock)
+    heard: list[str] = []
     with caplog.at_level(logging.WARNING, logger="sheets.cache"):
-        cache = SnapshotCache(loader, cache_seconds=60, state_path=path, clock=clock)
+        cache = SnapshotCache(loader, cache_seconds=60, state_path=path, clock=clock, on_damaged=heard.append)
     assert not target.exists()
-    assert "is damaged" in caplog.text and "moved it to snap.arrows.damaged-" in caplog.text
+    assert "snap.arrows was damaged" in caplog.text and "moved aside to snap.arrows.damaged-" in caplog.text
+    assert heard and heard[0] in caplog.text
     assert len(list(tmp_path.glob("snap.arrows.damaged-*"))) == 1
     assert customer(cache) == "c1" and loader.calls == 1  # read from the source, then saved anew
     assert path.read_bytes().startswith(MAGIC)
