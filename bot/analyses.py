@@ -106,7 +106,7 @@ def correlations(t: Tables, months: list[Period], o: MetricOptions, dimension: s
     for _, part in groups:
         for p in months:
             rows.append({m: spec_for(m).fn(part, p, o).value for m in ("retention", *CORRELATED)})
-    return spearman_table(pd.DataFrame(rows, dtype=float), "retention", list(CORRELATED))
+    return spearman_table(pd.DataFrame(rows, columns=["retention", *CORRELATED], dtype=float), "retention", list(CORRELATED))
 
 
 def _unit_word(unit: str, currency: str = "") -> str:
@@ -140,6 +140,12 @@ def why_reply(cmd: Command, ctx: Context) -> Reply:
     period = resolve_period(ctx, cmd.period, name)
     before = parse_period(cmd.vs, ctx.today(), ctx.settings.fiscal_year_start_month) if cmd.vs else comparison_period(period)
     dims = [check_dimension(t, cmd.by)] if cmd.by else [x for x in t.dimensions if x not in cmd.where]
+    if t.customers.empty:
+        named = ", ".join(dims or t.dimensions)
+        return ErrorReply(
+            f"'why' splits {name} by the customers' {named}, but the Customers tab has no rows — add your customers "
+            f"(customer_id, {named}) to split the change by segment"
+        )
     dimension, d = best_dimension(name, t, period, before, o, dims or list(t.dimensions))
     r = spec.fn(t, period, o)
     sentence = explain(r.label, _unit_word(r.unit, ctx.settings.currency), d, dimension)

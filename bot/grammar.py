@@ -80,6 +80,7 @@ _KEYWORDS = {
 }
 _GLUED = ("按照", "按", "对比", "比较", "筛选")  # Chinese keywords typed without a space before the word they take
 _POST_WORDS = {"post", "send", "publish", "发送", "发布"}
+POST_WORDS = frozenset(_POST_WORDS)  # `/pulse digest post`: post now instead of previewing
 _QUOTES = {'"': '"', "“": "”", "「": "」", "'": "'"}
 _ALIASES = {name: name for name in METRICS} | {a: name for name, aliases in METRICS.items() for a in aliases}
 _EXAMPLE = "`/pulse nps last-quarter by region where plan=Pro vs last-year`"

@@ -16,6 +16,9 @@ def alerts_reply(cmd, ctx: Context) -> TableReply | TextReply:
     rows = []
     for ev in evaluate_all(ctx):
         r = ev.result
+        if ev.error or r is None:
+            rows.append([ev.rule.name, ev.rule.metric, ev.rule.condition, "n/a", None, f"Error: {ev.error}"])
+            continue
         stored = state.get(ev.rule.name, {})
         rows.append([
             ev.rule.name, ev.rule.metric, ev.rule.condition, number(r.value, r.unit, ctx.settings.currency), r.n,

@@ -20,9 +20,10 @@ class Evaluation:
 
     rule: AlertRule
     holds: bool
-    result: MetricResult
+    result: MetricResult | None
     reason: str
     small_sample: bool
+    error: str | None = None
 
 
 def validate_rules(settings: Settings) -> None:
@@ -58,9 +59,14 @@ def window(rule: AlertRule, today: date) -> Period:
 
 
 def evaluate(rule: AlertRule, t: Tables, today: date, o: MetricOptions, min_n: int) -> Evaluation:
-    """Whether `rule`'s condition holds now."""
+    """Whether `rule`'s condition holds now. A rule the data cannot answer (its segment names a column or value
+    the sheet no longer has) is an Evaluation carrying that error, so the other rules still evaluate and post."""
     p = window(rule, today)
-    r = compute(rule.metric, t, p, o, where=segment_filter(rule.segment), compare_to=comparison_period(p))
+    try:
+        r = compute(rule.metric, t, p, o, where=segment_filter(rule.segment), compare_to=comparison_period(p))
+    except (MetricError, ValueError) as err:
+        hint = f" — did you mean {err.suggestion}?" if getattr(err, "suggestion", None) else ""
+        return Evaluation(rule, False, None, "cannot evaluate", False, f"{err}{hint}; fix this rule's segment in the config")
     c = r.previous
     small = r.n is not None and r.n < min_n
     holds, reason = False, "no value"

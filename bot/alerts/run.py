@@ -46,6 +46,9 @@ def evaluate_and_notify(ctx: Context, post: Poster) -> list[AlertEvent]:
     events: list[AlertEvent] = []
     for ev in evaluate_all(ctx):
         name = ev.rule.name
+        if ev.error:
+            log.warning("alert %s cannot be evaluated: %s", name, ev.error)
+            continue
         was_active = bool(state.get(name, {}).get("active"))
         if ev.holds == was_active:
             continue

@@ -14,6 +14,8 @@ from metrics.periods import parse_period, week_start
 
 def digest_reply(cmd, ctx: Context) -> Reply:
     """The digest for the last full week (or the ISO week named, e.g. `2026-W12` or `last-week`), optionally one segment."""
+    if getattr(cmd, "post", False):
+        return post_reply(cmd, ctx)
     monday = week_start(ctx.today()) - timedelta(days=7)
     text, where = _arguments(cmd)
     if text:
@@ -25,6 +27,30 @@ def digest_reply(cmd, ctx: Context) -> Reply:
     parts = [(heading or "Summary", "\n".join(lines)) for heading, lines in sections(digest, PLAIN)]
     parts.append(("Preview", "Only you can see this. Scheduled digests go to: " + _targets(ctx)))
     return TextReply(digest.label, parts, payload={"digest": digest.to_json()}, query=getattr(cmd, "raw", ""))
+
+
+_POST_TITLES = {"posted": "Digest posted", "already_posted": "Digest already posted", "partial": "Digest partly posted"}
+
+
+def post_reply(cmd, ctx: Context) -> Reply:
+    """`/pulse digest post` (admins; Slack checks access first): post the last full week's digest to every
+    configured destination now, and say what happened to each — the same sentences as the add-on's button."""
+    from bot.addon.views import digest_outcome
+    from bot.digest.post import post_now
+    from bot.digest.schedule import destinations
+    from bot.grammar import POST_WORDS
+
+    extra = [a for a in getattr(cmd, "args", ()) if a.lower() not in POST_WORDS]
+    if extra:
+        return ErrorReply(
+            f"`digest post` posts the last full week's digest to the configured channels and takes nothing else "
+            f"(not '{' '.join(extra)}'); `/pulse digest {' '.join(extra)}` previews it privately",
+            "digest post",
+        )
+    configured = bool(destinations(ctx.settings))
+    outcome = digest_outcome(post_now(ctx) if configured else [], configured)
+    title = _POST_TITLES.get(outcome["status"], "Digest not posted")
+    return TextReply(title, [("Outcome", outcome["message"])], payload=outcome, query=getattr(cmd, "raw", ""))
 
 
 def _arguments(cmd) -> tuple[str | None, dict[str, str]]:

@@ -155,3 +155,19 @@ class TestOneCountOfInvalidRows:
         text = render_text(answer("overview last-month", bad_rows))
         assert "3 invalid rows were left out of the whole workbook — see /pulse issues" in text
         assert text.count("invalid row") == 1
+
+
+class TestErrorsInCorners:
+    @pytest.fixture
+    def no_customers(self, tmp_path):
+        # Customers has its header (with a region column) but no rows
+        path = write_source_workbook(
+            tmp_path / "empty-customers.xlsx", {"Customers": CUSTOMERS[:1], "Orders": ORDERS, "Responses": RESPONSES}
+        )
+        return context(path)
+
+    @pytest.mark.parametrize("text", ["why nps last-month by region", "why revenue last-month by region", "why nps last-month"])
+    def test_why_by_region_with_an_empty_customers_tab_says_what_to_add(self, no_customers, text):
+        reply = answer(text, no_customers)
+        assert isinstance(reply, ErrorReply), reply
+        assert "the Customers tab has no rows — add your customers (customer_id, region)" in reply.message

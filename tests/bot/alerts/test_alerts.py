@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from bot.alerts.preview import alerts_reply
 from bot.alerts.rules import validate_rules
 from bot.alerts.run import evaluate_and_notify, slack_poster
 from bot.context import Context
@@ -133,6 +134,29 @@ def test_failed_post_keeps_state_and_is_retried(workbook, slack):
     events = evaluate_and_notify(context(workbook, clock), slack_poster())
     assert events[0].posted is True
     assert len([c for c in alert_posts(slack) if c.ok]) == 1
+
+
+def test_a_rule_whose_segment_column_is_gone_reports_its_own_error_and_the_others_still_post(workbook, slack):
+    # issue 13 item 11: a segment naming a column the sheet no longer has made the whole evaluation raise.
+    s = settings(alerts=[
+        {"name": "Gold NPS", "metric": "nps", "window_days": 7, "condition": "crosses_target", "channel": "C_ALERTS",
+         "segment": "tier=Gold"},
+        {"name": "NPS below target", "metric": "nps", "window_days": 7, "condition": "crosses_target", "channel": "C_ALERTS"},
+    ])
+    clock = Clock(START)
+    # 40 answers all 2 on 1 March: the week's NPS is (20 − 44) / 80 = −30, below the target 30 → fires.
+    append_rows(workbook, "Responses", answers(START - timedelta(days=1), [2] * 40))
+    events = evaluate_and_notify(context(workbook, clock, s), slack_poster())
+    assert [(e.rule, e.kind, e.posted) for e in events] == [("NPS below target", "fired", True)]
+    assert len(alert_posts(slack)) == 1
+
+    reply = alerts_reply(None, context(workbook, clock, s))
+    rows = {row[0]: row for row in reply.rows}
+    assert rows["NPS below target"][3] == "-30" and rows["NPS below target"][5].startswith("Alert posted")
+    gold = rows["Gold NPS"]
+    assert gold[3] == "n/a" and gold[4] is None
+    assert gold[5].startswith("Error: unknown dimension 'tier'; the Customers tab has: none"), gold[5]
+    assert "fix this rule's segment in the config" in gold[5]
 
 
 def test_rules_are_validated_at_start():

@@ -44,3 +44,25 @@ def test_rate_limit_answers_with_a_friendly_message(start_slack, demo_ctx):
     text = refusal(slack.command("/pulse", "help"))
     assert "limit: 2 a minute" in text and "try again in" in text
     assert "crm-pulse help" in slack.answer(slack.command("/pulse", "help", user_id="U0SOMEONE2"))["text"]
+
+
+def test_an_admin_posts_the_digest_now_with_digest_post(start_slack, tmp_path, monkeypatch):
+    # issue 13 item 11: `/pulse digest post` answered "unknown period 'post'"
+    monkeypatch.setenv("PULSE_STATE_DIR", str(tmp_path / "state"))
+    book = write_workbook(tmp_path / "book.xlsx", SMALL_TABS)
+    slack = start_slack(demo_context(book, {"admins": [ADMIN]}, digest={"channels": [{"channel": "C0DIGEST01"}]}))
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.api.token)  # the digest posts with the bot token, as the server does
+    monkeypatch.setenv("SLACK_API_URL", slack.api.base_url)
+    text = slack.answer(slack.command("/pulse", "digest post", user_id=ADMIN), timeout=60)["text"]
+    assert "unknown period" not in text
+    assert "Digest for 2026-W46 posted to C0DIGEST01." in text, text  # today Monday 2026-11-16: last full week W46
+    assert len(slack.api.messages("C0DIGEST01")) == 1
+    again = slack.answer(slack.command("/pulse", "digest post", user_id=ADMIN), timeout=60)["text"]
+    assert "already posted" in again and len(slack.api.messages("C0DIGEST01")) == 1
+
+
+def test_digest_post_without_a_channel_says_so(start_slack, tmp_path):
+    book = write_workbook(tmp_path / "book.xlsx", SMALL_TABS)
+    slack = start_slack(demo_context(book, {"admins": [ADMIN]}))
+    text = slack.answer(slack.command("/pulse", "digest post", user_id=ADMIN), timeout=60)["text"]
+    assert "No digest channel is configured, so nothing was posted" in text, text
