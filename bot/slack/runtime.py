@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 from bot.context import Context
+from bot.replay import MemorySeen
 from bot.slack.access import Access
 from bot.slack.answering import QueryRunner
 
@@ -21,21 +21,10 @@ class EventDeduper:
     def __init__(self, ttl: float = EVENT_MEMORY_SECONDS, clock: Callable[[], float] = time.monotonic):
         self._ttl = ttl
         self._clock = clock
-        self._seen: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self._seen = MemorySeen(clock)
 
     def first_time(self, event_id: str) -> bool:
-        now = self._clock()
-        with self._lock:
-            while self._seen:
-                oldest, seen_at = next(iter(self._seen.items()))
-                if now - seen_at <= self._ttl:
-                    break
-                del self._seen[oldest]
-            if event_id in self._seen:
-                return False
-            self._seen[event_id] = now
-            return True
+        return self._seen.first_time(event_id, self._clock() + self._ttl)
 
 
 @dataclass

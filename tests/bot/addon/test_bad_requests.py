@@ -11,12 +11,7 @@ import pytest
 
 from bot.addon.auth import sign
 from tests.bot.addon.conftest import SECRET, SHEET
-
-
-def problem(response, status):
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return response.json()
+from tests.bot.addon.test_api import problem
 
 
 def warnings(caplog) -> list[logging.LogRecord]:

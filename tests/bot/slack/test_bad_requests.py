@@ -49,7 +49,9 @@ MALFORMED = {
 
 # Signed correctly, but the signed body itself is malformed.
 SIGNED_MALFORMED = {"json-brace": (b"{", JSON), "payload-brace": (b"payload=%7B", FORM), "non-utf8": (b"\xff\xfe=1", FORM),
-                    "payload-list": (b"payload=%5B%5D", FORM), "json-list": (b"[]", JSON)}
+                    "payload-list": (b"payload=%5B%5D", FORM), "json-list": (b"[]", JSON),
+                    "action-without-actions": (b"payload=%7B%22type%22%3A%22block_actions%22%7D", FORM),
+                    "event-without-event": (b'{"type": "event_callback"}', JSON), "empty-json": (b"{}", JSON)}
 
 
 def problems(caplog) -> list[logging.LogRecord]:
