@@ -18,10 +18,9 @@ from metrics.periods import Period, month_periods
 from metrics.registry import DEFINITIONS_VERSION, METRICS, SUMMARY
 from metrics.tables import Tables
 from sheets.snapshot import data_issues_tab
-from sheets.workbook import Cell, OwnedTab, WorkbookError, WriteReport
+from sheets.workbook import TABS_KEPT, Cell, OwnedTab, WorkbookError, WriteReport
 
 SUMMARY_MONTHS = 24
-KEPT = "the summary tabs keep their previous contents"
 _running_lock = threading.Lock()
 _running_since: datetime | None = None
 
@@ -135,7 +134,7 @@ def read_now(ctx: Context) -> None:
         return
     failure = ctx.read_failure(error)
     if isinstance(failure, WorkbookError):
-        raise failure.with_note(KEPT) from None
+        raise failure.with_note(TABS_KEPT) from None
     raise failure from failure.__cause__
 
 

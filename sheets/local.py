@@ -102,6 +102,7 @@ class LocalWorkbook:
         try:
             created = patch_workbook(str(self.path), tmp, tabs, MARKER_NAME, MARKER_VALUE)
             os.chmod(tmp, self.path.stat().st_mode & 0o777)
+            _fsync(tmp)  # the new bytes are on disk before their name replaces the old file (no empty file on a crash)
             os.replace(tmp, self.path)
             return created
         except Exception as err:
@@ -117,6 +118,15 @@ class LocalWorkbook:
                 f"workbook not found: {self.path}. Run `pulse demo` to create a sample workbook, "
                 f'or set [source] workbook = "path/to/your.xlsx" (or --workbook PATH).'
             )
+
+
+def _fsync(path: str) -> None:
+    """Flush a file's contents to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _find_title(titles: Sequence[str], name: str) -> str | None:

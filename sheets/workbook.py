@@ -11,6 +11,8 @@ Cell = str | int | float | bool | datetime | date | None
 # Tabs crm-pulse creates and owns. Nothing else is ever written.
 OWNED_TABS = ("Pulse Summary", "Pulse Cohorts", "Pulse Customers", "Pulse Data Issues", "Pulse Log", "Pulse Survival")
 OWNER_MARKER_KEY = "crm-pulse-owned"
+# Said after a failed read or write — only when it is true (nothing of the write landed).
+TABS_KEPT = "the summary tabs keep their previous contents"
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,17 @@ from typing import Any, Mapping
 
 from sheets.workbook import OWNER_MARKER_KEY
 
+# Marks a hidden tab a write is filling before it swaps it in; its value is the creation time (Unix seconds).
+STAGING_KEY = "crm-pulse-staging"
+
 FIELDS = ("properties.title,sheets(properties(sheetId,title,index,gridProperties(rowCount,columnCount,frozenRowCount)),"
           "developerMetadata(metadataId,metadataKey,metadataValue,visibility,location))")
 
 
 @dataclass(frozen=True)
 class TabInfo:
-    """One tab: its id, title, grid size, frozen rows, and whether crm-pulse marked it as its own."""
+    """One tab: its id, title, grid size, frozen rows, whether crm-pulse marked it as its own, and — for a
+    staging tab of an unfinished write — when it was created (Unix seconds)."""
 
     sheet_id: int
     title: str
@@ -22,6 +26,7 @@ class TabInfo:
     cols: int
     frozen_rows: int
     owned: bool
+    staged_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -49,14 +54,23 @@ def parse_metadata(response: Mapping[str, Any]) -> SheetMeta:
     for sheet in response.get("sheets", []):
         props = sheet.get("properties", {})
         grid = props.get("gridProperties", {})
-        owned = any(m.get("metadataKey") == OWNER_MARKER_KEY for m in sheet.get("developerMetadata", []))
+        marks = {m.get("metadataKey"): m.get("metadataValue") for m in sheet.get("developerMetadata", [])}
         tabs.append(TabInfo(
             sheet_id=int(props.get("sheetId", 0)), title=str(props.get("title", "")), index=int(props.get("index", 0)),
             rows=int(grid.get("rowCount", 0)), cols=int(grid.get("columnCount", 0)),
-            frozen_rows=int(grid.get("frozenRowCount", 0)), owned=owned,
+            frozen_rows=int(grid.get("frozenRowCount", 0)), owned=OWNER_MARKER_KEY in marks,
+            staged_at=_seconds(marks[STAGING_KEY]) if STAGING_KEY in marks else None,
         ))
     tabs.sort(key=lambda t: t.index)
     return SheetMeta(title=str(response.get("properties", {}).get("title", "")), tabs=tuple(tabs))
+
+
+def _seconds(value: Any) -> float:
+    """A staging mark's creation time; an unreadable one counts as long ago (so the tab is cleaned up)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def quote_title(title: str) -> str:

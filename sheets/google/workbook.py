@@ -1,7 +1,8 @@
 """A Google Sheet behind the Workbook interface, through the real gspread client.
 
-Reads cost one values.batchGet per refresh (tab list from cached spreadsheet metadata); writes are one
-structural batchUpdate when something must be created or grown, then one RAW values.batchUpdate.
+Reads cost one values.batchGet per refresh (tab list from cached spreadsheet metadata); writes stage the new
+contents in hidden tabs and swap them in (see sheets/google/writeback.py): the tab list, one batchUpdate, one RAW
+values.batchUpdate and one batchUpdate.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from gspread.exceptions import APIError
 from sheets.google.errors import explain
 from sheets.google.metadata import FIELDS, SheetMeta, parse_metadata, quote_title
 from sheets.google.retry import RetryPolicy, call_with_retry, status_of
-from sheets.google.writeback import TabPlan, plan_write, trim_requests, value_data
-from sheets.workbook import Cell, OwnedTab, RawTab, WorkbookError, WriteReport
+from sheets.google.writeback import (WritePlan, discard_requests, plan_write, stage_requests, swap_requests,
+                                     swapped, value_data)
+from sheets.workbook import TABS_KEPT, Cell, OwnedTab, RawTab, WorkbookError, WriteReport
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -35,7 +37,8 @@ class GoogleWorkbook:
 
     def __init__(self, client: gspread.Client, key: str, *, account: str | None = None,
                  retry: RetryPolicy | None = None, source_tabs: Iterable[str] = (),
-                 metadata_max_age: float = 900.0, clock: Callable[[], float] = time.monotonic):
+                 metadata_max_age: float = 900.0, clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], float] = time.time):
         self.client = client
         self.key = key
         self.account = account
@@ -43,6 +46,7 @@ class GoogleWorkbook:
         self.source_tabs = set(source_tabs)
         self._max_age = metadata_max_age
         self._clock = clock
+        self._wall = wall
         self._meta: SheetMeta | None = None
         self._meta_at = 0.0
         self._owned_stale = False
@@ -109,44 +113,62 @@ class GoogleWorkbook:
 
     # ---- writes ------------------------------------------------------------------------------
     def write_owned(self, tabs: Mapping[str, OwnedTab]) -> WriteReport:
-        """Create/mark/grow owned tabs, then replace their values in one RAW values.batchUpdate."""
+        """Stage the owned tabs in hidden tabs, fill them in one RAW values.batchUpdate, then swap them in with one
+        atomic batchUpdate; any failure before the swap landed leaves the previous tabs exactly as they were."""
         with self._lock:
             meta = self.metadata(refresh=True)
-            plan = plan_write(meta, tabs, self.source_tabs)
-            if plan.requests:
-                try:
-                    self._call(lambda: self.http.batch_update(self.key, {"requests": plan.requests}),
-                               "create the summary tabs", keep_raw=True, writing=True)
-                except APIError as err:
-                    if status_of(err) != 400 or "already exists" not in str(err.error.get("message", "")):
-                        raise self._explain(err, "create the summary tabs", writing=True) from None
-                    meta = self.metadata(refresh=True)
-                    plan = plan_write(meta, tabs, self.source_tabs)
-                    if plan.requests:
-                        self._call(lambda: self.http.batch_update(self.key, {"requests": plan.requests}),
-                                   "create the summary tabs", writing=True)
-                self._owned_stale = True
+            now = self._wall()
+            plan = plan_write(meta, tabs, self.source_tabs, now=now)
             report = WriteReport(refused=dict(plan.refused))
-            if not plan.tabs:
-                return report
-            body = {"valueInputOption": "RAW", "data": value_data(plan.tabs, tabs)}
-            try:
-                self._call(lambda: self.http.values_batch_update(self.key, body), "write the summary tabs", writing=True)
-            except WorkbookError as err:
-                raise WorkbookError(f"{err} — the summary tabs keep their previous contents") from None
-            report.written = [p.name for p in plan.tabs]
-            report.created = [p.name for p in plan.tabs if p.created]
-            self._trim(plan.tabs)
+            if plan.tabs:
+                self._stage_and_swap(plan, tabs, now)
+                report.written = [p.name for p in plan.tabs]
+                report.created = [p.name for p in plan.tabs if p.created]
+            if plan.stale:
+                self._discard(plan.stale, "remove staging tabs an interrupted write left behind")
             return report
 
-    def _trim(self, plans: list[TabPlan]) -> None:
-        requests = trim_requests(plans)
-        if not requests:
-            return
+    def _stage_and_swap(self, plan: WritePlan, tabs: Mapping[str, OwnedTab], now: float) -> None:
+        self._owned_stale = True
         try:
-            self._call(lambda: self.http.batch_update(self.key, {"requests": requests}), "shrink the summary tabs")
+            self._call(lambda: self.http.batch_update(self.key, {"requests": stage_requests(plan.tabs, now)}),
+                       "prepare the summary tabs", writing=True)
         except WorkbookError as err:
-            log.warning("summary tabs written, but their grids could not be shrunk: %s", err)
+            raise err.with_note(TABS_KEPT) from None
+        staged = [p.stage_id for p in plan.tabs]
+        body = {"valueInputOption": "RAW", "data": value_data(plan.tabs, tabs)}
+        try:
+            self._call(lambda: self.http.values_batch_update(self.key, body), "write the summary tabs", writing=True)
+        except WorkbookError as err:
+            self._discard(staged, "remove the staging tabs of the failed write")
+            raise err.with_note(TABS_KEPT) from None
+        try:
+            self._call(lambda: self.http.batch_update(self.key, {"requests": swap_requests(plan.tabs)}),
+                       "swap in the new summary tabs", writing=True)
+        except WorkbookError as err:
+            self._after_failed_swap(plan, err)
+
+    def _after_failed_swap(self, plan: WritePlan, err: WorkbookError) -> None:
+        """The swap answered with an error, but it may have landed (a lost answer, then a retry that was refused):
+        look before saying anything about the tabs."""
+        try:
+            landed = swapped(self.metadata(refresh=True), plan.tabs)
+        except WorkbookError:
+            raise err.with_note("crm-pulse could not check whether the summary tabs were replaced; run the refresh "
+                                "again") from None
+        if landed:
+            log.info("the summary-tab swap landed although its answer was an error: %s", err)
+            return
+        self._discard([p.stage_id for p in plan.tabs], "remove the staging tabs of the failed write")
+        raise err.with_note(TABS_KEPT) from None
+
+    def _discard(self, sheet_ids: list[int], doing: str) -> None:
+        """Delete staging tabs, best effort: one left behind is hidden and removed by a later write."""
+        try:
+            self._call(lambda: self.http.batch_update(self.key, {"requests": discard_requests(sheet_ids)}), doing,
+                       writing=True)
+        except WorkbookError as err:
+            log.warning("could not %s (a later write removes them): %s", doing, err)
         finally:
             self._owned_stale = True
 

@@ -1,43 +1,55 @@
-"""Plan the write of owned tabs: structural requests first, then one padded values rectangle per tab.
+"""Plan the write of owned tabs so that a failure anywhere leaves the previous tabs exactly as they were.
 
-Structural changes (create, mark, grow, freeze, bold) never touch existing values, and the values write
-covers the tab's whole grid (blanks as ""), so no separate clear can half-succeed: if the values write
-fails, every tab keeps its previous contents. Grids only shrink after a successful write.
+1. One spreadsheets.batchUpdate adds a hidden *staging* tab per owned tab (sized to the new contents, marked
+   with STAGING_KEY and its creation time, header frozen and bold). Nothing visible changes.
+2. One RAW values.batchUpdate fills the staging tabs.
+3. One spreadsheets.batchUpdate swaps them in — atomic, as every batchUpdate is: an existing tab keeps its
+   sheet id (links, charts and formulas that point at it keep working) and takes the staged values
+   (resize, clear values, copyPaste PASTE_VALUES, so its formatting stays), then the staging tab is deleted;
+   a new tab is the staging tab renamed, shown and marked as crm-pulse's.
+If step 2 or 3 fails the staging tabs are deleted again; a staging tab a crashed writer left behind is
+deleted by a later write once it is older than STALE_STAGING_SECONDS.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Mapping
 
-from sheets.google.metadata import SheetMeta, quote_title
+from sheets.google.metadata import STAGING_KEY, SheetMeta, TabInfo, quote_title
 from sheets.workbook import OWNED_TABS, OWNER_MARKER_KEY, OwnedTab
 
 BOLD_FIELDS = "userEnteredFormat.textFormat.bold"
+STALE_STAGING_SECONDS = 900
 
 
 @dataclass(frozen=True)
 class TabPlan:
-    """Where one owned tab goes: its sheet id and title, its grid size once structure is applied, its needed size."""
+    """One owned tab: its staging tab (id, title), its new size, and the marked tab it replaces (None: new tab)."""
 
     name: str
-    sheet_id: int
-    title: str
-    grid_rows: int
-    grid_cols: int
-    need_rows: int
-    need_cols: int
-    created: bool
+    stage_id: int
+    stage_title: str
+    rows: int
+    cols: int
+    existing_id: int | None
+
+    @property
+    def created(self) -> bool:
+        return self.existing_id is None
 
 
 @dataclass(frozen=True)
 class WritePlan:
-    requests: list[dict[str, Any]]
+    """The tabs to write, the tabs refused (name → reason), and stale staging tabs to clean up afterwards."""
+
     tabs: list[TabPlan]
     refused: dict[str, str]
+    stale: list[int]
 
 
 def needed_size(tab: OwnedTab) -> tuple[int, int]:
@@ -46,12 +58,12 @@ def needed_size(tab: OwnedTab) -> tuple[int, int]:
     return max(1 + len(tab.rows), 2), cols
 
 
-def plan_write(meta: SheetMeta, tabs: Mapping[str, OwnedTab], protected: set[str],
-               new_id: Callable[[set[int]], int] | None = None) -> WritePlan:
-    """Decide, per owned tab, to refuse it, create it, or reuse (and grow) the marked tab already there."""
+def plan_write(meta: SheetMeta, tabs: Mapping[str, OwnedTab], protected: set[str], *, now: float,
+               new_id: Callable[[set[int]], int] | None = None, token: str | None = None) -> WritePlan:
+    """Decide, per owned tab, to refuse it or stage it (to replace the marked tab already there, or to be new)."""
     new_id = new_id or _random_id
+    token = token or secrets.token_hex(3)
     used = set(meta.ids())
-    requests: list[dict[str, Any]] = []
     plans: list[TabPlan] = []
     refused: dict[str, str] = {}
     protected_folded = {p.strip().casefold() for p in protected}
@@ -62,54 +74,89 @@ def plan_write(meta: SheetMeta, tabs: Mapping[str, OwnedTab], protected: set[str
         if name.strip().casefold() in protected_folded:
             refused[name] = f"'{name}' is configured as a source tab; source tabs are never written"
             continue
-        rows, cols = needed_size(tab)
         existing = meta.find(name)
-        if existing is None:
-            sheet_id = new_id(used)
-            used.add(sheet_id)
-            requests += _create(sheet_id, name, rows, cols)
-            plans.append(TabPlan(name, sheet_id, name, rows, cols, rows, cols, created=True))
-            continue
-        if not existing.owned:
+        if existing is not None and not existing.owned:
             refused[name] = (f"a tab named '{existing.title}' already exists and was not created by crm-pulse "
                              f"(it has no {OWNER_MARKER_KEY} mark), so it was left untouched — rename or delete it "
                              f"to let crm-pulse write '{name}'")
             continue
-        grid_rows, grid_cols = max(existing.rows, rows), max(existing.cols, cols)
-        fields = []
-        if grid_rows != existing.rows:
-            fields.append("rowCount")
-        if grid_cols != existing.cols:
-            fields.append("columnCount")
-        if existing.frozen_rows != 1:
-            fields.append("frozenRowCount")
-        if fields:
-            requests.append(_grid_update(existing.sheet_id, grid_rows, grid_cols, fields))
-        if "columnCount" in fields or "frozenRowCount" in fields:
-            requests.append(_bold_header(existing.sheet_id))
-        plans.append(TabPlan(name, existing.sheet_id, existing.title, grid_rows, grid_cols, rows, cols, created=False))
-    return WritePlan(requests, plans, refused)
+        rows, cols = needed_size(tab)
+        stage_id = new_id(used)
+        used.add(stage_id)
+        plans.append(TabPlan(name, stage_id, f"{name} (crm-pulse update {token})", rows, cols,
+                             existing.sheet_id if existing is not None else None))
+    stale = [t.sheet_id for t in meta.tabs if _is_stale(t, now)]
+    return WritePlan(plans, refused, stale)
+
+
+def stage_requests(plans: list[TabPlan], now: float) -> list[dict[str, Any]]:
+    """Add the hidden staging tabs: sized, header frozen and bold, marked as staging with their creation time."""
+    out: list[dict[str, Any]] = []
+    for plan in plans:
+        out += [
+            {"addSheet": {"properties": {
+                "sheetId": plan.stage_id, "title": plan.stage_title, "hidden": True,
+                "gridProperties": {"rowCount": plan.rows, "columnCount": plan.cols, "frozenRowCount": 1}}}},
+            _mark(plan.stage_id, STAGING_KEY, str(int(now))),
+            _bold_header(plan.stage_id),
+        ]
+    return out
 
 
 def value_data(plans: list[TabPlan], tabs: Mapping[str, OwnedTab]) -> list[dict[str, Any]]:
-    """One ValueRange per tab covering its whole grid: new values, then "" up to the old extent."""
+    """One ValueRange per staging tab covering its whole grid (blanks as "")."""
     data = []
     for plan in plans:
         tab = tabs[plan.name]
         body = [list(tab.header), *(list(r) for r in tab.rows)]
-        rect = [[json_cell(row[c]) if c < len(row) else "" for c in range(plan.grid_cols)] for row in body]
-        rect += [[""] * plan.grid_cols for _ in range(plan.grid_rows - len(rect))]
-        data.append({"range": f"{quote_title(plan.title)}!A1", "majorDimension": "ROWS", "values": rect})
+        rect = [[json_cell(row[c]) if c < len(row) else "" for c in range(plan.cols)] for row in body]
+        rect += [[""] * plan.cols for _ in range(plan.rows - len(rect))]
+        data.append({"range": f"{quote_title(plan.stage_title)}!A1", "majorDimension": "ROWS", "values": rect})
     return data
 
 
-def trim_requests(plans: list[TabPlan]) -> list[dict[str, Any]]:
-    """Shrink grids that are larger than their new contents (run only after the values write succeeded)."""
-    out = []
+def swap_requests(plans: list[TabPlan]) -> list[dict[str, Any]]:
+    """The one atomic batchUpdate that puts the staged contents in place of the owned tabs."""
+    out: list[dict[str, Any]] = []
     for plan in plans:
-        if plan.grid_rows > plan.need_rows or plan.grid_cols > plan.need_cols:
-            out.append(_grid_update(plan.sheet_id, plan.need_rows, plan.need_cols, ["rowCount", "columnCount"]))
+        if plan.existing_id is None:
+            out += [
+                {"updateSheetProperties": {"properties": {"sheetId": plan.stage_id, "title": plan.name, "hidden": False},
+                                           "fields": "title,hidden"}},
+                {"deleteDeveloperMetadata": {"dataFilter": {"developerMetadataLookup": {
+                    "metadataKey": STAGING_KEY, "metadataLocation": {"sheetId": plan.stage_id}}}}},
+                _mark(plan.stage_id, OWNER_MARKER_KEY, plan.name),
+            ]
+            continue
+        target, grid = plan.existing_id, {"sheetId": plan.existing_id}
+        out += [
+            {"updateSheetProperties": {
+                "properties": {"sheetId": target, "gridProperties": {
+                    "rowCount": plan.rows, "columnCount": plan.cols, "frozenRowCount": 1}},
+                "fields": "gridProperties(rowCount,columnCount,frozenRowCount)"}},
+            {"updateCells": {"range": grid, "fields": "userEnteredValue"}},
+            {"copyPaste": {"source": _whole(plan.stage_id, plan), "destination": _whole(target, plan),
+                           "pasteType": "PASTE_VALUES", "pasteOrientation": "NORMAL"}},
+            _bold_header(target),
+            {"deleteSheet": {"sheetId": plan.stage_id}},
+        ]
     return out
+
+
+def discard_requests(sheet_ids: list[int]) -> list[dict[str, Any]]:
+    """Delete staging tabs (after a failed write, or left behind by a crashed one)."""
+    return [{"deleteSheet": {"sheetId": sheet_id}} for sheet_id in sheet_ids]
+
+
+def swapped(meta: SheetMeta, plans: list[TabPlan]) -> bool:
+    """Whether the swap landed: every staging tab is gone or, for a new tab, renamed to its final title."""
+    for plan in plans:
+        tab = next((t for t in meta.tabs if t.sheet_id == plan.stage_id), None)
+        if plan.created and (tab is None or tab.title != plan.name):
+            return False
+        if not plan.created and tab is not None:
+            return False
+    return True
 
 
 def json_cell(value: Any) -> Any:
@@ -146,22 +193,19 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
-def _create(sheet_id: int, title: str, rows: int, cols: int) -> list[dict[str, Any]]:
-    return [
-        {"addSheet": {"properties": {"sheetId": sheet_id, "title": title,
-                                     "gridProperties": {"rowCount": rows, "columnCount": cols, "frozenRowCount": 1}}}},
-        {"createDeveloperMetadata": {"developerMetadata": {
-            "metadataKey": OWNER_MARKER_KEY, "metadataValue": title,
-            "location": {"sheetId": sheet_id}, "visibility": "DOCUMENT"}}},
-        _bold_header(sheet_id),
-    ]
+def _is_stale(tab: TabInfo, now: float) -> bool:
+    """A staging tab some earlier write left behind (older than STALE_STAGING_SECONDS)."""
+    return tab.staged_at is not None and now - tab.staged_at > STALE_STAGING_SECONDS
 
 
-def _grid_update(sheet_id: int, rows: int, cols: int, fields: list[str]) -> dict[str, Any]:
-    grid = {"rowCount": rows, "columnCount": cols, "frozenRowCount": 1}
-    return {"updateSheetProperties": {
-        "properties": {"sheetId": sheet_id, "gridProperties": {f: grid[f] for f in fields}},
-        "fields": "gridProperties(" + ",".join(fields) + ")"}}
+def _whole(sheet_id: int, plan: TabPlan) -> dict[str, Any]:
+    return {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": plan.rows, "startColumnIndex": 0,
+            "endColumnIndex": plan.cols}
+
+
+def _mark(sheet_id: int, key: str, value: str) -> dict[str, Any]:
+    return {"createDeveloperMetadata": {"developerMetadata": {
+        "metadataKey": key, "metadataValue": value, "location": {"sheetId": sheet_id}, "visibility": "DOCUMENT"}}}
 
 
 def _bold_header(sheet_id: int) -> dict[str, Any]:

@@ -9,10 +9,13 @@ Usage::
         ...
         fake.count("values.batchGet")          # requests by kind
         fake.fail_next(429, count=3)           # fault injection
+        fake.fail_next(500, kind="spreadsheets.batchUpdate", request="copyPaste")   # only batches carrying one
+        fake.drop_after_next()                 # apply the request, then lose the answer
         fake.set_delay(5.0)                    # a slow sheet
 
 Endpoints: spreadsheets.get (`fields`, `includeGridData=false`), spreadsheets.batchUpdate (addSheet,
-deleteSheet, updateSheetProperties, repeatCell, createDeveloperMetadata, deleteDeveloperMetadata),
+deleteSheet, updateSheetProperties incl. hidden, repeatCell, updateCells, copyPaste, createDeveloperMetadata,
+deleteDeveloperMetadata),
 values.get/update/clear/append, values.batchGet/batchUpdate/batchClear, developerMetadata.search, Drive
 files.get, and POST /token (JWT-bearer grants signed by a registered service-account key, refresh-token
 grants of registered authorized users). Every API request needs a bearer token the fake issued.
@@ -56,10 +59,12 @@ class LoggedRequest:
 
 @dataclass
 class _Fault:
-    action: str  # "status" | "drop"
+    action: str  # "status" | "drop" | "drop_after"
     status: int
     kind: str | None
     remaining: int
+    request: str | None = None  # only spreadsheets.batchUpdate bodies carrying this request kind (e.g. "copyPaste")
+    after: int = 0  # let this many matching requests through first
 
 
 @dataclass
@@ -216,15 +221,23 @@ class FakeSheets:
         return token
 
     # ---- fault injection ---------------------------------------------------------------------
-    def fail_next(self, status: int, count: int = 1, kind: str | None = None) -> None:
-        """The next `count` API requests (of `kind`, if given) answer `status` with the API's error body."""
+    def fail_next(self, status: int, count: int = 1, kind: str | None = None, request: str | None = None,
+                  after: int = 0) -> None:
+        """The next `count` API requests (of `kind`; batchUpdates carrying a `request` of that kind, if given;
+        after letting `after` of them through) answer `status` with the API's error body; nothing is applied."""
         with self._lock:
-            self._faults.append(_Fault("status", status, kind, count))
+            self._faults.append(_Fault("status", status, kind, count, request, after))
 
-    def drop_next(self, count: int = 1, kind: str | None = None) -> None:
+    def drop_next(self, count: int = 1, kind: str | None = None, request: str | None = None) -> None:
         """The next `count` API requests (of `kind`) get their connection closed without an answer."""
         with self._lock:
-            self._faults.append(_Fault("drop", 0, kind, count))
+            self._faults.append(_Fault("drop", 0, kind, count, request))
+
+    def drop_after_next(self, count: int = 1, kind: str | None = None, request: str | None = None) -> None:
+        """The next `count` API requests (of `kind`) are applied, then their connection is closed before the
+        answer (a timeout or reset after Google did the work: the client cannot tell that it landed)."""
+        with self._lock:
+            self._faults.append(_Fault("drop_after", 0, kind, count, request))
 
     def set_delay(self, seconds: float, kind: str | None = None) -> None:
         """Delay every API request (or only `kind`) by `seconds` before answering; 0 removes it."""
@@ -265,12 +278,17 @@ class FakeSheets:
             self.requests.clear()
 
     # ---- request handling (called from server threads) ----------------------------------------
-    def _take_fault(self, kind: str) -> _Fault | None:
+    def _take_fault(self, kind: str, body: Any = None) -> _Fault | None:
         if kind == "token":
             return None
+        carried = {next(iter(r), None) for r in body.get("requests", []) if isinstance(r, dict)} \
+            if isinstance(body, dict) else set()
         with self._lock:
             for fault in self._faults:
-                if fault.remaining > 0 and fault.kind in (None, kind):
+                if fault.remaining > 0 and fault.kind in (None, kind) and fault.request in (None, *carried):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        continue
                     fault.remaining -= 1
                     return fault
             return None
@@ -609,13 +627,18 @@ class _Handler(BaseHTTPRequestHandler):
             delay = fake._delay_for(kind)
             if delay:
                 time.sleep(delay)
-            fault = fake._take_fault(kind)
+            fault = fake._take_fault(kind, entry.body)
             if fault is not None and fault.action == "drop":
                 entry.status = -1
                 self.close_connection = True
                 return
             identity = fake._authenticate(self.headers.get("Authorization"))
             entry.identity = identity.email
+            if fault is not None and fault.action == "drop_after":
+                fake._api(method, kind, key, rest, query, entry.body, identity)
+                entry.status = -2
+                self.close_connection = True
+                return
             if fault is not None:
                 message = _FAULT_MESSAGES.get(fault.status, "Fault injected by the fake.")
                 if fault.status == 429 and kind in WRITE_KINDS:

@@ -52,6 +52,7 @@ class Grid:
     cols: int = 26
     frozen_rows: int = 0
     frozen_cols: int = 0
+    hidden: bool = False
     cells: dict[tuple[int, int], StoredCell] = field(default_factory=dict)
     formats: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
 
@@ -61,8 +62,11 @@ class Grid:
             grid["frozenRowCount"] = self.frozen_rows
         if self.frozen_cols:
             grid["frozenColumnCount"] = self.frozen_cols
-        return {"sheetId": self.sheet_id, "title": self.title, "index": self.index, "sheetType": "GRID",
-                "gridProperties": grid}
+        out = {"sheetId": self.sheet_id, "title": self.title, "index": self.index, "sheetType": "GRID",
+               "gridProperties": grid}
+        if self.hidden:
+            out["hidden"] = True
+        return out
 
 
 @dataclass(frozen=True)
@@ -307,6 +311,7 @@ class Spreadsheet:
         self._set_frozen(grid, gp.get("frozenRowCount", 0), gp.get("frozenColumnCount", 0))
         if "index" in props:
             self._move(grid, props["index"])
+        self._set_hidden(grid, bool(props.get("hidden", False)))
         return {"addSheet": {"properties": grid.properties()}}
 
     def _req_deleteSheet(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -345,7 +350,9 @@ class Spreadsheet:
                 frozen_rows = gp.get("frozenRowCount", 0)
             elif path == "gridProperties.frozenColumnCount":
                 frozen_cols = gp.get("frozenColumnCount", 0)
-            elif path in ("hidden", "tabColor", "rightToLeft", "gridProperties.hideGridlines", "tabColorStyle"):
+            elif path == "hidden":
+                self._set_hidden(grid, bool(props.get("hidden", False)))
+            elif path in ("tabColor", "rightToLeft", "gridProperties.hideGridlines", "tabColorStyle"):
                 continue
             else:
                 raise ApiError(400, f"Invalid field mask path: {path}")
@@ -356,6 +363,11 @@ class Spreadsheet:
         grid.formats = {k: v for k, v in grid.formats.items() if k[0] < rows and k[1] < cols}
         self._set_frozen(grid, frozen_rows, frozen_cols)
         return {}
+
+    def _set_hidden(self, grid: Grid, hidden: bool) -> None:
+        if hidden and all(g.hidden for g in self.grids if g is not grid):
+            raise ApiError(400, "You can't hide all the sheets in a document.")
+        grid.hidden = hidden
 
     def _set_frozen(self, grid: Grid, rows: int, cols: int) -> None:
         if rows and rows >= grid.rows:
@@ -386,6 +398,89 @@ class Spreadsheet:
                 merged = copy.deepcopy(grid.formats.get((r, c), {}))
                 _deep_merge(merged, copy.deepcopy(fmt))
                 grid.formats[(r, c)] = merged
+        return {}
+
+    def _grid_range(self, rng: dict[str, Any]) -> tuple[Grid, int, int, int, int]:
+        """A GridRange as (grid, r0, r1, c0, c1); missing bounds mean the grid's edges."""
+        grid = self.grid_by_id(rng.get("sheetId", 0))
+        r0, r1 = rng.get("startRowIndex", 0), rng.get("endRowIndex", grid.rows)
+        c0, c1 = rng.get("startColumnIndex", 0), rng.get("endColumnIndex", grid.cols)
+        if r1 > grid.rows or c1 > grid.cols or r0 < 0 or c0 < 0 or r0 > r1 or c0 > c1:
+            raise ApiError(400, f"Range ({a1(grid, r0, max(r1, r0 + 1), c0, max(c1, c0 + 1))}) exceeds grid limits. "
+                                f"Max rows: {grid.rows}, max columns: {grid.cols}")
+        return grid, r0, r1, c0, c1
+
+    def _req_copyPaste(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Copy a range: a destination that is a multiple of the source repeats it; a smaller one still receives
+        the whole source. PASTE_VALUES copies values only (no formulas, no formats; blanks clear)."""
+        kind = body.get("pasteType", "PASTE_NORMAL")
+        if kind not in ("PASTE_NORMAL", "PASTE_VALUES", "PASTE_FORMAT"):
+            raise ApiError(400, f"pasteType {kind} is not supported by this fake")
+        if body.get("pasteOrientation", "NORMAL") != "NORMAL":
+            raise ApiError(400, "pasteOrientation TRANSPOSE is not supported by this fake")
+        src, r0, r1, c0, c1 = self._grid_range(body.get("source", {}))
+        dst, d0, d1, e0, e1 = self._grid_range(body.get("destination", {}))
+        height, width = r1 - r0, c1 - c0
+        if not height or not width:
+            return {}
+        reps_r = (d1 - d0) // height if (d1 - d0) >= height and (d1 - d0) % height == 0 else 1
+        reps_c = (e1 - e0) // width if (e1 - e0) >= width and (e1 - e0) % width == 0 else 1
+        if d0 + height * reps_r > dst.rows or e0 + width * reps_c > dst.cols:
+            raise ApiError(400, f"Range ({a1(dst, d0, d0 + height * reps_r, e0, e0 + width * reps_c)}) exceeds grid "
+                                f"limits. Max rows: {dst.rows}, max columns: {dst.cols}")
+        cells = {(r - r0, c - c0): copy.deepcopy(v) for (r, c), v in src.cells.items() if r0 <= r < r1 and c0 <= c < c1}
+        formats = {(r - r0, c - c0): copy.deepcopy(v) for (r, c), v in src.formats.items()
+                   if r0 <= r < r1 and c0 <= c < c1}
+        for i in range(reps_r):
+            for j in range(reps_c):
+                for dr in range(height):
+                    for dc in range(width):
+                        at, cell = (d0 + i * height + dr, e0 + j * width + dc), cells.get((dr, dc))
+                        if kind != "PASTE_FORMAT":
+                            if cell is None:
+                                dst.cells.pop(at, None)
+                            else:
+                                dst.cells[at] = cell if kind == "PASTE_NORMAL" else StoredCell(value=cell.value)
+                        if kind != "PASTE_VALUES":
+                            if (dr, dc) in formats:
+                                dst.formats[at] = copy.deepcopy(formats[(dr, dc)])
+                            else:
+                                dst.formats.pop(at, None)
+        return {}
+
+    def _req_updateCells(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Set (from `rows`) or clear (no data for a field in the mask) values and formats in a range."""
+        fields = body.get("fields")
+        if not fields:
+            raise ApiError(400, "At least one field must be updated, but none were specified.")
+        rows = body.get("rows", [])
+        if "range" in body:
+            grid, r0, r1, c0, c1 = self._grid_range(body["range"])
+            targets = [(r, c) for r in range(r0, r1) for c in range(c0, c1)]
+        else:
+            start = body.get("start", {})
+            grid = self.grid_by_id(start.get("sheetId", 0))
+            r0, c0 = start.get("rowIndex", 0), start.get("columnIndex", 0)
+            targets = [(r0 + i, c0 + j) for i, row in enumerate(rows) for j in range(len(row.get("values", [])))]
+            if any(r >= grid.rows or c >= grid.cols for r, c in targets):
+                raise ApiError(400, f"Range exceeds grid limits. Max rows: {grid.rows}, max columns: {grid.cols}")
+        paths = set(_flatten(parse_fields(fields), "")) if fields.strip() != "*" else {"userEnteredValue", "userEnteredFormat"}
+        if not paths <= {"userEnteredValue", "userEnteredFormat"}:
+            raise ApiError(400, f"updateCells fields {fields} are not supported by this fake")
+        for r, c in targets:
+            values = rows[r - r0].get("values", []) if r - r0 < len(rows) else []
+            data = values[c - c0] if c - c0 < len(values) else None
+            if "userEnteredValue" in paths:
+                stored = _cell_data((data or {}).get("userEnteredValue"))
+                if stored is None:
+                    grid.cells.pop((r, c), None)
+                else:
+                    grid.cells[(r, c)] = stored
+            if "userEnteredFormat" in paths:
+                if data and data.get("userEnteredFormat"):
+                    grid.formats[(r, c)] = copy.deepcopy(data["userEnteredFormat"])
+                else:
+                    grid.formats.pop((r, c), None)
         return {}
 
     def _req_createDeveloperMetadata(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -516,6 +611,21 @@ def _parse_input(value: Any, input_option: str) -> StoredCell | None:
         except ValueError:
             pass
     return StoredCell(value=text)
+
+
+def _cell_data(value: dict[str, Any] | None) -> StoredCell | None:
+    """An ExtendedValue (stringValue, numberValue, boolValue, formulaValue) as a stored cell; None clears."""
+    if not value:
+        return None
+    if "stringValue" in value:
+        return StoredCell(value=str(value["stringValue"])) if value["stringValue"] != "" else None
+    if "numberValue" in value:
+        return StoredCell(value=float(value["numberValue"]))
+    if "boolValue" in value:
+        return StoredCell(value=bool(value["boolValue"]))
+    if "formulaValue" in value:
+        return StoredCell(value="#N/A", formula=str(value["formulaValue"]))
+    raise ApiError(400, f"Invalid ExtendedValue: {sorted(value)}")
 
 
 def _deep_merge(into: dict[str, Any], extra: dict[str, Any]) -> None:

@@ -133,6 +133,54 @@ def test_faults_and_log(fake, session, book):
 
 
 
+def test_copy_paste_values_and_clearing_update_cells(fake, session, book):
+    summary = fake.grid(book, "Pulse Summary").sheet_id
+    fake.spreadsheet(book).grid_by_id(summary).formats[(1, 0)] = {"numberFormat": {"pattern": "0.0"}}
+    reqs = [
+        {"updateCells": {"range": {"sheetId": summary}, "fields": "userEnteredValue"}},
+        {"copyPaste": {"source": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 2, "startColumnIndex": 0,
+                                  "endColumnIndex": 2},
+                       "destination": {"sheetId": summary, "startRowIndex": 0, "endRowIndex": 2, "startColumnIndex": 0,
+                                       "endColumnIndex": 2},
+                       "pasteType": "PASTE_VALUES", "pasteOrientation": "NORMAL"}},
+    ]
+    assert session.post(api(fake, book, ":batchUpdate"), json={"requests": reqs}).status_code == 200
+    assert fake.values(book, "Pulse Summary") == [["customer_id", "signup"], ["007", 46000]]
+    assert fake.grid(book, "Pulse Summary").formats[(1, 0)] == {"numberFormat": {"pattern": "0.0"}}  # values only
+    too_far = {"copyPaste": {"source": {"sheetId": 0}, "destination": {"sheetId": summary, "startRowIndex": 999},
+                             "pasteType": "PASTE_VALUES"}}
+    r = session.post(api(fake, book, ":batchUpdate"), json={"requests": [too_far]})
+    assert r.status_code == 400 and "exceeds grid limits" in r.json()["error"]["message"]
+
+
+def test_hidden_tabs_and_never_all_hidden(fake, session, book):
+    add = {"addSheet": {"properties": {"sheetId": 90, "title": "Staging", "hidden": True}}}
+    r = session.post(api(fake, book, ":batchUpdate"), json={"requests": [add]})
+    assert r.json()["replies"][0]["addSheet"]["properties"]["hidden"] is True
+    show = {"updateSheetProperties": {"properties": {"sheetId": 90, "title": "Shown", "hidden": False}, "fields": "title,hidden"}}
+    session.post(api(fake, book, ":batchUpdate"), json={"requests": [show]})
+    assert not fake.grid(book, "Shown").hidden
+    hide_all = [{"updateSheetProperties": {"properties": {"sheetId": g.sheet_id, "hidden": True}, "fields": "hidden"}}
+                for g in fake.spreadsheet(book).grids]
+    r = session.post(api(fake, book, ":batchUpdate"), json={"requests": hide_all})
+    assert r.status_code == 400 and "hide all the sheets" in r.json()["error"]["message"]
+    assert not any(g.hidden for g in fake.spreadsheet(book).grids)
+
+
+def test_faults_by_request_kind_after_some_and_lost_answers(fake, session, book):
+    rename = {"updateSheetProperties": {"properties": {"sheetId": 0, "title": "Clients"}, "fields": "title"}}
+    fake.fail_next(500, kind="spreadsheets.batchUpdate", request="copyPaste")
+    assert session.post(api(fake, book, ":batchUpdate"), json={"requests": [rename]}).status_code == 200
+    fake.fail_next(500, kind="spreadsheets.get", after=1)
+    assert [session.get(api(fake, book)).status_code for _ in range(3)] == [200, 500, 200]
+    fake.drop_after_next(kind="spreadsheets.batchUpdate")
+    back = {"updateSheetProperties": {"properties": {"sheetId": 0, "title": "Customers"}, "fields": "title"}}
+    with pytest.raises(requests.ConnectionError):
+        session.post(api(fake, book, ":batchUpdate"), json={"requests": [back]})
+    assert fake.tab_titles(book)[0] == "Customers"  # applied although no answer came back
+    fake.clear_faults()  # the copyPaste fault never matched; the fake is shared by this module
+
+
 def test_gspread_high_level_api_works_against_the_fake(fake, book):
     import gspread
 

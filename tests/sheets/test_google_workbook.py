@@ -159,9 +159,11 @@ def test_write_creates_marked_frozen_bold_tabs_with_raw_values(fake, book):
     fake.clear_log()
     report = book.write_owned({"Pulse Summary": summary(), "Pulse Log": log})
     assert (report.written, report.created, report.refused) == (["Pulse Summary", "Pulse Log"], ["Pulse Summary", "Pulse Log"], {})
-    assert fake.kinds() == ["spreadsheets.get", "spreadsheets.batchUpdate", "values.batchUpdate"]
-    values_write = fake.requests[-1].body
+    assert fake.kinds() == ["spreadsheets.get", "spreadsheets.batchUpdate", "values.batchUpdate", "spreadsheets.batchUpdate"]
+    (values_write,) = [r.body for r in fake.requests if r.kind == "values.batchUpdate"]
     assert values_write["valueInputOption"] == "RAW"
+    assert fake.tab_titles(KEY) == [*SOURCE, "Pulse Summary", "Pulse Log"]
+    assert not any(fake.grid(KEY, t).hidden for t in ("Pulse Summary", "Pulse Log"))
     assert fake.values(KEY, "Pulse Summary") == [["month", "nps", "note", "blank"], ["2026-01", 41.5, "=IMPORTXML(\"http://x\",\"//a\")"],
                                                  ["2026-02", 42.5, "=IMPORTXML(\"http://x\",\"//a\")"]]
     assert fake.cell(KEY, "Pulse Summary", 1, 2).formula is None
@@ -173,17 +175,16 @@ def test_write_creates_marked_frozen_bold_tabs_with_raw_values(fake, book):
     assert book.read_owned("Pulse Log") == [["when", "what"], ["2026-11-25 17:00", "refresh"]]
 
 
-def test_rewrite_is_one_values_request_and_blanks_old_cells(fake, book):
+def test_rewrite_keeps_the_tab_and_blanks_old_cells_in_four_requests(fake, book):
     book.write_owned({"Pulse Summary": summary(rows=5)})
-    fake.clear_log()
-    book.write_owned({"Pulse Summary": summary(rows=5)})
-    assert fake.kinds() == ["spreadsheets.get", "values.batchUpdate"]
+    sheet_id = fake.grid(KEY, "Pulse Summary").sheet_id
     fake.clear_log()
     book.write_owned({"Pulse Summary": OwnedTab("Pulse Summary", ["month"], [["2026-03"]])})
-    assert fake.kinds() == ["spreadsheets.get", "values.batchUpdate", "spreadsheets.batchUpdate"]
+    assert fake.kinds() == ["spreadsheets.get", "spreadsheets.batchUpdate", "values.batchUpdate", "spreadsheets.batchUpdate"]
     assert fake.values(KEY, "Pulse Summary") == [["month"], ["2026-03"]]
     grid = fake.grid(KEY, "Pulse Summary")
-    assert (grid.rows, grid.cols, grid.frozen_rows) == (2, 1, 1)
+    assert (grid.sheet_id, grid.rows, grid.cols, grid.frozen_rows) == (sheet_id, 2, 1, 1)
+    assert fake.tab_titles(KEY) == [*SOURCE, "Pulse Summary"]
 
 
 def test_user_tab_with_an_owned_name_but_no_mark_is_never_touched(fake, book):
@@ -205,13 +206,96 @@ def test_source_and_unknown_tabs_are_refused(fake, book):
     assert fake.count("values.batchUpdate") == 0
 
 
+def snapshot_of(fake) -> dict:
+    """Every tab's title, id, grid, frozen rows, hidden flag, values, formats and developer metadata."""
+    out = {}
+    for title in fake.tab_titles(KEY):
+        grid = fake.grid(KEY, title)
+        out[title] = (grid.sheet_id, grid.rows, grid.cols, grid.frozen_rows, grid.hidden, fake.values(KEY, title),
+                      dict(grid.formats), fake.developer_metadata(KEY, title))
+    return out
+
+
 def test_failed_values_write_leaves_the_old_contents(fake, book):
     book.write_owned({"Pulse Summary": summary(rows=3)})
-    before = fake.values(KEY, "Pulse Summary")
+    before = snapshot_of(fake)
     fake.fail_next(500, count=1000, kind="values.batchUpdate")
     with pytest.raises(WorkbookError, match="keep their previous contents"):
         book.write_owned({"Pulse Summary": summary(rows=8)})
-    assert fake.values(KEY, "Pulse Summary") == before
+    assert snapshot_of(fake) == before
+
+
+@pytest.mark.parametrize("kind, request_kind", [("values.batchUpdate", None), ("spreadsheets.batchUpdate", "copyPaste"),
+                                                ("spreadsheets.batchUpdate", "addSheet")])
+def test_a_refused_later_write_leaves_every_tab_exactly_as_it_was(fake, book, kind, request_kind):
+    book.write_owned({"Pulse Summary": summary(rows=3), "Pulse Log": OwnedTab("Pulse Log", ["when"], [["x"]])})
+    before = snapshot_of(fake)
+    fake.fail_next(403, count=1000, kind=kind, request=request_kind)
+    with pytest.raises(WorkbookError) as err:
+        book.write_owned({"Pulse Summary": summary(rows=30), "Pulse Log": OwnedTab("Pulse Log", ["when"], [["x"], ["y"]])})
+    assert str(err.value).endswith("— the summary tabs keep their previous contents")
+    assert err.value.title == "crm-pulse cannot write the summary tabs" and err.value.status == 502
+    assert snapshot_of(fake) == before
+
+
+@pytest.mark.parametrize("kind, request_kind", [("values.batchUpdate", None), ("spreadsheets.batchUpdate", "deleteDeveloperMetadata")])
+def test_a_refused_first_write_creates_no_tab(fake, book, kind, request_kind):
+    before = snapshot_of(fake)
+    fake.fail_next(400, count=1000, kind=kind, request=request_kind)
+    with pytest.raises(WorkbookError, match="keep their previous contents"):
+        book.write_owned({"Pulse Summary": summary(rows=3), "Pulse Cohorts": OwnedTab("Pulse Cohorts", ["c"], [])})
+    assert snapshot_of(fake) == before
+    assert book.owned_titles() == []
+
+
+def test_a_swap_whose_answer_was_lost_is_reported_as_written(fake, book):
+    book.write_owned({"Pulse Summary": summary(rows=3)})
+    fake.drop_after_next(kind="spreadsheets.batchUpdate", request="copyPaste")
+    report = book.write_owned({"Pulse Summary": summary(rows=6)})
+    assert report.written == ["Pulse Summary"]
+    assert len(fake.values(KEY, "Pulse Summary")) == 7
+    assert fake.tab_titles(KEY) == [*SOURCE, "Pulse Summary"]
+
+
+def test_a_swap_that_cannot_be_checked_does_not_claim_the_tabs_were_kept(fake, book):
+    book.write_owned({"Pulse Summary": summary(rows=3)})
+    fake.drop_after_next(kind="spreadsheets.batchUpdate", request="copyPaste")
+    fake.fail_next(403, count=1000, kind="spreadsheets.get", after=1)  # the tab list before the write still answers
+    with pytest.raises(WorkbookError) as err:
+        book.write_owned({"Pulse Summary": summary(rows=6)})
+    assert "keep their previous contents" not in str(err.value)
+    assert "could not check whether the summary tabs were replaced" in str(err.value)
+
+
+def test_existing_tab_keeps_its_id_user_formats_and_marks(fake, book):
+    book.write_owned({"Pulse Summary": summary(rows=3)})
+    grid = fake.grid(KEY, "Pulse Summary")
+    grid.formats[(1, 1)] = {"numberFormat": {"type": "NUMBER", "pattern": "0.0"}}
+    sheet_id, marks = grid.sheet_id, fake.developer_metadata(KEY, "Pulse Summary")
+    book.write_owned({"Pulse Summary": summary(rows=4)})
+    grid = fake.grid(KEY, "Pulse Summary")
+    assert grid.sheet_id == sheet_id and fake.developer_metadata(KEY, "Pulse Summary") == marks
+    assert grid.formats[(1, 1)]["numberFormat"]["pattern"] == "0.0"
+    assert fake.cell(KEY, "Pulse Summary", 1, 2).formula is None  # "=IMPORTXML(…)" pasted as text, not run
+    assert fake.values(KEY, "Pulse Summary")[1][2] == "=IMPORTXML(\"http://x\",\"//a\")"
+
+
+def test_staging_tabs_left_by_an_interrupted_write_are_removed_later(fake, account, settings):
+    clock = [1_900_000_000.0]
+    book = open_google_workbook(settings, retry=FAST)
+    book._wall = lambda: clock[0]
+    fake.fail_next(500, count=1000, kind="values.batchUpdate")
+    fake.fail_next(500, count=1000, kind="spreadsheets.batchUpdate", request="deleteSheet")
+    with pytest.raises(WorkbookError):
+        book.write_owned({"Pulse Summary": summary(rows=3)})
+    staged = [t for t in fake.tab_titles(KEY) if t.startswith("Pulse Summary (crm-pulse update ")]
+    assert len(staged) == 1 and fake.grid(KEY, staged[0]).hidden
+    fake.clear_faults()
+    book.write_owned({"Pulse Summary": summary(rows=3)})
+    assert staged[0] in fake.tab_titles(KEY)  # young: it may belong to a write still running elsewhere
+    clock[0] += 901
+    book.write_owned({"Pulse Summary": summary(rows=3)})
+    assert fake.tab_titles(KEY) == [*SOURCE, "Pulse Summary"]
 
 
 def test_write_recovers_from_a_brief_outage(fake, book):

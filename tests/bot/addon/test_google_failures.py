@@ -96,3 +96,32 @@ def test_refused_write_is_a_502_problem_saying_to_share_as_editor(client, sheets
     assert body["title"] == "crm-pulse cannot write the summary tabs"
     assert f"share it with {sheets.account} as Editor" in body["detail"]
     assert not [t for t in sheets.tab_titles(KEY) if t.startswith("Pulse")]
+
+
+def pulse_tabs(sheets) -> dict:
+    """Every Pulse tab (and any staging tab) with its sheet id, grid and values."""
+    out = {}
+    for title in sheets.tab_titles(KEY):
+        if title.startswith("Pulse"):
+            grid = sheets.grid(KEY, title)
+            out[title] = (grid.sheet_id, grid.rows, grid.cols, grid.hidden, sheets.values(KEY, title))
+    return out
+
+
+def test_refused_first_write_is_a_problem_and_creates_no_tab(client, sheets):
+    sheets.fail_next(403, count=1000, kind="values.batchUpdate")
+    body = problem(client.signed("/addon/refresh", {"spreadsheet_id": KEY}), 502)
+    assert body["title"] == "crm-pulse cannot write the summary tabs"
+    assert body["detail"].endswith("— the summary tabs keep their previous contents")
+    assert pulse_tabs(sheets) == {}
+
+
+def test_refused_later_write_is_a_problem_and_leaves_the_tabs_as_they_were(client, sheets):
+    assert client.signed("/addon/refresh", {"spreadsheet_id": KEY}).json()["status"] == "done"
+    before = pulse_tabs(sheets)
+    assert len(before) == 6  # Summary, Cohorts, Data Issues, Customers, Survival, Log
+    sheets.fail_next(400, count=1000, kind="spreadsheets.batchUpdate", request="copyPaste")
+    body = problem(client.signed("/addon/refresh", {"spreadsheet_id": KEY}), 502)
+    assert body["detail"].startswith("Google Sheets refused to swap in the new summary tabs: HTTP 400")
+    assert body["detail"].endswith("— the summary tabs keep their previous contents")
+    assert pulse_tabs(sheets) == before
