@@ -146,6 +146,7 @@ def add_prediction(result, tables, ctx: Context, top: int = 5) -> None:
     result.notes.append(
         f"predicted next {model.horizon_months} months: {number(model.total_clv, 'money', money)} across "
         f"{model.n_customers:,} customers{band}, {number(per_customer, 'money', money)} each on average; top: {tops}"
+        + (f" — the prediction is for all these customers together, not split by {result.by}" if result.by else "")
     )
 
 

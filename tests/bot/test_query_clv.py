@@ -52,3 +52,11 @@ def test_refresh_writes_pulse_customers(demo_workbook):
     assert all(0 <= r[2] <= 1 for r in body if r[2] is not None)
     ranks = sorted(int(r[6]) for r in body if r[6] not in (None, ""))
     assert ranks == list(range(1, len(ranks) + 1))
+
+
+def test_clv_by_says_the_prediction_is_not_split(ctx):
+    """`clv by region` splits the historical CLV; the predicted total says it covers every region together."""
+    data = render_json(answer("clv last-month by region", ctx))
+    assert {s["segment"] for s in data["breakdown"]} == {"North", "East", "South", "West"}
+    (note,) = [n for n in data["notes"] if n.startswith("predicted next 12 months")]
+    assert note.endswith("not split by region")
