@@ -17,7 +17,7 @@ METRIC_HELP = (
     ("renewal", "contract renewal rate (Subscriptions tab)"),
     ("clv / cac / ltv-cac / net-clv", "customer value and acquisition cost"),
     ("lapsed", "share of buyers with no order for `churn.after_days`"),
-    ("cohorts / risk / overview", "retention triangle, churn-risk list, headline KPIs"),
+    ("cohorts / risk / overview", "retention triangle, churn-risk list (still-active customers), headline KPIs"),
 )
 
 
@@ -37,6 +37,8 @@ def help_reply(settings: Settings) -> TextReply:
             "`/pulse revenue last-6-months where plan=Pro`",
             "`/pulse why nps last-quarter by region`",
             "`/pulse overview`",
+            "`/pulse overview last-month by region`",
+            "`/pulse risk where plan=Pro`",
         )
     )
     umbrella = (
