@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import sqlite3
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -22,11 +23,14 @@ from zoneinfo import ZoneInfo
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.context import Context
 from bot.digest.ledger import Ledger
 from bot.digest.post import PostResult, post_digest, record
 from bot.digest.schedule import Destination, destinations, last_fire, report_week, trigger_for, week_label
+from bot.pulse_log import flush_deferred
+from bot.state_files import SQLITE_SIDE_FILES, heal_sqlite, private_file, quarantine
 from config import state_dir
 
 log = logging.getLogger(__name__)
@@ -209,7 +213,11 @@ def acquire_lock(path: Path | None = None) -> IO | None:
 
 
 def build_scheduler(ctx: Context, jobstore_url: str | None = None) -> BackgroundScheduler:
-    """A BackgroundScheduler with the persistent SQLite job store."""
+    """A BackgroundScheduler with the persistent SQLite job store (0600; moved aside and rebuilt when damaged)."""
+    if jobstore_url is None:
+        path = state_dir() / JOBSTORE_FILE
+        heal_sqlite(path, "job store")
+        private_file(path)
     url = jobstore_url or f"sqlite:///{state_dir() / JOBSTORE_FILE}"
     return BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(url=url)},
@@ -230,6 +238,7 @@ def ensure_jobs(scheduler: BackgroundScheduler, ctx: Context, context_id: str, n
         for dest in destinations(ctx.settings):
             ledger.installed_at(dest.key, now)
             wanted[DIGEST_PREFIX + dest.key] = (digest_job, trigger_for(dest), [context_id, dest.key])
+        ledger.schedules_recorded()
     interval = ctx.settings.refresh.every_minutes
     wanted[REFRESH_JOB] = (refresh_job, IntervalTrigger(minutes=interval, timezone=ZoneInfo(ctx.settings.timezone)), [context_id])
     done: dict[str, str] = {}
@@ -273,15 +282,23 @@ def start_scheduler(ctx: Context, *, context_id: str = "default", jobstore_url: 
         return None
     try:
         register_context(ctx, context_id)
-        scheduler = build_scheduler(ctx, jobstore_url)
-        scheduler.start(paused=True)
-        jobs = ensure_jobs(scheduler, ctx, context_id)
-        scheduler.resume()
+        try:
+            scheduler, jobs = _start_jobs(ctx, context_id, jobstore_url)
+        except (SQLAlchemyError, sqlite3.DatabaseError) as err:
+            if jobstore_url is not None:
+                raise
+            # Readable by SQLite but not a job store APScheduler can use (e.g. a foreign table of the same name).
+            quarantine(state_dir() / JOBSTORE_FILE, "job store", f"{type(err).__name__}: {err}", SQLITE_SIDE_FILES)
+            scheduler, jobs = _start_jobs(ctx, context_id, jobstore_url)
     except BaseException:
         fcntl.flock(lock, fcntl.LOCK_UN)
         lock.close()
         raise
     log.info("scheduler started: %s", ", ".join(f"{k} {v}" for k, v in jobs.items()))
+    try:
+        flush_deferred(ctx.workbook)  # e.g. "the job store was damaged; moved aside and rebuilt"
+    except Exception as err:  # noqa: BLE001 - the log tab never stops the scheduler
+        log.warning("could not write the queued Pulse Log entries: %s", err)
     running = Scheduler(scheduler, lock, context_id, jobs)
     if catch_up_now and ctx.settings.digest.enabled:
         running.catch_up = threading.Thread(target=catch_up_job, args=(context_id,), name="pulse-catch-up", daemon=True)
@@ -290,6 +307,19 @@ def start_scheduler(ctx: Context, *, context_id: str = "default", jobstore_url: 
 
 
 start = start_scheduler
+
+
+def _start_jobs(ctx: Context, context_id: str, jobstore_url: str | None) -> tuple[BackgroundScheduler, dict[str, str]]:
+    """Start the scheduler paused, reconcile the stored jobs with the config, then resume it."""
+    scheduler = build_scheduler(ctx, jobstore_url)
+    scheduler.start(paused=True)
+    try:
+        jobs = ensure_jobs(scheduler, ctx, context_id)
+    except BaseException:
+        scheduler.shutdown(wait=False)
+        raise
+    scheduler.resume()
+    return scheduler, jobs
 
 
 def run_scheduler_forever(ctx: Context, stop: threading.Event | None = None) -> int:

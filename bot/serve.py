@@ -74,8 +74,11 @@ def build_server(ctx: Context, *, socket_mode: bool = False, scheduler: bool = T
     if not scheduler:
         parts["scheduler"] = "off: --no-scheduler (run `pulse scheduler` in one process instead)"
     else:
-        running = _start_scheduler(ctx)
-        parts["scheduler"] = "on" if running is not None else "off: another crm-pulse process runs the scheduler (it holds the lock)"
+        try:
+            running = _start_scheduler(ctx)
+            parts["scheduler"] = "on" if running is not None else "off: another crm-pulse process runs the scheduler (it holds the lock)"
+        except Exception as err:  # noqa: BLE001 - damaged state is healed first; what is left never stops the server
+            parts["scheduler"] = f"off: it could not start ({type(err).__name__}: {err})"
     if all(state.startswith("off") for state in parts.values()):
         if handler is not None:
             handler.close()

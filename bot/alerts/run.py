@@ -8,9 +8,10 @@ from typing import Callable
 
 from bot.alerts.message import alert_message, recovery_message
 from bot.alerts.rules import Evaluation, evaluate
-from bot.alerts.state import load_state, save_state
+from bot.alerts.state import read_state, save_state, state_path
 from bot.context import Context
-from bot.pulse_log import append_log
+from bot.pulse_log import append_log, flush_deferred
+from bot.state_files import quarantine
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +41,26 @@ def evaluate_all(ctx: Context) -> list[Evaluation]:
 def evaluate_and_notify(ctx: Context, post: Poster) -> list[AlertEvent]:
     """Post each rule whose condition started or stopped holding since the last run; persist the new state.
 
-    A rule whose post fails keeps its old state, so the next run tries again.
+    A rule whose post fails keeps its old state, so the next run tries again. A damaged state file is moved aside
+    and rebuilt from the current evaluations without posting (what was posted before is unknown: posting could
+    repeat an alert), with a `Pulse Log` entry per rule; later changes post as usual.
     """
-    state = load_state()
+    path = state_path()
+    state, problem = read_state(path)
+    if problem is not None:
+        try:
+            quarantine(path, "alert state", problem)
+        except OSError as err:  # cannot even move it: rebuild in memory, the save below says what happens next
+            log.warning("alert state %s is damaged (%s) and cannot be moved aside: %s", path.name, problem, err)
     events: list[AlertEvent] = []
     for ev in evaluate_all(ctx):
         name = ev.rule.name
         if ev.error:
             log.warning("alert %s cannot be evaluated: %s", name, ev.error)
+            continue
+        if problem is not None and name not in state:
+            state[name] = {"active": ev.holds, "since": ctx.now().isoformat(), "value": ev.result.value}
+            _log(ctx, name, "state rebuilt", ev, "holds now: not re-posted" if ev.holds else "normal")
             continue
         was_active = bool(state.get(name, {}).get("active"))
         if ev.holds == was_active:
@@ -62,10 +75,21 @@ def evaluate_and_notify(ctx: Context, post: Poster) -> list[AlertEvent]:
             _log(ctx, name, kind, ev, f"post failed: {err}")
             continue
         state[name] = {"active": ev.holds, "since": ctx.now().isoformat(), "value": ev.result.value}
-        save_state(state)
+        save_state(state, path)
         events.append(AlertEvent(name, kind, ev, posted=True))
         _log(ctx, name, kind, ev, "posted")
+    if problem is not None:
+        save_state(state, path)
+    _flush_log(ctx)
     return events
+
+
+def _flush_log(ctx: Context) -> None:
+    """Write the `Pulse Log` entries queued about state files (moved aside, unwritable)."""
+    try:
+        flush_deferred(ctx.workbook)
+    except Exception as err:  # noqa: BLE001 - the log tab must never stop an alert
+        log.warning("could not append to Pulse Log: %s", err)
 
 
 def _log(ctx: Context, name: str, kind: str, ev: Evaluation, outcome: str) -> None:

@@ -47,7 +47,13 @@ CREATE TABLE IF NOT EXISTS schedules (
     channel TEXT PRIMARY KEY,
     installed_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
+# What a rebuilt ledger records as the install time of the schedules it finds (they existed before the damage).
+LONG_AGO = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -80,13 +86,22 @@ class Ledger:
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else state_dir() / LEDGER_FILE
-        heal_sqlite(self.path, "digest ledger")
+        healed = heal_sqlite(self.path, "digest ledger")
         private_file(self.path)
         with closing(self._connect()) as db:
             db.executescript(_SCHEMA)
             columns = {row["name"] for row in db.execute("PRAGMA table_info(digests)")}
             if "sent_at" not in columns:  # a ledger written before sent_at existed
                 db.execute("ALTER TABLE digests ADD COLUMN sent_at TEXT")
+            if healed:
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('rebuilt_at', ?)", (_iso(datetime.now(timezone.utc)),))
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schedules_unknown', '1')")
+
+    def rebuilt_at(self) -> datetime | None:
+        """When this ledger was rebuilt after damage (what it knew before is gone), or None."""
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'rebuilt_at'").fetchone()
+        return _parse(row["value"]) if row else None
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -229,11 +244,19 @@ class Ledger:
         return [_entry(r) for r in rows]
 
     def installed_at(self, channel: str, now: datetime) -> datetime:
-        """When the schedule of `channel` was first installed (recorded as `now` on first call)."""
+        """When the schedule of `channel` was first installed: recorded as `now` on first call, or as long ago by a
+        ledger rebuilt after damage until `schedules_recorded` (those schedules existed before the damage)."""
         with closing(self._connect()) as db:
-            db.execute("INSERT OR IGNORE INTO schedules (channel, installed_at) VALUES (?, ?)", (channel, _iso(now)))
+            unknown = db.execute("SELECT 1 FROM meta WHERE key = 'schedules_unknown'").fetchone() is not None
+            first = LONG_AGO if unknown else now
+            db.execute("INSERT OR IGNORE INTO schedules (channel, installed_at) VALUES (?, ?)", (channel, _iso(first)))
             row = db.execute("SELECT installed_at FROM schedules WHERE channel = ?", (channel,)).fetchone()
         return datetime.fromisoformat(row["installed_at"])
+
+    def schedules_recorded(self) -> None:
+        """Every configured schedule has its install time now: later new ones are recorded as installed when seen."""
+        with closing(self._connect()) as db:
+            db.execute("DELETE FROM meta WHERE key = 'schedules_unknown'")
 
     def _update(self, channel: str, week: str, assignments: str, args: tuple) -> None:
         with closing(self._connect()) as db:

@@ -153,6 +153,11 @@ def _week_end(label: str) -> date:
     return date.fromisocalendar(int(year), int(week), 1) + timedelta(days=7)
 
 
+def _history_start(week: str) -> datetime:
+    """The earliest instant a digest of `week` can have been posted: the day before the week ended (any timezone)."""
+    return datetime.combine(_week_end(week), datetime.min.time(), timezone.utc) - timedelta(days=1)
+
+
 def _transport(dest: Destination, client: WebClient | None) -> tuple[WebClient | None, str | None]:
     """The Slack client (channel destinations) or webhook URL (the webhook destination), or a PostError saying what to set."""
     if dest.channel is None:
@@ -182,9 +187,11 @@ def _deliver(
         return _deliver_webhook(dest, week, webhook, text, blocks, ledger, attempts, sleep)
     chart = render_chart(digest)
     ts, file_id = entry.ts, entry.file_id
-    # A request that may have posted already left (an earlier attempt, or a claim taken over from a dead process).
-    maybe_sent = entry.sent_at is not None
-    chart_error = None
+    # A request that may have posted already left (an earlier attempt, a claim taken over from a dead process), or
+    # the ledger was rebuilt after damage when this week's digest could already have been posted.
+    rebuilt = ledger.rebuilt_at()
+    maybe_sent = entry.sent_at is not None or (rebuilt is not None and _history_start(week) <= rebuilt)
+    chart_error = adopted = None
     tried = 0
     for attempt in range(1, attempts + 1):
         tried = attempt
@@ -195,6 +202,7 @@ def _deliver(
                 if ts is None and found_ts:
                     ts = found_ts
                     ledger.record_message(dest.key, week, ts)
+                    adopted = "found already in the channel, not posted again"
                 if file_id is None and found_file:
                     file_id = found_file
                     ledger.record_file(dest.key, week, file_id)
@@ -208,7 +216,7 @@ def _deliver(
                 file_id = _upload_chart(client, dest.channel, chart, digest)
                 if file_id:
                     ledger.record_file(dest.key, week, file_id)
-            return PostResult(dest.key, week, "posted", ts=ts, file_id=file_id, attempts=attempt)
+            return PostResult(dest.key, week, "posted", ts=ts, file_id=file_id, attempts=attempt, error=adopted)
         except PostError as err:
             if ts is not None and chart is not None:
                 chart_error = f"chart upload failed: {err}"
@@ -245,7 +253,7 @@ def _find_posted(client: WebClient, channel: str, week: str) -> tuple[str | None
     Reads conversations.history back to the day before the week ended (no digest of the week can be older), newest
     first, at most HISTORY_PAGES pages. A history Slack refuses (missing scope, not in channel) is a final error:
     posting without knowing could post the digest twice."""
-    oldest = datetime.combine(_week_end(week), datetime.min.time(), timezone.utc) - timedelta(days=1)
+    oldest = _history_start(week)
     chart_name = chart_filename(week)
     ts = file_id = None
     cursor = None
