@@ -93,7 +93,7 @@ def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int =
     money = ctx.settings.currency
     scope = "".join(f" where {k}={v}" for k, v in cmd.where.items())
     notes.append(
-        f"{overall.at_risk:,} customers have P(alive) below {ctx.settings.risk.p_alive_below:g} — "
+        f"{overall.at_risk:,} still-active customers have P(alive) below {ctx.settings.risk.p_alive_below:g} — "
         f"{number(overall.value_at_stake, 'money', money)} at stake"
     )
     notes += [n for n in (churned_note(overall.already_churned),) if n]
