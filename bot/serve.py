@@ -67,7 +67,8 @@ def build_server(ctx: Context, *, socket_mode: bool = False, scheduler: bool = T
     addon_why_not = _addon_missing(ctx)
     if addon_why_not is None:
         install_addon(api, ctx)
-        parts["add-on API"] = "on: /addon/ (HMAC-signed requests)"
+        ways = [w for w, on in (("Google identity tokens", api.state.addon.identity is not None), ("HMAC-signed requests", bool(api.state.addon.verifier.secret))) if on]
+        parts["add-on API"] = f"on: /addon/ ({' and '.join(ways)})"
     else:
         parts["add-on API"] = f"off: {addon_why_not}"
     running = None
@@ -104,9 +105,12 @@ def _slack(ctx: Context, socket_mode: bool) -> tuple[App | None, str]:
 
 
 def _addon_missing(ctx: Context) -> str | None:
-    """Why the add-on API cannot run (no secret, or no spreadsheet to bind it to), or None when it can."""
-    if not secret("PULSE_ADDON_SECRET"):
-        return "PULSE_ADDON_SECRET is not set"
+    """Why the add-on API cannot run (neither identity tokens nor a secret, or no spreadsheet), or None when it can."""
+    from bot.addon.identity import identity_missing
+
+    identity_off = identity_missing(ctx.settings)
+    if identity_off is not None and not secret("PULSE_ADDON_SECRET"):
+        return f"PULSE_ADDON_SECRET is not set and identity tokens are off ({identity_off})"
     if not (ctx.settings.addon.spreadsheet_id or ctx.settings.source.sheet):
         return "no spreadsheet to serve: set addon.spreadsheet_id (or source.sheet) in the config"
     return None

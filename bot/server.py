@@ -27,8 +27,9 @@ MAX_BODY_BYTES = 1_000_000
 PROBLEM = "application/problem+json"
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 413: "Content Too Large"}
 VERIFIED = "pulse_verified"
+CALLER = "pulse_caller"  # what the check returned: the caller's verified e-mail for identity tokens, else None
 
-# A check sees the headers and the raw body; it raises RequestRefused, or returns anything (ignored).
+# A check sees the headers and the raw body; it raises RequestRefused, or returns the caller (kept as CALLER).
 Check = Callable[[Mapping[str, str], bytes], Any]
 ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
 
@@ -108,8 +109,9 @@ class RequestGuard:
             body = await self._read(headers, receive)
             check = next((c for prefix, c in self.checks.items() if path.startswith(prefix)), None)
             if check is not None:
-                check(headers, body)
+                caller = check(headers, body)
                 scope.setdefault("state", {})[VERIFIED] = True
+                scope["state"][CALLER] = caller
         except RequestRefused as err:
             await refuse(method, path, err)(scope, receive, send)
             return

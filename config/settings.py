@@ -155,6 +155,12 @@ class AddonSettings(_Section):
     max_skew_seconds: int = Field(300, ge=1)
     rate_limit_per_minute: int = Field(60, ge=1)
     refresh_debounce_seconds: int = Field(60, ge=0)
+    # Google-signed identity tokens (ScriptApp.getIdentityToken()): the script's OAuth client id is their audience;
+    # only verified e-mails listed here, or in these domains, are let in. `admins` alone may post the digest.
+    oauth_client_id: str | None = None
+    allowed_emails: list[str] = Field(default_factory=list)
+    allowed_domains: list[str] = Field(default_factory=list)
+    admins: list[str] = Field(default_factory=list)
 
 
 class AlertRule(_Section):

@@ -17,13 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.addon.auth import AuthError, Verifier
 from bot.addon.debounce import Debouncer
+from bot.addon.identity import IdentityVerifier, identity_verifier
 from bot.addon.views import digest_outcome, kpi_cards
 from bot.alerts.run import after_refresh
 from bot.context import Context
 from bot.refresh import already_running
 from bot.replies import OverviewReply
 from bot.render.json import render_json
-from bot.server import VERIFIED, RequestRefused, guard
+from bot.server import CALLER, VERIFIED, RequestRefused, guard
 from bot.ratelimit import RateLimiter
 from config import secret
 from sheets.workbook import WorkbookError
@@ -74,6 +75,7 @@ class AddonState:
         s = ctx.settings.addon
         self.ctx = ctx
         self.verifier = Verifier(secret("PULSE_ADDON_SECRET"), s.max_skew_seconds)
+        self.identity = identity_verifier(ctx.settings)
         self.limiter = RateLimiter(s.rate_limit_per_minute)
         self.debouncer = Debouncer(s.refresh_debounce_seconds, self._refresh_from_edits)
         self.refreshes = 0
@@ -113,12 +115,21 @@ class AddonState:
             log.exception("edit-triggered refresh failed")
 
 
-def check_signature(verifier: Verifier):
-    """The server's check for `/addon/` (see `bot.server.RequestGuard`): the signature, before the body is parsed."""
+def check_signature(verifier: Verifier, identity: IdentityVerifier | None = None):
+    """The server's check for `/addon/` (see `bot.server.RequestGuard`), before the body is parsed: a Google identity
+    token (`Authorization: Bearer`) when enabled, else the HMAC signature. Returns the caller's e-mail (None for HMAC)."""
 
-    def check(headers, body: bytes) -> None:
+    def check(headers, body: bytes) -> str | None:
         try:
+            bearer = headers.get("authorization", "")
+            if bearer[:7].lower() == "bearer ":
+                if identity is None:
+                    raise AuthError("identity tokens are not enabled on this server: set addon.oauth_client_id and an allow-list")
+                return identity.verify(bearer[7:].strip())
+            if identity is not None and not verifier.secret:
+                raise AuthError("missing Authorization: Bearer <identity token>")
             verifier.verify(headers.get("x-pulse-timestamp"), headers.get("x-pulse-signature"), body)
+            return None
         except AuthError as err:
             raise RequestRefused(401, str(err)) from None
 
@@ -186,9 +197,21 @@ def digest(req: DigestRequest, request: Request) -> dict[str, Any]:
 
     ctx = _state(request).ctx
     if req.action == "post":
+        _require_admin(request, ctx.settings.addon.admins)
         configured = bool(destinations(ctx.settings))
         return digest_outcome(post_now(ctx) if configured else [], configured)
     return {"status": "preview", "digest": digest_json(build_digest(ctx))}
+
+
+def _require_admin(request: Request, admins: list[str]) -> None:
+    """Admin-only actions: with `addon.admins` set, the caller's verified e-mail (identity token) must be on it."""
+    if not admins:
+        return
+    caller = getattr(request.state, CALLER, None)
+    if caller is None:
+        raise Problem(403, "Forbidden", "only addon.admins may post the digest, and a shared-secret request names no one: use identity tokens")
+    if caller not in {a.strip().lower() for a in admins}:
+        raise Problem(403, "Forbidden", f"only addon.admins may post the digest; {caller} is not one of them")
 
 
 @router.post("/issues", summary="Rows left out as invalid: tab, row, column, value, reason")
@@ -204,7 +227,7 @@ def issues(req: IssuesRequest, request: Request) -> dict[str, Any]:
 def install(api: FastAPI, ctx: Context) -> None:
     """Attach the add-on state, routes and problem-JSON error handlers to the server."""
     api.state.addon = AddonState(ctx)
-    guard(api, "/addon/", check_signature(api.state.addon.verifier))
+    guard(api, "/addon/", check_signature(api.state.addon.verifier, api.state.addon.identity))
     api.include_router(router, prefix="/addon")
 
     @api.exception_handler(Problem)

@@ -1,8 +1,13 @@
 /**
  * crm-pulse add-on: a "crm-pulse" menu, a KPI sidebar and an installable edit trigger that asks the
- * crm-pulse server to refresh the summary tabs. Every request is signed with HMAC-SHA256 over
- * "v1:<timestamp>:<body>" using the shared secret stored in Script Properties (PULSE_ADDON_SECRET);
- * the server URL is the Script Property PULSE_SERVER_URL (for example https://pulse.example.com).
+ * crm-pulse server to refresh the summary tabs. The server URL is the Script Property PULSE_SERVER_URL
+ * (https only, for example https://pulse.example.com).
+ *
+ * Authentication: by default each request carries the user's Google-signed identity token
+ * (ScriptApp.getIdentityToken(), scopes openid + userinfo.email), which the server verifies against Google's
+ * certificates and its e-mail allow-list — no secret is stored where editors can read it. Setups that cannot use
+ * identity tokens set the Script Property PULSE_ADDON_SECRET instead: requests are then signed with HMAC-SHA256 over
+ * "v1:<timestamp>:<body>".
  */
 
 // Document Properties (shared by every editor of the spreadsheet).
@@ -31,11 +36,28 @@ function onInstall() {
 function settings_() {
   var props = PropertiesService.getScriptProperties();
   var url = props.getProperty('PULSE_SERVER_URL');
-  var secret = props.getProperty('PULSE_ADDON_SECRET');
-  if (!url || !secret) {
-    throw new Error('Set PULSE_SERVER_URL and PULSE_ADDON_SECRET in Project Settings > Script Properties.');
+  if (!url) {
+    throw new Error('Set PULSE_SERVER_URL in Project Settings > Script Properties.');
   }
-  return { url: url.replace(/\/+$/, ''), secret: secret };
+  // HTTPS only: identity tokens and data must not cross the network in clear (loopback is allowed for tests).
+  if (!/^https:\/\//i.test(url) && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/i.test(url)) {
+    throw new Error('PULSE_SERVER_URL must start with https:// (it is ' + url + ').');
+  }
+  return { url: url.replace(/\/+$/, ''), secret: props.getProperty('PULSE_ADDON_SECRET') };
+}
+
+/** The authentication headers: the user's identity token, or the HMAC signature when a shared secret is set. */
+function authHeaders_(secret, body) {
+  if (!secret) {
+    var token = ScriptApp.getIdentityToken();
+    if (!token) {
+      throw new Error('No Google identity token: the script needs the openid and userinfo.email scopes (appsscript.json).');
+    }
+    return { Authorization: 'Bearer ' + token };
+  }
+  var timestamp = String(Math.floor(Date.now() / 1000));
+  var mac = Utilities.computeHmacSha256Signature('v1:' + timestamp + ':' + body, secret, Utilities.Charset.UTF_8);
+  return { 'X-Pulse-Timestamp': timestamp, 'X-Pulse-Signature': 'v1=' + toHex_(mac) };
 }
 
 function toHex_(bytes) {
@@ -86,8 +108,7 @@ function call_(path, payload) {
   var body = JSON.stringify(
     Object.assign({ spreadsheet_id: SpreadsheetApp.getActiveSpreadsheet().getId(), nonce: Utilities.getUuid() }, payload || {})
   );
-  var timestamp = String(Math.floor(Date.now() / 1000));
-  var mac = Utilities.computeHmacSha256Signature('v1:' + timestamp + ':' + body, s.secret, Utilities.Charset.UTF_8);
+  var headers = authHeaders_(s.secret, body);
   var response;
   try {
     response = UrlFetchApp.fetch(s.url + '/addon/' + path, {
@@ -95,7 +116,7 @@ function call_(path, payload) {
       contentType: 'application/json',
       payload: body,
       muteHttpExceptions: true,
-      headers: { 'X-Pulse-Timestamp': timestamp, 'X-Pulse-Signature': 'v1=' + toHex_(mac) }
+      headers: headers
     });
   } catch (e) {
     throw PulseError_('Could not reach the crm-pulse server at ' + s.url + ': ' + e.message, 0);

@@ -95,6 +95,7 @@ const services = {
   LockService: { getDocumentLock: () => ({ waitLock() {}, tryLock: () => true, releaseLock() {} }) },
   Session: { getTemporaryActiveUserKey: () => 'key-' + state.user },
   ScriptApp: {
+    getIdentityToken: () => input.identity_token || null,
     EventType: { ON_EDIT: 'ON_EDIT', ON_CHANGE: 'ON_CHANGE' },
     // Like Apps Script: only the current user's triggers of this project.
     getProjectTriggers: () => state.triggers.filter((t) => t.user === state.user).map(triggerObject),
@@ -134,7 +135,7 @@ const services = {
         out.fetches.push({ path, code: 0 });
         throw new Error('Address unavailable: ' + url + ' (' + res.error + ')');
       }
-      out.fetches.push({ path, code: res.code, body: JSON.parse(options.payload) });
+      out.fetches.push({ path, code: res.code, body: JSON.parse(options.payload), headers: Object.keys(options.headers || {}) });
       if (res.code >= 400 && !options.muteHttpExceptions) {
         throw new Error('Request failed for ' + url + ' returned code ' + res.code);
       }

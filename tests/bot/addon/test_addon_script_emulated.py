@@ -32,11 +32,12 @@ NODE = shutil.which("node")
 pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js is not installed: the Apps Script emulation runs Code.gs under node")
 
 
-def run_script(url: str, steps: str, *, sheets=(), triggers=(), ui_answer: str = "YES", sidebar: bool = False) -> dict:
+def run_script(url: str, steps: str, *, sheets=(), triggers=(), ui_answer: str = "YES", sidebar: bool = False,
+               secret: str | None = SECRET, identity_token: str | None = None) -> dict:
     """Run `steps` after loading Code.gs (or the sidebar's script) in the emulation; returns what was seen and sent."""
     payload = {
-        "code": SIDEBAR if sidebar else CODE, "url": url, "secret": SECRET, "spreadsheet_id": SHEET, "sheets": list(sheets),
-        "triggers": list(triggers), "ui_answer": ui_answer, "steps": steps, "sidebar": sidebar,
+        "code": SIDEBAR if sidebar else CODE, "url": url, "secret": secret, "spreadsheet_id": SHEET, "sheets": list(sheets),
+        "triggers": list(triggers), "ui_answer": ui_answer, "steps": steps, "sidebar": sidebar, "identity_token": identity_token,
     }
     done = subprocess.run([NODE, str(EMULATOR)], input=json.dumps(payload), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -258,3 +259,27 @@ def test_sidebar_empty_reply_is_not_an_eternal_loading():
     dom = seen["dom"]
     assert dom["meta"]["textContent"] != "Loading…"
     assert "The server sent no KPI cards for this period." in dom["banner"]["innerHTML"] and "Retry" in dom["banner"]["innerHTML"]
+
+
+# Authentication ------------------------------------------------------------------------------------------------
+
+
+def test_without_a_secret_the_script_sends_the_users_identity_token(demo_workbook, serve_addon, monkeypatch):
+    from tests.fakes.google_identity import CLIENT_ID, FakeGoogleCerts
+
+    with FakeGoogleCerts() as google:
+        monkeypatch.setenv("PULSE_GOOGLE_CERTS_URL", google.url)
+        monkeypatch.delenv("PULSE_ADDON_SECRET", raising=False)
+        s = parse_settings({"addon": {"spreadsheet_id": SHEET, "oauth_client_id": CLIENT_ID, "allowed_domains": ["example.com"]}})
+        client, api = serve_addon(build_context(s, workbook=str(demo_workbook), today=TODAY))
+        assert api.state.addon.verifier.secret is None
+        seen = run_script(client.base, "out.period = getKpis('last-month').period.label", secret=None, identity_token=google.token("ana@example.com"))
+        assert seen["errors"] == [] and seen["period"] == "2026-10"
+        assert seen["fetches"][0]["headers"] == ["Authorization"]
+        stranger = run_script(client.base, "menuRefresh()", secret=None, identity_token=google.token("eve@elsewhere.org"))
+        assert stranger["alerts"] == ["Unauthorized: eve@elsewhere.org may not use this add-on: add it to addon.allowed_emails or its domain to addon.allowed_domains"]
+
+
+def test_a_plain_http_server_url_is_refused_before_anything_is_sent():
+    seen = run_script("http://pulse.example.com", "menuRefresh()")
+    assert seen["alerts"] == ["PULSE_SERVER_URL must start with https:// (it is http://pulse.example.com)."] and seen["fetches"] == []

@@ -52,7 +52,7 @@ def test_only_the_scheduler(demo_ctx):
     server = build_server(demo_ctx, scheduler=True)
     try:
         assert server.parts["scheduler"] == "on"
-        assert server.parts["add-on API"] == "off: PULSE_ADDON_SECRET is not set"
+        assert server.parts["add-on API"] == "off: PULSE_ADDON_SECRET is not set and identity tokens are off (addon.oauth_client_id is not set)"
         with LiveServer(server.api) as live:
             assert httpx.get(live.url + "/healthz").json()["status"] == "ok"
             assert httpx.post(live.url + "/addon/kpis", content=b"{}").status_code == 404
@@ -83,7 +83,7 @@ def test_nothing_configured_refuses_and_says_why_for_each_part(demo_ctx):
         serve(with_slack(demo_ctx), port=0, socket_mode=False, host="127.0.0.1", scheduler=False)
     assert str(err.value) == (
         "nothing to serve: Slack off: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set; "
-        "add-on API off: PULSE_ADDON_SECRET is not set; scheduler off: --no-scheduler (run `pulse scheduler` in one process instead)"
+        "add-on API off: PULSE_ADDON_SECRET is not set and identity tokens are off (addon.oauth_client_id is not set); scheduler off: --no-scheduler (run `pulse scheduler` in one process instead)"
     )
 
 
@@ -99,3 +99,10 @@ def test_pulse_serve_with_nothing_configured_exits_with_the_reasons(demo_workboo
     assert main(["serve", "--no-scheduler", "--workbook", str(demo_workbook)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: nothing to serve: Slack off: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set;")
+
+
+def test_identity_tokens_alone_turn_the_add_on_api_on(demo_ctx):
+    ctx = bound(demo_ctx)
+    addon = ctx.settings.addon.model_copy(update={"oauth_client_id": "1-x.apps.googleusercontent.com", "allowed_domains": ["example.com"]})
+    server = build_server(replace(ctx, settings=ctx.settings.model_copy(update={"addon": addon})), scheduler=False)
+    assert server.parts["add-on API"] == "on: /addon/ (Google identity tokens)"
