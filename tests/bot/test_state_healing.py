@@ -14,9 +14,10 @@ import pytest
 from bot.digest.ledger import Ledger
 from bot.digest.post import post_digest
 from bot.digest.schedule import destinations
-from bot.scheduler import catch_up, start_scheduler
+from bot.scheduler import catch_up
 from config import state_dir
 from tests.bot.digest.conftest import context_at, small_path, utc  # noqa: F401 - fixture
+from tests.bot.test_scheduler import boot, stop_all  # noqa: F401 - fixture
 
 SETTINGS = {"digest": {"channels": [{"channel": "C1", "timezone": "UTC", "day": "mon", "time": "09:00"}]}, "surveys": {"min_n": 1}}
 # Monday 23 March 2026 09:00 UTC reports 2026-W12; the restarts below come 5 and 30 minutes later (6 h grace).
@@ -28,19 +29,9 @@ def no_sleep(_seconds: float) -> None:
     pass
 
 
-@pytest.fixture
-def running():
-    started = []
-    yield started
-    for s in started:
-        s.shutdown(wait=True)
-
-
 def start(ctx, running):
-    s = start_scheduler(ctx, catch_up_now=False)
-    assert s is not None, "the scheduler must start"
-    running.append(s)
-    return s
+    """Start the scheduler without its catch-up thread (the tests call catch_up themselves)."""
+    return boot(ctx, running, catch_up_now=False)
 
 
 def state_rows(ctx) -> list[list]:
@@ -51,11 +42,11 @@ def digest_messages(slack) -> list[dict]:
     return [m for m in slack.history.get("C1", []) if "files" not in m]
 
 
-def test_a_garbage_ledger_is_moved_aside_and_the_missed_digest_is_still_posted_once(small_path, slack, running, caplog):
+def test_a_garbage_ledger_is_moved_aside_and_the_missed_digest_is_still_posted_once(small_path, slack, stop_all, caplog):
     (state_dir() / "digest-ledger.sqlite").write_bytes(GARBAGE)
     ctx, _ = context_at(SETTINGS, small_path, FIRE + timedelta(minutes=5))
     with caplog.at_level(logging.WARNING):
-        start(ctx, running)
+        start(ctx, stop_all)
     aside, = state_dir().glob("digest-ledger.sqlite.damaged-*")
     assert aside.read_bytes() == GARBAGE
     assert any("digest ledger digest-ledger.sqlite was damaged" in r.getMessage() for r in caplog.records)
@@ -70,7 +61,7 @@ def test_a_garbage_ledger_is_moved_aside_and_the_missed_digest_is_still_posted_o
     assert again.outcome == "none" and len(digest_messages(slack)) == 1
 
 
-def test_a_rebuilt_ledger_never_reposts_a_digest_already_in_the_channel(small_path, slack, running):
+def test_a_rebuilt_ledger_never_reposts_a_digest_already_in_the_channel(small_path, slack, stop_all):
     ctx, _ = context_at(SETTINGS, small_path, FIRE)
     dest, = destinations(ctx.settings)
     first = post_digest(ctx, dest, week_start=FIRE.date() - timedelta(days=7), now=FIRE, sleep=no_sleep)
@@ -78,7 +69,7 @@ def test_a_rebuilt_ledger_never_reposts_a_digest_already_in_the_channel(small_pa
     (state_dir() / "digest-ledger.sqlite").write_bytes(GARBAGE)  # the ledger is lost after the post
 
     ctx, _ = context_at(SETTINGS, small_path, FIRE + timedelta(minutes=30))
-    start(ctx, running)
+    start(ctx, stop_all)
     result, = catch_up(ctx, sleep=no_sleep)
     assert result.outcome == "posted" and "already in the channel" in result.detail
     assert len(digest_messages(slack)) == 1 and len([m for m in slack.history["C1"] if "files" in m]) == 1
@@ -87,7 +78,7 @@ def test_a_rebuilt_ledger_never_reposts_a_digest_already_in_the_channel(small_pa
 
 
 @pytest.mark.parametrize("damage", ["garbage", "foreign table"])
-def test_a_damaged_job_store_is_moved_aside_and_the_jobs_rebuilt(damage, small_path, slack, running):
+def test_a_damaged_job_store_is_moved_aside_and_the_jobs_rebuilt(damage, small_path, slack, stop_all):
     path = state_dir() / "scheduler.sqlite"
     if damage == "garbage":
         path.write_bytes(GARBAGE)
@@ -96,7 +87,7 @@ def test_a_damaged_job_store_is_moved_aside_and_the_jobs_rebuilt(damage, small_p
             db.execute("CREATE TABLE apscheduler_jobs (note TEXT)")
     Ledger().installed_at("C1", utc(2026, 3, 1))
     ctx, _ = context_at(SETTINGS, small_path, FIRE + timedelta(minutes=5))
-    s = start(ctx, running)
+    s = start(ctx, stop_all)
     assert s.jobs == {"digest:C1": "added", "refresh": "added"}
     assert len(list(state_dir().glob("scheduler.sqlite.damaged-*"))) == 1
     row, = state_rows(ctx)
@@ -106,11 +97,11 @@ def test_a_damaged_job_store_is_moved_aside_and_the_jobs_rebuilt(damage, small_p
     assert len(digest_messages(slack)) == 1
 
 
-def test_state_files_are_created_private(small_path, slack, running):
+def test_state_files_are_created_private(small_path, slack, stop_all):
     os.umask(0o022)  # the usual default: files would otherwise be world-readable
     Ledger().installed_at("C1", utc(2026, 3, 1))
     ctx, _ = context_at(SETTINGS, small_path, FIRE + timedelta(minutes=5))
-    start(ctx, running)
+    start(ctx, stop_all)
     catch_up(ctx, sleep=no_sleep)
     files = [p for p in state_dir().rglob("*") if p.is_file()]
     names = {p.name for p in files}
