@@ -173,7 +173,7 @@ def cmd_check(args, settings: Settings) -> int:
     from sheets.snapshot import blocking_problems
 
     ctx = _context(args, settings)
-    snap = ctx.cache.refresh(force=True).snapshot
+    snap = ctx.read_now().snapshot
     counts = {tab: int(len(frame)) for tab, frame in snap.frames.items()}
     rejected = [i for i in snap.issues if i.severity == "rejected"]
     errors = blocking_problems(snap, settings)

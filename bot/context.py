@@ -78,6 +78,19 @@ class Context:
             failure = self.read_failure(err)
             raise failure from failure.__cause__
 
+    def read_now(self) -> CachedSnapshot:
+        """Read the source now (`pulse refresh`, `pulse check`): a failed read raises its own error instead of
+        quietly answering from the last snapshot."""
+        try:
+            cached = self.cache.refresh(force=True)
+        except WorkbookError as err:
+            failure = self.read_failure(err)
+            raise failure from failure.__cause__
+        if cached.error is not None:
+            failure = self.read_failure(cached.error)
+            raise failure from failure.__cause__
+        return cached
+
     def read_failure(self, error: WorkbookError | str) -> Exception:
         """The error behind a failed read that the snapshot cache reports only as text (`error`).
 

@@ -127,15 +127,9 @@ def build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
 def read_now(ctx: Context) -> None:
     """Read the sheet now. If it cannot be read, raise why (never summarise the last snapshot as if it were new)."""
     try:
-        error: WorkbookError | str | None = ctx.cache.refresh(force=True).error
+        ctx.read_now()
     except WorkbookError as err:
-        error = err
-    if error is None:
-        return
-    failure = ctx.read_failure(error)
-    if isinstance(failure, WorkbookError):
-        raise failure.with_note(TABS_KEPT) from None
-    raise failure from failure.__cause__
+        raise err.with_note(TABS_KEPT) from None
 
 
 def refresh(ctx: Context, *, reason: str = "manual") -> RefreshReport:

@@ -32,6 +32,7 @@ from bot.digest.schedule import Destination, destinations, last_fire, report_wee
 from bot.pulse_log import flush_deferred
 from bot.state_files import SQLITE_SIDE_FILES, heal_sqlite, private_file, quarantine
 from config import state_dir
+from sheets.workbook import WorkbookError
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,10 @@ def refresh_job(context_id: str) -> None:
         log.info("scheduled refresh: wrote %s", ", ".join(report.written) or "nothing")
         after_refresh(ctx)
     except Exception as err:  # noqa: BLE001 - a failed refresh is logged and retried at the next interval
-        log.exception("scheduled refresh failed")
+        if isinstance(err, WorkbookError):  # the sheet's fault, phrased for people: one line, no trace
+            log.warning("scheduled refresh failed: %s", err.headline())
+        else:
+            log.exception("scheduled refresh failed")
         try:
             from bot.pulse_log import append_log
 

@@ -2,6 +2,7 @@
 (posted once within the grace window, else logged as skipped), and the job functions themselves."""
 
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -180,6 +181,18 @@ def test_refresh_job_writes_the_summary_tabs_and_logs(small_path):  # noqa: F811
     refresh_job("test-refresh")
     assert ctx.workbook.read_owned("Pulse Summary") is not None
     assert any(r[1] == "refresh" and r[2].startswith("scheduled") for r in log_rows(ctx))
+
+
+def test_refresh_job_on_an_unreadable_workbook_logs_one_line_and_keeps_the_tabs(small_path, caplog):  # noqa: F811
+    ctx, _ = context_at({}, small_path, utc(2026, 3, 25, 9))
+    register_context(ctx, "test-refresh-broken")
+    refresh_job("test-refresh-broken")
+    Path(ctx.workbook.path).write_bytes(b"not a workbook any more")
+    refresh_job("test-refresh-broken")
+    failed = [r for r in caplog.records if r.getMessage().startswith("scheduled refresh failed")]
+    assert len(failed) == 1 and failed[0].exc_info is None
+    assert "could not read" in failed[0].getMessage()
+    assert failed[0].getMessage().endswith("— the summary tabs keep their previous contents")
 
 
 def test_module_exposes_the_serve_hook():

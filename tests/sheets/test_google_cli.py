@@ -81,3 +81,18 @@ def test_config_alone_names_the_sheet(fake, capsys, tmp_path, monkeypatch):
     assert code == 0, out.err
     assert f"({KEY})" in out.out
     assert fake.count("values.batchGet") == 1
+
+
+def test_check_and_refresh_say_the_sheet_could_not_be_read_even_with_a_saved_snapshot(fake, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "refresh")[0] == 0  # leaves a saved snapshot in the state directory
+    before = {t: fake.values(KEY, t) for t in fake.tab_titles(KEY) if t.startswith("Pulse")}
+    fake.deny(KEY, 403)
+    code, out, err = run(capsys, "check")
+    assert (code, out) == (2, "")
+    assert err.startswith("error: the sheet is not shared with the service account — share it with ")
+    code, out, err = run(capsys, "refresh")
+    assert code == 2 and "refreshed" not in out
+    assert err.rstrip().endswith("— the summary tabs keep their previous contents")
+    fake.deny(KEY, 0)
+    assert {t: fake.values(KEY, t) for t in fake.tab_titles(KEY) if t.startswith("Pulse")} == before

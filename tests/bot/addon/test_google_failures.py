@@ -12,6 +12,7 @@ from bot.context import build_context
 from bot.server import create_app
 from config import parse_settings
 from tests.bot.addon.conftest import SECRET, Client
+from tests.bot.addon.test_api import problem as api_problem
 from tests.bot.conftest import TODAY
 from tests.bot.slack.conftest import SMALL_TABS
 from tests.fakes.live_server import LiveServer
@@ -48,9 +49,7 @@ def client(sheets, read_timeout, monkeypatch):
 
 
 def problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
+    body = api_problem(response, status)
     assert body["status"] == status and "Traceback" not in response.text
     return body
 
