@@ -86,7 +86,7 @@ def mount_slack(api: FastAPI, slack_app: App) -> None:
 
 def refuse(method: str, path: str, err: RequestRefused) -> Response:
     """The answer to a refused request (problem+json; an empty 200 for an acknowledged retry) and its one log line."""
-    log.warning("refused %s %s: %d %s", method, path[:100], err.status, err.detail)
+    log.warning("refused %s %r: %d %s", method, path[:100], err.status, err.detail)  # %r: no line breaks from the path
     if err.status == 200:
         return Response(status_code=200)
     body = {"type": "about:blank", "title": TITLES.get(err.status, "Bad Request"), "status": err.status, "detail": err.detail}
