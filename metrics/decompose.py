@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 
 @dataclass(frozen=True)
@@ -130,12 +129,14 @@ class Correlation:
 
 def spearman_table(frame: pd.DataFrame, target: str, others: list[str]) -> list[Correlation]:
     """Correlate column `target` with each column in `others` (rows = month × segment observations)."""
+    from scipy.stats import spearmanr  # lazy: scipy.stats costs ~0.9 s to import; only `why` needs it
+
     out = []
     for name in others:
         pair = frame[[target, name]].dropna()
         if len(pair) < 3 or pair[target].nunique() < 2 or pair[name].nunique() < 2:
             out.append(Correlation(name, None, None, len(pair)))
             continue
-        rho, p = sps.spearmanr(pair[target], pair[name])
+        rho, p = spearmanr(pair[target], pair[name])
         out.append(Correlation(name, float(rho), float(p), len(pair)))
     return out

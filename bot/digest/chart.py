@@ -5,16 +5,8 @@ from __future__ import annotations
 import io
 import math
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
-from bot.digest.builder import Digest, TrendPoint  # noqa: E402
-from bot.render.format import CURRENCY_SYMBOLS  # noqa: E402
+from bot.digest.builder import Digest, TrendPoint
+from bot.render.format import CURRENCY_SYMBOLS
 
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 9.6, 120  # 960 × 1152 px: wide enough to stay sharp when a phone scales it down
 PANELS = {
@@ -30,6 +22,10 @@ def render_chart(digest: Digest) -> bytes | None:
     metrics = [m for m in PANELS if any(p.values.get(m) is not None for p in points)]
     if not points or not metrics:
         return None
+    # matplotlib is imported here, not at module level: it costs ~0.5 s and only a digest with a trend draws.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     # Figure (not pyplot) keeps no global state, so scheduler threads can draw concurrently.
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
@@ -47,6 +43,8 @@ def render_chart(digest: Digest) -> bytes | None:
 
 
 def _panel(ax, metric: str, points: list[TrendPoint], x: list[int], currency: str) -> None:
+    from matplotlib.ticker import FuncFormatter
+
     title, kind, color = PANELS[metric]
     values = [p.values.get(metric) for p in points]
     ys = [math.nan if v is None else v for v in values]
