@@ -46,8 +46,9 @@ class Answer:
 def message_for(reply: Reply, *, command: str, text: str, share_button: bool = True, currency: str = "USD") -> dict[str, Any]:
     """`text` (escaped plain-text fallback for notifications) and `blocks` for one reply."""
     rendered = render_text(reply, currency)
-    # An error is our own wording with `examples`, shown only to the person who asked: entities, not look-alikes.
-    fallback = safe.markup(rendered) if isinstance(reply, ErrorReply) else fmt.escape(rendered)
+    # Errors (our wording with `examples`, shown only to the asker) and help keep their formatting: entities only.
+    ours = isinstance(reply, ErrorReply) or getattr(reply, "markup", False)
+    fallback = safe.markup(rendered) if ours else fmt.escape(rendered)
     if len(fallback) > MAX_FALLBACK_TEXT:
         fallback = fallback[: MAX_FALLBACK_TEXT - 1] + "…"
     blocks = render_blocks(reply, share_button=share_button, command=command, text=text, currency=currency)

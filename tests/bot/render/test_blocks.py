@@ -180,3 +180,14 @@ def test_a_change_that_rounds_to_zero_says_no_change():
     assert "no change vs 2026-Q2" in texts(render_blocks(MetricReply(rev, AS_OF)))
     rev = MetricResult("revenue", "Revenue", "money", Q3, 100.0, n=4, previous=Comparison(Q2, 99.99, 0.01, None))
     assert "▲ $0.01 vs 2026-Q2" in texts(render_blocks(MetricReply(rev, AS_OF)))
+
+
+def test_help_keeps_its_code_formatting_in_blocks_and_fallback():
+    from bot.help import help_reply
+    from bot.slack.answering import message_for
+    from config import parse_settings
+
+    message = message_for(help_reply(parse_settings({})), command="/pulse", text="help")
+    assert "`/nps last-quarter by region`" in message["text"]
+    assert "`/nps last-quarter by region`" in json.dumps(message["blocks"])
+    assert "\u02cb" not in message["text"] + json.dumps(message["blocks"])  # no look-alike backticks in our own wording
