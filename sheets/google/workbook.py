@@ -130,12 +130,13 @@ class GoogleWorkbook:
 
     def _stage_and_swap(self, plan: WritePlan, tabs: Mapping[str, OwnedTab], now: float) -> None:
         self._owned_stale = True
+        staged = [p.stage_id for p in plan.tabs]
         try:
             self._call(lambda: self.http.batch_update(self.key, {"requests": stage_requests(plan.tabs, now)}),
                        "prepare the summary tabs", writing=True)
         except WorkbookError as err:
+            self._discard_if_there(staged)
             raise err.with_note(TABS_KEPT) from None
-        staged = [p.stage_id for p in plan.tabs]
         body = {"valueInputOption": "RAW", "data": value_data(plan.tabs, tabs)}
         try:
             self._call(lambda: self.http.values_batch_update(self.key, body), "write the summary tabs", writing=True)
@@ -161,6 +162,17 @@ class GoogleWorkbook:
             return
         self._discard([p.stage_id for p in plan.tabs], "remove the staging tabs of the failed write")
         raise err.with_note(TABS_KEPT) from None
+
+    def _discard_if_there(self, sheet_ids: list[int]) -> None:
+        """After a failed staging request (whose answer may have been lost after it applied): delete whatever of
+        it landed. Best effort, like _discard."""
+        try:
+            present = self.metadata(refresh=True).ids() & set(sheet_ids)
+        except WorkbookError as err:
+            log.warning("could not check for staging tabs of the failed write (a later write removes them): %s", err)
+            return
+        if present:
+            self._discard(sorted(present), "remove the staging tabs of the failed write")
 
     def _discard(self, sheet_ids: list[int], doing: str) -> None:
         """Delete staging tabs, best effort: one left behind is hidden and removed by a later write."""

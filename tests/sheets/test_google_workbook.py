@@ -257,6 +257,15 @@ def test_a_swap_whose_answer_was_lost_is_reported_as_written(fake, book):
     assert fake.tab_titles(KEY) == [*SOURCE, "Pulse Summary"]
 
 
+def test_staging_whose_answer_was_lost_is_cleaned_up(fake, book):
+    book.write_owned({"Pulse Summary": summary(rows=3)})
+    before = snapshot_of(fake)
+    fake.drop_after_next(kind="spreadsheets.batchUpdate", request="addSheet")  # applied, answer lost; the retry is a 400
+    with pytest.raises(WorkbookError, match="keep their previous contents"):
+        book.write_owned({"Pulse Summary": summary(rows=6)})
+    assert snapshot_of(fake) == before
+
+
 def test_a_swap_that_cannot_be_checked_does_not_claim_the_tabs_were_kept(fake, book):
     book.write_owned({"Pulse Summary": summary(rows=3)})
     fake.drop_after_next(kind="spreadsheets.batchUpdate", request="copyPaste")
