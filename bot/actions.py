@@ -58,8 +58,14 @@ def cohorts_reply(cmd: Command, ctx: Context) -> Reply:
             cells = [None if v != v else round(float(v), 1) for v in shares]
             rows.append(([segment] if by else []) + [str(c), int(n)] + cells + [None] * (width - len(cells)))
     scope = "".join(f" where {k}={v}" for k, v in cmd.where.items()) + (f" by {by}" if by else "")
-    return TableReply(f"Cohort retention — {period.label}{scope} (% of cohort with an order in month k)", columns, rows,
-                      cached.snapshot.read_at, data_notes(ctx, cached), query=cmd.raw)
+    title = f"Cohort retention — {period.label}{scope}"
+    charts = []
+    if by is None and tables and len(tables[0][1].cohorts):
+        from bot.charts import cohort_heatmap
+
+        charts.append(("cohorts.png", cohort_heatmap(title, [str(c) for c in tables[0][1].cohorts], tables[0][1].shares)))
+    return TableReply(f"{title} (% of cohort with an order in month k)", columns, rows,
+                      cached.snapshot.read_at, data_notes(ctx, cached), query=cmd.raw, attachments=charts)
 
 
 def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int = 5) -> Reply:

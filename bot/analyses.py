@@ -254,7 +254,15 @@ def forecast_reply(cmd: Command, ctx: Context) -> Reply:
             "backtest": [{"period": k, "actual": a, "forecast": b} for k, a, b in f.backtest],
         },
         query=cmd.raw,
+        attachments=[("forecast.png", _forecast_png(f"Forecast — {label}", series, f.points))],
     )
+
+
+def _forecast_png(title: str, series: pd.Series, points: list) -> bytes:
+    from bot.charts import forecast_chart
+
+    history = {str(k): float(v) for k, v in series.dropna().items()}
+    return forecast_chart(title, history, [(p.label, p.value, p.low, p.high) for p in points])
 
 
 def survival_reply(cmd: Command, ctx: Context) -> Reply:

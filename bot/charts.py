@@ -60,3 +60,54 @@ def _curve(ax, c: Curve, color: str, *, width: float) -> None:
     ax.fill_between(c.days, c.low, c.high, step="post", color=color, alpha=0.12, linewidth=0)
     if c.median_days is not None:
         ax.plot([c.median_days], [0.5], marker="o", markersize=9, color=color, markeredgecolor="white", zorder=5)
+
+
+def forecast_chart(title: str, history: dict[str, float], points: list[tuple[str, float, float, float]]) -> bytes:
+    """One PNG: the monthly history and the forecast months with their 80% interval shaded."""
+    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN * 0.75), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    labels = list(history) + [p[0] for p in points]
+    xs = range(len(labels))
+    ax.plot(list(xs)[: len(history)], list(history.values()), color=OVERALL_COLOR, linewidth=2.5, marker="o", markersize=4, label="actual")
+    if points:
+        start = len(history) - 1 if history else 0
+        fx = [start] + [len(history) + i for i in range(len(points))] if history else [len(history) + i for i in range(len(points))]
+        fy = ([list(history.values())[-1]] if history else []) + [p[1] for p in points]
+        ax.plot(fx, fy, color=SEGMENT_COLORS[0], linewidth=2.5, linestyle="--", marker="o", markersize=5, label="forecast")
+        px = [len(history) + i for i in range(len(points))]
+        ax.fill_between(px, [p[2] for p in points], [p[3] for p in points], color=SEGMENT_COLORS[0], alpha=0.18, linewidth=0, label="80% interval")
+    step = max(1, len(labels) // 8)
+    ax.set_xticks(list(xs)[::step], labels[::step], fontsize=11)
+    ax.tick_params(labelsize=11)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize=11, frameon=True, framealpha=0.9)
+    fig.suptitle(title, fontsize=16, fontweight="bold")
+    return _png(fig)
+
+
+def cohort_heatmap(title: str, cohorts: list[str], shares) -> bytes:
+    """One PNG: cohorts (rows) × months since signup (columns), shaded by the share with an order (0–100%)."""
+    import numpy as np
+
+    data = np.asarray(shares, dtype=float)
+    fig = Figure(figsize=(WIDTH_IN, max(3.0, 0.45 * len(cohorts) + 1.6)), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    image = ax.imshow(np.ma.masked_invalid(data), cmap="Blues", vmin=0, vmax=100, aspect="auto")
+    ax.set_yticks(range(len(cohorts)), cohorts, fontsize=10)
+    ax.set_xticks(range(data.shape[1] if data.ndim == 2 else 0), [f"M{k}" for k in range(data.shape[1] if data.ndim == 2 else 0)], fontsize=10)
+    ax.set_xlabel("Months since signup", fontsize=12)
+    if data.ndim == 2 and data.size and data.shape[1] <= 13:
+        for (i, k), v in np.ndenumerate(data):
+            if v == v:
+                ax.text(k, i, f"{v:.0f}", ha="center", va="center", fontsize=8, color="white" if v > 55 else "#222222")
+    fig.colorbar(image, ax=ax, format=PercentFormatter(100, decimals=0), shrink=0.8)
+    fig.suptitle(title, fontsize=14, fontweight="bold")
+    return _png(fig)
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
+    return buffer.getvalue()

@@ -342,6 +342,11 @@ class FakeSlackAPI:
             if not self.socket_url:
                 return 200, {"ok": False, "error": "socket_mode_not_enabled"}
             return 200, {"ok": True, "url": self.socket_url}
+        if method == "conversations.open":  # the bot's direct message with a user (scope im:write)
+            users = str(p.get("users") or "")
+            if not users or "," in users:
+                return 200, {"ok": False, "error": "users_list_not_supplied" if not users else "not_allowed"}
+            return 200, {"ok": True, "channel": {"id": "D" + users.lstrip("UW"), "is_im": True}}
         if method == "conversations.info":
             channel = p.get("channel")
             if not channel:

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.render.blocks import SHARE_ACTION_ID, shared_by_block
 from bot.slack.answering import Answer, plain
+from bot.slack.charts import send_charts
 from bot.slack.listeners.commands import COMMANDS
 from bot.slack.listeners.commands.flow import requested_action
 from bot.slack.runtime import SlackRuntime
@@ -58,7 +59,7 @@ def share(rt: SlackRuntime, body: dict[str, Any], action: dict[str, Any], client
         respond(response_type="ephemeral", replace_original=False, **plain(stale))
         return
     future = rt.runner.submit(text, command, user_id, share_button=False)
-    future.add_done_callback(lambda f: _post(f, client, respond, channel_id, user_id))
+    future.add_done_callback(lambda f: _post(f, client, respond, channel_id, user_id, f"{command} {text}".strip()))
 
 
 def _query(value: str | None) -> tuple[str, str] | None:
@@ -70,7 +71,7 @@ def _query(value: str | None) -> tuple[str, str] | None:
     return (command, text) if command in COMMANDS else None
 
 
-def _post(future: Future[Answer], client: WebClient, respond: Callable[..., Any], channel_id: str, user_id: str) -> None:
+def _post(future: Future[Answer], client: WebClient, respond: Callable[..., Any], channel_id: str, user_id: str, asked: str = "") -> None:
     try:
         result = future.result()
         if not result.shareable:
@@ -79,7 +80,8 @@ def _post(future: Future[Answer], client: WebClient, respond: Callable[..., Any]
         blocks = result.message["blocks"] + [shared_by_block(user_id)]
         text = result.message["text"]
         try:
-            client.chat_postMessage(channel=channel_id, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
+            posted = client.chat_postMessage(channel=channel_id, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
+            send_charts(client, result, asked, channel=channel_id, thread_ts=posted.get("ts"))
         except SlackApiError as err:
             error = err.response.get("error") if err.response is not None else None
             if error not in FALLBACK_ERRORS:

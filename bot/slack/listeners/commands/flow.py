@@ -9,6 +9,7 @@ from concurrent.futures import Future
 from typing import Any, Callable
 
 from bot.slack.answering import Answer, apology, computing, plain
+from bot.slack.charts import send_charts
 from bot.slack.runtime import SlackRuntime
 
 log = logging.getLogger(__name__)
@@ -32,12 +33,14 @@ def requested_action(text: str, command: str) -> str | None:
     return cmd.action
 
 
-def answer_command(rt: SlackRuntime, ack: Callable[..., Any], respond: Callable[..., Any], body: dict[str, Any], received_at: float | None) -> None:
-    """Ack with the answer when it is ready within `rt.ack_wait`, else ack "Computing…" and respond when done."""
+def answer_command(rt: SlackRuntime, ack: Callable[..., Any], respond: Callable[..., Any], body: dict[str, Any], received_at: float | None,
+                   client: Any = None) -> None:
+    """Ack with the answer when it is ready within `rt.ack_wait`, else ack "Computing…" and respond when done;
+    then its charts, if any, go privately to the asker (`client` uploads them)."""
     command = body.get("command") or "/pulse"
     text = command_text(body.get("text"))
     try:
-        _answer_command(rt, ack, respond, body, received_at, command, text)
+        _answer_command(rt, ack, respond, body, received_at, command, text, client)
     except Exception:  # noqa: BLE001 — never a 500 to Slack: an apology with an id the logs can be searched for
         error_id = uuid.uuid4().hex[:8]
         log.error("error %s handling %s %r", error_id, command, text, exc_info=True)
@@ -45,7 +48,7 @@ def answer_command(rt: SlackRuntime, ack: Callable[..., Any], respond: Callable[
 
 
 def _answer_command(rt: SlackRuntime, ack: Callable[..., Any], respond: Callable[..., Any], body: dict[str, Any],
-                    received_at: float | None, command: str, text: str) -> None:
+                    received_at: float | None, command: str, text: str, client: Any = None) -> None:
     user_id = body.get("user_id") or ""
     refusal = rt.access.check(user_id, body.get("channel_id"), requested_action(text, command))
     if refusal:
@@ -58,16 +61,18 @@ def _answer_command(rt: SlackRuntime, ack: Callable[..., Any], respond: Callable
         result = future.result(timeout=wait)
     except TimeoutError:
         ack(response_type="ephemeral", **computing(command, text))
-        future.add_done_callback(lambda f: deliver(respond, f, command, text))
+        future.add_done_callback(lambda f: deliver(respond, f, command, text, client, user_id))
         return
     ack(response_type="ephemeral", **result.message)
+    send_charts(client, result, f"{command} {text}".strip(), user_id=user_id)
 
 
-def deliver(respond: Callable[..., Any], future: Future[Answer], command: str, text: str) -> None:
+def deliver(respond: Callable[..., Any], future: Future[Answer], command: str, text: str, client: Any = None, user_id: str | None = None) -> None:
     """Send a finished answer to the response_url, replacing the "Computing…" message; a failed delivery is logged, never raised."""
     try:
         resp = respond(response_type="ephemeral", replace_original=True, **future.result().message)
         if getattr(resp, "status_code", 200) >= 400:
             log.warning("response_url refused the answer to %s %r: HTTP %s", command, text, resp.status_code)
+        send_charts(client, future.result(), f"{command} {text}".strip(), user_id=user_id)
     except Exception as err:  # noqa: BLE001
         log.warning("could not deliver the answer to %s %r: %s", command, text, type(err).__name__)

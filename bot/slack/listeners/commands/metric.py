@@ -16,8 +16,8 @@ METRIC_COMMANDS = (
 
 
 def register(app: App, rt: SlackRuntime) -> None:
-    def handle_metric_command(ack: Any, respond: Any, body: dict[str, Any], context: Any) -> None:
-        answer_command(rt, ack, respond, body, context.get("received_at"))
+    def handle_metric_command(ack: Any, respond: Any, body: dict[str, Any], context: Any, client: Any) -> None:
+        answer_command(rt, ack, respond, body, context.get("received_at"), client)
 
     for command in METRIC_COMMANDS:
         app.command(command)(handle_metric_command)

@@ -14,5 +14,5 @@ PULSE_COMMAND = "/pulse"
 
 def register(app: App, rt: SlackRuntime) -> None:
     @app.command(PULSE_COMMAND)
-    def handle_pulse_command(ack: Any, respond: Any, body: dict[str, Any], context: Any) -> None:
-        answer_command(rt, ack, respond, body, context.get("received_at"))
+    def handle_pulse_command(ack: Any, respond: Any, body: dict[str, Any], context: Any, client: Any) -> None:
+        answer_command(rt, ack, respond, body, context.get("received_at"), client)
