@@ -129,6 +129,7 @@ class GoogleWorkbook:
             return report
 
     def _stage_and_swap(self, plan: WritePlan, tabs: Mapping[str, OwnedTab], now: float) -> None:
+        """Stage, fill, swap; a failure deletes the staging tabs and says the previous tabs were kept (only if so)."""
         self._owned_stale = True
         staged = [p.stage_id for p in plan.tabs]
         try:
