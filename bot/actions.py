@@ -113,7 +113,7 @@ def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int =
     if by is None:
         rows = [_risk_row(r) for r in overall.customers.head(top).itertuples(index=False)]
         return TableReply(f"Churn risk — top customers by value at stake{scope}", columns, rows,
-                          cached.snapshot.read_at, notes, payload=payload, query=cmd.raw)
+                          cached.snapshot.read_at, notes, payload=payload, query=cmd.raw, units=RISK_UNITS)
     dims = scoped.dimension_of(by)
     parts = []
     for value in dims.unique():
@@ -131,7 +131,11 @@ def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int =
         for segment, part in parts
     ]
     return TableReply(f"Churn risk{scope} by {by} — top {top_per_segment} of each by value at stake", [by] + columns,
-                      rows, cached.snapshot.read_at, notes, payload=payload, query=cmd.raw)
+                      rows, cached.snapshot.read_at, notes, payload=payload, query=cmd.raw, units=[None, *RISK_UNITS])
+
+
+# Units of the risk table's columns (rank, customer, P(alive), value at stake, segment) for text and Slack.
+RISK_UNITS = [None, None, "probability", "money", None]
 
 
 def _risk_row(r) -> list:

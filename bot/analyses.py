@@ -9,6 +9,7 @@ import pandas as pd
 
 from bot.context import Context
 from bot.grammar import Command
+from bot.render import format as fmt
 from bot.replies import ErrorReply, Reply, TableReply
 from metrics.decompose import Correlation, Decomposition, explain, mix_rate, spearman_table
 from metrics.engine import check_dimension, filter_where, resolve_options, segment_tables, spec_for
@@ -164,6 +165,8 @@ def why_reply(cmd: Command, ctx: Context) -> Reply:
         rows,
         cached.snapshot.read_at,
         notes,
+        # parts of an NPS change in points with 1 decimal: they add up to the change, so whole points would not
+        units=[None, r.unit, r.unit] + [fmt.CHANGE + ("percent" if r.unit == "nps" else r.unit)] * 3,
         payload={
             "metric": name,
             "period": period.to_json(),
@@ -232,7 +235,8 @@ def forecast_reply(cmd: Command, ctx: Context) -> Reply:
         f = forecast_series(series, horizon=3)
     except ForecastError as err:
         return ErrorReply(f"cannot forecast {name}: {err} (monthly values, full months only)")
-    label = spec.fn(t, parse_period("last-month", ctx.today()), o).label
+    last = spec.fn(t, parse_period("last-month", ctx.today()), o)
+    label = last.label
     mape = f"backtested MAPE {f.mape:.1f}% over the last {len(f.backtest)} months" if f.mape is not None else "no backtest"
     notes = data_notes(ctx, cached) + [f"{f.model}; {mape}; fitted on {f.history} months"]
     if f.mape is not None and f.mape > SHAKY_MAPE:
@@ -244,6 +248,7 @@ def forecast_reply(cmd: Command, ctx: Context) -> Reply:
         [[p.label, p.value, p.low, p.high] for p in f.points],
         cached.snapshot.read_at,
         notes,
+        units=[None, last.unit, last.unit, last.unit],
         payload={
             "metric": name,
             "model": f.model,

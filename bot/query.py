@@ -197,18 +197,20 @@ def targets_reply(ctx: Context, cmd: Command) -> TableReply | TextReply:
         return TextReply("Targets", [("No targets set", "Add a [targets] table to the config, e.g. `nps = 40`, `churn = 5`.")], markup=True)
     cached = ctx.snapshot()
     tables = ctx.tables(cached.snapshot)
-    rows = []
+    rows, units = [], []
     for name in targets:
         if name not in METRICS:
             rows.append([name, None, targets[name], "unknown metric"])
+            units.append(None)
             continue
         r = compute(name, tables, resolve_period(ctx, cmd.period, name), ctx.options(), where=cmd.where)
         status = "n/a" if r.target is None else ("met" if r.target.met else "missed")
         rows.append([name, r.value, targets[name], status, r.period.label])
+        units.append(r.unit)
     scope = "".join(f" where {k}={v}" for k, v in cmd.where.items())
     return TableReply(
         f"Targets{scope}", ["metric", "value", "target", "status", "period"], rows, cached.snapshot.read_at,
-        data_notes(ctx, cached), query=cmd.raw,
+        data_notes(ctx, cached), query=cmd.raw, units=[None, "row", "row", None, None], row_units=units,
     )
 
 

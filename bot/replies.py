@@ -44,6 +44,10 @@ class TableReply:
     query: str = ""
     # Files to upload next to the answer, as (filename, bytes) — e.g. ("survival.png", PNG); never in the JSON.
     attachments: list[tuple[str, bytes]] = field(default_factory=list)
+    # The unit of each column's numbers for text and Slack ("money", "percent", "change:nps", "row" …, see
+    # bot.render.format.cell); "row" takes each row's unit from `row_units`. JSON keeps the raw numbers.
+    units: list[str | None] = field(default_factory=list)
+    row_units: list[str] = field(default_factory=list)
 
 
 @dataclass

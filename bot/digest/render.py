@@ -100,14 +100,14 @@ def _short_change(r: MetricResult, currency: str) -> str:
 
 
 def target_line(k: Kpi, currency: str, s: Style = SLACK) -> str:
-    """`*NPS* +42 / target +40 ▰▰▰▰▰▰▰▰▰▰ 100% ✓ met (+2.0)`; for lower-is-better metrics the bar is target / value."""
+    """`*NPS* +42 / target +40 ▰▰▰▰▰▰▰▰▰▰ 100% ✓ met (+2 pts)`; for lower-is-better metrics the bar is target / value."""
     r = k.trailing
     t = r.target
     bar = fmt.progress_bar(t.target, r.value) if k.lower_is_better else fmt.progress_bar(r.value, t.target)
     if k.lower_is_better and r.value == 0:
         bar = fmt.progress_bar(1, 1)
     mark = "✓ met" if t.met else "✗ missed"
-    return f"{s.b(s.e(k.label))} {_value(r, currency)} / target {fmt.number(t.target, r.unit, currency)}  {bar}  {mark} ({t.distance:+.1f})"
+    return f"{s.b(s.e(k.label))} {_value(r, currency)} / target {fmt.number(t.target, r.unit, currency)}  {bar}  {mark} ({fmt.delta(t.distance, r.unit, currency)})"
 
 
 def nps_line(title: str, r: MetricResult, s: Style = SLACK, trailing: bool = False) -> str:
@@ -141,12 +141,12 @@ def comment_line(c: Comment, s: Style = SLACK) -> str:
 
 
 def mover_line(m: Mover, s: Style = SLACK) -> str:
-    """"• NPS, region = South: +40 → +28 (▼ 12.0 pts, n = 210, 95% CI +18 to +38, significant)"."""
+    """"• NPS, region = South: +40 → +28 (▼ 12 pts, n = 210, 95% CI +18 to +38, significant)"."""
     arrow = "▲" if m.change > 0 else ("▼" if m.change < 0 else "▶")
     extra = [f"95% CI {ci}" for ci in (fmt.interval(m.interval, m.unit),) if ci] + [x for x in (fmt.segment_flags(m),) if x]
     return (
         f"• {s.e(m.label)}, {s.e(m.dimension)} = {s.e(m.segment)}: "
-        f"{fmt.number(m.previous, m.unit)} → {fmt.number(m.value, m.unit)} ({arrow} {abs(m.change):.1f} pts, n = {m.n:,}"
+        f"{fmt.number(m.previous, m.unit)} → {fmt.number(m.value, m.unit)} ({arrow} {fmt.magnitude(abs(m.change), m.unit)}, n = {m.n:,}"
         + "".join(f", {x}" for x in extra) + ")"
     )
 

@@ -54,7 +54,7 @@ def render_blocks(
         body = overview_blocks(reply, currency) + _notes(overview_notes(reply))
         tail = [_as_of(reply.data_as_of, command, reply.query)]
     elif isinstance(reply, TableReply):
-        body = table_blocks(reply) + _notes(reply.notes)
+        body = table_blocks(reply, currency) + _notes(reply.notes)
         tail = [_as_of(reply.data_as_of, command, reply.query)]
     elif isinstance(reply, TextReply):
         body = text_blocks(reply)
@@ -100,6 +100,8 @@ def _facts(r: MetricResult, currency: str) -> list[MarkdownTextObject]:
         facts.append(("Counts", fmt.counts(r)))
     if r.target is not None:
         facts.append(("Target", fmt.target(r, currency).removeprefix("target ")))
+    if fmt.quality(r):
+        facts.append(fmt.quality(r))
     if r.unit == "nps" and {"promoters", "passives", "detractors"} <= r.details.keys():
         d = r.details
         facts.append(("Promoters / passives / detractors", f"{d['promoters']:,} / {d['passives']:,} / {d['detractors']:,}"))
@@ -128,8 +130,7 @@ def movers_block(r: MetricResult, currency: str = "USD") -> SectionBlock:
         line = f"• {fmt.escape(s.segment)}: {fmt.escape(fmt.number(s.value, r.unit, currency))} (n = {s.n:,}{', 95% CI ' + fmt.escape(ci) if ci else ''})"
         if not fmt.is_missing(s.change):
             arrow = "▲" if s.change > 0 else ("▼" if s.change < 0 else "▶")
-            unit = " pts" if r.unit in ("percent", "nps") else ""
-            line += f" {arrow} {abs(s.change):.1f}{unit}"
+            line += f" {arrow} {fmt.escape(fmt.magnitude(abs(s.change), r.unit, currency))}"
         flags = fmt.segment_flags(s)
         if flags:
             line += f", {flags}"
@@ -160,12 +161,12 @@ def overview_notes(reply: OverviewReply) -> list[str]:
     return [f"{r.label}: {n}" for r in reply.results for n in r.notes] + list(reply.notes)
 
 
-def table_blocks(reply: TableReply) -> list[Block]:
+def table_blocks(reply: TableReply, currency: str = "USD") -> list[Block]:
     """A preformatted table, split across sections and cut with "…and N more rows" when too long."""
     from bot.render.text import table
 
     blocks: list[Block] = [_header(reply.title)]
-    lines = table(reply.columns, reply.rows)
+    lines = table(reply.columns, reply.rows, reply.units, reply.row_units, currency)
     header, rows = lines[0], lines[1:]
     budget = MAX_TOTAL_CHARS // 2
     chunk: list[str] = []

@@ -18,12 +18,13 @@ def render_text(reply: Reply, currency: str = "USD") -> str:
         width = max(len(r.label) for r in reply.results) if reply.results else 0
         for r in reply.results:
             lines.append(f"  {r.label:<{width}}  {headline(r, currency):>14}  {fmt.change(r.previous, r.unit, currency)}")
-            extra = " · ".join(x for x in (fmt.target(r, currency), *r.notes) if x)
+            extra = " · ".join(x for x in (fmt.quality_line(r), fmt.target(r, currency), *r.notes) if x)
             if extra:
                 lines.append(f"  {'':<{width}}  {'':>14}  {extra}")
         return "\n".join(lines + _footer(reply.data_as_of, reply.notes))
     if isinstance(reply, TableReply):
-        return "\n".join([reply.title, *table(reply.columns, reply.rows)] + _footer(reply.data_as_of, reply.notes))
+        lines = table(reply.columns, reply.rows, reply.units, reply.row_units, currency)
+        return "\n".join([reply.title, *lines] + _footer(reply.data_as_of, reply.notes))
     if isinstance(reply, TextReply):
         parts = [reply.title]
         for heading, body in reply.sections:
@@ -49,13 +50,15 @@ def metric_lines(r: MetricResult, currency: str = "USD") -> list[str]:
         counts = fmt.counts(r) + (f" · {counts}" if counts and r.n != r.denominator else "")
     if counts:
         lines.append(f"  {counts}")
+    if fmt.quality_line(r):
+        lines.append(f"  {fmt.quality_line(r)}")
     if r.target:
         lines.append(f"  {fmt.target(r, currency)}")
     if r.breakdown:
         lines.append(f"  by {r.by}:")
         rows = [
             [s.segment, fmt.number(s.value, r.unit, currency), fmt.interval(s.interval, r.unit, currency) or None, f"{s.n:,}",
-             fmt.number(s.previous, r.unit, currency), _seg_change(s.change, r.unit), fmt.segment_flags(s)]
+             fmt.number(s.previous, r.unit, currency), _seg_change(s.change, r.unit, currency), fmt.segment_flags(s)]
             for s in r.breakdown
         ]
         lines += ["  " + line for line in table(["segment", "value", "95% CI", "n", "previous", "change", ""], rows)]
@@ -65,27 +68,26 @@ def metric_lines(r: MetricResult, currency: str = "USD") -> list[str]:
     return lines
 
 
-def _seg_change(c: float | None, unit: str) -> str:
-    if fmt.is_missing(c):
-        return "–"
-    return f"{c:+.1f}" + (" pts" if unit in ("percent", "nps") else "")
+def _seg_change(c: float | None, unit: str, currency: str = "USD") -> str:
+    return "–" if fmt.is_missing(c) else fmt.delta(c, unit, currency)
 
 
-def table(columns: list[str], rows: list[list]) -> list[str]:
-    """A fixed-width text table."""
-    cells = [[_cell(v) for v in row] for row in rows]
+def table(
+    columns: list[str], rows: list[list], units: list[str | None] | None = None, row_units: list[str] | None = None,
+    currency: str = "USD",
+) -> list[str]:
+    """A fixed-width text table; `units` and `row_units` (see TableReply) put each number in its unit."""
+    units, row_units = list(units or []), list(row_units or [])
+    cells = [
+        [fmt.cell(v, fmt.column_unit(units, i, row_units[r] if r < len(row_units) else None), currency) for i, v in enumerate(row)]
+        for r, row in enumerate(rows)
+    ]
     widths = [max([len(c)] + [len(r[i]) for r in cells if i < len(r)]) for i, c in enumerate(columns)]
     out = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
     out += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
     return out
 
 
-def _cell(v) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, float):
-        return f"{v:,.2f}" if abs(v) < 1e6 else f"{v:,.0f}"
-    return str(v)
 
 
 def _footer(as_of: datetime | None, notes: list[str]) -> list[str]:

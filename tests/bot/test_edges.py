@@ -7,9 +7,11 @@ import pytest
 
 from bot.context import build_context
 from bot.query import answer
+from bot.render import format as fmt
+from bot.render.blocks import render_blocks
 from bot.render.json import render_json
 from bot.render.text import render_text
-from bot.replies import ErrorReply, MetricReply
+from bot.replies import ErrorReply, MetricReply, TableReply
 from config import parse_settings
 from tests.workbooks import write_source_workbook
 
@@ -34,6 +36,9 @@ RESPONSES = [
     ["2026-10-02", "nps", 9, "C2"],
     ["2026-10-03", "nps", 3, "C3"],
     ["2026-09-05", "nps", 10, "C1"],
+    ["2026-09-10", "csat", 5, "C1"],
+    ["2026-09-11", "csat", 4, "C2"],
+    ["2026-09-12", "csat", 2, "C3"],
 ]
 
 
@@ -171,3 +176,110 @@ class TestErrorsInCorners:
         reply = answer(text, no_customers)
         assert isinstance(reply, ErrorReply), reply
         assert "the Customers tab has no rows — add your customers (customer_id, region)" in reply.message
+
+
+
+def block_text(blocks) -> str:
+    return str(blocks)
+
+
+class TestWording:
+    def test_a_change_undefined_for_lack_of_a_current_value_says_so(self, book):
+        # 3–13 Oct has no order → AOV n/a; the 11 days before (22 Sep – 2 Oct) have O3 $100 → AOV $100.00
+        reply = answer("aov 2026-10-03..2026-10-13", book)
+        r = reply.result
+        assert (r.value, r.previous.value, r.previous.change) == (None, 100.0, None)
+        expected = "change undefined: no value for this period (2026-09-22 – 2026-10-02: $100.00)"
+        assert render_text(reply).splitlines()[1] == f"  {expected}"
+        assert expected in block_text(render_blocks(reply))
+
+    def test_no_previous_value_still_names_the_previous_period(self, book):
+        # August has no order: AOV of September $35.00 (O1 40 + O2 30 over 2), nothing to compare with
+        assert fmt.change(answer("aov 2026-09", book).result.previous, "money") == "no value for 2026-08"
+
+
+class TestUnits:
+    @pytest.mark.parametrize(
+        "value, unit, shown",
+        [
+            (21137.8, "money", "+$21,137.80"),
+            (-2.52, "percent", "-2.5 pts"),  # a churn change: points, 1 decimal
+            (5.4, "nps", "+5 pts"),  # NPS: whole points
+            (1.3, "days", "+1.3 days"),
+            (0.3, "ratio", "+0.3"),
+            (0.04, "percent", "0.0 pts"),  # rounds to zero: no sign
+        ],
+    )
+    def test_one_rule_for_changes(self, value, unit, shown):
+        assert fmt.delta(value, unit, "USD") == shown
+
+    def test_table_cells_take_their_column_unit(self):
+        reply = TableReply(
+            "t", ["month", "churn", "revenue", "change"], [["2026-11", 2.52, 21137.8, -4.25], ["2026-12", 53.16, None, 2.0]],
+            units=[None, "percent", "money", "change:percent"],
+        )
+        assert render_text(reply).splitlines()[2:4] == [
+            "2026-11  2.5%   $21,137.80  -4.2 pts",  # -4.25 → 1 decimal (binary -4.25 rounds half to even)
+            "2026-12  53.2%  –           +2.0 pts",
+        ]
+        assert "$21,137.80" in block_text(render_blocks(reply))
+        assert render_json(reply)["rows"][0] == ["2026-11", 2.52, 21137.8, -4.25]  # JSON keeps raw numbers
+
+    def test_breakdown_changes_carry_the_currency(self, book):
+        # September: North = C1's O1 $40 (C3 no order), South = C2's O2 $30; August has no order → $0.00 each
+        text = render_text(answer("revenue 2026-09 by region", book))
+        assert "+$40.00" in text and "+$30.00" in text
+
+    def test_targets_table_has_units_per_row(self, tmp_path):
+        path = write_source_workbook(tmp_path / "t.xlsx", {"Customers": CUSTOMERS, "Orders": ORDERS, "Responses": RESPONSES})
+        ctx = context(path, targets={"revenue": 200, "nps": 40})
+        lines = render_text(answer("targets last-month", ctx)).splitlines()
+        # September: revenue O1 40 + O2 30 = $70.00 < $200.00; NPS one 10 → +100 ≥ +40
+        assert any(line.split() == ["revenue", "$70.00", "$200.00", "missed", "2026-09"] for line in lines), lines
+        assert any(line.split() == ["nps", "+100", "+40", "met", "2026-09"] for line in lines), lines
+
+    def test_target_distance_in_points(self, book):
+        ctx_r = answer("nps 2026-09", book).result
+        from metrics.result import TargetStatus
+
+        ctx_r.target = TargetStatus(target=40, direction="higher", met=True, distance=60.0)
+        assert fmt.target(ctx_r) == "target +40 ✓ met (+60 pts)"
+
+
+class TestMeaningBeyondJson:
+    def test_nps_band_in_text_and_slack(self, book):
+        # 1–15 Oct: 10, 9 promoters, 3 detractor of 3 → (2 − 1) / 3 = +33 → excellent (+30 to +69)
+        reply = answer("nps 2026-10", book)
+        assert "  band: excellent (+30 to +69)" in render_text(reply).splitlines()
+        assert "*Band*\\nexcellent (+30 to +69)" in block_text(render_blocks(reply))
+
+    def test_csat_mean_score_in_text_and_slack(self, book):
+        # September CSAT answers 5, 4, 2: mean 11/3 = 3.67; sd = √(((4/3)² + (1/3)² + (5/3)²)/2) = √(7/3) = 1.528,
+        # 1.96 · 1.528 / √3 = 1.729 → 95% CI 1.94–5.40
+        reply = answer("csat 2026-09", book)
+        assert "  mean score: 3.67 on 1–5, 95% CI 1.94–5.40" in render_text(reply).splitlines()
+        assert "*Mean score*\\n3.67 on 1–5, 95% CI 1.94–5.40" in block_text(render_blocks(reply))
+
+    def test_ltv_cac_health_flag(self, book):
+        r = answer("nps 2026-10", book).result
+        r.metric, r.details = "ltv-cac", {"healthy": False, "healthy_from": 3.0}
+        assert fmt.quality_line(r) == "health: below the healthy 3:1"
+        r.details["healthy"] = True
+        assert fmt.quality_line(r) == "health: healthy (3:1 or more)"
+
+
+class TestUnitsOnTheDemo:
+    @pytest.fixture(scope="class")
+    def demo(self, demo_master):
+        from tests.bot.conftest import TODAY as DEMO_TODAY
+
+        return build_context(parse_settings({}), workbook=str(demo_master), today=DEMO_TODAY)
+
+    def test_forecast_of_a_rate_is_in_percent(self, demo):
+        lines = render_text(answer("forecast churn", demo)).splitlines()
+        rows = lines[2:5]
+        assert len(rows) == 3 and all(cell.endswith("%") for row in rows for cell in row.split()[1:]), rows
+
+    def test_risk_value_at_stake_is_money(self, demo):
+        rows = render_text(answer("risk", demo)).splitlines()[2:5]
+        assert all("$" in row for row in rows), rows

@@ -56,8 +56,8 @@ def test_targets_render_as_text_progress_bars(small):
     assert churn.value == pytest.approx(50.0) and churn.target.met is False
     (heading, lines), = [s for s in sections(d, PLAIN) if s[0].startswith("Targets")]
     assert lines == [
-        "Customer churn 50.0% / target 5.0%  ▰▱▱▱▱▱▱▱▱▱ 10%  ✗ missed (+45.0)",
-        "Net Promoter Score 0 / target +40  ▱▱▱▱▱▱▱▱▱▱ 0%  ✗ missed (-40.0)",
+        "Customer churn 50.0% / target 5.0%  ▰▱▱▱▱▱▱▱▱▱ 10%  ✗ missed (+45.0 pts)",
+        "Net Promoter Score 0 / target +40  ▱▱▱▱▱▱▱▱▱▱ 0%  ✗ missed (-40 pts)",
     ]
 
 

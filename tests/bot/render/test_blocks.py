@@ -54,7 +54,7 @@ def test_metric_answer_has_headline_change_n_target_and_as_of():
     section = blocks[1]
     assert section["text"]["text"] == "*+32*  ± 6.4\n▲ 4 pts vs 2026-Q2 (significant)"
     fields = [f["text"] for f in section["fields"]]
-    assert fields == ["*2026-Q2*\n+28", "*n*\n312", "*Target*\n+30 ✓ met (+2.4)", "*Promoters / passives / detractors*\n150 / 101 / 61"]
+    assert fields == ["*2026-Q2*\n+28", "*n*\n312", "*Target*\n+30 ✓ met (+2 pts)", "*Promoters / passives / detractors*\n150 / 101 / 61"]
     assert blocks[-2]["elements"][0]["text"] == "data as of 2026-11-02 09:30 UTC · `/nps last-quarter`"
 
 
@@ -85,7 +85,7 @@ def test_top_three_movers_by_absolute_change_then_count_of_the_rest():
     movers = blocks[2]["text"]["text"].split("\n")
     assert movers[0] == "*Top movers by region*"
     assert [m.split(":")[0] for m in movers[1:4]] == ["• US", "• EU", "• APAC"]
-    assert movers[1] == "• US: +20 (n = 80) ▼ 7.0 pts"
+    assert movers[1] == "• US: +20 (n = 80) ▼ 7 pts"  # NPS changes are whole points, like the headline
     assert movers[4] == "…and 1 more segment"
 
 
