@@ -288,7 +288,7 @@ def _expected_alive(R, A, a, B, t) -> np.ndarray:
 
 
 def _small_s_series(R, a, B, s) -> np.ndarray:
-    """R·s·3F2(R+1, a, 1; a+B, 2; −s) = Σ_m R·s·(R+1)_m (a)_m / ((a+B)_m (m+2)!/2 …) (−s)^m, for s·(R+1)/2 ≤ SERIES_S.
+    """R·s·3F2(R+1, a, 1; a+B, 2; −s) = R·s·Σ_m (R+1)_m (a)_m / ((a+B)_m (m+1)!) · (−s)^m, for s·(R+1)/2 ≤ SERIES_S.
 
     Eq. 9 after Pfaff's transformation with the (a−1) factor divided out term by term: no cancellation, no
     pole at a = 1; the term ratio is below SERIES_S, so SERIES_TERMS terms reach machine precision.

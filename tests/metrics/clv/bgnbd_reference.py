@@ -29,17 +29,26 @@ def expected_if_alive_by_integration(r, alpha, a, b, t, x=0, T=0.0, dps=30) -> f
     """The same expectation from the model itself: E_p[(1 − (1 + p·s)^−(r+x)) / p], p ~ Beta(a, b+x), s = t/(α+T).
 
     Given λ and p a customer alive at T makes (1 − e^(−λpt))/p further purchases in expectation; λ ~ Gamma(r+x, α+T)
-    gives E_λ[e^(−λpt)] = (1 + p·s)^−(r+x); p is integrated numerically (tanh-sinh, split at p = 10^k/s).
+    gives E_λ[e^(−λpt)] = (1 + p·s)^−(r+x); p is integrated numerically (tanh-sinh) after p = u^(1/a) on [0, 1/2]
+    and 1 − p = v^(1/(b+x)) on [1/2, 1], which absorb the Beta density's endpoint powers, split at p = 10^k/s.
     """
     with mp.workdps(dps):
         r, alpha, a, b, t, T = (mp.mpf(float(v)) for v in (r, alpha, a, b, t, T))
         big_r, big_b = r + x, b + x
         s = t / (alpha + T)
-        log_beta = mp.log(mp.beta(a, big_b))
+        half = mp.mpf(1) / 2
 
-        def integrand(p):
-            gain = -mp.expm1(-big_r * mp.log1p(p * s)) / p
-            return gain * mp.exp((a - 1) * mp.log(p) + (big_b - 1) * mp.log1p(-p) - log_beta)
+        def gain(p):
+            return -mp.expm1(-big_r * mp.log1p(p * s)) / p if p > 0 else big_r * s
 
-        cuts = [mp.mpf(10) ** k / s for k in range(-2, 30) if s > 0 and mp.mpf(10) ** k / s < 1]
-        return float(mp.quad(integrand, [0, *cuts, 1]))
+        def left(u):  # p = u^(1/a): p^(a−1) dp = du / a
+            p = u ** (1 / a)
+            return gain(p) * mp.exp((big_b - 1) * mp.log1p(-p)) / a
+
+        def right(v):  # 1 − p = v^(1/B): (1−p)^(B−1) dp = −dv / B
+            p = 1 - v ** (1 / big_b)
+            return gain(p) * mp.exp((a - 1) * mp.log(p)) / big_b
+
+        cuts = [mp.mpf(10) ** k / s for k in range(-2, 30) if s > 0 and mp.mpf(10) ** k / s < half]
+        total = mp.quad(left, [0, *(c**a for c in cuts), half**a]) + mp.quad(right, [0, half**big_b])
+        return float(total / mp.beta(a, big_b))

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pandas as pd
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from metrics.clv import conditional_expected_purchases, expected_purchases, p_alive
@@ -35,6 +35,8 @@ def test_p_alive_is_a_probability(p, h):
 
 @settings(max_examples=100, deadline=None)
 @given(params, histories(), st.lists(st.floats(0.0, 1000.0), min_size=2, max_size=6))
+@example((0.01, 1.0, 0.9999999, 50.0), (5, 5.0, 10.0), [0.0, 1e-9, 1e-6, 1.0])  # a ≈ 1, tiny t
+@example((0.10456820864760652, 0.4828688792035292, 1.1045682086476065, 46.05542874823272), (1, 1.0, 2.0), [10.0, 900.0])
 def test_conditional_expectation_nonnegative_and_nondecreasing(p, h, ts):
     t = np.sort(np.array(ts))
     e = conditional_expected_purchases(p, t, *h)
@@ -45,6 +47,11 @@ def test_conditional_expectation_nonnegative_and_nondecreasing(p, h, ts):
 
 @settings(max_examples=100, deadline=None)
 @given(params, st.lists(st.floats(0.0, 1000.0), min_size=2, max_size=6))
+# Regressions (see test_bgnbd_numerics.py): a ≈ 1 at tiny t; r − a + 1 = 0 up to rounding at large t/α.
+@example((0.01, 0.01, 1.0, 50.0), [0.0, 1e-10, 1e-8])
+@example((15.370076438629178, 15.370076438629178, 0.99999, 4.491222539049662), [2.971094320985628e-168, 7.9e-08])
+@example((0.01, 0.01, 1.01, 50.0), [10.0, 100.0, 300.0, 1000.0])
+@example((0.10456820864760652, 0.4828688792035292, 1.1045682086476065, 46.05542874823272), [1.0, 676.5242209873015])
 def test_unconditional_expectation_nonnegative_and_nondecreasing(p, ts):
     t = np.sort(np.array(ts))
     e = expected_purchases(p, t)
