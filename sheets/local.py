@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from sheets.columnar import ColumnarTab, read_columns
 from sheets.workbook import OWNED_TABS, OWNER_MARKER_KEY, Cell, OwnedTab, RawTab, WorkbookError, WriteReport
 from sheets.xlsx import SheetRef, patch_workbook, read_sheet_refs
 
@@ -56,6 +57,19 @@ class LocalWorkbook:
             raise
         except Exception as err:
             raise WorkbookError(f"could not read {self.path}: {err}. Is it an .xlsx workbook?") from None
+
+    def read_columns(self, names: Sequence[str]) -> dict[str, RawTab | ColumnarTab | None]:
+        """Like `read_tabs`, column by column where that is exact (`sheets.columnar`); other tabs cell by cell."""
+        parts = {r.name: r.part for r in self._sheet_refs()}
+        out: dict[str, RawTab | ColumnarTab | None] = {}
+        for name in names:
+            title = _find_title(list(parts), name)
+            tab = None if title is None else read_columns(str(self.path), title, parts[title])
+            out[name] = tab
+        rest = [name for name, tab in out.items() if tab is None]
+        if rest:
+            out.update(self.read_tabs(rest))
+        return out
 
     def owned_titles(self) -> list[str]:
         """Titles of the tabs that carry the crm-pulse marker."""

@@ -47,10 +47,16 @@ class Snapshot:
         return [i for i in self.issues if i.severity == "rejected"]
 
 
-def load_snapshot(workbook: Workbook, settings: Settings, now: datetime | None = None) -> Snapshot:
-    """Read all configured source tabs in one call and type them; never raises for bad data, only for I/O."""
+def load_snapshot(workbook: Workbook, settings: Settings, now: datetime | None = None, *,
+                  columnar: bool = True) -> Snapshot:
+    """Read all configured source tabs in one call and type them; never raises for bad data, only for I/O.
+
+    A backend with `read_columns` (a local .xlsx) is read column by column unless `columnar` is False, which
+    reads cell by cell: the reference path, kept for tests and benchmarks (both give the same snapshot).
+    """
     names = {key: getattr(settings.tabs, key) for key in SOURCE_TABS}
-    raw = workbook.read_tabs(list(names.values()))
+    read = getattr(workbook, "read_columns", None) if columnar else None
+    raw = (read or workbook.read_tabs)(list(names.values()))
     frames: dict[str, pd.DataFrame] = {}
     issues: list[DataIssue] = []
     missing: list[str] = []

@@ -11,6 +11,7 @@ import pandas as pd
 
 from config.settings import Settings
 from sheets.cells import Typed, display, to_date, to_id, to_number, to_score, to_text
+from sheets.columnar import ColumnarTab
 from sheets.headers import COLUMNS, Column, match_headers
 from sheets.workbook import RawTab
 
@@ -59,18 +60,19 @@ def parse_tab(tab_key: str, raw: RawTab | None, settings: Settings) -> tuple[pd.
     return parsed.frame, parsed.issues
 
 
-def parse_tab_detail(tab_key: str, raw: RawTab | None, settings: Settings) -> ParsedTab:
-    """Like `parse_tab`, with row counts and dimension names."""
+def parse_tab_detail(tab_key: str, raw: RawTab | ColumnarTab | None, settings: Settings) -> ParsedTab:
+    """Like `parse_tab`, with row counts and dimension names; a ColumnarTab gives the same result as its rows would."""
     if raw is None:
         return ParsedTab(empty_canonical(tab_key), usable=False)
     return _Parser(tab_key, raw, settings).run()
 
 
 class _Parser:
-    def __init__(self, tab_key: str, raw: RawTab, settings: Settings) -> None:
+    def __init__(self, tab_key: str, raw: RawTab | ColumnarTab, settings: Settings) -> None:
         self.key = tab_key
         self.name = raw.name
-        self.rows = raw.rows
+        self.columnar = raw if isinstance(raw, ColumnarTab) else None
+        self.rows = [] if self.columnar else raw.rows
         self.settings = settings
         self.issues: list[DataIssue] = []
 
@@ -78,29 +80,38 @@ class _Parser:
         self.issues.append(DataIssue(self.name, row, column, display(value), reason, severity, self.key))
 
     def run(self) -> ParsedTab:
-        header_at = next((i for i, r in enumerate(self.rows) if any(display(c).strip() for c in r)), None)
+        if self.columnar:
+            header_at: int | None = self.columnar.header_row - 1
+        else:
+            header_at = next((i for i, r in enumerate(self.rows) if any(display(c).strip() for c in r)), None)
         if header_at is None:
             needed = ", ".join(c.name for c in COLUMNS[self.key] if c.required)
             self.issue(1, needed, "", f"the tab is empty; add a header row with the columns {needed}", "rejected")
             return ParsedTab(empty_canonical(self.key), self.issues, usable=False)
-        header = [display(h).strip() for h in self.rows[header_at]]
+        if self.columnar:
+            header = list(self.columnar.header)
+        else:
+            header = [display(h).strip() for h in self.rows[header_at]]
         match = match_headers(self.key, header, self.settings.columns.get(self.key))
         for problem in match.mapping_problems:
             self.issue(header_at + 1, "", "", problem, "warning")
         data = self.rows[header_at + 1 :]
+        n_data = self.columnar.n_rows if self.columnar else len(data)
         first_row = header_at + 2
         if match.missing:
             return self._unusable(match.missing, header, header_at + 1, data)
 
         used = {**match.columns, **match.dimensions}
-        table = _column_table(data, used)
-        sheet_rows = pd.Series(np.arange(first_row, first_row + len(data), dtype="int64"), index=table.index)
+        table = _column_frame(self.columnar, used) if self.columnar else _column_table(data, used)
+        sheet_rows = pd.Series(np.arange(first_row, first_row + n_data, dtype="int64"), index=table.index)
         typed = {name: self._type(col, table[name]) for name, col in self._columns().items() if name in used}
         dims = {d: to_text(table[d]) for d in match.dimensions}
         blank_row = pd.Series(True, index=table.index)
         for t in [*typed.values(), *dims.values()]:
             blank_row &= t.blank
-        for idx in blank_row[blank_row].index:
+        if self.columnar:
+            blank_row &= ~self.columnar.filled  # content only in unused columns: not a blank row
+        for idx in blank_row[blank_row].index if not self.columnar else ():
             if any(_filled(c) for c in data[idx]):
                 blank_row[idx] = False
         rejected = pd.Series(False, index=table.index)
@@ -142,7 +153,7 @@ class _Parser:
         return ParsedTab(
             frame,
             self.issues,
-            rows_read=len(data),
+            rows_read=n_data,
             blank_rows=int(blank_row.sum()),
             rejected_rows=int(rejected.sum()),
             dimensions=list(dims),
@@ -166,12 +177,15 @@ class _Parser:
             f"Nothing from this tab is used until then."
         )
         self.issue(header_row, names, "", reason, "rejected")
-        filled = sum(1 for r in data if any(display(c).strip() for c in r))
+        if self.columnar:
+            n_data, filled = self.columnar.n_rows, int(self.columnar.filled.sum())
+        else:
+            n_data, filled = len(data), sum(1 for r in data if any(display(c).strip() for c in r))
         return ParsedTab(
             empty_canonical(self.key),
             self.issues,
-            rows_read=len(data),
-            blank_rows=len(data) - filled,
+            rows_read=n_data,
+            blank_rows=n_data - filled,
             rejected_rows=filled,
             usable=False,
             missing_columns=list(missing),
@@ -296,6 +310,12 @@ def _filled(cell: object) -> bool:
     if cell is None or (isinstance(cell, float) and np.isnan(cell)):
         return False
     return bool(cell.strip()) if isinstance(cell, str) else True
+
+
+def _column_frame(tab: ColumnarTab, used: dict[str, int]) -> pd.DataFrame:
+    """The used columns of a columnar tab, like `_column_table` gives them from rows."""
+    index = pd.RangeIndex(tab.n_rows)
+    return pd.DataFrame({name: tab.columns[i].set_axis(index) for name, i in used.items()}, index=index)
 
 
 def _column_table(data: list[list], used: dict[str, int]) -> pd.DataFrame:

@@ -1,0 +1,174 @@
+"""The columnar read path (sheets.columnar, issue 16 item 1) gives exactly what the per-cell reference path gives:
+the same typed frames, the same rejected rows and warnings (tab, row, column, value, reason), the same counts —
+on the demo workbook, on hand-made messy workbooks and on property-generated ones."""
+
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from config import Settings
+from sheets.columnar import ColumnarTab
+from sheets.demo import write_demo_workbook
+from sheets.local import LocalWorkbook
+from sheets.snapshot import load_snapshot
+from sheets.xlsx import write_xlsx
+from tests.workbooks import write_source_workbook
+
+TABS = ("Customers", "Orders", "Responses", "Complaints", "Spend", "Subscriptions")
+
+
+def assert_same_snapshot(path, settings: Settings | None = None) -> dict:
+    """Both paths on one file: identical frames, issues and counts; returns what each tab was read as."""
+    settings = settings or Settings()
+    book = LocalWorkbook(path)
+    new = load_snapshot(book, settings)
+    old = load_snapshot(book, settings, columnar=False)
+    assert new.frames.keys() == old.frames.keys()
+    for key in old.frames:
+        pd.testing.assert_frame_equal(new.frames[key], old.frames[key], check_exact=True, obj=key)
+    assert new.issues == old.issues
+    assert (new.excluded, new.missing_tabs, new.dimensions, new.missing_columns) == (
+        old.excluded, old.missing_tabs, old.dimensions, old.missing_columns)
+    return {name: type(tab).__name__ for name, tab in book.read_columns(list(TABS)).items()}
+
+
+def test_demo_workbook_reads_the_same(tmp_path):
+    kinds = assert_same_snapshot(write_demo_workbook(tmp_path / "demo.xlsx", date(2026, 11, 25)))
+    assert kinds["Customers"] == kinds["Responses"] == kinds["Spend"] == "ColumnarTab"
+
+
+def test_clean_typed_tabs_report_the_same_rejected_rows(tmp_path):
+    """Uniformly typed columns go columnar; rows rejected for other reasons than a cell's type are still listed."""
+    path = write_source_workbook(tmp_path / "clean.xlsx", {
+        "Orders": [
+            [],  # a blank first row: the header is sheet row 2, the first order row 3
+            ["Order ID", "Customer ID", "Order Date", "Amount", "Note"],
+            ["A1", "007", datetime(2026, 10, 1), 10.0, None],
+            ["A1", "008", datetime(2026, 10, 2), 12.5, None],  # row 4: duplicate order id → rejected
+            ["A3", None, datetime(2026, 10, 3), 3.0, None],  # row 5: customer missing → rejected
+            [None, None, None, None, "only a note"],  # row 6: content in an unused column → rejected, not blank
+            [None, None, None, None, None],  # row 7: blank
+            ["A8", "009", datetime(2026, 10, 4, 13, 30), -4.0, None],
+        ],
+        "Responses": [
+            ["date", "survey", "score", "customer_id"],
+            [datetime(2026, 10, 1), "NPS", 9, "007"],
+            [datetime(2026, 10, 1), "nps", 11, "007"],  # outside the NPS scale → rejected
+            [datetime(2026, 10, 1), "XYZ", 3, "007"],  # unknown survey → rejected
+        ],
+        "Spend": [
+            ["date", "amount", "end_date"],
+            [datetime(2026, 10, 1), 100.0, datetime(2026, 10, 31)],
+            [datetime(2026, 10, 5), 50.0, datetime(2026, 10, 1)],  # ends before it starts → rejected
+        ],
+    })
+    kinds = assert_same_snapshot(path)
+    assert kinds["Orders"] == kinds["Responses"] == kinds["Spend"] == "ColumnarTab"
+    snap = load_snapshot(LocalWorkbook(path), Settings())
+    rejected = sorted((i.tab, i.row) for i in snap.rejected())
+    assert rejected == [("Orders", 4), ("Orders", 5), ("Orders", 6), ("Responses", 3), ("Responses", 4), ("Spend", 3)]
+    assert list(snap.frames["orders"]["row"]) == [3, 8]
+    assert list(snap.frames["orders"]["customer_id"]) == ["007", "009"]
+
+
+def test_messy_workbook_reads_the_same(tmp_path):
+    """Mixed columns (ids as text and numbers, text in amounts, dates in many forms) take the per-cell path."""
+    path = write_source_workbook(tmp_path / "messy.xlsx", {
+        "Customers": [
+            ["Customer ID", "Signup Date", "Region"],
+            ["007", "2026-01-05", "North"],
+            [7.0, date(2026, 1, 6), " South "],
+            [8, 46000, None],
+            ["  ", "  ", "  "],
+            [9, "13/04/2026", True],
+            [10, "not a date", 3.5],
+        ],
+        "Orders": [
+            [None, None],
+            [None, "customer_id", "order_date", "amount", "order_id"],
+            [None, "007", "2026-10-01", "$1,234.50", 1],
+            [None, 7, datetime(2026, 10, 2), "abc", 1],
+            [None, "8", "2026-02-30", float("nan"), "x"],
+            [None, "9", True, "(12.50)", None],
+        ],
+    })
+    kinds = assert_same_snapshot(path)
+    assert kinds["Orders"] == "RawTab"  # text among the amounts: read cell by cell
+
+
+def test_a_sheet_that_is_not_columnar_falls_back_per_tab(tmp_path):
+    """A header with an empty cell between names cannot be named one to one by fastexcel: that tab is per-cell."""
+    path = write_source_workbook(tmp_path / "gap.xlsx", {
+        "Orders": [["customer_id", None, "order_date", "amount"], ["c1", None, datetime(2026, 10, 1), 5.0]],
+        "Spend": [["date", "amount"], [datetime(2026, 10, 1), 5.0]],
+    })
+    kinds = assert_same_snapshot(path)
+    assert kinds["Orders"] == "RawTab" and kinds["Spend"] == "ColumnarTab"
+
+
+uniform_columns = {
+    "id": st.one_of(
+        st.lists(st.sampled_from(["007", "7", " 8 ", "C001", "", "x y"]), min_size=1, max_size=8),
+        st.lists(st.one_of(st.none(), st.sampled_from([7.0, 8.0, 1.5, 0.0, -3.0, 12345678.0])), min_size=1, max_size=8),
+    ),
+    "date": st.one_of(
+        st.lists(st.one_of(st.none(), st.datetimes(datetime(1950, 1, 1), datetime(2100, 1, 1))), min_size=1, max_size=8),
+        st.lists(st.one_of(st.none(), st.sampled_from(["2026-03-05", "03/04/2026", "13/04/2026", "2026-13-45", "abc", " "])),
+                 min_size=1, max_size=8),
+        st.lists(st.one_of(st.none(), st.sampled_from([45000.0, 0.0, -1.0, 20260105.0, 1e9, 45000.5])), min_size=1, max_size=8),
+    ),
+    "number": st.one_of(
+        st.lists(st.one_of(st.none(), st.floats(-1e6, 1e6)), min_size=1, max_size=8),
+        st.lists(st.one_of(st.none(), st.sampled_from(["1,234.5", "$12", "(3)", "abc", "", "9"])), min_size=1, max_size=8),
+        st.lists(st.one_of(st.none(), st.booleans()), min_size=1, max_size=8),
+    ),
+}
+LAYOUTS = {
+    "Orders": [("order_id", "id"), ("customer_id", "id"), ("order_date", "date"), ("amount", "number")],
+    "Responses": [("date", "date"), ("survey", "id"), ("score", "number"), ("customer_id", "id")],
+    "Customers": [("customer_id", "id"), ("signup_date", "date"), ("region", "id")],
+}
+
+
+@st.composite
+def workbooks(draw):
+    """A tab whose columns are each of one type (often columnar) or mixed (per-cell), with blank rows at the top."""
+    tab = draw(st.sampled_from(sorted(LAYOUTS)))
+    columns = [draw(uniform_columns[kind]) for _, kind in LAYOUTS[tab]]
+    if draw(st.booleans()):  # sometimes mix one column's types
+        columns[draw(st.integers(0, len(columns) - 1))].append(draw(st.sampled_from(["text", 5.0, True, None])))
+    n = max(map(len, columns))
+    rows = [[c[i] if i < len(c) else None for c in columns] for i in range(n)]
+    if tab == "Responses":
+        rows = [[r[0], draw(st.sampled_from(["NPS", "CSAT", "nps"])), *r[2:]] for r in rows]
+    top = [[] for _ in range(draw(st.integers(0, 2)))]
+    return tab, [*top, [name for name, _ in LAYOUTS[tab]], *rows]
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(book=workbooks())
+def test_generated_workbooks_read_the_same(tmp_path, book):
+    tab, rows = book
+    path = tmp_path / "generated.xlsx"
+    write_xlsx(str(path), {tab: rows})
+    assert_same_snapshot(path)
+
+
+def test_columnar_tab_keeps_sheet_row_numbers(tmp_path):
+    path = tmp_path / "offset.xlsx"
+    write_xlsx(str(path), {"Spend": [[], [], ["date", "amount"], [datetime(2026, 10, 1), 5.0], [None, None],
+                                     [datetime(2026, 10, 2), 7.0]]})
+    tab = LocalWorkbook(path).read_columns(["Spend"])["Spend"]
+    assert isinstance(tab, ColumnarTab)
+    assert tab.header_row == 3 and tab.header == ["date", "amount"] and tab.n_rows == 3
+    snap = load_snapshot(LocalWorkbook(path), Settings())
+    assert list(snap.frames["spend"]["row"]) == [4, 6]  # rows 4 and 6; row 5 is blank
+
+
+@pytest.mark.parametrize("header", [["  ", "date", "amount"], ["date", "date", "amount"]])
+def test_blank_or_repeated_headers_fall_back(tmp_path, header):
+    path = tmp_path / "h.xlsx"
+    write_xlsx(str(path), {"Spend": [header, ["x", datetime(2026, 10, 1), 5.0]]})
+    assert_same_snapshot(path)
