@@ -1,4 +1,4 @@
-"""The `pulse` command line: demo, ask, refresh, check, serve, digest, alerts."""
+"""The `pulse` command line: demo, ask, refresh, check, serve, digest, alerts, export."""
 
 from __future__ import annotations
 
@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument("--json", action="store_true")
 
     sub.add_parser("scheduler", parents=[common], help="run only the scheduler (one per deployment)")
+
+    export = sub.add_parser("export", parents=[common], help="write the validated source tables to a DuckDB file")
+    export.add_argument("--duckdb", required=True, metavar="PATH", help="the DuckDB file to write (replaced whole)")
     return parser
 
 
@@ -239,6 +242,18 @@ def cmd_scheduler(args, settings: Settings) -> int:
     return run_scheduler_forever(_context(args, settings))
 
 
+def cmd_export(args, settings: Settings) -> int:
+    """Read the source once and write its typed tables and data issues to a DuckDB file (docs/warehouse.md)."""
+    from sheets.warehouse.export import export_duckdb
+
+    ctx = _context(args, settings)
+    print(f"reading {ctx.workbook.describe()}…", file=sys.stderr)
+    snap = ctx.read_now().snapshot
+    report = export_duckdb(snap, args.duckdb, progress=lambda line: print(f"  {line}", file=sys.stderr))
+    print(report.summary())
+    return 0
+
+
 COMMANDS = {
     "demo": cmd_demo,
     "ask": cmd_ask,
@@ -248,6 +263,7 @@ COMMANDS = {
     "digest": cmd_digest,
     "alerts": cmd_alerts,
     "scheduler": cmd_scheduler,
+    "export": cmd_export,
 }
 
 if __name__ == "__main__":

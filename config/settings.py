@@ -24,12 +24,39 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class SourceSettings(_Section):
-    """Where the data lives: a local workbook path or a Google Sheet key/URL."""
+# Database URL schemes `[source] kind = "sql"` can read today (docs/warehouse.md says what is planned).
+SQL_SCHEMES = ("duckdb",)
 
+
+class SourceSettings(_Section):
+    """Where the data lives: a local workbook path or a Google Sheet key/URL, or (kind = "sql") a database URL."""
+
+    kind: Literal["sheet", "sql"] = "sheet"
     workbook: str | None = None
     sheet: str | None = None
+    url: str | None = None
     cache_seconds: int = Field(60, ge=0)
+
+    @model_validator(mode="after")
+    def _sql_url(self) -> "SourceSettings":
+        """kind = "sql" needs a url of a supported scheme (or PULSE_SOURCE_URL); a url alone is a mistake."""
+        if self.kind != "sql":
+            if self.url:
+                raise ValueError('url is read only with kind = "sql"; add kind = "sql" to [source] or remove url')
+            return self
+        if self.url:
+            sql_scheme_problem(self.url, raise_as=ValueError)
+        return self
+
+
+def sql_scheme_problem(url: str, raise_as: type[Exception] = ValueError) -> None:
+    """Raise `raise_as` with a sentence when `url` is not a database URL crm-pulse can read yet."""
+    scheme = url.partition("://")[0].split("+")[0].strip().lower() if "://" in url else ""
+    if scheme in SQL_SCHEMES:
+        return
+    supported = ", ".join(f"{s}:///path/to/file.{s}" for s in SQL_SCHEMES)
+    what = f"'{scheme}://' sources are not supported yet" if scheme else "not a database URL"
+    raise raise_as(f"{what}; supported: {supported} (PostgreSQL and BigQuery are planned, see docs/warehouse.md)")
 
 
 class TabNames(_Section):

@@ -1,4 +1,5 @@
-"""Pick the workbook backend from the command line or config: a local .xlsx, a Google Sheet, or the demo workbook."""
+"""Pick the workbook backend from the command line or config: a local .xlsx, a Google Sheet, a DuckDB file
+(`[source] kind = "sql"`), or the demo workbook."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ def open_workbook(settings: Settings, workbook: str | None = None, sheet: str | 
         return LocalWorkbook(Path(workbook).expanduser())
     if sheet:
         return _google(settings, sheet)
+    if settings.source.kind == "sql":
+        from sheets.warehouse.source import open_sql_workbook
+
+        return open_sql_workbook(settings)
     if settings.source.workbook:
         return LocalWorkbook(Path(settings.source.workbook).expanduser())
     if settings.source.sheet:

@@ -76,6 +76,9 @@ def load_snapshot(workbook: Workbook, settings: Settings, now: datetime | None =
             missing.append(key)
             if key not in OPTIONAL_TABS:
                 issues.append(_missing_tab_issue(key, name))
+    with_recorded = getattr(workbook, "with_recorded", None)  # a `pulse export` file: the rows the sheet rejected
+    if with_recorded is not None:
+        issues, excluded = with_recorded(issues, excluded)
     read_at = now or datetime.now(timezone.utc)
     read_at = read_at.astimezone(timezone.utc) if read_at.tzinfo else read_at.replace(tzinfo=timezone.utc)
     return Snapshot(

@@ -1,0 +1,190 @@
+"""A DuckDB file as the source: each `[tabs]` name is a table (or view), read with DuckDB as Arrow and handed to the
+sheet's own typing and validation as a raw tab, so bad rows are reported exactly as a sheet's are.
+
+Row numbers: a table written by `pulse export` keeps each row's sheet row in its `row` column, so an issue names
+the row of the original sheet; any other table is numbered like a sheet whose row 1 holds the column names
+(its first row is row 2). Issues recorded at export time (`data_issues`) are carried over with their counts.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from config.settings import Settings, sql_scheme_problem
+from sheets.validate import ROW_COLUMN, DataIssue
+from sheets.workbook import Cell, OwnedTab, RawTab, WorkbookError, WriteReport
+
+META_TABLE = "pulse_export"
+ISSUES_TABLE = "data_issues"
+URL_ENV = "PULSE_SOURCE_URL"
+READ_ONLY = (
+    "summary tabs need a sheet: a SQL source is only read, and writing the summary tabs to a separate "
+    "[output] sheet is not supported yet (docs/warehouse.md); `pulse ask`, `check` and `digest` work, "
+    "or run `pulse refresh --workbook FILE.xlsx` on a workbook"
+)
+
+
+def duckdb_path(url: str) -> Path:
+    """The file of a `duckdb://` URL, as Ibis reads it: `duckdb:///abs/crm.duckdb` or `duckdb://relative.duckdb`."""
+    sql_scheme_problem(url, raise_as=WorkbookError)
+    rest = url.partition("://")[2].split("?")[0]
+    if not rest or rest == ":memory:":
+        raise WorkbookError("a duckdb URL names a file: duckdb:///absolute/path/crm.duckdb or duckdb://relative.duckdb")
+    return Path(rest).expanduser()
+
+
+def open_sql_workbook(settings: Settings) -> "SqlWorkbook":
+    """The configured SQL source; its URL comes from `[source] url` or the environment (PULSE_SOURCE_URL)."""
+    url = settings.source.url or os.environ.get(URL_ENV)
+    if not url:
+        raise WorkbookError(f'[source] kind = "sql" needs url = "duckdb:///path/crm.duckdb" in the config (or {URL_ENV})')
+    return SqlWorkbook(duckdb_path(url))
+
+
+class SqlWorkbook:
+    """Source tables in a DuckDB file, read-only: the owned tabs cannot be written here."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def describe(self) -> str:
+        return f"duckdb://{self.path}"
+
+    def change_marker(self) -> str | None:
+        """The file's modification time and size: a new export makes the cached snapshot stale."""
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return f"{st.st_mtime_ns}:{st.st_size}"
+
+    def read_tabs(self, names: Sequence[str]) -> dict[str, RawTab | None]:
+        """Each named table as a raw tab (column names as the header row); a missing table maps to None."""
+        with self._connect() as con:
+            found = _tables(con)
+            return {name: _read_table(con, found[_key(name)]) if _key(name) in found else None for name in names}
+
+    def with_recorded(self, issues: list[DataIssue], excluded: dict[str, int]) -> tuple[list[DataIssue], dict[str, int]]:
+        """A read's issues and rejected-row counts plus those `pulse export` recorded (rows the sheet rejected are not
+        in the tables): the recorded issues first, then the read's own that do not repeat one of them."""
+        recorded, counts = self.recorded_issues()
+        seen = {_same(i) for i in recorded}
+        merged = [*recorded, *(i for i in issues if _same(i) not in seen)]
+        return merged, {key: n + counts.get(key, 0) for key, n in excluded.items()}
+
+    def recorded_issues(self) -> tuple[list[DataIssue], dict[str, int]]:
+        """Issues `pulse export` recorded and the rejected-row count per tab; nothing for a file it did not write."""
+        with self._connect() as con:
+            found = _tables(con)
+            if META_TABLE not in found or ISSUES_TABLE not in found:
+                return [], {}
+            rows = con.execute(
+                f'SELECT tab, "row", "column", value, reason, severity, tab_key FROM {ISSUES_TABLE} ORDER BY seq'
+            ).fetchall()
+            counts = dict(con.execute(f"SELECT tab_key, rejected_rows FROM {META_TABLE}").fetchall())
+        issues = [DataIssue(t, None if r is None else int(r), c or "", v or "", why, sev, key or "")
+                  for t, r, c, v, why, sev, key in rows]
+        return issues, {k: int(v) for k, v in counts.items()}
+
+    def read_owned(self, name: str) -> list[list[Cell]] | None:
+        """A SQL source holds no owned tabs."""
+        return None
+
+    def write_owned(self, tabs: Mapping[str, OwnedTab]) -> WriteReport:
+        """Refused with a sentence: the summary tabs need a sheet."""
+        raise WorkbookError(READ_ONLY, status=400, title="crm-pulse cannot write summary tabs")
+
+    def _connect(self):
+        import duckdb
+
+        if not self.path.is_file():
+            raise WorkbookError(f"DuckDB file not found: {self.path}. Create it with `pulse export --duckdb {self.path}`, "
+                                f'or set [source] url = "duckdb:///path/to/crm.duckdb"')
+        try:
+            return duckdb.connect(str(self.path), read_only=True)
+        except duckdb.Error as err:
+            raise WorkbookError(f"could not open {self.path} with DuckDB: {err}") from None
+
+
+def _same(issue: DataIssue) -> tuple:
+    """What makes two issues the same report (a tab lacking a column names the headers it saw, which differ)."""
+    return issue.tab_key, issue.row, issue.column, issue.severity, issue.reason.split(";")[0]
+
+
+def _key(name: str) -> str:
+    """A table name as DuckDB matches it: case-insensitive, `main.` implied."""
+    key = name.strip().casefold()
+    return key.removeprefix("main.")
+
+
+def _tables(con) -> dict[str, tuple[str, str]]:
+    """Every table and view of the file: matching key → (name as reports show it, quoted qualified name)."""
+    rows = con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall()
+    out = {}
+    for schema, table in rows:
+        shown = table if schema == "main" else f"{schema}.{table}"
+        out.setdefault(_key(f"{schema}.{table}"), (shown, f"{_quote(schema)}.{_quote(table)}"))
+        if schema == "main":
+            out.setdefault(_key(table), (shown, f"{_quote(schema)}.{_quote(table)}"))
+    return out
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _read_table(con, table: tuple[str, str]) -> RawTab:
+    """One table as a raw tab: Arrow columns to plain cells, placed at their `row` numbers when it has them."""
+    shown, qualified = table
+    table = con.sql(f"SELECT * FROM {qualified}").to_arrow_table()
+    names = list(table.column_names)
+    columns = [_cells(table.column(i)) for i in range(table.num_columns)]
+    rows_at = _row_numbers(names, columns)
+    if rows_at is not None:
+        at = names.index(ROW_COLUMN)
+        names.pop(at)
+        columns.pop(at)
+    data = [list(r) for r in zip(*columns)] if columns else []
+    if rows_at is None:
+        return RawTab(shown, [names, *data])
+    grid: list[list[Cell]] = [[] for _ in range(max(rows_at, default=1))]
+    grid[0] = names
+    for at, row in sorted(zip(rows_at, data), key=lambda p: p[0]):
+        grid[at - 1] = row
+    return RawTab(shown, grid)
+
+
+def _row_numbers(names: list[str], columns: list[list[Cell]]) -> list[int] | None:
+    """The sheet rows of an exported table (its `row` column: distinct whole numbers ≥ 2), else None."""
+    if ROW_COLUMN not in names:
+        return None
+    values = columns[names.index(ROW_COLUMN)]
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 2 for v in values):
+        return None
+    if len(set(values)) != len(values) or (values and max(values) > 10 * len(values) + 1_000):
+        return None
+    return values
+
+
+def _cells(column) -> list[Cell]:
+    """An Arrow column as cells the sheet parser knows (dictionary-encoded text decoded first)."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return [_plain_cell(v) for v in column.to_pylist()]
+
+
+def _plain_cell(value: object) -> Cell:
+    """Decimals as floats, pandas Timestamps as datetimes, instants as naive UTC datetimes; the rest as it is."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value  # type: ignore[return-value]
