@@ -10,6 +10,7 @@ import numpy as np
 
 from bot.context import Context
 from bot.pulse_log import log_tab
+from bot.render.format import CURRENCY_SYMBOLS
 from bot.replies import TextReply
 from metrics.cohorts import cohort_table
 from metrics.engine import evaluate
@@ -58,31 +59,71 @@ def summary_months(t: Tables, today: date, limit: int = SUMMARY_MONTHS) -> list[
     return months[-limit:]
 
 
-def summary_tab(t: Tables, months: list[Period], o: MetricOptions) -> OwnedTab:
-    """`Pulse Summary`: one row per month; for each metric its value, n and 95% interval; then targets."""
-    header: list[str] = ["Month", "Start", "End"]
+RATE_KINDS = ("proportion", "nps")
+
+
+def summary_tab(t: Tables, months: list[Period], o: MetricOptions, currency: str = "USD") -> OwnedTab:
+    """`Pulse Summary` for people and pivots alike: one row per month, a column per metric under its name with its
+    unit ("Customer churn %", "Revenue (USD)"); n and the 95% interval for rates only; targets; small samples named;
+    number formats and a frozen month column (Google Sheets). Cells hold values, never formatted text."""
+    results = [{name: evaluate(METRICS[name], t, p, o) for name in SUMMARY} for p in months]
+    first = results[0] if results else {}
+    heads = {name: _heading(first[name].label, first[name].unit, currency) if name in first else name for name in SUMMARY}
+    rates = [name for name in SUMMARY if METRICS[name].kind in RATE_KINDS]
+    header: list[str] = ["Month"]
+    formats: dict[int, str] = {}
     for name in SUMMARY:
-        header += [name, f"{name} n", f"{name} low", f"{name} high"]
+        unit = first[name].unit if name in first else "count"
+        formats[len(header)] = number_pattern(unit, currency)
+        header.append(heads[name])
+        if name in rates:
+            formats[len(header)] = number_pattern("count", currency)
+            formats[len(header) + 1] = formats[len(header) + 2] = number_pattern(unit, currency)
+            header += [f"{heads[name]} n", f"{heads[name]} low", f"{heads[name]} high"]
     targeted = [m for m in SUMMARY if m in o.targets]
     for name in targeted:
-        header += [f"{name} target", f"{name} status"]
-    header.append("Definitions")
+        formats[len(header)] = formats[header.index(heads[name])]
+        header += [f"{heads[name]} target", f"{heads[name]} status"]
+    header += ["Small samples", "Definitions"]
     rows: list[list[Cell]] = []
-    for p in months:
-        row: list[Cell] = [p.label, p.start.isoformat(), p.end.isoformat()]
-        values = {}
+    for p, by_name in zip(months, results):
+        row: list[Cell] = [p.label]
         for name in SUMMARY:
-            r = evaluate(METRICS[name], t, p, o)
-            values[name] = r.value
-            row += [_num(r.value), r.n, _num(r.interval.low if r.interval else None), _num(r.interval.high if r.interval else None)]
+            r = by_name[name]
+            row.append(_num(r.value))
+            if name in rates:
+                row += [r.n, _num(r.interval.low if r.interval else None), _num(r.interval.high if r.interval else None)]
         for name in targeted:
-            v = values[name]
-            goal = o.targets[name]
+            v, goal = by_name[name].value, o.targets[name]
             met = None if v is None else (v <= goal if METRICS[name].lower_is_better else v >= goal)
             row += [goal, "" if met is None else ("met" if met else "missed")]
-        row.append(DEFINITIONS_VERSION)
+        small = [f"{heads[n]} (n = {by_name[n].n})" for n in rates if any(x.startswith("small sample") for x in by_name[n].notes)]
+        row += ["; ".join(small), DEFINITIONS_VERSION]
         rows.append(row)
-    return OwnedTab("Pulse Summary", header, rows)
+    return OwnedTab("Pulse Summary", header, rows, formats=formats, frozen_cols=1)
+
+
+def _heading(label: str, unit: str, currency: str) -> str:
+    """A column heading with its unit: "Customer churn %", "Revenue (USD)", "Net Promoter Score"."""
+    if unit == "percent":
+        return f"{label} %"
+    if unit == "money":
+        return f"{label} ({currency})"
+    return label
+
+
+def number_pattern(unit: str, currency: str = "USD") -> str:
+    """The Sheets number format of a unit, matching `bot.render.format.number` (percent values are 0–100)."""
+    if unit == "percent":
+        return '0.0"%"'
+    if unit == "money":
+        symbol = CURRENCY_SYMBOLS.get(currency.upper())
+        return f'"{symbol}"#,##0.00' if symbol else f'#,##0.00" {currency}"'
+    if unit in ("count", "nps"):
+        return "#,##0"
+    if unit == "ratio":
+        return '0.0":1"'
+    return "#,##0.00"
 
 
 def cohorts_tab(t: Tables, months: list[Period], o: MetricOptions) -> OwnedTab:
@@ -111,7 +152,7 @@ def build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
     o = ctx.options()
     months = summary_months(t, ctx.today())
     tabs = {
-        "Pulse Summary": summary_tab(t, months, o),
+        "Pulse Summary": summary_tab(t, months, o, ctx.settings.currency),
         "Pulse Cohorts": cohorts_tab(t, months, o),
         "Pulse Data Issues": data_issues_tab(cached.snapshot),
     }

@@ -34,6 +34,9 @@ class OwnedTab:
     name: str
     header: list[str]
     rows: list[list[Cell]]
+    # For people (Google Sheets): column index → number-format pattern of its data rows, and columns kept frozen.
+    formats: dict[int, str] = field(default_factory=dict)
+    frozen_cols: int = 0
 
 
 @dataclass

@@ -18,7 +18,7 @@ from gspread.exceptions import APIError
 from sheets.google.errors import explain
 from sheets.google.metadata import FIELDS, SheetMeta, parse_metadata, quote_title
 from sheets.google.retry import RetryPolicy, call_with_retry, status_of
-from sheets.google.writeback import (WritePlan, discard_requests, plan_write, stage_requests, swap_requests,
+from sheets.google.writeback import (WritePlan, discard_requests, format_requests, plan_write, stage_requests, swap_requests,
                                      swapped, value_data)
 from sheets.workbook import TABS_KEPT, Cell, OwnedTab, RawTab, WorkbookError, WriteReport
 
@@ -145,7 +145,7 @@ class GoogleWorkbook:
             self._discard(staged, "remove the staging tabs of the failed write")
             raise err.with_note(TABS_KEPT) from None
         try:
-            self._call(lambda: self.http.batch_update(self.key, {"requests": swap_requests(plan.tabs)}),
+            self._call(lambda: self.http.batch_update(self.key, {"requests": swap_requests(plan.tabs) + format_requests(plan.tabs, tabs)}),
                        "swap in the new summary tabs", writing=True)
         except WorkbookError as err:
             self._after_failed_swap(plan, err)

@@ -143,6 +143,27 @@ def swap_requests(plans: list[TabPlan]) -> list[dict[str, Any]]:
     return out
 
 
+def format_requests(plans: list[TabPlan], tabs: Mapping[str, OwnedTab]) -> list[dict[str, Any]]:
+    """Number formats and frozen columns of the tabs that ask for them, applied to the swapped-in tab (same batch):
+    earlier formats of the data rows are cleared first, so a column that moved keeps no stale format."""
+    out: list[dict[str, Any]] = []
+    for plan in plans:
+        tab = tabs.get(plan.name)
+        if tab is None or not (tab.formats or tab.frozen_cols):
+            continue
+        sheet_id = plan.stage_id if plan.existing_id is None else plan.existing_id
+        out.append({"updateSheetProperties": {"properties": {"sheetId": sheet_id, "gridProperties": {"frozenColumnCount": tab.frozen_cols}},
+                                              "fields": "gridProperties.frozenColumnCount"}})
+        data = {"sheetId": sheet_id, "startRowIndex": 1, "endRowIndex": plan.rows}
+        out.append({"repeatCell": {"range": data, "cell": {}, "fields": "userEnteredFormat.numberFormat"}})
+        for col, pattern in sorted(tab.formats.items()):
+            if col < plan.cols:
+                out.append({"repeatCell": {"range": {**data, "startColumnIndex": col, "endColumnIndex": col + 1},
+                                           "cell": {"userEnteredFormat": {"numberFormat": {"type": "NUMBER", "pattern": pattern}}},
+                                           "fields": "userEnteredFormat.numberFormat"}})
+    return out
+
+
 def discard_requests(sheet_ids: list[int]) -> list[dict[str, Any]]:
     """Delete staging tabs (after a failed write, or left behind by a crashed one)."""
     return [{"deleteSheet": {"sheetId": sheet_id}} for sheet_id in sheet_ids]

@@ -363,9 +363,10 @@ def test_refresh_writes_seed_metric_columns_and_the_survival_tab(demo_workbook, 
     summary = wb.read_owned("Pulse Summary")
     header, last = summary[0], summary[-1]
     assert last[0] == "2026-10"
-    for metric in ("growth", "renewal", "resolution", "refunds"):
-        assert {metric, f"{metric} n", f"{metric} low", f"{metric} high"} <= set(header)
-        assert isinstance(last[header.index(metric)], float)
+    assert isinstance(last[header.index("Customer-base growth %")], float)  # growth: a value, no interval
+    for heading in ("Renewal rate %", "Resolution rate %", "Refund rate %"):  # rates: value, n and 95% interval
+        assert {heading, f"{heading} n", f"{heading} low", f"{heading} high"} <= set(header)
+        assert isinstance(last[header.index(heading)], float)
     survival = wb.read_owned("Pulse Survival")
     assert survival[0] == ["Segment", "Days since signup", "Survival", "Low (95%)", "High (95%)"]
     curves: dict[str, list] = {}

@@ -28,7 +28,7 @@ def test_demo_prints_overview_and_writes_summary_tabs(tmp_path, capsys):
     assert "Summary tabs refreshed" in out
     wb = LocalWorkbook(path)
     summary = wb.read_owned("Pulse Summary")
-    assert summary[0][:3] == ["Month", "Start", "End"]
+    assert summary[0][:2] == ["Month", "Active customers"]
     assert len(summary) - 1 == 24  # two years of data → 24 full months
     assert wb.read_owned("Pulse Data Issues") is not None
     assert wb.read_owned("Pulse Cohorts") is not None

@@ -67,6 +67,14 @@ def test_refresh_writes_marked_summary_tabs_and_spares_a_user_tab(fake, capsys, 
     summary = fake.values(KEY, "Pulse Summary")
     assert len(summary) > 1 and fake.developer_metadata(KEY, "Pulse Summary")[0]["metadataKey"] == "crm-pulse-owned"
     assert fake.count("values.batchUpdate") == 1
+    # For people: the month column frozen with the header, numbers formatted in their unit (values stay numbers).
+    for _ in range(2):  # a new tab, then the existing tab rewritten in place
+        grid, header = fake.grid(KEY, "Pulse Summary"), fake.values(KEY, "Pulse Summary")[0]
+        assert (grid.frozen_rows, grid.frozen_cols) == (1, 1)
+        assert grid.formats[(1, header.index("Revenue (USD)"))]["numberFormat"] == {"type": "NUMBER", "pattern": '"$"#,##0.00'}
+        assert grid.formats[(1, header.index("Customer churn %"))]["numberFormat"]["pattern"] == '0.0"%"'
+        assert "numberFormat" not in grid.formats.get((1, 0), {})  # the month stays text
+        assert run(capsys, "refresh")[0] == 3
     sources = {"Customers", "Orders", "Responses", "Complaints", "Spend", "Subscriptions"}
     written = [d["range"] for r in fake.requests if r.kind == "values.batchUpdate" for d in r.body["data"]]
     assert not any(rng.strip("'").split("'!")[0] in sources for rng in written)
