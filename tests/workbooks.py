@@ -26,3 +26,17 @@ def append_rows(path: Path, tab: str, rows: Iterable[Sequence]) -> None:
     for row in rows:
         wb[tab].append(list(row))
     wb.save(path)
+
+
+def two_month_workbook(path: Path) -> Path:
+    """Four customers signed up on 1 December 2025; C1 and C2 order $100 and $50 in January and again in February;
+    NPS answers: January 10 and 3 (one promoter, one detractor), February 10 and 9 (two promoters)."""
+    from datetime import datetime as D
+
+    return write_source_workbook(path, {
+        "Customers": [["customer_id", "signup_date"]] + [[f"C{i}", D(2025, 12, 1)] for i in range(1, 5)],
+        "Orders": [["customer_id", "order_date", "amount"], ["C1", D(2026, 1, 5), 100.0], ["C2", D(2026, 1, 6), 50.0],
+                   ["C1", D(2026, 2, 5), 100.0], ["C2", D(2026, 2, 6), 50.0]],
+        "Responses": [["date", "survey", "score", "customer_id"], [D(2026, 1, 5), "NPS", 10, "C1"], [D(2026, 1, 6), "NPS", 3, "C2"],
+                      [D(2026, 2, 5), "NPS", 10, "C1"], [D(2026, 2, 6), "NPS", 9, "C2"]],
+    })

@@ -1,27 +1,19 @@
 """`Pulse Summary` for people: one row per month, headings with units, n and intervals for rates only, small samples
 named, number formats and a frozen month column — values stay numbers, so the tab still pivots."""
 
-from datetime import date, datetime as D
+from datetime import date
 
 import pytest
 
 from bot.context import build_context
 from bot.refresh import build_tabs
 from config import parse_settings
-from tests.workbooks import write_source_workbook
+from tests.workbooks import two_month_workbook
 
 
 @pytest.fixture
 def summary(tmp_path):
-    # Four customers signed up in December; C1 and C2 order $100 and $50 in January and again in February.
-    # NPS: January 10 and 3 (one promoter, one detractor), February 10 and 9 (two promoters).
-    path = write_source_workbook(tmp_path / "s.xlsx", {
-        "Customers": [["customer_id", "signup_date"]] + [[f"C{i}", D(2025, 12, 1)] for i in range(1, 5)],
-        "Orders": [["customer_id", "order_date", "amount"], ["C1", D(2026, 1, 5), 100.0], ["C2", D(2026, 1, 6), 50.0],
-                   ["C1", D(2026, 2, 5), 100.0], ["C2", D(2026, 2, 6), 50.0]],
-        "Responses": [["date", "survey", "score", "customer_id"], [D(2026, 1, 5), "NPS", 10, "C1"], [D(2026, 1, 6), "NPS", 3, "C2"],
-                      [D(2026, 2, 5), "NPS", 10, "C1"], [D(2026, 2, 6), "NPS", 9, "C2"]],
-    })
+    path = two_month_workbook(tmp_path / "s.xlsx")  # $150 revenue and 4 active customers each month
     ctx = build_context(parse_settings({"targets": {"revenue": 100}}), workbook=str(path), today=date(2026, 3, 10))
     tabs, _, _ = build_tabs(ctx)
     return tabs["Pulse Summary"]

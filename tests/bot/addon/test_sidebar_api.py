@@ -2,7 +2,7 @@
 to a refresh that is already running."""
 
 import threading
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 
@@ -12,24 +12,13 @@ from config import parse_settings
 from tests.bot.addon.conftest import SHEET
 from tests.bot.digest.conftest import context_at, small_path, utc  # noqa: F401 - small_path is a fixture
 from tests.fakes.slack_api import wait_for
-from tests.workbooks import write_source_workbook
+from tests.workbooks import two_month_workbook
 
-D = datetime
 
 
 @pytest.fixture
 def small_kpi_path(tmp_path):
-    # Four customers signed up in December; C1 and C2 order $100 and $50 in January and again in February.
-    return write_source_workbook(
-        tmp_path / "kpi.xlsx",
-        {
-            "Customers": [["customer_id", "signup_date"]] + [[f"C{i}", D(2025, 12, 1)] for i in range(1, 5)],
-            "Orders": [["customer_id", "order_date", "amount"], ["C1", D(2026, 1, 5), 100.0], ["C2", D(2026, 1, 6), 50.0],
-                       ["C1", D(2026, 2, 5), 100.0], ["C2", D(2026, 2, 6), 50.0]],
-            "Responses": [["date", "survey", "score", "customer_id"], [D(2026, 1, 5), "NPS", 10, "C1"], [D(2026, 1, 6), "NPS", 3, "C2"],
-                          [D(2026, 2, 5), "NPS", 10, "C1"], [D(2026, 2, 6), "NPS", 9, "C2"]],
-        },
-    )
+    return two_month_workbook(tmp_path / "kpi.xlsx")
 
 
 def test_kpi_cards_carry_display_strings_with_units_change_and_period(small_kpi_path, serve_addon):
