@@ -271,8 +271,9 @@ def _expected_alive(R, A, a, B, t) -> np.ndarray:
     R, A, a, B, t = (np.asarray(v, dtype=float) for v in (R, A, a, B, t))
     with np.errstate(divide="ignore", invalid="ignore"):
         value, trusted = _euler_bracket(R, a, B, t / (A + t))
-    out = np.where(t > 0, value, 0.0)
-    redo = (t > 0) & ~trusted
+    positive = t > 0
+    out = np.where(positive, value, 0.0)
+    redo = positive > trusted  # t > 0 and not trusted
     if not np.any(redo):
         return out
     shape = out.shape
@@ -313,22 +314,23 @@ def _hyp2f1(A, B, c, z):
 def _euler_bracket(R, a, B, z) -> tuple[np.ndarray, np.ndarray]:
     """c/(a−1) · [1 − (1−z)^(a−1) · 2F1(c−R, a−1; c; z)], c = a+B−1, and where that value can be trusted.
 
-    1 − e^L·F is formed as −expm1(L) − e^L·(F − 1); its rounding error relative to the result is about
-    ε·(|expm1 L| + e^L·|F|)/|bracket|, which grows like 1/|a−1| as a → 1. Untrusted: that estimate above
-    TRUST_REL, a non-finite or non-positive value, c within 1e-7 of 0, and R − a + 1 within 1e-2 of an
-    integer when z > 0.9 (scipy's 1−z transformation loses ~1e-12/distance there).
+    1 − e^L·F is formed as −expm1(L) − e^L·(F − 1); its rounding error is about ε·(1 + e^L·(1 + |F|)), which
+    relative to the result grows like 1/|a−1| as a → 1. Untrusted: that error above TRUST_REL·|bracket|, a
+    non-finite or non-positive value, c within 1e-7 of 0, and R − a + 1 within 1e-2 of an integer when
+    z > 0.9 (scipy's 1−z transformation loses up to all digits next to that degenerate case).
     """
     c = a + B - 1
     L = (a - 1) * np.log1p(-z)
     f = _hyp2f1(c - R, a - 1, c, z)
     e_l = np.exp(L)
-    em1 = np.expm1(L)
-    bracket = -em1 - e_l * (f - 1.0)
+    bracket = -np.expm1(L) - e_l * (f - 1.0)
     value = c / (a - 1) * bracket
-    rounding = EPS * (1.0 + np.abs(em1) + e_l * np.abs(f)) / np.abs(bracket)
-    d = R - a + 1
-    degenerate = (z > 0.9) & (np.abs(d - np.round(d)) < 1e-2)
-    trusted = np.isfinite(value) & (value > 0) & (rounding < TRUST_REL) & (np.abs(c) > NUDGE) & ~degenerate
+    trusted = (np.abs(bracket) > (EPS / TRUST_REL) * (1.0 + e_l * (1.0 + np.abs(f)))) & (value > 0) & (value < np.inf)
+    trusted &= np.abs(c) > NUDGE
+    near_one = z > 0.9
+    if np.any(near_one):
+        d = R - a + 1
+        trusted &= ~(near_one & (np.abs(d - np.round(d)) < 1e-2))
     return value, trusted
 
 
