@@ -200,7 +200,11 @@ def to_date(raw: pd.Series | Sequence[object], date_order: Literal["MDY", "DMY"]
     """Dates at midnight from date cells, serial numbers and the text forms listed in docs/data-model.md.
 
     Each distinct cell value is parsed once (columns of dates repeat a lot), then spread back to its rows.
+    A datetime64 column (the columnar reader's date cells) is only normalised to midnight.
     """
+    if isinstance(raw, pd.Series) and pd.api.types.is_datetime64_ns_dtype(raw.dtype) and raw.dt.tz is None:
+        blank = raw.isna()
+        return Typed(raw.dt.normalize(), pd.Series(None, index=raw.index, dtype=object), blank)
     index, arr, kinds = _prepare(raw)
     n = len(arr)
     values = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")

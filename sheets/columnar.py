@@ -2,7 +2,8 @@
 object is made per number or date and no row lists are transposed (issue 16 item 1).
 
 The cells handed to the parser are the same values the per-cell path (python-calamine's rows) gives: numbers as
-float, text as str (untrimmed), dates as datetime, booleans as bool, empty as None. Whenever fastexcel could
+float, text as str (untrimmed), dates as datetime (a datetime64 column when every date fits one), booleans as
+bool, empty as None. Whenever fastexcel could
 not give exactly that — a column mixing types (a text in a number column), a time-of-day column, a header row it
 cannot name one to one, a sheet whose first row with a value is not the header — `read_columns` returns None
 and the caller uses the per-cell path for that tab, which stays the reference.
@@ -86,6 +87,10 @@ def _cells(col) -> tuple[pd.Series, np.ndarray] | None:
     if pa.types.is_boolean(kind):
         return pd.Series(np.asarray(col.to_pylist(), dtype=object)), valid
     if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        try:  # within datetime64[ns] (1677–2262): a datetime column, typed without a Python object per cell
+            return pd.Series(pc.cast(col, pa.timestamp("ns")).to_numpy(zero_copy_only=False)), valid
+        except pa.ArrowInvalid:
+            pass
         stamps = pd.Series(pc.cast(col, pa.timestamp("us")).to_numpy(zero_copy_only=False))
         cells = np.full(len(col), None, dtype=object)
         cells[valid] = pd.DatetimeIndex(stamps[valid]).to_pydatetime()

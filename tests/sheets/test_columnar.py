@@ -172,3 +172,11 @@ def test_blank_or_repeated_headers_fall_back(tmp_path, header):
     path = tmp_path / "h.xlsx"
     write_xlsx(str(path), {"Spend": [header, ["x", datetime(2026, 10, 1), 5.0]]})
     assert_same_snapshot(path)
+
+
+def test_dates_beyond_datetime64_read_the_same(tmp_path):
+    """A date after 2262 does not fit datetime64[ns]: the column is handed over as datetime objects, as per-cell."""
+    path = tmp_path / "far.xlsx"
+    write_xlsx(str(path), {"Spend": [["date", "amount"], [datetime(2026, 10, 1), 5.0], [datetime(2500, 1, 1), 7.0]]})
+    assert isinstance(LocalWorkbook(path).read_columns(["Spend"])["Spend"], ColumnarTab)
+    assert_same_snapshot(path)
