@@ -3,8 +3,11 @@
 Each reader runs in its own child process, which reports its CPU time (user + sys) and peak RSS; CPU time is
 quoted rather than wall time because the machines this runs on are shared. DuckDB's `read_xlsx` (excel extension,
 from the `duckdb-ext-excel` wheel, no network) reads the same sheets into typed columns without our validation.
+That wheel exists for DuckDB 1.4.4 only (the project itself depends on a newer DuckDB), so overlay both:
 
-Run: uv run --group bench python bench/read_bench.py [--orders 200000] [--xlsx PATH] [--repeat 2]
+Run: uv run --with duckdb==1.4.4 --with duckdb-ext-excel==1.4.4.20260205 python bench/read_bench.py
+         [--orders 200000] [--xlsx PATH] [--repeat 2]
+Without the overlay the DuckDB row says why it did not run (its excel extension would be downloaded at run time).
 """
 
 from __future__ import annotations
@@ -77,7 +80,11 @@ def child(mode: str, path: str) -> None:
 
         import duckdb
 
-        ext = next(f for f in md.distribution("duckdb-ext-excel").files if str(f).endswith(".duckdb_extension"))
+        try:
+            dist = md.distribution("duckdb-ext-excel")
+        except md.PackageNotFoundError:
+            sys.exit(f"duckdb {duckdb.__version__} without the duckdb-ext-excel wheel (see the docstring's Run line)")
+        ext = next(f for f in dist.files if str(f).endswith(".duckdb_extension"))
         con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
         con.execute("SET enable_progress_bar = false")
         con.execute(f"LOAD '{ext.locate()}'")
