@@ -14,7 +14,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Mapping, Sequence
 
+import numpy as np
+import pandas as pd
+
 from config.settings import Settings, sql_scheme_problem
+from sheets.columnar import ColumnarTab
+from sheets.columnar import _cells as arrow_cells  # the xlsx columnar path's Arrow → cell conversion, reused
 from sheets.validate import ROW_COLUMN, DataIssue
 from sheets.workbook import Cell, OwnedTab, RawTab, WorkbookError, WriteReport
 
@@ -75,6 +80,17 @@ class SqlWorkbook:
         seen = {_same(i) for i in recorded}
         merged = [*recorded, *(i for i in issues if _same(i) not in seen)]
         return merged, {key: n + counts.get(key, 0) for key, n in excluded.items()}
+
+    def read_columns(self, names: Sequence[str]) -> dict[str, RawTab | ColumnarTab | None]:
+        """Like `read_tabs`, as typed Arrow columns handed to the columnar validation (no Python object per number
+        or date); a table with a column type that path does not know (intervals, lists…) is read cell by cell."""
+        with self._connect() as con:
+            found = _tables(con)
+            out: dict[str, RawTab | ColumnarTab | None] = {}
+            for name in names:
+                table = found.get(_key(name))
+                out[name] = None if table is None else (_columnar_table(con, table) or _read_table(con, table))
+            return out
 
     def recorded_issues(self) -> tuple[list[DataIssue], dict[str, int]]:
         """Issues `pulse export` recorded and the rejected-row count per tab; nothing for a file it did not write."""
@@ -143,7 +159,7 @@ def _read_table(con, table: tuple[str, str]) -> RawTab:
     table = con.sql(f"SELECT * FROM {qualified}").to_arrow_table()
     names = list(table.column_names)
     columns = [_cells(table.column(i)) for i in range(table.num_columns)]
-    rows_at = _row_numbers(names, columns)
+    rows_at = _row_numbers(columns[names.index(ROW_COLUMN)] if ROW_COLUMN in names else None)
     if rows_at is not None:
         at = names.index(ROW_COLUMN)
         names.pop(at)
@@ -158,11 +174,57 @@ def _read_table(con, table: tuple[str, str]) -> RawTab:
     return RawTab(shown, grid)
 
 
-def _row_numbers(names: list[str], columns: list[list[Cell]]) -> list[int] | None:
-    """The sheet rows of an exported table (its `row` column: distinct whole numbers ≥ 2), else None."""
-    if ROW_COLUMN not in names:
+def _columnar_table(con, table: tuple[str, str]) -> ColumnarTab | None:
+    """One table as typed columns (`sheets.columnar`'s cells), placed at their `row` numbers when it has them;
+    None when a column's type has no columnar reading."""
+    import pyarrow as pa
+
+    shown, qualified = table
+    arrow = con.sql(f"SELECT * FROM {qualified}").to_arrow_table()
+    names = list(arrow.column_names)
+    columns = []
+    for i in range(arrow.num_columns):
+        column = arrow.column(i).combine_chunks()
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
+        if pa.types.is_decimal(column.type):  # via text: Arrow's own cast gives 19.99 as 19.990000000000002
+            column = column.cast(pa.string()).cast(pa.float64())
+        columns.append(column)
+    rows_at = _row_numbers(columns[names.index(ROW_COLUMN)].to_pylist() if ROW_COLUMN in names else None)
+    if rows_at is not None:
+        at = names.index(ROW_COLUMN)
+        names.pop(at)
+        columns.pop(at)
+    converted = [arrow_cells(c) for c in columns]
+    if any(c is None for c in converted):
         return None
-    values = columns[names.index(ROW_COLUMN)]
+    series = [c[0] for c in converted]
+    filled = np.zeros(arrow.num_rows, dtype=bool)
+    for _, has in converted:
+        filled |= has
+    if rows_at is not None:
+        series, filled = _placed(series, filled, np.asarray(rows_at, dtype=np.int64))
+    return ColumnarTab(shown, names, 1, series, filled)
+
+
+def _placed(series: list[pd.Series], filled: np.ndarray, rows_at: np.ndarray) -> tuple[list[pd.Series], np.ndarray]:
+    """Columns spread out to their sheet rows (row 2 is the first data row); the rows between are blank."""
+    size = int(rows_at.max(initial=1)) - 1
+    at = rows_at - 2
+    out = []
+    for s in series:
+        cells = np.full(size, np.nan if s.dtype == float else None, dtype=s.dtype)
+        cells[at] = s.to_numpy()
+        out.append(pd.Series(cells, dtype=s.dtype))
+    spread = np.zeros(size, dtype=bool)
+    spread[at] = filled
+    return out, spread
+
+
+def _row_numbers(values: list[Cell] | None) -> list[int] | None:
+    """The sheet rows of an exported table (its `row` column: distinct whole numbers ≥ 2), else None."""
+    if values is None:
+        return None
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 2 for v in values):
         return None
     if len(set(values)) != len(values) or (values and max(values) > 10 * len(values) + 1_000):

@@ -54,16 +54,17 @@ def messy_workbook(path):
     })
 
 
-def roundtrip(tmp_path, settings, workbook_path):
-    """The snapshot of a workbook, and the snapshot read back from its export."""
+def roundtrip(tmp_path, settings, workbook_path, columnar: bool):
+    """The snapshot of a workbook, and the snapshot read back from its export (as Arrow columns or cell by cell)."""
     original = load_snapshot(LocalWorkbook(workbook_path), settings, now=NOW)
     export_duckdb(original, tmp_path / "crm.duckdb")
-    return original, load_snapshot(SqlWorkbook(tmp_path / "crm.duckdb"), settings, now=NOW)
+    return original, load_snapshot(SqlWorkbook(tmp_path / "crm.duckdb"), settings, now=NOW, columnar=columnar)
 
 
-def test_messy_workbook_round_trip_keeps_rows_rejected_counts_and_issues(tmp_path):
+@pytest.mark.parametrize("columnar", [True, False])
+def test_messy_workbook_round_trip_keeps_rows_rejected_counts_and_issues(tmp_path, columnar):
     settings = make_settings()
-    original, back = roundtrip(tmp_path, settings, messy_workbook(tmp_path / "messy.xlsx"))
+    original, back = roundtrip(tmp_path, settings, messy_workbook(tmp_path / "messy.xlsx"), columnar)
     # Rejected rows counted by hand in messy_workbook: customers 1, orders 3, responses 2, spend 2 (the whole tab).
     assert original.excluded == {"customers": 1, "orders": 3, "responses": 2, "complaints": 0, "spend": 2,
                                  "subscriptions": 0}
@@ -129,7 +130,8 @@ def warehouse(path, sql: str):
     return path
 
 
-def test_mapped_warehouse_tables_are_typed_and_validated_like_tabs(tmp_path):
+@pytest.mark.parametrize("columnar", [True, False])
+def test_mapped_warehouse_tables_are_typed_and_validated_like_tabs(tmp_path, columnar):
     db = warehouse(tmp_path / "wh.duckdb", """
         CREATE SCHEMA analytics;
         CREATE TABLE analytics.orders ("Customer ID" INTEGER, "Order Date" DATE, "Total" DECIMAL(10, 2));
@@ -139,7 +141,7 @@ def test_mapped_warehouse_tables_are_typed_and_validated_like_tabs(tmp_path):
     """)
     settings = make_settings(source={"kind": "sql", "url": f"duckdb://{db}"},
                              tabs={"orders": "analytics.orders", "customers": "clients"})
-    snap = load_snapshot(open_workbook(settings), settings)
+    snap = load_snapshot(open_workbook(settings), settings, columnar=columnar)
     orders = snap.frames["orders"]
     assert list(orders["customer_id"]) == ["7"] and list(orders["amount"]) == [19.99]
     assert list(orders["order_date"]) == [pd.Timestamp("2026-02-01")]
