@@ -137,6 +137,20 @@ class TestMissingDataIsNeverZero:
         assert r.value == 0.0 and r.notes == []
         assert answer("revenue 2026-08", book).result.value == 0.0
 
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "aov 2026-08",  # no order in August: 0 orders → AOV undefined, not $0.00
+            "repeat 2026-08",  # no purchaser in August
+            "nps 2026-08",  # no NPS answer in August
+            "retention 2025-12",  # first signup 2026-01-05: nobody active on 1 Dec 2025
+            "churn 2025-12",
+        ],
+    )
+    def test_an_empty_denominator_is_na(self, book, text):
+        reply = answer(text, book)
+        assert reply.result.value is None and render_text(reply).splitlines()[0].endswith(": n/a")
+
     def test_a_segment_breakdown_without_the_tab_is_na_not_a_table_of_zeros(self, no_orders):
         r = answer("revenue last-month by region", no_orders).result
         assert r.value is None and r.by == "region" and r.breakdown == []
