@@ -146,11 +146,12 @@ def source_id(workbook: Workbook) -> str:
 
 
 def snapshot_path(workbook: Workbook, settings: Settings | None = None) -> Path | None:
-    """Where the last good snapshot of this workbook is kept; None for local files (re-reading them is cheap,
-    and each process reads an edited file afresh)."""
+    """Where the last good snapshot of this workbook is kept; None for local files, a DuckDB file too (re-reading
+    them is cheap, each process reads an edited file afresh, and a warehouse is not copied into the state dir)."""
     from sheets.local import LocalWorkbook
+    from sheets.warehouse.source import SqlWorkbook
 
-    if isinstance(workbook, LocalWorkbook):
+    if isinstance(workbook, LocalWorkbook | SqlWorkbook):
         return None
     return default_cache_path(source_id(workbook), settings)
 

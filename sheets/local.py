@@ -35,11 +35,7 @@ class LocalWorkbook:
 
     def change_marker(self) -> str | None:
         """The file's modification time and size: a cached snapshot read at another marker is stale."""
-        try:
-            st = self.path.stat()
-        except OSError:
-            return None
-        return f"{st.st_mtime_ns}:{st.st_size}"
+        return file_marker(self.path)
 
     def read_tabs(self, names: Sequence[str]) -> dict[str, RawTab | None]:
         """Cells of the named tabs; numbers always arrive as float, dates as date/datetime, blanks as ""."""
@@ -132,6 +128,15 @@ class LocalWorkbook:
                 f"workbook not found: {self.path}. Run `pulse demo` to create a sample workbook, "
                 f'or set [source] workbook = "path/to/your.xlsx" (or --workbook PATH).'
             )
+
+
+def file_marker(path: Path) -> str | None:
+    """A file's modification time and size (None when it cannot be read): it changes whenever the file is replaced."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return f"{st.st_mtime_ns}:{st.st_size}"
 
 
 def _fsync(path: str) -> None:

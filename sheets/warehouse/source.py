@@ -19,6 +19,7 @@ import pandas as pd
 
 from config.settings import Settings, sql_scheme_problem
 from sheets.columnar import ColumnarTab
+from sheets.local import file_marker
 from sheets.columnar import _cells as arrow_cells  # the xlsx columnar path's Arrow → cell conversion, reused
 from sheets.validate import ROW_COLUMN, DataIssue
 from sheets.workbook import Cell, OwnedTab, RawTab, WorkbookError, WriteReport
@@ -61,11 +62,7 @@ class SqlWorkbook:
 
     def change_marker(self) -> str | None:
         """The file's modification time and size: a new export makes the cached snapshot stale."""
-        try:
-            st = self.path.stat()
-        except OSError:
-            return None
-        return f"{st.st_mtime_ns}:{st.st_size}"
+        return file_marker(self.path)
 
     def read_tabs(self, names: Sequence[str]) -> dict[str, RawTab | None]:
         """Each named table as a raw tab (column names as the header row); a missing table maps to None."""

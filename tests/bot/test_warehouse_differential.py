@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.cli import main
-from bot.context import Context
+from bot.context import Context, snapshot_path
 from bot.digest.builder import build_digest
 from bot.digest.schedule import last_full_week
 from bot.query import answer
@@ -40,6 +40,7 @@ def test_every_metric_answers_the_same_from_duckdb_as_from_the_workbook(both):
     queries = [f"{m} {v}" for m in METRICS for v in VARIANTS] + ["overview 2026-Q3", "issues"]
     differ = [q for q in queries if render_json(answer(q, sheet)) != render_json(answer(q, sql))]
     assert differ == []
+    assert snapshot_path(sql.workbook, sql.settings) is None  # the warehouse is not copied into the state dir
     monday = last_full_week(sheet.now(), "UTC")
     assert build_digest(sql, monday, None).to_json() == build_digest(sheet, monday, None).to_json()
     nps = render_json(answer("nps 2026-Q3 by region", sql))

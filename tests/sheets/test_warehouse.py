@@ -124,6 +124,16 @@ def test_export_replaces_its_own_file_and_refuses_anything_else(tmp_path):
         export_duckdb(snap, tmp_path / "messy.xlsx" / "crm.duckdb")
 
 
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write in any directory, so there is no unwritable one")
+def test_export_into_a_directory_without_write_permission_is_refused(tmp_path):
+    snap = load_snapshot(LocalWorkbook(messy_workbook(tmp_path / "messy.xlsx")), make_settings(), now=NOW)
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(WorkbookError, match="no permission to write in .*locked; choose a directory you can write to"):
+        export_duckdb(snap, locked / "crm.duckdb")
+    assert list(locked.iterdir()) == []
+
+
 def warehouse(path, sql: str):
     with duckdb.connect(str(path)) as con:
         con.execute(sql)
