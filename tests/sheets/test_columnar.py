@@ -180,3 +180,32 @@ def test_dates_beyond_datetime64_read_the_same(tmp_path):
     write_xlsx(str(path), {"Spend": [["date", "amount"], [datetime(2026, 10, 1), 5.0], [datetime(2500, 1, 1), 7.0]]})
     assert isinstance(LocalWorkbook(path).read_columns(["Spend"])["Spend"], ColumnarTab)
     assert_same_snapshot(path)
+
+
+QUESTIONS = ["overview 2026-Q3", "nps last-quarter by region", "churn 2026-10 vs 2026-09", "revenue 2026-10 by plan",
+             "csat 2026-Q3", "cac 2026-Q3 by channel", "complaints 2026-10"]
+
+
+@pytest.mark.parametrize("source", ["demo", "generated"])
+def test_answers_are_the_same_from_both_paths(tmp_path, monkeypatch, capsys, source):
+    """Every answer (JSON, full precision) is identical whether the workbook was read column by column or per cell."""
+    from bench.read_bench import write_dataset
+    from bot.cli import main
+
+    path = tmp_path / f"{source}.xlsx"
+    if source == "demo":
+        write_demo_workbook(path, date(2026, 11, 25))
+    else:
+        write_dataset(path, orders=3_000)
+        kinds = assert_same_snapshot(path)
+        assert [kinds[t] for t in TABS[:5]] == ["ColumnarTab"] * 5  # every tab of the generated workbook is columnar
+    answers = {}
+    for mode in ("columnar", "per-cell"):
+        monkeypatch.setenv("PULSE_STATE_DIR", str(tmp_path / f"state-{mode}"))  # no snapshot cache shared between them
+        if mode == "per-cell":
+            monkeypatch.setattr(LocalWorkbook, "read_columns", None)  # load_snapshot then reads cell by cell
+        for question in QUESTIONS:
+            assert main(["ask", question, "--json", "--workbook", str(path), "--today", "2026-11-25"]) == 0
+            answers[mode, question] = capsys.readouterr().out
+    for question in QUESTIONS:
+        assert answers["columnar", question] == answers["per-cell", question], question
