@@ -266,7 +266,7 @@ def _expected_alive(R, A, a, B, t) -> np.ndarray:
 
     The Euler-transformed 2F1 (scipy, vectorised) for the bulk; where that form cancels (a near 1, tiny t) or
     scipy's 2F1 is inaccurate (R − a + 1 near an integer with z near 1), the 3F2 series in s = t/A for small s
-    and adaptive quadrature of the integral over p otherwise. Zero where t = 0.
+    and adaptive quadrature of the integral over p otherwise (once per distinct input). Zero where t = 0.
     """
     R, A, a, B, t = (np.asarray(v, dtype=float) for v in (R, A, a, B, t))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -282,7 +282,9 @@ def _expected_alive(R, A, a, B, t) -> np.ndarray:
     small = s * np.maximum(1.0, (R + 1) / 2) <= SERIES_S
     fixed = np.empty(idx.size)
     fixed[small] = _small_s_series(R[small], a[small], B[small], s[small])
-    fixed[~small] = [_by_quadrature(*args) for args in zip(R[~small], a[~small], B[~small], s[~small])]
+    if not small.all():
+        rows, back = np.unique(np.column_stack([R, a, B, s])[~small], axis=0, return_inverse=True)
+        fixed[~small] = np.array([_by_quadrature(*row) for row in rows.tolist()])[back.ravel()]
     out = out.copy()
     out.flat[idx] = fixed
     return out

@@ -84,3 +84,16 @@ def test_conditional_expectation_nonnegative_and_nondecreasing_around_the_case(p
     assert np.all(np.diff(e) >= -1e-12 * (1 + np.abs(e[1:])))
     alive = p_alive(params, x, tx, T)
     assert 0 < alive <= 1
+
+
+def test_recomputed_rows_keep_their_place_in_a_vector():
+    """Trusted, series and quadrature rows mixed in one call (with repeats) equal the same rows evaluated one by one."""
+    params = (0.01, 0.01, 1.01, 50.0)  # r − a + 1 = 0 up to rounding: large t/(α+T) goes to quadrature
+    x = np.array([3, 0, 3, 1, 0, 3])
+    T = np.array([0.5, 0.5, 0.5, 20.0, 1e6, 0.5])
+    t = np.array([500.0, 500.0, 500.0, 100.0, 1e-3, 500.0])
+    together = expected_if_alive(params, t, x, T)
+    one_by_one = [float(expected_if_alive(params, ti, xi, Ti)) for ti, xi, Ti in zip(t, x, T)]
+    assert together.tolist() == one_by_one
+    assert together[0] == together[2] == together[5]
+    assert together[0] == pytest.approx(expected_if_alive_reference(*params, 500.0, 3, 0.5), rel=1e-9)
