@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import warnings
-
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -19,7 +18,7 @@ NUDGE = 1e-7
 EPS = np.finfo(float).eps
 SERIES_S = 0.2  # the small-t series is used while s·max(1, (R+1)/2) ≤ this (term ratio bound)
 SERIES_TERMS = 24  # 0.2^24 ≈ 2e-17
-TRUST_REL = 1e-11  # estimated relative rounding error above which the 2F1 form is recomputed by quadrature
+TRUST_REL = 1e-11  # estimated relative rounding error above which the 2F1 value is recomputed (series or quadrature)
 
 
 @dataclass(frozen=True)
