@@ -1,4 +1,4 @@
-"""The `pulse` command line: demo, ask, refresh, check, serve, digest, alerts, export."""
+"""The `pulse` command line: demo, ask, refresh, check, serve, digest, alerts, scheduler, export, migrate."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.replies import ErrorReply
 from config import ConfigError, Settings, load_settings
-from config.settings import DEMO_WORKBOOK
+from config.settings import DEMO_WORKBOOK, StateUnavailable
 from sheets.workbook import WorkbookError
 
 log = logging.getLogger("pulse")
@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", parents=[common], help="write the validated source tables to a DuckDB file")
     export.add_argument("--duckdb", required=True, metavar="PATH", help="the DuckDB file to write (replaced whole)")
+
+    sub.add_parser("migrate", parents=[common], help="create or update the PostgreSQL state schema ([state] url); idempotent")
     return parser
 
 
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config)
         return COMMANDS[args.command](args, settings)
-    except (ConfigError, WorkbookError) as err:
+    except (ConfigError, WorkbookError, StateUnavailable) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -238,8 +240,28 @@ def cmd_alerts(args, settings: Settings) -> int:
 
 def cmd_scheduler(args, settings: Settings) -> int:
     from bot.scheduler import run_scheduler_forever
+    from bot.serve import migrate_state
 
-    return run_scheduler_forever(_context(args, settings))
+    ctx = _context(args, settings)
+    migrate_state(ctx)
+    return run_scheduler_forever(ctx)
+
+
+def cmd_migrate(args, settings: Settings) -> int:
+    """Apply the state schema's missing migrations; with the file state (no [state] url) there is nothing to do."""
+    from config.settings import state_url
+
+    url = state_url(settings)
+    if url is None:
+        print("nothing to migrate: [state] url is not set, state is kept in files (PULSE_STATE_DIR)")
+        return 0
+    from bot.state_pg import MIGRATIONS, migrate
+
+    applied = migrate(url)
+    latest = MIGRATIONS[-1][0]
+    print(f"state schema: applied {', '.join(map(str, applied))}; now at version {latest}" if applied
+          else f"state schema: up to date (version {latest})")
+    return 0
 
 
 def cmd_export(args, settings: Settings) -> int:
@@ -264,6 +286,7 @@ COMMANDS = {
     "alerts": cmd_alerts,
     "scheduler": cmd_scheduler,
     "export": cmd_export,
+    "migrate": cmd_migrate,
 }
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 A signature is remembered until its timestamp leaves the freshness window (after that the timestamp check refuses
 it anyway). `SeenStore` is the interface; `MemorySeen` keeps them in this process, which is right for one server
-process. Several instances behind a load balancer need a shared store (e.g. PostgreSQL, `INSERT … ON CONFLICT DO
-NOTHING` on the key with an expiry column) implementing the same method.
+process; `bot.state_pg.PgSeen` keeps them in PostgreSQL for several instances behind a load balancer (`[state] url`),
+chosen by `seen_store(settings)`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
+
+if TYPE_CHECKING:
+    from config import Settings
 
 
 class SeenStore(Protocol):
@@ -49,3 +52,15 @@ class MemorySeen:
             expires_at, key = heapq.heappop(self._heap)
             if self._expiry.get(key) == expires_at:
                 del self._expiry[key]
+
+
+def seen_store(settings: "Settings", clock: Callable[[], float] = time.time) -> SeenStore:
+    """The store the settings name: PostgreSQL (`[state] url` / PULSE_STATE_URL, shared by instances), else in memory."""
+    from config.settings import state_url
+
+    url = state_url(settings)
+    if url is None:
+        return MemorySeen(clock)
+    from bot.state_pg import PgSeen
+
+    return PgSeen(url, clock)

@@ -26,7 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.context import Context
-from bot.digest.ledger import Ledger
+from bot.digest.ledger import Ledger, open_ledger
 from bot.digest.post import PostResult, post_digest, record
 from bot.digest.schedule import Destination, destinations, last_fire, report_week, trigger_for, week_label
 from bot.pulse_log import flush_deferred
@@ -139,7 +139,7 @@ def catch_up(ctx: Context, *, now: datetime | None = None, ledger: Ledger | None
     `now` is within the grace window of its scheduled time, else recorded as skipped (ledger and Pulse Log).
     Fire times before the destination's schedule was first installed were never due, so they are ignored."""
     now = now or ctx.now()
-    ledger = ledger or Ledger()
+    ledger = ledger or open_ledger(ctx.settings)
     grace = timedelta(minutes=ctx.settings.digest.misfire_grace_minutes)
     out = []
     for dest in destinations(ctx.settings):
@@ -235,7 +235,7 @@ def ensure_jobs(scheduler: BackgroundScheduler, ctx: Context, context_id: str, n
     remove digests no longer configured, leave unchanged jobs alone (so their pending run survives a restart).
     Returns job id → what was done (added, updated, kept, removed)."""
     now = now or ctx.now()
-    ledger = Ledger()
+    ledger = open_ledger(ctx.settings)
     grace = ctx.settings.digest.misfire_grace_minutes * 60
     wanted: dict[str, tuple[Callable, object, list]] = {}
     if ctx.settings.digest.enabled:

@@ -57,6 +57,7 @@ def build_server(ctx: Context, *, socket_mode: bool = False, scheduler: bool = T
     """Start the configured parts and log one line for each; raises NothingToServe when none is configured.
     `--socket` is an explicit request for Slack, so its missing tokens stop the start instead of turning Slack off."""
     parts: dict[str, str] = {}
+    migrate_state(ctx)
     slack_app, why_not = _slack(ctx, socket_mode)
     handler = connect_socket_mode(slack_app) if slack_app is not None and socket_mode else None
     if slack_app is not None:
@@ -88,6 +89,18 @@ def build_server(ctx: Context, *, socket_mode: bool = False, scheduler: bool = T
     for name, state in parts.items():
         log.info("%s %s", name, state)
     return Server(api, parts, handler, running)
+
+
+def migrate_state(ctx: Context) -> None:
+    """With `[state] url`, bring the PostgreSQL schema up to date before anything uses it (idempotent, one at a time)."""
+    from config.settings import state_url
+
+    url = state_url(ctx.settings)
+    if url is not None:
+        from bot.state_pg import migrate
+
+        applied = migrate(url)
+        log.info("state: PostgreSQL%s", f" (migrations {applied} applied)" if applied else "")
 
 
 def _slack(ctx: Context, socket_mode: bool) -> tuple[App | None, str]:

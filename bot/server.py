@@ -67,10 +67,11 @@ def guard(api: FastAPI, prefix: str, check: Check) -> None:
 
 def mount_slack(api: FastAPI, slack_app: App) -> None:
     """POST /slack/events → bolt. Dispatch runs in a worker thread: it blocks until the listener acks."""
+    from bot.replay import seen_store
     from bot.slack.app import signing_secret_of
     from bot.slack.signing import SlackRequestCheck
 
-    guard(api, SLACK_PATH, SlackRequestCheck(signing_secret_of(slack_app)))
+    guard(api, SLACK_PATH, SlackRequestCheck(signing_secret_of(slack_app), seen=seen_store(api.state.ctx.settings)))
 
     @api.post(SLACK_PATH, include_in_schema=False)
     async def slack_events(request: Request) -> Response:

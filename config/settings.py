@@ -170,6 +170,20 @@ class RefreshSettings(_Section):
     every_minutes: int = Field(60, ge=1)
 
 
+class StateSettings(_Section):
+    """Where shared state lives: unset = files in PULSE_STATE_DIR (one host); a PostgreSQL URL = shared by instances.
+    Keep the password out of the URL: libpq reads PGPASSWORD, or set the whole URL in PULSE_STATE_URL."""
+
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("postgresql://", "postgres://")):
+            raise ValueError("expected a PostgreSQL URL such as 'postgresql://pulse@db.internal:5432/pulse' (or leave it out for files)")
+        return v
+
+
 class SlackSettings(_Section):
     allowed_channels: list[str] = Field(default_factory=list)
     allowed_users: list[str] = Field(default_factory=list)
@@ -230,6 +244,7 @@ class Settings(_Section):
     refresh: RefreshSettings = Field(default_factory=RefreshSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     addon: AddonSettings = Field(default_factory=AddonSettings)
+    state: StateSettings = Field(default_factory=StateSettings)
     alerts: list[AlertRule] = Field(default_factory=list)
 
     @field_validator("timezone")
@@ -339,6 +354,18 @@ def secret(name: str) -> str | None:
     """A secret from the environment; never stored in config files and never logged."""
     value = os.environ.get(name)
     return value or None
+
+
+class StateUnavailable(RuntimeError):
+    """The PostgreSQL state cannot be reached or is not migrated; the message names no secret."""
+
+
+def state_url(settings: Settings) -> str | None:
+    """The PostgreSQL URL of the shared state (`PULSE_STATE_URL`, a secret, wins over `[state] url`), or None for files."""
+    url = secret("PULSE_STATE_URL") or settings.state.url
+    if url is not None and not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError("config: PULSE_STATE_URL is not a PostgreSQL URL (expected postgresql://…)")
+    return url
 
 
 def state_dir() -> Path:

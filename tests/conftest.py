@@ -18,3 +18,26 @@ def _isolated_env(monkeypatch, tmp_path):
     from bot import pulse_log
 
     monkeypatch.setattr(pulse_log, "_deferred", [])  # Pulse Log entries queued by one test never reach another's
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One throwaway PostgreSQL server for the session (started on first use); skipped when its binaries are missing."""
+    from tests.postgres import PostgresServer, binaries
+
+    if binaries() is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed: `apt-get install postgresql` (.ci/run does)")
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def state_url(postgres_server, monkeypatch):
+    """A fresh, migrated PostgreSQL state database for this test, also set as PULSE_STATE_URL."""
+    from bot.state_pg import migrate
+
+    url = postgres_server.new_database()
+    migrate(url)
+    monkeypatch.setenv("PULSE_STATE_URL", url)
+    return url

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.addon.auth import AuthError, Verifier
 from bot.addon.debounce import Debouncer
 from bot.addon.identity import IdentityVerifier, identity_verifier
+from bot.replay import seen_store
 from bot.addon.views import digest_outcome, kpi_cards
 from bot.alerts.run import after_refresh
 from bot.context import Context
@@ -74,7 +75,7 @@ class AddonState:
     def __init__(self, ctx: Context):
         s = ctx.settings.addon
         self.ctx = ctx
-        self.verifier = Verifier(secret("PULSE_ADDON_SECRET"), s.max_skew_seconds)
+        self.verifier = Verifier(secret("PULSE_ADDON_SECRET"), s.max_skew_seconds, seen=seen_store(ctx.settings))
         self.identity = identity_verifier(ctx.settings)
         self.limiter = RateLimiter(s.rate_limit_per_minute)
         self.debouncer = Debouncer(s.refresh_debounce_seconds, self._refresh_from_edits)

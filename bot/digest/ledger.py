@@ -16,10 +16,13 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from bot.state_files import heal_sqlite, private_file
 from config import state_dir
+
+if TYPE_CHECKING:
+    from config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -261,6 +264,18 @@ class Ledger:
     def _update(self, channel: str, week: str, assignments: str, args: tuple) -> None:
         with closing(self._connect()) as db:
             db.execute(f"UPDATE digests SET {assignments} WHERE channel = ? AND week = ?", (*args, channel, week))
+
+
+def open_ledger(settings: "Settings | None" = None) -> "Ledger":
+    """The digest ledger the settings name: PostgreSQL (`[state] url` / PULSE_STATE_URL) shared by instances, else the file."""
+    from config.settings import state_url
+
+    url = state_url(settings) if settings is not None else None
+    if url is None:
+        return Ledger()
+    from bot.state_pg import PgLedger
+
+    return PgLedger(url)  # type: ignore[return-value]  # same interface
 
 
 def _entry(row: sqlite3.Row | None) -> Entry | None:

@@ -23,7 +23,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.context import Context
 from bot.digest.builder import Digest, build_digest
 from bot.digest.chart import render_chart
-from bot.digest.ledger import Entry, Ledger
+from bot.digest.ledger import Entry, Ledger, open_ledger
 from bot.digest.render import fallback_text, render_blocks
 from bot.digest.schedule import Destination, destinations, last_full_week, week_label
 from bot.pulse_log import append_log
@@ -112,7 +112,7 @@ def post_digest(
 ) -> PostResult:
     """Build and deliver the digest of the week starting `week_start` to `dest`, unless the ledger has it already."""
     now = now or ctx.now()
-    ledger = ledger or Ledger()
+    ledger = ledger or open_ledger(ctx.settings)
     week = week_label(week_start)
     entry = ledger.claim(dest.key, week, now)
     if entry is None:

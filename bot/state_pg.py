@@ -1,0 +1,284 @@
+"""Shared state in PostgreSQL (`[state] url` / `PULSE_STATE_URL`): the digest ledger and the replay/nonce store,
+so several instances agree on what was posted and what was seen. The file-based default lives elsewhere
+(`bot.digest.ledger.Ledger`, `bot.replay.MemorySeen`); these classes implement the same interfaces.
+
+The schema is created by numbered migrations (`pulse migrate`, idempotent, serialised by an advisory lock).
+A digest claim is a row with the primary key (channel, week), so a second claim fails in the database, plus a
+session-level advisory lock held on a dedicated connection while the post runs: PostgreSQL releases it when the
+claiming process dies (even by kill -9), so a `posting` row whose lock is free was abandoned and is taken over,
+as the file ledger does with its flock."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import fields
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import psycopg
+from psycopg.rows import dict_row
+
+from bot.digest.ledger import Entry
+from config.settings import StateUnavailable
+
+log = logging.getLogger(__name__)
+
+# (version, what, SQL): append only; a deployed migration is never edited.
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "digest ledger and seen keys", """
+CREATE TABLE pulse_digests (
+    channel TEXT NOT NULL,
+    week TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('posting', 'posted', 'failed', 'skipped')),
+    ts TEXT,
+    file_id TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    claimed_at TIMESTAMPTZ,
+    finished_at TIMESTAMPTZ,
+    sent_at TIMESTAMPTZ,
+    PRIMARY KEY (channel, week)
+);
+CREATE TABLE pulse_digest_schedules (
+    channel TEXT PRIMARY KEY,
+    installed_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE pulse_seen (
+    key TEXT PRIMARY KEY,
+    expires_at DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX pulse_seen_expiry ON pulse_seen (expires_at);
+"""),
+]
+MIGRATION_LOCK = 0x70756C7365  # "pulse": one migrator at a time
+CLAIM_LOCK_SPACE = 0x6469  # first key of the two-key advisory lock of a digest claim ("di")
+SEEN_SWEEP_SECONDS = 60.0
+
+
+def connect(url: str, **kwargs: Any) -> psycopg.Connection:
+    """An autocommit connection with dict rows; a failure becomes StateUnavailable without the URL (it may hold a password)."""
+    try:
+        return psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=10, **kwargs)
+    except psycopg.OperationalError as err:
+        raise StateUnavailable(f"cannot connect to the PostgreSQL state ({_first_line(err)})") from None
+
+
+def _first_line(err: Exception) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+
+
+def migrate(url: str) -> list[int]:
+    """Apply the migrations this database lacks, each in its own transaction; returns the versions applied (none: up to date)."""
+    applied: list[int] = []
+    with connect(url) as db:
+        db.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS pulse_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                       " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+            done = {row["version"] for row in db.execute("SELECT version FROM pulse_schema_migrations")}
+            for version, name, sql in MIGRATIONS:
+                if version in done:
+                    continue
+                with db.transaction():
+                    db.execute(sql)
+                    db.execute("INSERT INTO pulse_schema_migrations (version, name) VALUES (%s, %s)", (version, name))
+                applied.append(version)
+                log.info("state migration %d applied: %s", version, name)
+        finally:
+            db.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+    return applied
+
+
+def check_migrated(url: str) -> None:
+    """Raise StateUnavailable naming `pulse migrate` when the schema is missing or older than this code."""
+    with connect(url) as db:
+        exists = db.execute("SELECT to_regclass('pulse_schema_migrations') AS t").fetchone()["t"]
+        latest = db.execute("SELECT max(version) AS v FROM pulse_schema_migrations").fetchone()["v"] if exists else None
+    if latest is None or latest < MIGRATIONS[-1][0]:
+        raise StateUnavailable(f"the PostgreSQL state schema is at version {latest or 0}, this code needs "
+                               f"{MIGRATIONS[-1][0]}: run `pulse migrate`")
+
+
+def _claim_key(channel: str, week: str) -> int:
+    """The second advisory-lock key of a (channel, week) claim: 31 bits of its SHA-256."""
+    return int.from_bytes(hashlib.sha256(f"{channel}\0{week}".encode()).digest()[:4], "big") >> 1
+
+
+# (url, channel, week) → the connection holding that claim's advisory lock, for claims this process holds.
+_HELD: dict[tuple[str, str, str], psycopg.Connection] = {}
+_held_guard = threading.Lock()
+_ENTRY_FIELDS = [f.name for f in fields(Entry)]
+
+
+class PgLedger:
+    """The digest ledger of `bot.digest.ledger.Ledger`, in PostgreSQL; a connection per call, safe from threads and hosts."""
+
+    def __init__(self, url: str):
+        self.url = url
+        check_migrated(url)
+
+    def rebuilt_at(self) -> datetime | None:
+        """Never: a database is not healed by moving it aside (its backups are the operator's)."""
+        return None
+
+    def _one(self, sql: str, args: tuple = ()) -> dict | None:
+        with connect(self.url) as db:
+            return db.execute(sql, args).fetchone()
+
+    def _exec(self, sql: str, args: tuple = ()) -> int:
+        with connect(self.url) as db:
+            return db.execute(sql, args).rowcount
+
+    def get(self, channel: str, week: str) -> Entry | None:
+        return _entry(self._one("SELECT * FROM pulse_digests WHERE channel = %s AND week = %s", (channel, week)))
+
+    def claim(self, channel: str, week: str, now: datetime) -> Entry | None:
+        """As `Ledger.claim`: None when posted, skipped or being posted (by any instance); a failed or abandoned row is
+        claimed again keeping its ts and sent_at. The claim holds its lock until `mark_posted`, `mark_failed` or `release`."""
+        if not self._lock(channel, week):
+            return None
+        try:
+            taken = self._claim_row(channel, week, now)
+        except BaseException:
+            self.release(channel, week)
+            raise
+        if taken is None:
+            self.release(channel, week)
+        return taken
+
+    def _claim_row(self, channel: str, week: str, now: datetime) -> Entry | None:
+        with connect(self.url) as db, db.transaction():
+            inserted = db.execute(
+                "INSERT INTO pulse_digests (channel, week, status, claimed_at) VALUES (%s, %s, 'posting', %s)"
+                " ON CONFLICT (channel, week) DO NOTHING RETURNING *", (channel, week, now)).fetchone()
+            if inserted is not None:
+                return _entry(inserted)
+            current = db.execute("SELECT * FROM pulse_digests WHERE channel = %s AND week = %s FOR UPDATE",
+                                 (channel, week)).fetchone()
+            if current["status"] in ("posted", "skipped"):
+                return None
+            if current["status"] == "posting":
+                log.warning("digest %s %s: taking over the claim of a process that died mid-post", channel, week)
+            return _entry(db.execute("UPDATE pulse_digests SET status = 'posting', claimed_at = %s WHERE channel = %s"
+                                     " AND week = %s RETURNING *", (now, channel, week)).fetchone())
+
+    def _lock(self, channel: str, week: str) -> bool:
+        """Take the claim's advisory lock on a connection kept open until release; False while anyone holds it."""
+        held = (self.url, channel, week)
+        with _held_guard:
+            if held in _HELD:
+                return False
+            db = connect(self.url)
+            try:
+                got = db.execute("SELECT pg_try_advisory_lock(%s, %s) AS got", (CLAIM_LOCK_SPACE, _claim_key(channel, week))).fetchone()["got"]
+            except BaseException:
+                db.close()
+                raise
+            if not got:
+                db.close()
+                return False
+            _HELD[held] = db
+            return True
+
+    def release(self, channel: str, week: str) -> None:
+        """Give up this process's claim of (channel, week), if held: closing its connection frees the lock."""
+        with _held_guard:
+            db = _HELD.pop((self.url, channel, week), None)
+        if db is not None:
+            db.close()
+
+    def mark_sent(self, channel: str, week: str, now: datetime) -> None:
+        """Note, before the first request that could post the message, that a retry must check the channel first."""
+        self._update(channel, week, "sent_at = COALESCE(sent_at, %s)", (now,))
+
+    def record_file(self, channel: str, week: str, file_id: str) -> None:
+        self._update(channel, week, "file_id = %s", (file_id,))
+
+    def record_message(self, channel: str, week: str, ts: str) -> None:
+        self._update(channel, week, "ts = %s", (ts,))
+
+    def count_attempt(self, channel: str, week: str) -> None:
+        self._update(channel, week, "attempts = attempts + 1", ())
+
+    def mark_posted(self, channel: str, week: str, now: datetime, ts: str | None, file_id: str | None, note: str | None = None) -> None:
+        """Record the finished post and release the claim."""
+        self._update(channel, week, "status = 'posted', ts = COALESCE(%s, ts), file_id = COALESCE(%s, file_id), error = %s,"
+                     " finished_at = %s", (ts, file_id, note, now))
+        self.release(channel, week)
+
+    def mark_failed(self, channel: str, week: str, now: datetime, error: str) -> None:
+        """Record the failure (a later call may claim the week again) and release the claim."""
+        self._update(channel, week, "status = 'failed', error = %s, finished_at = %s", (error[:500], now))
+        self.release(channel, week)
+
+    def mark_skipped(self, channel: str, week: str, now: datetime, reason: str) -> bool:
+        """Record a digest that will not be posted (missed beyond the grace window); False if a row exists."""
+        return self._exec("INSERT INTO pulse_digests (channel, week, status, error, finished_at) VALUES (%s, %s, 'skipped', %s, %s)"
+                          " ON CONFLICT (channel, week) DO NOTHING", (channel, week, reason[:500], now)) == 1
+
+    def last_posted(self, channel: str, before_week: str | None = None) -> Entry | None:
+        sql, args = "SELECT * FROM pulse_digests WHERE channel = %s AND status = 'posted'", (channel,)
+        if before_week:
+            sql, args = sql + " AND week < %s", (channel, before_week)
+        return _entry(self._one(sql + " ORDER BY week DESC LIMIT 1", args))
+
+    def entries(self, channel: str | None = None) -> list[Entry]:
+        with connect(self.url) as db:
+            if channel is None:
+                rows = db.execute("SELECT * FROM pulse_digests ORDER BY channel, week").fetchall()
+            else:
+                rows = db.execute("SELECT * FROM pulse_digests WHERE channel = %s ORDER BY week", (channel,)).fetchall()
+        return [e for e in map(_entry, rows) if e is not None]
+
+    def installed_at(self, channel: str, now: datetime) -> datetime:
+        """When the schedule of `channel` was first installed (recorded as `now` the first time any instance asks)."""
+        with connect(self.url) as db:
+            db.execute("INSERT INTO pulse_digest_schedules (channel, installed_at) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                       (channel, now))
+            row = db.execute("SELECT installed_at FROM pulse_digest_schedules WHERE channel = %s", (channel,)).fetchone()
+        return _utc(row["installed_at"])
+
+    def schedules_recorded(self) -> None:
+        """Nothing to do: a database is never rebuilt with unknown schedules (see `Ledger.schedules_recorded`)."""
+
+    def _update(self, channel: str, week: str, assignments: str, args: tuple) -> None:
+        self._exec(f"UPDATE pulse_digests SET {assignments} WHERE channel = %s AND week = %s", (*args, channel, week))
+
+
+def _entry(row: dict | None) -> Entry | None:
+    if row is None:
+        return None
+    return Entry(**{name: _utc(row[name]) for name in _ENTRY_FIELDS})
+
+
+def _utc(value: Any) -> Any:
+    """A timestamptz as an aware UTC datetime (PostgreSQL answers in the session's zone); other values unchanged."""
+    return value.astimezone(timezone.utc) if isinstance(value, datetime) else value
+
+
+class PgSeen:
+    """`bot.replay.SeenStore` in PostgreSQL: a key is accepted once by all instances until it expires."""
+
+    def __init__(self, url: str, clock: Callable[[], float] = time.time):
+        self.url, self._clock = url, clock
+        self._swept = float("-inf")
+        check_migrated(url)
+
+    def first_time(self, key: str, expires_at: float) -> bool:
+        """True the first time `key` is offered (by any instance) while no unexpired row holds it."""
+        now = self._clock()
+        with connect(self.url) as db:
+            if now - self._swept >= SEEN_SWEEP_SECONDS:  # forget expired keys now and then, not on every request
+                db.execute("DELETE FROM pulse_seen WHERE expires_at < %s", (now,))
+                self._swept = now
+            row = db.execute(
+                "INSERT INTO pulse_seen (key, expires_at) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE"
+                " SET expires_at = EXCLUDED.expires_at WHERE pulse_seen.expires_at < %s RETURNING key",
+                (key, expires_at, now)).fetchone()
+        return row is not None
+
+
+__all__ = ["MIGRATIONS", "PgLedger", "PgSeen", "StateUnavailable", "check_migrated", "migrate"]
