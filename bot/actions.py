@@ -54,7 +54,7 @@ def cohorts_reply(cmd: Command, ctx: Context) -> Reply:
     columns = ([by] if by else []) + ["cohort", "customers"] + [f"M{k}" for k in range(width)]
     rows = []
     for segment, table in sorted(tables, key=lambda x: (-int(x[1].sizes.sum()), x[0] or "")):
-        for c, n, shares in zip(table.cohorts, table.sizes, table.shares):
+        for c, n, shares in zip(table.cohorts, table.sizes, table.shares, strict=True):
             cells = [None if v != v else round(float(v), 1) for v in shares]
             rows.append(([segment] if by else []) + [str(c), int(n)] + cells + [None] * (width - len(cells)))
     scope = "".join(f" where {k}={v}" for k, v in cmd.where.items()) + (f" by {by}" if by else "")
@@ -120,7 +120,7 @@ def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int =
         part = risk_list(model.customers, churned, dims.index[dims == value])
         parts.append((str(value), part))
     parts.sort(key=lambda x: (-x[1].value_at_stake, x[0]))
-    rows = [[segment] + _risk_row(r) for segment, part in parts for r in part.customers.head(top_per_segment).itertuples(index=False)]
+    rows = [[segment, *_risk_row(r)] for segment, part in parts for r in part.customers.head(top_per_segment).itertuples(index=False)]
     for segment, part in parts:
         gone = f", {part.already_churned:,} already churned" if part.already_churned else ""
         notes.append(f"{segment}: {part.at_risk:,} at risk, {number(part.value_at_stake, 'money', money)} at stake{gone}")
@@ -130,7 +130,7 @@ def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int =
          "already_churned": part.already_churned, "already_churned_value": part.churned_value}
         for segment, part in parts
     ]
-    return TableReply(f"Churn risk{scope} by {by} — top {top_per_segment} of each by value at stake", [by] + columns,
+    return TableReply(f"Churn risk{scope} by {by} — top {top_per_segment} of each by value at stake", [by, *columns],
                       rows, cached.snapshot.read_at, notes, payload=payload, query=cmd.raw, units=[None, *RISK_UNITS])
 
 

@@ -155,7 +155,7 @@ def why_reply(cmd: Command, ctx: Context) -> Reply:
     rows = [[p.segment, p.value_before, p.value_after, p.mix + 0.0, p.rate + 0.0, p.total + 0.0] for p in d.parts]
     if abs(d.residual) > 1e-9:
         rows.append(["(no segment)", None, None, None, None, d.residual])
-    notes = data_notes(ctx, cached) + [sentence]
+    notes = [*data_notes(ctx, cached), sentence]
     corr_line = correlation_note(corr, dimension)
     if corr_line:
         notes.append(corr_line)
@@ -238,7 +238,7 @@ def forecast_reply(cmd: Command, ctx: Context) -> Reply:
     last = spec.fn(t, parse_period("last-month", ctx.today()), o)
     label = last.label
     mape = f"backtested MAPE {f.mape:.1f}% over the last {len(f.backtest)} months" if f.mape is not None else "no backtest"
-    notes = data_notes(ctx, cached) + [f"{f.model}; {mape}; fitted on {f.history} months"]
+    notes = [*data_notes(ctx, cached), f"{f.model}; {mape}; fitted on {f.history} months"]
     if f.mape is not None and f.mape > SHAKY_MAPE:
         notes.append(f"past one-month-ahead forecasts missed by {f.mape:.0f}% on average (values near zero inflate this) — "
                      "read the interval, not the point")

@@ -8,11 +8,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import PercentFormatter  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
-from metrics.survival import Curve, SurvivalResult  # noqa: E402
+from metrics.survival import Curve, SurvivalResult
 
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 6.4, 120  # 960 × 768 px
 OVERALL_COLOR = "#222222"
@@ -28,7 +28,7 @@ def survival_chart(result: SurvivalResult) -> bytes:
     ax = fig.subplots()
     segments = result.segments[:MAX_SEGMENTS]
     _curve(ax, result.overall, OVERALL_COLOR, width=3.0 if not segments else 2.0)
-    for curve, color in zip(segments, SEGMENT_COLORS):
+    for curve, color in zip(segments, SEGMENT_COLORS, strict=False):
         _curve(ax, curve, color, width=2.5)
     ax.axhline(0.5, color="#999999", linestyle=":", linewidth=1.2)
     ax.set_ylim(0, 1.02)

@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except Exception as err:  # noqa: BLE001 - the last line of defence prints one line, not a traceback
+    except Exception as err:  # the last line of defence prints one line, not a traceback
         if args.debug:
             raise
         print(f"error: unexpected {type(err).__name__}: {err} (run again with --debug for details)", file=sys.stderr)

@@ -22,6 +22,12 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _pinned_clock(day: date) -> Callable[[], datetime]:
+    """A clock stopped at noon UTC of `day`, so runs with a pinned `today` are reproducible."""
+    pinned = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
+    return lambda: pinned
+
+
 @dataclass
 class Context:
     """One deployment's settings, workbook, snapshot cache and clock (tests inject `clock`).
@@ -187,9 +193,6 @@ def build_context(
 ) -> Context:
     """A context for the CLI and the server; `today` pins the clock (noon UTC of that day) for reproducible runs;
     `one_shot` for commands that answer and exit (see Context)."""
-    clock = utc_now
-    if today is not None:
-        pinned = datetime(today.year, today.month, today.day, 12, tzinfo=timezone.utc)
-        clock = lambda: pinned  # noqa: E731
+    clock = utc_now if today is None else _pinned_clock(today)
     return Context(settings=settings, workbook=open_workbook(settings, workbook=workbook, sheet=sheet), clock=clock,
                    one_shot=one_shot)

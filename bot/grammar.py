@@ -120,7 +120,7 @@ class _Token:
 
 
 def parse_command(text: str, command: str = "/pulse") -> Command:
-    """Parse `text` typed after `command`: `/nps` fixes the metric, `/pulse` takes it (or an action) from the first word."""
+    """Parse `text` typed after `command`: `/nps` fixes the metric, `/pulse` takes it (or an action) from word one."""
     raw = (text or "").strip()
     if len(raw) > MAX_COMMAND_CHARS:
         raise CommandError(

@@ -27,7 +27,8 @@ def help_reply(settings: Settings) -> TextReply:
     periods = (
         "`today` `yesterday` `this-week` `last-week` `this-month` `last-month` `this-quarter` `last-quarter` "
         "`this-year` `last-year` `ytd` `qtd` `mtd` `last-30-days` `last-8-weeks` `last-6-months` "
-        "`2026` `2026-Q1` `2026-03` `2026-W10` `2026-01-01..2026-03-31` `since 2026-01-01` · 本周 上周 本月 上月 本季度 上季度 今年 去年"
+        "`2026` `2026-Q1` `2026-03` `2026-W10` `2026-01-01..2026-03-31` `since 2026-01-01` · "
+        "本周 上周 本月 上月 本季度 上季度 今年 去年"
     )
     grammar = "`/pulse <metric> [period] [by <dimension>] [where <dimension>=<value>] [vs <period>]`"
     examples = "\n".join(

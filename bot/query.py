@@ -1,4 +1,4 @@
-"""The one query entry point: command text in, a reply out. Slack, the CLI, the digest and the add-on all call `answer`."""
+"""The one query entry point: command text in, a reply out. Slack, the CLI, the digest and the add-on call `answer`."""
 
 from __future__ import annotations
 
@@ -141,7 +141,9 @@ def add_prediction(result, tables, ctx: Context, top: int = 5) -> None:
 
     band = ""
     if model.total_interval:
-        band = f" ({model.interval_level:.0%} interval {number(model.total_interval[0], 'money', money)}–{number(model.total_interval[1], 'money', money)})"
+        low = number(model.total_interval[0], "money", money)
+        high = number(model.total_interval[1], "money", money)
+        band = f" ({model.interval_level:.0%} interval {low}–{high})"
     tops = ", ".join(f"{r.customer_id} {number(float(r.predicted_clv), 'money', money)}" for r in ranked.itertuples(index=False))
     result.notes.append(
         f"predicted next {model.horizon_months} months: {number(model.total_clv, 'money', money)} across "
@@ -185,7 +187,7 @@ def overview_by_reply(ctx: Context, cmd: Command, results: list, period: Period,
         notes.append(f"* small sample: fewer than {ctx.settings.surveys.min_n} observations")
     scope = "".join(f" where {k}={v}" for k, v in cmd.where.items())
     return TableReply(
-        f"Overview — {period.label}{scope} by {by}", ["metric", "all"] + segments, rows, cached.snapshot.read_at, notes,
+        f"Overview — {period.label}{scope} by {by}", ["metric", "all", *segments], rows, cached.snapshot.read_at, notes,
         payload={"metric": "overview", "by": by, "period": period.to_json(), "results": [r.to_json() for r in results]},
         query=cmd.raw,
     )

@@ -133,7 +133,7 @@ def cohorts_tab(t: Tables, months: list[Period], o: MetricOptions) -> OwnedTab:
     table = cohort_table(t, months[0].start, months[-1].start, o)
     header = ["Cohort", "Customers"] + [f"M{k}" for k in range(table.shares.shape[1])]
     rows: list[list[Cell]] = []
-    for label, size, shares in zip(table.cohorts, table.sizes, table.shares):
+    for label, size, shares in zip(table.cohorts, table.sizes, table.shares, strict=True):
         rows.append([str(label), int(size)] + [_num(v) for v in shares])
     return OwnedTab("Pulse Cohorts", header, rows)
 

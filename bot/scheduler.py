@@ -90,7 +90,7 @@ def refresh_job(context_id: str) -> None:
         report = refresh(ctx, reason="scheduled")
         log.info("scheduled refresh: wrote %s", ", ".join(report.written) or "nothing")
         after_refresh(ctx)
-    except Exception as err:  # noqa: BLE001 - a failed refresh is logged and retried at the next interval
+    except Exception as err:  # a failed refresh is logged and retried at the next interval
         if isinstance(err, WorkbookError):  # the sheet's fault, phrased for people: one line, no trace
             log.warning("scheduled refresh failed: %s", err.headline())
         else:
@@ -116,7 +116,7 @@ def read_if_stale(ctx: Context) -> None:
 def catch_up_job(context_id: str) -> list["CatchUp"]:
     try:
         return catch_up(context_for(context_id))
-    except Exception:  # noqa: BLE001 - runs in its own thread at start-up; the next scheduled run still happens
+    except Exception:  # runs in its own thread at start-up; the next scheduled run still happens
         log.exception("digest catch-up failed")
         return []
 

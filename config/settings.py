@@ -255,7 +255,9 @@ class Settings(_Section):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone '{v}'; use an IANA name such as UTC, Europe/Berlin, Asia/Shanghai")
+            raise ValueError(
+                f"unknown timezone '{v}'; use an IANA name such as UTC, Europe/Berlin, Asia/Shanghai"
+            ) from None
         return v
 
     @field_validator("columns")

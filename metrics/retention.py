@@ -215,7 +215,7 @@ def _amount(t: Tables) -> np.ndarray:
 
 
 def nrr(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
-    """Net revenue retention = (revenue in P − revenue in P from customers new in P) / revenue in the comparison period."""
+    """Net revenue retention = (revenue in P − revenue in P from customers new in P) / revenue in the prior period."""
     q = comparison_period(p)
     state, amount = customer_state(t), _amount(t)
     now, before = _in(t, p), _in(t, q)

@@ -147,7 +147,8 @@ def spend_in(t: Tables, p: Period) -> SpendIn:
         notes.append(f"the Spend tab has no rows with {scope}, so its spend counts as 0")
     if cut[inside].any():
         k = int(cut[inside].sum())
-        notes.append(f"spend was spread by days ({k} monthly budget{'s' if k > 1 else ''} or date range{'s' if k > 1 else ''} only partly in {p.label})")
+        plural = "s" if k > 1 else ""
+        notes.append(f"spend was spread by days ({k} monthly budget{plural} or date range{plural} only partly in {p.label})")
     loose = float(share[unallocated].sum())
     if loose:
         notes.append(_unallocated_note(loose, " or ".join(d for d, _ in t.spend_filters), p))

@@ -357,7 +357,7 @@ def _slashed(text: pd.Series, date_order: str, work: _Work) -> pd.Series:
 
 
 def _assign_ymd(parts: pd.DataFrame, typed: _Work, order: tuple[str, str, str]) -> None:
-    cols = dict(zip(order, (parts[0], parts[1], parts[2])))
+    cols = dict(zip(order, (parts[0], parts[1], parts[2]), strict=True))
     ok = cols["y"].between(1, 9999) & cols["m"].between(1, 12) & cols["d"].between(1, 31)
     stamps = pd.Series(pd.NaT, index=parts.index, dtype="datetime64[ns]")
     if ok.any():

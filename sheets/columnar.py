@@ -53,7 +53,7 @@ def read_columns(path: str, title: str, part: str | None) -> ColumnarTab | None:
             title, header_row=0, schema_sample_rows=None, dtype_coercion="strict"
         )
         batch = sheet.to_arrow()
-    except Exception:  # a mixed column, an unknown cell type: the per-cell path reads it
+    except Exception:  # noqa: BLE001 - a mixed column, an unknown cell type: the per-cell path reads it
         return None
     names = list(batch.schema.names)
     if not names or any(_UNNAMED.search(n) or not n.strip() for n in names):

@@ -1,4 +1,4 @@
-"""A local .xlsx workbook: fast reads with python-calamine; owned tabs written by patching the package, saved atomically.
+"""A local .xlsx workbook: fast reads with python-calamine; owned tabs written by patching the package, atomically.
 
 Ownership marker: a hidden, sheet-scoped defined name `crm_pulse_owned` whose value is the text "crm-pulse-owned".
 Writes replace only the owned sheets' parts (plus workbook.xml, its rels, [Content_Types].xml and two or three
@@ -7,6 +7,7 @@ styles); every other part of the file, including all source tabs, is copied unch
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import tempfile
@@ -51,7 +52,7 @@ class LocalWorkbook:
             return out
         except WorkbookError:
             raise
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - any reader failure (zip, XML, calamine) is one error for the user
             raise WorkbookError(f"could not read {self.path}: {err}. Is it an .xlsx workbook?") from None
 
     def read_columns(self, names: Sequence[str]) -> dict[str, RawTab | ColumnarTab | None]:
@@ -115,11 +116,9 @@ class LocalWorkbook:
             _fsync(tmp)  # the new bytes are on disk before their name replaces the old file (no empty file on a crash)
             os.replace(tmp, self.path)
             return created
-        except Exception as err:
-            try:
+        except Exception as err:  # noqa: BLE001 - any failure: remove the temporary file, keep the workbook
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
             raise WorkbookError(f"could not save {self.path}: {err}; the workbook was left unchanged") from None
 
     def _require_file(self) -> None:

@@ -3,7 +3,8 @@
 Layout of one file: MAGIC, an 8-byte big-endian header length, the UTF-8 JSON header (format, cache key, when
 it was loaded, the source's change marker, every non-frame Snapshot field, each frame's byte range, and a
 SHA-256 over the rest of the header and the frames), then the frames, each one Arrow IPC file. Reading checks
-the magic, the format, the checksum and every Arrow buffer; anything else raises `DamagedCache`. A file written for another key (another source or parse settings) is `ForeignCache`.
+the magic, the format, the checksum and every Arrow buffer; anything else raises `DamagedCache`. A file written
+for another key (another source or parse settings) is `ForeignCache`.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ ROW_COLUMN = "row"
 
 @dataclass(frozen=True)
 class DataIssue:
-    """One data problem: the tab as named in the workbook, the sheet row (header = 1), the column header, the raw value."""
+    """One data problem: the tab as named in the workbook, the sheet row (header = 1), the column header, raw value."""
 
     tab: str
     row: int | None
@@ -88,10 +88,7 @@ class _Parser:
             needed = ", ".join(c.name for c in COLUMNS[self.key] if c.required)
             self.issue(1, needed, "", f"the tab is empty; add a header row with the columns {needed}", "rejected")
             return ParsedTab(empty_canonical(self.key), self.issues, usable=False)
-        if self.columnar:
-            header = list(self.columnar.header)
-        else:
-            header = [display(h).strip() for h in self.rows[header_at]]
+        header = list(self.columnar.header) if self.columnar else [display(h).strip() for h in self.rows[header_at]]
         match = match_headers(self.key, header, self.settings.columns.get(self.key))
         for problem in match.mapping_problems:
             self.issue(header_at + 1, "", "", problem, "warning")

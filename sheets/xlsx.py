@@ -31,7 +31,7 @@ _STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>
 <xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
 <xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>
-<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"""
+<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"""  # noqa: E501 - the XML is written byte for byte
 
 
 def write_xlsx(path: str, tabs: Mapping[str, Sequence[Sequence[object]]]) -> None:
@@ -341,15 +341,15 @@ def _prefix(xml: str, tag: str) -> str:
 
 
 def _insert_before_close(xml: str, tag: str, fragment: str) -> str:
-    m = None
-    for m in re.finditer(rf"</(\w+:)?{tag}\s*>", xml):
-        pass
+    closes = list(re.finditer(rf"</(\w+:)?{tag}\s*>", xml))
+    m = closes[-1] if closes else None
     if m is None:
         selfclosing = re.search(rf"<((?:\w+:)?{tag})(\s[^>]*)?/>", xml)
         if selfclosing is None:
             raise ValueError(f"no <{tag}> element")
         name = selfclosing.group(1)
-        return f"{xml[: selfclosing.start()]}<{name}{selfclosing.group(2) or ''}>{fragment}</{name}>{xml[selfclosing.end() :]}"
+        opened = f"<{name}{selfclosing.group(2) or ''}>"
+        return f"{xml[: selfclosing.start()]}{opened}{fragment}</{name}>{xml[selfclosing.end() :]}"
     return xml[: m.start()] + fragment + xml[m.start() :]
 
 

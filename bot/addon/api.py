@@ -112,13 +112,14 @@ class AddonState:
         try:
             if self.run_refresh("sheet edits").skipped:
                 self.debouncer.trigger()  # a refresh was already running and may have read before these edits: go again
-        except Exception:  # noqa: BLE001 - a background refresh logs, it has nobody to answer
+        except Exception:  # a background refresh logs, it has nobody to answer
             log.exception("edit-triggered refresh failed")
 
 
 def check_signature(verifier: Verifier, identity: IdentityVerifier | None = None):
-    """The server's check for `/addon/` (see `bot.server.RequestGuard`), before the body is parsed: a Google identity
-    token (`Authorization: Bearer`) when enabled, else the HMAC signature. Returns the caller's e-mail (None for HMAC)."""
+    """The server's check for `/addon/` (see `bot.server.RequestGuard`), before the body is parsed: a Google
+    identity token (`Authorization: Bearer`) when enabled, else the HMAC signature. Returns the caller's e-mail (None
+    for HMAC)."""
 
     def check(headers, body: bytes) -> str | None:
         try:
@@ -138,7 +139,7 @@ def check_signature(verifier: Verifier, identity: IdentityVerifier | None = None
 
 
 async def authenticated(request: Request) -> bytes:
-    """Dependency: the signature was checked (by the server's guard), then the spreadsheet binding and the rate limit."""
+    """Dependency: the signature was checked (by the server's guard), then the spreadsheet binding and rate limit."""
     state: AddonState = request.app.state.addon
     if not getattr(request.state, VERIFIED, False):
         raise Problem(401, "Unauthorized", "request signature was not checked")

@@ -64,7 +64,10 @@ class IdentityVerifier:
         if not email or claims.get("email_verified") is not True:
             raise AuthError("identity token refused: it carries no verified e-mail (the script needs the userinfo.email scope)")
         if email not in self.emails and email.rpartition("@")[2] not in self.domains:
-            raise AuthError(f"{email} may not use this add-on: add it to addon.allowed_emails or its domain to addon.allowed_domains")
+            raise AuthError(
+                f"{email} may not use this add-on: add it to addon.allowed_emails "
+                "or its domain to addon.allowed_domains"
+            )
         return email
 
 

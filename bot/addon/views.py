@@ -43,7 +43,7 @@ _OUTCOMES = {"posted": "posted", "duplicate": "already_posted"}
 
 
 def digest_outcome(results: list, has_destinations: bool) -> dict[str, Any]:
-    """"Post digest now" as status + one sentence per destination: posted, already posted this week, not posted (why)."""
+    """'Post digest now' as a status and one sentence per destination: posted, already posted, not posted (why)."""
     if not has_destinations:
         return {
             "status": "no_channel",
@@ -52,11 +52,13 @@ def digest_outcome(results: list, has_destinations: bool) -> dict[str, Any]:
             "results": [],
         }
     statuses = [_OUTCOMES.get(r.outcome, "failed") for r in results]
-    lines = [_sentence(r, s) for r, s in zip(results, statuses)]
+    lines = [_sentence(r, s) for r, s in zip(results, statuses, strict=True)]
     if len(set(statuses)) == 1:
         status = statuses[0]
+    elif "posted" not in statuses:
+        status = "failed"
     else:
-        status = "failed" if "posted" not in statuses else "partial"
+        status = "partial"
     return {"status": status, "message": "\n".join(lines), "results": json_safe([asdict(r) for r in results])}
 
 

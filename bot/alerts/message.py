@@ -24,7 +24,8 @@ def _facts(ev: Evaluation, currency: str) -> str:
     r = ev.result
     c = r.previous
     scope = f" for {fmt.escape(ev.rule.segment)}" if ev.rule.segment else ""
-    lines = [f"*{fmt.escape(r.label)}*{scope} over the {r.period.label}: *{fmt.number(r.value, r.unit, currency)}* {fmt.margin(r)}".rstrip()]
+    value = fmt.number(r.value, r.unit, currency)
+    lines = [f"*{fmt.escape(r.label)}*{scope} over the {r.period.label}: *{value}* {fmt.margin(r)}".rstrip()]
     lines.append(fmt.change(c, r.unit, currency))
     if r.target:
         lines.append(fmt.target(r, currency))
@@ -49,7 +50,8 @@ def alert_message(ev: Evaluation, currency: str = "USD") -> tuple[list[dict], st
         blocks.append(
             ActionsBlock(elements=[ButtonElement(text="Why did it move?", action_id=WHY_ACTION, value=json.dumps({"command": "/pulse", "text": query}))])
         )
-    text = f"{fmt.escape(ev.rule.name)}: {fmt.escape(ev.result.label)} {fmt.number(ev.result.value, ev.result.unit, currency)} — {fmt.escape(ev.reason)}"
+    value = fmt.number(ev.result.value, ev.result.unit, currency)
+    text = f"{fmt.escape(ev.rule.name)}: {fmt.escape(ev.result.label)} {value} — {fmt.escape(ev.reason)}"
     return [b.to_dict() for b in blocks], text
 
 
@@ -59,5 +61,6 @@ def recovery_message(ev: Evaluation, currency: str = "USD") -> tuple[list[dict],
         HeaderBlock(text=f"✅ Back to normal: {safe.plain(ev.rule.name)}"[:150]),
         SectionBlock(text=MarkdownTextObject(text=_facts(ev, currency))),
     ]
-    text = f"Back to normal: {fmt.escape(ev.rule.name)} — {fmt.escape(ev.result.label)} {fmt.number(ev.result.value, ev.result.unit, currency)}"
+    value = fmt.number(ev.result.value, ev.result.unit, currency)
+    text = f"Back to normal: {fmt.escape(ev.rule.name)} — {fmt.escape(ev.result.label)} {value}"
     return [b.to_dict() for b in blocks], text

@@ -123,6 +123,6 @@ def after_refresh(ctx: Context) -> list[AlertEvent]:
         return []
     try:
         return evaluate_and_notify(ctx, slack_poster())
-    except Exception:  # noqa: BLE001 - alerting must never break the refresh that triggered it
+    except Exception:  # alerting must never break the refresh that triggered it
         log.exception("alert evaluation failed")
         return []

@@ -1,4 +1,4 @@
-"""The weekly digest's content, computed once and rendered for Slack, the terminal and JSON (DESIGN.md, "Weekly digest")."""
+"""The weekly digest's content, computed once, rendered for Slack, terminal and JSON (DESIGN.md, "Weekly digest")."""
 
 from __future__ import annotations
 

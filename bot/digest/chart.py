@@ -32,7 +32,7 @@ def render_chart(digest: Digest) -> bytes | None:
     axes = fig.subplots(len(metrics), 1, sharex=True, squeeze=False)[:, 0]
     labels = [p.week.label.split("-")[-1] for p in points]
     x = list(range(len(points)))
-    for ax, metric in zip(axes, metrics):
+    for ax, metric in zip(axes, metrics, strict=True):
         _panel(ax, metric, points, x, digest.currency)
     axes[-1].set_xticks(x, labels, rotation=0, fontsize=11)
     scope = "".join(f" · {k}={v}" for k, v in digest.segment.items())
@@ -52,8 +52,8 @@ def _panel(ax, metric: str, points: list[TrendPoint], x: list[int], currency: st
         ax.bar(x, [0 if math.isnan(v) else v for v in ys], color=color, width=0.7)
     else:
         if metric == "nps":
-            low = [math.nan if (v is None or p.nps_margin is None) else max(-100, v - p.nps_margin) for v, p in zip(values, points)]
-            high = [math.nan if (v is None or p.nps_margin is None) else min(100, v + p.nps_margin) for v, p in zip(values, points)]
+            low = [math.nan if (v is None or p.nps_margin is None) else max(-100, v - p.nps_margin) for v, p in zip(values, points, strict=True)]
+            high = [math.nan if (v is None or p.nps_margin is None) else min(100, v + p.nps_margin) for v, p in zip(values, points, strict=True)]
             ax.fill_between(x, low, high, color=color, alpha=0.15, linewidth=0)
         ax.plot(x, ys, color=color, marker="o", linewidth=2.5, markersize=6)
     ax.set_title(title, loc="left", fontsize=15)

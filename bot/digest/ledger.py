@@ -167,13 +167,13 @@ class Ledger:
         return self.path.with_name(self.path.name + ".claims") / f"{safe}.{week}.{digest}.lock"
 
     def _lock(self, channel: str, week: str) -> IO | None:
-        """An exclusive non-blocking flock on the claim's lock file; None while anyone else (thread or process) holds it."""
+        """An exclusive non-blocking flock on the claim's lock file; None while another thread or process holds it."""
         path = self._lock_path(channel, week)
         path.parent.mkdir(mode=0o700, exist_ok=True)
         with _held_guard:
             if path in _HELD:
                 return None
-            handle = open(private_file(path), "a+")
+            handle = open(private_file(path), "a+")  # noqa: SIM115 - kept open: it holds the flock until release()
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -222,7 +222,8 @@ class Ledger:
         """Record a digest that will not be posted (missed beyond the grace window); False if a row exists."""
         with closing(self._connect()) as db:
             cur = db.execute(
-                "INSERT OR IGNORE INTO digests (channel, week, status, error, finished_at) VALUES (?, ?, 'skipped', ?, ?)",
+                "INSERT OR IGNORE INTO digests (channel, week, status, error, finished_at) "
+                "VALUES (?, ?, 'skipped', ?, ?)",
                 (channel, week, reason[:500], _iso(now)),
             )
             return cur.rowcount == 1

@@ -127,7 +127,7 @@ def post_digest(
             result = _deliver(dest, digest, entry, client, webhook, ledger, attempts, sleep)
         except PostError as err:
             result = PostResult(dest.key, week, "failed", attempts=0, error=str(err))
-        except Exception as err:  # noqa: BLE001 - any failure is recorded, never lost in a scheduler thread
+        except Exception as err:  # any failure is recorded, never lost in a scheduler thread
             log.exception("digest for %s %s failed", dest.key, week)
             result = PostResult(dest.key, week, "failed", attempts=ledger.get(dest.key, week).attempts, error=f"{type(err).__name__}: {err}")
         if result.outcome == "posted":
@@ -159,7 +159,7 @@ def _history_start(week: str) -> datetime:
 
 
 def _transport(dest: Destination, client: WebClient | None) -> tuple[WebClient | None, str | None]:
-    """The Slack client (channel destinations) or webhook URL (the webhook destination), or a PostError saying what to set."""
+    """The Slack client (a channel destination) or webhook URL (the webhook one), or a PostError saying what to set."""
     if dest.channel is None:
         webhook = dest.webhook_url()
         if not webhook:

@@ -1,4 +1,4 @@
-"""`/pulse digest [week] [where dimension=value]`: the digest shown privately, as a text reply, before anyone gets it."""
+"""`/pulse digest [week] [where dimension=value]`: the digest shown privately as a text reply, before anyone gets it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from metrics.periods import parse_period, week_start
 
 
 def digest_reply(cmd, ctx: Context) -> Reply:
-    """The digest for the last full week (or the ISO week named, e.g. `2026-W12` or `last-week`), optionally one segment."""
+    """The digest for the last full week (or the ISO week named: `2026-W12`, `last-week`), optionally one segment."""
     if getattr(cmd, "post", False):
         return post_reply(cmd, ctx)
     monday = week_start(ctx.today()) - timedelta(days=7)

@@ -1,4 +1,4 @@
-"""The digest as Slack blocks, as plain text (terminal and Slack fallback) and as JSON; text first, every number copyable."""
+"""The digest as Slack blocks, plain text (terminal and Slack fallback) and JSON; text first, every number copyable."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def render_json(digest: Digest) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Style:
-    """Slack mrkdwn (escaped values, bold labels), the Slack `text` fallback (escaped, no bold) or plain terminal text."""
+    """Slack mrkdwn (escaped values, bold labels), the Slack `text` fallback (escaped, no bold) or terminal text."""
 
     slack: bool
     bold: bool = True
@@ -47,7 +47,7 @@ def sections(d: Digest, s: Style = SLACK) -> list[tuple[str, list[str]]]:
     """The digest as (heading, lines) in reading order; both renderers are built from this one list.
     In Slack style every value that can come from the sheet is escaped here."""
     if d.quiet:
-        return [("", [quiet_line(d)] + issues_lines(d))]
+        return [("", [quiet_line(d), *issues_lines(d)])]
     out: list[tuple[str, list[str]]] = [("", [periods_line(d)])]
     if d.kpis:
         out.append(("Headline KPIs", [kpi_line(k, d.currency, s) for k in d.kpis if k.metric != "nps"]))
@@ -75,11 +75,13 @@ TRAILING_LABEL = "13 weeks"
 
 
 def periods_line(d: Digest) -> str:
-    return f"Week {d.week.label} ({d.week.start:%d %b} – {d.week.last_day:%d %b %Y}) and the {d.trailing.label}, each vs the period before"
+    days = f"{d.week.start:%d %b} – {d.week.last_day:%d %b %Y}"
+    return f"Week {d.week.label} ({days}) and the {d.trailing.label}, each vs the period before"
 
 
 def quiet_line(d: Digest) -> str:
-    return f"No new rows dated in {d.week.label} ({d.week.start:%d %b} – {d.week.last_day:%d %b %Y}) — nothing changed since the last digest."
+    days = f"{d.week.start:%d %b} – {d.week.last_day:%d %b %Y}"
+    return f"No new rows dated in {d.week.label} ({days}) — nothing changed since the last digest."
 
 
 def kpi_line(k: Kpi, currency: str, s: Style = SLACK) -> str:
@@ -100,14 +102,15 @@ def _short_change(r: MetricResult, currency: str) -> str:
 
 
 def target_line(k: Kpi, currency: str, s: Style = SLACK) -> str:
-    """`*NPS* +42 / target +40 ▰▰▰▰▰▰▰▰▰▰ 100% ✓ met (+2 pts)`; for lower-is-better metrics the bar is target / value."""
+    """`*NPS* +42 / target +40 ▰▰▰▰▰▰▰▰▰▰ 100% ✓ met (+2 pts)`; lower-is-better metrics: the bar is target / value."""
     r = k.trailing
     t = r.target
     bar = fmt.progress_bar(t.target, r.value) if k.lower_is_better else fmt.progress_bar(r.value, t.target)
     if k.lower_is_better and r.value == 0:
         bar = fmt.progress_bar(1, 1)
     mark = "✓ met" if t.met else "✗ missed"
-    return f"{s.b(s.e(k.label))} {_value(r, currency)} / target {fmt.number(t.target, r.unit, currency)}  {bar}  {mark} ({fmt.delta(t.distance, r.unit, currency)})"
+    target, distance = fmt.number(t.target, r.unit, currency), fmt.delta(t.distance, r.unit, currency)
+    return f"{s.b(s.e(k.label))} {_value(r, currency)} / target {target}  {bar}  {mark} ({distance})"
 
 
 def nps_line(title: str, r: MetricResult, s: Style = SLACK, trailing: bool = False) -> str:
@@ -117,7 +120,10 @@ def nps_line(title: str, r: MetricResult, s: Style = SLACK, trailing: bool = Fal
     if d.get("margin") is not None:
         line += f" ± {d['margin']:.1f}"
     if {"promoters", "passives", "detractors"} <= d.keys():
-        line += f" (n = {r.n or 0:,}: {d['promoters']:,} promoters · {d['passives']:,} passives · {d['detractors']:,} detractors)"
+        line += (
+            f" (n = {r.n or 0:,}: {d['promoters']:,} promoters · {d['passives']:,} passives"
+            f" · {d['detractors']:,} detractors)"
+        )
     line += f" {_short_change(r, '') if trailing else fmt.change(r.previous, 'nps')}"
     notes = [n for n in r.notes if n.startswith("small sample")]
     return line + (f" — {s.e(notes[0])}" if notes else "")
@@ -146,7 +152,8 @@ def mover_line(m: Mover, s: Style = SLACK) -> str:
     extra = [f"95% CI {ci}" for ci in (fmt.interval(m.interval, m.unit),) if ci] + [x for x in (fmt.segment_flags(m),) if x]
     return (
         f"• {s.e(m.label)}, {s.e(m.dimension)} = {s.e(m.segment)}: "
-        f"{fmt.number(m.previous, m.unit)} → {fmt.number(m.value, m.unit)} ({arrow} {fmt.magnitude(abs(m.change), m.unit)}, n = {m.n:,}"
+        f"{fmt.number(m.previous, m.unit)} → {fmt.number(m.value, m.unit)} "
+        f"({arrow} {fmt.magnitude(abs(m.change), m.unit)}, n = {m.n:,}"
         + "".join(f", {x}" for x in extra) + ")"
     )
 
@@ -219,9 +226,14 @@ def size(blocks: list[dict[str, Any]]) -> int:
 def fit(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Keep the header and the last context line; drop later sections (saying so) until the limits hold."""
     head, body, tail = blocks[:1], blocks[1:-1], blocks[-1:]
-    note = lambda k: {"type": "context", "elements": [{"type": "mrkdwn", "text": f"…{k} more parts left out to fit Slack's limits — see `pulse digest --dry-run`"}]}  # noqa: E731
     dropped = 0
     while body and (len(head) + len(body) + len(tail) + (1 if dropped else 0) > MAX_BLOCKS or size(head + body + tail) + (200 if dropped else 0) > MAX_TOTAL_CHARS):
         body.pop()
         dropped += 1
-    return head + body + ([note(dropped)] if dropped else []) + tail
+    return head + body + ([_left_out_note(dropped)] if dropped else []) + tail
+
+
+def _left_out_note(k: int) -> dict[str, Any]:
+    """The context line saying how many parts `fit` dropped."""
+    text = f"…{k} more parts left out to fit Slack's limits — see `pulse digest --dry-run`"
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}

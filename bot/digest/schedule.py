@@ -89,7 +89,8 @@ class WeeklyTrigger(BaseTrigger):
         return f"weekly[{self.day} {self.hour:02d}:{self.minute:02d} {self.timezone.key}]"
 
     def __repr__(self) -> str:
-        return f"<WeeklyTrigger (day='{self.day}', time='{self.hour:02d}:{self.minute:02d}', timezone='{self.timezone.key}')>"
+        time = f"{self.hour:02d}:{self.minute:02d}"
+        return f"<WeeklyTrigger (day='{self.day}', time='{time}', timezone='{self.timezone.key}')>"
 
 
 def _local_day(when: datetime, tz) -> date:

@@ -127,7 +127,8 @@ def movers_block(r: MetricResult, currency: str = "USD") -> SectionBlock:
     lines = []
     for s in movers:
         ci = fmt.interval(s.interval, r.unit, currency)
-        line = f"• {fmt.escape(s.segment)}: {fmt.escape(fmt.number(s.value, r.unit, currency))} (n = {s.n:,}{', 95% CI ' + fmt.escape(ci) if ci else ''})"
+        ci_text = ", 95% CI " + fmt.escape(ci) if ci else ""
+        line = f"• {fmt.escape(s.segment)}: {fmt.escape(fmt.number(s.value, r.unit, currency))} (n = {s.n:,}{ci_text})"
         if not fmt.is_missing(s.change):
             arrow = "▲" if s.change > 0 else ("▼" if s.change < 0 else "▶")
             line += f" {arrow} {fmt.escape(fmt.magnitude(abs(s.change), r.unit, currency))}"

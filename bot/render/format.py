@@ -60,7 +60,7 @@ def number(value: float | None, unit: str, currency: str = "USD") -> str:
 
 
 def magnitude(size: float, unit: str, currency: str = "USD") -> str:
-    """The size of a change, unsigned, in its unit: "2.5 pts" (rates), "5 pts" (NPS), "$21,137.80", "1.2 days", "0.3"."""
+    """The size of a change, unsigned, in its unit: "2.5 pts" (rates), "5 pts" (NPS), "$21,137.80", "1.2 days"."""
     if unit == "percent":
         return f"{size:.1f} pts"
     if unit == "nps":
@@ -165,7 +165,8 @@ NPS_BANDS = {
 
 def quality(r: MetricResult) -> tuple[str, str] | None:
     """What the value means, beyond --json: the NPS band, the CSAT/CSI mean score, the LTV:CAC health flag —
-    ("Band", "excellent (+30 to +69)"), ("Mean score", "4.21 on 1–5, 95% CI 4.10–4.32"), ("Health", "healthy (3:1 or more)")."""
+    ("Band", "excellent (+30 to +69)"), ("Mean score", "4.21 on 1–5, 95% CI 4.10–4.32"),
+    ("Health", "healthy (3:1 or more)")."""
     d = r.details
     if r.unit == "nps" and d.get("band"):
         return "Band", f"{d['band']} ({NPS_BANDS.get(d['band'], '')})".replace(" ()", "")

@@ -2,9 +2,10 @@
 
 Slack parses `&`, `<` and `>` as control characters in mrkdwn and in the message `text`, so `<!channel>`,
 `<@U123>` or `<http://x|y>` in a cell would ping or link; they are sent as entities (plain_text objects and file
-titles are shown verbatim and never parsed, so they keep them). In mrkdwn, `*`, `_`, `~` and `` ` `` format text and Slack has no backslash escape, so they are
-replaced by look-alike characters that do not format. Bidirectional controls (which reorder what is shown)
-and zero-width characters (which hide or split words) are removed everywhere.
+titles are shown verbatim and never parsed, so they keep them). In mrkdwn, `*`, `_`, `~` and `` ` `` format text
+and Slack has no backslash escape, so they are replaced by look-alike characters that do not format.
+Bidirectional controls (which reorder what is shown) and zero-width characters (which hide or split words) are
+removed everywhere.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ BACKTICK = str.maketrans({"`": "\u02cb"})
 
 
 def plain(value: object) -> str:
-    """For plain_text objects, file titles and alt text (shown verbatim, never parsed for mentions): controls removed."""
+    """For plain_text objects, file titles, alt text (shown verbatim, never parsed for mentions): controls removed."""
     return CONTROLS.sub("", str(value))
 
 
@@ -31,7 +32,7 @@ def markup(template: str) -> str:
 
 
 def mrkdwn(value: object) -> str:
-    """For mrkdwn text and the message `text`: `& < >` as entities, formatting characters made inert, controls removed."""
+    """For mrkdwn text and the message `text`: `& < >` as entities, formatting characters inert, controls removed."""
     return markup(str(value)).translate(MARKUP)
 
 

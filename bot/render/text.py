@@ -24,7 +24,7 @@ def render_text(reply: Reply, currency: str = "USD") -> str:
         return "\n".join(lines + _footer(reply.data_as_of, reply.notes))
     if isinstance(reply, TableReply):
         lines = table(reply.columns, reply.rows, reply.units, reply.row_units, currency)
-        return "\n".join([reply.title, *lines] + _footer(reply.data_as_of, reply.notes))
+        return "\n".join([reply.title, *lines, *_footer(reply.data_as_of, reply.notes)])
     if isinstance(reply, TextReply):
         parts = [reply.title]
         for heading, body in reply.sections:
@@ -83,8 +83,8 @@ def table(
         for r, row in enumerate(rows)
     ]
     widths = [max([len(c)] + [len(r[i]) for r in cells if i < len(r)]) for i, c in enumerate(columns)]
-    out = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
-    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
+    out = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)).rstrip() for r in cells]
     return out
 
 

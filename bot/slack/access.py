@@ -27,13 +27,25 @@ class Access:
         """A refusal message for this user/channel/action, or None when the request may proceed."""
         s = self.settings
         if s.allowed_users and user_id not in s.allowed_users and not self.is_admin(user_id):
-            return "Sorry, crm-pulse is only open to a configured list of people, and you are not on it yet. Ask a crm-pulse admin to add you."
+            return (
+                "Sorry, crm-pulse is only open to a configured list of people, and you are not on it yet. "
+                "Ask a crm-pulse admin to add you."
+            )
         if s.allowed_channels and channel_id not in s.allowed_channels:
-            return "Sorry, crm-pulse isn't enabled in this channel. Try one of the channels it is set up for, or ask a crm-pulse admin to add this one."
+            return (
+                "Sorry, crm-pulse isn't enabled in this channel. "
+                "Try one of the channels it is set up for, or ask a crm-pulse admin to add this one."
+            )
         if action in ADMIN_ACTIONS and not self.is_admin(user_id):
             what = "refresh the summary tabs" if action == "refresh" else "post the digest"
-            return f"Only crm-pulse admins can {what}. You can still ask for any metric, or `/pulse digest` for a private preview."
+            return (
+                f"Only crm-pulse admins can {what}. "
+                "You can still ask for any metric, or `/pulse digest` for a private preview."
+            )
         wait = self.limiter.allow(user_id)
         if wait is not None:
-            return f"You're asking faster than I can keep up (limit: {s.rate_limit_per_minute} a minute). Please try again in {max(1, round(wait))} s."
+            return (
+                f"You're asking faster than I can keep up (limit: {s.rate_limit_per_minute} a minute). "
+                f"Please try again in {max(1, round(wait))} s."
+            )
         return None

@@ -32,7 +32,7 @@ MAX_ASKED_CHARS = 200  # how much of the user's command our own messages quote b
 
 @dataclass
 class Answer:
-    """A query's outcome ready to send: the message payload (text + blocks) and whether it is an answer worth sharing."""
+    """A query's outcome ready to send: the message payload (text + blocks) and whether the answer is worth sharing."""
 
     message: dict[str, Any]
     reply: Reply | None = None
@@ -126,7 +126,7 @@ class QueryRunner:
             log.warning("could not answer %r %r: %s", command, text, err.headline())
             reply = ErrorReply(err.headline())
             return Answer(message_for(reply, command=command, text=text, share_button=False, currency=self.currency), reply)
-        except Exception as err:  # noqa: BLE001 — the user gets an apology with an id, the log gets the trace
+        except Exception as err:  # the user gets an apology with an id, the log gets the trace
             error_id = uuid.uuid4().hex[:8]
             log.error("error %s answering %r %r: %s", error_id, command, text, type(err).__name__, exc_info=True)
             return Answer(apology(error_id, command, text), None, error_id)

@@ -58,7 +58,7 @@ class BGNBDFit:
     def stderr(self) -> dict[str, float] | None:
         if self.covariance is None:
             return None
-        return dict(zip(NAMES, np.sqrt(np.diag(self.covariance)).tolist()))
+        return dict(zip(NAMES, np.sqrt(np.diag(self.covariance)).tolist(), strict=True))
 
 
 def _params(params) -> tuple:
@@ -130,8 +130,8 @@ def fit_bgnbd(frequency, recency, T, penalizer: float = 0.0) -> BGNBDFit:
     evaluated in log space (see `loglik`).
 
     Identical rows are collapsed and weighted by their count; the search runs on log-parameters with
-    box bounds and the analytic gradient (see mle.fit_log_params); `penalizer` adds penalizer·(r² + α² + a² + b²) to the mean
-    negative log-likelihood (lifetimes' convention, here in the inputs' own time unit).
+    box bounds and the analytic gradient (see mle.fit_log_params); `penalizer` adds penalizer·(r² + α² + a² + b²) to
+    the mean negative log-likelihood (lifetimes' convention, here in the inputs' own time unit).
     """
     x, tx, t = _validated(frequency, recency, T)
     if penalizer < 0:

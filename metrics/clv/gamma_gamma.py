@@ -50,7 +50,7 @@ class GammaGammaFit:
     def stderr(self) -> dict[str, float] | None:
         if self.covariance is None:
             return None
-        return dict(zip(NAMES, np.sqrt(np.diag(self.covariance)).tolist()))
+        return dict(zip(NAMES, np.sqrt(np.diag(self.covariance)).tolist(), strict=True))
 
 
 def _params(params) -> tuple:

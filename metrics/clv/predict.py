@@ -107,7 +107,7 @@ def _discounted_purchases(params, g, times, discount) -> tuple[np.ndarray, np.nd
     """Σ_i ΔE_i / (1+d)^i and E at the horizon per history; params may be arrays of shape (draws, 1)."""
     prev = 0.0
     disc = 0.0
-    for t, d in zip(times, discount):
+    for t, d in zip(times, discount, strict=True):
         cur = expected_if_alive(params, t, g["x"], g["T"])
         disc = disc + (cur - prev) * d
         prev = cur

@@ -82,7 +82,7 @@ class GoogleWorkbook:
                 return {name: None for name in names}
             ranges = [quote_title(tab.title) for _, tab in present]
             try:
-                response = self._call(lambda: self.http.values_batch_get(self.key, ranges, params=dict(READ_PARAMS)),
+                response = self._call(lambda ranges=ranges: self.http.values_batch_get(self.key, ranges, params=dict(READ_PARAMS)),
                                       "read the source tabs", keep_raw=True)
             except APIError as err:
                 if attempt == 1 and status_of(err) == 400 and "range" in str(err.error.get("message", "")).lower():
@@ -90,7 +90,7 @@ class GoogleWorkbook:
                     continue
                 raise self._explain(err, "read the source tabs") from None
             out: dict[str, RawTab | None] = {name: None for name in names}
-            for (name, tab), value_range in zip(present, response.get("valueRanges", [])):
+            for (name, tab), value_range in zip(present, response.get("valueRanges", []), strict=False):
                 out[name] = RawTab(name=tab.title, rows=[list(r) for r in value_range.get("values", [])])
             return out
         raise AssertionError("unreachable")

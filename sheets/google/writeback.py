@@ -13,6 +13,7 @@ deleted by a later write once it is older than STALE_STAGING_SECONDS.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import secrets
@@ -185,10 +186,8 @@ def json_cell(value: Any) -> Any:
     if value is None or _is_missing(value):
         return ""
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             value = value.item()
-        except (TypeError, ValueError):
-            pass
     if isinstance(value, bool | str):
         return value
     if isinstance(value, int):

@@ -41,7 +41,7 @@ def answer_command(rt: SlackRuntime, ack: Callable[..., Any], respond: Callable[
     text = command_text(body.get("text"))
     try:
         _answer_command(rt, ack, respond, body, received_at, command, text, client)
-    except Exception:  # noqa: BLE001 — never a 500 to Slack: an apology with an id the logs can be searched for
+    except Exception:  # never a 500 to Slack: an apology with an id the logs can be searched for
         error_id = uuid.uuid4().hex[:8]
         log.error("error %s handling %s %r", error_id, command, text, exc_info=True)
         ack(response_type="ephemeral", **apology(error_id, command, text))
@@ -68,7 +68,7 @@ def _answer_command(rt: SlackRuntime, ack: Callable[..., Any], respond: Callable
 
 
 def deliver(respond: Callable[..., Any], future: Future[Answer], command: str, text: str, client: Any = None, user_id: str | None = None) -> None:
-    """Send a finished answer to the response_url, replacing the "Computing…" message; a failed delivery is logged, never raised."""
+    """Send a finished answer to the response_url, replacing "Computing…"; a failed delivery is logged, never raised."""
     try:
         resp = respond(response_type="ephemeral", replace_original=True, **future.result().message)
         if getattr(resp, "status_code", 200) >= 400:
