@@ -86,7 +86,7 @@ def summary_tab(t: Tables, months: list[Period], o: MetricOptions, currency: str
         header += [f"{heads[name]} target", f"{heads[name]} status"]
     header += ["Small samples", "Definitions"]
     rows: list[list[Cell]] = []
-    for p, by_name in zip(months, results):
+    for p, by_name in zip(months, results, strict=True):
         row: list[Cell] = [p.label]
         for name in SUMMARY:
             r = by_name[name]

@@ -161,12 +161,12 @@ def _read_table(con, table: tuple[str, str]) -> RawTab:
         at = names.index(ROW_COLUMN)
         names.pop(at)
         columns.pop(at)
-    data = [list(r) for r in zip(*columns)] if columns else []
+    data = [list(r) for r in zip(*columns, strict=True)] if columns else []
     if rows_at is None:
         return RawTab(shown, [names, *data])
     grid: list[list[Cell]] = [[] for _ in range(max(rows_at, default=1))]
     grid[0] = names
-    for at, row in sorted(zip(rows_at, data), key=lambda p: p[0]):
+    for at, row in sorted(zip(rows_at, data, strict=True), key=lambda p: p[0]):
         grid[at - 1] = row
     return RawTab(shown, grid)
 
