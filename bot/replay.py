@@ -55,7 +55,7 @@ class MemorySeen:
 
 
 def seen_store(settings: "Settings", clock: Callable[[], float] = time.time) -> SeenStore:
-    """The store the settings name: PostgreSQL (`[state] url` / PULSE_STATE_URL, shared by instances), else in memory."""
+    """The store the settings name: PostgreSQL (`[state] url`, PULSE_STATE_URL; shared by instances), else memory."""
     from config.settings import state_url
 
     url = state_url(settings)

@@ -92,7 +92,7 @@ def build_server(ctx: Context, *, socket_mode: bool = False, scheduler: bool = T
 
 
 def migrate_state(ctx: Context) -> None:
-    """With `[state] url`, bring the PostgreSQL schema up to date before anything uses it (idempotent, one at a time)."""
+    """With `[state] url`, bring the PostgreSQL schema up to date before anything uses it (idempotent, locked)."""
     from config.settings import state_url
 
     url = state_url(ctx.settings)

@@ -59,7 +59,7 @@ SEEN_SWEEP_SECONDS = 60.0
 
 
 def connect(url: str, **kwargs: Any) -> psycopg.Connection:
-    """An autocommit connection with dict rows; a failure becomes StateUnavailable without the URL (it may hold a password)."""
+    """An autocommit connection with dict rows; failing: StateUnavailable, without the URL (it may hold a password)."""
     try:
         return psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=10, **kwargs)
     except psycopg.OperationalError as err:
@@ -71,7 +71,7 @@ def _first_line(err: Exception) -> str:
 
 
 def migrate(url: str) -> list[int]:
-    """Apply the migrations this database lacks, each in its own transaction; returns the versions applied (none: up to date)."""
+    """Apply the migrations this database lacks, each in its own transaction; returns the versions applied."""
     applied: list[int] = []
     with connect(url) as db:
         db.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
@@ -114,7 +114,7 @@ _ENTRY_FIELDS = [f.name for f in fields(Entry)]
 
 
 class PgLedger:
-    """The digest ledger of `bot.digest.ledger.Ledger`, in PostgreSQL; a connection per call, safe from threads and hosts."""
+    """The digest ledger of `bot.digest.ledger.Ledger` in PostgreSQL; a connection per call, thread- and host-safe."""
 
     def __init__(self, url: str):
         self.url = url
@@ -137,7 +137,8 @@ class PgLedger:
 
     def claim(self, channel: str, week: str, now: datetime) -> Entry | None:
         """As `Ledger.claim`: None when posted, skipped or being posted (by any instance); a failed or abandoned row is
-        claimed again keeping its ts and sent_at. The claim holds its lock until `mark_posted`, `mark_failed` or `release`."""
+        claimed again keeping its ts and sent_at. The claim holds its lock until `mark_posted`, `mark_failed` or
+        `release`."""
         if not self._lock(channel, week):
             return None
         try:
@@ -216,7 +217,8 @@ class PgLedger:
 
     def mark_skipped(self, channel: str, week: str, now: datetime, reason: str) -> bool:
         """Record a digest that will not be posted (missed beyond the grace window); False if a row exists."""
-        return self._exec("INSERT INTO pulse_digests (channel, week, status, error, finished_at) VALUES (%s, %s, 'skipped', %s, %s)"
+        return self._exec("INSERT INTO pulse_digests (channel, week, status, error, finished_at) "
+                          "VALUES (%s, %s, 'skipped', %s, %s)"
                           " ON CONFLICT (channel, week) DO NOTHING", (channel, week, reason[:500], now)) == 1
 
     def last_posted(self, channel: str, before_week: str | None = None) -> Entry | None:

@@ -180,7 +180,10 @@ class StateSettings(_Section):
     @classmethod
     def _url(cls, v: str | None) -> str | None:
         if v is not None and not v.startswith(("postgresql://", "postgres://")):
-            raise ValueError("expected a PostgreSQL URL such as 'postgresql://pulse@db.internal:5432/pulse' (or leave it out for files)")
+            raise ValueError(
+                "expected a PostgreSQL URL such as 'postgresql://pulse@db.internal:5432/pulse' "
+                "(or leave it out for files)"
+            )
         return v
 
 
@@ -363,7 +366,7 @@ class StateUnavailable(RuntimeError):
 
 
 def state_url(settings: Settings) -> str | None:
-    """The PostgreSQL URL of the shared state (`PULSE_STATE_URL`, a secret, wins over `[state] url`), or None for files."""
+    """The PostgreSQL URL of the shared state (`PULSE_STATE_URL`, a secret, wins over `[state] url`); None for files."""
     url = secret("PULSE_STATE_URL") or settings.state.url
     if url is not None and not url.startswith(("postgresql://", "postgres://")):
         raise ConfigError("config: PULSE_STATE_URL is not a PostgreSQL URL (expected postgresql://…)")

@@ -268,7 +268,7 @@ class Ledger:
 
 
 def open_ledger(settings: "Settings | None" = None) -> "Ledger":
-    """The digest ledger the settings name: PostgreSQL (`[state] url` / PULSE_STATE_URL) shared by instances, else the file."""
+    """The digest ledger the settings name: PostgreSQL (`[state] url`, PULSE_STATE_URL), or a file."""
     from config.settings import state_url
 
     url = state_url(settings) if settings is not None else None
