@@ -41,14 +41,18 @@ def cohorts_reply(cmd: Command, ctx: Context) -> Reply:
     from metrics.engine import check_dimension, filter_where, resolve_options, segment_tables
 
     if cmd.vs:
-        return ErrorReply("cohorts have no comparison period — drop `vs`; each row already follows one cohort over time")
+        return ErrorReply(
+            "cohorts have no comparison period — drop `vs`; each row already follows one cohort over time"
+        )
     cached = ctx.snapshot()
     whole = ctx.tables(cached.snapshot)
     t = filter_where(whole, cmd.where)
     by = check_dimension(whole, cmd.by) if cmd.by else None
     o = resolve_options(whole, ctx.options())
     period = parse_period(cmd.period or "last-12-months", ctx.today(), ctx.settings.fiscal_year_start_month)
-    parts = [(None, t)] if by is None else [(str(v), segment_tables(t, by, str(v))) for v in t.dimension_of(by).unique()]
+    parts = (
+        [(None, t)] if by is None else [(str(v), segment_tables(t, by, str(v))) for v in t.dimension_of(by).unique()]
+    )
     tables = [(segment, cohort_table(part, period.start, period.last_day, o)) for segment, part in parts]
     width = max((table.shares.shape[1] for _, table in tables if len(table.cohorts)), default=0)
     columns = ([by] if by else []) + ["cohort", "customers"] + [f"M{k}" for k in range(width)]
@@ -63,9 +67,18 @@ def cohorts_reply(cmd: Command, ctx: Context) -> Reply:
     if by is None and tables and len(tables[0][1].cohorts):
         from bot.charts import cohort_heatmap
 
-        charts.append(("cohorts.png", cohort_heatmap(title, [str(c) for c in tables[0][1].cohorts], tables[0][1].shares)))
-    return TableReply(f"{title} (% of cohort with an order in month k)", columns, rows,
-                      cached.snapshot.read_at, data_notes(ctx, cached), query=cmd.raw, attachments=charts)
+        charts.append(
+            ("cohorts.png", cohort_heatmap(title, [str(c) for c in tables[0][1].cohorts], tables[0][1].shares))
+        )
+    return TableReply(
+        f"{title} (% of cohort with an order in month k)",
+        columns,
+        rows,
+        cached.snapshot.read_at,
+        data_notes(ctx, cached),
+        query=cmd.raw,
+        attachments=charts,
+    )
 
 
 def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int = 5) -> Reply:
@@ -80,8 +93,10 @@ def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int =
     from metrics.engine import check_dimension, filter_where, resolve_options
 
     if cmd.period or cmd.vs:
-        return ErrorReply(f"churn risk is as of today ({ctx.today().isoformat()}); it takes no period or `vs` — "
-                          "try `risk`, `risk where region=North` or `risk by plan`")
+        return ErrorReply(
+            f"churn risk is as of today ({ctx.today().isoformat()}); it takes no period or `vs` — "
+            "try `risk`, `risk where region=North` or `risk by plan`"
+        )
     cached = ctx.snapshot()
     whole = ctx.tables(cached.snapshot)
     scoped = filter_where(whole, cmd.where)
@@ -112,26 +127,53 @@ def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int =
     columns = ["rank", "customer", "P(alive)", "value at stake", "segment"]
     if by is None:
         rows = [_risk_row(r) for r in overall.customers.head(top).itertuples(index=False)]
-        return TableReply(f"Churn risk — top customers by value at stake{scope}", columns, rows,
-                          cached.snapshot.read_at, notes, payload=payload, query=cmd.raw, units=RISK_UNITS)
+        return TableReply(
+            f"Churn risk — top customers by value at stake{scope}",
+            columns,
+            rows,
+            cached.snapshot.read_at,
+            notes,
+            payload=payload,
+            query=cmd.raw,
+            units=RISK_UNITS,
+        )
     dims = scoped.dimension_of(by)
     parts = []
     for value in dims.unique():
         part = risk_list(model.customers, churned, dims.index[dims == value])
         parts.append((str(value), part))
     parts.sort(key=lambda x: (-x[1].value_at_stake, x[0]))
-    rows = [[segment, *_risk_row(r)] for segment, part in parts for r in part.customers.head(top_per_segment).itertuples(index=False)]
+    rows = [
+        [segment, *_risk_row(r)]
+        for segment, part in parts
+        for r in part.customers.head(top_per_segment).itertuples(index=False)
+    ]
     for segment, part in parts:
         gone = f", {part.already_churned:,} already churned" if part.already_churned else ""
-        notes.append(f"{segment}: {part.at_risk:,} at risk, {number(part.value_at_stake, 'money', money)} at stake{gone}")
+        notes.append(
+            f"{segment}: {part.at_risk:,} at risk, {number(part.value_at_stake, 'money', money)} at stake{gone}"
+        )
     payload["by"] = by
     payload["segments"] = [
-        {"segment": segment, "at_risk": part.at_risk, "value_at_stake": part.value_at_stake,
-         "already_churned": part.already_churned, "already_churned_value": part.churned_value}
+        {
+            "segment": segment,
+            "at_risk": part.at_risk,
+            "value_at_stake": part.value_at_stake,
+            "already_churned": part.already_churned,
+            "already_churned_value": part.churned_value,
+        }
         for segment, part in parts
     ]
-    return TableReply(f"Churn risk{scope} by {by} — top {top_per_segment} of each by value at stake", [by, *columns],
-                      rows, cached.snapshot.read_at, notes, payload=payload, query=cmd.raw, units=[None, *RISK_UNITS])
+    return TableReply(
+        f"Churn risk{scope} by {by} — top {top_per_segment} of each by value at stake",
+        [by, *columns],
+        rows,
+        cached.snapshot.read_at,
+        notes,
+        payload=payload,
+        query=cmd.raw,
+        units=[None, *RISK_UNITS],
+    )
 
 
 # Units of the risk table's columns (rank, customer, P(alive), value at stake, segment) for text and Slack.
@@ -140,4 +182,10 @@ RISK_UNITS = [None, None, "probability", "money", None]
 
 def _risk_row(r) -> list:
     """One listed customer: rank, id, P(alive), value at stake, RFM segment."""
-    return [int(r.risk_rank), str(r.customer_id), round(float(r.p_alive), 3), round(float(r.value_at_stake), 2), str(r.segment)]
+    return [
+        int(r.risk_rank),
+        str(r.customer_id),
+        round(float(r.p_alive), 3),
+        round(float(r.value_at_stake), 2),
+        str(r.segment),
+    ]

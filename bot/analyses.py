@@ -30,8 +30,14 @@ SURVIVAL_STEP_DAYS = 30
 LARGE_CHANGE = 5.0
 MIN_AT_RISK = 20
 SHAKY_MAPE = 50.0
-DATE_COLUMNS = {"customers": "signup_date", "orders": "order_date", "responses": "date", "complaints": "date",
-                "spend": "date", "subscriptions": "start_date"}
+DATE_COLUMNS = {
+    "customers": "signup_date",
+    "orders": "order_date",
+    "responses": "date",
+    "complaints": "date",
+    "spend": "date",
+    "subscriptions": "start_date",
+}
 
 
 def _scope(ctx: Context, cmd: Command):
@@ -73,7 +79,9 @@ def decompose(name: str, t: Tables, now: Period, before: Period, o: MetricOption
     after_frame["value"] = after_frame["value"].astype(float) * k
     before_frame["value"] = before_frame["value"].astype(float) * k
     d = mix_rate(before_frame, after_frame, total_before=overall_before.value, total_after=overall_now.value)
-    d.parts = [replace(p, value_before=_unscale(p.value_before, k), value_after=_unscale(p.value_after, k)) for p in d.parts]
+    d.parts = [
+        replace(p, value_before=_unscale(p.value_before, k), value_after=_unscale(p.value_after, k)) for p in d.parts
+    ]
     return d
 
 
@@ -107,7 +115,9 @@ def correlations(t: Tables, months: list[Period], o: MetricOptions, dimension: s
     for _, part in groups:
         for p in months:
             rows.append({m: spec_for(m).fn(part, p, o).value for m in ("retention", *CORRELATED)})
-    return spearman_table(pd.DataFrame(rows, columns=["retention", *CORRELATED], dtype=float), "retention", list(CORRELATED))
+    return spearman_table(
+        pd.DataFrame(rows, columns=["retention", *CORRELATED], dtype=float), "retention", list(CORRELATED)
+    )
 
 
 def _unit_word(unit: str, currency: str = "") -> str:
@@ -139,7 +149,9 @@ def why_reply(cmd: Command, ctx: Context) -> Reply:
     if not t.dimensions:
         return ErrorReply("'why' needs a dimension column (region, plan, …) in the Customers tab")
     period = resolve_period(ctx, cmd.period, name)
-    before = parse_period(cmd.vs, ctx.today(), ctx.settings.fiscal_year_start_month) if cmd.vs else comparison_period(period)
+    before = (
+        parse_period(cmd.vs, ctx.today(), ctx.settings.fiscal_year_start_month) if cmd.vs else comparison_period(period)
+    )
     dims = [check_dimension(t, cmd.by)] if cmd.by else [x for x in t.dimensions if x not in cmd.where]
     if t.customers.empty:
         named = ", ".join(dims or t.dimensions)
@@ -176,9 +188,16 @@ def why_reply(cmd: Command, ctx: Context) -> Reply:
             "after": d.after,
             "change": d.total,
             "parts": [
-                {"segment": p.segment, "mix": p.mix, "rate": p.rate, "total": p.total,
-                 "weight_before": p.weight_before, "weight_after": p.weight_after,
-                 "value_before": p.value_before, "value_after": p.value_after}
+                {
+                    "segment": p.segment,
+                    "mix": p.mix,
+                    "rate": p.rate,
+                    "total": p.total,
+                    "weight_before": p.weight_before,
+                    "weight_after": p.weight_after,
+                    "value_before": p.value_before,
+                    "value_after": p.value_after,
+                }
                 for p in d.parts
             ],
             "residual": d.residual,
@@ -237,11 +256,15 @@ def forecast_reply(cmd: Command, ctx: Context) -> Reply:
         return ErrorReply(f"cannot forecast {name}: {err} (monthly values, full months only)")
     last = spec.fn(t, parse_period("last-month", ctx.today()), o)
     label = last.label
-    mape = f"backtested MAPE {f.mape:.1f}% over the last {len(f.backtest)} months" if f.mape is not None else "no backtest"
+    mape = (
+        f"backtested MAPE {f.mape:.1f}% over the last {len(f.backtest)} months" if f.mape is not None else "no backtest"
+    )
     notes = [*data_notes(ctx, cached), f"{f.model}; {mape}; fitted on {f.history} months"]
     if f.mape is not None and f.mape > SHAKY_MAPE:
-        notes.append(f"past one-month-ahead forecasts missed by {f.mape:.0f}% on average (values near zero inflate this) — "
-                     "read the interval, not the point")
+        notes.append(
+            f"past one-month-ahead forecasts missed by {f.mape:.0f}% on average (values near zero inflate this) — "
+            "read the interval, not the point"
+        )
     return TableReply(
         f"Forecast — {label}, next {len(f.points)} months (80% interval)",
         ["month", "forecast", "low", "high"],
@@ -285,7 +308,9 @@ def survival_reply(cmd: Command, ctx: Context) -> Reply:
     at_risk = _at_risk_at_median(t, r, o)
     rows = [[c.segment, c.n, c.events, c.median_days, c.median_low, c.median_high] for c in curves]
     notes = data_notes(ctx, cached)
-    notes.append(f"median lifetime in days from signup ({o.churn_mode} churn); '–' means more than half are still active")
+    notes.append(
+        f"median lifetime in days from signup ({o.churn_mode} churn); '–' means more than half are still active"
+    )
     for c in curves:
         k = at_risk.get(c.segment)
         if k is not None and k < MIN_AT_RISK:
@@ -304,9 +329,18 @@ def survival_reply(cmd: Command, ctx: Context) -> Reply:
             "by": by,
             "as_of": r.as_of.isoformat(),
             "churn_mode": o.churn_mode,
-            "medians": [{"segment": c.segment, "n": c.n, "events": c.events, "median_days": c.median_days,
-                         "median_low": c.median_low, "median_high": c.median_high,
-                         "at_risk_at_median": at_risk.get(c.segment)} for c in curves],
+            "medians": [
+                {
+                    "segment": c.segment,
+                    "n": c.n,
+                    "events": c.events,
+                    "median_days": c.median_days,
+                    "median_low": c.median_low,
+                    "median_high": c.median_high,
+                    "at_risk_at_median": at_risk.get(c.segment),
+                }
+                for c in curves
+            ],
             "logrank_p": r.logrank_p,
             "logrank_statistic": r.logrank_statistic,
         },

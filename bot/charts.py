@@ -46,8 +46,15 @@ def survival_chart(result: SurvivalResult) -> bytes:
     fig.suptitle(title, fontsize=18, fontweight="bold")
     ax.set_title(subtitle, fontsize=11, color="#555555")
     if len(result.segments) > MAX_SEGMENTS:
-        ax.annotate(f"showing {MAX_SEGMENTS} of {len(result.segments)} segments", (1, 0), xycoords="axes fraction",
-                    ha="right", va="bottom", fontsize=10, color="#555555")
+        ax.annotate(
+            f"showing {MAX_SEGMENTS} of {len(result.segments)} segments",
+            (1, 0),
+            xycoords="axes fraction",
+            ha="right",
+            va="bottom",
+            fontsize=10,
+            color="#555555",
+        )
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
     return buffer.getvalue()
@@ -69,14 +76,36 @@ def forecast_chart(title: str, history: dict[str, float], points: list[tuple[str
     ax = fig.subplots()
     labels = list(history) + [p[0] for p in points]
     xs = range(len(labels))
-    ax.plot(list(xs)[: len(history)], list(history.values()), color=OVERALL_COLOR, linewidth=2.5, marker="o", markersize=4, label="actual")
+    ax.plot(
+        list(xs)[: len(history)],
+        list(history.values()),
+        color=OVERALL_COLOR,
+        linewidth=2.5,
+        marker="o",
+        markersize=4,
+        label="actual",
+    )
     if points:
         start = len(history) - 1 if history else 0
-        fx = [start] + [len(history) + i for i in range(len(points))] if history else [len(history) + i for i in range(len(points))]
+        fx = (
+            [start] + [len(history) + i for i in range(len(points))]
+            if history
+            else [len(history) + i for i in range(len(points))]
+        )
         fy = ([list(history.values())[-1]] if history else []) + [p[1] for p in points]
-        ax.plot(fx, fy, color=SEGMENT_COLORS[0], linewidth=2.5, linestyle="--", marker="o", markersize=5, label="forecast")
+        ax.plot(
+            fx, fy, color=SEGMENT_COLORS[0], linewidth=2.5, linestyle="--", marker="o", markersize=5, label="forecast"
+        )
         px = [len(history) + i for i in range(len(points))]
-        ax.fill_between(px, [p[2] for p in points], [p[3] for p in points], color=SEGMENT_COLORS[0], alpha=0.18, linewidth=0, label="80% interval")
+        ax.fill_between(
+            px,
+            [p[2] for p in points],
+            [p[3] for p in points],
+            color=SEGMENT_COLORS[0],
+            alpha=0.18,
+            linewidth=0,
+            label="80% interval",
+        )
     step = max(1, len(labels) // 8)
     ax.set_xticks(list(xs)[::step], labels[::step], fontsize=11)
     ax.tick_params(labelsize=11)
@@ -96,7 +125,11 @@ def cohort_heatmap(title: str, cohorts: list[str], shares) -> bytes:
     ax = fig.subplots()
     image = ax.imshow(np.ma.masked_invalid(data), cmap="Blues", vmin=0, vmax=100, aspect="auto")
     ax.set_yticks(range(len(cohorts)), cohorts, fontsize=10)
-    ax.set_xticks(range(data.shape[1] if data.ndim == 2 else 0), [f"M{k}" for k in range(data.shape[1] if data.ndim == 2 else 0)], fontsize=10)
+    ax.set_xticks(
+        range(data.shape[1] if data.ndim == 2 else 0),
+        [f"M{k}" for k in range(data.shape[1] if data.ndim == 2 else 0)],
+        fontsize=10,
+    )
     ax.set_xlabel("Months since signup", fontsize=12)
     if data.ndim == 2 and data.size and data.shape[1] <= 13:
         for (i, k), v in np.ndenumerate(data):

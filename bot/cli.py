@@ -27,9 +27,13 @@ def _date(text: str) -> date:
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="PATH", help="config file (default: config/pulse.toml if present)")
-    common.add_argument("--workbook", metavar="PATH", help="read a local .xlsx workbook instead of the configured source")
+    common.add_argument(
+        "--workbook", metavar="PATH", help="read a local .xlsx workbook instead of the configured source"
+    )
     common.add_argument("--sheet", metavar="KEY_OR_URL", help="read this Google Sheet instead of the configured source")
-    common.add_argument("--today", type=_date, metavar="YYYY-MM-DD", help="pretend today is this date (reproducible runs)")
+    common.add_argument(
+        "--today", type=_date, metavar="YYYY-MM-DD", help="pretend today is this date (reproducible runs)"
+    )
     common.add_argument("--debug", action="store_true", help="verbose logs and full tracebacks")
 
     parser = argparse.ArgumentParser(
@@ -39,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = sub.add_parser("demo", parents=[common], help="create the demo workbook if missing, show an overview, write summary tabs")
+    demo = sub.add_parser(
+        "demo", parents=[common], help="create the demo workbook if missing, show an overview, write summary tabs"
+    )
     demo.add_argument("--period", default="last-month", help="overview period (default last-month)")
 
     ask = sub.add_parser("ask", parents=[common], help='answer a command, e.g. "churn last-quarter by plan"')
@@ -73,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", parents=[common], help="write the validated source tables to a DuckDB file")
     export.add_argument("--duckdb", required=True, metavar="PATH", help="the DuckDB file to write (replaced whole)")
 
-    sub.add_parser("migrate", parents=[common], help="create or update the PostgreSQL state schema ([state] url); idempotent")
+    sub.add_parser(
+        "migrate", parents=[common], help="create or update the PostgreSQL state schema ([state] url); idempotent"
+    )
     return parser
 
 
@@ -105,8 +113,9 @@ LONG_RUNNING = ("serve", "scheduler")
 def _context(args, settings: Settings):
     from bot.context import build_context
 
-    return build_context(settings, workbook=args.workbook, sheet=args.sheet, today=args.today,
-                         one_shot=args.command not in LONG_RUNNING)
+    return build_context(
+        settings, workbook=args.workbook, sheet=args.sheet, today=args.today, one_shot=args.command not in LONG_RUNNING
+    )
 
 
 def _emit(reply, as_json: bool, settings: Settings) -> int:
@@ -179,7 +188,7 @@ def cmd_check(args, settings: Settings) -> int:
 
     ctx = _context(args, settings)
     snap = ctx.read_now().snapshot
-    counts = {tab: int(len(frame)) for tab, frame in snap.frames.items()}
+    counts = {tab: len(frame) for tab, frame in snap.frames.items()}
     rejected = [i for i in snap.issues if i.severity == "rejected"]
     errors = blocking_problems(snap, settings)
     if args.json:
@@ -219,7 +228,13 @@ def cmd_serve(args, settings: Settings) -> int:
 
     logging.getLogger("bot.serve").setLevel(logging.INFO)  # the start-up lines say which parts are on and why not
     try:
-        serve(_context(args, settings), port=args.port, socket_mode=args.socket, host=args.host, scheduler=not args.no_scheduler)
+        serve(
+            _context(args, settings),
+            port=args.port,
+            socket_mode=args.socket,
+            host=args.host,
+            scheduler=not args.no_scheduler,
+        )
     except SlackConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -259,8 +274,11 @@ def cmd_migrate(args, settings: Settings) -> int:
 
     applied = migrate(url)
     latest = MIGRATIONS[-1][0]
-    print(f"state schema: applied {', '.join(map(str, applied))}; now at version {latest}" if applied
-          else f"state schema: up to date (version {latest})")
+    print(
+        f"state schema: applied {', '.join(map(str, applied))}; now at version {latest}"
+        if applied
+        else f"state schema: up to date (version {latest})"
+    )
     return 0
 
 

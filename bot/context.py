@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Callable
 from zoneinfo import ZoneInfo
 
-from config import Settings, state_dir
+from config import Settings
 from metrics.options import MetricOptions, Scale
 from metrics.tables import Tables
 from sheets.cache import CachedSnapshot, SnapshotCache, cache_key, default_cache_path
@@ -19,12 +19,12 @@ from sheets.workbook import Workbook, WorkbookError
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _pinned_clock(day: date) -> Callable[[], datetime]:
     """A clock stopped at noon UTC of `day`, so runs with a pinned `today` are reproducible."""
-    pinned = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
+    pinned = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
     return lambda: pinned
 
 
@@ -118,8 +118,11 @@ class Context:
         with self._lock:
             if id(snap) not in self._tables:
                 tables = Tables.from_frames(
-                    snap.frames, dimensions=snap.dimensions, missing=[*snap.missing_tabs, *snap.missing_columns],
-                    excluded=snap.excluded, fixes=what_to_add(snap, self.settings),
+                    snap.frames,
+                    dimensions=snap.dimensions,
+                    missing=[*snap.missing_tabs, *snap.missing_columns],
+                    excluded=snap.excluded,
+                    fixes=what_to_add(snap, self.settings),
                 )
                 # Keep the current and the incoming snapshot's tables: a background refresh builds the new
                 # one while questions are still answered from the old one.
@@ -194,5 +197,9 @@ def build_context(
     """A context for the CLI and the server; `today` pins the clock (noon UTC of that day) for reproducible runs;
     `one_shot` for commands that answer and exit (see Context)."""
     clock = utc_now if today is None else _pinned_clock(today)
-    return Context(settings=settings, workbook=open_workbook(settings, workbook=workbook, sheet=sheet), clock=clock,
-                   one_shot=one_shot)
+    return Context(
+        settings=settings,
+        workbook=open_workbook(settings, workbook=workbook, sheet=sheet),
+        clock=clock,
+        one_shot=one_shot,
+    )

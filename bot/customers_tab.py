@@ -13,7 +13,14 @@ from metrics.tables import Tables
 from sheets.workbook import Cell, OwnedTab
 
 HEADER = [
-    "Customer", "Segment", "P(alive)", "Expected purchases", "Predicted CLV", "Value at stake", "Risk rank", "Churned on",
+    "Customer",
+    "Segment",
+    "P(alive)",
+    "Expected purchases",
+    "Predicted CLV",
+    "Value at stake",
+    "Risk rank",
+    "Churned on",
 ]
 
 

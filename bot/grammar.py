@@ -61,22 +61,45 @@ METRICS: dict[str, tuple[str, ...]] = {
 
 # Umbrella words after `/pulse` → action.
 ACTIONS: dict[str, str] = {
-    "help": "help", "?": "help", "帮助": "help",
-    "refresh": "refresh", "刷新": "refresh",
-    "digest": "digest", "周报": "digest",
-    "targets": "targets", "target": "targets", "目标": "targets",
-    "issues": "issues", "data-issues": "issues", "数据问题": "issues",
-    "alerts": "alerts", "alert": "alerts", "告警": "alerts", "预警": "alerts",
-    "why": "why", "为什么": "why",
-    "forecast": "forecast", "预测": "forecast",
-    "survival": "survival", "生存分析": "survival",
+    "help": "help",
+    "?": "help",
+    "帮助": "help",
+    "refresh": "refresh",
+    "刷新": "refresh",
+    "digest": "digest",
+    "周报": "digest",
+    "targets": "targets",
+    "target": "targets",
+    "目标": "targets",
+    "issues": "issues",
+    "data-issues": "issues",
+    "数据问题": "issues",
+    "alerts": "alerts",
+    "alert": "alerts",
+    "告警": "alerts",
+    "预警": "alerts",
+    "why": "why",
+    "为什么": "why",
+    "forecast": "forecast",
+    "预测": "forecast",
+    "survival": "survival",
+    "生存分析": "survival",
 }
 
 _KEYWORDS = {
-    "by": "by", "按": "by", "按照": "by",
-    "where": "where", "筛选": "where",
-    "vs": "vs", "vs.": "vs", "versus": "vs", "对比": "vs", "比较": "vs",
-    "and": "and", "且": "and", "&": "and",
+    "by": "by",
+    "按": "by",
+    "按照": "by",
+    "where": "where",
+    "筛选": "where",
+    "vs": "vs",
+    "vs.": "vs",
+    "versus": "vs",
+    "对比": "vs",
+    "比较": "vs",
+    "and": "and",
+    "且": "and",
+    "&": "and",
 }
 _GLUED = ("按照", "按", "对比", "比较", "筛选")  # Chinese keywords typed without a space before the word they take
 _POST_WORDS = {"post", "send", "publish", "发送", "发布"}
@@ -142,7 +165,9 @@ def parse_command(text: str, command: str = "/pulse") -> Command:
         return Command("help", topic, raw=raw)
     if action in ("refresh", "digest", "issues", "alerts"):
         args = tuple(t.text for t in tokens[1:])
-        return Command(action, raw=raw, args=args, post=action == "digest" and bool(_POST_WORDS & {a.lower() for a in args}))
+        return Command(
+            action, raw=raw, args=args, post=action == "digest" and bool(_POST_WORDS & {a.lower() for a in args})
+        )
     if action in ("targets", "survival"):
         return _clauses(Command(action, raw=raw), tokens[1:])
     if action in ("why", "forecast"):
@@ -157,7 +182,9 @@ def parse_command(text: str, command: str = "/pulse") -> Command:
     if metric is not None:
         return _clauses(Command("metric", metric, raw=raw), rest)
     if tokens[0].keyword:
-        raise CommandError(f"a metric comes before '{tokens[0].text}', e.g. `/pulse nps last-quarter by region`. Try `/pulse help`.")
+        raise CommandError(
+            f"a metric comes before '{tokens[0].text}', e.g. `/pulse nps last-quarter by region`. Try `/pulse help`."
+        )
     if _is_period(" ".join(t.text for t in _segment(tokens, 0))):
         return _clauses(Command("metric", "overview", raw=raw), tokens)
     raise _unknown_metric(tokens[0].text)
@@ -172,7 +199,10 @@ def check_period(text: str) -> str:
     """`text` with its spacing normalised, after checking it is a period form; raises PeriodError if not."""
     text = " ".join(text.split())
     if len(text) > MAX_PERIOD_CHARS:
-        raise PeriodError(f"unknown period '{shorten(text)}': a period is at most {MAX_PERIOD_CHARS} characters, e.g. last-quarter", "last-quarter")
+        raise PeriodError(
+            f"unknown period '{shorten(text)}': a period is at most {MAX_PERIOD_CHARS} characters, e.g. last-quarter",
+            "last-quarter",
+        )
     parse_period(text, date(9000, 6, 15))
     return text
 
@@ -203,7 +233,9 @@ def _unknown_metric(word: str) -> CommandError:
     close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
     suggestion = (_ALIASES.get(close[0]) or ACTIONS[close[0]]) if close else None
     if suggestion:
-        return CommandError(f"unknown metric '{shorten(word)}' — did you mean {suggestion}? Try `/pulse help`.", suggestion)
+        return CommandError(
+            f"unknown metric '{shorten(word)}' — did you mean {suggestion}? Try `/pulse help`.", suggestion
+        )
     return CommandError(f"unknown metric '{shorten(word)}'. Try `/pulse help` for the list of metrics.")
 
 
@@ -284,7 +316,9 @@ def _condition(tokens: list[_Token], i: int) -> tuple[int, str, str]:
     if not value:
         raise CommandError(f"where {shorten(dimension)}= has no value; {usage}")
     if value.startswith("="):
-        raise CommandError(f"where '{shorten(text)}': use a single =, e.g. `where {shorten(dimension)}={shorten(value.lstrip('='))}`")
+        raise CommandError(
+            f"where '{shorten(text)}': use a single =, e.g. `where {shorten(dimension)}={shorten(value.lstrip('='))}`"
+        )
     return i, dimension, value
 
 
@@ -357,8 +391,10 @@ def _tokens(text: str) -> list[_Token]:
         elif ch in _QUOTES and (ch != "'" or not word or word.endswith("=")):
             close = text.find(_QUOTES[ch], i + 1)
             if close < 0:
-                raise CommandError(f"unclosed quote {ch} in '{shorten(text[i:])}'; close it like `where region=\"North East\"`")
-            word, quoted = word + text[i + 1:close], True
+                raise CommandError(
+                    f"unclosed quote {ch} in '{shorten(text[i:])}'; close it like `where region=\"North East\"`"
+                )
+            word, quoted = word + text[i + 1 : close], True
             i = close
         else:
             word += ch
@@ -372,5 +408,5 @@ def _unglue(t: _Token) -> list[_Token]:
     if not t.quoted and not t.keyword:
         for prefix in _GLUED:
             if t.text.startswith(prefix) and len(t.text) > len(prefix):
-                return [_Token(prefix), _Token(t.text[len(prefix):])]
+                return [_Token(prefix), _Token(t.text[len(prefix) :])]
     return [t]

@@ -53,6 +53,13 @@ def help_reply(settings: Settings) -> TextReply:
     )
     return TextReply(
         "crm-pulse help",
-        [("Usage", grammar), ("Metrics", metrics), ("Periods", periods), ("Examples", examples), ("More", umbrella), ("Defaults", defaults)],
+        [
+            ("Usage", grammar),
+            ("Metrics", metrics),
+            ("Periods", periods),
+            ("Examples", examples),
+            ("More", umbrella),
+            ("Defaults", defaults),
+        ],
         markup=True,
     )

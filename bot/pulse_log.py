@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sheets.workbook import Cell, OwnedTab, Workbook
 
@@ -38,7 +38,7 @@ _deferred_lock = threading.Lock()
 def defer_log(event: str, detail: str, outcome: str) -> None:
     """Queue an entry for `Pulse Log`, written by the next `append_log` or `flush_deferred` of this process."""
     with _deferred_lock:
-        _deferred.append((datetime.now(timezone.utc), event, detail, outcome))
+        _deferred.append((datetime.now(UTC), event, detail, outcome))
 
 
 def flush_deferred(workbook: Workbook) -> None:

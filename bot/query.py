@@ -27,15 +27,15 @@ def answer(text: str, ctx: Context, *, command: str = "/pulse", user_id: str | N
 # Commands that cannot split or filter, and why: a `by` or `where` typed after them is refused, never ignored.
 NO_BY = {
     "forecast": "a forecast follows one series; it has no `by` — forecast one segment with `where`, "
-                "e.g. `forecast revenue where region=North`",
+    "e.g. `forecast revenue where region=North`",
     "targets": "targets have no `by` — check one segment's targets with `where`, e.g. `targets where region=North`",
     "digest": "the digest covers the whole book or one segment; it has no `by` — use `digest where region=North`",
 }
 NO_SEGMENT = {
     "refresh": "refresh re-reads the whole workbook and rewrites every summary tab; it takes no `by` or `where`",
     "issues": "issues lists every data problem of the workbook; it takes no `by` or `where`",
-    "alerts": "each alert rule names its own segment in the config (`segment = \"region=North\"`); "
-              "`alerts` takes no `by` or `where`",
+    "alerts": 'each alert rule names its own segment in the config (`segment = "region=North"`); '
+    "`alerts` takes no `by` or `where`",
 }
 _SEGMENT_WORDS = {"by", "按", "按照", "where", "筛选"}
 
@@ -134,7 +134,10 @@ def add_prediction(result, tables, ctx: Context, top: int = 5) -> None:
         "interval_level": model.interval_level,
         "per_customer": per_customer,
         "customers": model.n_customers,
-        "top": [{"customer_id": str(r.customer_id), "predicted_clv": float(r.predicted_clv)} for r in ranked.itertuples(index=False)],
+        "top": [
+            {"customer_id": str(r.customer_id), "predicted_clv": float(r.predicted_clv)}
+            for r in ranked.itertuples(index=False)
+        ],
     }
     money = ctx.settings.currency
     from bot.render.format import number
@@ -144,7 +147,9 @@ def add_prediction(result, tables, ctx: Context, top: int = 5) -> None:
         low = number(model.total_interval[0], "money", money)
         high = number(model.total_interval[1], "money", money)
         band = f" ({model.interval_level:.0%} interval {low}–{high})"
-    tops = ", ".join(f"{r.customer_id} {number(float(r.predicted_clv), 'money', money)}" for r in ranked.itertuples(index=False))
+    tops = ", ".join(
+        f"{r.customer_id} {number(float(r.predicted_clv), 'money', money)}" for r in ranked.itertuples(index=False)
+    )
     result.notes.append(
         f"predicted next {model.horizon_months} months: {number(model.total_clv, 'money', money)} across "
         f"{model.n_customers:,} customers{band}, {number(per_customer, 'money', money)} each on average; top: {tops}"
@@ -182,12 +187,18 @@ def overview_by_reply(ctx: Context, cmd: Command, results: list, period: Period,
         cells = {s.segment: number(s.value, r.unit, money) + (" *" if s.small_sample else "") for s in r.breakdown}
         small = small or any(s.small_sample for s in r.breakdown)
         rows.append([r.label, number(r.value, r.unit, money)] + [cells.get(seg, "n/a") for seg in segments])
-        notes += [f"{r.label}: {n}" for n in r.notes if not n.startswith("small sample") and f"{r.label}: {n}" not in notes]
+        notes += [
+            f"{r.label}: {n}" for n in r.notes if not n.startswith("small sample") and f"{r.label}: {n}" not in notes
+        ]
     if small:
         notes.append(f"* small sample: fewer than {ctx.settings.surveys.min_n} observations")
     scope = "".join(f" where {k}={v}" for k, v in cmd.where.items())
     return TableReply(
-        f"Overview — {period.label}{scope} by {by}", ["metric", "all", *segments], rows, cached.snapshot.read_at, notes,
+        f"Overview — {period.label}{scope} by {by}",
+        ["metric", "all", *segments],
+        rows,
+        cached.snapshot.read_at,
+        notes,
         payload={"metric": "overview", "by": by, "period": period.to_json(), "results": [r.to_json() for r in results]},
         query=cmd.raw,
     )
@@ -196,7 +207,11 @@ def overview_by_reply(ctx: Context, cmd: Command, results: list, period: Period,
 def targets_reply(ctx: Context, cmd: Command) -> TableReply | TextReply:
     targets = ctx.settings.targets
     if not targets:
-        return TextReply("Targets", [("No targets set", "Add a [targets] table to the config, e.g. `nps = 40`, `churn = 5`.")], markup=True)
+        return TextReply(
+            "Targets",
+            [("No targets set", "Add a [targets] table to the config, e.g. `nps = 40`, `churn = 5`.")],
+            markup=True,
+        )
     cached = ctx.snapshot()
     tables = ctx.tables(cached.snapshot)
     rows, units = [], []
@@ -211,8 +226,14 @@ def targets_reply(ctx: Context, cmd: Command) -> TableReply | TextReply:
         units.append(r.unit)
     scope = "".join(f" where {k}={v}" for k, v in cmd.where.items())
     return TableReply(
-        f"Targets{scope}", ["metric", "value", "target", "status", "period"], rows, cached.snapshot.read_at,
-        data_notes(ctx, cached), query=cmd.raw, units=[None, "row", "row", None, None], row_units=units,
+        f"Targets{scope}",
+        ["metric", "value", "target", "status", "period"],
+        rows,
+        cached.snapshot.read_at,
+        data_notes(ctx, cached),
+        query=cmd.raw,
+        units=[None, "row", "row", None, None],
+        row_units=units,
     )
 
 
@@ -222,6 +243,11 @@ def issues_reply(ctx: Context, cmd: Command, limit: int = 20) -> TableReply:
     rows = [[i.tab, i.row, i.column, i.value, i.reason, i.severity] for i in issues[:limit]]
     notes = [] if len(issues) <= limit else [f"showing {limit} of {len(issues)} — all are in the Pulse Data Issues tab"]
     return TableReply(
-        f"Data issues: {len(issues)}", ["tab", "row", "column", "value", "problem", "severity"], rows,
-        cached.snapshot.read_at, notes, payload={"count": len(issues)}, query=cmd.raw,
+        f"Data issues: {len(issues)}",
+        ["tab", "row", "column", "value", "problem", "severity"],
+        rows,
+        cached.snapshot.read_at,
+        notes,
+        payload={"count": len(issues)},
+        query=cmd.raw,
     )

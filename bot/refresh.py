@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 
@@ -42,9 +42,7 @@ class RefreshReport:
             return TextReply("Refresh already running", [("", already_running(self.running_since))])
         sections = [("Written", ", ".join(self.written) or "nothing")]
         if self.refused:
-            sections.append(
-                ("Not written", "\n".join(f"{name}: {why}" for name, why in self.refused.items()))
-            )
+            sections.append(("Not written", "\n".join(f"{name}: {why}" for name, why in self.refused.items())))
         sections.append(("Data", f"{self.months} months summarised · {self.issues} data issues listed"))
         title = "Summary tabs refreshed" if not self.refused else "Summary tabs refreshed, with tabs left untouched"
         return TextReply(title, sections, payload={"written": self.written, "refused": self.refused})
@@ -68,7 +66,9 @@ def summary_tab(t: Tables, months: list[Period], o: MetricOptions, currency: str
     number formats and a frozen month column (Google Sheets). Cells hold values, never formatted text."""
     results = [{name: evaluate(METRICS[name], t, p, o) for name in SUMMARY} for p in months]
     first = results[0] if results else {}
-    heads = {name: _heading(first[name].label, first[name].unit, currency) if name in first else name for name in SUMMARY}
+    heads = {
+        name: _heading(first[name].label, first[name].unit, currency) if name in first else name for name in SUMMARY
+    }
     rates = [name for name in SUMMARY if METRICS[name].kind in RATE_KINDS]
     header: list[str] = ["Month"]
     formats: dict[int, str] = {}
@@ -92,12 +92,20 @@ def summary_tab(t: Tables, months: list[Period], o: MetricOptions, currency: str
             r = by_name[name]
             row.append(_num(r.value))
             if name in rates:
-                row += [r.n, _num(r.interval.low if r.interval else None), _num(r.interval.high if r.interval else None)]
+                row += [
+                    r.n,
+                    _num(r.interval.low if r.interval else None),
+                    _num(r.interval.high if r.interval else None),
+                ]
         for name in targeted:
             v, goal = by_name[name].value, o.targets[name]
             met = None if v is None else (v <= goal if METRICS[name].lower_is_better else v >= goal)
             row += [goal, "" if met is None else ("met" if met else "missed")]
-        small = [f"{heads[n]} (n = {by_name[n].n})" for n in rates if any(x.startswith("small sample") for x in by_name[n].notes)]
+        small = [
+            f"{heads[n]} (n = {by_name[n].n})"
+            for n in rates
+            if any(x.startswith("small sample") for x in by_name[n].notes)
+        ]
         row += ["; ".join(small), DEFINITIONS_VERSION]
         rows.append(row)
     return OwnedTab("Pulse Summary", header, rows, formats=formats, frozen_cols=1)
@@ -212,6 +220,6 @@ def running_since() -> datetime | None:
 
 
 def already_running(since: datetime | None) -> str:
-    """"A refresh is already running, started at 14:02:11 UTC; …" — what a second caller is told."""
-    when = f", started at {since.astimezone(timezone.utc):%H:%M:%S} UTC" if since is not None else ""
+    """ "A refresh is already running, started at 14:02:11 UTC; …" — what a second caller is told."""
+    when = f", started at {since.astimezone(UTC):%H:%M:%S} UTC" if since is not None else ""
     return f"A refresh is already running{when}; its results land when it finishes — try again in a minute."

@@ -11,7 +11,8 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from typing import TYPE_CHECKING, Callable, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from config import Settings
@@ -54,7 +55,7 @@ class MemorySeen:
                 del self._expiry[key]
 
 
-def seen_store(settings: "Settings", clock: Callable[[], float] = time.time) -> SeenStore:
+def seen_store(settings: Settings, clock: Callable[[], float] = time.time) -> SeenStore:
     """The store the settings name: PostgreSQL (`[state] url`, PULSE_STATE_URL; shared by instances), else memory."""
     from config.settings import state_url
 

@@ -14,10 +14,11 @@ import os
 import sqlite3
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -113,7 +114,7 @@ def read_if_stale(ctx: Context) -> None:
         log.warning("could not read the source before the digest: %s", err)
 
 
-def catch_up_job(context_id: str) -> list["CatchUp"]:
+def catch_up_job(context_id: str) -> list[CatchUp]:
     try:
         return catch_up(context_for(context_id))
     except Exception:  # runs in its own thread at start-up; the next scheduled run still happens
@@ -134,7 +135,9 @@ class CatchUp:
     detail: str = ""
 
 
-def catch_up(ctx: Context, *, now: datetime | None = None, ledger: Ledger | None = None, **post_kwargs) -> list[CatchUp]:
+def catch_up(
+    ctx: Context, *, now: datetime | None = None, ledger: Ledger | None = None, **post_kwargs
+) -> list[CatchUp]:
     """For each destination, the latest scheduled digest at or before `now` that the ledger lacks: posted once if
     `now` is within the grace window of its scheduled time, else recorded as skipped (ledger and Pulse Log).
     Fire times before the destination's schedule was first installed were never due, so they are ignored."""
@@ -230,7 +233,9 @@ def build_scheduler(ctx: Context, jobstore_url: str | None = None) -> Background
     )
 
 
-def ensure_jobs(scheduler: BackgroundScheduler, ctx: Context, context_id: str, now: datetime | None = None) -> dict[str, str]:
+def ensure_jobs(
+    scheduler: BackgroundScheduler, ctx: Context, context_id: str, now: datetime | None = None
+) -> dict[str, str]:
     """Make the stored jobs match the config: add missing ones, update a changed trigger or grace explicitly,
     remove digests no longer configured, leave unchanged jobs alone (so their pending run survives a restart).
     Returns job id → what was done (added, updated, kept, removed)."""
@@ -244,7 +249,11 @@ def ensure_jobs(scheduler: BackgroundScheduler, ctx: Context, context_id: str, n
             wanted[DIGEST_PREFIX + dest.key] = (digest_job, trigger_for(dest), [context_id, dest.key])
         ledger.schedules_recorded()
     interval = ctx.settings.refresh.every_minutes
-    wanted[REFRESH_JOB] = (refresh_job, IntervalTrigger(minutes=interval, timezone=ZoneInfo(ctx.settings.timezone)), [context_id])
+    wanted[REFRESH_JOB] = (
+        refresh_job,
+        IntervalTrigger(minutes=interval, timezone=ZoneInfo(ctx.settings.timezone)),
+        [context_id],
+    )
     done: dict[str, str] = {}
     for job in scheduler.get_jobs(jobstore="default"):
         if job.id not in wanted:
@@ -254,8 +263,16 @@ def ensure_jobs(scheduler: BackgroundScheduler, ctx: Context, context_id: str, n
         job = scheduler.get_job(job_id, jobstore="default")
         if job is None:
             scheduler.add_job(
-                func, trigger, args=args, id=job_id, name=job_id, jobstore="default",
-                misfire_grace_time=grace, coalesce=True, max_instances=1, replace_existing=False,
+                func,
+                trigger,
+                args=args,
+                id=job_id,
+                name=job_id,
+                jobstore="default",
+                misfire_grace_time=grace,
+                coalesce=True,
+                max_instances=1,
+                replace_existing=False,
             )
             done[job_id] = "added"
             continue
@@ -277,12 +294,16 @@ def _trigger_key(trigger) -> str:
     return repr(trigger)
 
 
-def start_scheduler(ctx: Context, *, context_id: str = "default", jobstore_url: str | None = None, catch_up_now: bool = True) -> Scheduler | None:
+def start_scheduler(
+    ctx: Context, *, context_id: str = "default", jobstore_url: str | None = None, catch_up_now: bool = True
+) -> Scheduler | None:
     """Start the scheduler in the background; None when another process holds the deployment lock.
     Jobs are reconciled while paused; then a background thread posts (or logs as skipped) digests missed while down."""
     lock = acquire_lock()
     if lock is None:
-        log.warning("another crm-pulse scheduler holds %s; this process runs no scheduled jobs", state_dir() / LOCK_FILE)
+        log.warning(
+            "another crm-pulse scheduler holds %s; this process runs no scheduled jobs", state_dir() / LOCK_FILE
+        )
         return None
     try:
         register_context(ctx, context_id)
@@ -330,8 +351,11 @@ def run_scheduler_forever(ctx: Context, stop: threading.Event | None = None) -> 
     """`pulse scheduler`: run the jobs in this process until interrupted (or `stop` is set)."""
     running = start_scheduler(ctx)
     if running is None:
-        print(f"error: another scheduler is already running for this deployment (lock {state_dir() / LOCK_FILE}); "
-              "this one exits", file=sys.stderr)
+        print(
+            f"error: another scheduler is already running for this deployment (lock {state_dir() / LOCK_FILE}); "
+            "this one exits",
+            file=sys.stderr,
+        )
         return 1
     for job in running.scheduler.get_jobs(jobstore="default"):
         print(f"{job.id}: next run {job.next_run_time:%Y-%m-%d %H:%M %Z}" if job.next_run_time else f"{job.id}: paused")

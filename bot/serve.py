@@ -68,7 +68,14 @@ def build_server(ctx: Context, *, socket_mode: bool = False, scheduler: bool = T
     addon_why_not = _addon_missing(ctx)
     if addon_why_not is None:
         install_addon(api, ctx)
-        ways = [w for w, on in (("Google identity tokens", api.state.addon.identity is not None), ("HMAC-signed requests", bool(api.state.addon.verifier.secret))) if on]
+        ways = [
+            w
+            for w, on in (
+                ("Google identity tokens", api.state.addon.identity is not None),
+                ("HMAC-signed requests", bool(api.state.addon.verifier.secret)),
+            )
+            if on
+        ]
         parts["add-on API"] = f"on: /addon/ ({' and '.join(ways)})"
     else:
         parts["add-on API"] = f"off: {addon_why_not}"
@@ -78,7 +85,9 @@ def build_server(ctx: Context, *, socket_mode: bool = False, scheduler: bool = T
     else:
         try:
             running = _start_scheduler(ctx)
-            parts["scheduler"] = "on" if running is not None else "off: another crm-pulse process runs the scheduler (it holds the lock)"
+            parts["scheduler"] = (
+                "on" if running is not None else "off: another crm-pulse process runs the scheduler (it holds the lock)"
+            )
         except Exception as err:  # noqa: BLE001 - damaged state is healed first; what is left never stops the server
             parts["scheduler"] = f"off: it could not start ({type(err).__name__}: {err})"
     if all(state.startswith("off") for state in parts.values()):
@@ -129,13 +138,15 @@ def _addon_missing(ctx: Context) -> str | None:
     return None
 
 
-def connect_socket_mode(slack_app: App, app_token: str | None = None) -> "SocketModeHandler":
+def connect_socket_mode(slack_app: App, app_token: str | None = None) -> SocketModeHandler:
     """Open the Socket Mode WebSocket (`apps.connections.open` with SLACK_APP_TOKEN); returns the running handler."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     app_token = app_token or secret("SLACK_APP_TOKEN")
     if not app_token:
-        raise SlackConfigError("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-…) with connections:write")
+        raise SlackConfigError(
+            "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-…) with connections:write"
+        )
     handler = SocketModeHandler(slack_app, app_token)
     handler.connect()
     log.info("Slack Socket Mode connected")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from slack_bolt import App
@@ -80,7 +81,9 @@ def mount_slack(api: FastAPI, slack_app: App) -> None:
         try:
             bolt_request = to_bolt_request(request, body, {"received_at": received_at})
         except Exception as err:  # noqa: BLE001 - a signed but malformed payload is the sender's error, not ours
-            return refuse(request.method, request.url.path, RequestRefused(400, f"malformed Slack payload ({type(err).__name__})"))
+            return refuse(
+                request.method, request.url.path, RequestRefused(400, f"malformed Slack payload ({type(err).__name__})")
+            )
         bolt_response = await run_in_threadpool(slack_app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
 
@@ -90,7 +93,12 @@ def refuse(method: str, path: str, err: RequestRefused) -> Response:
     log.warning("refused %s %r: %d %s", method, path[:100], err.status, err.detail)  # %r: no line breaks from the path
     if err.status == 200:
         return Response(status_code=200)
-    body = {"type": "about:blank", "title": TITLES.get(err.status, "Bad Request"), "status": err.status, "detail": err.detail}
+    body = {
+        "type": "about:blank",
+        "title": TITLES.get(err.status, "Bad Request"),
+        "status": err.status,
+        "detail": err.detail,
+    }
     return Response(json.dumps(body), status_code=err.status, media_type=PROBLEM)
 
 
@@ -100,7 +108,9 @@ class RequestGuard:
     def __init__(self, app: ASGIApp, checks: dict[str, Check], limit: int = MAX_BODY_BYTES):
         self.app, self.checks, self.limit = app, checks, limit
 
-    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Callable[[dict], Awaitable[None]]) -> None:
+    async def __call__(
+        self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Callable[[dict], Awaitable[None]]
+    ) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -14,9 +14,10 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import fields
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -28,7 +29,10 @@ log = logging.getLogger(__name__)
 
 # (version, what, SQL): append only; a deployed migration is never edited.
 MIGRATIONS: list[tuple[int, str, str]] = [
-    (1, "digest ledger and seen keys", """
+    (
+        1,
+        "digest ledger and seen keys",
+        """
 CREATE TABLE pulse_digests (
     channel TEXT NOT NULL,
     week TEXT NOT NULL,
@@ -51,7 +55,8 @@ CREATE TABLE pulse_seen (
     expires_at DOUBLE PRECISION NOT NULL
 );
 CREATE INDEX pulse_seen_expiry ON pulse_seen (expires_at);
-"""),
+""",
+    ),
 ]
 MIGRATION_LOCK = 0x70756C7365  # "pulse": one migrator at a time
 CLAIM_LOCK_SPACE = 0x6469  # first key of the two-key advisory lock of a digest claim ("di")
@@ -76,8 +81,10 @@ def migrate(url: str) -> list[int]:
     with connect(url) as db:
         db.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
         try:
-            db.execute("CREATE TABLE IF NOT EXISTS pulse_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                       " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS pulse_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
             done = {row["version"] for row in db.execute("SELECT version FROM pulse_schema_migrations")}
             for version, name, sql in MIGRATIONS:
                 if version in done:
@@ -98,8 +105,10 @@ def check_migrated(url: str) -> None:
         exists = db.execute("SELECT to_regclass('pulse_schema_migrations') AS t").fetchone()["t"]
         latest = db.execute("SELECT max(version) AS v FROM pulse_schema_migrations").fetchone()["v"] if exists else None
     if latest is None or latest < MIGRATIONS[-1][0]:
-        raise StateUnavailable(f"the PostgreSQL state schema is at version {latest or 0}, this code needs "
-                               f"{MIGRATIONS[-1][0]}: run `pulse migrate`")
+        raise StateUnavailable(
+            f"the PostgreSQL state schema is at version {latest or 0}, this code needs "
+            f"{MIGRATIONS[-1][0]}: run `pulse migrate`"
+        )
 
 
 def _claim_key(channel: str, week: str) -> int:
@@ -154,17 +163,25 @@ class PgLedger:
         with connect(self.url) as db, db.transaction():
             inserted = db.execute(
                 "INSERT INTO pulse_digests (channel, week, status, claimed_at) VALUES (%s, %s, 'posting', %s)"
-                " ON CONFLICT (channel, week) DO NOTHING RETURNING *", (channel, week, now)).fetchone()
+                " ON CONFLICT (channel, week) DO NOTHING RETURNING *",
+                (channel, week, now),
+            ).fetchone()
             if inserted is not None:
                 return _entry(inserted)
-            current = db.execute("SELECT * FROM pulse_digests WHERE channel = %s AND week = %s FOR UPDATE",
-                                 (channel, week)).fetchone()
+            current = db.execute(
+                "SELECT * FROM pulse_digests WHERE channel = %s AND week = %s FOR UPDATE", (channel, week)
+            ).fetchone()
             if current["status"] in ("posted", "skipped"):
                 return None
             if current["status"] == "posting":
                 log.warning("digest %s %s: taking over the claim of a process that died mid-post", channel, week)
-            return _entry(db.execute("UPDATE pulse_digests SET status = 'posting', claimed_at = %s WHERE channel = %s"
-                                     " AND week = %s RETURNING *", (now, channel, week)).fetchone())
+            return _entry(
+                db.execute(
+                    "UPDATE pulse_digests SET status = 'posting', claimed_at = %s WHERE channel = %s"
+                    " AND week = %s RETURNING *",
+                    (now, channel, week),
+                ).fetchone()
+            )
 
     def _lock(self, channel: str, week: str) -> bool:
         """Take the claim's advisory lock on a connection kept open until release; False while anyone holds it."""
@@ -174,7 +191,9 @@ class PgLedger:
                 return False
             db = connect(self.url)
             try:
-                got = db.execute("SELECT pg_try_advisory_lock(%s, %s) AS got", (CLAIM_LOCK_SPACE, _claim_key(channel, week))).fetchone()["got"]
+                got = db.execute(
+                    "SELECT pg_try_advisory_lock(%s, %s) AS got", (CLAIM_LOCK_SPACE, _claim_key(channel, week))
+                ).fetchone()["got"]
             except BaseException:
                 db.close()
                 raise
@@ -204,10 +223,16 @@ class PgLedger:
     def count_attempt(self, channel: str, week: str) -> None:
         self._update(channel, week, "attempts = attempts + 1", ())
 
-    def mark_posted(self, channel: str, week: str, now: datetime, ts: str | None, file_id: str | None, note: str | None = None) -> None:
+    def mark_posted(
+        self, channel: str, week: str, now: datetime, ts: str | None, file_id: str | None, note: str | None = None
+    ) -> None:
         """Record the finished post and release the claim."""
-        self._update(channel, week, "status = 'posted', ts = COALESCE(%s, ts), file_id = COALESCE(%s, file_id), error = %s,"
-                     " finished_at = %s", (ts, file_id, note, now))
+        self._update(
+            channel,
+            week,
+            "status = 'posted', ts = COALESCE(%s, ts), file_id = COALESCE(%s, file_id), error = %s, finished_at = %s",
+            (ts, file_id, note, now),
+        )
         self.release(channel, week)
 
     def mark_failed(self, channel: str, week: str, now: datetime, error: str) -> None:
@@ -217,9 +242,15 @@ class PgLedger:
 
     def mark_skipped(self, channel: str, week: str, now: datetime, reason: str) -> bool:
         """Record a digest that will not be posted (missed beyond the grace window); False if a row exists."""
-        return self._exec("INSERT INTO pulse_digests (channel, week, status, error, finished_at) "
-                          "VALUES (%s, %s, 'skipped', %s, %s)"
-                          " ON CONFLICT (channel, week) DO NOTHING", (channel, week, reason[:500], now)) == 1
+        return (
+            self._exec(
+                "INSERT INTO pulse_digests (channel, week, status, error, finished_at) "
+                "VALUES (%s, %s, 'skipped', %s, %s)"
+                " ON CONFLICT (channel, week) DO NOTHING",
+                (channel, week, reason[:500], now),
+            )
+            == 1
+        )
 
     def last_posted(self, channel: str, before_week: str | None = None) -> Entry | None:
         sql, args = "SELECT * FROM pulse_digests WHERE channel = %s AND status = 'posted'", (channel,)
@@ -238,9 +269,13 @@ class PgLedger:
     def installed_at(self, channel: str, now: datetime) -> datetime:
         """When the schedule of `channel` was first installed (recorded as `now` the first time any instance asks)."""
         with connect(self.url) as db:
-            db.execute("INSERT INTO pulse_digest_schedules (channel, installed_at) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                       (channel, now))
-            row = db.execute("SELECT installed_at FROM pulse_digest_schedules WHERE channel = %s", (channel,)).fetchone()
+            db.execute(
+                "INSERT INTO pulse_digest_schedules (channel, installed_at) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                (channel, now),
+            )
+            row = db.execute(
+                "SELECT installed_at FROM pulse_digest_schedules WHERE channel = %s", (channel,)
+            ).fetchone()
         return _utc(row["installed_at"])
 
     def schedules_recorded(self) -> None:
@@ -258,7 +293,7 @@ def _entry(row: dict | None) -> Entry | None:
 
 def _utc(value: Any) -> Any:
     """A timestamptz as an aware UTC datetime (PostgreSQL answers in the session's zone); other values unchanged."""
-    return value.astimezone(timezone.utc) if isinstance(value, datetime) else value
+    return value.astimezone(UTC) if isinstance(value, datetime) else value
 
 
 class PgSeen:
@@ -279,7 +314,8 @@ class PgSeen:
             row = db.execute(
                 "INSERT INTO pulse_seen (key, expires_at) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE"
                 " SET expires_at = EXCLUDED.expires_at WHERE pulse_seen.expires_at < %s RETURNING key",
-                (key, expires_at, now)).fetchone()
+                (key, expires_at, now),
+            ).fetchone()
         return row is not None
 
 

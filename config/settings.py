@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import tomllib
+from datetime import UTC
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,7 +39,7 @@ class SourceSettings(_Section):
     cache_seconds: int = Field(60, ge=0)
 
     @model_validator(mode="after")
-    def _sql_url(self) -> "SourceSettings":
+    def _sql_url(self) -> SourceSettings:
         """kind = "sql" needs a url of a supported scheme (or PULSE_SOURCE_URL); a url alone is a mistake."""
         if self.kind != "sql":
             if self.url:
@@ -83,7 +84,7 @@ class SurveyScale(_Section):
     satisfied_from: int | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "SurveyScale":
+    def _check(self) -> SurveyScale:
         if self.max <= self.min:
             raise ValueError(f"max ({self.max}) must be greater than min ({self.min})")
         if self.satisfied_from is None:
@@ -219,7 +220,7 @@ class AlertRule(_Section):
     channel: str
 
     @model_validator(mode="after")
-    def _threshold(self) -> "AlertRule":
+    def _threshold(self) -> AlertRule:
         if self.condition in ("moves_points", "moves_percent") and (self.threshold is None or self.threshold <= 0):
             raise ValueError(f"condition '{self.condition}' needs a positive threshold")
         return self
@@ -295,7 +296,9 @@ def _unknown_targets(ctx: dict[str, Any]) -> list[str]:
     for key, value in ctx["unknown"]:
         close = difflib.get_close_matches(key.lower(), valid, n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
-        lines.append(f"config: targets.{key} = {value!r}: unknown metric '{key}'{hint} Valid metrics: {', '.join(valid)}")
+        lines.append(
+            f"config: targets.{key} = {value!r}: unknown metric '{key}'{hint} Valid metrics: {', '.join(valid)}"
+        )
     return lines
 
 
@@ -383,9 +386,9 @@ def state_dir() -> Path:
 def move_aside(path: Path, side_files: tuple[str, ...] = ()) -> Path:
     """Rename a damaged state file (and its side files, e.g. SQLite's `-journal`) to `<name>.damaged-<UTC time>`,
     kept for inspection; returns the new path. The caller rebuilds the state and says so."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     aside = path.with_name(f"{path.name}.damaged-{stamp}")
     os.replace(path, aside)
     for suffix in side_files:

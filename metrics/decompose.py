@@ -106,7 +106,13 @@ def explain(metric_label: str, unit_word: str, d: Decomposition, dimension: str,
         return head + f"; no single {dimension} stands out."
     bits = []
     for p in same_sign:
-        cause = "its own value moved" if abs(p.rate) >= abs(p.mix) else "its share grew" if p.weight_after > p.weight_before else "its share shrank"
+        cause = (
+            "its own value moved"
+            if abs(p.rate) >= abs(p.mix)
+            else "its share grew"
+            if p.weight_after > p.weight_before
+            else "its share shrank"
+        )
         bits.append(f"{_amount(p.total)} from {p.segment} ({cause})")
     return f"{head}; " + " and ".join(bits) + "."
 

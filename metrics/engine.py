@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Mapping
 
 import pandas as pd
 
@@ -66,13 +66,11 @@ def evaluate(spec: MetricSpec, t: Tables, period: Period, o: MetricOptions) -> M
     gap = what_to_add(spec, t)
     if gap is None:
         return result
-    return replace(
-        result, value=None, n=None, numerator=None, denominator=None, interval=None, details={}, notes=[gap]
-    )
+    return replace(result, value=None, n=None, numerator=None, denominator=None, interval=None, details={}, notes=[gap])
 
 
 def what_to_add(spec: MetricSpec, t: Tables) -> str | None:
-    """"add an Orders tab with customer_id, order_date, amount" when a needed tab is unusable, else None."""
+    """ "add an Orders tab with customer_id, order_date, amount" when a needed tab is unusable, else None."""
     fixes = []
     for need in spec.required:
         tabs = need.split("|")
@@ -177,8 +175,12 @@ def compare(spec: MetricSpec, now: MetricResult, before: MetricResult) -> Compar
         significant = stats.nps_change_significant(_pdn(now), _pdn(before))
     elif spec.kind == "mean" and now.details.get("n") and before.details.get("n"):
         p_value = stats.welch_p_value(
-            now.details["mean"], now.details["sd"], now.details["n"],
-            before.details["mean"], before.details["sd"], before.details["n"],
+            now.details["mean"],
+            now.details["sd"],
+            now.details["n"],
+            before.details["mean"],
+            before.details["sd"],
+            before.details["n"],
         )
         significant = None if p_value is None else p_value < SIGNIFICANCE_LEVEL
     return Comparison(

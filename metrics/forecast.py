@@ -63,7 +63,9 @@ def forecast_series(series: pd.Series, horizon: int = 3, level: float = 0.80) ->
     pred = fit.get_prediction(start=len(values), end=len(values) + horizon - 1).summary_frame(alpha=1 - level)
     labels = _next_labels(list(s.index), horizon)
     points = [
-        ForecastPoint(labels[i], float(pred["mean"].iloc[i]), float(pred["pi_lower"].iloc[i]), float(pred["pi_upper"].iloc[i]))
+        ForecastPoint(
+            labels[i], float(pred["mean"].iloc[i]), float(pred["pi_lower"].iloc[i]), float(pred["pi_upper"].iloc[i])
+        )
         for i in range(horizon)
     ]
     backtest = []

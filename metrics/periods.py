@@ -81,15 +81,34 @@ ACCEPTED_FORMS = (
 _UNIT_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 _KEYWORDS = {
-    "today": "today", "今天": "today", "yesterday": "yesterday", "昨天": "yesterday",
-    "this-week": "this-week", "本周": "this-week", "这周": "this-week",
-    "last-week": "last-week", "上周": "last-week",
-    "this-month": "this-month", "本月": "this-month", "这个月": "this-month",
-    "last-month": "last-month", "上月": "last-month", "上个月": "last-month",
-    "this-quarter": "this-quarter", "本季度": "this-quarter", "这个季度": "this-quarter",
-    "last-quarter": "last-quarter", "上季度": "last-quarter", "上个季度": "last-quarter",
-    "this-year": "this-year", "今年": "this-year", "last-year": "last-year", "去年": "last-year",
-    "ytd": "this-year", "qtd": "this-quarter", "mtd": "this-month",
+    "today": "today",
+    "今天": "today",
+    "yesterday": "yesterday",
+    "昨天": "yesterday",
+    "this-week": "this-week",
+    "本周": "this-week",
+    "这周": "this-week",
+    "last-week": "last-week",
+    "上周": "last-week",
+    "this-month": "this-month",
+    "本月": "this-month",
+    "这个月": "this-month",
+    "last-month": "last-month",
+    "上月": "last-month",
+    "上个月": "last-month",
+    "this-quarter": "this-quarter",
+    "本季度": "this-quarter",
+    "这个季度": "this-quarter",
+    "last-quarter": "last-quarter",
+    "上季度": "last-quarter",
+    "上个季度": "last-quarter",
+    "this-year": "this-year",
+    "今年": "this-year",
+    "last-year": "last-year",
+    "去年": "last-year",
+    "ytd": "this-year",
+    "qtd": "this-quarter",
+    "mtd": "this-month",
 }
 
 _DATE = r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})"
@@ -100,13 +119,26 @@ _QUARTER = re.compile(r"(?:fy)?(\d{4})-?q(\d+)|q(\d+)-?(?:fy)?(\d{4})")
 _WEEK = re.compile(r"(\d{4})-?w(\d+)")
 _MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 _YEAR = re.compile(r"(?:fy)?(\d{4})")
-_UNITS = {"day": "days", "天": "days", "日": "days", "week": "weeks", "周": "weeks",
-          "month": "months", "个月": "months", "月": "months"}
+_UNITS = {
+    "day": "days",
+    "天": "days",
+    "日": "days",
+    "week": "weeks",
+    "周": "weeks",
+    "month": "months",
+    "个月": "months",
+    "月": "months",
+}
 
 # Normalised forms (digits as N) offered as "did you mean", with how each is shown.
 _TEMPLATES = {k: k for k in _KEYWORDS} | {
-    "last-N-days": "last-N-days", "last-N-weeks": "last-N-weeks", "last-N-months": "last-N-months",
-    "since-N-N-N": "since N-N-N", "N-N-N..N-N-N": "N-N-N..N-N-N", "N-qN": "N-QN", "N-wN": "N-WN",
+    "last-N-days": "last-N-days",
+    "last-N-weeks": "last-N-weeks",
+    "last-N-months": "last-N-months",
+    "since-N-N-N": "since N-N-N",
+    "N-N-N..N-N-N": "N-N-N..N-N-N",
+    "N-qN": "N-QN",
+    "N-wN": "N-WN",
 }
 
 
@@ -178,7 +210,9 @@ def comparison_period(p: Period) -> Period:
     if unit == "months" and p.start.day == 1 and p.end.day == 1:
         n = _month_index(p.end) - _month_index(p.start)
         start = _add_months(p.start, -n)
-        return Period(start, p.start, f"previous {_months_label(n, start, p.start)}", "months", fiscal_year_start_month=fy)
+        return Period(
+            start, p.start, f"previous {_months_label(n, start, p.start)}", "months", fiscal_year_start_month=fy
+        )
     start = p.start - timedelta(days=p.days)
     if unit == "days":
         label = f"previous {_days_label(p.days, start, p.start)}"

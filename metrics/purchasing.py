@@ -156,7 +156,9 @@ def basket(t: Tables, p: Period) -> Basket:
 
 def _basket(book: OrderBook, p: Period) -> Basket:
     lo, hi = np.searchsorted(book.day, [np.datetime64(p.start_ts), np.datetime64(p.end_ts)])
-    part = replace(book, customer=book.customer[lo:hi], day=book.day[lo:hi], amount=book.amount[lo:hi], key=book.key[lo:hi])
+    part = replace(
+        book, customer=book.customer[lo:hi], day=book.day[lo:hi], amount=book.amount[lo:hi], key=book.key[lo:hi]
+    )
     return Basket(
         book=part,
         sales=part.amount >= 0,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 from metrics.options import MetricOptions
 from metrics.periods import Period
@@ -44,10 +45,21 @@ _SPECS = [
     MetricSpec("nps", "metrics.surveys:nps", "nps", ("responses",), default_period="surveys"),
     MetricSpec("csat", "metrics.surveys:csat", "proportion", ("responses",), default_period="surveys"),
     MetricSpec("csi", "metrics.surveys:csi", "proportion", ("responses",), default_period="surveys"),
-    MetricSpec("retention", "metrics.retention:retention", "proportion", ("customers", "orders"), needs=("customers|orders",)),
-    MetricSpec("churn", "metrics.retention:churn", "proportion", ("customers", "orders"), lower_is_better=True, needs=("customers|orders",)),
+    MetricSpec(
+        "retention", "metrics.retention:retention", "proportion", ("customers", "orders"), needs=("customers|orders",)
+    ),
+    MetricSpec(
+        "churn",
+        "metrics.retention:churn",
+        "proportion",
+        ("customers", "orders"),
+        lower_is_better=True,
+        needs=("customers|orders",),
+    ),
     MetricSpec("growth", "metrics.retention:growth", "value", ("customers", "orders"), needs=("customers|orders",)),
-    MetricSpec("customers", "metrics.retention:active_customers", "value", ("customers", "orders"), needs=("customers|orders",)),
+    MetricSpec(
+        "customers", "metrics.retention:active_customers", "value", ("customers", "orders"), needs=("customers|orders",)
+    ),
     MetricSpec("new", "metrics.retention:new_customers", "value", ("customers", "orders"), needs=("customers|orders",)),
     MetricSpec("lapsed", "metrics.retention:lapsed", "proportion", ("orders",), lower_is_better=True),
     MetricSpec("nrr", "metrics.retention:nrr", "value", ("orders",)),
@@ -60,8 +72,14 @@ _SPECS = [
     MetricSpec("repeat", "metrics.purchasing:repeat_rate", "proportion", ("orders",)),
     MetricSpec("returning", "metrics.purchasing:returning_rate", "proportion", ("orders",)),
     MetricSpec("refunds", "metrics.purchasing:refund_rate", "proportion", ("orders",), lower_is_better=True),
-    MetricSpec("complaints", "metrics.complaints:complaint_rate", "proportion", ("complaints", "orders"), lower_is_better=True,
-               needs=("complaints", "orders|customers")),
+    MetricSpec(
+        "complaints",
+        "metrics.complaints:complaint_rate",
+        "proportion",
+        ("complaints", "orders"),
+        lower_is_better=True,
+        needs=("complaints", "orders|customers"),
+    ),
     MetricSpec("resolution", "metrics.complaints:resolution_rate", "proportion", ("complaints",)),
     MetricSpec("cac", "metrics.value:cac", "value", ("spend", "customers"), lower_is_better=True),
     MetricSpec("clv", "metrics.value:clv", "value", ("orders", "customers")),
@@ -73,13 +91,49 @@ _SPECS = [
 METRICS: dict[str, MetricSpec] = {s.name: s for s in _SPECS}
 
 # The headline set shown by `overview`, the digest and the add-on's KPI cards, in display order.
-OVERVIEW = ("customers", "new", "retention", "churn", "nps", "csat", "repeat", "complaints", "revenue", "aov", "cac", "clv", "ltv-cac")
+OVERVIEW = (
+    "customers",
+    "new",
+    "retention",
+    "churn",
+    "nps",
+    "csat",
+    "repeat",
+    "complaints",
+    "revenue",
+    "aov",
+    "cac",
+    "clv",
+    "ltv-cac",
+)
 
 # Columns of the `Pulse Summary` tab, one row per month.
 SUMMARY = (
-    "customers", "new", "growth", "retention", "churn", "lapsed", "revenue", "orders", "purchasers", "aov",
-    "frequency", "repeat", "returning", "refunds", "nrr", "grr", "nps", "csat", "csi", "complaints",
-    "resolution", "cac", "clv", "ltv-cac", "renewal",
+    "customers",
+    "new",
+    "growth",
+    "retention",
+    "churn",
+    "lapsed",
+    "revenue",
+    "orders",
+    "purchasers",
+    "aov",
+    "frequency",
+    "repeat",
+    "returning",
+    "refunds",
+    "nrr",
+    "grr",
+    "nps",
+    "csat",
+    "csi",
+    "complaints",
+    "resolution",
+    "cac",
+    "clv",
+    "ltv-cac",
+    "renewal",
 )
 
 # Bumped whenever a definition changes, and written next to every summary row so old numbers can be audited.

@@ -53,7 +53,9 @@ def renewal_rate(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     notes = [] if ending.any() else ["no contracts end in the period"]
     anonymous = int((in_p & ~known).sum())
     if anonymous:
-        notes.append(f"{anonymous} contract{'s' if anonymous != 1 else ''} ending in the period without a customer_id left out")
+        notes.append(
+            f"{anonymous} contract{'s' if anonymous != 1 else ''} ending in the period without a customer_id left out"
+        )
     return proportion_result(
         "renewal",
         "Renewal rate",

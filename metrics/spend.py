@@ -113,9 +113,13 @@ def _scope(t: Tables) -> tuple[np.ndarray, np.ndarray, str | None]:
     inside, candidate, any_blank = np.ones(n, bool), np.ones(n, bool), np.zeros(n, bool)
     for dimension, value in t.spend_filters:
         if dimension not in t.spend.columns:
-            return inside, any_blank, (
-                f"the Spend tab has no '{dimension}' column, so spend (and CAC) for {dimension} = {value} is n/a"
-                f" — add a '{dimension}' column to Spend to split spend by {dimension}"
+            return (
+                inside,
+                any_blank,
+                (
+                    f"the Spend tab has no '{dimension}' column, so spend (and CAC) for {dimension} = {value} is n/a"
+                    f" — add a '{dimension}' column to Spend to split spend by {dimension}"
+                ),
             )
         if value == BLANK_SEGMENT:
             return inside, any_blank, f"customers with no {dimension} have no spend of their own, so their CAC is n/a"
@@ -148,7 +152,9 @@ def spend_in(t: Tables, p: Period) -> SpendIn:
     if cut[inside].any():
         k = int(cut[inside].sum())
         plural = "s" if k > 1 else ""
-        notes.append(f"spend was spread by days ({k} monthly budget{plural} or date range{plural} only partly in {p.label})")
+        notes.append(
+            f"spend was spread by days ({k} monthly budget{plural} or date range{plural} only partly in {p.label})"
+        )
     loose = float(share[unallocated].sum())
     if loose:
         notes.append(_unallocated_note(loose, " or ".join(d for d, _ in t.spend_filters), p))

@@ -91,7 +91,7 @@ def welch_p_value(m1: float, s1: float, n1: int, m2: float, s2: float, n2: int) 
 
 
 def small_sample_note(n: int | None, min_n: int) -> str | None:
-    """"small sample: n = 12 < 30" when there is some data but fewer than `min_n` observations."""
+    """ "small sample: n = 12 < 30" when there is some data but fewer than `min_n` observations."""
     if n is None or n <= 0 or n >= min_n:
         return None
     return f"small sample: n = {n} < {min_n}"

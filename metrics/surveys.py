@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -56,7 +56,11 @@ def answers(t: Tables, p: Period, survey: str, scale: Scale) -> tuple[np.ndarray
     """Valid integer scores of `survey` in `p`, and how many of its answers in `p` were unusable
     (non-numeric, non-integer or outside the scale)."""
     a = all_answers(t)
-    chosen = (a.survey == survey.strip().casefold()) & (a.day >= np.datetime64(p.start_ts)) & (a.day < np.datetime64(p.end_ts))
+    chosen = (
+        (a.survey == survey.strip().casefold())
+        & (a.day >= np.datetime64(p.start_ts))
+        & (a.day < np.datetime64(p.end_ts))
+    )
     score = a.score[chosen]
     with np.errstate(invalid="ignore"):
         valid = (score == np.round(score)) & (score >= scale.min) & (score <= scale.max)

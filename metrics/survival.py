@@ -54,7 +54,9 @@ def survival_input(t: Tables, as_of: date, o: MetricOptions) -> pd.DataFrame:
     ev = churn_events(t, as_of, o)
     end = ev["churn_date"].fillna(pd.Timestamp(as_of))
     duration = (end - ev["signup"]).dt.days.clip(lower=0).astype(float)
-    return pd.DataFrame({"customer_id": ev["customer_id"], "duration": duration, "event": ev["churn_date"].notna().astype(int)})
+    return pd.DataFrame(
+        {"customer_id": ev["customer_id"], "duration": duration, "event": ev["churn_date"].notna().astype(int)}
+    )
 
 
 def _finite(v) -> float | None:
@@ -72,7 +74,7 @@ def _curve(segment: str, frame: pd.DataFrame) -> Curve:
     mci = median_survival_times(kmf.confidence_interval_)
     return Curve(
         segment=segment,
-        n=int(len(frame)),
+        n=len(frame),
         events=int(frame["event"].sum()),
         days=[float(x) for x in kmf.survival_function_.index],
         survival=[float(x) for x in kmf.survival_function_.iloc[:, 0]],

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Mapping
 
 import pandas as pd
 
@@ -84,7 +84,7 @@ class Tables:
         missing: Iterable[str] = (),
         excluded: Mapping[str, int] | None = None,
         fixes: Mapping[str, str] | None = None,
-    ) -> "Tables":
+    ) -> Tables:
         """Build from a mapping of tab → frame; absent tabs become empty frames."""
         parts = {tab: frames[tab] if tab in frames and frames[tab] is not None else empty_frame(tab) for tab in SCHEMA}
         return cls(
@@ -111,7 +111,7 @@ class Tables:
         s = s[~s.index.duplicated()]
         return s.astype("string").fillna("(blank)")
 
-    def for_customers(self, ids: Iterable[str]) -> "Tables":
+    def for_customers(self, ids: Iterable[str]) -> Tables:
         """The same tables restricted to `ids`; customer-less rows (e.g. anonymous answers, spend) are dropped
         from customer-keyed frames, and spend is kept whole (it belongs to no customer; see `spend_filters`)."""
         keep = pd.Index(ids)

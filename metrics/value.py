@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from metrics.customers import new_mask
@@ -112,7 +111,11 @@ def _lifetime_from_churn(t: Tables, p: Period, o: MetricOptions, w: Period) -> L
     flow = customer_flow(t, w, o)
     cap = float(o.clv_max_lifetime_years)
     if flow.start == 0:
-        return Lifetime(None, "churn", notes=[f"no active customers on {w.start.isoformat()}, so no annual churn rate: set clv.lifetime_years"])
+        return Lifetime(
+            None,
+            "churn",
+            notes=[f"no active customers on {w.start.isoformat()}, so no annual churn rate: set clv.lifetime_years"],
+        )
     churn = flow.lost / flow.start
     if churn == 0:
         return Lifetime(cap, "churn", 0.0, True, [f"no churn over {w.label}: lifetime capped at {cap:g} years"])
@@ -128,8 +131,13 @@ def _lifetime_from_survival(t: Tables, p: Period, o: MetricOptions, w: Period) -
     if years is None:
         fallback = _lifetime_from_churn(t, p, o, w)
         reason = "survival analysis is not available" if rmst is None else "no churn events for a survival curve"
-        return Lifetime(fallback.years, fallback.source, fallback.annual_churn, fallback.capped,
-                        [f"{reason}: lifetime from 1 / annual churn instead", *fallback.notes])
+        return Lifetime(
+            fallback.years,
+            fallback.source,
+            fallback.annual_churn,
+            fallback.capped,
+            [f"{reason}: lifetime from 1 / annual churn instead", *fallback.notes],
+        )
     cap = float(o.clv_max_lifetime_years)
     return Lifetime(min(years, cap), "survival", capped=years > cap)
 

@@ -15,10 +15,11 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from sheets.workbook import WorkbookError
 
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 class CachedSnapshot:
     """A snapshot and how it was obtained: `fresh` within cache_seconds; `note` set when the last read failed."""
 
-    snapshot: "Snapshot"
+    snapshot: Snapshot
     fresh: bool
     loaded_at: datetime
     note: str | None = None
@@ -60,10 +61,19 @@ class SnapshotCache:
     sentence logged when a damaged file was moved aside (the bot puts it in `Pulse Log`).
     """
 
-    def __init__(self, loader: Callable[[], "Snapshot"], cache_seconds: int, state_path: Path | None = None,
-                 clock: Callable[[], float] = time.time, failure_backoff: float | None = None, *,
-                 background: bool = True, marker: Callable[[], str | None] | None = None, key: str = "",
-                 on_damaged: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        loader: Callable[[], Snapshot],
+        cache_seconds: int,
+        state_path: Path | None = None,
+        clock: Callable[[], float] = time.time,
+        failure_backoff: float | None = None,
+        *,
+        background: bool = True,
+        marker: Callable[[], str | None] | None = None,
+        key: str = "",
+        on_damaged: Callable[[str], None] | None = None,
+    ):
         self._loader = loader
         self._ttl = cache_seconds
         self._path = state_path
@@ -139,7 +149,7 @@ class SnapshotCache:
         return self._failed_at is not None and self._clock() - self._failed_at < self._backoff
 
     def _answer(self, entry: _Entry) -> CachedSnapshot:
-        loaded = datetime.fromtimestamp(entry.loaded_at, tz=timezone.utc)
+        loaded = datetime.fromtimestamp(entry.loaded_at, tz=UTC)
         note = None
         if self._error is not None:
             note = f"data as of {_as_of(entry.snapshot, loaded)} — the sheet could not be read: {self._error}"
@@ -215,8 +225,10 @@ class SnapshotCache:
         except OSError as move_err:
             log.warning("snapshot cache %s is damaged (%s) and could not be moved aside: %s", self._path, err, move_err)
             return
-        message = f"the snapshot cache {self._path.name} was damaged ({str(err)[:200]}); moved aside to {aside.name}, " \
-                  "reading the source again"
+        message = (
+            f"the snapshot cache {self._path.name} was damaged ({str(err)[:200]}); moved aside to {aside.name}, "
+            "reading the source again"
+        )
         log.warning("%s", message)
         if self._on_damaged is not None:
             self._on_damaged(message)
@@ -228,8 +240,9 @@ class SnapshotCache:
         if self._path is None:
             return
         try:
-            write_state_file(self._path, dump(entry.snapshot, key=self._key, loaded_at=entry.loaded_at,
-                                              marker=entry.marker))
+            write_state_file(
+                self._path, dump(entry.snapshot, key=self._key, loaded_at=entry.loaded_at, marker=entry.marker)
+            )
         except Exception as err:  # noqa: BLE001 — the disk copy is a convenience; memory still serves
             log.warning("could not save the snapshot cache to %s: %s", self._path, err)
 
@@ -238,11 +251,11 @@ def _as_of(snapshot: Any, loaded: datetime) -> str:
     read_at = getattr(snapshot, "read_at", None)
     stamp = read_at if isinstance(read_at, datetime) else loaded
     if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=timezone.utc)
-    return stamp.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        stamp = stamp.replace(tzinfo=UTC)
+    return stamp.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def cache_key(source: str, settings: "Settings | None" = None) -> str:
+def cache_key(source: str, settings: Settings | None = None) -> str:
     """What a cached snapshot depends on: the source, the settings that shape parsing, and the snapshot layout
     (canonical columns and Snapshot fields), so changing any of them never answers from an old file."""
     import dataclasses
@@ -253,15 +266,19 @@ def cache_key(source: str, settings: "Settings | None" = None) -> str:
 
     parse = {}
     if settings is not None:
-        parse = {"tabs": settings.tabs.model_dump(), "columns": settings.columns, "date_order": settings.date_order,
-                 "scales": {k: v.model_dump() for k, v in settings.surveys.scales.items()}}
+        parse = {
+            "tabs": settings.tabs.model_dump(),
+            "columns": settings.columns,
+            "date_order": settings.date_order,
+            "scales": {k: v.model_dump() for k, v in settings.surveys.scales.items()},
+        }
     layout = {tab: [(c.name, c.kind, str(c.dtype), c.required) for c in cols] for tab, cols in COLUMNS.items()}
     fields = [f.name for f in dataclasses.fields(Snapshot)]
     text = json.dumps([FORMAT, source, parse, layout, fields], sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def default_cache_path(source: str, settings: "Settings | None" = None) -> Path:
+def default_cache_path(source: str, settings: Settings | None = None) -> Path:
     """The cache file for one source (sheet key or workbook path) and parse settings in the state directory
     (`PULSE_STATE_DIR`)."""
     from config import state_dir

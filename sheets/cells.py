@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -256,7 +257,7 @@ class _Work:
     evidence: np.ndarray
 
     @classmethod
-    def empty(cls, n: int) -> "_Work":
+    def empty(cls, n: int) -> _Work:
         return cls(
             pd.Series(pd.NaT, index=pd.RangeIndex(n), dtype="datetime64[ns]"),
             pd.Series(None, index=pd.RangeIndex(n), dtype=object),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Sequence
+from typing import Literal
 
 Kind = Literal["id", "date", "number", "score", "text"]
 
@@ -63,42 +64,129 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
 # Aliases per canonical column, in priority order (matched after normalization, see `normalize`).
 ALIASES: dict[str, tuple[str, ...]] = {
     "customer_id": (
-        "customer id", "customer", "cust id", "client id", "client", "customer number", "customer no", "account id",
-        "客户ID", "客户编号", "客户", "客户号", "会员ID", "会员编号", "用户ID",
+        "customer id",
+        "customer",
+        "cust id",
+        "client id",
+        "client",
+        "customer number",
+        "customer no",
+        "account id",
+        "客户ID",
+        "客户编号",
+        "客户",
+        "客户号",
+        "会员ID",
+        "会员编号",
+        "用户ID",
     ),
     "order_id": (
-        "order id", "order number", "order no", "order", "invoice", "invoice id", "invoice number", "transaction id",
-        "订单号", "订单编号", "订单ID", "单号",
+        "order id",
+        "order number",
+        "order no",
+        "order",
+        "invoice",
+        "invoice id",
+        "invoice number",
+        "transaction id",
+        "订单号",
+        "订单编号",
+        "订单ID",
+        "单号",
     ),
     "order_date": (
-        "order date", "ordered on", "purchase date", "date", "订单日期", "下单日期", "购买日期", "日期",
+        "order date",
+        "ordered on",
+        "purchase date",
+        "date",
+        "订单日期",
+        "下单日期",
+        "购买日期",
+        "日期",
     ),
     "amount": (
-        "amount", "total", "revenue", "value", "sales", "order total", "order amount", "price", "cost", "spend",
-        "金额", "订单金额", "销售额", "总额", "费用", "花费", "支出",
+        "amount",
+        "total",
+        "revenue",
+        "value",
+        "sales",
+        "order total",
+        "order amount",
+        "price",
+        "cost",
+        "spend",
+        "金额",
+        "订单金额",
+        "销售额",
+        "总额",
+        "费用",
+        "花费",
+        "支出",
     ),
     "gross_margin": ("gross margin", "margin", "毛利", "毛利率"),
     "signup_date": (
-        "signup date", "sign up date", "signed up", "joined", "join date", "created", "created at", "registered",
-        "registration date", "注册日期", "注册时间", "加入日期",
+        "signup date",
+        "sign up date",
+        "signed up",
+        "joined",
+        "join date",
+        "created",
+        "created at",
+        "registered",
+        "registration date",
+        "注册日期",
+        "注册时间",
+        "加入日期",
     ),
     "churned_on": (
-        "churned on", "churn date", "churned", "cancelled on", "canceled on", "cancellation date", "cancel date",
-        "流失日期", "取消日期", "注销日期",
+        "churned on",
+        "churn date",
+        "churned",
+        "cancelled on",
+        "canceled on",
+        "cancellation date",
+        "cancel date",
+        "流失日期",
+        "取消日期",
+        "注销日期",
     ),
     "date": (
-        "date", "day", "response date", "submitted", "submitted at", "created", "start date", "日期", "时间", "提交日期",
+        "date",
+        "day",
+        "response date",
+        "submitted",
+        "submitted at",
+        "created",
+        "start date",
+        "日期",
+        "时间",
+        "提交日期",
         "开始日期",
     ),
     "survey": ("survey", "survey name", "survey type", "questionnaire", "type", "问卷", "调查", "问卷类型"),
     "score": (
-        "score", "rating", "nps score", "csat score", "answer", "value", "评分", "分数", "得分", "打分",
+        "score",
+        "rating",
+        "nps score",
+        "csat score",
+        "answer",
+        "value",
+        "评分",
+        "分数",
+        "得分",
+        "打分",
     ),
     "comment": ("comment", "comments", "feedback", "note", "notes", "remark", "评论", "备注", "意见", "反馈"),
     "category": ("category", "type", "reason", "topic", "类别", "分类", "类型"),
     "status": ("status", "state", "状态"),
     "resolved_on": (
-        "resolved on", "resolved", "resolved date", "resolution date", "closed on", "closed date", "解决日期",
+        "resolved on",
+        "resolved",
+        "resolved date",
+        "resolution date",
+        "closed on",
+        "closed date",
+        "解决日期",
         "关闭日期",
     ),
     "channel": ("channel", "source", "marketing channel", "渠道", "来源"),
@@ -160,7 +248,9 @@ def match_headers(tab: str, header_row: Sequence[object], explicit: Mapping[str,
             continue
         index = _find(keys, normalize(wanted), taken, raw=header_row, exact=str(wanted).strip())
         if index is None:
-            result.mapping_problems.append(f'[columns.{tab}] {canonical} = "{wanted}" but no header "{wanted}" was found')
+            result.mapping_problems.append(
+                f'[columns.{tab}] {canonical} = "{wanted}" but no header "{wanted}" was found'
+            )
         else:
             claim(canonical, index)
 
@@ -195,7 +285,9 @@ def _find(keys: list[str], key: str, taken: set[int], raw: Sequence[object] = ()
     return None
 
 
-def _dimensions(header_row: Sequence[object], keys: list[str], taken: set[int], known: set[str], result: HeaderMatch) -> None:
+def _dimensions(
+    header_row: Sequence[object], keys: list[str], taken: set[int], known: set[str], result: HeaderMatch
+) -> None:
     alias_of = {normalize(a): dim for dim in DIMENSION_ALIASES for a in ALIASES[dim]}
     for i, header in enumerate(header_row):
         if i in taken or not keys[i]:

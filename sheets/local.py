@@ -13,9 +13,9 @@ import os
 import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from sheets.columnar import ColumnarTab, read_columns
 from sheets.workbook import OWNED_TABS, OWNER_MARKER_KEY, Cell, OwnedTab, RawTab, WorkbookError, WriteReport

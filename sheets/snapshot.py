@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -40,15 +40,16 @@ class Snapshot:
     dimensions: list[str] = field(default_factory=list)
     excluded: dict[str, int] = field(default_factory=dict)
     missing_columns: dict[str, list[str]] = field(default_factory=dict)
-    read_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     source: str = ""
 
     def rejected(self) -> list[DataIssue]:
         return [i for i in self.issues if i.severity == "rejected"]
 
 
-def load_snapshot(workbook: Workbook, settings: Settings, now: datetime | None = None, *,
-                  columnar: bool = True) -> Snapshot:
+def load_snapshot(
+    workbook: Workbook, settings: Settings, now: datetime | None = None, *, columnar: bool = True
+) -> Snapshot:
     """Read all configured source tabs in one call and type them; never raises for bad data, only for I/O.
 
     A backend with `read_columns` (a local .xlsx) is read column by column unless `columnar` is False, which
@@ -79,8 +80,8 @@ def load_snapshot(workbook: Workbook, settings: Settings, now: datetime | None =
     with_recorded = getattr(workbook, "with_recorded", None)  # a `pulse export` file: the rows the sheet rejected
     if with_recorded is not None:
         issues, excluded = with_recorded(issues, excluded)
-    read_at = now or datetime.now(timezone.utc)
-    read_at = read_at.astimezone(timezone.utc) if read_at.tzinfo else read_at.replace(tzinfo=timezone.utc)
+    read_at = now or datetime.now(UTC)
+    read_at = read_at.astimezone(UTC) if read_at.tzinfo else read_at.replace(tzinfo=UTC)
     return Snapshot(
         frames=frames,
         issues=issues,
@@ -99,13 +100,17 @@ def blocking_problems(snapshot: Snapshot, settings: Settings) -> list[str]:
     problems = []
     if set(SOURCE_TABS) <= set(snapshot.missing_tabs):
         names = ", ".join(getattr(settings.tabs, key) for key in SOURCE_TABS)
-        problems.append(f"the workbook has none of the source tabs {names}; add them, or name your tabs in the "
-                        f"config's [tabs] section (e.g. orders = \"Sales\")")
+        problems.append(
+            f"the workbook has none of the source tabs {names}; add them, or name your tabs in the "
+            f'config\'s [tabs] section (e.g. orders = "Sales")'
+        )
     for key, columns in snapshot.missing_columns.items():
         name = getattr(settings.tabs, key)
-        problems.append(f"tab '{name}' lacks the required column{'s' if len(columns) > 1 else ''} "
-                        f"{', '.join(columns)}; rename a header or map it in [columns.{key}] — nothing from "
-                        f"'{name}' is used until then")
+        problems.append(
+            f"tab '{name}' lacks the required column{'s' if len(columns) > 1 else ''} "
+            f"{', '.join(columns)}; rename a header or map it in [columns.{key}] — nothing from "
+            f"'{name}' is used until then"
+        )
     return problems
 
 

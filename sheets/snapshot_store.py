@@ -69,8 +69,11 @@ def dump(snapshot: Snapshot, *, key: str, loaded_at: float, marker: str | None =
 
 def _checksum(header: dict[str, Any], blobs: list[bytes] | list[memoryview]) -> str:
     """SHA-256 of the header (without its checksum, in canonical JSON) and the frame bytes."""
-    digest = hashlib.sha256(json.dumps({k: v for k, v in header.items() if k != "sha256"}, sort_keys=True,
-                                       ensure_ascii=False, allow_nan=False).encode("utf-8"))
+    digest = hashlib.sha256(
+        json.dumps(
+            {k: v for k, v in header.items() if k != "sha256"}, sort_keys=True, ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
+    )
     for blob in blobs:
         digest.update(blob)
     return digest.hexdigest()

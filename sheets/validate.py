@@ -247,7 +247,12 @@ class _Parser:
         return rejected
 
     def _ends_before_start(
-        self, typed: dict[str, Typed], headers: dict[str, str], table: pd.DataFrame, sheet_rows: pd.Series, live: pd.Series
+        self,
+        typed: dict[str, Typed],
+        headers: dict[str, str],
+        table: pd.DataFrame,
+        sheet_rows: pd.Series,
+        live: pd.Series,
     ) -> pd.Series:
         """Spend rows whose end_date is before their date: rejected, since the range they cover is unknown."""
         start, end = typed["date"].values, typed["end_date"].values

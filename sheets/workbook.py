@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Mapping, Protocol, Sequence
+from typing import Protocol
 
 Cell = str | int | float | bool | datetime | date | None
 
@@ -60,8 +61,9 @@ class WorkbookError(Exception):
     title: str = "crm-pulse cannot use the workbook"
     retry_after: int | None = None
 
-    def __init__(self, message: str, *, status: int | None = None, title: str | None = None,
-                 retry_after: int | None = None):
+    def __init__(
+        self, message: str, *, status: int | None = None, title: str | None = None, retry_after: int | None = None
+    ):
         super().__init__(message)
         if status is not None:
             self.status = status
@@ -71,10 +73,10 @@ class WorkbookError(Exception):
             self.retry_after = retry_after
 
     def headline(self) -> str:
-        """"title: message" — the sentence chat surfaces show."""
+        """ "title: message" — the sentence chat surfaces show."""
         return f"{self.title}: {self}"
 
-    def with_note(self, note: str | None) -> "WorkbookError":
+    def with_note(self, note: str | None) -> WorkbookError:
         """A copy of this failure (kind, status, title), with `note` appended to its message when given."""
         message = f"{self} — {note}" if note else str(self)
         return WorkbookError(message, status=self.status, title=self.title, retry_after=self.retry_after)

@@ -18,15 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.addon.auth import AuthError, Verifier
 from bot.addon.debounce import Debouncer
 from bot.addon.identity import IdentityVerifier, identity_verifier
-from bot.replay import seen_store
 from bot.addon.views import digest_outcome, kpi_cards
 from bot.alerts.run import after_refresh
 from bot.context import Context
-from bot.refresh import already_running
-from bot.replies import OverviewReply
-from bot.render.json import render_json
-from bot.server import CALLER, VERIFIED, RequestRefused, guard
 from bot.ratelimit import RateLimiter
+from bot.refresh import already_running
+from bot.render.json import render_json
+from bot.replay import seen_store
+from bot.replies import OverviewReply
+from bot.server import CALLER, VERIFIED, RequestRefused, guard
 from config import secret
 from sheets.workbook import WorkbookError
 
@@ -50,7 +50,9 @@ def problem_response(status: int, title: str, detail: str, extra: dict | None = 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
     spreadsheet_id: str = Field(..., min_length=1, max_length=200, description="The spreadsheet the add-on runs in")
-    nonce: str | None = Field(None, max_length=100, description="Random per request, so identical requests in one second sign differently")
+    nonce: str | None = Field(
+        None, max_length=100, description="Random per request, so identical requests in one second sign differently"
+    )
 
 
 class KpiRequest(_Body):
@@ -126,7 +128,9 @@ def check_signature(verifier: Verifier, identity: IdentityVerifier | None = None
             bearer = headers.get("authorization", "")
             if bearer[:7].lower() == "bearer ":
                 if identity is None:
-                    raise AuthError("identity tokens are not enabled on this server: set addon.oauth_client_id and an allow-list")
+                    raise AuthError(
+                        "identity tokens are not enabled on this server: set addon.oauth_client_id and an allow-list"
+                    )
                 return identity.verify(bearer[7:].strip())
             if identity is not None and not verifier.secret:
                 raise AuthError("missing Authorization: Bearer <identity token>")
@@ -174,7 +178,12 @@ def kpis(req: KpiRequest, request: Request) -> dict[str, Any]:
     reply = answer(f"overview {req.period}", ctx)
     if not isinstance(reply, OverviewReply):
         error = render_json(reply)
-        raise Problem(400, "Bad Request", error.get("error", "no KPI cards for that period") + (f" — did you mean {error['suggestion']}?" if error.get("suggestion") else ""))
+        raise Problem(
+            400,
+            "Bad Request",
+            error.get("error", "no KPI cards for that period")
+            + (f" — did you mean {error['suggestion']}?" if error.get("suggestion") else ""),
+        )
     return kpi_cards(reply, ctx.settings.currency)
 
 
@@ -186,7 +195,9 @@ def refresh_tabs(req: RefreshRequest, request: Request) -> dict[str, Any]:
     report = state.run_refresh("add-on")
     if report.skipped:
         since = report.running_since
-        raise Problem(409, "Refresh already running", already_running(since), {"started_at": since.isoformat() if since else None})
+        raise Problem(
+            409, "Refresh already running", already_running(since), {"started_at": since.isoformat() if since else None}
+        )
     return {"status": "done", "written": report.written, "refused": report.refused}
 
 
@@ -211,7 +222,11 @@ def _require_admin(request: Request, admins: list[str]) -> None:
         return
     caller = getattr(request.state, CALLER, None)
     if caller is None:
-        raise Problem(403, "Forbidden", "only addon.admins may post the digest, and a shared-secret request names no one: use identity tokens")
+        raise Problem(
+            403,
+            "Forbidden",
+            "only addon.admins may post the digest, and a shared-secret request names no one: use identity tokens",
+        )
     if caller not in {a.strip().lower() for a in admins}:
         raise Problem(403, "Forbidden", f"only addon.admins may post the digest; {caller} is not one of them")
 
@@ -220,7 +235,14 @@ def _require_admin(request: Request, admins: list[str]) -> None:
 def issues(req: IssuesRequest, request: Request) -> dict[str, Any]:
     snap = _state(request).ctx.snapshot().snapshot
     rows = [
-        {"tab": i.tab, "row": i.row, "column": i.column, "value": str(i.value), "reason": i.reason, "severity": i.severity}
+        {
+            "tab": i.tab,
+            "row": i.row,
+            "column": i.column,
+            "value": str(i.value),
+            "reason": i.reason,
+            "severity": i.severity,
+        }
         for i in snap.issues[: req.limit]
     ]
     return {"count": len(snap.issues), "issues": rows, "tab": "Pulse Data Issues"}
@@ -247,4 +269,6 @@ def install(api: FastAPI, ctx: Context) -> None:
     @api.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in err.errors()]
-        return problem_response(422, "Invalid request", "the request body does not match the schema", {"errors": errors})
+        return problem_response(
+            422, "Invalid request", "the request body does not match the schema", {"errors": errors}
+        )

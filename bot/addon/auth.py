@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from bot.replay import MemorySeen, SeenStore
 
@@ -35,7 +35,11 @@ class Verifier:
     """Checks signatures and remembers recent ones to refuse replays."""
 
     def __init__(
-        self, secret: str | None, max_skew_seconds: int, clock: Callable[[], float] = time.time, seen: SeenStore | None = None
+        self,
+        secret: str | None,
+        max_skew_seconds: int,
+        clock: Callable[[], float] = time.time,
+        seen: SeenStore | None = None,
     ):
         self.secret = secret
         self.max_skew = max_skew_seconds

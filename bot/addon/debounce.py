@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 
 class Debouncer:
@@ -17,7 +17,7 @@ class Debouncer:
         self.runs = 0
 
     def trigger(self) -> str:
-        """"scheduled" for the first call of a burst, "coalesced" for the rest."""
+        """ "scheduled" for the first call of a burst, "coalesced" for the rest."""
         with self._lock:
             if self._timer is not None:
                 return "coalesced"

@@ -29,7 +29,9 @@ class CachingRequest:
         self._cache: dict[str, tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, url: str, method: str = "GET", body: Any = None, headers: Any = None, timeout: Any = None, **kwargs: Any) -> Any:
+    def __call__(
+        self, url: str, method: str = "GET", body: Any = None, headers: Any = None, timeout: Any = None, **kwargs: Any
+    ) -> Any:
         if method != "GET":
             return self.inner(url, method=method, body=body, headers=headers, timeout=timeout, **kwargs)
         with self._lock:
@@ -46,7 +48,9 @@ class CachingRequest:
 class IdentityVerifier:
     """Checks an identity token and returns the caller's e-mail (lower case), or raises AuthError saying why not."""
 
-    def __init__(self, client_id: str, allowed_emails: list[str], allowed_domains: list[str], certs_url: str | None = None):
+    def __init__(
+        self, client_id: str, allowed_emails: list[str], allowed_domains: list[str], certs_url: str | None = None
+    ):
         self.client_id = client_id
         self.emails = {e.strip().lower() for e in allowed_emails}
         self.domains = {d.strip().lower().lstrip("@") for d in allowed_domains}
@@ -55,14 +59,18 @@ class IdentityVerifier:
 
     def verify(self, token: str) -> str:
         try:
-            claims = id_token.verify_token(token, self.request, audience=self.client_id, certs_url=self.certs_url, clock_skew_in_seconds=30)
+            claims = id_token.verify_token(
+                token, self.request, audience=self.client_id, certs_url=self.certs_url, clock_skew_in_seconds=30
+            )
         except (ValueError, google_exceptions.GoogleAuthError) as err:
             raise AuthError(f"identity token refused: {_reason(err)}") from None
         if claims.get("iss") not in ISSUERS:
             raise AuthError("identity token refused: not issued by Google")
         email = str(claims.get("email") or "").lower()
         if not email or claims.get("email_verified") is not True:
-            raise AuthError("identity token refused: it carries no verified e-mail (the script needs the userinfo.email scope)")
+            raise AuthError(
+                "identity token refused: it carries no verified e-mail (the script needs the userinfo.email scope)"
+            )
         if email not in self.emails and email.rpartition("@")[2] not in self.domains:
             raise AuthError(
                 f"{email} may not use this add-on: add it to addon.allowed_emails "

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Any
 
 from bot.render import format as fmt
@@ -69,4 +68,3 @@ def _sentence(r, status: str) -> str:
     if status == "already_posted":
         return f"The digest for {r.week} was already posted to {r.destination} this week; nothing was sent again."
     return f"The digest for {r.week} was not posted to {r.destination}: {r.error or r.outcome}."
-

@@ -12,5 +12,9 @@ from bot.render.text import render_text
 
 def run_alerts_cli(ctx: Context, as_json: bool = False) -> int:
     reply = alerts_reply(None, ctx)
-    print(json.dumps(render_json(reply), ensure_ascii=False, indent=2) if as_json else render_text(reply, ctx.settings.currency))
+    print(
+        json.dumps(render_json(reply), ensure_ascii=False, indent=2)
+        if as_json
+        else render_text(reply, ctx.settings.currency)
+    )
     return 0

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import json
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 from bot.alerts.rules import Evaluation
 from bot.render import format as fmt
@@ -43,12 +50,26 @@ def alert_message(ev: Evaluation, currency: str = "USD") -> tuple[list[dict], st
     blocks = [
         HeaderBlock(text=title),
         SectionBlock(text=MarkdownTextObject(text=_facts(ev, currency))),
-        ContextBlock(elements=[MarkdownTextObject(text=f"Rule: {fmt.escape(ev.rule.metric)} {fmt.escape(ev.reason)}; posted once until it recovers.")]),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"Rule: {fmt.escape(ev.rule.metric)} {fmt.escape(ev.reason)}; posted once until it recovers."
+                )
+            ]
+        ),
     ]
     query = why_query(ev)
     if query:
         blocks.append(
-            ActionsBlock(elements=[ButtonElement(text="Why did it move?", action_id=WHY_ACTION, value=json.dumps({"command": "/pulse", "text": query}))])
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text="Why did it move?",
+                        action_id=WHY_ACTION,
+                        value=json.dumps({"command": "/pulse", "text": query}),
+                    )
+                ]
+            )
         )
     value = fmt.number(ev.result.value, ev.result.unit, currency)
     text = f"{fmt.escape(ev.rule.name)}: {fmt.escape(ev.result.label)} {value} — {fmt.escape(ev.reason)}"

@@ -11,7 +11,9 @@ from bot.replies import TableReply, TextReply
 
 def alerts_reply(cmd, ctx: Context) -> TableReply | TextReply:
     if not ctx.settings.alerts:
-        return TextReply("Alerts", [("No alert rules", "Add [[alerts]] rules to the config — see config/pulse.example.toml.")])
+        return TextReply(
+            "Alerts", [("No alert rules", "Add [[alerts]] rules to the config — see config/pulse.example.toml.")]
+        )
     state = load_state()
     rows = []
     for ev in evaluate_all(ctx):
@@ -20,13 +22,23 @@ def alerts_reply(cmd, ctx: Context) -> TableReply | TextReply:
             rows.append([ev.rule.name, ev.rule.metric, ev.rule.condition, "n/a", None, f"Error: {ev.error}"])
             continue
         stored = state.get(ev.rule.name, {})
-        rows.append([
-            ev.rule.name, ev.rule.metric, ev.rule.condition, number(r.value, r.unit, ctx.settings.currency), r.n,
-            status(ev.holds, bool(stored.get("active")), ev.reason) + (" (small sample)" if ev.small_sample else ""),
-        ])
+        rows.append(
+            [
+                ev.rule.name,
+                ev.rule.metric,
+                ev.rule.condition,
+                number(r.value, r.unit, ctx.settings.currency),
+                r.n,
+                status(ev.holds, bool(stored.get("active")), ev.reason)
+                + (" (small sample)" if ev.small_sample else ""),
+            ]
+        )
     return TableReply(
-        "Alerts", ["rule", "metric", "condition", "value", "n", "status"], rows,
-        ctx.snapshot().snapshot.read_at, query=getattr(cmd, "raw", "alerts"),
+        "Alerts",
+        ["rule", "metric", "condition", "value", "n", "status"],
+        rows,
+        ctx.snapshot().snapshot.read_at,
+        query=getattr(cmd, "raw", "alerts"),
     )
 
 

@@ -42,7 +42,9 @@ def validate_rules(settings: Settings) -> None:
             problems.append(f"{where}: metric = '{rule.metric}': {err}{hint}")
             continue
         if rule.condition == "crosses_target" and rule.metric not in settings.targets:
-            problems.append(f"{where}: condition 'crosses_target' needs a target; add `{rule.metric} = …` under [targets]")
+            problems.append(
+                f"{where}: condition 'crosses_target' needs a target; add `{rule.metric} = …` under [targets]"
+            )
         if rule.condition == "significant_change" and spec_for(rule.metric).kind == "value":
             problems.append(f"{where}: '{rule.metric}' has no noise model; use moves_points or moves_percent")
         try:
@@ -66,7 +68,9 @@ def evaluate(rule: AlertRule, t: Tables, today: date, o: MetricOptions, min_n: i
         r = compute(rule.metric, t, p, o, where=segment_filter(rule.segment), compare_to=comparison_period(p))
     except (MetricError, ValueError) as err:
         hint = f" — did you mean {err.suggestion}?" if getattr(err, "suggestion", None) else ""
-        return Evaluation(rule, False, None, "cannot evaluate", False, f"{err}{hint}; fix this rule's segment in the config")
+        return Evaluation(
+            rule, False, None, "cannot evaluate", False, f"{err}{hint}; fix this rule's segment in the config"
+        )
     c = r.previous
     small = r.n is not None and r.n < min_n
     holds, reason = False, "no value"

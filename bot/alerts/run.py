@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from bot.alerts.message import alert_message, recovery_message
 from bot.alerts.rules import Evaluation, evaluate
@@ -94,7 +94,13 @@ def _flush_log(ctx: Context) -> None:
 
 def _log(ctx: Context, name: str, kind: str, ev: Evaluation, outcome: str) -> None:
     try:
-        append_log(ctx.workbook, ctx.now(), f"alert {kind}", f"{name}: {ev.result.label} {ev.result.value} — {ev.reason}", outcome)
+        append_log(
+            ctx.workbook,
+            ctx.now(),
+            f"alert {kind}",
+            f"{name}: {ev.result.label} {ev.result.value} — {ev.reason}",
+            outcome,
+        )
     except Exception as err:  # noqa: BLE001 - the log tab must never stop an alert
         log.warning("could not append to Pulse Log: %s", err)
 

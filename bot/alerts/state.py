@@ -72,8 +72,11 @@ def save_state(state: dict[str, dict], path: Path | None = None) -> bool:
             _unsaved[path] = json.loads(text)
             log.warning("alert state %s cannot be written (%s): kept in memory until it can", path.name, err)
             if first:
-                defer_log("state", f"the alert state {path.name} cannot be written ({type(err).__name__}: {err})"[:300],
-                          "kept in memory: no alert re-posts, but a restart forgets changes since")
+                defer_log(
+                    "state",
+                    f"the alert state {path.name} cannot be written ({type(err).__name__}: {err})"[:300],
+                    "kept in memory: no alert re-posts, but a restart forgets changes since",
+                )
             return False
         _unsaved.pop(path, None)
     return True

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -23,7 +24,20 @@ log = logging.getLogger(__name__)
 
 TRAILING_WEEKS = 13
 # Headline KPIs, in display order; any metric with a target is added after these.
-DIGEST_KPIS = ("revenue", "orders", "aov", "new", "customers", "retention", "churn", "repeat", "nps", "csat", "complaints", "cac")
+DIGEST_KPIS = (
+    "revenue",
+    "orders",
+    "aov",
+    "new",
+    "customers",
+    "retention",
+    "churn",
+    "repeat",
+    "nps",
+    "csat",
+    "complaints",
+    "cac",
+)
 # Metrics whose segment changes are compared for "biggest movers" (all in points, so they rank together).
 MOVER_METRICS = ("nps", "churn", "repeat", "csat")
 TOP_MOVERS = 3
@@ -32,7 +46,13 @@ TOP_RISK = 3
 # Weekly series drawn in the trend chart.
 TREND_METRICS = ("revenue", "nps", "churn")
 # Tabs whose dated rows make a week "not quiet".
-DATED_COLUMNS = {"orders": "order_date", "responses": "date", "complaints": "date", "customers": "signup_date", "spend": "date"}
+DATED_COLUMNS = {
+    "orders": "order_date",
+    "responses": "date",
+    "complaints": "date",
+    "customers": "signup_date",
+    "spend": "date",
+}
 # The optional what-moved lines: "module:function" taking (ctx, metric, period, where), returning a sentence or None;
 # resolved at run time so an installation without the analyses module simply has no such line.
 WHAT_MOVED_HOOK = "bot.analyses:what_moved_line"
@@ -269,7 +289,9 @@ def _survey_facts(d: Digest, responses: pd.DataFrame, since: date, end: date) ->
     in_week = d.week.mask(responses["date"])
     d.responses = int(in_week.sum())
     d.commented = int(_has_comment(responses[in_week]).sum())
-    nps = responses[(responses["survey"].astype("string").str.upper() == "NPS") & Period(since, end, "").mask(responses["date"])]
+    nps = responses[
+        (responses["survey"].astype("string").str.upper() == "NPS") & Period(since, end, "").mask(responses["date"])
+    ]
     promoters = nps[nps["score"] >= 9]
     detractors = nps[nps["score"] <= 6]
     d.new_promoters, d.new_detractors = len(promoters), len(detractors)
@@ -313,8 +335,23 @@ def movers(
             for s in breakdown(spec, t, p, previous, o, dimension):
                 if s.change is None or s.n < min_n or s.previous is None or s.value is None:
                     continue
-                found.append(Mover(name, label, _unit(name), dimension, s.segment, float(s.value), float(s.previous),
-                                   float(s.change), s.n, s.interval, s.significant, s.p_value, s.small_sample))
+                found.append(
+                    Mover(
+                        name,
+                        label,
+                        _unit(name),
+                        dimension,
+                        s.segment,
+                        float(s.value),
+                        float(s.previous),
+                        float(s.change),
+                        s.n,
+                        s.interval,
+                        s.significant,
+                        s.p_value,
+                        s.small_sample,
+                    )
+                )
     found.sort(key=lambda m: (m.significant is not True, -abs(m.change), m.metric, m.dimension, m.segment))
     return found[:TOP_MOVERS]
 
@@ -345,7 +382,10 @@ def risk_highlights(
         return None, f"churn risk unavailable: {why}"
     keep = filter_where(t, where).customer_ids() if where else None
     risky = clv.risk_list(model.customers, clv.churned_ids(t, as_of, o), keep)
-    top = [(str(r.customer_id), float(r.p_alive), float(r.value_at_stake)) for r in risky.customers.head(TOP_RISK).itertuples(index=False)]
+    top = [
+        (str(r.customer_id), float(r.p_alive), float(r.value_at_stake))
+        for r in risky.customers.head(TOP_RISK).itertuples(index=False)
+    ]
     return RiskHighlights(risky.at_risk, risky.value_at_stake, top, model.note, risky.already_churned), None
 
 

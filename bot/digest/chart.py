@@ -52,8 +52,14 @@ def _panel(ax, metric: str, points: list[TrendPoint], x: list[int], currency: st
         ax.bar(x, [0 if math.isnan(v) else v for v in ys], color=color, width=0.7)
     else:
         if metric == "nps":
-            low = [math.nan if (v is None or p.nps_margin is None) else max(-100, v - p.nps_margin) for v, p in zip(values, points, strict=True)]
-            high = [math.nan if (v is None or p.nps_margin is None) else min(100, v + p.nps_margin) for v, p in zip(values, points, strict=True)]
+            low = [
+                math.nan if (v is None or p.nps_margin is None) else max(-100, v - p.nps_margin)
+                for v, p in zip(values, points, strict=True)
+            ]
+            high = [
+                math.nan if (v is None or p.nps_margin is None) else min(100, v + p.nps_margin)
+                for v, p in zip(values, points, strict=True)
+            ]
             ax.fill_between(x, low, high, color=color, alpha=0.15, linewidth=0)
         ax.plot(x, ys, color=color, marker="o", linewidth=2.5, markersize=6)
     ax.set_title(title, loc="left", fontsize=15)
@@ -65,8 +71,16 @@ def _panel(ax, metric: str, points: list[TrendPoint], x: list[int], currency: st
         ax.spines[side].set_visible(False)
     last = next((v for v in reversed(values) if v is not None), None)
     if last is not None:
-        ax.annotate(_short(last, metric, currency), (x[len(values) - 1 - values[::-1].index(last)], last),
-                    textcoords="offset points", xytext=(0, 8), ha="center", fontsize=13, fontweight="bold", color=color)
+        ax.annotate(
+            _short(last, metric, currency),
+            (x[len(values) - 1 - values[::-1].index(last)], last),
+            textcoords="offset points",
+            xytext=(0, 8),
+            ha="center",
+            fontsize=13,
+            fontweight="bold",
+            color=color,
+        )
 
 
 def _short(v: float, metric: str, currency: str, axis: bool = False) -> str:

@@ -29,7 +29,9 @@ def run_digest_cli(ctx: Context, post: bool, as_json: bool) -> int:
             path = state_dir() / f"digest-{digest.week.label}{'-' + dest.key if dest else ''}.png"
             write_state_file(path, chart)
         if as_json:
-            payload.append({"destination": dest.key if dest else None, **digest.to_json(), "chart": str(path) if path else None})
+            payload.append(
+                {"destination": dest.key if dest else None, **digest.to_json(), "chart": str(path) if path else None}
+            )
         else:
             if dest is not None:
                 print(f"── to {dest.channel or 'incoming webhook'} ──")
@@ -44,7 +46,10 @@ def run_digest_cli(ctx: Context, post: bool, as_json: bool) -> int:
 
 def _post(ctx: Context, as_json: bool) -> int:
     if not destinations(ctx.settings):
-        print("error: no digest destinations: add [[digest.channels]] (or digest.webhook_url_env) to the config", file=sys.stderr)
+        print(
+            "error: no digest destinations: add [[digest.channels]] (or digest.webhook_url_env) to the config",
+            file=sys.stderr,
+        )
         return 2
     results = post_now(ctx)
     if as_json:

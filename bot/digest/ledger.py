@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 """
 # What a rebuilt ledger records as the install time of the schedules it finds (they existed before the damage).
-LONG_AGO = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class Entry:
 
 
 def _iso(when: datetime) -> str:
-    return when.astimezone(timezone.utc).isoformat()
+    return when.astimezone(UTC).isoformat()
 
 
 def _parse(text: str | None) -> datetime | None:
@@ -97,7 +97,9 @@ class Ledger:
             if "sent_at" not in columns:  # a ledger written before sent_at existed
                 db.execute("ALTER TABLE digests ADD COLUMN sent_at TEXT")
             if healed:
-                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('rebuilt_at', ?)", (_iso(datetime.now(timezone.utc)),))
+                db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('rebuilt_at', ?)", (_iso(datetime.now(UTC)),)
+                )
                 db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schedules_unknown', '1')")
 
     def rebuilt_at(self) -> datetime | None:
@@ -139,13 +141,17 @@ class Ledger:
         with closing(self._connect()) as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                current = _entry(db.execute("SELECT * FROM digests WHERE channel = ? AND week = ?", (channel, week)).fetchone())
+                current = _entry(
+                    db.execute("SELECT * FROM digests WHERE channel = ? AND week = ?", (channel, week)).fetchone()
+                )
                 if current is not None and current.status in ("posted", "skipped"):
                     db.execute("ROLLBACK")
                     return None
                 if current is not None:
                     if current.status == "posting":
-                        log.warning("digest %s %s: taking over the claim of a process that died mid-post", channel, week)
+                        log.warning(
+                            "digest %s %s: taking over the claim of a process that died mid-post", channel, week
+                        )
                     db.execute(
                         "UPDATE digests SET status = 'posting', claimed_at = ? WHERE channel = ? AND week = ?",
                         (_iso(now), channel, week),
@@ -205,10 +211,14 @@ class Ledger:
     def count_attempt(self, channel: str, week: str) -> None:
         self._update(channel, week, "attempts = attempts + 1", ())
 
-    def mark_posted(self, channel: str, week: str, now: datetime, ts: str | None, file_id: str | None, note: str | None = None) -> None:
+    def mark_posted(
+        self, channel: str, week: str, now: datetime, ts: str | None, file_id: str | None, note: str | None = None
+    ) -> None:
         """Record the finished post and release the claim."""
         self._update(
-            channel, week, "status = 'posted', ts = COALESCE(?, ts), file_id = COALESCE(?, file_id), error = ?, finished_at = ?",
+            channel,
+            week,
+            "status = 'posted', ts = COALESCE(?, ts), file_id = COALESCE(?, file_id), error = ?, finished_at = ?",
             (ts, file_id, note, _iso(now)),
         )
         self.release(channel, week)
@@ -267,7 +277,7 @@ class Ledger:
             db.execute(f"UPDATE digests SET {assignments} WHERE channel = ? AND week = ?", (*args, channel, week))
 
 
-def open_ledger(settings: "Settings | None" = None) -> "Ledger":
+def open_ledger(settings: Settings | None = None) -> Ledger:
     """The digest ledger the settings name: PostgreSQL (`[state] url`, PULSE_STATE_URL), or a file."""
     from config.settings import state_url
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 from slack_sdk import WebClient
@@ -85,12 +85,16 @@ def slack_client(token: str | None = None, base_url: str | None = None, timeout:
         return None
     url = base_url or secret("SLACK_API_URL") or DEFAULT_API_URL
     return WebClient(
-        token=token, base_url=url if url.endswith("/") else url + "/", timeout=timeout,
+        token=token,
+        base_url=url if url.endswith("/") else url + "/",
+        timeout=timeout,
         retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)],
     )
 
 
-def post_now(ctx: Context, *, client: WebClient | None = None, sleep: Callable[[float], None] = time.sleep) -> list[PostResult]:
+def post_now(
+    ctx: Context, *, client: WebClient | None = None, sleep: Callable[[float], None] = time.sleep
+) -> list[PostResult]:
     """Post the last full week's digest to every destination now (`pulse digest --post`, the add-on)."""
     now = ctx.now()
     return [
@@ -129,14 +133,26 @@ def post_digest(
             result = PostResult(dest.key, week, "failed", attempts=0, error=str(err))
         except Exception as err:  # any failure is recorded, never lost in a scheduler thread
             log.exception("digest for %s %s failed", dest.key, week)
-            result = PostResult(dest.key, week, "failed", attempts=ledger.get(dest.key, week).attempts, error=f"{type(err).__name__}: {err}")
+            result = PostResult(
+                dest.key,
+                week,
+                "failed",
+                attempts=ledger.get(dest.key, week).attempts,
+                error=f"{type(err).__name__}: {err}",
+            )
         if result.outcome == "posted":
             ledger.mark_posted(dest.key, week, now, result.ts, result.file_id, note=result.error)
         else:
             ledger.mark_failed(dest.key, week, now, result.error or "unknown error")
     finally:
         ledger.release(dest.key, week)
-    record(ctx, dest.key, week, result.outcome if result.outcome == "posted" else f"failed: {result.error}", detail=result.describe())
+    record(
+        ctx,
+        dest.key,
+        week,
+        result.outcome if result.outcome == "posted" else f"failed: {result.error}",
+        detail=result.describe(),
+    )
     return result
 
 
@@ -155,7 +171,7 @@ def _week_end(label: str) -> date:
 
 def _history_start(week: str) -> datetime:
     """The earliest instant a digest of `week` can have been posted: the day before the week ended (any timezone)."""
-    return datetime.combine(_week_end(week), datetime.min.time(), timezone.utc) - timedelta(days=1)
+    return datetime.combine(_week_end(week), datetime.min.time(), UTC) - timedelta(days=1)
 
 
 def _transport(dest: Destination, client: WebClient | None) -> tuple[WebClient | None, str | None]:
@@ -163,7 +179,9 @@ def _transport(dest: Destination, client: WebClient | None) -> tuple[WebClient |
     if dest.channel is None:
         webhook = dest.webhook_url()
         if not webhook:
-            raise PostError(f"the environment variable {dest.webhook_env} that should hold the webhook URL is not set", False)
+            raise PostError(
+                f"the environment variable {dest.webhook_env} that should hold the webhook URL is not set", False
+            )
         return None, webhook
     client = client or slack_client()
     if client is None:
@@ -207,7 +225,7 @@ def _deliver(
                     file_id = found_file
                     ledger.record_file(dest.key, week, file_id)
             if ts is None:
-                ledger.mark_sent(dest.key, week, datetime.now(timezone.utc))
+                ledger.mark_sent(dest.key, week, datetime.now(UTC))
                 maybe_sent = True
                 ts = _post_message(client, dest.channel, text, blocks, week, dest.key)
                 ledger.record_message(dest.key, week, ts)
@@ -222,7 +240,9 @@ def _deliver(
                 chart_error = f"chart upload failed: {err}"
             if not err.retryable or attempt == attempts:
                 if ts is not None:
-                    return PostResult(dest.key, week, "posted", ts=ts, file_id=file_id, attempts=attempt, error=chart_error)
+                    return PostResult(
+                        dest.key, week, "posted", ts=ts, file_id=file_id, attempts=attempt, error=chart_error
+                    )
                 return PostResult(dest.key, week, "failed", attempts=attempt, error=str(err))
             log.warning("digest %s %s attempt %d failed: %s — retrying", dest.key, week, attempt, err)
             sleep(backoff(attempt))
@@ -230,7 +250,13 @@ def _deliver(
 
 
 def _deliver_webhook(
-    dest: Destination, week: str, webhook: str, text: str, blocks: list[dict], ledger: Ledger, attempts: int,
+    dest: Destination,
+    week: str,
+    webhook: str,
+    text: str,
+    blocks: list[dict],
+    ledger: Ledger,
+    attempts: int,
     sleep: Callable[[float], None],
 ) -> PostResult:
     """An incoming webhook cannot be read back, so a timed-out request is retried blind (at least once, not exactly)."""
@@ -260,7 +286,11 @@ def _find_posted(client: WebClient, channel: str, week: str) -> tuple[str | None
     for _ in range(HISTORY_PAGES):
         try:
             page = client.conversations_history(
-                channel=channel, oldest=f"{oldest.timestamp():.6f}", limit=HISTORY_PAGE, include_all_metadata=True, cursor=cursor,
+                channel=channel,
+                oldest=f"{oldest.timestamp():.6f}",
+                limit=HISTORY_PAGE,
+                include_all_metadata=True,
+                cursor=cursor,
             )
         except SlackApiError as err:
             error = _slack_error("conversations.history", err)
@@ -268,7 +298,8 @@ def _find_posted(client: WebClient, channel: str, week: str) -> tuple[str | None
                 raise error from None
             raise PostError(
                 f"{error}: cannot check whether the {week} digest already reached {channel}, so it is not posted again "
-                "(give the app the channels:history scope, groups:history for a private channel, and invite it)", False,
+                "(give the app the channels:history scope, groups:history for a private channel, and invite it)",
+                False,
             ) from None
         except (SlackClientError, OSError) as err:
             raise PostError(f"conversations.history: {type(err).__name__}: {err}", True) from None
@@ -295,7 +326,12 @@ def _post_message(client: WebClient, channel: str, text: str, blocks: list[dict]
     metadata = {"event_type": EVENT_TYPE, "event_payload": {"week": week, "destination": key}}
     try:
         response = client.chat_postMessage(
-            channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False, metadata=metadata,
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+            metadata=metadata,
         )
     except SlackApiError as err:
         raise _slack_error("chat.postMessage", err) from None
@@ -309,7 +345,10 @@ def _upload_chart(client: WebClient, channel: str, png: bytes, digest: Digest) -
     name = chart_filename(digest.week.label)
     try:
         response = client.files_upload_v2(
-            channel=channel, file=png, filename=name, title=safe.plain(f"Trends to {digest.week.label}"),
+            channel=channel,
+            file=png,
+            filename=name,
+            title=safe.plain(f"Trends to {digest.week.label}"),
         )
     except SlackApiError as err:
         raise _slack_error("files_upload_v2", err) from None

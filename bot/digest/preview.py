@@ -75,5 +75,6 @@ def _targets(ctx: Context) -> str:
     if not ctx.settings.digest.enabled or not dests:
         return "no channels configured (add [[digest.channels]] to the config)."
     return ", ".join(
-        f"{d.channel or 'the incoming webhook'} ({d.day} {d.time} {d.timezone}{', ' + d.segment if d.segment else ''})" for d in dests
+        f"{d.channel or 'the incoming webhook'} ({d.day} {d.time} {d.timezone}{', ' + d.segment if d.segment else ''})"
+        for d in dests
     )

@@ -6,7 +6,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, PlainTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
 
 from bot.digest.builder import Comment, Digest, Kpi, Mover
 from bot.render import format as fmt
@@ -55,14 +63,20 @@ def sections(d: Digest, s: Style = SLACK) -> list[tuple[str, list[str]]]:
     if targets:
         out.append((f"Targets — {TRAILING_LABEL}", targets))
     nps = d.kpi("nps")
-    survey = [nps_line("Week", nps.week, s), nps_line(TRAILING_LABEL.capitalize(), nps.trailing, s, trailing=True)] if nps else []
+    survey = (
+        [nps_line("Week", nps.week, s), nps_line(TRAILING_LABEL.capitalize(), nps.trailing, s, trailing=True)]
+        if nps
+        else []
+    )
     out.append(("NPS and surveys", survey + survey_lines(d)))
     if d.promoter_comments:
         out.append(("Promoters say", [comment_line(c, s) for c in d.promoter_comments]))
     if d.detractor_comments:
         out.append(("Detractors say", [comment_line(c, s) for c in d.detractor_comments]))
     if d.movers:
-        out.append((f"Biggest movers by segment — {TRAILING_LABEL} vs the 13 before", [mover_line(m, s) for m in d.movers]))
+        out.append(
+            (f"Biggest movers by segment — {TRAILING_LABEL} vs the 13 before", [mover_line(m, s) for m in d.movers])
+        )
     if d.risk is not None:
         out.append(("Churn risk", risk_lines(d, s)))
     if d.what_moved:
@@ -98,7 +112,11 @@ def _value(r: MetricResult, currency: str) -> str:
 
 
 def _short_change(r: MetricResult, currency: str) -> str:
-    return fmt.change(r.previous, r.unit, currency).replace(f" vs {r.previous.period.label}", " vs the 13 before") if r.previous else ""
+    return (
+        fmt.change(r.previous, r.unit, currency).replace(f" vs {r.previous.period.label}", " vs the 13 before")
+        if r.previous
+        else ""
+    )
 
 
 def target_line(k: Kpi, currency: str, s: Style = SLACK) -> str:
@@ -133,7 +151,9 @@ def survey_lines(d: Digest) -> list[str]:
     rate = fmt.number(d.comment_rate, "percent")
     lines = [f"Survey responses in {d.week.label}: {d.responses:,} · {d.commented:,} with a comment ({rate})"]
     if d.since is not None:
-        lines.append(f"Since {d.since.isoformat()}: {d.new_promoters:,} new promoters · {d.new_detractors:,} new detractors")
+        lines.append(
+            f"Since {d.since.isoformat()}: {d.new_promoters:,} new promoters · {d.new_detractors:,} new detractors"
+        )
     return lines
 
 
@@ -147,14 +167,15 @@ def comment_line(c: Comment, s: Style = SLACK) -> str:
 
 
 def mover_line(m: Mover, s: Style = SLACK) -> str:
-    """"• NPS, region = South: +40 → +28 (▼ 12 pts, n = 210, 95% CI +18 to +38, significant)"."""
+    """ "• NPS, region = South: +40 → +28 (▼ 12 pts, n = 210, 95% CI +18 to +38, significant)"."""
     arrow = "▲" if m.change > 0 else ("▼" if m.change < 0 else "▶")
-    extra = [f"95% CI {ci}" for ci in (fmt.interval(m.interval, m.unit),) if ci] + [x for x in (fmt.segment_flags(m),) if x]
+    extra = [f"95% CI {ci}" for ci in (fmt.interval(m.interval, m.unit),) if ci] + [
+        x for x in (fmt.segment_flags(m),) if x
+    ]
     return (
         f"• {s.e(m.label)}, {s.e(m.dimension)} = {s.e(m.segment)}: "
         f"{fmt.number(m.previous, m.unit)} → {fmt.number(m.value, m.unit)} "
-        f"({arrow} {fmt.magnitude(abs(m.change), m.unit)}, n = {m.n:,}"
-        + "".join(f", {x}" for x in extra) + ")"
+        f"({arrow} {fmt.magnitude(abs(m.change), m.unit)}, n = {m.n:,}" + "".join(f", {x}" for x in extra) + ")"
     )
 
 
@@ -162,7 +183,9 @@ def risk_lines(d: Digest, s: Style = SLACK) -> list[str]:
     r = d.risk
     lines = [f"{r.at_risk:,} customers likely to churn · {fmt.number(r.value_at_stake, 'money', d.currency)} at stake"]
     for cid, p_alive, stake in r.top:
-        lines.append(f"• customer {s.e(cid)}: P(alive) {p_alive:.2f} · {fmt.number(stake, 'money', d.currency)} at stake")
+        lines.append(
+            f"• customer {s.e(cid)}: P(alive) {p_alive:.2f} · {fmt.number(stake, 'money', d.currency)} at stake"
+        )
     gone = churned_note(r.already_churned)
     if gone:
         lines.append(gone)
@@ -203,7 +226,13 @@ def render_blocks(d: Digest) -> list[dict[str, Any]]:
             blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cut(text, MAX_SECTION))]))
         else:
             blocks.append(SectionBlock(text=MarkdownTextObject(text=cut(text, MAX_SECTION))))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"data as of {d.data_as_of:%Y-%m-%d %H:%M} UTC · `/pulse digest` to preview")]))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(text=f"data as of {d.data_as_of:%Y-%m-%d %H:%M} UTC · `/pulse digest` to preview")
+            ]
+        )
+    )
     return fit([b.to_dict() for b in blocks])
 
 
@@ -227,7 +256,10 @@ def fit(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Keep the header and the last context line; drop later sections (saying so) until the limits hold."""
     head, body, tail = blocks[:1], blocks[1:-1], blocks[-1:]
     dropped = 0
-    while body and (len(head) + len(body) + len(tail) + (1 if dropped else 0) > MAX_BLOCKS or size(head + body + tail) + (200 if dropped else 0) > MAX_TOTAL_CHARS):
+    while body and (
+        len(head) + len(body) + len(tail) + (1 if dropped else 0) > MAX_BLOCKS
+        or size(head + body + tail) + (200 if dropped else 0) > MAX_TOTAL_CHARS
+    ):
         body.pop()
         dropped += 1
     return head + body + ([_left_out_note(dropped)] if dropped else []) + tail

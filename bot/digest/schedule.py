@@ -4,7 +4,7 @@ weekly trigger in its own timezone, and the arithmetic from a fire time to the I
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.base import BaseTrigger
@@ -76,7 +76,7 @@ class WeeklyTrigger(BaseTrigger):
     def at(self, day: date) -> datetime:
         """The instant of this trigger's wall-clock time on local `day` (fold 0: the earlier offset)."""
         wall = datetime(day.year, day.month, day.day, self.hour, self.minute, tzinfo=self.timezone)
-        return wall.astimezone(timezone.utc).astimezone(self.timezone)
+        return wall.astimezone(UTC).astimezone(self.timezone)
 
     def __getstate__(self) -> dict:
         return {"version": 1, "day": self.day, "hour": self.hour, "minute": self.minute, "timezone": self.timezone.key}
@@ -94,7 +94,7 @@ class WeeklyTrigger(BaseTrigger):
 
 
 def _local_day(when: datetime, tz) -> date:
-    return when.astimezone(timezone.utc).astimezone(tz).date()
+    return when.astimezone(UTC).astimezone(tz).date()
 
 
 def parse_segment(text: str | None) -> dict[str, str]:
@@ -128,7 +128,9 @@ def _check(channel: str, tz: str, day: str, time: str) -> None:
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"config: digest channel {channel}: unknown timezone '{tz}'; use an IANA name such as Europe/Berlin") from None
+        raise ConfigError(
+            f"config: digest channel {channel}: unknown timezone '{tz}'; use an IANA name such as Europe/Berlin"
+        ) from None
     if day not in DAYS:
         raise ConfigError(f"config: digest channel {channel}: day '{day}' must be one of {', '.join(DAYS)}")
     parts = time.split(":")
@@ -143,11 +145,11 @@ def trigger_for(dest: Destination) -> WeeklyTrigger:
 
 def last_fire(trigger: BaseTrigger, now: datetime, lookback: timedelta = timedelta(days=8)) -> datetime | None:
     """The latest fire time of a (weekly) trigger at or before `now`."""
-    fire = trigger.get_next_fire_time(None, now.astimezone(timezone.utc) - lookback)
+    fire = trigger.get_next_fire_time(None, now.astimezone(UTC) - lookback)
     latest = None
     while fire is not None and fire <= now:
         latest = fire
-        fire = trigger.get_next_fire_time(fire, fire.astimezone(timezone.utc) + timedelta(seconds=1))
+        fire = trigger.get_next_fire_time(fire, fire.astimezone(UTC) + timedelta(seconds=1))
     return latest
 
 

@@ -104,7 +104,9 @@ def _facts(r: MetricResult, currency: str) -> list[MarkdownTextObject]:
         facts.append(fmt.quality(r))
     if r.unit == "nps" and {"promoters", "passives", "detractors"} <= r.details.keys():
         d = r.details
-        facts.append(("Promoters / passives / detractors", f"{d['promoters']:,} / {d['passives']:,} / {d['detractors']:,}"))
+        facts.append(
+            ("Promoters / passives / detractors", f"{d['promoters']:,} / {d['passives']:,} / {d['detractors']:,}")
+        )
     return [_mrkdwn(f"*{fmt.escape(k)}*\n{fmt.escape(v)}", MAX_FIELD) for k, v in facts[:MAX_FIELDS]]
 
 
@@ -206,7 +208,15 @@ def error_blocks(reply: ErrorReply) -> list[Block]:
     text = f":warning: {safe.markup(reply.message)}"  # our wording (with `examples`), shown only to the asker
     blocks: list[Block] = [SectionBlock(text=_mrkdwn(text))]
     if reply.suggestion and "did you mean" not in reply.message:
-        blocks.append(ContextBlock(elements=[_mrkdwn(f"Did you mean `{fmt.escape(reply.suggestion)}`? · `/pulse help` lists commands and periods")]))
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    _mrkdwn(
+                        f"Did you mean `{fmt.escape(reply.suggestion)}`? · `/pulse help` lists commands and periods"
+                    )
+                ]
+            )
+        )
     else:
         blocks.append(ContextBlock(elements=[_mrkdwn("`/pulse help` lists commands, periods and examples")]))
     return blocks
@@ -276,7 +286,13 @@ def fit(body: list[Block], tail: list[Block]) -> list[dict[str, Any]]:
         d = block.to_dict()
         if len(kept) + len(tail_dicts) + 2 > MAX_BLOCKS or _size(kept) + _size([d]) > budget:
             more = len(body) - i
-            kept.append(ContextBlock(elements=[_mrkdwn(f"…and {more} more {'part' if more == 1 else 'parts'} left out to fit Slack's limits")]).to_dict())
+            kept.append(
+                ContextBlock(
+                    elements=[
+                        _mrkdwn(f"…and {more} more {'part' if more == 1 else 'parts'} left out to fit Slack's limits")
+                    ]
+                ).to_dict()
+            )
             break
         kept.append(d)
     return kept + tail_dicts

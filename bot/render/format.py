@@ -93,7 +93,11 @@ def cell(value, unit: str | None, currency: str = "USD") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if unit and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return delta(value, unit.removeprefix(CHANGE), currency) if unit.startswith(CHANGE) else number(value, unit, currency)
+        return (
+            delta(value, unit.removeprefix(CHANGE), currency)
+            if unit.startswith(CHANGE)
+            else number(value, unit, currency)
+        )
     if isinstance(value, float):
         return f"{value:,.2f}" if abs(value) < 1e6 else f"{value:,.0f}"
     return str(value)
@@ -111,7 +115,7 @@ def column_unit(units: list[str | None], i: int, row_unit: str | None) -> str | 
 
 
 def change(c: Comparison | None, unit: str, currency: str = "USD") -> str:
-    """"▲ 3.2 pts vs 2026-Q2 (significant)" — direction, size in the value's unit, and whether it beats the noise.
+    """ "▲ 3.2 pts vs 2026-Q2 (significant)" — direction, size in the value's unit, and whether it beats the noise.
     With a previous value but none now, it says the change is undefined rather than "no value" for the past."""
     if c is None:
         return "no comparison"
@@ -132,12 +136,12 @@ def change(c: Comparison | None, unit: str, currency: str = "USD") -> str:
 
 
 def as_of(when: datetime) -> str:
-    """"data as of 2026-11-02 09:30 UTC": when the numbers were read (every renderer says it the same way)."""
+    """ "data as of 2026-11-02 09:30 UTC": when the numbers were read (every renderer says it the same way)."""
     return f"data as of {when:%Y-%m-%d %H:%M} UTC"
 
 
 def margin(r: MetricResult) -> str:
-    """"± 4.1" for NPS, "95% CI 81.2–86.0%" for rates, empty when there is no interval."""
+    """ "± 4.1" for NPS, "95% CI 81.2–86.0%" for rates, empty when there is no interval."""
     if r.interval is None:
         return ""
     if r.unit == "nps" and r.details.get("margin") is not None:
@@ -146,7 +150,7 @@ def margin(r: MetricResult) -> str:
 
 
 def target(r: MetricResult, currency: str = "USD") -> str:
-    """"target 40 ✓ met (+2 pts)" or "target 5.0% ✗ missed (+1.2 pts)"; money with its currency."""
+    """ "target 40 ✓ met (+2 pts)" or "target 5.0% ✗ missed (+1.2 pts)"; money with its currency."""
     t = r.target
     if t is None:
         return ""
@@ -219,7 +223,7 @@ def counts(r: MetricResult) -> str:
 
 
 def interval(iv, unit: str, currency: str = "USD") -> str:
-    """"44.4%–55.6%" (NPS "-73 to +100"): a breakdown row's 95% interval in the value's unit; "" without one."""
+    """ "44.4%–55.6%" (NPS "-73 to +100"): a breakdown row's 95% interval in the value's unit; "" without one."""
     if iv is None or is_missing(iv.low) or is_missing(iv.high):
         return ""
     sep = " to " if unit == "nps" else "–"
@@ -227,10 +231,14 @@ def interval(iv, unit: str, currency: str = "USD") -> str:
 
 
 def noise(significant: bool | None) -> str:
-    """"significant" only beyond the noise, "within noise" otherwise, "" where the noise is unknown."""
+    """ "significant" only beyond the noise, "within noise" otherwise, "" where the noise is unknown."""
     return {True: "significant", False: "within noise"}.get(significant, "")
 
 
 def segment_flags(s) -> str:
     """A breakdown row's verdict on its change and sample: "within noise · small sample"."""
-    return " · ".join(x for x in (noise(s.significant) if not is_missing(s.change) else "", "small sample" if s.small_sample else "") if x)
+    return " · ".join(
+        x
+        for x in (noise(s.significant) if not is_missing(s.change) else "", "small sample" if s.small_sample else "")
+        if x
+    )

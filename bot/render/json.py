@@ -32,7 +32,9 @@ def render_json(reply: Reply) -> dict[str, Any]:
             }
         )
     if isinstance(reply, TextReply):
-        return json_safe({"title": reply.title, "sections": [{"heading": h, "body": b} for h, b in reply.sections], **reply.payload})
+        return json_safe(
+            {"title": reply.title, "sections": [{"heading": h, "body": b} for h, b in reply.sections], **reply.payload}
+        )
     if isinstance(reply, ErrorReply):
         return {"error": reply.message, "suggestion": reply.suggestion}
     raise TypeError(f"cannot render {type(reply).__name__}")

@@ -17,7 +17,9 @@ def render_text(reply: Reply, currency: str = "USD") -> str:
         lines = [f"Overview — {reply.period.label}"]
         width = max(len(r.label) for r in reply.results) if reply.results else 0
         for r in reply.results:
-            lines.append(f"  {r.label:<{width}}  {headline(r, currency):>14}  {fmt.change(r.previous, r.unit, currency)}")
+            lines.append(
+                f"  {r.label:<{width}}  {headline(r, currency):>14}  {fmt.change(r.previous, r.unit, currency)}"
+            )
             extra = " · ".join(x for x in (fmt.quality_line(r), fmt.target(r, currency), *r.notes) if x)
             if extra:
                 lines.append(f"  {'':<{width}}  {'':>14}  {extra}")
@@ -31,7 +33,9 @@ def render_text(reply: Reply, currency: str = "USD") -> str:
             parts.append(f"\n{heading}\n{body}")
         return "\n".join(parts)
     if isinstance(reply, ErrorReply):
-        hint = f" — did you mean {reply.suggestion}?" if reply.suggestion and "did you mean" not in reply.message else ""
+        hint = (
+            f" — did you mean {reply.suggestion}?" if reply.suggestion and "did you mean" not in reply.message else ""
+        )
         return f"error: {reply.message}{hint}"
     raise TypeError(f"cannot render {type(reply).__name__}")
 
@@ -57,8 +61,15 @@ def metric_lines(r: MetricResult, currency: str = "USD") -> list[str]:
     if r.breakdown:
         lines.append(f"  by {r.by}:")
         rows = [
-            [s.segment, fmt.number(s.value, r.unit, currency), fmt.interval(s.interval, r.unit, currency) or None, f"{s.n:,}",
-             fmt.number(s.previous, r.unit, currency), _seg_change(s.change, r.unit, currency), fmt.segment_flags(s)]
+            [
+                s.segment,
+                fmt.number(s.value, r.unit, currency),
+                fmt.interval(s.interval, r.unit, currency) or None,
+                f"{s.n:,}",
+                fmt.number(s.previous, r.unit, currency),
+                _seg_change(s.change, r.unit, currency),
+                fmt.segment_flags(s),
+            ]
             for s in r.breakdown
         ]
         lines += ["  " + line for line in table(["segment", "value", "95% CI", "n", "previous", "change", ""], rows)]
@@ -73,21 +84,25 @@ def _seg_change(c: float | None, unit: str, currency: str = "USD") -> str:
 
 
 def table(
-    columns: list[str], rows: list[list], units: list[str | None] | None = None, row_units: list[str] | None = None,
+    columns: list[str],
+    rows: list[list],
+    units: list[str | None] | None = None,
+    row_units: list[str] | None = None,
     currency: str = "USD",
 ) -> list[str]:
     """A fixed-width text table; `units` and `row_units` (see TableReply) put each number in its unit."""
     units, row_units = list(units or []), list(row_units or [])
     cells = [
-        [fmt.cell(v, fmt.column_unit(units, i, row_units[r] if r < len(row_units) else None), currency) for i, v in enumerate(row)]
+        [
+            fmt.cell(v, fmt.column_unit(units, i, row_units[r] if r < len(row_units) else None), currency)
+            for i, v in enumerate(row)
+        ]
         for r, row in enumerate(rows)
     ]
     widths = [max([len(c)] + [len(r[i]) for r in cells if i < len(r)]) for i, c in enumerate(columns)]
     out = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)).rstrip() for r in cells]
     return out
-
-
 
 
 def _footer(as_of: datetime | None, notes: list[str]) -> list[str]:

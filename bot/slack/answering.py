@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.context import Context
+from bot.grammar import shorten
 from bot.query import answer
 from bot.render import format as fmt
 from bot.render import safe
-from bot.grammar import shorten
 from bot.render.blocks import _cut, render_blocks
 from bot.render.text import render_text
 from bot.replies import ErrorReply, Reply
@@ -43,7 +43,9 @@ class Answer:
         return self.reply is not None and not isinstance(self.reply, ErrorReply)
 
 
-def message_for(reply: Reply, *, command: str, text: str, share_button: bool = True, currency: str = "USD") -> dict[str, Any]:
+def message_for(
+    reply: Reply, *, command: str, text: str, share_button: bool = True, currency: str = "USD"
+) -> dict[str, Any]:
     """`text` (escaped plain-text fallback for notifications) and `blocks` for one reply."""
     rendered = render_text(reply, currency)
     # Errors (our wording with `examples`, shown only to the asker) and help keep their formatting: entities only.
@@ -125,7 +127,9 @@ class QueryRunner:
         except WorkbookError as err:
             log.warning("could not answer %r %r: %s", command, text, err.headline())
             reply = ErrorReply(err.headline())
-            return Answer(message_for(reply, command=command, text=text, share_button=False, currency=self.currency), reply)
+            return Answer(
+                message_for(reply, command=command, text=text, share_button=False, currency=self.currency), reply
+            )
         except Exception as err:  # the user gets an apology with an id, the log gets the trace
             error_id = uuid.uuid4().hex[:8]
             log.error("error %s answering %r %r: %s", error_id, command, text, type(err).__name__, exc_info=True)

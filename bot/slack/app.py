@@ -33,10 +33,14 @@ def build_app(
     """The bolt App with every listener; HTTP mode verifies request signatures, Socket Mode needs no secret."""
     token = token or secret("SLACK_BOT_TOKEN")
     if not token:
-        raise SlackConfigError("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page")
+        raise SlackConfigError(
+            "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page"
+        )
     signing_secret = signing_secret or secret("SLACK_SIGNING_SECRET")
     if not signing_secret and not socket_mode:
-        raise SlackConfigError("SLACK_SIGNING_SECRET is not set: copy it from the app's Basic Information page (or use Socket Mode)")
+        raise SlackConfigError(
+            "SLACK_SIGNING_SECRET is not set: copy it from the app's Basic Information page (or use Socket Mode)"
+        )
     app = App(
         client=web_client(token, api_url),
         signing_secret=signing_secret or "",

@@ -22,8 +22,15 @@ def charts_of(answer: Answer) -> list[tuple[str, bytes]]:
     return [(name, data) for name, data in getattr(answer.reply, "attachments", []) if name.endswith(".png")]
 
 
-def send_charts(client: WebClient | None, answer: Answer, asked: str, *, user_id: str | None = None,
-                channel: str | None = None, thread_ts: str | None = None) -> None:
+def send_charts(
+    client: WebClient | None,
+    answer: Answer,
+    asked: str,
+    *,
+    user_id: str | None = None,
+    channel: str | None = None,
+    thread_ts: str | None = None,
+) -> None:
     """Upload the answer's charts to `channel` (in `thread_ts`), or privately to `user_id`'s DM; failures are logged."""
     files = charts_of(answer)
     if client is None or not files or not (channel or user_id):
@@ -33,7 +40,13 @@ def send_charts(client: WebClient | None, answer: Answer, asked: str, *, user_id
             channel = client.conversations_open(users=user_id)["channel"]["id"]
         for name, data in files:
             extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
-            client.files_upload_v2(channel=channel, file=data, filename=name, title=f"{asked} — {name.removesuffix('.png')}",
-                                   initial_comment=f"Chart for `{escape(asked)}`", **extra)
+            client.files_upload_v2(
+                channel=channel,
+                file=data,
+                filename=name,
+                title=f"{asked} — {name.removesuffix('.png')}",
+                initial_comment=f"Chart for `{escape(asked)}`",
+                **extra,
+            )
     except Exception as err:  # noqa: BLE001 - the text answer is already there; a missing chart is logged
         log.warning("could not upload the chart for %r: %s", asked, type(err).__name__)

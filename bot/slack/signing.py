@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import re
 import time
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from bot.replay import MemorySeen, SeenStore
 from bot.server import RequestRefused
@@ -23,7 +23,9 @@ SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 class SlackRequestCheck:
     """Checks one raw Slack request (headers, body bytes); raises RequestRefused, or returns the body as text."""
 
-    def __init__(self, signing_secret: str | None, seen: SeenStore | None = None, clock: Callable[[], float] = time.time):
+    def __init__(
+        self, signing_secret: str | None, seen: SeenStore | None = None, clock: Callable[[], float] = time.time
+    ):
         self.secret = signing_secret
         self.clock = clock
         self.seen = seen if seen is not None else MemorySeen(clock)
@@ -38,7 +40,10 @@ class SlackRequestCheck:
         ts = int(timestamp)
         if abs(self.clock() - ts) > WINDOW_SECONDS:
             raise RequestRefused(401, "request timestamp is more than 5 minutes from now")
-        expected = "v0=" + hmac.new(self.secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+        expected = (
+            "v0="
+            + hmac.new(self.secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+        )
         if not SIGNATURE.fullmatch(signature) or not hmac.compare_digest(expected, signature):
             raise RequestRefused(401, "bad signature")
         if not self.seen.first_time("slack:" + signature, ts + WINDOW_SECONDS):

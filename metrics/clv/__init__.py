@@ -15,13 +15,13 @@ from metrics.clv.risk import RiskList, churn_dates, churn_risk, churned_ids, chu
 from metrics.clv.summary import summarize
 
 __all__ = [
+    "SEGMENTS",
+    "SEGMENT_GRID",
     "BGNBDFit",
     "ClvModel",
     "GammaGammaFit",
     "Prediction",
     "RiskList",
-    "SEGMENTS",
-    "SEGMENT_GRID",
     "churn_dates",
     "churn_risk",
     "churned_ids",
@@ -35,7 +35,7 @@ __all__ = [
     "fit_gamma_gamma",
     "p_alive",
     "predict",
-    "risk_list",
     "rfm_segments",
+    "risk_list",
     "summarize",
 ]

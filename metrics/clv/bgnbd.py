@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 from scipy.integrate import IntegrationWarning, quad
@@ -352,11 +352,19 @@ def _by_quadrature(R: float, a: float, B: float, s: float) -> float:
         warnings.simplefilter("ignore", IntegrationWarning)  # "roundoff detected" at ~1e-13: the answer is fine
         left = quad(
             lambda p: gain(p) * math.exp((B - 1) * math.log1p(-p) - log_beta),
-            0.0, cut, weight="alg", wvar=(a - 1, 0.0), **opts,
+            0.0,
+            cut,
+            weight="alg",
+            wvar=(a - 1, 0.0),
+            **opts,
         )[0]
         right = quad(
             lambda p: gain(p) * math.exp((a - 1) * math.log(p) - log_beta),
-            cut, 1.0, weight="alg", wvar=(0.0, B - 1), **opts,
+            cut,
+            1.0,
+            weight="alg",
+            wvar=(0.0, B - 1),
+            **opts,
         )[0]
     return left + right
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable
 
 import pandas as pd
 
@@ -92,7 +92,7 @@ def risk_list(customers: pd.DataFrame, churned: Iterable[str], keep: Iterable[st
 
 
 def churned_note(n: int) -> str | None:
-    """"12 customers already churned, not listed" — the line that accounts for the losses left out."""
+    """ "12 customers already churned, not listed" — the line that accounts for the losses left out."""
     if not n:
         return None
     return f"{n:,} customer{'s' if n != 1 else ''} already churned, not listed"

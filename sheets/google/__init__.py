@@ -18,8 +18,13 @@ READ_TIMEOUT = 60.0
 TIMEOUT_VAR = "PULSE_SHEETS_TIMEOUT_SECONDS"
 
 
-def open_google_workbook(settings: "Settings", sheet: str | None = None, *, retry: RetryPolicy | None = None,
-                         credentials: GoogleCredentials | None = None) -> GoogleWorkbook:
+def open_google_workbook(
+    settings: Settings,
+    sheet: str | None = None,
+    *,
+    retry: RetryPolicy | None = None,
+    credentials: GoogleCredentials | None = None,
+) -> GoogleWorkbook:
     """The sheet named by `sheet` (key or URL; `--sheet`) or `settings.source.sheet`. No request is sent yet."""
     import gspread
 
@@ -31,7 +36,9 @@ def open_google_workbook(settings: "Settings", sheet: str | None = None, *, retr
     client = gspread.Client(auth=creds.credentials, session=session)
     client.set_timeout(timeouts())
     sources = settings.tabs.model_dump().values()
-    return GoogleWorkbook(client, key, account=creds.account, retry=retry or RetryPolicy.from_env(), source_tabs=sources)
+    return GoogleWorkbook(
+        client, key, account=creds.account, retry=retry or RetryPolicy.from_env(), source_tabs=sources
+    )
 
 
 def timeouts(env: dict[str, str] | None = None) -> tuple[float, float]:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from google.auth.credentials import Credentials
 
@@ -47,8 +48,10 @@ def load_credentials(env: Mapping[str, str] | None = None) -> GoogleCredentials:
     if path:
         file = Path(path).expanduser()
         if not file.is_file():
-            raise CredentialsError(f"{FILE_VAR} points to {file}, which does not exist or is not a file — "
-                                   f"set it to the path of the service-account key JSON (see {DOCS})")
+            raise CredentialsError(
+                f"{FILE_VAR} points to {file}, which does not exist or is not a file — "
+                f"set it to the path of the service-account key JSON (see {DOCS})"
+            )
         try:
             text = file.read_text(encoding="utf-8")
         except OSError as err:
@@ -56,7 +59,8 @@ def load_credentials(env: Mapping[str, str] | None = None) -> GoogleCredentials:
         return credentials_from_info(_parse(text, f"{FILE_VAR} ({file})"), FILE_VAR)
     raise CredentialsError(
         f"no Google credentials: set {FILE_VAR} to the path of a service-account key JSON, or put the JSON itself "
-        f"in {INLINE_VAR} — then share the sheet with the service account's e-mail (see {DOCS})")
+        f"in {INLINE_VAR} — then share the sheet with the service account's e-mail (see {DOCS})"
+    )
 
 
 def credentials_from_info(info: Mapping[str, Any], source: str = "credentials") -> GoogleCredentials:
@@ -67,13 +71,17 @@ def credentials_from_info(info: Mapping[str, Any], source: str = "credentials") 
 
         missing = [k for k in ("client_email", "private_key", "token_uri") if not info.get(k)]
         if missing:
-            raise CredentialsError(f"the service-account key in {source} lacks {', '.join(missing)} — "
-                                   f"download a fresh JSON key for the service account (see {DOCS})")
+            raise CredentialsError(
+                f"the service-account key in {source} lacks {', '.join(missing)} — "
+                f"download a fresh JSON key for the service account (see {DOCS})"
+            )
         try:
             creds = service_account.Credentials.from_service_account_info(dict(info), scopes=SCOPES)
         except ValueError:
-            raise CredentialsError(f"the private key in {source} could not be loaded — the JSON looks damaged; "
-                                   f"download a fresh key (see {DOCS})") from None
+            raise CredentialsError(
+                f"the private key in {source} could not be loaded — the JSON looks damaged; "
+                f"download a fresh key (see {DOCS})"
+            ) from None
         return GoogleCredentials(creds, str(info["client_email"]), "service_account", source)
     if kind == "authorized_user":
         from google.oauth2.credentials import Credentials as UserCredentials
@@ -82,22 +90,30 @@ def credentials_from_info(info: Mapping[str, Any], source: str = "credentials") 
         if missing:
             raise CredentialsError(f"the OAuth user credentials in {source} lack {', '.join(missing)} (see {DOCS})")
         creds = UserCredentials(
-            token=None, refresh_token=info["refresh_token"], client_id=info["client_id"],
-            client_secret=info["client_secret"], token_uri=info.get("token_uri") or GOOGLE_TOKEN_URI,
-            scopes=SCOPES, quota_project_id=info.get("quota_project_id"),
+            token=None,
+            refresh_token=info["refresh_token"],
+            client_id=info["client_id"],
+            client_secret=info["client_secret"],
+            token_uri=info.get("token_uri") or GOOGLE_TOKEN_URI,
+            scopes=SCOPES,
+            quota_project_id=info.get("quota_project_id"),
         )
         return GoogleCredentials(creds, info.get("account") or None, "authorized_user", source)
-    raise CredentialsError(f"{source} holds credentials of type {kind!r}; crm-pulse accepts a service-account key "
-                           f"(\"type\": \"service_account\") or OAuth user credentials (\"type\": \"authorized_user\") "
-                           f"(see {DOCS})")
+    raise CredentialsError(
+        f"{source} holds credentials of type {kind!r}; crm-pulse accepts a service-account key "
+        f'("type": "service_account") or OAuth user credentials ("type": "authorized_user") '
+        f"(see {DOCS})"
+    )
 
 
 def _parse(text: str, source: str) -> dict[str, Any]:
     try:
         info = json.loads(text)
     except json.JSONDecodeError as err:
-        raise CredentialsError(f"{source} is not valid JSON (line {err.lineno}, column {err.colno}) — it must hold "
-                               f"the service-account key exactly as downloaded (see {DOCS})") from None
+        raise CredentialsError(
+            f"{source} is not valid JSON (line {err.lineno}, column {err.colno}) — it must hold "
+            f"the service-account key exactly as downloaded (see {DOCS})"
+        ) from None
     if not isinstance(info, dict):
         raise CredentialsError(f"{source} must hold a JSON object (the service-account key) (see {DOCS})")
     return info

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from sheets.workbook import OWNER_MARKER_KEY
 
 # Marks a hidden tab a write is filling before it swaps it in; its value is the creation time (Unix seconds).
 STAGING_KEY = "crm-pulse-staging"
 
-FIELDS = ("properties.title,sheets(properties(sheetId,title,index,gridProperties(rowCount,columnCount,frozenRowCount)),"
-          "developerMetadata(metadataId,metadataKey,metadataValue,visibility,location))")
+FIELDS = (
+    "properties.title,sheets(properties(sheetId,title,index,gridProperties(rowCount,columnCount,frozenRowCount)),"
+    "developerMetadata(metadataId,metadataKey,metadataValue,visibility,location))"
+)
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,18 @@ def parse_metadata(response: Mapping[str, Any]) -> SheetMeta:
         props = sheet.get("properties", {})
         grid = props.get("gridProperties", {})
         marks = {m.get("metadataKey"): m.get("metadataValue") for m in sheet.get("developerMetadata", [])}
-        tabs.append(TabInfo(
-            sheet_id=int(props.get("sheetId", 0)), title=str(props.get("title", "")), index=int(props.get("index", 0)),
-            rows=int(grid.get("rowCount", 0)), cols=int(grid.get("columnCount", 0)),
-            frozen_rows=int(grid.get("frozenRowCount", 0)), owned=OWNER_MARKER_KEY in marks,
-            staged_at=_seconds(marks[STAGING_KEY]) if STAGING_KEY in marks else None,
-        ))
+        tabs.append(
+            TabInfo(
+                sheet_id=int(props.get("sheetId", 0)),
+                title=str(props.get("title", "")),
+                index=int(props.get("index", 0)),
+                rows=int(grid.get("rowCount", 0)),
+                cols=int(grid.get("columnCount", 0)),
+                frozen_rows=int(grid.get("frozenRowCount", 0)),
+                owned=OWNER_MARKER_KEY in marks,
+                staged_at=_seconds(marks[STAGING_KEY]) if STAGING_KEY in marks else None,
+            )
+        )
     tabs.sort(key=lambda t: t.index)
     return SheetMeta(title=str(response.get("properties", {}).get("title", "")), tabs=tuple(tabs))
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import requests
 from google.auth import exceptions as auth_exceptions
@@ -33,7 +34,7 @@ class RetryPolicy:
     max_elapsed: float = 120.0
 
     @classmethod
-    def from_env(cls) -> "RetryPolicy":
+    def from_env(cls) -> RetryPolicy:
         """The default policy, with the total wait overridable by PULSE_SHEETS_RETRY_SECONDS."""
         raw = (os.environ.get(RETRY_SECONDS_VAR) or "").strip()
         if not raw:
@@ -42,8 +43,12 @@ class RetryPolicy:
             total = float(raw)
         except ValueError:
             raise ValueError(f"{RETRY_SECONDS_VAR}={raw!r} is not a number of seconds") from None
-        return cls(base=min(cls.base, max(total / 30, 0.001)), cap=min(cls.cap, max(total / 4, 0.001)), max_total=total,
-                   max_elapsed=max(cls.max_elapsed, total * 4))
+        return cls(
+            base=min(cls.base, max(total / 30, 0.001)),
+            cap=min(cls.cap, max(total / 4, 0.001)),
+            max_total=total,
+            max_elapsed=max(cls.max_elapsed, total * 4),
+        )
 
     def delay(self, attempt: int, rng: Callable[[], float]) -> float:
         """The wait before retry number `attempt` (1-based)."""
@@ -96,8 +101,14 @@ def describe_failure(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def call_with_retry(fn: Callable[[], T], policy: RetryPolicy, *, sleep: Callable[[float], None] = time.sleep,
-                    rng: Callable[[], float] = random.random, now: Callable[[], float] = time.monotonic) -> T:
+def call_with_retry(
+    fn: Callable[[], T],
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: Callable[[], float] = random.random,
+    now: Callable[[], float] = time.monotonic,
+) -> T:
     """Call `fn`; on a retryable failure wait and try again while the budget allows, then raise RetryExhausted."""
     started = now()
     waited = 0.0

@@ -31,7 +31,7 @@ class RedirectAdapter(HTTPAdapter):
         url = request.url or ""
         for google, local in self.prefixes:
             if url == google or url.startswith(google + "/") or url.startswith(google + "?"):
-                request.url = local + url[len(google):]
+                request.url = local + url[len(google) :]
                 break
         return super().send(request, **kwargs)
 

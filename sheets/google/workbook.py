@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import gspread
 from gspread.exceptions import APIError
@@ -18,14 +19,25 @@ from gspread.exceptions import APIError
 from sheets.google.errors import explain
 from sheets.google.metadata import FIELDS, SheetMeta, parse_metadata, quote_title
 from sheets.google.retry import RetryPolicy, call_with_retry, status_of
-from sheets.google.writeback import (WritePlan, discard_requests, format_requests, plan_write, stage_requests, swap_requests,
-                                     swapped, value_data)
+from sheets.google.writeback import (
+    WritePlan,
+    discard_requests,
+    format_requests,
+    plan_write,
+    stage_requests,
+    swap_requests,
+    swapped,
+    value_data,
+)
 from sheets.workbook import TABS_KEPT, Cell, OwnedTab, RawTab, WorkbookError, WriteReport
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
-               "majorDimension": "ROWS"}
+READ_PARAMS = {
+    "valueRenderOption": "UNFORMATTED_VALUE",
+    "dateTimeRenderOption": "SERIAL_NUMBER",
+    "majorDimension": "ROWS",
+}
 
 
 class GoogleWorkbook:
@@ -35,10 +47,18 @@ class GoogleWorkbook:
     owned-tab view stale and the next source read still costs a single request.
     """
 
-    def __init__(self, client: gspread.Client, key: str, *, account: str | None = None,
-                 retry: RetryPolicy | None = None, source_tabs: Iterable[str] = (),
-                 metadata_max_age: float = 900.0, clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        client: gspread.Client,
+        key: str,
+        *,
+        account: str | None = None,
+        retry: RetryPolicy | None = None,
+        source_tabs: Iterable[str] = (),
+        metadata_max_age: float = 900.0,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ):
         self.client = client
         self.key = key
         self.account = account
@@ -66,8 +86,12 @@ class GoogleWorkbook:
         with self._lock:
             stale = self._meta is None or self._clock() - self._meta_at >= self._max_age
             if refresh or stale:
-                response = self._call(lambda: self.http.fetch_sheet_metadata(
-                    self.key, params={"includeGridData": "false", "fields": FIELDS}), "read the sheet's tab list")
+                response = self._call(
+                    lambda: self.http.fetch_sheet_metadata(
+                        self.key, params={"includeGridData": "false", "fields": FIELDS}
+                    ),
+                    "read the sheet's tab list",
+                )
                 self._meta, self._meta_at = parse_metadata(response), self._clock()
             assert self._meta is not None
             return self._meta
@@ -82,8 +106,11 @@ class GoogleWorkbook:
                 return {name: None for name in names}
             ranges = [quote_title(tab.title) for _, tab in present]
             try:
-                response = self._call(lambda ranges=ranges: self.http.values_batch_get(self.key, ranges, params=dict(READ_PARAMS)),
-                                      "read the source tabs", keep_raw=True)
+                response = self._call(
+                    lambda ranges=ranges: self.http.values_batch_get(self.key, ranges, params=dict(READ_PARAMS)),
+                    "read the source tabs",
+                    keep_raw=True,
+                )
             except APIError as err:
                 if attempt == 1 and status_of(err) == 400 and "range" in str(err.error.get("message", "")).lower():
                     log.info("a tab disappeared since the tab list was read; reading the tab list again")
@@ -101,8 +128,10 @@ class GoogleWorkbook:
         self._owned_stale = False
         if tab is None or not tab.owned:
             return None
-        response = self._call(lambda: self.http.values_get(self.key, quote_title(tab.title), params=dict(READ_PARAMS)),
-                              f"read '{tab.title}'")
+        response = self._call(
+            lambda: self.http.values_get(self.key, quote_title(tab.title), params=dict(READ_PARAMS)),
+            f"read '{tab.title}'",
+        )
         return [list(r) for r in response.get("values", [])]
 
     def owned_titles(self) -> list[str]:
@@ -133,8 +162,11 @@ class GoogleWorkbook:
         self._owned_stale = True
         staged = [p.stage_id for p in plan.tabs]
         try:
-            self._call(lambda: self.http.batch_update(self.key, {"requests": stage_requests(plan.tabs, now)}),
-                       "prepare the summary tabs", writing=True)
+            self._call(
+                lambda: self.http.batch_update(self.key, {"requests": stage_requests(plan.tabs, now)}),
+                "prepare the summary tabs",
+                writing=True,
+            )
         except WorkbookError as err:
             self._discard_if_there(staged)
             raise err.with_note(TABS_KEPT) from None
@@ -145,8 +177,13 @@ class GoogleWorkbook:
             self._discard(staged, "remove the staging tabs of the failed write")
             raise err.with_note(TABS_KEPT) from None
         try:
-            self._call(lambda: self.http.batch_update(self.key, {"requests": swap_requests(plan.tabs) + format_requests(plan.tabs, tabs)}),
-                       "swap in the new summary tabs", writing=True)
+            self._call(
+                lambda: self.http.batch_update(
+                    self.key, {"requests": swap_requests(plan.tabs) + format_requests(plan.tabs, tabs)}
+                ),
+                "swap in the new summary tabs",
+                writing=True,
+            )
         except WorkbookError as err:
             self._after_failed_swap(plan, err)
 
@@ -156,8 +193,9 @@ class GoogleWorkbook:
         try:
             landed = swapped(self.metadata(refresh=True), plan.tabs)
         except WorkbookError:
-            raise err.with_note("crm-pulse could not check whether the summary tabs were replaced; run the refresh "
-                                "again") from None
+            raise err.with_note(
+                "crm-pulse could not check whether the summary tabs were replaced; run the refresh again"
+            ) from None
         if landed:
             log.info("the summary-tab swap landed although its answer was an error: %s", err)
             return
@@ -178,8 +216,9 @@ class GoogleWorkbook:
     def _discard(self, sheet_ids: list[int], doing: str) -> None:
         """Delete staging tabs, best effort: one left behind is hidden and removed by a later write."""
         try:
-            self._call(lambda: self.http.batch_update(self.key, {"requests": discard_requests(sheet_ids)}), doing,
-                       writing=True)
+            self._call(
+                lambda: self.http.batch_update(self.key, {"requests": discard_requests(sheet_ids)}), doing, writing=True
+            )
         except WorkbookError as err:
             log.warning("could not %s (a later write removes them): %s", doing, err)
         finally:
@@ -199,6 +238,11 @@ class GoogleWorkbook:
 
     def _explain(self, err: BaseException, doing: str, writing: bool = False) -> WorkbookError:
         """The user-facing error for `err` (one mapping for every surface), quoting this client's timeout."""
-        return explain(err, key=self.key, account=self.account, doing=doing, writing=writing,
-                       timeout=getattr(self.http, "timeout", None))
-
+        return explain(
+            err,
+            key=self.key,
+            account=self.account,
+            doing=doing,
+            writing=writing,
+            timeout=getattr(self.http, "timeout", None),
+        )

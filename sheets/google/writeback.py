@@ -17,9 +17,10 @@ import contextlib
 import math
 import random
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from sheets.google.metadata import STAGING_KEY, SheetMeta, TabInfo, quote_title
 from sheets.workbook import OWNED_TABS, OWNER_MARKER_KEY, OwnedTab
@@ -59,8 +60,15 @@ def needed_size(tab: OwnedTab) -> tuple[int, int]:
     return max(1 + len(tab.rows), 2), cols
 
 
-def plan_write(meta: SheetMeta, tabs: Mapping[str, OwnedTab], protected: set[str], *, now: float,
-               new_id: Callable[[set[int]], int] | None = None, token: str | None = None) -> WritePlan:
+def plan_write(
+    meta: SheetMeta,
+    tabs: Mapping[str, OwnedTab],
+    protected: set[str],
+    *,
+    now: float,
+    new_id: Callable[[set[int]], int] | None = None,
+    token: str | None = None,
+) -> WritePlan:
     """Decide, per owned tab, to refuse it or stage it (to replace the marked tab already there, or to be new)."""
     new_id = new_id or _random_id
     token = token or secrets.token_hex(3)
@@ -77,15 +85,25 @@ def plan_write(meta: SheetMeta, tabs: Mapping[str, OwnedTab], protected: set[str
             continue
         existing = meta.find(name)
         if existing is not None and not existing.owned:
-            refused[name] = (f"a tab named '{existing.title}' already exists and was not created by crm-pulse "
-                             f"(it has no {OWNER_MARKER_KEY} mark), so it was left untouched — rename or delete it "
-                             f"to let crm-pulse write '{name}'")
+            refused[name] = (
+                f"a tab named '{existing.title}' already exists and was not created by crm-pulse "
+                f"(it has no {OWNER_MARKER_KEY} mark), so it was left untouched — rename or delete it "
+                f"to let crm-pulse write '{name}'"
+            )
             continue
         rows, cols = needed_size(tab)
         stage_id = new_id(used)
         used.add(stage_id)
-        plans.append(TabPlan(name, stage_id, f"{name} (crm-pulse update {token})", rows, cols,
-                             existing.sheet_id if existing is not None else None))
+        plans.append(
+            TabPlan(
+                name,
+                stage_id,
+                f"{name} (crm-pulse update {token})",
+                rows,
+                cols,
+                existing.sheet_id if existing is not None else None,
+            )
+        )
     stale = [t.sheet_id for t in meta.tabs if _is_stale(t, now)]
     return WritePlan(plans, refused, stale)
 
@@ -95,9 +113,16 @@ def stage_requests(plans: list[TabPlan], now: float) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for plan in plans:
         out += [
-            {"addSheet": {"properties": {
-                "sheetId": plan.stage_id, "title": plan.stage_title, "hidden": True,
-                "gridProperties": {"rowCount": plan.rows, "columnCount": plan.cols, "frozenRowCount": 1}}}},
+            {
+                "addSheet": {
+                    "properties": {
+                        "sheetId": plan.stage_id,
+                        "title": plan.stage_title,
+                        "hidden": True,
+                        "gridProperties": {"rowCount": plan.rows, "columnCount": plan.cols, "frozenRowCount": 1},
+                    }
+                }
+            },
             _mark(plan.stage_id, STAGING_KEY, str(int(now))),
             _bold_header(plan.stage_id),
         ]
@@ -122,22 +147,45 @@ def swap_requests(plans: list[TabPlan]) -> list[dict[str, Any]]:
     for plan in plans:
         if plan.existing_id is None:
             out += [
-                {"updateSheetProperties": {"properties": {"sheetId": plan.stage_id, "title": plan.name, "hidden": False},
-                                           "fields": "title,hidden"}},
-                {"deleteDeveloperMetadata": {"dataFilter": {"developerMetadataLookup": {
-                    "metadataKey": STAGING_KEY, "metadataLocation": {"sheetId": plan.stage_id}}}}},
+                {
+                    "updateSheetProperties": {
+                        "properties": {"sheetId": plan.stage_id, "title": plan.name, "hidden": False},
+                        "fields": "title,hidden",
+                    }
+                },
+                {
+                    "deleteDeveloperMetadata": {
+                        "dataFilter": {
+                            "developerMetadataLookup": {
+                                "metadataKey": STAGING_KEY,
+                                "metadataLocation": {"sheetId": plan.stage_id},
+                            }
+                        }
+                    }
+                },
                 _mark(plan.stage_id, OWNER_MARKER_KEY, plan.name),
             ]
             continue
         target, grid = plan.existing_id, {"sheetId": plan.existing_id}
         out += [
-            {"updateSheetProperties": {
-                "properties": {"sheetId": target, "gridProperties": {
-                    "rowCount": plan.rows, "columnCount": plan.cols, "frozenRowCount": 1}},
-                "fields": "gridProperties(rowCount,columnCount,frozenRowCount)"}},
+            {
+                "updateSheetProperties": {
+                    "properties": {
+                        "sheetId": target,
+                        "gridProperties": {"rowCount": plan.rows, "columnCount": plan.cols, "frozenRowCount": 1},
+                    },
+                    "fields": "gridProperties(rowCount,columnCount,frozenRowCount)",
+                }
+            },
             {"updateCells": {"range": grid, "fields": "userEnteredValue"}},
-            {"copyPaste": {"source": _whole(plan.stage_id, plan), "destination": _whole(target, plan),
-                           "pasteType": "PASTE_VALUES", "pasteOrientation": "NORMAL"}},
+            {
+                "copyPaste": {
+                    "source": _whole(plan.stage_id, plan),
+                    "destination": _whole(target, plan),
+                    "pasteType": "PASTE_VALUES",
+                    "pasteOrientation": "NORMAL",
+                }
+            },
             _bold_header(target),
             {"deleteSheet": {"sheetId": plan.stage_id}},
         ]
@@ -153,15 +201,27 @@ def format_requests(plans: list[TabPlan], tabs: Mapping[str, OwnedTab]) -> list[
         if tab is None or not (tab.formats or tab.frozen_cols):
             continue
         sheet_id = plan.stage_id if plan.existing_id is None else plan.existing_id
-        out.append({"updateSheetProperties": {"properties": {"sheetId": sheet_id, "gridProperties": {"frozenColumnCount": tab.frozen_cols}},
-                                              "fields": "gridProperties.frozenColumnCount"}})
+        out.append(
+            {
+                "updateSheetProperties": {
+                    "properties": {"sheetId": sheet_id, "gridProperties": {"frozenColumnCount": tab.frozen_cols}},
+                    "fields": "gridProperties.frozenColumnCount",
+                }
+            }
+        )
         data = {"sheetId": sheet_id, "startRowIndex": 1, "endRowIndex": plan.rows}
         out.append({"repeatCell": {"range": data, "cell": {}, "fields": "userEnteredFormat.numberFormat"}})
         for col, pattern in sorted(tab.formats.items()):
             if col < plan.cols:
-                out.append({"repeatCell": {"range": {**data, "startColumnIndex": col, "endColumnIndex": col + 1},
-                                           "cell": {"userEnteredFormat": {"numberFormat": {"type": "NUMBER", "pattern": pattern}}},
-                                           "fields": "userEnteredFormat.numberFormat"}})
+                out.append(
+                    {
+                        "repeatCell": {
+                            "range": {**data, "startColumnIndex": col, "endColumnIndex": col + 1},
+                            "cell": {"userEnteredFormat": {"numberFormat": {"type": "NUMBER", "pattern": pattern}}},
+                            "fields": "userEnteredFormat.numberFormat",
+                        }
+                    }
+                )
     return out
 
 
@@ -219,18 +279,36 @@ def _is_stale(tab: TabInfo, now: float) -> bool:
 
 
 def _whole(sheet_id: int, plan: TabPlan) -> dict[str, Any]:
-    return {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": plan.rows, "startColumnIndex": 0,
-            "endColumnIndex": plan.cols}
+    return {
+        "sheetId": sheet_id,
+        "startRowIndex": 0,
+        "endRowIndex": plan.rows,
+        "startColumnIndex": 0,
+        "endColumnIndex": plan.cols,
+    }
 
 
 def _mark(sheet_id: int, key: str, value: str) -> dict[str, Any]:
-    return {"createDeveloperMetadata": {"developerMetadata": {
-        "metadataKey": key, "metadataValue": value, "location": {"sheetId": sheet_id}, "visibility": "DOCUMENT"}}}
+    return {
+        "createDeveloperMetadata": {
+            "developerMetadata": {
+                "metadataKey": key,
+                "metadataValue": value,
+                "location": {"sheetId": sheet_id},
+                "visibility": "DOCUMENT",
+            }
+        }
+    }
 
 
 def _bold_header(sheet_id: int) -> dict[str, Any]:
-    return {"repeatCell": {"range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1},
-                           "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}}, "fields": BOLD_FIELDS}}
+    return {
+        "repeatCell": {
+            "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1},
+            "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+            "fields": BOLD_FIELDS,
+        }
+    }
 
 
 def _random_id(used: set[int]) -> int:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -38,11 +38,15 @@ class ExportReport:
     def summary(self) -> str:
         """One line: the file, the tables with their rows, the issues."""
         tables = ", ".join(f"{name} {n:,}" for name, n in self.tables.items()) or "no source tables"
-        return (f"wrote {self.path} ({self.size / 1e6:.1f} MB) in {self.seconds:.1f} s: {tables}; "
-                f"{ISSUES_TABLE} {self.issues:,} ({self.rejected_rows:,} rows rejected)")
+        return (
+            f"wrote {self.path} ({self.size / 1e6:.1f} MB) in {self.seconds:.1f} s: {tables}; "
+            f"{ISSUES_TABLE} {self.issues:,} ({self.rejected_rows:,} rows rejected)"
+        )
 
 
-def export_duckdb(snapshot: Snapshot, path: str | Path, progress: Callable[[str], None] = lambda _: None) -> ExportReport:
+def export_duckdb(
+    snapshot: Snapshot, path: str | Path, progress: Callable[[str], None] = lambda _: None
+) -> ExportReport:
     """Write the snapshot's tables to the DuckDB file at `path`, replacing it whole and atomically."""
     import duckdb
 
@@ -80,16 +84,22 @@ def _check_target(target: Path) -> None:
     """Refuse, with what to do, a target that is a directory, sits in a directory we cannot write, or is a file that
     `pulse export` did not write (export replaces the whole file)."""
     if target.is_dir():
-        raise WorkbookError(f"cannot export to {target}: it is a directory; name a file such as {target / 'crm.duckdb'}")
+        raise WorkbookError(
+            f"cannot export to {target}: it is a directory; name a file such as {target / 'crm.duckdb'}"
+        )
     parent = target.parent
     if not parent.is_dir():
         problem = "is not a directory" if parent.exists() else "does not exist"
         raise WorkbookError(f"cannot export to {target}: {parent} {problem}; choose a directory you can write to")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise WorkbookError(f"cannot export to {target}: no permission to write in {parent}; choose a directory you can write to")
+        raise WorkbookError(
+            f"cannot export to {target}: no permission to write in {parent}; choose a directory you can write to"
+        )
     if target.exists() and not _written_by_export(target):
-        raise WorkbookError(f"cannot export to {target}: it exists and was not written by `pulse export` "
-                            f"(export replaces the whole file); choose a new file name")
+        raise WorkbookError(
+            f"cannot export to {target}: it exists and was not written by `pulse export` "
+            f"(export replaces the whole file); choose a new file name"
+        )
 
 
 def _written_by_export(target: Path) -> bool:
@@ -127,31 +137,37 @@ def _write_table(con, name: str, frame: pd.DataFrame) -> int:
 def _write_issues(con, snapshot: Snapshot) -> int:
     """The `data_issues` table: every issue in order (`seq`), except the missing-tab notes any read repeats."""
     kept = [i for i in snapshot.issues if not (i.row is None and i.tab_key in snapshot.missing_tabs)]
-    frame = pd.DataFrame({
-        "seq": pd.Series(range(len(kept)), dtype="int64"),
-        "tab": pd.Series([i.tab for i in kept], dtype="string"),
-        "row": pd.Series([i.row for i in kept], dtype="Int64"),
-        "column": pd.Series([i.column for i in kept], dtype="string"),
-        "value": pd.Series([i.value for i in kept], dtype="string"),
-        "reason": pd.Series([i.reason for i in kept], dtype="string"),
-        "severity": pd.Series([i.severity for i in kept], dtype="string"),
-        "tab_key": pd.Series([i.tab_key for i in kept], dtype="string"),
-    })
+    frame = pd.DataFrame(
+        {
+            "seq": pd.Series(range(len(kept)), dtype="int64"),
+            "tab": pd.Series([i.tab for i in kept], dtype="string"),
+            "row": pd.Series([i.row for i in kept], dtype="Int64"),
+            "column": pd.Series([i.column for i in kept], dtype="string"),
+            "value": pd.Series([i.value for i in kept], dtype="string"),
+            "reason": pd.Series([i.reason for i in kept], dtype="string"),
+            "severity": pd.Series([i.severity for i in kept], dtype="string"),
+            "tab_key": pd.Series([i.tab_key for i in kept], dtype="string"),
+        }
+    )
     return _write_table(con, ISSUES_TABLE, frame)
 
 
 def _write_meta(con, snapshot: Snapshot, written: dict[str, int]) -> None:
     """The `pulse_export` table: per source tab, its rows and rejected rows, the columns it lacked, where from."""
-    exported_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    read_at = snapshot.read_at.astimezone(timezone.utc).replace(tzinfo=None)
-    frame = pd.DataFrame({
-        "tab_key": pd.Series(list(written), dtype="string"),
-        "rows": pd.Series(list(written.values()), dtype="int64"),
-        "rejected_rows": pd.Series([snapshot.excluded.get(k, 0) for k in written], dtype="int64"),
-        "missing_columns": pd.Series([", ".join(snapshot.missing_columns.get(k, [])) for k in written], dtype="string"),
-        "source": pd.Series([snapshot.source] * len(written), dtype="string"),
-        "read_at": pd.Series([read_at] * len(written), dtype="datetime64[us]"),
-        "exported_at": pd.Series([exported_at] * len(written), dtype="datetime64[us]"),
-        "format_version": pd.Series([FORMAT_VERSION] * len(written), dtype="int64"),
-    })
+    exported_at = datetime.now(UTC).replace(tzinfo=None)
+    read_at = snapshot.read_at.astimezone(UTC).replace(tzinfo=None)
+    frame = pd.DataFrame(
+        {
+            "tab_key": pd.Series(list(written), dtype="string"),
+            "rows": pd.Series(list(written.values()), dtype="int64"),
+            "rejected_rows": pd.Series([snapshot.excluded.get(k, 0) for k in written], dtype="int64"),
+            "missing_columns": pd.Series(
+                [", ".join(snapshot.missing_columns.get(k, [])) for k in written], dtype="string"
+            ),
+            "source": pd.Series([snapshot.source] * len(written), dtype="string"),
+            "read_at": pd.Series([read_at] * len(written), dtype="datetime64[us]"),
+            "exported_at": pd.Series([exported_at] * len(written), dtype="datetime64[us]"),
+            "format_version": pd.Series([FORMAT_VERSION] * len(written), dtype="int64"),
+        }
+    )
     _write_table(con, META_TABLE, frame)

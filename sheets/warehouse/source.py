@@ -9,18 +9,18 @@ the row of the original sheet; any other table is numbered like a sheet whose ro
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from config.settings import Settings, sql_scheme_problem
 from sheets.columnar import ColumnarTab
-from sheets.local import file_marker
 from sheets.columnar import _cells as arrow_cells  # the xlsx columnar path's Arrow → cell conversion, reused
+from sheets.local import file_marker
 from sheets.validate import ROW_COLUMN, DataIssue
 from sheets.workbook import Cell, OwnedTab, RawTab, WorkbookError, WriteReport
 
@@ -43,11 +43,13 @@ def duckdb_path(url: str) -> Path:
     return Path(rest).expanduser()
 
 
-def open_sql_workbook(settings: Settings) -> "SqlWorkbook":
+def open_sql_workbook(settings: Settings) -> SqlWorkbook:
     """The configured SQL source; its URL comes from `[source] url` or the environment (PULSE_SOURCE_URL)."""
     url = settings.source.url or os.environ.get(URL_ENV)
     if not url:
-        raise WorkbookError(f'[source] kind = "sql" needs url = "duckdb:///path/crm.duckdb" in the config (or {URL_ENV})')
+        raise WorkbookError(
+            f'[source] kind = "sql" needs url = "duckdb:///path/crm.duckdb" in the config (or {URL_ENV})'
+        )
     return SqlWorkbook(duckdb_path(url))
 
 
@@ -70,7 +72,9 @@ class SqlWorkbook:
             found = _tables(con)
             return {name: _read_table(con, found[_key(name)]) if _key(name) in found else None for name in names}
 
-    def with_recorded(self, issues: list[DataIssue], excluded: dict[str, int]) -> tuple[list[DataIssue], dict[str, int]]:
+    def with_recorded(
+        self, issues: list[DataIssue], excluded: dict[str, int]
+    ) -> tuple[list[DataIssue], dict[str, int]]:
         """A read's issues and rejected-row counts plus those `pulse export` recorded (rows the sheet rejected are not
         in the tables): the recorded issues first, then the read's own that do not repeat one of them."""
         recorded, counts = self.recorded_issues()
@@ -99,8 +103,10 @@ class SqlWorkbook:
                 f'SELECT tab, "row", "column", value, reason, severity, tab_key FROM {ISSUES_TABLE} ORDER BY seq'
             ).fetchall()
             counts = dict(con.execute(f"SELECT tab_key, rejected_rows FROM {META_TABLE}").fetchall())
-        issues = [DataIssue(t, None if r is None else int(r), c or "", v or "", why, sev, key or "")
-                  for t, r, c, v, why, sev, key in rows]
+        issues = [
+            DataIssue(t, None if r is None else int(r), c or "", v or "", why, sev, key or "")
+            for t, r, c, v, why, sev, key in rows
+        ]
         return issues, {k: int(v) for k, v in counts.items()}
 
     def read_owned(self, name: str) -> list[list[Cell]] | None:
@@ -115,8 +121,10 @@ class SqlWorkbook:
         import duckdb
 
         if not self.path.is_file():
-            raise WorkbookError(f"DuckDB file not found: {self.path}. Create it with `pulse export --duckdb {self.path}`, "
-                                f'or set [source] url = "duckdb:///path/to/crm.duckdb"')
+            raise WorkbookError(
+                f"DuckDB file not found: {self.path}. Create it with `pulse export --duckdb {self.path}`, "
+                f'or set [source] url = "duckdb:///path/to/crm.duckdb"'
+            )
         try:
             return duckdb.connect(str(self.path), read_only=True)
         except duckdb.Error as err:
@@ -245,5 +253,5 @@ def _plain_cell(value: object) -> Cell:
     if hasattr(value, "to_pydatetime"):
         value = value.to_pydatetime()
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
     return value  # type: ignore[return-value]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Callable
+from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -49,7 +50,9 @@ def button_query(
     return command, text, user_id, channel_id
 
 
-def share(rt: SlackRuntime, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Callable[..., Any]) -> None:
+def share(
+    rt: SlackRuntime, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Callable[..., Any]
+) -> None:
     stale = "This button is out of date — run the command again, then share."
     found = button_query(rt, body, action, respond, stale)
     if found is None:
@@ -71,7 +74,14 @@ def _query(value: str | None) -> tuple[str, str] | None:
     return (command, text) if command in COMMANDS else None
 
 
-def _post(future: Future[Answer], client: WebClient, respond: Callable[..., Any], channel_id: str, user_id: str, asked: str = "") -> None:
+def _post(
+    future: Future[Answer],
+    client: WebClient,
+    respond: Callable[..., Any],
+    channel_id: str,
+    user_id: str,
+    asked: str = "",
+) -> None:
     try:
         result = future.result()
         if not result.shareable:
@@ -80,7 +90,9 @@ def _post(future: Future[Answer], client: WebClient, respond: Callable[..., Any]
         blocks = result.message["blocks"] + [shared_by_block(user_id)]
         text = result.message["text"]
         try:
-            posted = client.chat_postMessage(channel=channel_id, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
+            posted = client.chat_postMessage(
+                channel=channel_id, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+            )
             send_charts(client, result, asked, channel=channel_id, thread_ts=posted.get("ts"))
         except SlackApiError as err:
             error = err.response.get("error") if err.response is not None else None
@@ -90,6 +102,10 @@ def _post(future: Future[Answer], client: WebClient, respond: Callable[..., Any]
     except Exception as err:  # noqa: BLE001
         log.warning("sharing in %s failed: %s", channel_id, type(err).__name__)
         try:
-            respond(response_type="ephemeral", replace_original=False, **plain("Sorry, I couldn't share that in the channel. Please try again."))
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                **plain("Sorry, I couldn't share that in the channel. Please try again."),
+            )
         except Exception:  # noqa: BLE001
             log.warning("could not tell the user that sharing failed")

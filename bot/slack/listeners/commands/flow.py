@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Callable
+from typing import Any
 
 from bot.slack.answering import Answer, apology, computing, plain
 from bot.slack.charts import send_charts
@@ -33,8 +34,14 @@ def requested_action(text: str, command: str) -> str | None:
     return cmd.action
 
 
-def answer_command(rt: SlackRuntime, ack: Callable[..., Any], respond: Callable[..., Any], body: dict[str, Any], received_at: float | None,
-                   client: Any = None) -> None:
+def answer_command(
+    rt: SlackRuntime,
+    ack: Callable[..., Any],
+    respond: Callable[..., Any],
+    body: dict[str, Any],
+    received_at: float | None,
+    client: Any = None,
+) -> None:
     """Ack with the answer when it is ready within `rt.ack_wait`, else ack "Computing…" and respond when done;
     then its charts, if any, go privately to the asker (`client` uploads them)."""
     command = body.get("command") or "/pulse"
@@ -47,8 +54,16 @@ def answer_command(rt: SlackRuntime, ack: Callable[..., Any], respond: Callable[
         ack(response_type="ephemeral", **apology(error_id, command, text))
 
 
-def _answer_command(rt: SlackRuntime, ack: Callable[..., Any], respond: Callable[..., Any], body: dict[str, Any],
-                    received_at: float | None, command: str, text: str, client: Any = None) -> None:
+def _answer_command(
+    rt: SlackRuntime,
+    ack: Callable[..., Any],
+    respond: Callable[..., Any],
+    body: dict[str, Any],
+    received_at: float | None,
+    command: str,
+    text: str,
+    client: Any = None,
+) -> None:
     user_id = body.get("user_id") or ""
     refusal = rt.access.check(user_id, body.get("channel_id"), requested_action(text, command))
     if refusal:
@@ -67,7 +82,14 @@ def _answer_command(rt: SlackRuntime, ack: Callable[..., Any], respond: Callable
     send_charts(client, result, f"{command} {text}".strip(), user_id=user_id)
 
 
-def deliver(respond: Callable[..., Any], future: Future[Answer], command: str, text: str, client: Any = None, user_id: str | None = None) -> None:
+def deliver(
+    respond: Callable[..., Any],
+    future: Future[Answer],
+    command: str,
+    text: str,
+    client: Any = None,
+    user_id: str | None = None,
+) -> None:
     """Send a finished answer to the response_url, replacing "Computing…"; a failed delivery is logged, never raised."""
     try:
         resp = respond(response_type="ephemeral", replace_original=True, **future.result().message)

@@ -10,8 +10,19 @@ from bot.slack.listeners.commands.flow import answer_command
 from bot.slack.runtime import SlackRuntime
 
 METRIC_COMMANDS = (
-    "/nps", "/csat", "/csi", "/churn", "/retention", "/clv", "/cac", "/revenue",
-    "/complaints", "/repeat", "/cohorts", "/risk", "/overview",
+    "/nps",
+    "/csat",
+    "/csi",
+    "/churn",
+    "/retention",
+    "/clv",
+    "/cac",
+    "/revenue",
+    "/complaints",
+    "/repeat",
+    "/cohorts",
+    "/risk",
+    "/overview",
 )
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Callable
+from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -46,7 +47,14 @@ def answer_mention(rt: SlackRuntime, event: dict[str, Any], say: Callable[..., A
     future.add_done_callback(lambda f: _reply(f, say, client, channel_id, user_id, thread_ts))
 
 
-def _reply(future: Future[Answer], say: Callable[..., Any], client: WebClient, channel_id: str, user_id: str, thread_ts: str | None) -> None:
+def _reply(
+    future: Future[Answer],
+    say: Callable[..., Any],
+    client: WebClient,
+    channel_id: str,
+    user_id: str,
+    thread_ts: str | None,
+) -> None:
     """Answers go to the thread; mistakes and apologies only to the person who asked."""
     try:
         result = future.result()
