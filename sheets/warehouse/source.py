@@ -1,5 +1,6 @@
 """A DuckDB file as the source: each `[tabs]` name is a table (or view), read with DuckDB as Arrow and handed to the
-sheet's own typing and validation as a raw tab, so bad rows are reported exactly as a sheet's are.
+sheet's own typing and validation (as typed columns, or cell by cell for unusual column types), so bad rows are
+reported exactly as a sheet's are.
 
 Row numbers: a table written by `pulse export` keeps each row's sheet row in its `row` column, so an issue names
 the row of the original sheet; any other table is numbered like a sheet whose row 1 holds the column names
@@ -72,16 +73,6 @@ class SqlWorkbook:
             found = _tables(con)
             return {name: _read_table(con, found[_key(name)]) if _key(name) in found else None for name in names}
 
-    def with_recorded(
-        self, issues: list[DataIssue], excluded: dict[str, int]
-    ) -> tuple[list[DataIssue], dict[str, int]]:
-        """A read's issues and rejected-row counts plus those `pulse export` recorded (rows the sheet rejected are not
-        in the tables): the recorded issues first, then the read's own that do not repeat one of them."""
-        recorded, counts = self.recorded_issues()
-        seen = {_same(i) for i in recorded}
-        merged = [*recorded, *(i for i in issues if _same(i) not in seen)]
-        return merged, {key: n + counts.get(key, 0) for key, n in excluded.items()}
-
     def read_columns(self, names: Sequence[str]) -> dict[str, RawTab | ColumnarTab | None]:
         """Like `read_tabs`, as typed Arrow columns handed to the columnar validation (no Python object per number
         or date); a table with a column type that path does not know (intervals, lists…) is read cell by cell."""
@@ -92,6 +83,16 @@ class SqlWorkbook:
                 table = found.get(_key(name))
                 out[name] = None if table is None else (_columnar_table(con, table) or _read_table(con, table))
             return out
+
+    def with_recorded(
+        self, issues: list[DataIssue], excluded: dict[str, int]
+    ) -> tuple[list[DataIssue], dict[str, int]]:
+        """A read's issues and rejected-row counts plus those `pulse export` recorded (rows the sheet rejected are not
+        in the tables): the recorded issues first, then the read's own that do not repeat one of them."""
+        recorded, counts = self.recorded_issues()
+        seen = {_same(i) for i in recorded}
+        merged = [*recorded, *(i for i in issues if _same(i) not in seen)]
+        return merged, {key: n + counts.get(key, 0) for key, n in excluded.items()}
 
     def recorded_issues(self) -> tuple[list[DataIssue], dict[str, int]]:
         """Issues `pulse export` recorded and the rejected-row count per tab; nothing for a file it did not write."""
