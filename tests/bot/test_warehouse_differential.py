@@ -5,7 +5,7 @@ the CLI exports, checks and answers on it, and refuses to refresh summary tabs t
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -28,7 +28,7 @@ VARIANTS = ("2026-Q3", "2026-Q3 by region", "2026-10 where plan=Pro", "2026-10 v
 @pytest.fixture
 def both(demo_master, tmp_path):
     """A context on the demo workbook and one on its DuckDB export, both at noon UTC of TODAY."""
-    clock = lambda: datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=timezone.utc)  # noqa: E731
+    clock = lambda: datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=UTC)  # noqa: E731
     settings = Settings()
     sheet = Context(settings, LocalWorkbook(demo_master), clock=clock, one_shot=True)
     export_duckdb(sheet.read_now().snapshot, tmp_path / "crm.duckdb")
@@ -73,6 +73,7 @@ def test_cli_exports_then_answers_checks_and_refuses_refresh_on_the_duckdb_sourc
     code, out, err = run(capsys, "refresh", "--config", str(config), *today)
     assert code == 2 and "error: summary tabs need a sheet" in err and "Traceback" not in err
 
-    code, out, err = run(capsys, "export", "--duckdb", str(tmp_path / "missing" / "x.duckdb"), "--workbook",
-                         str(demo_master), *today)
+    code, out, err = run(
+        capsys, "export", "--duckdb", str(tmp_path / "missing" / "x.duckdb"), "--workbook", str(demo_master), *today
+    )
     assert code == 2 and err.strip().endswith("does not exist; choose a directory you can write to")

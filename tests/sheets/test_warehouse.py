@@ -4,7 +4,7 @@ row and every rejected-row count; warehouse tables are typed and validated like 
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
 import pandas as pd
@@ -19,39 +19,42 @@ from sheets.warehouse.source import SqlWorkbook, duckdb_path
 from sheets.workbook import OwnedTab, WorkbookError
 from tests.sheets.conftest import make_settings, write_xlsx
 
-NOW = datetime(2026, 11, 1, 9, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 1, 9, tzinfo=UTC)
 
 
 def messy_workbook(path):
     """A hand-typed workbook with one of each kind of bad row (rejected rows in the comments), a blank row, a tab
     without a required column (Spend lacks amount) and no Complaints or Subscriptions tab."""
-    return write_xlsx(path, {
-        "Customers": [
-            ["Customer ID", "Signup Date", "Region", "Customer Type"],
-            ["007", "2026-01-05", "North", "SMB"],
-            ["C2", "05.02.2026", "South", None],
-            ["007", "2026-03-01", "East", "SMB"],        # row 4: duplicate customer_id → rejected (1)
-            [None, None, None, None],                     # row 5: blank, ignored
-            ["C3", "2026年3月5日", None, "Enterprise"],
-        ],
-        "Orders": [
-            ["订单号", "客户ID", "订单日期", "金额", "Margin"],
-            ["O1", "007", "2026-02-01", 120.5, 0.4],
-            ["O2", "C2", "2026-13-45", 50, None],          # row 3: bad date → rejected (1)
-            ["O3", None, "2026-02-03", 70, None],          # row 4: missing customer → rejected (2)
-            ["O1", "C2", "2026-02-04", 80, None],          # row 5: duplicate order_id → rejected (3)
-            ["O4", "C3", datetime(2026, 3, 7, 14, 30), "$1,200.00", "abc"],  # margin not a number: warning only
-            ["O5", "C2", "2026-03-09", -20, None],         # a refund, kept
-        ],
-        "Responses": [
-            ["Date", "Survey", "Score", "Customer ID", "Comment"],
-            ["2026-02-10", "nps", 9, "007", "  great  "],
-            ["2026-02-11", "NPS", 11, "C2", None],          # row 3: outside 0–10 → rejected (1)
-            ["2026-02-12", "poll", 3, "C2", None],          # row 4: unknown survey → rejected (2)
-            ["2026-02-13", "CSAT", 4, None, "ok"],
-        ],
-        "Spend": [["Date", "Channel"], ["2026-02-01", "ads"], ["2026-03-01", "ads"]],  # no amount: 2 rows unusable
-    })
+    return write_xlsx(
+        path,
+        {
+            "Customers": [
+                ["Customer ID", "Signup Date", "Region", "Customer Type"],
+                ["007", "2026-01-05", "North", "SMB"],
+                ["C2", "05.02.2026", "South", None],
+                ["007", "2026-03-01", "East", "SMB"],  # row 4: duplicate customer_id → rejected (1)
+                [None, None, None, None],  # row 5: blank, ignored
+                ["C3", "2026年3月5日", None, "Enterprise"],
+            ],
+            "Orders": [
+                ["订单号", "客户ID", "订单日期", "金额", "Margin"],
+                ["O1", "007", "2026-02-01", 120.5, 0.4],
+                ["O2", "C2", "2026-13-45", 50, None],  # row 3: bad date → rejected (1)
+                ["O3", None, "2026-02-03", 70, None],  # row 4: missing customer → rejected (2)
+                ["O1", "C2", "2026-02-04", 80, None],  # row 5: duplicate order_id → rejected (3)
+                ["O4", "C3", datetime(2026, 3, 7, 14, 30), "$1,200.00", "abc"],  # margin not a number: warning only
+                ["O5", "C2", "2026-03-09", -20, None],  # a refund, kept
+            ],
+            "Responses": [
+                ["Date", "Survey", "Score", "Customer ID", "Comment"],
+                ["2026-02-10", "nps", 9, "007", "  great  "],
+                ["2026-02-11", "NPS", 11, "C2", None],  # row 3: outside 0–10 → rejected (1)
+                ["2026-02-12", "poll", 3, "C2", None],  # row 4: unknown survey → rejected (2)
+                ["2026-02-13", "CSAT", 4, None, "ok"],
+            ],
+            "Spend": [["Date", "Channel"], ["2026-02-01", "ads"], ["2026-03-01", "ads"]],  # no amount: 2 rows unusable
+        },
+    )
 
 
 def roundtrip(tmp_path, settings, workbook_path, columnar: bool):
@@ -66,8 +69,14 @@ def test_messy_workbook_round_trip_keeps_rows_rejected_counts_and_issues(tmp_pat
     settings = make_settings()
     original, back = roundtrip(tmp_path, settings, messy_workbook(tmp_path / "messy.xlsx"), columnar)
     # Rejected rows counted by hand in messy_workbook: customers 1, orders 3, responses 2, spend 2 (the whole tab).
-    assert original.excluded == {"customers": 1, "orders": 3, "responses": 2, "complaints": 0, "spend": 2,
-                                 "subscriptions": 0}
+    assert original.excluded == {
+        "customers": 1,
+        "orders": 3,
+        "responses": 2,
+        "complaints": 0,
+        "spend": 2,
+        "subscriptions": 0,
+    }
     assert back.excluded == original.excluded
     assert back.missing_tabs == original.missing_tabs == ["complaints", "subscriptions"]
     assert back.missing_columns == original.missing_columns == {"spend": ["amount"]}
@@ -89,17 +98,33 @@ def test_export_writes_typed_tables_issues_and_metadata(tmp_path):
     assert oct(os.stat(tmp_path / "crm.duckdb").st_mode & 0o777) == "0o600"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
     with duckdb.connect(str(tmp_path / "crm.duckdb"), read_only=True) as con:
-        types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                                 "WHERE table_name = 'orders'").fetchall())
-        assert types == {"order_id": "VARCHAR", "customer_id": "VARCHAR", "order_date": "TIMESTAMP",
-                         "amount": "DOUBLE", "gross_margin": "DOUBLE", "row": "BIGINT"}
+        types = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'orders'"
+            ).fetchall()
+        )
+        assert types == {
+            "order_id": "VARCHAR",
+            "customer_id": "VARCHAR",
+            "order_date": "TIMESTAMP",
+            "amount": "DOUBLE",
+            "gross_margin": "DOUBLE",
+            "row": "BIGINT",
+        }
         assert con.execute("SELECT customer_id FROM customers ORDER BY row").fetchall() == [("007",), ("C2",), ("C3",)]
         assert con.execute("SELECT amount FROM orders WHERE order_id = 'O4'").fetchone() == (1200.0,)
-        issues = con.execute('SELECT tab, "row", "column", reason FROM data_issues WHERE severity = \'rejected\' '
-                             "AND tab = 'Orders' ORDER BY seq").fetchall()
-        assert [(t, r, c) for t, r, c, _ in issues] == [("Orders", 3, "订单日期"), ("Orders", 4, "客户ID"), ("Orders", 5, "订单号")]
-        assert con.execute("SELECT tab_key, rejected_rows, missing_columns FROM pulse_export ORDER BY tab_key").fetchall() == [
-            ("customers", 1, ""), ("orders", 3, ""), ("responses", 2, ""), ("spend", 2, "amount")]
+        issues = con.execute(
+            'SELECT tab, "row", "column", reason FROM data_issues WHERE severity = \'rejected\' '
+            "AND tab = 'Orders' ORDER BY seq"
+        ).fetchall()
+        assert [(t, r, c) for t, r, c, _ in issues] == [
+            ("Orders", 3, "订单日期"),
+            ("Orders", 4, "客户ID"),
+            ("Orders", 5, "订单号"),
+        ]
+        assert con.execute(
+            "SELECT tab_key, rejected_rows, missing_columns FROM pulse_export ORDER BY tab_key"
+        ).fetchall() == [("customers", 1, ""), ("orders", 3, ""), ("responses", 2, ""), ("spend", 2, "amount")]
 
 
 def test_export_replaces_its_own_file_and_refuses_anything_else(tmp_path):
@@ -129,7 +154,7 @@ def test_export_into_a_directory_without_write_permission_is_refused(tmp_path):
     snap = load_snapshot(LocalWorkbook(messy_workbook(tmp_path / "messy.xlsx")), make_settings(), now=NOW)
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
-    with pytest.raises(WorkbookError, match="no permission to write in .*locked; choose a directory you can write to"):
+    with pytest.raises(WorkbookError, match=r"no permission to write in .*locked; choose a directory you can write to"):
         export_duckdb(snap, locked / "crm.duckdb")
     assert list(locked.iterdir()) == []
 
@@ -142,15 +167,19 @@ def warehouse(path, sql: str):
 
 @pytest.mark.parametrize("columnar", [True, False])
 def test_mapped_warehouse_tables_are_typed_and_validated_like_tabs(tmp_path, columnar):
-    db = warehouse(tmp_path / "wh.duckdb", """
+    db = warehouse(
+        tmp_path / "wh.duckdb",
+        """
         CREATE SCHEMA analytics;
         CREATE TABLE analytics.orders ("Customer ID" INTEGER, "Order Date" DATE, "Total" DECIMAL(10, 2));
         INSERT INTO analytics.orders VALUES (7, DATE '2026-02-01', 19.99), (NULL, DATE '2026-02-02', 5), (8, NULL, 3);
         CREATE TABLE Clients (customer_id VARCHAR, signup_date TIMESTAMPTZ, plan VARCHAR);
         INSERT INTO Clients VALUES ('007', TIMESTAMPTZ '2026-01-05 23:30:00+00', 'Pro');
-    """)
-    settings = make_settings(source={"kind": "sql", "url": f"duckdb://{db}"},
-                             tabs={"orders": "analytics.orders", "customers": "clients"})
+    """,
+    )
+    settings = make_settings(
+        source={"kind": "sql", "url": f"duckdb://{db}"}, tabs={"orders": "analytics.orders", "customers": "clients"}
+    )
     snap = load_snapshot(open_workbook(settings), settings, columnar=columnar)
     orders = snap.frames["orders"]
     assert list(orders["customer_id"]) == ["7"] and list(orders["amount"]) == [19.99]
@@ -183,7 +212,7 @@ def test_sql_source_urls_and_settings_fail_clearly(tmp_path, monkeypatch):
         open_workbook(settings)
     monkeypatch.setenv("PULSE_SOURCE_URL", f"duckdb://{tmp_path / 'none.duckdb'}")
     wb = open_workbook(settings)
-    with pytest.raises(WorkbookError, match="DuckDB file not found.*pulse export --duckdb"):
+    with pytest.raises(WorkbookError, match=r"DuckDB file not found.*pulse export --duckdb"):
         wb.read_tabs(["Orders"])
     assert duckdb_path("duckdb:///srv/crm.duckdb").as_posix() == "/srv/crm.duckdb"
     assert duckdb_path("duckdb://crm.duckdb").as_posix() == "crm.duckdb"
