@@ -20,13 +20,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
 from bot.context import Context
+from config.settings import StateUnavailable
 
 log = logging.getLogger(__name__)
 
 SLACK_PATH = "/slack/events"
 MAX_BODY_BYTES = 1_000_000
 PROBLEM = "application/problem+json"
-TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 413: "Content Too Large"}
+TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 413: "Content Too Large", 503: "Service Unavailable"}
 VERIFIED = "pulse_verified"
 CALLER = "pulse_caller"  # what the check returned: the caller's verified e-mail for identity tokens, else None
 
@@ -125,6 +126,9 @@ class RequestGuard:
                 scope["state"][CALLER] = caller
         except RequestRefused as err:
             await refuse(method, path, err)(scope, receive, send)
+            return
+        except StateUnavailable as err:  # the shared seen-store is down: refuse for now (retryable), never accept unchecked
+            await refuse(method, path, RequestRefused(503, str(err)))(scope, receive, send)
             return
         delivered = False
 

@@ -71,12 +71,6 @@ class PostgresServer:
             db.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
-    def restart(self) -> None:
-        """Stop fast (dropping every connection, as a database restart does) and start again on the same port."""
-        self._run(self.pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop")
-        options = f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-        self._run(self.pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.base / "log"), "-w", "-t", "60", "start")
-
     def stop(self) -> None:
         if self.data.exists():
             subprocess.run([*self.prefix, self.pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop"], capture_output=True, timeout=60)

@@ -61,3 +61,19 @@ def test_seen_keys_expire_and_are_forgotten(state_url):
 def test_without_a_state_url_the_store_stays_in_memory(monkeypatch):
     monkeypatch.delenv("PULSE_STATE_URL", raising=False)
     assert isinstance(seen_store(parse_settings({})), MemorySeen)
+
+
+def test_an_unreachable_seen_store_refuses_with_503_not_500(state_url, tmp_path):
+    """PostgreSQL gone: the request is neither accepted unchecked nor answered with a stack trace, but 503 problem+json."""
+    from fastapi.testclient import TestClient
+
+    from bot.server import create_app, guard
+
+    check = SlackRequestCheck("signing-secret", seen=seen_store(parse_settings({})))
+    check.seen.url = "postgresql://pulse@127.0.0.1:1/gone"  # nothing listens on port 1
+    api = create_app(build_context(parse_settings({}), workbook=str(tmp_path / "none.xlsx")))
+    guard(api, "/slack/events", check)
+    body = b"command=%2Fpulse&text=nps"
+    response = TestClient(api).post("/slack/events", content=body, headers=slack_headers("signing-secret", body, int(time.time())))
+    assert response.status_code == 503 and response.headers["content-type"].startswith("application/problem+json")
+    assert "cannot connect to the PostgreSQL state" in response.json()["detail"] and "gone" not in response.json()["detail"]
