@@ -27,7 +27,13 @@ log = logging.getLogger(__name__)
 SLACK_PATH = "/slack/events"
 MAX_BODY_BYTES = 1_000_000
 PROBLEM = "application/problem+json"
-TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 413: "Content Too Large", 503: "Service Unavailable"}
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    413: "Content Too Large",
+    503: "Service Unavailable",
+}
 VERIFIED = "pulse_verified"
 CALLER = "pulse_caller"  # what the check returned: the caller's verified e-mail for identity tokens, else None
 
@@ -127,7 +133,7 @@ class RequestGuard:
         except RequestRefused as err:
             await refuse(method, path, err)(scope, receive, send)
             return
-        except StateUnavailable as err:  # the shared seen-store is down: refuse for now (retryable), never accept unchecked
+        except StateUnavailable as err:  # shared seen-store down: refuse (retryable), never accept unchecked
             await refuse(method, path, RequestRefused(503, str(err)))(scope, receive, send)
             return
         delivered = False
