@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from sheets.cache import CachedSnapshot, SnapshotCache, cache_key, default_cache
 from sheets.open import open_workbook
 from sheets.snapshot import Snapshot, load_snapshot, what_to_add
 from sheets.workbook import Workbook, WorkbookError
+
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -131,6 +134,17 @@ class Context:
 
     def options(self) -> MetricOptions:
         return metric_options(self.settings)
+
+
+def read_if_stale(ctx: Context) -> None:
+    """Read the source now when the cached snapshot is stale, so a digest about to be posted (scheduled, caught up,
+    or on demand from Slack or the add-on) reports the sheet as it is; the server otherwise refreshes in the
+    background, after answering from the old snapshot. A failed read leaves the last snapshot, whose "data as of"
+    note the digest then carries."""
+    try:
+        ctx.cache.refresh(force=False)
+    except Exception as err:  # noqa: BLE001 — no snapshot at all: the digest reports the failure itself
+        log.warning("could not read the source before the digest: %s", err)
 
 
 def _note_in_pulse_log(message: str) -> None:

@@ -26,7 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.context import Context
+from bot.context import Context, read_if_stale
 from bot.digest.ledger import Ledger, open_ledger
 from bot.digest.post import PostResult, post_digest, record
 from bot.digest.schedule import Destination, destinations, last_fire, report_week, trigger_for, week_label
@@ -102,16 +102,6 @@ def refresh_job(context_id: str) -> None:
             append_log(ctx.workbook, ctx.now(), "refresh", "scheduled", f"failed: {type(err).__name__}: {err}"[:300])
         except Exception:  # noqa: BLE001
             log.warning("could not record the failed refresh in Pulse Log")
-
-
-def read_if_stale(ctx: Context) -> None:
-    """Read the source now when the cached snapshot is stale, so a scheduled digest reports the sheet as it is
-    (the server otherwise refreshes in the background, after answering from the old snapshot). A failed read
-    leaves the last snapshot, whose "data as of" note the digest then carries."""
-    try:
-        ctx.cache.refresh(force=False)
-    except Exception as err:  # noqa: BLE001 — no snapshot at all: the digest reports the failure itself
-        log.warning("could not read the source before the digest: %s", err)
 
 
 def catch_up_job(context_id: str) -> list[CatchUp]:

@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.context import Context
+from bot.context import Context, read_if_stale
 from bot.digest.builder import Digest, build_digest
 from bot.digest.chart import render_chart
 from bot.digest.ledger import Entry, Ledger, open_ledger
@@ -95,8 +95,10 @@ def slack_client(token: str | None = None, base_url: str | None = None, timeout:
 def post_now(
     ctx: Context, *, client: WebClient | None = None, sleep: Callable[[float], None] = time.sleep
 ) -> list[PostResult]:
-    """Post the last full week's digest to every destination now (`pulse digest --post`, the add-on)."""
+    """Post the last full week's digest to every destination now (`pulse digest --post`, `/pulse digest post`, the
+    add-on), from the sheet as it is: a stale snapshot is read first, as for a scheduled digest."""
     now = ctx.now()
+    read_if_stale(ctx)
     return [
         post_digest(ctx, dest, week_start=last_full_week(now, dest.timezone), now=now, client=client, sleep=sleep)
         for dest in destinations(ctx.settings)
