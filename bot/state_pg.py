@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from bot.digest.ledger import Entry
+from bot.digest.ledger import Entry, Ledger
 from config.settings import StateUnavailable
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ _held_guard = threading.Lock()
 _ENTRY_FIELDS = [f.name for f in fields(Entry)]
 
 
-class PgLedger:
+class PgLedger(Ledger):
     """The digest ledger of `bot.digest.ledger.Ledger` in PostgreSQL; a connection per call, thread- and host-safe."""
 
     def __init__(self, url: str):
@@ -148,7 +148,7 @@ class PgLedger:
         """As `Ledger.claim`: None when posted, skipped or being posted (by any instance); a failed or abandoned row is
         claimed again keeping its ts and sent_at. The claim holds its lock until `mark_posted`, `mark_failed` or
         `release`."""
-        if not self._lock(channel, week):
+        if not self._try_lock(channel, week):
             return None
         try:
             taken = self._claim_row(channel, week, now)
@@ -183,7 +183,7 @@ class PgLedger:
                 ).fetchone()
             )
 
-    def _lock(self, channel: str, week: str) -> bool:
+    def _try_lock(self, channel: str, week: str) -> bool:
         """Take the claim's advisory lock on a connection kept open until release; False while anyone holds it."""
         held = (self.url, channel, week)
         with _held_guard:
@@ -210,35 +210,8 @@ class PgLedger:
         if db is not None:
             db.close()
 
-    def mark_sent(self, channel: str, week: str, now: datetime) -> None:
-        """Note, before the first request that could post the message, that a retry must check the channel first."""
-        self._update(channel, week, "sent_at = COALESCE(sent_at, %s)", (now,))
-
-    def record_file(self, channel: str, week: str, file_id: str) -> None:
-        self._update(channel, week, "file_id = %s", (file_id,))
-
-    def record_message(self, channel: str, week: str, ts: str) -> None:
-        self._update(channel, week, "ts = %s", (ts,))
-
-    def count_attempt(self, channel: str, week: str) -> None:
-        self._update(channel, week, "attempts = attempts + 1", ())
-
-    def mark_posted(
-        self, channel: str, week: str, now: datetime, ts: str | None, file_id: str | None, note: str | None = None
-    ) -> None:
-        """Record the finished post and release the claim."""
-        self._update(
-            channel,
-            week,
-            "status = 'posted', ts = COALESCE(%s, ts), file_id = COALESCE(%s, file_id), error = %s, finished_at = %s",
-            (ts, file_id, note, now),
-        )
-        self.release(channel, week)
-
-    def mark_failed(self, channel: str, week: str, now: datetime, error: str) -> None:
-        """Record the failure (a later call may claim the week again) and release the claim."""
-        self._update(channel, week, "status = 'failed', error = %s, finished_at = %s", (error[:500], now))
-        self.release(channel, week)
+    # mark_sent, record_file, record_message, count_attempt, mark_posted and mark_failed are Ledger's: they write
+    # through `_update` (below) and release through `release` (above).
 
     def mark_skipped(self, channel: str, week: str, now: datetime, reason: str) -> bool:
         """Record a digest that will not be posted (missed beyond the grace window); False if a row exists."""
@@ -282,7 +255,14 @@ class PgLedger:
         """Nothing to do: a database is never rebuilt with unknown schedules (see `Ledger.schedules_recorded`)."""
 
     def _update(self, channel: str, week: str, assignments: str, args: tuple) -> None:
-        self._exec(f"UPDATE pulse_digests SET {assignments} WHERE channel = %s AND week = %s", (*args, channel, week))
+        """Ledger's updates with their `?` placeholders as psycopg's (ISO time strings are valid timestamptz input)."""
+        self._exec(
+            f"UPDATE pulse_digests SET {assignments.replace('?', '%s')} WHERE channel = %s AND week = %s",
+            (*args, channel, week),
+        )
+
+    def _connect(self):  # type: ignore[override]
+        raise NotImplementedError("PgLedger has no SQLite file: every method of Ledger that reads it is overridden")
 
 
 def _entry(row: dict | None) -> Entry | None:

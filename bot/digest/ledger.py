@@ -286,7 +286,7 @@ def open_ledger(settings: Settings | None = None) -> Ledger:
         return Ledger()
     from bot.state_pg import PgLedger
 
-    return PgLedger(url)  # type: ignore[return-value]  # same interface
+    return PgLedger(url)
 
 
 def _entry(row: sqlite3.Row | None) -> Entry | None:
