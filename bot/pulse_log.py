@@ -23,11 +23,9 @@ def log_tab(workbook: Workbook, entries: list[tuple[datetime, str, str, str]]) -
 def append_log(workbook: Workbook, when: datetime, event: str, detail: str, outcome: str) -> None:
     """Append one entry on its own (digests and alerts; a refresh writes its entry with its batch), after any
     entries queued by `defer_log`."""
-    with _deferred_lock:
-        pending = list(_deferred)
+    pending = deferred()
     workbook.write_owned({LOG_TAB: log_tab(workbook, [*pending, (when, event, detail, outcome)])})
-    with _deferred_lock:
-        del _deferred[: len(pending)]
+    forget_deferred(len(pending))
 
 
 # Entries noted where no workbook is at hand (a state file healed at start-up); written with the next entry.
@@ -36,17 +34,27 @@ _deferred_lock = threading.Lock()
 
 
 def defer_log(event: str, detail: str, outcome: str) -> None:
-    """Queue an entry for `Pulse Log`, written by the next `append_log` or `flush_deferred` of this process."""
+    """Queue an entry for `Pulse Log`, written by the next refresh, `append_log` or `flush_deferred` of this process."""
     with _deferred_lock:
         _deferred.append((datetime.now(UTC), event, detail, outcome))
 
 
 def flush_deferred(workbook: Workbook) -> None:
     """Write the queued entries now; they stay queued when the workbook cannot be written."""
-    with _deferred_lock:
-        pending = list(_deferred)
+    pending = deferred()
     if not pending:
         return
     workbook.write_owned({LOG_TAB: log_tab(workbook, pending)})
+    forget_deferred(len(pending))
+
+
+def deferred() -> list[tuple[datetime, str, str, str]]:
+    """The queued entries, oldest first (a refresh writes them in its own batch)."""
     with _deferred_lock:
-        del _deferred[: len(pending)]
+        return list(_deferred)
+
+
+def forget_deferred(count: int) -> None:
+    """Drop the `count` oldest queued entries once they are in `Pulse Log`."""
+    with _deferred_lock:
+        del _deferred[:count]

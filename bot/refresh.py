@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 
 from bot.context import Context
-from bot.pulse_log import log_tab
+from bot.pulse_log import deferred, forget_deferred, log_tab
 from bot.render.format import CURRENCY_SYMBOLS
 from bot.replies import TextReply
 from metrics.cohorts import cohort_table
@@ -190,8 +190,11 @@ def refresh(ctx: Context, *, reason: str = "manual") -> RefreshReport:
         read_now(ctx)
         tabs, months, issues = build_tabs(ctx)
         detail = f"{reason}: {months} months, {issues} data issues"
-        tabs["Pulse Log"] = log_tab(ctx.workbook, [(ctx.now(), "refresh", detail, "ok")])
+        pending = deferred()  # notes queued where no workbook was at hand (a damaged snapshot cache moved aside)
+        tabs["Pulse Log"] = log_tab(ctx.workbook, [*pending, (ctx.now(), "refresh", detail, "ok")])
         written: WriteReport = ctx.workbook.write_owned(tabs)
+        if "Pulse Log" in written.written:
+            forget_deferred(len(pending))
         return RefreshReport(written=written.written, refused=written.refused, months=months, issues=issues)
     finally:
         _end()

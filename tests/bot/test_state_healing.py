@@ -120,3 +120,33 @@ def test_serve_starts_even_when_the_scheduler_cannot(small_path, monkeypatch):
     server = build_server(ctx, scheduler=True)
     assert server.parts["add-on API"].startswith("on")
     assert server.parts["scheduler"].startswith("off: it could not start (IsADirectoryError")
+
+
+def test_a_garbage_snapshot_cache_is_noted_in_pulse_log_by_the_next_refresh(monkeypatch, tmp_path):
+    # The damaged cache is moved aside when the context is built, where no workbook write happens: the note is
+    # queued and must reach `Pulse Log` with the next refresh's batched write (before, only with a later digest).
+    from bot.context import build_context
+    from bot.refresh import refresh
+    from config import parse_settings
+    from sheets.cache import default_cache_path
+    from tests.bot.slack.conftest import SMALL_TABS
+    from tests.fakes.sheets_api import FakeSheets, point_env_at
+
+    key = "1DamagedSnapshotCache_abcdefghijklmnopqrstu"
+    monkeypatch.setenv("PULSE_STATE_DIR", str(tmp_path / "state"))
+    with FakeSheets() as sheets:
+        sheets.add_spreadsheet(key, tabs=SMALL_TABS)
+        point_env_at(sheets, monkeypatch, retry_seconds=0.2)
+        settings = parse_settings({"source": {"sheet": key}})
+        cache = default_cache_path(key, settings)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_bytes(GARBAGE)
+        ctx = build_context(settings, today=FIRE.date())
+        report = refresh(ctx, reason="manual")
+        assert "Pulse Log" in report.written
+        log = sheets.values(key, "Pulse Log")
+    aside, = cache.parent.glob(cache.name + ".damaged-*")
+    state, = [r for r in log[1:] if r[1] == "state"]
+    assert f"the snapshot cache {cache.name} was damaged" in state[2] and aside.name in state[2]
+    assert state[3] == "moved aside, rebuilt"
+    assert [r[1] for r in log[1:]] == ["state", "refresh"]  # the note first, then the refresh that wrote it
