@@ -42,6 +42,18 @@ def test_kpi_cards_carry_display_strings_with_units_change_and_period(small_kpi_
 DIGEST = {"addon": {"spreadsheet_id": SHEET}, "digest": {"channels": [{"channel": "C1"}]}, "surveys": {"min_n": 1}}
 
 
+
+def test_kpi_cards_of_a_partial_period_say_to_date(small_kpi_path, serve_addon):
+    # issue 13: today is 10 March, so "this-month" is 1–10 March, compared with 1–10 February; the sidebar's
+    # heading (period.label) and each card's own period say "to date".
+    s = parse_settings({"addon": {"spreadsheet_id": SHEET}})
+    client, _ = serve_addon(build_context(s, workbook=str(small_kpi_path), today=date(2026, 3, 10)))
+    data = client.signed("/addon/kpis", {"spreadsheet_id": SHEET, "period": "this-month"}).json()
+    assert data["period"] == {"start": "2026-03-01", "end": "2026-03-11", "label": "2026-03 to date"}
+    assert data["cards"] and {c["period"]["label"] for c in data["cards"]} == {"2026-03 to date"}
+    revenue = next(c["display"] for c in data["cards"] if c["metric"] == "revenue")
+    assert revenue["change"].endswith("vs 2026-02-01 – 2026-02-10"), revenue
+
 def post(client):
     response = client.signed("/addon/digest", {"spreadsheet_id": SHEET, "action": "post"})
     assert response.status_code == 200, response.text

@@ -33,6 +33,18 @@ def test_metric_command_answers_with_valid_blocks_and_a_share_button(slack):
     assert json.loads(button["value"]) == {"command": "/nps", "text": "last-quarter by region"}
 
 
+
+def test_a_partial_period_is_labelled_to_date_in_the_blocks(slack):
+    # issue 13 ("partial periods are labelled 'to date'"): today is 2026-11-16, so this month is 1–16 November,
+    # compared with 1–16 October; the header of a metric and of the overview says so, as the text answer does.
+    nps = slack.answer(slack.command("/nps", "this-month"))
+    assert_valid(nps)
+    assert nps["blocks"][0]["text"]["text"].endswith("— 2026-11 to date")
+    assert "vs 2026-10-01 – 2026-10-16" in nps["blocks"][1]["text"]["text"]
+    overview = slack.answer(slack.command("/pulse", "overview this-month"))
+    assert_valid(overview)
+    assert overview["blocks"][0]["text"]["text"] == "Overview — 2026-11 to date"
+
 def test_umbrella_help_lists_commands_and_has_no_share_button(slack):
     answer = slack.answer(slack.command("/pulse", "help"))
     assert_valid(answer)
