@@ -29,7 +29,8 @@ COPY config/ config/
 RUN uv sync --frozen --no-dev --no-editable
 
 ENV PATH="/app/.venv/bin:${PATH}" \
-    PULSE_STATE_DIR=/var/lib/pulse
+    PULSE_STATE_DIR=/var/lib/pulse \
+    MPLCONFIGDIR=/tmp/matplotlib
 VOLUME ["/var/lib/pulse"]
 USER pulse:pulse
 EXPOSE 3000
