@@ -120,6 +120,7 @@ class MetricResult:
         if self.where:
             out["where"] = dict(self.where)
         out["excluded_rows"] = self.excluded_rows
+        out["excluded_scope"] = "metric_tabs"  # what excluded_rows counts: this metric's tabs, not the workbook
         out["details"] = json_safe(self.details)
         out["notes"] = list(self.notes)
         return out

@@ -175,6 +175,16 @@ class TestOneCountOfInvalidRows:
         assert "3 invalid rows were left out of the whole workbook — see /pulse issues" in text
         assert text.count("invalid row") == 1
 
+    def test_json_says_which_rows_excluded_rows_counts(self, bad_rows):
+        # The same two scopes as the text: a metric's excluded_rows counts its own tabs (revenue reads Orders:
+        # 2 bad orders), the whole workbook's count (2 orders + 1 answer = 3) is the overview's data note.
+        revenue = render_json(answer("revenue last-month", bad_rows))
+        assert (revenue["excluded_rows"], revenue["excluded_scope"]) == (2, "metric_tabs")
+        overview = render_json(answer("overview last-month", bad_rows))
+        assert {r["excluded_scope"] for r in overview["results"]} == {"metric_tabs"}
+        assert next(r for r in overview["results"] if r["metric"] == "revenue")["excluded_rows"] == 2
+        assert "3 invalid rows were left out of the whole workbook — see /pulse issues" in overview["data_notes"]
+
 
 class TestErrorsInCorners:
     @pytest.fixture
