@@ -27,7 +27,7 @@ ADMIN = "U0ADMIN001"
 CHANNEL = "C0DIGEST01"
 # TODAY is Monday 2026-11-16: the last full week is 2026-W46 (Mon 2026-11-09 … Sun 2026-11-15).
 TABS = {
-    "Customers": [["customer_id", "signup_date", "region"], ["007", "2025-01-10", "North"], ["008", "2025-02-11", "South"]],
+    "Customers": [["customer_id", "signup_date"], ["007", "2025-01-10"], ["008", "2025-02-11"]],
     "Orders": [["customer_id", "order_date", "amount"], ["007", "2026-11-10", 120.5], ["008", "2026-11-11", 80.0]],
     "Responses": [["date", "survey", "score", "customer_id"], ["2026-11-10", "NPS", 9, "007"]],
 }
@@ -45,8 +45,14 @@ def sheets(monkeypatch, tmp_path):
 
 def server_context():
     """A server context (background refresh) whose snapshot expires after one second, read once already."""
-    settings = parse_settings({"source": {"sheet": KEY, "cache_seconds": 1}, "slack": {"admins": [ADMIN]},
-                               "addon": {"spreadsheet_id": KEY}, "digest": {"channels": [{"channel": CHANNEL}]}})
+    settings = parse_settings(
+        {
+            "source": {"sheet": KEY, "cache_seconds": 1},
+            "slack": {"admins": [ADMIN]},
+            "addon": {"spreadsheet_id": KEY},
+            "digest": {"channels": [{"channel": CHANNEL}]},
+        }
+    )
     ctx = build_context(settings, today=TODAY)
     ctx.snapshot()
     return ctx
