@@ -146,7 +146,7 @@ def _key(name: str) -> str:
 def _tables(con) -> dict[str, tuple[str, str]]:
     """Every table and view of the file: matching key → (name as reports show it, quoted qualified name)."""
     rows = con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall()
-    out = {}
+    out: dict[str, tuple[str, str]] = {}
     for schema, table in rows:
         shown = table if schema == "main" else f"{schema}.{table}"
         out.setdefault(_key(f"{schema}.{table}"), (shown, f"{_quote(schema)}.{_quote(table)}"))
@@ -162,9 +162,9 @@ def _quote(identifier: str) -> str:
 def _read_table(con, table: tuple[str, str]) -> RawTab:
     """One table as a raw tab: Arrow columns to plain cells, placed at their `row` numbers when it has them."""
     shown, qualified = table
-    table = con.sql(f"SELECT * FROM {qualified}").to_arrow_table()
-    names = list(table.column_names)
-    columns = [_cells(table.column(i)) for i in range(table.num_columns)]
+    arrow = con.sql(f"SELECT * FROM {qualified}").to_arrow_table()
+    names = list(arrow.column_names)
+    columns = [_cells(arrow.column(i)) for i in range(arrow.num_columns)]
     rows_at = _row_numbers(columns[names.index(ROW_COLUMN)] if ROW_COLUMN in names else None)
     if rows_at is not None:
         at = names.index(ROW_COLUMN)
@@ -255,4 +255,4 @@ def _plain_cell(value: object) -> Cell:
         value = value.to_pydatetime()
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(UTC).replace(tzinfo=None)
-    return value  # type: ignore[return-value]
+    return value
