@@ -126,7 +126,7 @@ def satisfaction(t: Tables, p: Period, o: MetricOptions, survey: str, metric: st
     satisfied = int((scores >= scale.satisfied_from).sum())
     mean = float(scores.mean()) if n else None
     sd = float(scores.std(ddof=1)) if n >= 2 else None
-    ci = stats.mean_interval(mean, sd, n) if sd is not None else None
+    ci = stats.mean_interval(mean, sd, n) if mean is not None and sd is not None else None
     return stats.proportion_result(
         metric,
         label,

@@ -175,8 +175,8 @@ def historical_clv(t: Tables, p: Period, o: MetricOptions) -> Clv:
         notes.insert(0, f"no orders in {w.label}")
     elif not b.purchasers:
         notes.insert(0, f"no orders with a customer_id in {w.label}")
-    parts = (aov, per_year, life.years)
-    value = None if any(x is None for x in parts) else aov * per_year * life.years * o.gross_margin
+    years = life.years
+    value = None if aov is None or per_year is None or years is None else aov * per_year * years * o.gross_margin
     details = {
         "aov": aov,
         "purchases_per_customer_per_year": per_year,

@@ -76,7 +76,8 @@ class LocalWorkbook:
         """An owned tab's cells (header first), or None when it is missing or not marked as ours."""
         if name not in OWNED_TABS or name not in self.owned_titles():
             return None
-        return self.read_tabs([name])[name].rows
+        tab = self.read_tabs([name])[name]
+        return None if tab is None else tab.rows
 
     def write_owned(self, tabs: Mapping[str, OwnedTab]) -> WriteReport:
         """Replace the given owned tabs in one save; the file is swapped in atomically or not at all."""

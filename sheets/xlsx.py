@@ -353,13 +353,21 @@ def _insert_before_close(xml: str, tag: str, fragment: str) -> str:
     return xml[: m.start()] + fragment + xml[m.start() :]
 
 
-def _insert_after_open(xml: str, tag: str, fragment: str) -> str:
+def _opening(xml: str, tag: str) -> re.Match[str]:
+    """The first opening tag `tag` (any namespace prefix); ValueError when the part has none."""
     m = re.search(rf"<(\w+:)?{tag}\b[^>]*>", xml)
+    if m is None:
+        raise ValueError(f"no <{tag}> element")
+    return m
+
+
+def _insert_after_open(xml: str, tag: str, fragment: str) -> str:
+    m = _opening(xml, tag)
     return xml[: m.end()] + fragment + xml[m.end() :]
 
 
 def _set_count(xml: str, tag: str, count: int) -> str:
-    m = re.search(rf"<(\w+:)?{tag}\b[^>]*>", xml)
+    m = _opening(xml, tag)
     opening = m.group(0)
     if re.search(r'\bcount="\d+"', opening):
         new = re.sub(r'\bcount="\d+"', f'count="{count}"', opening)

@@ -6,6 +6,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -108,7 +109,8 @@ def _build(orders: pd.DataFrame, as_of, o: MetricOptions) -> ClvModel:
     rfm = rfm_segments(orders, as_of)
     historical = rfm["monetary"] * o.gross_margin
     n_repeat = int((summary["frequency"] > 0).sum())
-    base = dict(
+    model = partial(
+        ClvModel,
         interval_level=0.8,
         horizon_months=o.horizon_months,
         n_customers=len(summary),
@@ -119,11 +121,11 @@ def _build(orders: pd.DataFrame, as_of, o: MetricOptions) -> ClvModel:
     if n_repeat < MIN_REPEAT_CUSTOMERS:
         note = f"too few repeat customers to fit the model ({n_repeat}, need {MIN_REPEAT_CUSTOMERS}); {FALLBACK}"
         frame = _customers(rfm, historical, empty, empty, empty, empty, o)
-        return ClvModel(False, note, {}, frame, None, None, **base)
+        return model(False, note, {}, frame, None, None)
     bg = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
     if not bg.converged:
         frame = _customers(rfm, historical, empty, empty, empty, empty, o)
-        return ClvModel(
+        return model(
             False,
             f"purchase model did not converge ({bg.message}); {FALLBACK}",
             bg.params,
@@ -131,7 +133,6 @@ def _build(orders: pd.DataFrame, as_of, o: MetricOptions) -> ClvModel:
             None,
             None,
             bgnbd=bg,
-            **base,
         )
     gg = _fit_spend(summary)
     if gg is None or not gg.converged:
@@ -143,7 +144,7 @@ def _build(orders: pd.DataFrame, as_of, o: MetricOptions) -> ClvModel:
             index=summary.index,
         )
         frame = _customers(rfm, historical, alive, purchases, empty, empty, o)
-        return ClvModel(
+        return model(
             False,
             f"spend model did not converge ({why}); {FALLBACK}",
             bg.params,
@@ -152,7 +153,6 @@ def _build(orders: pd.DataFrame, as_of, o: MetricOptions) -> ClvModel:
             None,
             bgnbd=bg,
             gamma_gamma=gg,
-            **base,
         )
     pred = predict(summary, bg, gg, o.horizon_months, o.discount_rate, o.gross_margin, freq="W")
     c = pred.customers
@@ -160,7 +160,7 @@ def _build(orders: pd.DataFrame, as_of, o: MetricOptions) -> ClvModel:
         rfm, historical, c["p_alive"], c["expected_purchases"], c["expected_spend"], c["predicted_clv"], o
     )
     if not np.isfinite(pred.total_clv):
-        return ClvModel(
+        return model(
             False,
             f"model gave a non-finite CLV; {FALLBACK}",
             {**bg.params, **gg.params},
@@ -169,9 +169,8 @@ def _build(orders: pd.DataFrame, as_of, o: MetricOptions) -> ClvModel:
             None,
             bgnbd=bg,
             gamma_gamma=gg,
-            **base,
         )
-    return ClvModel(
+    return model(
         True,
         None,
         {**bg.params, **gg.params},
@@ -180,7 +179,6 @@ def _build(orders: pd.DataFrame, as_of, o: MetricOptions) -> ClvModel:
         pred.total_interval,
         bgnbd=bg,
         gamma_gamma=gg,
-        **base,
     )
 
 

@@ -107,7 +107,7 @@ class GoogleWorkbook:
             ranges = [quote_title(tab.title) for _, tab in present]
             try:
                 response = self._call(
-                    lambda ranges=ranges: self.http.values_batch_get(self.key, ranges, params=dict(READ_PARAMS)),
+                    self._batch_get(ranges),
                     "read the source tabs",
                     keep_raw=True,
                 )
@@ -225,6 +225,10 @@ class GoogleWorkbook:
             self._owned_stale = True
 
     # ---- plumbing ----------------------------------------------------------------------------
+    def _batch_get(self, ranges: list[str]) -> Callable[[], Any]:
+        """One values.batchGet of `ranges` as a call `_call` can retry (fresh parameters on each attempt)."""
+        return lambda: self.http.values_batch_get(self.key, ranges, params=dict(READ_PARAMS))
+
     def _call(self, fn: Callable[[], T], doing: str, keep_raw: bool = False, writing: bool = False) -> T:
         """Run one API call under the retry policy; errors become WorkbookErrors (400s stay raw when asked)."""
         try:
