@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -79,7 +80,7 @@ def forecast_series(series: pd.Series, horizon: int = 3, level: float = 0.80) ->
     return Forecast(points=points, mape=mape, history=len(values), backtest=backtest)
 
 
-def _next_labels(labels: list, horizon: int) -> list[str]:
+def _next_labels(labels: list[Any], horizon: int) -> list[str]:
     """Labels after the last one: month labels (YYYY-MM) continue the calendar, others get +1, +2, +3."""
     last = str(labels[-1]) if labels else ""
     try:

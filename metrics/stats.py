@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from metrics.periods import Period
 from metrics.result import Interval, MetricResult
@@ -111,7 +112,7 @@ def proportion_result(
     *,
     min_n: int,
     excluded_rows: int = 0,
-    details: dict | None = None,
+    details: dict[str, Any] | None = None,
     notes: list[str] | None = None,
 ) -> MetricResult:
     """A rate k / n × 100 with its counts, Wilson interval and small-sample note (value None when n = 0)."""

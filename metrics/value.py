@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -159,7 +160,7 @@ class Clv:
 
     value: float | None
     purchasers: int
-    details: dict
+    details: dict[str, Any]
     notes: list[str]
 
 
@@ -258,5 +259,5 @@ def ltv_cac(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     )
 
 
-def _prefixed(details: dict) -> dict:
+def _prefixed(details: dict[str, Any]) -> dict[str, Any]:
     return {f"clv_{k}": v for k, v in details.items()}

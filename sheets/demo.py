@@ -7,6 +7,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +81,7 @@ def ensure_demo_workbook(path: str | Path, today: date) -> Path:
     return path if path.exists() else write_demo_workbook(path, today)
 
 
-def build_demo_rows(today: date, seed: int = 7) -> dict[str, list[list]]:
+def build_demo_rows(today: date, seed: int = 7) -> dict[str, list[list[Any]]]:
     """Every tab of the demo workbook as rows (header first)."""
     rng = np.random.default_rng(seed)
     customers = _customers(rng, today)
@@ -126,7 +127,7 @@ def _customers(rng: np.random.Generator, today: date) -> list[_Customer]:
     ]
 
 
-def _contracts(rng: np.random.Generator, customers: list[_Customer], today: date) -> list[list]:
+def _contracts(rng: np.random.Generator, customers: list[_Customer], today: date) -> list[list[Any]]:
     """Annual contracts for Pro/Enterprise, renewed or cancelled (churned_on = contract end) at each anniversary;
     Basic customers close their account after an exponential lifetime (churned_on = the day they stop ordering)."""
     rows = []
@@ -156,7 +157,7 @@ def _add_year(d: date) -> date:
     return d.replace(year=d.year + 1) if not (d.month == 2 and d.day == 29) else date(d.year + 1, 3, 1)
 
 
-def _orders(rng: np.random.Generator, customers: list[_Customer], today: date) -> list[list]:
+def _orders(rng: np.random.Generator, customers: list[_Customer], today: date) -> list[list[Any]]:
     lines = ("Hardware", "Software", "Services", "Accessories")
     peak = max(SEASON.values())
     raw = []
@@ -188,7 +189,7 @@ def _orders(rng: np.random.Generator, customers: list[_Customer], today: date) -
     return sorted(rows + refunds, key=lambda r: r[2])
 
 
-def _complaints(rng: np.random.Generator, customers: list[_Customer], orders: list[list], today: date) -> list[list]:
+def _complaints(rng: np.random.Generator, customers: list[_Customer], orders: list[list[Any]], today: date) -> list[list[Any]]:
     by_id = {c.cid: c for c in customers}
     rows = []
     for order_id, cid, when, amount, _ in orders:
@@ -219,7 +220,7 @@ def _quarter_start(d: date) -> date:
     return date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
 
 
-def _responses(rng: np.random.Generator, customers: list[_Customer], today: date) -> list[list]:
+def _responses(rng: np.random.Generator, customers: list[_Customer], today: date) -> list[list[Any]]:
     """NPS every ~3 months, CSAT after some orders, CSI yearly; complaints pull scores down, South drops lately."""
     drop_from = _quarter_start(_quarter_start(today) - timedelta(days=1))
     rows = []
@@ -245,7 +246,7 @@ def _responses(rng: np.random.Generator, customers: list[_Customer], today: date
     return rows
 
 
-def _answer(rng: np.random.Generator, c: _Customer, day: date, survey: str, drop_from: date) -> list:
+def _answer(rng: np.random.Generator, c: _Customer, day: date, survey: str, drop_from: date) -> list[Any]:
     recent = sum(1 for d in c.complaints if 0 <= (day - d).days <= 90)
     ever = any(d <= day for d in c.complaints)
     feel = NPS_BASE[c.plan] + 0.9 * c.mood - 2.2 * min(recent, 2) - 0.8 * ever
@@ -272,7 +273,7 @@ def _clip(value: float, lo: int, hi: int) -> int:
     return int(min(hi, max(lo, value)))
 
 
-def _spend(rng: np.random.Generator, customers: list[_Customer], today: date) -> list[list]:
+def _spend(rng: np.random.Generator, customers: list[_Customer], today: date) -> list[list[Any]]:
     new = {}
     for c in customers:
         key = (c.signup.year, c.signup.month, c.channel)
@@ -289,7 +290,7 @@ def _spend(rng: np.random.Generator, customers: list[_Customer], today: date) ->
     return rows
 
 
-def _add_bad_rows(tabs: dict[str, list[list]]) -> None:
+def _add_bad_rows(tabs: dict[str, list[list[Any]]]) -> None:
     """Eight deliberately bad rows (what `pulse check` reports) and the two comments that test escaping."""
     responses, orders, customers = tabs["Responses"], tabs["Orders"], tabs["Customers"]
     responses[3][4] = SPECIAL_COMMENTS[0]
@@ -304,7 +305,7 @@ def _add_bad_rows(tabs: dict[str, list[list]]) -> None:
     customers.insert(60, ["C0042", customers[60][1], None, "West", "Basic", "Social"])
 
 
-def _save(tabs: dict[str, list[list]], path: str) -> None:
+def _save(tabs: dict[str, list[list[Any]]], path: str) -> None:
     from sheets.xlsx import write_xlsx
 
     write_xlsx(path, tabs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -164,7 +164,7 @@ class _Parser:
             return to_date(raw, self.settings.date_order)
         return {"id": to_id, "text": to_text, "number": to_number, "score": to_score}[col.kind](raw)
 
-    def _unusable(self, missing: list[str], header: list[str], header_row: int, data: list[list]) -> ParsedTab:
+    def _unusable(self, missing: list[str], header: list[str], header_row: int, data: list[list[Any]]) -> ParsedTab:
         seen = ", ".join(h for h in header if h) or "(none)"
         example = missing[0]
         names = ", ".join(missing)
@@ -320,7 +320,7 @@ def _column_frame(tab: ColumnarTab, used: dict[str, int]) -> pd.DataFrame:
     return pd.DataFrame({name: tab.columns[i].set_axis(index) for name, i in used.items()}, index=index)
 
 
-def _column_table(data: list[list], used: dict[str, int]) -> pd.DataFrame:
+def _column_table(data: list[list[Any]], used: dict[str, int]) -> pd.DataFrame:
     """The used columns of the data rows as object columns (short rows padded with None)."""
     n = len(data)
     shortest = min(map(len, data), default=0)

@@ -107,7 +107,7 @@ def _log(ctx: Context, name: str, kind: str, ev: Evaluation, outcome: str) -> No
 
 def slack_poster() -> Poster:
     """Post with the bot token from the environment (`SLACK_BOT_TOKEN`, `SLACK_API_URL`)."""
-    from bot.slack.app import web_client
+    from bot.slack.client import web_client
     from config import secret
 
     token = secret("SLACK_BOT_TOKEN")

@@ -6,6 +6,7 @@ import math
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.integrate import IntegrationWarning, quad
@@ -61,7 +62,7 @@ class BGNBDFit:
         return dict(zip(NAMES, np.sqrt(np.diag(self.covariance)).tolist(), strict=True))
 
 
-def _params(params) -> tuple:
+def _params(params) -> tuple[Any, ...]:
     """(r, alpha, a, b) from a fit, a mapping or a sequence; arrays broadcast (used for resampling)."""
     if isinstance(params, BGNBDFit):
         return params.r, params.alpha, params.a, params.b

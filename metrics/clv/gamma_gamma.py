@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.special import digamma, gammaln
@@ -53,7 +54,7 @@ class GammaGammaFit:
         return dict(zip(NAMES, np.sqrt(np.diag(self.covariance)).tolist(), strict=True))
 
 
-def _params(params) -> tuple:
+def _params(params) -> tuple[Any, ...]:
     if isinstance(params, GammaGammaFit):
         return params.p, params.q, params.gamma
     if isinstance(params, dict):

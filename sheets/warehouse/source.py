@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -132,7 +133,7 @@ class SqlWorkbook:
             raise WorkbookError(f"could not open {self.path} with DuckDB: {err}") from None
 
 
-def _same(issue: DataIssue) -> tuple:
+def _same(issue: DataIssue) -> tuple[Any, ...]:
     """What makes two issues the same report (a tab lacking a column names the headers it saw, which differ)."""
     return issue.tab_key, issue.row, issue.column, issue.severity, issue.reason.split(";")[0]
 
