@@ -261,7 +261,7 @@ class PgLedger(Ledger):
             (*args, channel, week),
         )
 
-    def _connect(self):  # type: ignore[override]
+    def _connect(self):
         raise NotImplementedError("PgLedger has no SQLite file: every method of Ledger that reads it is overridden")
 
 
