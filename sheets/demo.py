@@ -189,7 +189,9 @@ def _orders(rng: np.random.Generator, customers: list[_Customer], today: date) -
     return sorted(rows + refunds, key=lambda r: r[2])
 
 
-def _complaints(rng: np.random.Generator, customers: list[_Customer], orders: list[list[Any]], today: date) -> list[list[Any]]:
+def _complaints(
+    rng: np.random.Generator, customers: list[_Customer], orders: list[list[Any]], today: date
+) -> list[list[Any]]:
     by_id = {c.cid: c for c in customers}
     rows = []
     for order_id, cid, when, amount, _ in orders:
