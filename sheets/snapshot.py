@@ -10,7 +10,7 @@ import pandas as pd
 from config.settings import SOURCE_TABS, Settings
 from sheets.headers import COLUMNS
 from sheets.validate import DataIssue, parse_tab_detail
-from sheets.workbook import OwnedTab, Workbook
+from sheets.workbook import Cell, OwnedTab, Workbook
 
 ISSUES_TAB = "Pulse Data Issues"
 ISSUES_HEADER = ["Tab", "Row", "Column", "Value", "Problem", "Severity"]
@@ -137,7 +137,7 @@ def _missing_tab_issue(key: str, name: str) -> DataIssue:
 def data_issues_tab(snapshot: Snapshot, limit: int = ISSUES_TAB_LIMIT) -> OwnedTab:
     """The `Pulse Data Issues` tab: one row per issue in tab and row order, capped at `limit` rows."""
     ordered = snapshot.issues
-    rows = [[i.tab, i.row, i.column, i.value, i.reason, i.severity] for i in ordered[:limit]]
+    rows: list[list[Cell]] = [[i.tab, i.row, i.column, i.value, i.reason, i.severity] for i in ordered[:limit]]
     if len(ordered) > limit:
         rows.append(["", None, "", "", f"… and {len(ordered) - limit} more issues (see `pulse check`)", ""])
     return OwnedTab(ISSUES_TAB, list(ISSUES_HEADER), rows)

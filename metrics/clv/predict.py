@@ -105,8 +105,8 @@ def _histories(x, tx, T, m) -> dict[str, np.ndarray]:
 
 def _discounted_purchases(params, g, times, discount) -> tuple[np.ndarray, np.ndarray]:
     """Σ_i ΔE_i / (1+d)^i and E at the horizon per history; params may be arrays of shape (draws, 1)."""
-    prev = 0.0
-    disc = 0.0
+    prev: float | np.ndarray = 0.0
+    disc: float | np.ndarray = 0.0
     for t, d in zip(times, discount, strict=True):
         cur = expected_if_alive(params, t, g["x"], g["T"])
         disc = disc + (cur - prev) * d
