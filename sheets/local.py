@@ -94,7 +94,8 @@ class LocalWorkbook:
                     f"rename or delete it so crm-pulse can write '{name}' (it never overwrites a tab it does not own)"
                 )
             else:
-                wanted[name] = [[_plain(v) for v in row] for row in [tab.header, *tab.rows]]
+                header: list[Cell] = list(tab.header)
+                wanted[name] = [[_plain(v) for v in row] for row in [header, *tab.rows]]
                 report.written.append(name)
         if wanted:
             report.created = self._save(wanted)
