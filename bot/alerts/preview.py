@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.alerts.run import evaluate_all
 from bot.alerts.state import load_state
 from bot.context import Context
@@ -15,7 +17,7 @@ def alerts_reply(cmd, ctx: Context) -> TableReply | TextReply:
             "Alerts", [("No alert rules", "Add [[alerts]] rules to the config — see config/pulse.example.toml.")]
         )
     state = load_state()
-    rows = []
+    rows: list[list[Any]] = []
     for ev in evaluate_all(ctx):
         r = ev.result
         if ev.error or r is None:

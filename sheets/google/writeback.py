@@ -23,7 +23,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sheets.google.metadata import STAGING_KEY, SheetMeta, TabInfo, quote_title
-from sheets.workbook import OWNED_TABS, OWNER_MARKER_KEY, OwnedTab
+from sheets.workbook import OWNED_TABS, OWNER_MARKER_KEY, Cell, OwnedTab
 
 BOLD_FIELDS = "userEnteredFormat.textFormat.bold"
 STALE_STAGING_SECONDS = 900
@@ -134,7 +134,8 @@ def value_data(plans: list[TabPlan], tabs: Mapping[str, OwnedTab]) -> list[dict[
     data = []
     for plan in plans:
         tab = tabs[plan.name]
-        body = [list(tab.header), *(list(r) for r in tab.rows)]
+        header: list[Cell] = list(tab.header)
+        body = [header, *(list(r) for r in tab.rows)]
         rect = [[json_cell(row[c]) if c < len(row) else "" for c in range(plan.cols)] for row in body]
         rect += [[""] * plan.cols for _ in range(plan.rows - len(rect))]
         data.append({"range": f"{quote_title(plan.stage_title)}!A1", "majorDimension": "ROWS", "values": rect})
