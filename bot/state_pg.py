@@ -144,21 +144,6 @@ class PgLedger(Ledger):
     def get(self, channel: str, week: str) -> Entry | None:
         return _entry(self._one("SELECT * FROM pulse_digests WHERE channel = %s AND week = %s", (channel, week)))
 
-    def claim(self, channel: str, week: str, now: datetime) -> Entry | None:
-        """As `Ledger.claim`: None when posted, skipped or being posted (by any instance); a failed or abandoned row is
-        claimed again keeping its ts and sent_at. The claim holds its lock until `mark_posted`, `mark_failed` or
-        `release`."""
-        if not self._try_lock(channel, week):
-            return None
-        try:
-            taken = self._claim_row(channel, week, now)
-        except BaseException:
-            self.release(channel, week)
-            raise
-        if taken is None:
-            self.release(channel, week)
-        return taken
-
     def _claim_row(self, channel: str, week: str, now: datetime) -> Entry | None:
         with connect(self.url) as db, db.transaction():
             inserted = db.execute(
@@ -183,7 +168,7 @@ class PgLedger(Ledger):
                 ).fetchone()
             )
 
-    def _try_lock(self, channel: str, week: str) -> bool:
+    def _take_lock(self, channel: str, week: str) -> bool:
         """Take the claim's advisory lock on a connection kept open until release; False while anyone holds it."""
         held = (self.url, channel, week)
         with _held_guard:

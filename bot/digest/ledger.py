@@ -125,8 +125,7 @@ class Ledger:
         entry keeps the message ts and `sent_at` already recorded, so the retry does not post the message twice.
         The claim holds its lock until `mark_posted`, `mark_failed` or `release`.
         """
-        handle = self._lock(channel, week)
-        if handle is None:
+        if not self._take_lock(channel, week):
             return None
         try:
             taken = self._claim_row(channel, week, now)
@@ -172,21 +171,22 @@ class Ledger:
         digest = hashlib.sha256(f"{channel}\0{week}".encode()).hexdigest()[:12]
         return self.path.with_name(self.path.name + ".claims") / f"{safe}.{week}.{digest}.lock"
 
-    def _lock(self, channel: str, week: str) -> IO | None:
-        """An exclusive non-blocking flock on the claim's lock file; None while another thread or process holds it."""
+    def _take_lock(self, channel: str, week: str) -> bool:
+        """An exclusive non-blocking flock on the claim's lock file, kept open until release; False while another
+        thread or process holds it."""
         path = self._lock_path(channel, week)
         path.parent.mkdir(mode=0o700, exist_ok=True)
         with _held_guard:
             if path in _HELD:
-                return None
+                return False
             handle = open(private_file(path), "a+")  # noqa: SIM115 - kept open: it holds the flock until release()
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 handle.close()
-                return None
+                return False
             _HELD[path] = handle
-        return handle
+        return True
 
     def release(self, channel: str, week: str) -> None:
         """Give up this process's claim lock of (channel, week), if held (the row keeps its status)."""
