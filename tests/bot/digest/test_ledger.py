@@ -47,24 +47,29 @@ def test_a_live_claim_is_never_taken_over_and_an_abandoned_one_at_once(tmp_path)
     assert again is not None and again.sent_at == NOW and again.claimed_at == NOW + timedelta(minutes=1)
 
 
-def test_concurrent_claims_have_exactly_one_winner(tmp_path):
-    path = tmp_path / "l.sqlite"
-    Ledger(path)
+def claim_race(open_ledger, workers: int, now=NOW) -> int:
+    """How many of `workers` threads, each with its own ledger from `open_ledger()`, win one week's claim at once."""
     wins = []
-    start = threading.Barrier(8)
+    start = threading.Barrier(workers)
 
     def worker():
-        ledger = Ledger(path)
+        ledger = open_ledger()
         start.wait()
-        if ledger.claim("C1", "2026-W13", NOW) is not None:
+        if ledger.claim("C1", "2026-W13", now) is not None:
             wins.append(1)
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(wins) == 1
+    return len(wins)
+
+
+def test_concurrent_claims_have_exactly_one_winner(tmp_path):
+    path = tmp_path / "l.sqlite"
+    Ledger(path)
+    assert claim_race(lambda: Ledger(path), 8) == 1
 
 
 def test_skipped_is_recorded_once_and_blocks_a_later_post(tmp_path):

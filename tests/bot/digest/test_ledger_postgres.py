@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from config import parse_settings
 from config.settings import StateUnavailable
 from tests.bot.digest.conftest import utc
 from tests.bot.digest.test_exactly_once import FIRE, SETTINGS, charts
+from tests.bot.digest.test_ledger import claim_race
 
 ROOT = Path(__file__).resolve().parents[3]
 NOW = utc(2026, 3, 30, 9)
@@ -98,21 +98,7 @@ def test_a_claim_whose_holder_died_is_taken_over(state_url):
 
 
 def test_concurrent_claims_have_exactly_one_winner(state_url):
-    wins = []
-    start = threading.Barrier(6)
-
-    def worker():
-        ledger = PgLedger(state_url)
-        start.wait()
-        if ledger.claim("C1", "2026-W13", NOW) is not None:
-            wins.append(1)
-
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(wins) == 1
+    assert claim_race(lambda: PgLedger(state_url), 6, NOW) == 1
 
 
 def test_two_processes_posting_the_same_week_post_it_once(state_url, small_path, slack, tmp_path):
