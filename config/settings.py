@@ -26,7 +26,8 @@ class _Section(BaseModel):
 
 
 # Database URL schemes `[source] kind = "sql"` can read today (docs/warehouse.md says what is planned).
-SQL_SCHEMES = ("duckdb",)
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+SQL_SCHEMES = ("duckdb", *POSTGRES_SCHEMES)
 
 
 class SourceSettings(_Section):
@@ -47,17 +48,33 @@ class SourceSettings(_Section):
             return self
         if self.url:
             sql_scheme_problem(self.url, raise_as=ValueError)
+            if url_password(self.url):
+                raise ValueError(
+                    "[source] url must not hold a password (credentials come from the environment only): "
+                    "remove it and set PGPASSWORD, or put the whole URL in PULSE_SOURCE_URL"
+                )
         return self
+
+
+def sql_scheme(url: str) -> str:
+    """The database kind of a URL, lower case and without a driver suffix (`postgresql+psycopg` → postgresql)."""
+    return url.partition("://")[0].split("+")[0].strip().lower() if "://" in url else ""
+
+
+def url_password(url: str) -> str:
+    """The password a `scheme://user:password@host/…` URL carries, else ""."""
+    auth, at, _ = url.partition("://")[2].split("/")[0].rpartition("@")
+    return auth.split(":", 1)[1] if at and ":" in auth else ""
 
 
 def sql_scheme_problem(url: str, raise_as: type[Exception] = ValueError) -> None:
     """Raise `raise_as` with a sentence when `url` is not a database URL crm-pulse can read yet."""
-    scheme = url.partition("://")[0].split("+")[0].strip().lower() if "://" in url else ""
+    scheme = sql_scheme(url)
     if scheme in SQL_SCHEMES:
         return
-    supported = ", ".join(f"{s}:///path/to/file.{s}" for s in SQL_SCHEMES)
+    supported = "duckdb:///path/to/file.duckdb, postgresql://user@host:5432/database"
     what = f"'{scheme}://' sources are not supported yet" if scheme else "not a database URL"
-    raise raise_as(f"{what}; supported: {supported} (PostgreSQL and BigQuery are planned, see docs/warehouse.md)")
+    raise raise_as(f"{what}; supported: {supported} (BigQuery is planned, see docs/warehouse.md)")
 
 
 class TabNames(_Section):

@@ -75,3 +75,34 @@ class PostgresServer:
         if self.data.exists():
             subprocess.run([*self.prefix, self.pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop"], capture_output=True, timeout=60)
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+
+PG_TYPES = {
+    "VARCHAR": "text",
+    "TIMESTAMP": "timestamp",
+    "DOUBLE": "double precision",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+}
+TABLES = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+COLUMNS = "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position"
+
+
+def copy_duckdb(source: Path, url: str, schema: str = "public") -> None:
+    """Every table of a DuckDB file (e.g. a `pulse export`) into the PostgreSQL database at `url`, same names and rows."""
+    import duckdb
+    import psycopg
+
+    with duckdb.connect(str(source), read_only=True) as src, psycopg.connect(url, autocommit=True) as db:
+        db.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        for (table,) in src.execute(TABLES).fetchall():
+            columns = src.execute(COLUMNS, [table]).fetchall()
+            names = ", ".join(f'"{c}"' for c, _ in columns)
+            typed = ", ".join(f'"{c}" {PG_TYPES[t]}' for c, t in columns)
+            db.execute(f'CREATE TABLE "{schema}"."{table}" ({typed})')
+            with db.cursor().copy(f'COPY "{schema}"."{table}" ({names}) FROM STDIN') as copy:
+                for row in src.execute(f'SELECT {names} FROM "{table}"').fetchall():
+                    copy.write_row(row)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from config.settings import Settings, sql_scheme_problem
+from config.settings import POSTGRES_SCHEMES, Settings, sql_scheme, sql_scheme_problem, url_password
 from sheets.columnar import ColumnarTab
 from sheets.columnar import _cells as arrow_cells  # the xlsx columnar path's Arrow → cell conversion, reused
 from sheets.local import file_marker
@@ -52,11 +52,17 @@ def open_sql_workbook(settings: Settings) -> SqlWorkbook:
         raise WorkbookError(
             f'[source] kind = "sql" needs url = "duckdb:///path/crm.duckdb" in the config (or {URL_ENV})'
         )
+    if sql_scheme(url) in POSTGRES_SCHEMES:
+        sql_scheme_problem(url, raise_as=WorkbookError)
+        return PgWorkbook(url)
     return SqlWorkbook(duckdb_path(url))
 
 
 class SqlWorkbook:
-    """Source tables in a DuckDB file, read-only: the owned tabs cannot be written here."""
+    """Source tables in a DuckDB file, read-only: the owned tabs cannot be written here. `PgWorkbook` reads
+    PostgreSQL the same way; the two differ in how they connect, list tables and fetch Arrow."""
+
+    default_schema = "main"
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -71,18 +77,26 @@ class SqlWorkbook:
     def read_tabs(self, names: Sequence[str]) -> dict[str, RawTab | None]:
         """Each named table as a raw tab (column names as the header row); a missing table maps to None."""
         with self._connect() as con:
-            found = _tables(con)
-            return {name: _read_table(con, found[_key(name)]) if _key(name) in found else None for name in names}
+            found = self._tables(con)
+            out: dict[str, RawTab | None] = {}
+            for name in names:
+                table = found.get(self._key(name))
+                out[name] = None if table is None else _read_table(table[0], self._arrow(con, table[1]))
+            return out
 
     def read_columns(self, names: Sequence[str]) -> dict[str, RawTab | ColumnarTab | None]:
         """Like `read_tabs`, as typed Arrow columns handed to the columnar validation (no Python object per number
         or date); a table with a column type that path does not know (intervals, lists…) is read cell by cell."""
         with self._connect() as con:
-            found = _tables(con)
+            found = self._tables(con)
             out: dict[str, RawTab | ColumnarTab | None] = {}
             for name in names:
-                table = found.get(_key(name))
-                out[name] = None if table is None else (_columnar_table(con, table) or _read_table(con, table))
+                table = found.get(self._key(name))
+                if table is None:
+                    out[name] = None
+                    continue
+                arrow = self._arrow(con, table[1])
+                out[name] = _columnar_table(table[0], arrow) or _read_table(table[0], arrow)
             return out
 
     def with_recorded(
@@ -98,13 +112,12 @@ class SqlWorkbook:
     def recorded_issues(self) -> tuple[list[DataIssue], dict[str, int]]:
         """Issues `pulse export` recorded and the rejected-row count per tab; nothing for a file it did not write."""
         with self._connect() as con:
-            found = _tables(con)
+            found = self._tables(con)
             if META_TABLE not in found or ISSUES_TABLE not in found:
                 return [], {}
-            rows = con.execute(
-                f'SELECT tab, "row", "column", value, reason, severity, tab_key FROM {ISSUES_TABLE} ORDER BY seq'
-            ).fetchall()
-            counts = dict(con.execute(f"SELECT tab_key, rejected_rows FROM {META_TABLE}").fetchall())
+            columns = 'tab, "row", "column", value, reason, severity, tab_key'
+            rows = con.execute(f"SELECT {columns} FROM {found[ISSUES_TABLE][1]} ORDER BY seq").fetchall()
+            counts = dict(con.execute(f"SELECT tab_key, rejected_rows FROM {found[META_TABLE][1]}").fetchall())
         issues = [
             DataIssue(t, None if r is None else int(r), c or "", v or "", why, sev, key or "")
             for t, r, c, v, why, sev, key in rows
@@ -132,38 +145,98 @@ class SqlWorkbook:
         except duckdb.Error as err:
             raise WorkbookError(f"could not open {self.path} with DuckDB: {err}") from None
 
+    def _arrow(self, con, qualified: str):
+        """Every row of one table as an Arrow table."""
+        return con.sql(f"SELECT * FROM {qualified}").to_arrow_table()
+
+    def _key(self, name: str) -> str:
+        """A table name as the database matches it: case-insensitive, the default schema implied."""
+        return name.strip().casefold().removeprefix(f"{self.default_schema}.")
+
+    def _tables(self, con) -> dict[str, tuple[str, str]]:
+        """Every table and view: matching key → (name as reports show it, quoted qualified name)."""
+        rows = con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+        ).fetchall()
+        out: dict[str, tuple[str, str]] = {}
+        for schema, table in rows:
+            home = schema == self.default_schema
+            shown = table if home else f"{schema}.{table}"
+            out.setdefault(self._key(f"{schema}.{table}"), (shown, f"{_quote(schema)}.{_quote(table)}"))
+            if home:
+                out.setdefault(self._key(table), (shown, f"{_quote(schema)}.{_quote(table)}"))
+        return out
+
+
+class PgWorkbook(SqlWorkbook):
+    """Source tables in a PostgreSQL database, read-only. The URL names the server and database; the password comes
+    from the environment (PGPASSWORD, ~/.pgpass or the whole URL in PULSE_SOURCE_URL), never from the config file."""
+
+    default_schema = "public"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = Path(".")
+
+    def describe(self) -> str:
+        """The URL without its password: user, host, port and database."""
+        return redact_url(self.url)
+
+    def change_marker(self) -> str | None:
+        """None: a database has no cheap change stamp, so the snapshot is read again after `cache_seconds`."""
+        return None
+
+    def _connect(self):
+        import psycopg
+
+        try:
+            return psycopg.connect(_libpq_url(self.url), autocommit=True, connect_timeout=10)
+        except psycopg.Error as err:
+            raise WorkbookError(f"could not connect to {self.describe()}: {_pg_reason(err, self.url)}") from None
+
+    def _arrow(self, con, qualified: str):
+        """Every row of one table as an Arrow table, each column typed from its values (NUMERIC as decimals)."""
+        import pyarrow as pa
+
+        with con.cursor() as cur:
+            cur.execute(f"SELECT * FROM {qualified}")
+            names = [d.name for d in cur.description or []]
+            rows = cur.fetchall()
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+        return pa.table({name: pa.array(list(values)) for name, values in zip(names, columns, strict=True)})
+
+
+def redact_url(url: str) -> str:
+    """A database URL as it may be shown or logged: the password replaced by ***."""
+    secret = url_password(url)
+    return url.replace(f":{secret}@", ":***@", 1) if secret else url
+
+
+def _libpq_url(url: str) -> str:
+    """A SQLAlchemy/Ibis-style `postgresql+psycopg://` URL as libpq reads it (`postgresql://`)."""
+    scheme, _, rest = url.partition("://")
+    return f"postgresql://{rest}" if scheme.split("+")[0] in POSTGRES_SCHEMES else url
+
+
+def _pg_reason(err: Exception, url: str) -> str:
+    """psycopg's first line, without the password should the server echo the URL."""
+    line = (str(err).strip().splitlines() or ["connection failed"])[0]
+    secret = url_password(url)
+    return line.replace(secret, "***") if secret else line
+
 
 def _same(issue: DataIssue) -> tuple[Any, ...]:
     """What makes two issues the same report (a tab lacking a column names the headers it saw, which differ)."""
     return issue.tab_key, issue.row, issue.column, issue.severity, issue.reason.split(";")[0]
 
 
-def _key(name: str) -> str:
-    """A table name as DuckDB matches it: case-insensitive, `main.` implied."""
-    key = name.strip().casefold()
-    return key.removeprefix("main.")
-
-
-def _tables(con) -> dict[str, tuple[str, str]]:
-    """Every table and view of the file: matching key → (name as reports show it, quoted qualified name)."""
-    rows = con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall()
-    out: dict[str, tuple[str, str]] = {}
-    for schema, table in rows:
-        shown = table if schema == "main" else f"{schema}.{table}"
-        out.setdefault(_key(f"{schema}.{table}"), (shown, f"{_quote(schema)}.{_quote(table)}"))
-        if schema == "main":
-            out.setdefault(_key(table), (shown, f"{_quote(schema)}.{_quote(table)}"))
-    return out
-
-
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _read_table(con, table: tuple[str, str]) -> RawTab:
+def _read_table(shown: str, arrow) -> RawTab:
     """One table as a raw tab: Arrow columns to plain cells, placed at their `row` numbers when it has them."""
-    shown, qualified = table
-    arrow = con.sql(f"SELECT * FROM {qualified}").to_arrow_table()
     names = list(arrow.column_names)
     columns = [_cells(arrow.column(i)) for i in range(arrow.num_columns)]
     rows_at = _row_numbers(columns[names.index(ROW_COLUMN)] if ROW_COLUMN in names else None)
@@ -181,13 +254,11 @@ def _read_table(con, table: tuple[str, str]) -> RawTab:
     return RawTab(shown, grid)
 
 
-def _columnar_table(con, table: tuple[str, str]) -> ColumnarTab | None:
+def _columnar_table(shown: str, arrow) -> ColumnarTab | None:
     """One table as typed columns (`sheets.columnar`'s cells), placed at their `row` numbers when it has them;
     None when a column's type has no columnar reading."""
     import pyarrow as pa
 
-    shown, qualified = table
-    arrow = con.sql(f"SELECT * FROM {qualified}").to_arrow_table()
     names = list(arrow.column_names)
     columns = []
     for i in range(arrow.num_columns):

@@ -15,30 +15,36 @@ from bot.digest.builder import build_digest
 from bot.digest.schedule import last_full_week
 from bot.query import answer
 from bot.render.json import render_json
-from config import Settings
+from config import ConfigError, Settings, parse_settings
 from metrics.registry import METRICS
 from sheets.local import LocalWorkbook
 from sheets.warehouse.export import export_duckdb
-from sheets.warehouse.source import SqlWorkbook
+from sheets.warehouse.source import SqlWorkbook, open_sql_workbook
+from sheets.workbook import WorkbookError
 from tests.bot.conftest import TODAY
+from tests.postgres import copy_duckdb
 
 VARIANTS = ("2026-Q3", "2026-Q3 by region", "2026-10 where plan=Pro", "2026-10 vs 2025-10")
+QUERIES = [f"{m} {v}" for m in METRICS for v in VARIANTS] + ["overview 2026-Q3", "issues"]
+
+
+def noon() -> datetime:
+    """Noon UTC of TODAY: the clock of every context here."""
+    return datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=UTC)
 
 
 @pytest.fixture
 def both(demo_master, tmp_path):
     """A context on the demo workbook and one on its DuckDB export, both at noon UTC of TODAY."""
-    clock = lambda: datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=UTC)  # noqa: E731
     settings = Settings()
-    sheet = Context(settings, LocalWorkbook(demo_master), clock=clock, one_shot=True)
+    sheet = Context(settings, LocalWorkbook(demo_master), clock=noon, one_shot=True)
     export_duckdb(sheet.read_now().snapshot, tmp_path / "crm.duckdb")
-    return sheet, Context(settings, SqlWorkbook(tmp_path / "crm.duckdb"), clock=clock, one_shot=True)
+    return sheet, Context(settings, SqlWorkbook(tmp_path / "crm.duckdb"), clock=noon, one_shot=True)
 
 
-def test_every_metric_answers_the_same_from_duckdb_as_from_the_workbook(both):
+def test_every_metric_answers_the_same_from_duckdb_as_from_the_workbook(both, demo_answers):
     sheet, sql = both
-    queries = [f"{m} {v}" for m in METRICS for v in VARIANTS] + ["overview 2026-Q3", "issues"]
-    differ = [q for q in queries if render_json(answer(q, sheet)) != render_json(answer(q, sql))]
+    differ = [q for q in QUERIES if render_json(answer(q, sql)) != demo_answers[q]]
     assert differ == []
     assert snapshot_path(sql.workbook, sql.settings) is None  # the warehouse is not copied into the state dir
     monday = last_full_week(sheet.now(), "UTC")
@@ -46,6 +52,48 @@ def test_every_metric_answers_the_same_from_duckdb_as_from_the_workbook(both):
     nps = render_json(answer("nps 2026-Q3 by region", sql))
     assert nps["n"] > 0 and len(nps["breakdown"]) == 4 and nps["previous"]["value"] is not None
     assert nps["excluded_rows"] == render_json(answer("nps 2026-Q3", sheet))["excluded_rows"] > 0
+
+
+@pytest.fixture(scope="module")
+def demo_answers(demo_master):
+    """The demo workbook's JSON answers to QUERIES, computed once for the module."""
+    sheet = Context(Settings(), LocalWorkbook(demo_master), clock=noon, one_shot=True)
+    return {q: render_json(answer(q, sheet)) for q in QUERIES}
+
+
+@pytest.fixture(scope="module")
+def demo_in_postgres(demo_master, postgres_server, tmp_path_factory):
+    """A fresh PostgreSQL database holding the demo workbook's export (tables, data_issues, pulse_export)."""
+    sheet = Context(Settings(), LocalWorkbook(demo_master), clock=noon, one_shot=True)
+    exported = tmp_path_factory.mktemp("pg") / "crm.duckdb"
+    export_duckdb(sheet.read_now().snapshot, exported)
+    url = postgres_server.new_database()
+    copy_duckdb(exported, url)
+    return url
+
+
+def test_every_metric_answers_the_same_from_postgresql_as_from_the_workbook(demo_answers, demo_in_postgres):
+    pg = Context(Settings(), open_sql_workbook(sql_settings(demo_in_postgres)), clock=noon, one_shot=True)
+    assert pg.workbook.describe() == demo_in_postgres and snapshot_path(pg.workbook, pg.settings) is None
+    differ = [q for q in QUERIES if render_json(answer(q, pg)) != demo_answers[q]]
+    assert differ == []
+    assert demo_answers["nps 2026-Q3 by region"]["n"] > 0 and demo_answers["issues"]["count"] > 0
+
+
+def test_postgresql_source_takes_credentials_from_the_environment_only(monkeypatch):
+    with pytest.raises(ConfigError, match=r"must not hold a password.*PGPASSWORD.*PULSE_SOURCE_URL") as err:
+        sql_settings("postgresql://ana:s3cret@db.internal/crm")
+    assert "s3cret" not in str(err.value)
+    monkeypatch.setenv("PULSE_SOURCE_URL", "postgresql://ana:s3cret@127.0.0.1:1/crm")  # nothing listens on port 1
+    wb = open_sql_workbook(parse_settings({"source": {"kind": "sql"}}))
+    assert wb.describe() == "postgresql://ana:***@127.0.0.1:1/crm"
+    with pytest.raises(WorkbookError, match=r"could not connect to postgresql://ana:\*\*\*@127.0.0.1:1/crm") as err:
+        wb.read_tabs(["Orders"])
+    assert "s3cret" not in str(err.value)
+
+
+def sql_settings(url: str) -> Settings:
+    return parse_settings({"source": {"kind": "sql", "url": url}})
 
 
 def run(capsys, *argv):

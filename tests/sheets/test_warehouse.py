@@ -15,8 +15,9 @@ from sheets.local import LocalWorkbook
 from sheets.open import open_workbook
 from sheets.snapshot import load_snapshot
 from sheets.warehouse.export import export_duckdb
-from sheets.warehouse.source import SqlWorkbook, duckdb_path
+from sheets.warehouse.source import PgWorkbook, SqlWorkbook, duckdb_path
 from sheets.workbook import OwnedTab, WorkbookError
+from tests.postgres import copy_duckdb
 from tests.sheets.conftest import make_settings, write_xlsx
 
 NOW = datetime(2026, 11, 1, 9, tzinfo=UTC)
@@ -85,6 +86,20 @@ def test_messy_workbook_round_trip_keeps_rows_rejected_counts_and_issues(tmp_pat
         pd.testing.assert_frame_equal(back.frames[key], frame, check_dtype=True, obj=key)
     assert [i for i in back.issues if i.row is not None] == [i for i in original.issues if i.row is not None]
     assert len(back.rejected()) == len(original.rejected())
+
+
+@pytest.mark.parametrize("columnar", [True, False])
+def test_messy_workbook_keeps_rows_rejected_counts_and_issues_through_postgresql(tmp_path, postgres_server, columnar):
+    settings = make_settings()
+    original, _ = roundtrip(tmp_path, settings, messy_workbook(tmp_path / "messy.xlsx"), columnar)
+    url = postgres_server.new_database()
+    copy_duckdb(tmp_path / "crm.duckdb", url)
+    back = load_snapshot(PgWorkbook(url), settings, now=NOW, columnar=columnar)
+    assert back.excluded == original.excluded and sum(back.excluded.values()) == 8  # 1 + 3 + 2 + 2, as above
+    assert back.missing_tabs == original.missing_tabs and back.missing_columns == original.missing_columns
+    for key, frame in original.frames.items():
+        pd.testing.assert_frame_equal(back.frames[key], frame, check_dtype=True, obj=key)
+    assert [i for i in back.issues if i.row is not None] == [i for i in original.issues if i.row is not None]
 
 
 def test_export_writes_typed_tables_issues_and_metadata(tmp_path):
@@ -197,8 +212,10 @@ def test_mapped_warehouse_tables_are_typed_and_validated_like_tabs(tmp_path, col
 
 
 def test_sql_source_urls_and_settings_fail_clearly(tmp_path, monkeypatch):
-    with pytest.raises(ConfigError, match=r"'postgresql://' sources are not supported yet; supported: duckdb:///"):
-        make_settings(source={"kind": "sql", "url": "postgresql://ana:secret@db/crm"})
+    with pytest.raises(
+        ConfigError, match=r"'mysql://' sources are not supported yet; supported: duckdb:///.*postgresql://"
+    ):
+        make_settings(source={"kind": "sql", "url": "mysql://ana:secret@db/crm"})
     with pytest.raises(ConfigError) as err:
         make_settings(source={"kind": "sql", "url": "bigquery://project/dataset"})
     assert "secret" not in str(err.value) and "bigquery" in str(err.value)
@@ -207,7 +224,7 @@ def test_sql_source_urls_and_settings_fail_clearly(tmp_path, monkeypatch):
     settings = make_settings(source={"kind": "sql"})
     with pytest.raises(WorkbookError, match=r'needs url = "duckdb:///path/crm.duckdb".*PULSE_SOURCE_URL'):
         open_workbook(settings)
-    monkeypatch.setenv("PULSE_SOURCE_URL", "postgresql://db/crm")
+    monkeypatch.setenv("PULSE_SOURCE_URL", "snowflake://db/crm")
     with pytest.raises(WorkbookError, match="not supported yet"):
         open_workbook(settings)
     monkeypatch.setenv("PULSE_SOURCE_URL", f"duckdb://{tmp_path / 'none.duckdb'}")
