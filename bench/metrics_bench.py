@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.dataset import sheets_scale  # noqa: E402
 from bot.context import warm  # noqa: E402
-from bot.refresh import summary_months, summary_tab  # noqa: E402
+from bot.tabs import summary_months, summary_tab  # noqa: E402
 from metrics.engine import compute  # noqa: E402
 from metrics.options import MetricOptions  # noqa: E402
 from metrics.periods import parse_period  # noqa: E402

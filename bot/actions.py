@@ -1,45 +1,21 @@
-"""Answers that are not a single metric: cohorts, churn risk, digest preview, alerts, why, forecast, survival."""
+"""The cohort and churn-risk answers (routed by `bot.query.ROUTES`)."""
 
 from __future__ import annotations
 
-import importlib
-
-from bot.context import Context
+from bot.context import Context, data_notes
 from bot.grammar import Command
+from bot.render.format import number
 from bot.replies import ErrorReply, Reply, TableReply
+from metrics.clv import churned_ids, churned_note, customer_model, risk_list
+from metrics.cohorts import cohort_table
+from metrics.engine import check_dimension, filter_where, resolve_options, segment_tables
 from metrics.periods import parse_period
-
-# action → "module:function" taking (cmd, ctx) and returning a Reply; each lives with its feature.
-HANDLERS = {
-    "cohorts": "bot.actions:cohorts_reply",
-    "risk": "bot.actions:risk_reply",
-    "digest": "bot.digest.preview:digest_reply",
-    "alerts": "bot.alerts.preview:alerts_reply",
-    "why": "bot.analyses:why_reply",
-    "forecast": "bot.analyses:forecast_reply",
-    "survival": "bot.analyses:survival_reply",
-}
-
-
-def run_action(cmd: Command, ctx: Context) -> Reply:
-    """Route a non-metric command to its handler."""
-    key = cmd.metric if cmd.action == "metric" else cmd.action
-    module, func = HANDLERS[key].split(":")
-    try:
-        handler = getattr(importlib.import_module(module), func)
-    except (ImportError, AttributeError):
-        return ErrorReply(f"`{key}` is not available in this installation")
-    return handler(cmd, ctx)
 
 
 def cohorts_reply(cmd: Command, ctx: Context) -> Reply:
     """Monthly signup cohorts over the period (default the last 12 months): share with an order k months later.
 
     `where` keeps one segment's customers; `by` gives each segment's cohorts, one block of rows per segment."""
-    from bot.query import data_notes
-    from metrics.cohorts import cohort_table
-    from metrics.engine import check_dimension, filter_where, resolve_options, segment_tables
-
     if cmd.vs:
         return ErrorReply(
             "cohorts have no comparison period — drop `vs`; each row already follows one cohort over time"
@@ -65,7 +41,7 @@ def cohorts_reply(cmd: Command, ctx: Context) -> Reply:
     title = f"Cohort retention — {period.label}{scope}"
     charts = []
     if by is None and tables and len(tables[0][1].cohorts):
-        from bot.charts import cohort_heatmap
+        from bot.charts import cohort_heatmap  # lazy: matplotlib, only when a chart is drawn
 
         charts.append(
             ("cohorts.png", cohort_heatmap(title, [str(c) for c in tables[0][1].cohorts], tables[0][1].shares))
@@ -87,11 +63,6 @@ def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int =
     P(alive) comes from one model of the whole book, so a customer's risk does not depend on the view;
     `where` narrows the list to a segment's customers and `by` splits it (the top few of each segment).
     Customers already churned at today's date are a loss, not a risk: left out and counted on their own line."""
-    from bot.query import data_notes
-    from bot.render.format import number
-    from metrics.clv import churned_ids, churned_note, customer_model, risk_list
-    from metrics.engine import check_dimension, filter_where, resolve_options
-
     if cmd.period or cmd.vs:
         return ErrorReply(
             f"churn risk is as of today ({ctx.today().isoformat()}); it takes no period or `vs` — "

@@ -1,43 +1,26 @@
-"""`/pulse why`, `/pulse forecast`, `/pulse survival`: the analyses, wired to the same query layer."""
+"""`/pulse why`, `/pulse forecast`, `/pulse survival`: the analyses (pure, in `metrics.analysis`) as replies."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import date, timedelta
-
 import pandas as pd
 
-from bot.context import Context
+from bot.context import Context, data_notes, resolve_period
 from bot.grammar import Command
 from bot.render import format as fmt
 from bot.replies import ErrorReply, Reply, TableReply
-from metrics.decompose import Correlation, Decomposition, explain, mix_rate, spearman_table
-from metrics.engine import check_dimension, filter_where, resolve_options, segment_tables, spec_for
+from metrics.analysis import ADDITIVE, RATIOS, best_dimension, correlations, monthly_series, trailing_months
+from metrics.decompose import Correlation, explain
+from metrics.engine import check_dimension, compute, filter_where, resolve_options, spec_for
 from metrics.forecast import ForecastError, forecast_series
 from metrics.options import MetricOptions
-from metrics.periods import Period, comparison_period, month_periods, parse_period
-from metrics.result import MetricResult
+from metrics.periods import Period, comparison_period, parse_period
 from metrics.survival import SurvivalResult, kaplan_meier, survival_input
 from metrics.tables import Tables
-from sheets.workbook import Cell, OwnedTab
 
-ADDITIVE = {"revenue", "orders", "purchasers", "customers", "new"}
-# Values that are a ratio with a per-segment denominator (growth: |S|, AOV: orders, frequency: purchasers).
-RATIOS = {"growth", "aov", "frequency"}
-CORRELATED = ("nps", "csat", "complaints", "repeat")
 CORRELATION_MONTHS = 12
-SURVIVAL_STEP_DAYS = 30
 LARGE_CHANGE = 5.0
 MIN_AT_RISK = 20
 SHAKY_MAPE = 50.0
-DATE_COLUMNS = {
-    "customers": "signup_date",
-    "orders": "order_date",
-    "responses": "date",
-    "complaints": "date",
-    "spend": "date",
-    "subscriptions": "start_date",
-}
 
 
 def _scope(ctx: Context, cmd: Command):
@@ -45,79 +28,6 @@ def _scope(ctx: Context, cmd: Command):
     cached = ctx.snapshot()
     whole = ctx.tables(cached.snapshot)
     return cached, filter_where(whole, cmd.where), resolve_options(whole, ctx.options())
-
-
-def _weight(name: str, r: MetricResult) -> float | None:
-    """How much a segment counts in the overall value: the rate's denominator, or NPS's n."""
-    if name in ADDITIVE:
-        return 1.0
-    if r.denominator:
-        return float(r.denominator)
-    if r.details.get("n"):
-        return float(r.details["n"])
-    return None
-
-
-def decompose(name: str, t: Tables, now: Period, before: Period, o: MetricOptions, dimension: str) -> Decomposition:
-    """Split the change of `name` between `before` and `now` by the segments of `dimension`.
-
-    Totals (revenue, orders…) are the sum of their segments: every segment weighs 1/k with its value scaled
-    by k, so the parts are each segment's own change and the displayed values stay unscaled."""
-    spec = spec_for(name)
-    overall_now, overall_before = spec.fn(t, now, o), spec.fn(t, before, o)
-    rows_now, rows_before = [], []
-    for value in t.dimension_of(dimension).unique():
-        part = segment_tables(t, dimension, str(value))
-        a, b = spec.fn(part, now, o), spec.fn(part, before, o)
-        rows_now.append((str(value), _weight(name, a) or 0.0, a.value))
-        rows_before.append((str(value), _weight(name, b) or 0.0, b.value))
-    cols = ["segment", "weight", "value"]
-    after_frame, before_frame = pd.DataFrame(rows_now, columns=cols), pd.DataFrame(rows_before, columns=cols)
-    if name not in ADDITIVE:
-        return mix_rate(before_frame, after_frame, total_before=overall_before.value, total_after=overall_now.value)
-    k = len(rows_now)
-    after_frame["value"] = after_frame["value"].astype(float) * k
-    before_frame["value"] = before_frame["value"].astype(float) * k
-    d = mix_rate(before_frame, after_frame, total_before=overall_before.value, total_after=overall_now.value)
-    d.parts = [
-        replace(p, value_before=_unscale(p.value_before, k), value_after=_unscale(p.value_after, k)) for p in d.parts
-    ]
-    return d
-
-
-def _unscale(v: float | None, k: int) -> float | None:
-    return None if v is None else v / k
-
-
-def best_dimension(
-    name: str, t: Tables, now: Period, before: Period, o: MetricOptions, dims: list[str]
-) -> tuple[str, Decomposition]:
-    """The dimension that explains the change best, with its decomposition (see `concentration`)."""
-    options = [(d, decompose(name, t, now, before, o, d)) for d in dims]
-    return max(options, key=lambda x: concentration(x[1]))
-
-
-def concentration(d: Decomposition) -> float:
-    """How far one segment's part strays from its weight's share of the change: max |Δᵢ − w̄ᵢ·ΣΔ|.
-
-    When every segment moves alike, each part is about its weight's share and the dimension explains nothing;
-    a segment that moved on its own (South's NPS dropping) stands out however small it is."""
-    explained = sum(p.total for p in d.parts)
-    return max((abs(p.total - (p.weight_before + p.weight_after) / 2 * explained) for p in d.parts), default=0.0)
-
-
-def correlations(t: Tables, months: list[Period], o: MetricOptions, dimension: str | None) -> list[Correlation]:
-    """Spearman correlation of retention with NPS, CSAT, complaint and repeat rates over months × segments."""
-    groups = [("all", t)]
-    if dimension:
-        groups = [(str(v), segment_tables(t, dimension, str(v))) for v in t.dimension_of(dimension).unique()]
-    rows = []
-    for _, part in groups:
-        for p in months:
-            rows.append({m: spec_for(m).fn(part, p, o).value for m in ("retention", *CORRELATED)})
-    return spearman_table(
-        pd.DataFrame(rows, columns=["retention", *CORRELATED], dtype=float), "retention", list(CORRELATED)
-    )
 
 
 def _unit_word(unit: str, currency: str = "") -> str:
@@ -136,8 +46,6 @@ def correlation_note(corr: list[Correlation], dimension: str | None) -> str | No
 
 def why_reply(cmd: Command, ctx: Context) -> Reply:
     """What moved a metric: mix/rate parts by segment, the sentence, and the correlations table."""
-    from bot.query import data_notes, resolve_period
-
     name = cmd.metric or "nps"
     spec = spec_for(name)
     if spec.kind == "value" and name not in ADDITIVE | RATIOS:
@@ -209,43 +117,8 @@ def why_reply(cmd: Command, ctx: Context) -> Reply:
     )
 
 
-def trailing_months(end: date, count: int) -> list[Period]:
-    """The last `count` full calendar months that end on or before `end` (oldest first)."""
-    last = end - timedelta(days=1)
-    first = date(last.year - (count // 12 + 1), last.month, 1)
-    return [m for m in month_periods(first, last) if m.end <= end][-count:]
-
-
-def monthly_series(name: str, t: Tables, today: date, o: MetricOptions, months: int = 24) -> pd.Series:
-    """The metric for each of the last `months` full calendar months that the data fully covers, indexed YYYY-MM.
-
-    Months before the first dated row of the metric's tabs (and the partial month it falls in) are left out, so
-    a total such as revenue does not count empty months as zeros."""
-    spec = spec_for(name)
-    first = first_data_day(t, spec.tabs)
-    if first is None:
-        return pd.Series(dtype=float)
-    periods = [p for p in trailing_months(today.replace(day=1), months) if p.start >= first]
-    return pd.Series({p.start.strftime("%Y-%m"): spec.fn(t, p, o).value for p in periods}, dtype=float)
-
-
-def first_data_day(t: Tables, tabs: tuple[str, ...]) -> date | None:
-    """The earliest date in the dated columns of `tabs` (signups, orders, answers, complaints, spend, contracts)."""
-    found = []
-    for tab in tabs:
-        frame = t.frame(tab)
-        column = DATE_COLUMNS.get(tab)
-        if column in frame and len(frame):
-            first = frame[column].dropna().min()
-            if pd.notna(first):
-                found.append(pd.Timestamp(first).date())
-    return min(found) if found else None
-
-
 def forecast_reply(cmd: Command, ctx: Context) -> Reply:
     """The next 1–3 months of a metric with an 80% interval and the backtested MAPE."""
-    from bot.query import data_notes
-
     name = cmd.metric or "revenue"
     spec = spec_for(name)
     cached, t, o = _scope(ctx, cmd)
@@ -287,7 +160,7 @@ def forecast_reply(cmd: Command, ctx: Context) -> Reply:
 
 
 def _forecast_png(title: str, series: pd.Series, points: list) -> bytes:
-    from bot.charts import forecast_chart
+    from bot.charts import forecast_chart  # lazy: matplotlib, only when a chart is drawn
 
     history = {str(k): float(v) for k, v in series.dropna().items()}
     return forecast_chart(title, history, [(p.label, p.value, p.low, p.high) for p in points])
@@ -295,8 +168,7 @@ def _forecast_png(title: str, series: pd.Series, points: list) -> bytes:
 
 def survival_reply(cmd: Command, ctx: Context) -> Reply:
     """Median customer lifetime (Kaplan–Meier) overall and by segment, with the log-rank p-value."""
-    from bot.charts import survival_chart
-    from bot.query import data_notes
+    from bot.charts import survival_chart  # lazy: matplotlib, only when a chart is drawn
 
     cached, t, o = _scope(ctx, cmd)
     by = check_dimension(t, cmd.by) if cmd.by else None
@@ -363,30 +235,10 @@ def _at_risk_at_median(t: Tables, r: SurvivalResult, o: MetricOptions) -> dict[s
     }
 
 
-def survival_tab(t: Tables, today: date, o: MetricOptions) -> OwnedTab | None:
-    """`Pulse Survival`: the overall curve and one per first dimension, sampled every 30 days."""
-    by = t.dimensions[0] if t.dimensions else None
-    try:
-        r = kaplan_meier(t, today, resolve_options(t, o), by=by)
-    except ValueError:
-        return None
-    rows: list[list[Cell]] = []
-    for c in [r.overall, *r.segments]:
-        s = pd.DataFrame({"s": c.survival, "lo": c.low, "hi": c.high}, index=c.days)
-        horizon = int(max(c.days)) if c.days else 0
-        for day in range(0, horizon + 1, SURVIVAL_STEP_DAYS):
-            at = s[s.index <= day].iloc[-1] if (s.index <= day).any() else None
-            if at is not None:
-                rows.append([c.segment, day, round(float(at.s), 4), round(float(at.lo), 4), round(float(at.hi), 4)])
-    return OwnedTab("Pulse Survival", ["Segment", "Days since signup", "Survival", "Low (95%)", "High (95%)"], rows)
-
-
 def what_moved_line(ctx: Context, metric: str, period: Period, where: dict[str, str] | None = None) -> str | None:
     """One sentence for the digest when a metric moved significantly or by LARGE_CHANGE points or more.
 
     This is the digest's WHAT_MOVED_HOOK: (ctx, metric, period, where) → sentence or None."""
-    from metrics.engine import compute
-
     whole = ctx.tables(ctx.snapshot().snapshot)
     o = resolve_options(whole, ctx.options())
     where = dict(where or {})

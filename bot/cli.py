@@ -131,8 +131,8 @@ def _emit(reply, as_json: bool, settings: Settings) -> int:
 
 def cmd_demo(args, settings: Settings) -> int:
     from bot.query import answer
-    from bot.refresh import refresh
     from bot.render.text import render_text
+    from bot.tabs import refresh
     from sheets.demo import ensure_demo_workbook
 
     today = args.today or date.today()
@@ -174,8 +174,8 @@ def _write_chart(reply, path: Path) -> None:
 
 
 def cmd_refresh(args, settings: Settings) -> int:
-    from bot.refresh import refresh
     from bot.render.text import render_text
+    from bot.tabs import refresh
 
     report = refresh(_context(args, settings), reason="cli")
     print(render_text(report.reply()))

@@ -10,8 +10,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.pulse_log import defer_log
+from bot.render.format import WORKBOOK, left_out
 from config import Settings
+from metrics.customers import customer_state
 from metrics.options import MetricOptions, Scale
+from metrics.periods import Period, parse_period
+from metrics.purchasing import order_book
+from metrics.registry import METRICS
 from metrics.tables import Tables
 from sheets.cache import CachedSnapshot, SnapshotCache, cache_key, default_cache_path
 from sheets.open import open_workbook
@@ -136,6 +142,27 @@ class Context:
         return metric_options(self.settings)
 
 
+def resolve_period(ctx: Context, text: str | None, metric: str | None) -> Period:
+    """The period named by `text`, else the configured default for this kind of metric."""
+    if not text:
+        spec = METRICS.get(metric or "")
+        kind = spec.default_period if spec else "rates"
+        text = ctx.settings.default_periods.surveys if kind == "surveys" else ctx.settings.default_periods.rates
+    return parse_period(text, ctx.today(), ctx.settings.fiscal_year_start_month)
+
+
+def data_notes(ctx: Context | None, cached: CachedSnapshot, *, workbook_count: bool = True) -> list[str]:
+    """Notes every answer carries about its data: a stale snapshot, and the invalid rows of the whole workbook
+    left out — unless the answer states its own metric's count instead (one count per answer)."""
+    notes = []
+    if cached.note:
+        notes.append(cached.note)
+    rejected = sum(cached.snapshot.excluded.values())
+    if rejected and workbook_count:
+        notes.append(left_out(rejected, WORKBOOK))
+    return notes
+
+
 def read_if_stale(ctx: Context) -> None:
     """Read the source now when the cached snapshot is stale, so a digest about to be posted (scheduled, caught up,
     or on demand from Slack or the add-on) reports the sheet as it is; the server otherwise refreshes in the
@@ -149,16 +176,11 @@ def read_if_stale(ctx: Context) -> None:
 
 def _note_in_pulse_log(message: str) -> None:
     """A damaged snapshot cache was moved aside: say so in `Pulse Log` with the next entry written."""
-    from bot.pulse_log import defer_log
-
     defer_log("state", message, "moved aside, rebuilt")
 
 
 def warm(t: Tables) -> None:
     """Build the per-snapshot customer state and order book (cached on the Tables object)."""
-    from metrics.customers import customer_state
-    from metrics.purchasing import order_book
-
     customer_state(t)
     order_book(t)
 

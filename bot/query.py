@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from bot.context import Context
+from bot.actions import cohorts_reply, risk_reply
+from bot.analyses import forecast_reply, survival_reply, why_reply
+from bot.context import Context, data_notes, resolve_period
 from bot.grammar import Command, CommandError, parse_command
 from bot.help import help_reply
+from bot.render.format import number
 from bot.replies import ErrorReply, MetricReply, OverviewReply, Reply, TableReply, TextReply
-from metrics.engine import MetricError, compute
+from bot.tabs import refresh
+from metrics.clv import customer_model
+from metrics.engine import MetricError, compute, filter_where
 from metrics.periods import Period, PeriodError, parse_period
 from metrics.registry import METRICS, OVERVIEW
 
@@ -55,53 +61,12 @@ def _dispatch(cmd: Command, ctx: Context) -> Reply:
     refused = refusal(cmd)
     if refused is not None:
         return refused
-    if cmd.action == "help":
-        return help_reply(ctx.settings)
-    if cmd.action == "issues":
-        return issues_reply(ctx, cmd)
-    if cmd.action == "targets":
-        return targets_reply(ctx, cmd)
-    if cmd.action == "refresh":
-        from bot.refresh import refresh
-
-        return refresh(ctx).reply()
-    if cmd.action in ("digest", "alerts", "why", "forecast", "survival"):
-        from bot.actions import run_action
-
-        return run_action(cmd, ctx)
-    if cmd.metric == "overview":
-        return overview_reply(ctx, cmd)
-    if cmd.metric in ("cohorts", "risk"):
-        from bot.actions import run_action
-
-        return run_action(cmd, ctx)
-    return metric_reply(ctx, cmd)
+    if cmd.action == "metric":
+        return ROUTES.get(cmd.metric or "", metric_reply)(cmd, ctx)
+    return ROUTES[cmd.action](cmd, ctx)
 
 
-def resolve_period(ctx: Context, text: str | None, metric: str | None) -> Period:
-    """The period named by `text`, else the configured default for this kind of metric."""
-    if not text:
-        spec = METRICS.get(metric or "")
-        kind = spec.default_period if spec else "rates"
-        text = ctx.settings.default_periods.surveys if kind == "surveys" else ctx.settings.default_periods.rates
-    return parse_period(text, ctx.today(), ctx.settings.fiscal_year_start_month)
-
-
-def data_notes(ctx: Context | None, cached, *, workbook_count: bool = True) -> list[str]:
-    """Notes every answer carries about its data: a stale snapshot, and the invalid rows of the whole workbook
-    left out — unless the answer states its own metric's count instead (one count per answer)."""
-    from bot.render.format import WORKBOOK, left_out
-
-    notes = []
-    if cached.note:
-        notes.append(cached.note)
-    rejected = sum(cached.snapshot.excluded.values())
-    if rejected and workbook_count:
-        notes.append(left_out(rejected, WORKBOOK))
-    return notes
-
-
-def metric_reply(ctx: Context, cmd: Command) -> MetricReply:
+def metric_reply(cmd: Command, ctx: Context) -> MetricReply:
     cached = ctx.snapshot()
     tables = ctx.tables(cached.snapshot)
     period = resolve_period(ctx, cmd.period, cmd.metric)
@@ -115,9 +80,6 @@ def metric_reply(ctx: Context, cmd: Command) -> MetricReply:
 def add_prediction(result, tables, ctx: Context, top: int = 5) -> None:
     """Put the predicted CLV (BG/NBD + Gamma-Gamma) beside the historical one: the total with its 80%
     interval and the top customers by predicted value; a model that did not converge says so instead."""
-    from metrics.clv import customer_model
-    from metrics.engine import filter_where
-
     orders = filter_where(tables, result.where).orders
     if orders.empty:
         return
@@ -140,8 +102,6 @@ def add_prediction(result, tables, ctx: Context, top: int = 5) -> None:
         ],
     }
     money = ctx.settings.currency
-    from bot.render.format import number
-
     band = ""
     if model.total_interval:
         low = number(model.total_interval[0], "money", money)
@@ -157,7 +117,7 @@ def add_prediction(result, tables, ctx: Context, top: int = 5) -> None:
     )
 
 
-def overview_reply(ctx: Context, cmd: Command) -> OverviewReply | TableReply:
+def overview_reply(cmd: Command, ctx: Context) -> OverviewReply | TableReply:
     cached = ctx.snapshot()
     tables = ctx.tables(cached.snapshot)
     period = resolve_period(ctx, cmd.period, "overview")
@@ -171,8 +131,6 @@ def overview_reply(ctx: Context, cmd: Command) -> OverviewReply | TableReply:
 def overview_by_reply(ctx: Context, cmd: Command, results: list, period: Period, cached) -> TableReply:
     """`overview by <dim>`: one row per headline metric, the total then each segment (largest first); a value
     on fewer than `surveys.min_n` observations is marked *, and the full results are in the JSON payload."""
-    from bot.render.format import number
-
     by = results[0].by
     sizes: dict[str, int] = {}
     for r in results:
@@ -204,7 +162,7 @@ def overview_by_reply(ctx: Context, cmd: Command, results: list, period: Period,
     )
 
 
-def targets_reply(ctx: Context, cmd: Command) -> TableReply | TextReply:
+def targets_reply(cmd: Command, ctx: Context) -> TableReply | TextReply:
     targets = ctx.settings.targets
     if not targets:
         return TextReply(
@@ -237,7 +195,7 @@ def targets_reply(ctx: Context, cmd: Command) -> TableReply | TextReply:
     )
 
 
-def issues_reply(ctx: Context, cmd: Command, limit: int = 20) -> TableReply:
+def issues_reply(cmd: Command, ctx: Context, limit: int = 20) -> TableReply:
     cached = ctx.snapshot()
     issues = cached.snapshot.issues
     rows = [[i.tab, i.row, i.column, i.value, i.reason, i.severity] for i in issues[:limit]]
@@ -251,3 +209,40 @@ def issues_reply(ctx: Context, cmd: Command, limit: int = 20) -> TableReply:
         payload={"count": len(issues)},
         query=cmd.raw,
     )
+
+
+def _help(cmd: Command, ctx: Context) -> Reply:
+    return help_reply(ctx.settings)
+
+
+def _refresh(cmd: Command, ctx: Context) -> Reply:
+    return refresh(ctx).reply()
+
+
+def _digest(cmd: Command, ctx: Context) -> Reply:
+    from bot.digest.preview import digest_reply  # lazy: the digest's Block Kit pulls in slack_sdk
+
+    return digest_reply(cmd, ctx)
+
+
+def _alerts(cmd: Command, ctx: Context) -> Reply:
+    from bot.alerts.preview import alerts_reply  # lazy: the alert messages' Block Kit pulls in slack_sdk
+
+    return alerts_reply(cmd, ctx)
+
+
+# Every action, and every metric with an answer of its own, → its handler; other metrics → `metric_reply`.
+ROUTES: dict[str, Callable[[Command, Context], Reply]] = {
+    "help": _help,
+    "refresh": _refresh,
+    "issues": issues_reply,
+    "targets": targets_reply,
+    "digest": _digest,
+    "alerts": _alerts,
+    "why": why_reply,
+    "forecast": forecast_reply,
+    "survival": survival_reply,
+    "overview": overview_reply,
+    "cohorts": cohorts_reply,
+    "risk": risk_reply,
+}

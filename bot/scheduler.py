@@ -26,12 +26,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.alerts.run import after_refresh
 from bot.context import Context, read_if_stale
 from bot.digest.ledger import Ledger, open_ledger
 from bot.digest.post import PostResult, post_digest, record
 from bot.digest.schedule import Destination, destinations, last_fire, report_week, trigger_for, week_label
-from bot.pulse_log import flush_deferred
+from bot.pulse_log import append_log, flush_deferred
 from bot.state_files import SQLITE_SIDE_FILES, heal_sqlite, private_file, quarantine
+from bot.tabs import refresh
 from config import state_dir
 from sheets.workbook import WorkbookError
 
@@ -83,9 +85,6 @@ def digest_job(context_id: str, key: str) -> PostResult | None:
 
 def refresh_job(context_id: str) -> None:
     """Rewrite the summary tabs (the refresh writes its own Pulse Log entry), then evaluate the alerts."""
-    from bot.alerts.run import after_refresh
-    from bot.refresh import refresh
-
     ctx = context_for(context_id)
     try:
         report = refresh(ctx, reason="scheduled")
@@ -97,8 +96,6 @@ def refresh_job(context_id: str) -> None:
         else:
             log.exception("scheduled refresh failed")
         try:
-            from bot.pulse_log import append_log
-
             append_log(ctx.workbook, ctx.now(), "refresh", "scheduled", f"failed: {type(err).__name__}: {err}"[:300])
         except Exception:  # noqa: BLE001
             log.warning("could not record the failed refresh in Pulse Log")

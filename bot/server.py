@@ -20,6 +20,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
 from bot.context import Context
+from bot.errors import RequestRefused
+from bot.replay import seen_store
+from bot.slack.app import signing_secret_of
+from bot.slack.signing import SlackRequestCheck
 from config.settings import StateUnavailable
 
 log = logging.getLogger(__name__)
@@ -40,14 +44,6 @@ CALLER = "pulse_caller"  # what the check returned: the caller's verified e-mail
 # A check sees the headers and the raw body; it raises RequestRefused, or returns the caller (kept as CALLER).
 Check = Callable[[Mapping[str, str], bytes], Any]
 ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
-
-
-class RequestRefused(Exception):
-    """Why a request is refused, with its HTTP status; the detail names no secret and echoes no input."""
-
-    def __init__(self, status: int, detail: str):
-        super().__init__(detail)
-        self.status, self.detail = status, detail
 
 
 def create_app(ctx: Context, *, slack_app: App | None = None) -> FastAPI:
@@ -75,10 +71,6 @@ def guard(api: FastAPI, prefix: str, check: Check) -> None:
 
 def mount_slack(api: FastAPI, slack_app: App) -> None:
     """POST /slack/events → bolt. Dispatch runs in a worker thread: it blocks until the listener acks."""
-    from bot.replay import seen_store
-    from bot.slack.app import signing_secret_of
-    from bot.slack.signing import SlackRequestCheck
-
     guard(api, SLACK_PATH, SlackRequestCheck(signing_secret_of(slack_app), seen=seen_store(api.state.ctx.settings)))
 
     @api.post(SLACK_PATH, include_in_schema=False)

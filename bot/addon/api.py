@@ -21,12 +21,13 @@ from bot.addon.identity import IdentityVerifier, identity_verifier
 from bot.addon.views import digest_outcome, kpi_cards
 from bot.alerts.run import after_refresh
 from bot.context import Context
+from bot.errors import RequestRefused
 from bot.ratelimit import RateLimiter
-from bot.refresh import already_running
 from bot.render.json import render_json
 from bot.replay import seen_store
 from bot.replies import OverviewReply
-from bot.server import CALLER, VERIFIED, RequestRefused, guard
+from bot.server import CALLER, VERIFIED, guard
+from bot.tabs import already_running, refresh
 from config import secret
 from sheets.workbook import WorkbookError
 
@@ -97,8 +98,6 @@ class AddonState:
         return None
 
     def run_refresh(self, reason: str):
-        from bot.refresh import refresh
-
         with self._count_lock:
             self.refreshes += 1
         try:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from bot.context import Context
+from bot.context import Context, data_notes
 from metrics.engine import breakdown, compute, filter_where, resolve_options
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period, parse_period, week_start
@@ -252,8 +252,6 @@ def build_digest(
 
 def _data_notes(cached) -> list[str]:
     """The same data notes every answer carries: a stale snapshot, the whole workbook's invalid rows left out."""
-    from bot.query import data_notes
-
     return data_notes(None, cached)
 
 

@@ -12,8 +12,8 @@ import re
 import time
 from collections.abc import Callable, Mapping
 
+from bot.errors import RequestRefused
 from bot.replay import MemorySeen, SeenStore
-from bot.server import RequestRefused
 
 WINDOW_SECONDS = 300
 TIMESTAMP = re.compile(r"[0-9]{1,12}")

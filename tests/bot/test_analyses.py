@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy import stats as sps
 
 import config
-from bot.analyses import trailing_months, what_moved_line
+from bot.analyses import what_moved_line
 from bot.charts import survival_chart
 from bot.cli import main
 from bot.context import build_context
@@ -22,6 +22,7 @@ from bot.query import answer
 from bot.render.json import render_json
 from bot.render.text import render_text
 from bot.replies import ErrorReply, MetricReply, TableReply
+from metrics.analysis import trailing_months
 from metrics.decompose import explain, mix_rate
 from metrics.engine import compute, resolve_options, segment_tables
 from metrics.periods import parse_period

@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.workbooks import write_source_workbook
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("scipy.stats", "statsmodels", "lifelines", "matplotlib", "slack_bolt", "fastapi", "gspread", "openpyxl")
+HEAVY = ("scipy.stats", "statsmodels", "lifelines", "matplotlib", "slack_bolt", "slack_sdk", "fastapi", "gspread", "openpyxl")
 
 CHILD = """
 import contextlib, io, json, sys

@@ -39,7 +39,7 @@ def test_risk_lists_customers_by_value_at_stake(ctx):
 
 
 def test_refresh_writes_pulse_customers(demo_workbook):
-    from bot.refresh import refresh
+    from bot.tabs import refresh
 
     ctx = build_context(parse_settings({}), workbook=str(demo_workbook), today=TODAY)
     report = refresh(ctx)

@@ -125,7 +125,7 @@ def test_pulse_customers_tab_follows(ctx):
     """The tab ranks as `/pulse risk` (L8..L4 = 1..5) and shows the churned with their date, no value at stake
     and no rank: L1–L3 closed on 2025-07-15, R01 on 2026-11-15; L4's 2025-06-20 churn was undone by its
     2025-07-05 order."""
-    from bot.customers_tab import HEADER, customers_tab
+    from bot.tabs import CUSTOMERS_HEADER as HEADER, customers_tab
 
     tab = customers_tab(ctx.tables(ctx.snapshot().snapshot), TODAY, ctx.options())
     rows = {r[0]: dict(zip(HEADER, r)) for r in tab.rows}

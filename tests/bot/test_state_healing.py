@@ -126,7 +126,7 @@ def test_a_garbage_snapshot_cache_is_noted_in_pulse_log_by_the_next_refresh(monk
     # The damaged cache is moved aside when the context is built, where no workbook write happens: the note is
     # queued and must reach `Pulse Log` with the next refresh's batched write (before, only with a later digest).
     from bot.context import build_context
-    from bot.refresh import refresh
+    from bot.tabs import refresh
     from config import parse_settings
     from sheets.cache import default_cache_path
     from tests.bot.slack.conftest import SMALL_TABS

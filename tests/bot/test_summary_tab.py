@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from bot.context import build_context
-from bot.refresh import build_tabs
+from bot.tabs import build_tabs
 from config import parse_settings
 from tests.workbooks import two_month_workbook
 

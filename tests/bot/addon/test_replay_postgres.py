@@ -9,7 +9,7 @@ import pytest
 
 from bot.context import build_context
 from bot.replay import MemorySeen, seen_store
-from bot.server import RequestRefused
+from bot.errors import RequestRefused
 from bot.slack.signing import SlackRequestCheck
 from bot.state_pg import PgSeen
 from config import parse_settings

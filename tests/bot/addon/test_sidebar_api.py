@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-import bot.refresh
+import bot.tabs
 from bot.context import build_context
 from config import parse_settings
 from tests.bot.addon.conftest import SHEET
@@ -93,7 +93,7 @@ def test_a_second_refresh_while_one_runs_is_told_when_the_first_started(addon):
     first = {}
     thread = threading.Thread(target=lambda: first.update(r=client.signed("/addon/refresh", {"spreadsheet_id": SHEET, "trigger": "manual"})))
     thread.start()
-    wait_for(lambda: bot.refresh.running_since() is not None, timeout=30, what="the first refresh to start")
+    wait_for(lambda: bot.tabs.running_since() is not None, timeout=30, what="the first refresh to start")
     second = client.signed("/addon/refresh", {"spreadsheet_id": SHEET, "trigger": "manual"})
     thread.join(120)
     assert first["r"].status_code == 200 and first["r"].json()["status"] == "done"

@@ -1,4 +1,5 @@
-"""`pulse refresh`: compute the summary tabs and write them to the workbook in one batch."""
+"""Every tab crm-pulse owns and `pulse refresh`, which computes them and writes them to the workbook in one batch:
+`Pulse Summary`, `Pulse Cohorts`, `Pulse Customers`, `Pulse Survival`, `Pulse Data Issues` (and `Pulse Log`)."""
 
 from __future__ import annotations
 
@@ -7,21 +8,35 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import numpy as np
+import pandas as pd
 
 from bot.context import Context
 from bot.pulse_log import deferred, forget_deferred, log_tab
 from bot.render.format import CURRENCY_SYMBOLS
 from bot.replies import TextReply
+from metrics.clv import churn_dates, customer_model, risk_list
 from metrics.cohorts import cohort_table
-from metrics.engine import evaluate
+from metrics.engine import evaluate, resolve_options
 from metrics.options import MetricOptions
 from metrics.periods import Period, month_periods
 from metrics.registry import DEFINITIONS_VERSION, METRICS, SUMMARY
+from metrics.survival import kaplan_meier
 from metrics.tables import Tables
 from sheets.snapshot import data_issues_tab
 from sheets.workbook import TABS_KEPT, Cell, OwnedTab, WorkbookError, WriteReport
 
 SUMMARY_MONTHS = 24
+SURVIVAL_STEP_DAYS = 30
+CUSTOMERS_HEADER = [
+    "Customer",
+    "Segment",
+    "P(alive)",
+    "Expected purchases",
+    "Predicted CLV",
+    "Value at stake",
+    "Risk rank",
+    "Churned on",
+]
 _running_lock = threading.Lock()
 _running_since: datetime | None = None
 
@@ -142,7 +157,7 @@ def cohorts_tab(t: Tables, months: list[Period], o: MetricOptions) -> OwnedTab:
     header = ["Cohort", "Customers"] + [f"M{k}" for k in range(table.shares.shape[1])]
     rows: list[list[Cell]] = []
     for label, size, shares in zip(table.cohorts, table.sizes, table.shares, strict=True):
-        rows.append([str(label), int(size)] + [_num(v) for v in shares])
+        rows.append([str(label), int(size), *(_num(v) for v in shares)])
     return OwnedTab("Pulse Cohorts", header, rows)
 
 
@@ -151,6 +166,65 @@ def _num(v) -> Cell:
         return None
     v = float(v)
     return None if not np.isfinite(v) else round(v, 6)
+
+
+def customers_tab(t: Tables, today: date, o: MetricOptions) -> OwnedTab | None:
+    """`Pulse Customers`: per customer RFM segment, P(alive), expected purchases, predicted CLV and risk rank, from
+    the fitted model; None when there are no orders to fit.
+
+    As `/pulse risk`: a customer already churned today (by the churn rule in force) shows its churn date
+    and no value at stake or risk rank — it is a loss, not a risk; the ranks count the others from 1."""
+    if t.orders.empty:
+        return None
+    o = resolve_options(t, o)
+    model = customer_model(t.orders, today, o)
+    gone = churn_dates(t, today, o)
+    ranks = risk_list(model.customers, gone.index).customers.set_index("customer_id")["risk_rank"]
+    rows: list[list[Cell]] = []
+    for rec in model.customers.itertuples(index=False):
+        cid = str(rec.customer_id)
+        churned = gone.get(cid)
+        rows.append(
+            [
+                cid,
+                str(rec.segment),
+                _round(getattr(rec, "p_alive", None), 4),
+                _round(getattr(rec, "expected_purchases", None), 3),
+                _round(getattr(rec, "predicted_clv", None), 2),
+                None if churned is not None else _round(getattr(rec, "value_at_stake", None), 2),
+                None if _missing(ranks.get(cid)) else int(ranks[cid]),
+                None if churned is None else pd.Timestamp(churned).date().isoformat(),
+            ]
+        )
+    if not model.converged and model.note:
+        rows.insert(0, ["(note)", model.note] + [None] * (len(CUSTOMERS_HEADER) - 2))
+    return OwnedTab("Pulse Customers", CUSTOMERS_HEADER, rows)
+
+
+def _missing(v) -> bool:
+    return v is None or bool(pd.isna(v))
+
+
+def _round(v, digits: int) -> Cell:
+    return None if _missing(v) else round(float(v), digits)
+
+
+def survival_tab(t: Tables, today: date, o: MetricOptions) -> OwnedTab | None:
+    """`Pulse Survival`: the overall curve and one per first dimension, sampled every 30 days."""
+    by = t.dimensions[0] if t.dimensions else None
+    try:
+        r = kaplan_meier(t, today, resolve_options(t, o), by=by)
+    except ValueError:
+        return None
+    rows: list[list[Cell]] = []
+    for c in [r.overall, *r.segments]:
+        s = pd.DataFrame({"s": c.survival, "lo": c.low, "hi": c.high}, index=c.days)
+        horizon = int(max(c.days)) if c.days else 0
+        for day in range(0, horizon + 1, SURVIVAL_STEP_DAYS):
+            at = s[s.index <= day].iloc[-1] if (s.index <= day).any() else None
+            if at is not None:
+                rows.append([c.segment, day, round(float(at.s), 4), round(float(at.lo), 4), round(float(at.hi), 4)])
+    return OwnedTab("Pulse Survival", ["Segment", "Days since signup", "Survival", "Low (95%)", "High (95%)"], rows)
 
 
 def build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
@@ -164,9 +238,6 @@ def build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
         "Pulse Cohorts": cohorts_tab(t, months, o),
         "Pulse Data Issues": data_issues_tab(cached.snapshot),
     }
-    from bot.analyses import survival_tab
-    from bot.customers_tab import customers_tab
-
     for extra in (customers_tab(t, ctx.today(), o), survival_tab(t, ctx.today(), o)):
         if extra is not None:
             tabs[extra.name] = extra

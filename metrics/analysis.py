@@ -1,0 +1,133 @@
+"""The analyses behind `why` and `forecast`, pure: tables in, results out — a metric's change split by segment,
+its monthly correlations with retention, and its monthly series."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pandas as pd
+
+from metrics.decompose import Correlation, Decomposition, mix_rate, spearman_table
+from metrics.engine import segment_tables, spec_for
+from metrics.options import MetricOptions
+from metrics.periods import Period, month_periods
+from metrics.result import MetricResult
+from metrics.tables import SCHEMA, Tables
+
+ADDITIVE = {"revenue", "orders", "purchasers", "customers", "new"}
+# Values that are a ratio with a per-segment denominator (growth: |S|, AOV: orders, frequency: purchasers).
+RATIOS = {"growth", "aov", "frequency"}
+CORRELATED = ("nps", "csat", "complaints", "repeat")
+# The date that places a row in time: each tab's first date column in the schema (signup, order, answer,
+# complaint, spend, contract start).
+DATE_COLUMNS = {
+    tab: next(column for column, dtype in columns.items() if dtype.startswith("datetime"))
+    for tab, columns in SCHEMA.items()
+}
+
+
+def _weight(name: str, r: MetricResult) -> float | None:
+    """How much a segment counts in the overall value: the rate's denominator, or NPS's n."""
+    if name in ADDITIVE:
+        return 1.0
+    if r.denominator:
+        return float(r.denominator)
+    if r.details.get("n"):
+        return float(r.details["n"])
+    return None
+
+
+def decompose(name: str, t: Tables, now: Period, before: Period, o: MetricOptions, dimension: str) -> Decomposition:
+    """Split the change of `name` between `before` and `now` by the segments of `dimension`.
+
+    Totals (revenue, orders…) are the sum of their segments: every segment weighs 1/k with its value scaled
+    by k, so the parts are each segment's own change and the displayed values stay unscaled."""
+    spec = spec_for(name)
+    overall_now, overall_before = spec.fn(t, now, o), spec.fn(t, before, o)
+    rows_now, rows_before = [], []
+    for value in t.dimension_of(dimension).unique():
+        part = segment_tables(t, dimension, str(value))
+        a, b = spec.fn(part, now, o), spec.fn(part, before, o)
+        rows_now.append((str(value), _weight(name, a) or 0.0, a.value))
+        rows_before.append((str(value), _weight(name, b) or 0.0, b.value))
+    cols = ["segment", "weight", "value"]
+    after_frame, before_frame = pd.DataFrame(rows_now, columns=cols), pd.DataFrame(rows_before, columns=cols)
+    if name not in ADDITIVE:
+        return mix_rate(before_frame, after_frame, total_before=overall_before.value, total_after=overall_now.value)
+    k = len(rows_now)
+    after_frame["value"] = after_frame["value"].astype(float) * k
+    before_frame["value"] = before_frame["value"].astype(float) * k
+    d = mix_rate(before_frame, after_frame, total_before=overall_before.value, total_after=overall_now.value)
+    d.parts = [
+        replace(p, value_before=_unscale(p.value_before, k), value_after=_unscale(p.value_after, k)) for p in d.parts
+    ]
+    return d
+
+
+def _unscale(v: float | None, k: int) -> float | None:
+    return None if v is None else v / k
+
+
+def best_dimension(
+    name: str, t: Tables, now: Period, before: Period, o: MetricOptions, dims: list[str]
+) -> tuple[str, Decomposition]:
+    """The dimension that explains the change best, with its decomposition (see `concentration`)."""
+    options = [(d, decompose(name, t, now, before, o, d)) for d in dims]
+    return max(options, key=lambda x: concentration(x[1]))
+
+
+def concentration(d: Decomposition) -> float:
+    """How far one segment's part strays from its weight's share of the change: max |Δᵢ − w̄ᵢ·ΣΔ|.
+
+    When every segment moves alike, each part is about its weight's share and the dimension explains nothing;
+    a segment that moved on its own (South's NPS dropping) stands out however small it is."""
+    explained = sum(p.total for p in d.parts)
+    return max((abs(p.total - (p.weight_before + p.weight_after) / 2 * explained) for p in d.parts), default=0.0)
+
+
+def correlations(t: Tables, months: list[Period], o: MetricOptions, dimension: str | None) -> list[Correlation]:
+    """Spearman correlation of retention with NPS, CSAT, complaint and repeat rates over months × segments."""
+    groups = [("all", t)]
+    if dimension:
+        groups = [(str(v), segment_tables(t, dimension, str(v))) for v in t.dimension_of(dimension).unique()]
+    rows = []
+    for _, part in groups:
+        for p in months:
+            rows.append({m: spec_for(m).fn(part, p, o).value for m in ("retention", *CORRELATED)})
+    return spearman_table(
+        pd.DataFrame(rows, columns=["retention", *CORRELATED], dtype=float), "retention", list(CORRELATED)
+    )
+
+
+def trailing_months(end: date, count: int) -> list[Period]:
+    """The last `count` full calendar months that end on or before `end` (oldest first)."""
+    last = end - timedelta(days=1)
+    first = date(last.year - (count // 12 + 1), last.month, 1)
+    return [m for m in month_periods(first, last) if m.end <= end][-count:]
+
+
+def monthly_series(name: str, t: Tables, today: date, o: MetricOptions, months: int = 24) -> pd.Series:
+    """The metric for each of the last `months` full calendar months that the data fully covers, indexed YYYY-MM.
+
+    Months before the first dated row of the metric's tabs (and the partial month it falls in) are left out, so
+    a total such as revenue does not count empty months as zeros."""
+    spec = spec_for(name)
+    first = first_data_day(t, spec.tabs)
+    if first is None:
+        return pd.Series(dtype=float)
+    periods = [p for p in trailing_months(today.replace(day=1), months) if p.start >= first]
+    return pd.Series({p.start.strftime("%Y-%m"): spec.fn(t, p, o).value for p in periods}, dtype=float)
+
+
+def first_data_day(t: Tables, tabs: tuple[str, ...]) -> date | None:
+    """The earliest date in the dated columns of `tabs` (signups, orders, answers, complaints, spend, contracts)."""
+    found = []
+    for tab in tabs:
+        frame = t.frame(tab)
+        column = DATE_COLUMNS.get(tab)
+        if column in frame and len(frame):
+            first = frame[column].dropna().min()
+            if pd.notna(first):
+                found.append(pd.Timestamp(first).date())
+    return min(found) if found else None
