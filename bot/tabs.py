@@ -78,7 +78,7 @@ RATE_KINDS = ("proportion", "nps")
 def summary_tab(t: Tables, months: list[Period], o: MetricOptions, currency: str = "USD") -> OwnedTab:
     """`Pulse Summary` for people and pivots alike: one row per month, a column per metric under its name with its
     unit ("Customer churn %", "Revenue (USD)"); n and the 95% interval for rates only; targets; small samples named;
-    number formats and a frozen month column (Google Sheets). Cells hold values, never formatted text."""
+    number formats and a frozen month column (Google Sheets and .xlsx). Cells hold values, never formatted text."""
     results = [{name: evaluate(METRICS[name], t, p, o) for name in SUMMARY} for p in months]
     first = results[0] if results else {}
     heads = {

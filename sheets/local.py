@@ -1,8 +1,9 @@
 """A local .xlsx workbook: fast reads with python-calamine; owned tabs written by patching the package, atomically.
 
 Ownership marker: a hidden, sheet-scoped defined name `crm_pulse_owned` whose value is the text "crm-pulse-owned".
-Writes replace only the owned sheets' parts (plus workbook.xml, its rels, [Content_Types].xml and two or three
-styles); every other part of the file, including all source tabs, is copied unchanged.
+Writes replace only the owned sheets' parts (plus workbook.xml, its rels, [Content_Types].xml and a few styles:
+bold, date and each owned tab's number formats); every other part of the file, including all source tabs, is copied
+unchanged.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from sheets.columnar import ColumnarTab, read_columns
 from sheets.workbook import OWNED_TABS, OWNER_MARKER_KEY, Cell, OwnedTab, RawTab, WorkbookError, WriteReport
-from sheets.xlsx import SheetRef, patch_workbook, read_sheet_refs
+from sheets.xlsx import SheetLayout, SheetRef, patch_workbook, read_sheet_refs
 
 MARKER_NAME = "crm_pulse_owned"
 MARKER_VALUE = f'"{OWNER_MARKER_KEY}"'
@@ -84,6 +85,7 @@ class LocalWorkbook:
         report = WriteReport()
         refs = {r.name.casefold(): r for r in self._sheet_refs()}
         wanted: dict[str, list[list[Cell]]] = {}
+        layouts = {name: SheetLayout(tab.formats, tab.frozen_cols) for name, tab in tabs.items()}
         for name, tab in tabs.items():
             existing = refs.get(name.casefold())
             if name not in OWNED_TABS or tab.name != name:
@@ -98,7 +100,7 @@ class LocalWorkbook:
                 wanted[name] = [[_plain(v) for v in row] for row in [header, *tab.rows]]
                 report.written.append(name)
         if wanted:
-            report.created = self._save(wanted)
+            report.created = self._save(wanted, layouts)
         return report
 
     def _sheet_refs(self) -> list[SheetRef]:
@@ -109,11 +111,11 @@ class LocalWorkbook:
         except (zipfile.BadZipFile, KeyError, ET.ParseError) as err:
             raise WorkbookError(f"could not read {self.path}: {err}. Is it an .xlsx workbook?") from None
 
-    def _save(self, tabs: dict[str, list[list[Cell]]]) -> list[str]:
+    def _save(self, tabs: dict[str, list[list[Cell]]], layouts: Mapping[str, SheetLayout]) -> list[str]:
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".xlsx.tmp", dir=self.path.parent)
         os.close(fd)
         try:
-            created = patch_workbook(str(self.path), tmp, tabs, MARKER_NAME, MARKER_VALUE)
+            created = patch_workbook(str(self.path), tmp, tabs, MARKER_NAME, MARKER_VALUE, layouts)
             os.chmod(tmp, self.path.stat().st_mode & 0o777)
             _fsync(tmp)  # the new bytes are on disk before their name replaces the old file (no empty file on a crash)
             os.replace(tmp, self.path)

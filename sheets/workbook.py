@@ -35,7 +35,8 @@ class OwnedTab:
     name: str
     header: list[str]
     rows: list[list[Cell]]
-    # For people (Google Sheets): column index → number-format pattern of its data rows, and columns kept frozen.
+    # For people (Google Sheets and local .xlsx): column index → number-format pattern of its data rows, and columns
+    # kept frozen (besides the header row).
     formats: dict[int, str] = field(default_factory=dict)
     frozen_cols: int = 0
 

@@ -48,3 +48,38 @@ def test_small_samples_are_named_and_numbers_keep_their_formats(summary):
     assert summary.formats[header.index("Customer churn %")] == '0.0"%"'
     assert summary.formats[header.index("Customer churn % n")] == "#,##0"
     assert isinstance(feb["Customer churn %"], float)  # a value, not "0.0%" text
+
+
+def test_a_local_xlsx_summary_carries_the_same_formats_and_freeze_panes(tmp_path):
+    # issue 17 item 9, local half: the .xlsx written by `pulse refresh` carries the formats the Google path sets.
+    import zipfile
+
+    import openpyxl
+
+    from bot.refresh import refresh
+
+    path = two_month_workbook(tmp_path / "s.xlsx")
+    with zipfile.ZipFile(path) as z:
+        sources = {n: z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/")}
+    ctx = build_context(parse_settings({"targets": {"revenue": 100}}), workbook=str(path), today=date(2026, 3, 10))
+    summary = build_tabs(ctx)[0]["Pulse Summary"]
+    refresh(ctx)
+    ws = openpyxl.load_workbook(path)["Pulse Summary"]
+    assert ws.freeze_panes == "B2"  # header row and month column
+    header = [c.value for c in ws[1]]
+    assert header == summary.header and ws["A1"].font.b
+    feb = {h: ws.cell(3, i + 1) for i, h in enumerate(header)}
+    assert feb["Revenue (USD)"].value == 150 and feb["Revenue (USD)"].number_format == '"$"#,##0.00'  # 100 + 50
+    assert feb["Customer churn %"].value == 0 and feb["Customer churn %"].number_format == '0.0"%"'
+    assert feb["Customer churn % n"].value == 4 and feb["Customer churn % n"].number_format == "#,##0"
+    assert feb["Net Promoter Score"].value == 100 and feb["Net Promoter Score"].number_format == "#,##0"
+    assert feb["Revenue (USD) target"].number_format == '"$"#,##0.00'
+    # Every column with a format has it on every data row, as the single description says; numbers stay numbers.
+    for col, pattern in summary.formats.items():
+        for row in (2, 3):
+            cell = ws.cell(row, col + 1)
+            assert cell.number_format == pattern, (header[col], row)
+            assert cell.value is None or isinstance(cell.value, int | float)
+    assert ws["A1"].number_format == "General" and ws["A3"].value == "2026-02"
+    with zipfile.ZipFile(path) as z:
+        assert {n: z.read(n) for n in sources} == sources  # the source tabs are byte-identical

@@ -217,3 +217,31 @@ def test_demo_workbook_takes_owned_tabs(tmp_path):
 def test_overlong_text_is_cut_to_the_excel_cell_limit(book):
     book.write_owned({"Pulse Log": OwnedTab("Pulse Log", ["A"], [["x" * 40000]])})
     assert len(book.read_owned("Pulse Log")[1][0]) == 32767
+
+
+def test_number_formats_join_the_sources_own_and_are_reused_on_the_next_write(tmp_path):
+    # The source tab has its own custom format (id 164 in the file openpyxl writes); ours take the next ids, the
+    # source's cell keeps its format, and writing again adds no second copy of any format or cell style.
+    path = tmp_path / "fmt.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Orders"
+    wb["Orders"].append(["Amount"])
+    wb["Orders"].append([7])
+    wb["Orders"]["A2"].number_format = '0.000" kg"'
+    wb.save(path)
+    book = LocalWorkbook(path)
+    tab = OwnedTab("Pulse Summary", ["Month", "Share", "Money"], [["2026-01", 12.5, 3], ["2026-02", None, 4]],
+                   formats={1: '0.0"%"', 2: '0.000" kg"'}, frozen_cols=1)
+    book.write_owned({"Pulse Summary": tab})
+    with zipfile.ZipFile(path) as z:
+        first = z.read("xl/styles.xml")
+    book.write_owned({"Pulse Summary": tab})
+    with zipfile.ZipFile(path) as z:
+        assert z.read("xl/styles.xml") == first
+    back = openpyxl.load_workbook(path)
+    assert back["Orders"]["A2"].number_format == '0.000" kg"' and back["Orders"]["A2"].value == 7
+    ws = back["Pulse Summary"]
+    assert ws.freeze_panes == "B2"
+    assert [ws[f"B{r}"].number_format for r in (2, 3)] == ['0.0"%"'] * 2 and ws["B2"].value == 12.5
+    assert ws["C3"].number_format == '0.000" kg"' and ws["C3"].value == 4
+    assert ws["A2"].number_format == "General" and ws["B1"].font.b
