@@ -56,7 +56,7 @@ def test_a_local_xlsx_summary_carries_the_same_formats_and_freeze_panes(tmp_path
 
     import openpyxl
 
-    from bot.refresh import refresh
+    from bot.tabs import refresh
 
     path = two_month_workbook(tmp_path / "s.xlsx")
     with zipfile.ZipFile(path) as z:
