@@ -12,6 +12,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+# The languages answers can be written in (bot/i18n.py holds their catalogues).
+Language = Literal["en", "zh-CN"]
+
 SOURCE_TABS = ("customers", "orders", "responses", "complaints", "spend", "subscriptions")
 DEFAULT_CONFIG_PATHS = (Path("config/pulse.toml"), Path("pulse.toml"))
 DEMO_WORKBOOK = Path("demo/crm-pulse-demo.xlsx")
@@ -165,6 +168,7 @@ class DigestChannel(_Section):
     timezone: str | None = None
     day: str | None = None
     time: str | None = None
+    language: Language | None = None  # this channel's digest language; None = the top-level `language`
 
 
 class DigestSettings(_Section):
@@ -235,6 +239,7 @@ class AlertRule(_Section):
     threshold: float | None = None
     segment: str | None = None
     channel: str
+    language: Language | None = None  # this rule's messages; None = the top-level `language`
 
     @model_validator(mode="after")
     def _threshold(self) -> AlertRule:
@@ -249,6 +254,7 @@ class Settings(_Section):
     timezone: str = "UTC"
     fiscal_year_start_month: int = Field(1, ge=1, le=12)
     currency: str = "USD"
+    language: Language = "en"  # every answer, help text, digest and alert: "en" or "zh-CN" (bot/i18n.py)
     date_order: Literal["MDY", "DMY"] = "MDY"
     source: SourceSettings = Field(default_factory=SourceSettings)
     tabs: TabNames = Field(default_factory=TabNames)

@@ -9,9 +9,13 @@ the currency; days named), signed. Text, Slack blocks, the digest, the add-on ca
 from __future__ import annotations
 
 import math
-from datetime import datetime
+import re
+from datetime import date, datetime
+from decimal import Decimal
 
+from bot.i18n import N_, _, babel_locale, current, is_english, ngettext, pgettext
 from bot.render import safe
+from metrics.periods import Period
 from metrics.result import Comparison, MetricResult
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "JPY": "¥"}
@@ -29,8 +33,17 @@ def is_missing(v: float | None) -> bool:
 def left_out(count: int, scope: str) -> str:
     """The one count of invalid rows an answer states, and what it is the count of (METRICS.md, "Missing data"):
     "4 invalid rows in this metric's tabs were left out — see /pulse issues"."""
-    rows = "row was" if count == 1 else "rows were"
-    return f"{count:,} invalid {rows} left out of {scope} — see /pulse issues"
+    if scope == METRIC_TABS:
+        return ngettext(
+            "{n:,} invalid row was left out of this metric's tabs — see /pulse issues",
+            "{n:,} invalid rows were left out of this metric's tabs — see /pulse issues",
+            count,
+        )
+    return ngettext(
+        "{n:,} invalid row was left out of the whole workbook — see /pulse issues",
+        "{n:,} invalid rows were left out of the whole workbook — see /pulse issues",
+        count,
+    )
 
 
 METRIC_TABS = "this metric's tabs"
@@ -40,7 +53,9 @@ WORKBOOK = "the whole workbook"
 def number(value: float | None, unit: str, currency: str = "USD") -> str:
     """A value in its unit: percent 1 decimal, NPS integer, money 2 decimals with currency, ratio 1 decimal."""
     if is_missing(value):
-        return "n/a"
+        return _("n/a")
+    if not is_english():
+        return _localised(value, unit, currency)
     if unit == "percent":
         return f"{value:.1f}%"
     if unit == "nps":
@@ -59,12 +74,49 @@ def number(value: float | None, unit: str, currency: str = "USD") -> str:
     return f"{value:,.2f}"
 
 
+def _decimal(value: float, pattern: str) -> str:
+    """`value` in the current locale's digits and grouping with `pattern`'s decimals, rounded as Python rounds
+    (the float is rounded first, so no locale changes a rounding: METRICS.md "Rounding")."""
+    from babel.numbers import format_decimal
+
+    places = len(pattern.partition(".")[2])
+    return format_decimal(Decimal(f"{value:.{places}f}"), pattern, locale=babel_locale(current()))
+
+
+def _localised(value: float, unit: str, currency: str) -> str:
+    """`number` for a language other than English: Babel's digits, currency sign and unit words."""
+    if unit == "percent":
+        return _decimal(value, "0.0") + "%"
+    if unit == "nps":
+        return f"{value:+.0f}" if round(value) != 0 else "0"
+    if unit == "money":
+        from babel.numbers import format_currency
+
+        return format_currency(Decimal(f"{value:.2f}"), currency.upper(), locale=babel_locale(current()))
+    if unit == "count":
+        return _decimal(value, "#,##0")
+    if unit == "ratio":
+        return f"{value:.1f}:1"
+    if unit in ("score", "probability"):
+        return _decimal(value, "0.00")
+    if unit == "days":
+        return _("{value} days", value=_decimal(value, "0.0"))
+    if unit == "years":
+        return _("{value} years", value=_decimal(value, "0.0"))
+    return _decimal(value, "#,##0.00")
+
+
+def count(n: int | float) -> str:
+    """A whole count with thousands grouping in the current locale ("1,391")."""
+    return f"{n:,.0f}" if is_english() else _decimal(n, "#,##0")
+
+
 def magnitude(size: float, unit: str, currency: str = "USD") -> str:
     """The size of a change, unsigned, in its unit: "2.5 pts" (rates), "5 pts" (NPS), "$21,137.80", "1.2 days"."""
     if unit == "percent":
-        return f"{size:.1f} pts"
+        return pgettext("percentage points", "{size} pts", size=f"{size:.1f}")
     if unit == "nps":
-        return f"{size:.0f} pts"
+        return pgettext("NPS points", "{size} pts", size=f"{size:.0f}")
     if unit == "ratio":
         return f"{size:.1f}"
     return number(size, unit, currency)
@@ -73,7 +125,7 @@ def magnitude(size: float, unit: str, currency: str = "USD") -> str:
 def delta(value: float | None, unit: str, currency: str = "USD") -> str:
     """A signed change in its unit — "+2.5 pts", "-5 pts", "+$21,137.80", "+1.2 days" — "n/a" when undefined."""
     if is_missing(value):
-        return "n/a"
+        return _("n/a")
     amount = magnitude(abs(value), unit, currency)
     if _is_zero(amount):
         return amount
@@ -118,26 +170,91 @@ def change(c: Comparison | None, unit: str, currency: str = "USD") -> str:
     """ "▲ 3.2 pts vs 2026-Q2 (significant)" — direction, size in the value's unit, and whether it beats the noise.
     With a previous value but none now, it says the change is undefined rather than "no value" for the past."""
     if c is None:
-        return "no comparison"
+        return _("no comparison")
+    label = period(c.period)
     if is_missing(c.change):
         if is_missing(c.value):
-            return f"no value for {c.period.label}"
-        return f"change undefined: no value for this period ({c.period.label}: {number(c.value, unit, currency)})"
+            return _("no value for {period}", period=label)
+        return _(
+            "change undefined: no value for this period ({period}: {value})",
+            period=label,
+            value=number(c.value, unit, currency),
+        )
     arrow = "▲" if c.change > 0 else "▼"
     amount = magnitude(abs(c.change), unit, currency)
     if _is_zero(amount):  # rounds to zero in its unit
-        return f"no change vs {c.period.label}"
-    note = ""
+        return _("no change vs {period}", period=label)
     if c.significant is True:
-        note = " (significant)"
-    elif c.significant is False:
-        note = " (within noise)"
-    return f"{arrow} {amount} vs {c.period.label}{note}"
+        return _("{arrow} {amount} vs {period} (significant)", arrow=arrow, amount=amount, period=label)
+    if c.significant is False:
+        return _("{arrow} {amount} vs {period} (within noise)", arrow=arrow, amount=amount, period=label)
+    return _("{arrow} {amount} vs {period}", arrow=arrow, amount=amount, period=label)
 
 
 def as_of(when: datetime) -> str:
     """ "data as of 2026-11-02 09:30 UTC": when the numbers were read (every renderer says it the same way)."""
-    return f"data as of {when:%Y-%m-%d %H:%M} UTC"
+    return _("data as of {when} UTC", when=f"{when:%Y-%m-%d %H:%M}")
+
+
+def day(d: date) -> str:
+    """One date: ISO in English ("2026-10-05"), Babel's medium date elsewhere ("2026年10月5日")."""
+    if is_english():
+        return d.isoformat()
+    from babel.dates import format_skeleton
+
+    return format_skeleton("yMMMd", d, locale=babel_locale(current()))
+
+
+def period(p: Period) -> str:
+    """A period's name: its label in English ("2026-Q3", "last 30 days (…)"); in another language the same label
+    with every date, month, quarter and week written the locale's way ("2026年第3季度", "2026年第41周")."""
+    return p.label if is_english() else period_label(p.label)
+
+
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_QUARTER = re.compile(r"\b(FY)?(\d{4})-Q([1-4])\b")
+_WEEK = re.compile(r"\b(\d{4})-W(\d{2})\b")
+_MONTH = re.compile(r"\b(\d{4})-(\d{2})\b")
+_FISCAL_YEAR = re.compile(r"\bFY(\d{4})\b")
+_YEAR = re.compile(r"^(\d{4})$")
+_COUNTED = re.compile(r"^(\d+) (day|days|week|weeks|month|months) \((.*)\)$")
+
+
+def _quarter(m: re.Match[str]) -> str:
+    """ "2026-Q3" → "2026年第3季度", "FY2026-Q1" → "2026财年第1季度"."""
+    if m.group(1):
+        return _("FY{year} Q{quarter}", year=m.group(2), quarter=m.group(3))
+    return _("{year} Q{quarter}", year=m.group(2), quarter=m.group(3))
+
+
+def period_label(label: str) -> str:
+    """An English period label (metrics.periods) in the current language, part by part."""
+    from babel.dates import format_skeleton
+
+    loc = babel_locale(current())
+    if label.endswith(" to date"):
+        return _("{period} to date", period=period_label(label.removesuffix(" to date")))
+    if label.endswith(" (today)"):
+        return _("{period} (today)", period=period_label(label.removesuffix(" (today)")))
+    if label.startswith("last "):
+        return _("last {period}", period=period_label(label.removeprefix("last ")))
+    if label.startswith("previous "):
+        return _("previous {period}", period=period_label(label.removeprefix("previous ")))
+    if label.startswith("since "):
+        return _("since {period}", period=period_label(label.removeprefix("since ")))
+    if m := _COUNTED.match(label):
+        n, unit, inner = int(m.group(1)), m.group(2).rstrip("s"), period_label(m.group(3))
+        if unit == "day":
+            return ngettext("{n} day ({range})", "{n} days ({range})", n, range=inner)
+        if unit == "week":
+            return ngettext("{n} week ({range})", "{n} weeks ({range})", n, range=inner)
+        return ngettext("{n} month ({range})", "{n} months ({range})", n, range=inner)
+    label = _ISO_DAY.sub(lambda m: format_skeleton("yMMMd", date(*map(int, m.groups())), locale=loc), label)
+    label = _QUARTER.sub(_quarter, label)
+    label = _WEEK.sub(lambda m: _("{year} week {week}", year=m.group(1), week=int(m.group(2))), label)
+    label = _MONTH.sub(lambda m: format_skeleton("yMMM", date(int(m.group(1)), int(m.group(2)), 1), locale=loc), label)
+    label = _FISCAL_YEAR.sub(lambda m: _("FY{year}", year=m.group(1)), label)
+    return _YEAR.sub(lambda m: _("{year} (year)", year=m.group(1)), label)
 
 
 def margin(r: MetricResult) -> str:
@@ -146,7 +263,7 @@ def margin(r: MetricResult) -> str:
         return ""
     if r.unit == "nps" and r.details.get("margin") is not None:
         return f"± {r.details['margin']:.1f}"
-    return f"95% CI {number(r.interval.low, r.unit)}–{number(r.interval.high, r.unit)}"
+    return _("95% CI {low}–{high}", low=number(r.interval.low, r.unit), high=number(r.interval.high, r.unit))
 
 
 def target(r: MetricResult, currency: str = "USD") -> str:
@@ -154,17 +271,21 @@ def target(r: MetricResult, currency: str = "USD") -> str:
     t = r.target
     if t is None:
         return ""
-    mark = "✓ met" if t.met else "✗ missed"
-    return f"target {number(t.target, r.unit, currency)} {mark} ({delta(t.distance, r.unit, currency)})"
+    goal, distance = number(t.target, r.unit, currency), delta(t.distance, r.unit, currency)
+    if t.met:
+        return _("target {goal} ✓ met ({distance})", goal=goal, distance=distance)
+    return _("target {goal} ✗ missed ({distance})", goal=goal, distance=distance)
 
 
 # The NPS bands of METRICS.md with the integer range each covers (boundaries belong to the higher band).
 NPS_BANDS = {
-    "needs immediate improvement": "below 0",
-    "average": "0 to +29",
-    "excellent": "+30 to +69",
-    "world-class": "+70 or more",
+    "needs immediate improvement": N_("below 0"),
+    "average": N_("0 to +29"),
+    "excellent": N_("+30 to +69"),
+    "world-class": N_("+70 or more"),
 }
+# The band names (metrics.surveys writes them in English), for extraction.
+BAND_NAMES = (N_("needs immediate improvement"), N_("average"), N_("excellent"), N_("world-class"))
 
 
 def quality(r: MetricResult) -> tuple[str, str] | None:
@@ -173,22 +294,29 @@ def quality(r: MetricResult) -> tuple[str, str] | None:
     ("Health", "healthy (3:1 or more)")."""
     d = r.details
     if r.unit == "nps" and d.get("band"):
-        return "Band", f"{d['band']} ({NPS_BANDS.get(d['band'], '')})".replace(" ()", "")
+        band, bounds = d["band"], NPS_BANDS.get(d["band"])
+        text = _("{band} ({bounds})", band=_(band), bounds=_(bounds)) if bounds else _(band)
+        return _("Band"), text
     if r.metric in ("csat", "csi") and not is_missing(d.get("mean")):
         scale = d.get("scale") or {}
-        on = f" on {scale['min']}–{scale['max']}" if {"min", "max"} <= scale.keys() else ""
+        mean = f"{d['mean']:.2f}"
+        if {"min", "max"} <= scale.keys():
+            mean = _("{mean} on {low}–{high}", mean=mean, low=scale["min"], high=scale["max"])
         ci = d.get("mean_interval")
-        return "Mean score", f"{d['mean']:.2f}{on}" + (f", 95% CI {ci[0]:.2f}–{ci[1]:.2f}" if ci else "")
+        if ci:
+            mean = _("{mean}, 95% CI {low}–{high}", mean=mean, low=f"{ci[0]:.2f}", high=f"{ci[1]:.2f}")
+        return _("Mean score"), mean
     if r.metric == "ltv-cac" and d.get("healthy") is not None:
         bar = f"{d.get('healthy_from', 3):g}:1"
-        return "Health", f"healthy ({bar} or more)" if d["healthy"] else f"below the healthy {bar}"
+        health = _("healthy ({bar} or more)", bar=bar) if d["healthy"] else _("below the healthy {bar}", bar=bar)
+        return _("Health"), health
     return None
 
 
 def quality_line(r: MetricResult) -> str:
     """`quality` as one phrase for text: "band: excellent (+30 to +69)"; empty when there is none."""
     q = quality(r)
-    return f"{q[0].lower()}: {q[1]}" if q else ""
+    return _("{name}: {value}", name=q[0].lower(), value=q[1]) if q else ""
 
 
 def progress_bar(value: float | None, goal: float, width: int = 10) -> str:
@@ -202,15 +330,15 @@ def progress_bar(value: float | None, goal: float, width: int = 10) -> str:
 
 # What the k and n of a rate count, per metric: "{k} of {n} customers churned".
 COUNT_WORDS = {
-    "churn": "customers churned",
-    "retention": "customers retained",
-    "lapsed": "buyers lapsed",
-    "csat": "responses satisfied",
-    "csi": "responses satisfied",
-    "repeat": "purchasers ordered again",
-    "returning": "purchasers were returning customers",
-    "refunds": "orders refunded",
-    "resolution": "complaints resolved",
+    "churn": N_("{k} of {n} customers churned"),
+    "retention": N_("{k} of {n} customers retained"),
+    "lapsed": N_("{k} of {n} buyers lapsed"),
+    "csat": N_("{k} of {n} responses satisfied"),
+    "csi": N_("{k} of {n} responses satisfied"),
+    "repeat": N_("{k} of {n} purchasers ordered again"),
+    "returning": N_("{k} of {n} purchasers were returning customers"),
+    "refunds": N_("{k} of {n} orders refunded"),
+    "resolution": N_("{k} of {n} complaints resolved"),
 }
 
 
@@ -218,27 +346,29 @@ def counts(r: MetricResult) -> str:
     """The counts behind a rate as a sentence — "48 of 1,391 customers churned" — or empty when there are none."""
     if r.unit != "percent" or r.numerator is None or r.denominator is None:
         return ""
-    words = COUNT_WORDS.get(r.metric, "")
-    return f"{r.numerator:,.0f} of {r.denominator:,.0f} {words}".rstrip()
+    words = COUNT_WORDS.get(r.metric, N_("{k} of {n}"))
+    return _(words, k=count(r.numerator), n=count(r.denominator))
 
 
 def interval(iv, unit: str, currency: str = "USD") -> str:
     """ "44.4%–55.6%" (NPS "-73 to +100"): a breakdown row's 95% interval in the value's unit; "" without one."""
     if iv is None or is_missing(iv.low) or is_missing(iv.high):
         return ""
-    sep = " to " if unit == "nps" else "–"
-    return f"{number(iv.low, unit, currency)}{sep}{number(iv.high, unit, currency)}"
+    low, high = number(iv.low, unit, currency), number(iv.high, unit, currency)
+    return _("{low} to {high}", low=low, high=high) if unit == "nps" else f"{low}–{high}"
 
 
 def noise(significant: bool | None) -> str:
     """ "significant" only beyond the noise, "within noise" otherwise, "" where the noise is unknown."""
-    return {True: "significant", False: "within noise"}.get(significant, "")
+    if significant is None:
+        return ""
+    return _("significant") if significant else _("within noise")
 
 
 def segment_flags(s) -> str:
     """A breakdown row's verdict on its change and sample: "within noise · small sample"."""
     return " · ".join(
         x
-        for x in (noise(s.significant) if not is_missing(s.change) else "", "small sample" if s.small_sample else "")
+        for x in (noise(s.significant) if not is_missing(s.change) else "", _("small sample") if s.small_sample else "")
         if x
     )
