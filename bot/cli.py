@@ -123,7 +123,7 @@ def _emit(reply, as_json: bool, settings: Settings) -> int:
     from bot.render.text import render_text
 
     if as_json:
-        print(json.dumps(render_json(reply), ensure_ascii=False, indent=2))
+        print(json.dumps(render_json(reply, settings.currency), ensure_ascii=False, indent=2))
     else:
         print(render_text(reply, settings.currency))
     return 1 if isinstance(reply, ErrorReply) else 0

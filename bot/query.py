@@ -21,10 +21,26 @@ from metrics.registry import METRICS, OVERVIEW
 log = logging.getLogger(__name__)
 
 
-def answer(text: str, ctx: Context, *, command: str = "/pulse", user_id: str | None = None) -> Reply:
+def answer(text: str, ctx: Context, *, command: str = "/pulse") -> Reply:
     """Parse and answer `text` typed after `command`. User mistakes come back as ErrorReply, never raised."""
+    return reply_to(parse(text, command), ctx)
+
+
+def parse(text: str, command: str = "/pulse") -> Command | ErrorReply:
+    """The typed command for `text` typed after `command`, or the sentence saying why it does not parse.
+
+    Surfaces parse once and pass the result on (Slack checks access on it, then answers it)."""
     try:
-        cmd = parse_command(text or "", command)
+        return parse_command(text or "", command)
+    except (CommandError, PeriodError) as err:
+        return ErrorReply(str(err), err.suggestion)
+
+
+def reply_to(cmd: Command | ErrorReply, ctx: Context) -> Reply:
+    """The answer to a parsed command (a parse error is its own answer). User mistakes come back as ErrorReply."""
+    if isinstance(cmd, ErrorReply):
+        return cmd
+    try:
         return _dispatch(cmd, ctx)
     except (CommandError, PeriodError, MetricError) as err:
         return ErrorReply(str(err), getattr(err, "suggestion", None))
@@ -79,7 +95,8 @@ def metric_reply(cmd: Command, ctx: Context) -> MetricReply:
 
 def add_prediction(result, tables, ctx: Context, top: int = 5) -> None:
     """Put the predicted CLV (BG/NBD + Gamma-Gamma) beside the historical one: the total with its 80%
-    interval and the top customers by predicted value; a model that did not converge says so instead."""
+    interval and the top customers by predicted value (numbers: `bot.render.format.notes` words them); a model that
+    did not converge says so instead."""
     orders = filter_where(tables, result.where).orders
     if orders.empty:
         return
@@ -101,20 +118,6 @@ def add_prediction(result, tables, ctx: Context, top: int = 5) -> None:
             for r in ranked.itertuples(index=False)
         ],
     }
-    money = ctx.settings.currency
-    band = ""
-    if model.total_interval:
-        low = number(model.total_interval[0], "money", money)
-        high = number(model.total_interval[1], "money", money)
-        band = f" ({model.interval_level:.0%} interval {low}–{high})"
-    tops = ", ".join(
-        f"{r.customer_id} {number(float(r.predicted_clv), 'money', money)}" for r in ranked.itertuples(index=False)
-    )
-    result.notes.append(
-        f"predicted next {model.horizon_months} months: {number(model.total_clv, 'money', money)} across "
-        f"{model.n_customers:,} customers{band}, {number(per_customer, 'money', money)} each on average; top: {tops}"
-        + (f" — the prediction is for all these customers together, not split by {result.by}" if result.by else "")
-    )
 
 
 def overview_reply(cmd: Command, ctx: Context) -> OverviewReply | TableReply:

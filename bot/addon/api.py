@@ -22,13 +22,15 @@ from bot.addon.views import digest_outcome, kpi_cards
 from bot.alerts.run import after_refresh
 from bot.context import Context
 from bot.errors import RequestRefused
+from bot.grammar import Command, check_period
+from bot.query import reply_to
 from bot.ratelimit import RateLimiter
-from bot.render.json import render_json
 from bot.replay import seen_store
-from bot.replies import OverviewReply
+from bot.replies import ErrorReply, OverviewReply
 from bot.server import CALLER, VERIFIED, guard
 from bot.tabs import already_running, refresh
 from config import secret
+from metrics.periods import PeriodError
 from sheets.workbook import WorkbookError
 
 log = logging.getLogger(__name__)
@@ -171,19 +173,23 @@ def _state(request: Request) -> AddonState:
 
 @router.post("/kpis", summary="Headline KPI cards for a period (same numbers as `pulse ask --json`)")
 def kpis(req: KpiRequest, request: Request) -> dict[str, Any]:
-    from bot.query import answer
-
     ctx = _state(request).ctx
-    reply = answer(f"overview {req.period}", ctx)
+    reply = reply_to(overview_command(req.period), ctx)
+    if isinstance(reply, ErrorReply):
+        suggestion = f" — did you mean {reply.suggestion}?" if reply.suggestion else ""
+        raise Problem(400, "Bad Request", reply.message + suggestion)
     if not isinstance(reply, OverviewReply):
-        error = render_json(reply)
-        raise Problem(
-            400,
-            "Bad Request",
-            error.get("error", "no KPI cards for that period")
-            + (f" — did you mean {error['suggestion']}?" if error.get("suggestion") else ""),
-        )
+        raise Problem(400, "Bad Request", "no KPI cards for that period")
     return kpi_cards(reply, ctx.settings.currency)
+
+
+def overview_command(period: str) -> Command | ErrorReply:
+    """The overview of the request's period, typed: the period field is a period, never more command text."""
+    try:
+        text = check_period(period)
+    except PeriodError as err:
+        return ErrorReply(str(err), err.suggestion)
+    return Command("metric", "overview", period=text, raw=f"overview {text}")
 
 
 @router.post("/refresh", summary="Refresh the summary tabs now (manual) or after a quiet period (edit)")

@@ -48,7 +48,7 @@ def render_blocks(
 ) -> list[dict[str, Any]]:
     """Blocks for one reply; the share button (for answers, not errors) carries {command, text} to recompute it."""
     if isinstance(reply, MetricReply):
-        body = metric_blocks(reply.result, currency) + _notes(result_notes(reply.result) + reply.notes)
+        body = metric_blocks(reply.result, currency) + _notes(result_notes(reply.result, currency) + reply.notes)
         tail = [_as_of(reply.data_as_of, command, reply.query)]
     elif isinstance(reply, OverviewReply):
         body = overview_blocks(reply, currency) + _notes(overview_notes(reply))
@@ -86,8 +86,8 @@ def metric_blocks(r: MetricResult, currency: str = "USD") -> list[Block]:
     return blocks
 
 
-def result_notes(r: MetricResult) -> list[str]:
-    return list(r.notes) + ([fmt.left_out(r.excluded_rows, fmt.METRIC_TABS)] if r.excluded_rows else [])
+def result_notes(r: MetricResult, currency: str = "USD") -> list[str]:
+    return fmt.notes(r, currency) + ([fmt.left_out(r.excluded_rows, fmt.METRIC_TABS)] if r.excluded_rows else [])
 
 
 def _facts(r: MetricResult, currency: str) -> list[MarkdownTextObject]:

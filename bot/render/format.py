@@ -372,3 +372,24 @@ def segment_flags(s) -> str:
         for x in (noise(s.significant) if not is_missing(s.change) else "", _("small sample") if s.small_sample else "")
         if x
     )
+
+
+def notes(r: MetricResult, currency: str = "USD") -> list[str]:
+    """A result's notes as shown, with its predicted CLV (`details["predicted"]`) worded in the answer's currency."""
+    predicted = r.details.get("predicted")
+    return [*r.notes, predicted_clv(predicted, currency, r.by)] if predicted else list(r.notes)
+
+
+def predicted_clv(p: dict, currency: str = "USD", by: str | None = None) -> str:
+    """ "predicted next 12 months: $1,234.00 across 1,900 customers (80% interval …), $0.65 each on average; top: …"."""
+    band = ""
+    if p.get("interval"):
+        low, high = (number(v, "money", currency) for v in p["interval"])
+        band = f" ({p['interval_level']:.0%} interval {low}–{high})"
+    tops = ", ".join(f"{c['customer_id']} {number(c['predicted_clv'], 'money', currency)}" for c in p["top"])
+    each = number(p["per_customer"], "money", currency)
+    return (
+        f"predicted next {p['horizon_months']} months: {number(p['total'], 'money', currency)} across "
+        f"{p['customers']:,} customers{band}, {each} each on average; top: {tops}"
+        + (f" — the prediction is for all these customers together, not split by {by}" if by else "")
+    )

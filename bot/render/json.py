@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.render.format import notes
 from bot.replies import ErrorReply, MetricReply, OverviewReply, Reply, TableReply, TextReply
 from metrics.result import json_safe
 
 
-def render_json(reply: Reply) -> dict[str, Any]:
-    """A reply as one JSON-ready object; a metric reply is exactly `MetricResult.to_json()` plus `data_as_of`."""
+def render_json(reply: Reply, currency: str = "USD") -> dict[str, Any]:
+    """A reply as one JSON-ready object; a metric reply is `MetricResult.to_json()` plus `data_as_of`, its notes as
+    shown (a predicted CLV worded in `currency`)."""
     if isinstance(reply, MetricReply):
-        return {**reply.result.to_json(), "data_as_of": reply.data_as_of.isoformat(), "data_notes": reply.notes}
+        r = reply.result
+        data = {**r.to_json(), "notes": notes(r, currency)}
+        return {**data, "data_as_of": reply.data_as_of.isoformat(), "data_notes": reply.notes}
     if isinstance(reply, OverviewReply):
         return {
             "metric": "overview",

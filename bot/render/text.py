@@ -75,7 +75,7 @@ def metric_lines(r: MetricResult, currency: str = "USD") -> list[str]:
         lines += ["  " + line for line in table(["segment", "value", "95% CI", "n", "previous", "change", ""], rows)]
     if r.excluded_rows:
         lines.append(f"  {fmt.left_out(r.excluded_rows, fmt.METRIC_TABS)}")
-    lines += [f"  note: {n}" for n in r.notes]
+    lines += [f"  note: {n}" for n in fmt.notes(r, currency)]
     return lines
 
 

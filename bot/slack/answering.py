@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.context import Context
-from bot.grammar import shorten
-from bot.query import answer
+from bot.grammar import Command, shorten
+from bot.query import reply_to
 from bot.render import format as fmt
 from bot.render import safe
 from bot.render.blocks import _cut, render_blocks
@@ -103,25 +103,28 @@ class QueryRunner:
         with self._lock:
             return self._pending >= self.workers
 
-    def submit(self, text: str, command: str, user_id: str | None, *, share_button: bool = True) -> Future[Answer]:
+    def submit(
+        self, parsed: Command | ErrorReply, command: str, text: str, *, share_button: bool = True
+    ) -> Future[Answer]:
+        """Answer the parsed command on the pool; `command` and `text` as typed, for the message and its buttons."""
         with self._lock:
             self._pending += 1
         try:
-            return self._pool.submit(self._run, text, command, user_id, share_button)
+            return self._pool.submit(self._run, parsed, command, text, share_button)
         except RuntimeError:
             with self._lock:
                 self._pending -= 1
             raise
 
-    def run(self, text: str, command: str, user_id: str | None, *, share_button: bool = True) -> Answer:
+    def run(self, parsed: Command | ErrorReply, command: str, text: str, *, share_button: bool = True) -> Answer:
         """Answer now, in the calling thread (Socket Mode tests, the share button's recompute)."""
         with self._lock:
             self._pending += 1
-        return self._run(text, command, user_id, share_button)
+        return self._run(parsed, command, text, share_button)
 
-    def _run(self, text: str, command: str, user_id: str | None, share_button: bool) -> Answer:
+    def _run(self, parsed: Command | ErrorReply, command: str, text: str, share_button: bool) -> Answer:
         try:
-            reply = answer(text, self.ctx, command=command, user_id=user_id)
+            reply = reply_to(parsed, self.ctx)
             message = message_for(reply, command=command, text=text, share_button=share_button, currency=self.currency)
             return Answer(message, reply)
         except WorkbookError as err:

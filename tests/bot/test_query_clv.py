@@ -5,7 +5,9 @@ import pytest
 
 from bot.context import build_context
 from bot.query import answer
+from bot.render.format import number
 from bot.render.json import render_json
+from bot.render.text import render_text
 from config import parse_settings
 from sheets.local import LocalWorkbook
 from tests.bot.conftest import TODAY
@@ -26,6 +28,20 @@ def test_clv_answer_carries_the_prediction(ctx):
     assert tops == sorted(tops, reverse=True) and len(tops) == 5
     assert any(n.startswith("predicted next 12 months") for n in data["notes"])
     assert data["value"] is not None  # the historical CLV stays the headline
+
+
+def test_predicted_clv_is_worded_by_the_renderer_in_its_currency(ctx):
+    """The query layer leaves money to bot/render: the result carries the prediction's numbers, not a sentence in
+    dollars, so an answer rendered in euros words the predicted total in euros like its headline."""
+    reply = answer("clv last-month", ctx)
+    assert not any(n.startswith("predicted next") for n in reply.result.notes)
+    predicted = reply.result.details["predicted"]
+    text = render_text(reply, "EUR")
+    (line,) = [x for x in text.splitlines() if "predicted next 12 months" in x]
+    assert f"predicted next 12 months: {number(predicted['total'], 'money', 'EUR')} across" in line
+    assert "€" in line and "$" not in line
+    (note,) = [n for n in render_json(reply, "EUR")["notes"] if n.startswith("predicted next 12 months")]
+    assert note in line
 
 
 def test_risk_lists_customers_by_value_at_stake(ctx):

@@ -62,3 +62,13 @@ def test_a_period_before_year_1800_is_a_400_not_a_500(addon):
     client, _, _ = addon
     detail = problem(client.signed("/addon/kpis", {"spreadsheet_id": SHEET, "period": "since 0001-01-01"}), 400)["detail"]
     assert "out of range" in detail
+
+
+@pytest.mark.parametrize("period", ["last-month where region=North", "last-month by region", "help"])
+def test_kpi_period_is_a_period_not_a_command(addon, period):
+    """The add-on's period field is typed as a period: it cannot smuggle `where`/`by` clauses or another command into
+    the query (it was pasted after "overview " and re-parsed as command text, so a filter came back as cards)."""
+    client, _, _ = addon
+    body = problem(client.signed("/addon/kpis", {"spreadsheet_id": SHEET, "period": period}), 400)
+    assert body["title"] == "Bad Request"
+    assert "period" in body["detail"]

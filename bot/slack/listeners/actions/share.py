@@ -6,13 +6,17 @@ import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.grammar import Command
+from bot.query import parse
 from bot.render.blocks import SHARE_ACTION_ID, shared_by_block
+from bot.replies import ErrorReply
 from bot.slack.answering import Answer, plain
 from bot.slack.charts import send_charts
 from bot.slack.listeners.commands import COMMANDS
@@ -31,11 +35,22 @@ def register(app: App, rt: SlackRuntime) -> None:
         share(rt, body, action, client, respond)
 
 
+@dataclass(frozen=True)
+class ButtonQuery:
+    """The query a button carries, parsed once: the command as typed and its parse, who clicked and where."""
+
+    command: str
+    text: str
+    parsed: Command | ErrorReply
+    user_id: str
+    channel_id: str | None
+
+
 def button_query(
     rt: SlackRuntime, body: dict[str, Any], action: dict[str, Any], respond: Callable[..., Any], stale: str
-) -> tuple[str, str, str, str | None] | None:
-    """(command, text, user, channel) of a button that carries a query, after the access check; None (and a
-    private reply saying why) for a stale or forged value or a refused user."""
+) -> ButtonQuery | None:
+    """The query of a button, after the access check; None (and a private reply saying why) for a stale or forged
+    value or a refused user."""
     user_id = (body.get("user") or {}).get("id") or ""
     channel_id = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
     query = _query(action.get("value"))
@@ -43,11 +58,12 @@ def button_query(
         respond(response_type="ephemeral", replace_original=False, **plain(stale))
         return None
     command, text = query
-    refusal = rt.access.check(user_id, channel_id, requested_action(text, command))
+    parsed = parse(text, command)
+    refusal = rt.access.check(user_id, channel_id, requested_action(parsed))
     if refusal:
         respond(response_type="ephemeral", replace_original=False, **plain(refusal))
         return None
-    return command, text, user_id, channel_id
+    return ButtonQuery(command, text, parsed, user_id, channel_id)
 
 
 def share(
@@ -57,12 +73,13 @@ def share(
     found = button_query(rt, body, action, respond, stale)
     if found is None:
         return
-    command, text, user_id, channel_id = found
+    channel_id = found.channel_id
     if not channel_id:
         respond(response_type="ephemeral", replace_original=False, **plain(stale))
         return
-    future = rt.runner.submit(text, command, user_id, share_button=False)
-    future.add_done_callback(lambda f: _post(f, client, respond, channel_id, user_id, f"{command} {text}".strip()))
+    future = rt.runner.submit(found.parsed, found.command, found.text, share_button=False)
+    asked = f"{found.command} {found.text}".strip()
+    future.add_done_callback(lambda f: _post(f, client, respond, channel_id, found.user_id, asked))
 
 
 def _query(value: str | None) -> tuple[str, str] | None:

@@ -28,8 +28,7 @@ def explain(rt: SlackRuntime, body: dict[str, Any], action: dict[str, Any], resp
     found = button_query(rt, body, action, respond, "This button is out of date — try `/pulse why <metric>`.")
     if found is None:
         return
-    command, text, user_id, _ = found
-    future = rt.runner.submit(text, command, user_id, share_button=True)
+    future = rt.runner.submit(found.parsed, found.command, found.text, share_button=True)
     future.add_done_callback(lambda f: _answer(f, respond))
 
 

@@ -9,6 +9,9 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+from bot.grammar import Command
+from bot.query import parse
+from bot.replies import ErrorReply
 from bot.slack.answering import Answer, apology, computing, plain
 from bot.slack.charts import send_charts
 from bot.slack.runtime import SlackRuntime
@@ -21,13 +24,10 @@ def command_text(raw: str | None) -> str:
     return (raw or "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
 
 
-def requested_action(text: str, command: str) -> str | None:
-    """The access-relevant action of a command ("refresh", "digest-post", …); None when it does not parse."""
-    from bot.grammar import parse_command
-
-    try:
-        cmd = parse_command(text or "", command)
-    except Exception:  # noqa: BLE001 — answer() reports the parse error to the user
+def requested_action(cmd: Command | ErrorReply) -> str | None:
+    """The access-relevant action of a parsed command ("refresh", "digest-post", …); None when it did not parse
+    (its answer is the parse error)."""
+    if isinstance(cmd, ErrorReply):
         return None
     if cmd.action == "digest" and cmd.post:
         return "digest-post"
@@ -65,13 +65,14 @@ def _answer_command(
     client: Any = None,
 ) -> None:
     user_id = body.get("user_id") or ""
-    refusal = rt.access.check(user_id, body.get("channel_id"), requested_action(text, command))
+    parsed = parse(text, command)
+    refusal = rt.access.check(user_id, body.get("channel_id"), requested_action(parsed))
     if refusal:
         ack(response_type="ephemeral", **plain(refusal))
         return
     started = received_at if received_at is not None else time.monotonic()
     wait = 0.0 if rt.runner.busy() else max(0.0, rt.ack_wait - (time.monotonic() - started))
-    future = rt.runner.submit(text, command, user_id)
+    future = rt.runner.submit(parsed, command, text)
     try:
         result = future.result(timeout=wait)
     except TimeoutError:

@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.query import parse
 from bot.slack.answering import Answer, plain
 from bot.slack.listeners.commands.flow import command_text, requested_action
 from bot.slack.runtime import SlackRuntime
@@ -39,11 +40,12 @@ def answer_mention(rt: SlackRuntime, event: dict[str, Any], say: Callable[..., A
     user_id, channel_id = event.get("user") or "", event.get("channel") or ""
     text = mention_text(event.get("text"))
     thread_ts = event.get("thread_ts") or event.get("ts")
-    refusal = rt.access.check(user_id, channel_id, requested_action(text, "/pulse"))
+    parsed = parse(text, "/pulse")
+    refusal = rt.access.check(user_id, channel_id, requested_action(parsed))
     if refusal:
         client.chat_postEphemeral(channel=channel_id, user=user_id, **plain(refusal))
         return
-    future = rt.runner.submit(text, "/pulse", user_id, share_button=False)
+    future = rt.runner.submit(parsed, "/pulse", text, share_button=False)
     future.add_done_callback(lambda f: _reply(f, say, client, channel_id, user_id, thread_ts))
 
 
