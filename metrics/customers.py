@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -62,10 +62,11 @@ class CustomerState:
 
     @property
     def dated(self) -> np.ndarray:
-        return self.signup != NEVER
+        dated: np.ndarray = self.signup != NEVER
+        return dated
 
 
-_CACHE: dict[tuple[int, str], Any] = {}
+_CACHE: dict[tuple[int, str], object] = {}
 _BUILDING = threading.RLock()
 
 
@@ -75,12 +76,12 @@ def per_tables(t: Tables, name: str, build: Callable[[Tables], T]) -> T:
     Builds are serialised, so two threads asking at once (a query and a warm-up) build once."""
     key = (id(t), name)
     if key in _CACHE:
-        return _CACHE[key]
+        return cast(T, _CACHE[key])  # stored by `build` under this name, so a T
     with _BUILDING:
         if key not in _CACHE:
             _CACHE[key] = build(t)
             weakref.finalize(t, _CACHE.pop, key, None)
-        return _CACHE[key]
+        return cast(T, _CACHE[key])
 
 
 def customer_state(t: Tables) -> CustomerState:

@@ -168,7 +168,13 @@ def compare(spec: MetricSpec, now: MetricResult, before: MetricResult) -> Compar
     """The comparison with the previous period; significance only where the noise is known."""
     p_value: float | None = None
     significant: bool | None = None
-    if spec.kind == "proportion" and now.denominator and before.denominator:
+    if (
+        spec.kind == "proportion"
+        and now.numerator is not None
+        and before.numerator is not None
+        and now.denominator
+        and before.denominator
+    ):
         p_value = stats.two_proportion_test(now.numerator, now.denominator, before.numerator, before.denominator)
         significant = None if p_value is None else p_value < SIGNIFICANCE_LEVEL
     elif spec.kind == "nps" and now.details.get("n") and before.details.get("n"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -36,14 +36,29 @@ class Forecast:
     backtest: list[tuple[str, float, float]] = field(default_factory=list)
 
 
-def _fit(values: np.ndarray):
+class _Prediction(Protocol):
+    """What the forecast reads of statsmodels' prediction results (statsmodels ships no types)."""
+
+    def summary_frame(self, alpha: float) -> pd.DataFrame: ...
+
+
+class _Fitted(Protocol):
+    """What the forecast reads of a fitted statsmodels ETS model."""
+
+    def get_prediction(self, start: int, end: int) -> _Prediction: ...
+
+    def forecast(self, steps: int) -> pd.Series: ...
+
+
+def _fit(values: np.ndarray) -> _Fitted:
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     trend = "add" if len(values) >= 10 else None
     model = ETSModel(pd.Series(values.astype(float)), error="add", trend=trend, damped_trend=trend is not None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return model.fit(disp=False)
+        fitted: _Fitted = model.fit(disp=False)
+        return fitted
 
 
 def forecast_series(series: pd.Series, horizon: int = 3, level: float = 0.80) -> Forecast:

@@ -91,7 +91,8 @@ class Basket:
         if not len(pairs):
             return np.zeros(0, dtype="int64")
         pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
-        return np.bincount(pairs // self.book.key_size)[self._buyers]
+        per_buyer: np.ndarray = np.bincount(pairs // self.book.key_size)[self._buyers]
+        return per_buyer
 
 
 def order_keys(orders: pd.DataFrame) -> np.ndarray:
@@ -118,7 +119,8 @@ def _build_book(t: Tables) -> OrderBook:
     day = o["order_date"].to_numpy(dtype="datetime64[ns]")
     dated = ~np.isnat(day)
     usable = dated & ~np.isnan(amount)
-    ids = o["customer_id"].astype("string").replace("", pd.NA)[usable]
+    ids = o["customer_id"].astype("string")
+    ids = ids.mask(ids == "")[usable]
     customer, customer_ids = pd.factorize(ids)
     day, amount = day[usable], amount[usable]
     by_day = np.argsort(day, kind="stable")

@@ -38,7 +38,8 @@ class MetricSpec:
     @property
     def fn(self) -> MetricFn:
         module, func = self.target.split(":")
-        return getattr(importlib.import_module(module), func)
+        fn: MetricFn = getattr(importlib.import_module(module), func)
+        return fn
 
 
 _SPECS = [

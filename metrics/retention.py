@@ -211,7 +211,8 @@ def _rows_of(t: Tables, customers: np.ndarray) -> np.ndarray:
 
 
 def _amount(t: Tables) -> np.ndarray:
-    return np.nan_to_num(amounts(t), nan=0.0)
+    amount: np.ndarray = np.nan_to_num(amounts(t), nan=0.0)
+    return amount
 
 
 def nrr(t: Tables, p: Period, o: MetricOptions) -> MetricResult:

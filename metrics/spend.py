@@ -57,7 +57,8 @@ def monthly_budget_rows(spend: pd.DataFrame) -> np.ndarray:
     codes, _ = pd.factorize(channel.astype("string"), use_na_sentinel=False)
     on_first = (spend["date"].dt.day == 1).to_numpy(bool)
     off = np.unique(codes[single & ~on_first])
-    return single & ~np.isin(codes, off)
+    rows: np.ndarray = single & ~np.isin(codes, off)
+    return rows
 
 
 _SPANS: dict[int, Spans] = {}

@@ -59,7 +59,7 @@ def survival_input(t: Tables, as_of: date, o: MetricOptions) -> pd.DataFrame:
     )
 
 
-def _finite(v) -> float | None:
+def _finite(v: float) -> float | None:
     v = float(v)
     return v if np.isfinite(v) else None
 

@@ -44,9 +44,6 @@ SCHEMA: dict[str, dict[str, str]] = {
     },
 }
 
-# Frames that carry a customer_id and so inherit the customer's dimensions for `by` and `where`.
-CUSTOMER_KEYED = ("orders", "responses", "complaints", "subscriptions")
-
 
 def empty_frame(tab: str) -> pd.DataFrame:
     """An empty frame with the canonical columns and dtypes of `tab`."""
@@ -86,9 +83,18 @@ class Tables:
         fixes: Mapping[str, str] | None = None,
     ) -> Tables:
         """Build from a mapping of tab → frame; absent tabs become empty frames."""
-        parts = {tab: frames[tab] if tab in frames and frames[tab] is not None else empty_frame(tab) for tab in SCHEMA}
+
+        def part(tab: str) -> pd.DataFrame:
+            frame = frames.get(tab)
+            return frame if frame is not None else empty_frame(tab)
+
         return cls(
-            **parts,
+            customers=part("customers"),
+            orders=part("orders"),
+            responses=part("responses"),
+            complaints=part("complaints"),
+            spend=part("spend"),
+            subscriptions=part("subscriptions"),
             dimensions=tuple(dimensions),
             missing=frozenset(missing),
             excluded=dict(excluded or {}),
@@ -96,12 +102,16 @@ class Tables:
         )
 
     def frame(self, tab: str) -> pd.DataFrame:
-        return getattr(self, tab)
+        """The frame of source tab `tab` (a KeyError for any other name)."""
+        if tab not in SCHEMA:
+            raise KeyError(tab)
+        frame: pd.DataFrame = getattr(self, tab)
+        return frame
 
     def customer_ids(self) -> pd.Index:
         """Every known customer: the Customers tab plus any customer that appears only in Orders."""
-        ids = pd.concat([self.customers["customer_id"], self.orders["customer_id"]], ignore_index=True)
-        return pd.Index(ids.dropna().unique(), name="customer_id")
+        ids: pd.Series[str] = pd.concat([self.customers["customer_id"], self.orders["customer_id"]], ignore_index=True)
+        return pd.Index(ids.dropna().drop_duplicates(), name="customer_id")
 
     def dimension_of(self, dimension: str) -> pd.Series:
         """customer_id → value of `dimension` ("(blank)" where empty)."""
@@ -115,8 +125,15 @@ class Tables:
         """The same tables restricted to `ids`; customer-less rows (e.g. anonymous answers, spend) are dropped
         from customer-keyed frames, and spend is kept whole (it belongs to no customer; see `spend_filters`)."""
         keep = pd.Index(ids)
-        parts = {
-            "customers": self.customers[self.customers["customer_id"].isin(keep)],
-            **{t: self.frame(t)[self.frame(t)["customer_id"].isin(keep)] for t in CUSTOMER_KEYED},
-        }
-        return replace(self, **parts)
+
+        def kept(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame[frame["customer_id"].isin(keep)]
+
+        return replace(
+            self,
+            customers=kept(self.customers),
+            orders=kept(self.orders),
+            responses=kept(self.responses),
+            complaints=kept(self.complaints),
+            subscriptions=kept(self.subscriptions),
+        )

@@ -54,7 +54,7 @@ class Typed:
     errors: pd.Series
     blank: pd.Series
     ambiguous: int = 0
-    ambiguous_at: object = None  # index label of the first ambiguous cell
+    ambiguous_at: int | None = None  # position of the first ambiguous cell
     day_first_evidence: int = 0
     month_first_evidence: int = 0
 
@@ -234,7 +234,7 @@ def to_date(raw: pd.Series | Sequence[object], date_order: Literal["MDY", "DMY"]
         _none_where_fine(pd.Series(errors, index=index)),
         pd.Series(kinds == BLANK, index=index),
         ambiguous=len(ambiguous),
-        ambiguous_at=index[ambiguous[0]] if len(ambiguous) else None,
+        ambiguous_at=int(ambiguous[0]) if len(ambiguous) else None,
         day_first_evidence=int((evidence == _DAY_FIRST).sum()),
         month_first_evidence=int((evidence == _MONTH_FIRST).sum()),
     )
@@ -265,7 +265,7 @@ class _Work:
         )
 
 
-def _date_objects(values: np.ndarray) -> pd.Series:
+def _date_objects(values: np.ndarray) -> np.ndarray:
     try:
         parsed = pd.to_datetime(pd.Series(values), errors="coerce")
         if getattr(parsed.dt, "tz", None) is not None:
@@ -329,11 +329,11 @@ def _text_dates(text: pd.Series, date_order: str, typed: _Work) -> None:
         typed.values[serial.index] = _from_serial(np.floor(serial).astype("int64"))
         left = left.drop(serial.index)
     for idx, value in left.items():
-        parsed = _leftover(value)
-        if parsed is None:
-            typed.errors[idx] = NOT_A_DATE
+        day = _leftover(value)
+        if day is None:
+            typed.errors.at[idx] = NOT_A_DATE
         else:
-            typed.values[idx] = parsed
+            typed.values.at[idx] = day
 
 
 def _slashed(text: pd.Series, date_order: str, work: _Work) -> pd.Series:

@@ -15,9 +15,13 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _ROW = re.compile(rb"<(?:\w+:)?row\b([^>]*?)(/?)>(.*?)(?:</(?:\w+:)?row>|$)", re.S)
 _ROW_NUMBER = re.compile(rb'\br="(\d+)"')
@@ -70,7 +74,7 @@ def read_columns(path: str, title: str, part: str | None) -> ColumnarTab | None:
     return ColumnarTab(title, [n.strip() for n in names], header_row, columns, filled)
 
 
-def _cells(col) -> tuple[pd.Series, np.ndarray] | None:
+def _cells(col: pa.Array[Any]) -> tuple[pd.Series, np.ndarray] | None:
     """One Arrow column as the per-cell path's values, and which cells have content; None for other types."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -82,7 +86,8 @@ def _cells(col) -> tuple[pd.Series, np.ndarray] | None:
     if pa.types.is_floating(kind) or pa.types.is_integer(kind):
         return pd.Series(pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False), dtype=float), valid
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        has = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(col), ""), False).to_numpy(zero_copy_only=False)
+        nonblank = pc.not_equal(pc.utf8_trim_whitespace(col), pa.scalar(""))
+        has = nonblank.fill_null(False).to_numpy(zero_copy_only=False)
         return pd.Series(col.to_numpy(zero_copy_only=False), dtype=object), has
     if pa.types.is_boolean(kind):
         return pd.Series(np.asarray(col.to_pylist(), dtype=object)), valid

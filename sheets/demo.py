@@ -112,7 +112,7 @@ def _customers(rng: np.random.Generator, today: date) -> list[_Customer]:
     channels = rng.choice(CHANNELS, n, p=[0.35, 0.3, 0.2, 0.15])
     moods = rng.normal(0, 1.0, n)
     # Each customer's typical basket varies around the plan's (an independent stream, so the other draws stay put).
-    spends = np.random.default_rng([int(rng.bit_generator.seed_seq.entropy or 0) % 2**32, 7919]).gamma(4.0, 0.25, n)
+    spends = np.random.default_rng([_entropy(rng) % 2**32, 7919]).gamma(4.0, 0.25, n)
     return [
         _Customer(
             f"C{i + 1:04d}",
@@ -157,10 +157,17 @@ def _add_year(d: date) -> date:
     return d.replace(year=d.year + 1) if not (d.month == 2 and d.day == 29) else date(d.year + 1, 3, 1)
 
 
+def _entropy(rng: np.random.Generator) -> int:
+    """The integer seed entropy `rng` was made from (0 when it was not made from one integer)."""
+    seq = rng.bit_generator.seed_seq
+    entropy = seq.entropy if isinstance(seq, np.random.SeedSequence) else None
+    return entropy if isinstance(entropy, int) else 0
+
+
 def _orders(rng: np.random.Generator, customers: list[_Customer], today: date) -> list[list[Any]]:
     lines = ("Hardware", "Software", "Services", "Accessories")
     peak = max(SEASON.values())
-    raw = []
+    raw: list[tuple[date, str, float, str]] = []
     for c in customers:
         stop = min(c.stop or today, today)
         span = (stop - c.signup).days
@@ -179,13 +186,14 @@ def _orders(rng: np.random.Generator, customers: list[_Customer], today: date) -
             c.orders.append((when, amount))
             raw.append((when, c.cid, amount, lines[int(rng.integers(0, len(lines)))]))
     raw.sort(key=lambda r: (r[0], r[1]))
-    rows = [[f"O-{100001 + i}", cid, when, amount, line] for i, (when, cid, amount, line) in enumerate(raw)]
-    refunds = []
-    for row in rows:
+    rows: list[list[Any]] = []
+    refunds: list[list[Any]] = []
+    for i, (when, cid, amount, line) in enumerate(raw):
+        rows.append([f"O-{100001 + i}", cid, when, amount, line])
         if rng.random() < 0.015:
-            when = row[2] + timedelta(days=int(rng.integers(3, 21)))
-            if when < today:
-                refunds.append([f"{row[0]}-R", row[1], when, -row[3], row[4]])
+            back = when + timedelta(days=int(rng.integers(3, 21)))
+            if back < today:
+                refunds.append([f"O-{100001 + i}-R", cid, back, -amount, line])
     return sorted(rows + refunds, key=lambda r: r[2])
 
 
@@ -231,7 +239,7 @@ def _responses(rng: np.random.Generator, customers: list[_Customer], today: date
         span = (stop - c.signup).days
         for k in range(span // 90 + 1):
             if rng.random() < 0.65:
-                day = c.signup + timedelta(days=int(min(span, k * 90 + rng.integers(10, 90))))
+                day = c.signup + timedelta(days=min(span, k * 90 + int(rng.integers(10, 90))))
                 if day < today:
                     rows.append(_answer(rng, c, day, "NPS", drop_from))
         for when, amount in c.orders:
@@ -241,7 +249,7 @@ def _responses(rng: np.random.Generator, customers: list[_Customer], today: date
                     rows.append(_answer(rng, c, day, "CSAT", drop_from))
         for k in range(span // 365 + 1):
             if rng.random() < 0.35:
-                day = c.signup + timedelta(days=int(min(span, k * 365 + rng.integers(30, 365))))
+                day = c.signup + timedelta(days=min(span, k * 365 + int(rng.integers(30, 365))))
                 if day < today:
                     rows.append(_answer(rng, c, day, "CSI", drop_from))
     rows.sort(key=lambda r: (r[0], r[3] or ""))
@@ -276,7 +284,7 @@ def _clip(value: float, lo: int, hi: int) -> int:
 
 
 def _spend(rng: np.random.Generator, customers: list[_Customer], today: date) -> list[list[Any]]:
-    new = {}
+    new: dict[tuple[int, int, str], int] = {}
     for c in customers:
         key = (c.signup.year, c.signup.month, c.channel)
         new[key] = new.get(key, 0) + 1

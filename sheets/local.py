@@ -17,10 +17,14 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from sheets.columnar import ColumnarTab, read_columns
 from sheets.workbook import OWNED_TABS, OWNER_MARKER_KEY, Cell, OwnedTab, RawTab, WorkbookError, WriteReport
 from sheets.xlsx import SheetLayout, SheetRef, patch_workbook, read_sheet_refs
+
+if TYPE_CHECKING:
+    from python_calamine import CalamineSheet
 
 MARKER_NAME = "crm_pulse_owned"
 MARKER_VALUE = f'"{OWNER_MARKER_KEY}"'
@@ -158,14 +162,18 @@ def _find_title(titles: Sequence[str], name: str) -> str | None:
     return next((t for t in titles if t.strip().casefold() == key), None)
 
 
-def _sheet_rows(sheet) -> list[list[Cell]]:
-    rows = sheet.to_python()
+def _sheet_rows(sheet: CalamineSheet) -> list[list[Cell]]:
+    """The sheet's cells from A1: calamine starts at the first cell with data, so pad what lies before it."""
+    # calamine's cell types are all Cells; only list invariance keeps mypy from seeing it (no copy needed)
+    rows = cast(list[list[Cell]], sheet.to_python())
     if not rows or sheet.start is None:
         return rows
     top, left = sheet.start
     if left:
-        rows = [[""] * left + r for r in rows]
-    return [[] for _ in range(top)] + rows
+        pad: list[Cell] = [""] * left
+        rows = [pad + r for r in rows]
+    above: list[list[Cell]] = [[] for _ in range(top)]
+    return above + rows
 
 
 def _plain(value: object) -> Cell:

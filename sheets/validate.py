@@ -72,7 +72,7 @@ class _Parser:
         self.key = tab_key
         self.name = raw.name
         self.columnar = raw if isinstance(raw, ColumnarTab) else None
-        self.rows = [] if self.columnar else raw.rows
+        self.rows = raw.rows if isinstance(raw, RawTab) else []
         self.settings = settings
         self.issues: list[DataIssue] = []
 
@@ -198,9 +198,9 @@ class _Parser:
         idx = t.ambiguous_at
         note = f"; {against} other value(s) in this column only make sense as {other}" if against else ""
         self.issue(
-            int(sheet_rows[idx]) if idx is not None else None,
+            int(sheet_rows.iloc[idx]) if idx is not None else None,
             header_text,
-            raw[idx] if idx is not None else "",
+            raw.iloc[idx] if idx is not None else "",
             f"{t.ambiguous} date(s) such as this one could be month-first or day-first; read as {reading} "
             f'(date_order = "{order}"){note}. If they are {other}, set date_order = "{other_order}" in config',
             "warning",
@@ -296,7 +296,7 @@ class _Parser:
         for col in COLUMNS[self.key]:
             if col.name in typed:
                 values = typed[col.name].values[keep]
-                out[col.name] = values.astype(col.dtype)
+                out[col.name] = values.astype(pd.api.types.pandas_dtype(col.dtype))
             else:
                 out[col.name] = pd.Series(
                     pd.NA if col.dtype == "string" else None, index=keep[keep].index, dtype=col.dtype

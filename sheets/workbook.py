@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
-Cell = str | int | float | bool | datetime | date | None
+# A cell as read or written. Time-of-day and duration cells come only from a local .xlsx (never valid source values).
+Cell = str | int | float | bool | datetime | date | time | timedelta | None
 
 # Tabs crm-pulse creates and owns. Nothing else is ever written.
 OWNED_TABS = ("Pulse Summary", "Pulse Cohorts", "Pulse Customers", "Pulse Data Issues", "Pulse Log", "Pulse Survival")

@@ -52,7 +52,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, rng: Callable[[], float]) -> float:
         """The wait before retry number `attempt` (1-based)."""
-        full = min(self.cap, self.base * 2 ** (attempt - 1))
+        full = min(self.cap, self.base * 2.0 ** (attempt - 1))
         return full / 2 + rng() * full / 2
 
 
