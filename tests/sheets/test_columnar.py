@@ -36,7 +36,9 @@ def assert_same_snapshot(path, settings: Settings | None = None) -> dict:
 
 def test_demo_workbook_reads_the_same(tmp_path):
     kinds = assert_same_snapshot(write_demo_workbook(tmp_path / "demo.xlsx", date(2026, 11, 25)))
-    assert kinds["Customers"] == kinds["Responses"] == kinds["Spend"] == "ColumnarTab"
+    assert kinds["Customers"] == kinds["Responses"] == kinds["Complaints"] == kinds["Spend"] == "ColumnarTab"
+    # its bad rows put text among the Order Dates and the Amounts: two mixed columns, read cell by cell
+    assert kinds["Orders"] == "RawTab"
 
 
 def test_clean_typed_tabs_report_the_same_rejected_rows(tmp_path):
@@ -94,8 +96,43 @@ def test_messy_workbook_reads_the_same(tmp_path):
             [None, "9", True, "(12.50)", None],
         ],
     })
+    assert_same_snapshot(path)
+
+
+def test_a_mixed_column_is_read_cell_by_cell_inside_a_columnar_tab(tmp_path):
+    """One mixed column (ids as text and numbers, a bool, a date, odd text): the tab stays columnar and the mixed
+    cells keep their exact kinds and text (quotes, backslashes, a newline, an RTL mark)."""
+    path = write_source_workbook(tmp_path / "mixed.xlsx", {
+        "Orders": [
+            ["order_id", "customer_id", "order_date", "amount"],
+            ["A1", "007", datetime(2026, 10, 1), 10.0],
+            ["A2", 7.0, datetime(2026, 10, 2), 12.5],  # customer 7 (a number) is not customer 007
+            ["A3", 'say "hi"\\n\u202e', datetime(2026, 10, 3), 3.0],  # an odd id, kept as typed
+            ["A4", True, datetime(2026, 10, 4), 4.0],  # a bool id reads "True"
+            ["A5", datetime(2026, 3, 5), datetime(2026, 10, 5), 5.0],  # a date id reads "2026-03-05"
+            ["A6", 1e20, datetime(2026, 10, 6), 6.0],  # ≥ 2**53: the float's repr "1e+20"
+            ["A7", "  ", datetime(2026, 10, 7, 13, 30), 7.0],  # row 8: no customer → rejected
+            ["A8", "it's\nok", None, 8.0],  # row 9: no date → rejected
+        ],
+    })
     kinds = assert_same_snapshot(path)
-    assert kinds["Orders"] == "RawTab"  # text among the amounts: read cell by cell
+    assert kinds["Orders"] == "ColumnarTab"
+    tab = LocalWorkbook(path).read_columns(["Orders"])["Orders"]
+    assert list(tab.columns[1]) == [  # openpyxl saves "  " as ""
+        "007", 7.0, 'say "hi"\\n\u202e', True, date(2026, 3, 5), 1e20, "", "it's\nok"]
+    snap = load_snapshot(LocalWorkbook(path), Settings())
+    assert [(i.row, i.column, i.value) for i in snap.rejected()] == [(8, "customer_id", ""), (9, "order_date", "")]
+    assert list(snap.frames["orders"]["customer_id"]) == ["007", "7", 'say "hi"\\n\u202e', "True", "2026-03-05",
+                                                          "1e+20"]
+
+
+def test_more_mixed_columns_than_the_limit_fall_back_per_tab(tmp_path):
+    """Each mixed column costs one more parse of the sheet: a tab with two of them is read cell by cell."""
+    path = write_source_workbook(tmp_path / "three.xlsx", {
+        "Orders": [["order_id", "customer_id", "order_date", "amount"],
+                   ["A1", "c1", datetime(2026, 10, 1), 1.0], ["A2", 3.0, "2026-10-02", 2.0]],
+    })
+    assert assert_same_snapshot(path)["Orders"] == "RawTab"
 
 
 def test_a_sheet_that_is_not_columnar_falls_back_per_tab(tmp_path):
@@ -108,9 +145,11 @@ def test_a_sheet_that_is_not_columnar_falls_back_per_tab(tmp_path):
     assert kinds["Orders"] == "RawTab" and kinds["Spend"] == "ColumnarTab"
 
 
+odd_text = st.text(alphabet='a7 "\\\'\n\té中\u202e', max_size=6)
 uniform_columns = {
     "id": st.one_of(
         st.lists(st.sampled_from(["007", "7", " 8 ", "C001", "", "x y"]), min_size=1, max_size=8),
+        st.lists(odd_text, min_size=1, max_size=8),
         st.lists(st.one_of(st.none(), st.sampled_from([7.0, 8.0, 1.5, 0.0, -3.0, 12345678.0])), min_size=1, max_size=8),
     ),
     "date": st.one_of(
@@ -137,8 +176,10 @@ def workbooks(draw):
     """A tab whose columns are each of one type (often columnar) or mixed (per-cell), with blank rows at the top."""
     tab = draw(st.sampled_from(sorted(LAYOUTS)))
     columns = [draw(uniform_columns[kind]) for _, kind in LAYOUTS[tab]]
-    if draw(st.booleans()):  # sometimes mix one column's types
-        columns[draw(st.integers(0, len(columns) - 1))].append(draw(st.sampled_from(["text", 5.0, True, None])))
+    for _ in range(draw(st.integers(0, 3))):  # mix up to three columns' types (one stays columnar)
+        column = columns[draw(st.integers(0, len(columns) - 1))]
+        column.insert(draw(st.integers(0, len(column))), draw(st.one_of(
+            st.sampled_from(["text", 5.0, True, None, datetime(2026, 3, 5), datetime(2026, 3, 5, 7, 30)]), odd_text)))
     n = max(map(len, columns))
     rows = [[c[i] if i < len(c) else None for c in columns] for i in range(n)]
     if tab == "Responses":
@@ -209,3 +250,31 @@ def test_answers_are_the_same_from_both_paths(tmp_path, monkeypatch, capsys, sou
             answers[mode, question] = capsys.readouterr().out
     for question in QUESTIONS:
         assert answers["columnar", question] == answers["per-cell", question], question
+
+
+def test_fastexcel_dtype_guesses_are_not_logged(tmp_path, caplog):
+    """An empty column makes fastexcel warn that it falls back to text; the reader checks every column itself,
+    so that warning is noise on the user's terminal and is not logged."""
+    path = tmp_path / "empty-col.xlsx"
+    write_xlsx(str(path), {"Spend": [["date", "amount", "note"], [datetime(2026, 10, 1), 5.0, None]]})
+    with caplog.at_level("WARNING"):
+        assert isinstance(LocalWorkbook(path).read_columns(["Spend"])["Spend"], ColumnarTab)
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("fastexcel")] == []
+
+
+def test_a_mixed_date_column_in_a_1904_workbook_reads_the_same(tmp_path):
+    """Dates of a workbook on the 1904 calendar (old Mac Excel) count from 1904-01-01: a mixed date column there
+    is read cell by cell rather than from serial-day durations counted from 1899-12-30."""
+    from openpyxl import Workbook
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Spend"
+    wb.epoch = CALENDAR_MAC_1904
+    for row in (["date", "amount"], [datetime(2026, 10, 1), 5.0], ["2026-10-02", 7.0]):
+        ws.append(row)
+    wb.save(tmp_path / "mac.xlsx")
+    assert_same_snapshot(tmp_path / "mac.xlsx")
+    snap = load_snapshot(LocalWorkbook(tmp_path / "mac.xlsx"), Settings())
+    assert list(snap.frames["spend"]["date"].dt.date) == [date(2026, 10, 1), date(2026, 10, 2)]
