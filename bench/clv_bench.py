@@ -21,7 +21,7 @@ import scipy
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from metrics.clv import fit_bgnbd, fit_gamma_gamma  # noqa: E402
+from metrics.clv import BetaGeoFitter, GammaGammaFitter  # noqa: E402
 from metrics.clv.simulate import simulate_bgnbd, simulate_spend  # noqa: E402
 
 BG = (0.243, 4.414, 0.793, 2.426)
@@ -55,8 +55,8 @@ def best_of(fn, repeat: int) -> tuple[float, object]:
 
 
 def ours(d: pd.DataFrame) -> dict[str, float]:
-    bg = fit_bgnbd(d["frequency"], d["recency"], d["T"])
-    gg = fit_gamma_gamma(d["frequency"], d["monetary"])
+    bg = BetaGeoFitter().fit(d["frequency"], d["recency"], d["T"])
+    gg = GammaGammaFitter().fit(d["frequency"], d["monetary"])
     assert bg.converged and gg.converged, (bg.message, gg.message)
     return {**bg.params, **gg.params, "loglik": bg.loglik}
 

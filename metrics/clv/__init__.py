@@ -1,13 +1,14 @@
 """Predicted customer value: BG/NBD + Gamma-Gamma fits, P(alive), predicted CLV, churn risk and RFM segments."""
 
 from metrics.clv.bgnbd import (
+    BetaGeoFitter,
     BGNBDFit,
     conditional_expected_purchases,
     expected_purchases,
-    fit_bgnbd,
     p_alive,
 )
-from metrics.clv.gamma_gamma import GammaGammaFit, expected_spend, fit_gamma_gamma
+from metrics.clv.fitter import ClvFitter, FitResult
+from metrics.clv.gamma_gamma import GammaGammaFit, GammaGammaFitter, expected_spend
 from metrics.clv.model import ClvModel, clear_cache, customer_model
 from metrics.clv.predict import Prediction, predict
 from metrics.clv.rfm import SEGMENT_GRID, SEGMENTS, rfm_segments
@@ -18,8 +19,12 @@ __all__ = [
     "SEGMENTS",
     "SEGMENT_GRID",
     "BGNBDFit",
+    "BetaGeoFitter",
+    "ClvFitter",
     "ClvModel",
+    "FitResult",
     "GammaGammaFit",
+    "GammaGammaFitter",
     "Prediction",
     "RiskList",
     "churn_dates",
@@ -31,8 +36,6 @@ __all__ = [
     "customer_model",
     "expected_purchases",
     "expected_spend",
-    "fit_bgnbd",
-    "fit_gamma_gamma",
     "p_alive",
     "predict",
     "rfm_segments",

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy.integrate import IntegrationWarning, quad
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
-from metrics.clv.mle import _dot, as_array, dedupe, fit_log_params, natural_covariance
+from metrics.clv.fitter import ClvFitter, FitResult
+from metrics.clv.mle import Objective, _dot, as_array, dedupe, natural_covariance
 
 NAMES = ("r", "alpha", "a", "b")
 NUDGE = 1e-7
@@ -22,57 +23,43 @@ SERIES_TERMS = 24  # 0.2^24 ≈ 2e-17
 TRUST_REL = 1e-11  # estimated relative rounding error above which the 2F1 value is recomputed (series or quadrature)
 
 
-@dataclass(frozen=True)
-class BGNBDFit:
-    """Fitted BG/NBD parameters with the convergence report; unpacks as (r, alpha, a, b, loglik).
+@dataclass(frozen=True, kw_only=True)
+class BGNBDFit(FitResult):
+    """Fitted BG/NBD parameters with the convergence report (see FitResult); unpacks as (r, alpha, a, b, loglik)."""
 
-    `loglik` is the full (unpenalised) log-likelihood in the time unit of the inputs; `covariance` is
-    the asymptotic covariance of (r, alpha, a, b) from the inverse Hessian (None when not available);
-    `cov_log` the same for the log-parameters, which is what resampling draws from.
-    """
+    names = NAMES
 
     r: float
     alpha: float
     a: float
     b: float
-    loglik: float
-    converged: bool
-    iterations: int
-    message: str
-    n: int
-    penalizer: float
-    covariance: np.ndarray | None
-    cov_log: np.ndarray | None
 
     def __iter__(self) -> Iterator[float]:
         return iter((self.r, self.alpha, self.a, self.b, self.loglik))
 
     @property
-    def params(self) -> dict[str, float]:
-        return {"r": self.r, "alpha": self.alpha, "a": self.a, "b": self.b}
-
-    @property
-    def log_params(self) -> np.ndarray:
-        return np.log([self.r, self.alpha, self.a, self.b])
-
-    @property
-    def stderr(self) -> dict[str, float] | None:
-        if self.covariance is None:
-            return None
-        return dict(zip(NAMES, np.sqrt(np.diag(self.covariance)).tolist(), strict=True))
+    def values(self) -> tuple[float, float, float, float]:
+        return self.r, self.alpha, self.a, self.b
 
 
-def _params(params) -> tuple[Any, ...]:
+# A parameter is a number, or an array of draws that broadcasts against the customers (predict's resampling).
+Param = float | np.ndarray
+Params = tuple[Param, Param, Param, Param]
+# What the model functions accept: a fit, a name → value mapping, or (r, alpha, a, b) in order.
+ParamsLike = BGNBDFit | Mapping[str, Param] | Sequence[Param]
+
+
+def _params(params: ParamsLike) -> Params:
     """(r, alpha, a, b) from a fit, a mapping or a sequence; arrays broadcast (used for resampling)."""
     if isinstance(params, BGNBDFit):
         return params.r, params.alpha, params.a, params.b
-    if isinstance(params, dict):
-        return tuple(params[k] for k in NAMES)
+    if isinstance(params, Mapping):
+        return params["r"], params["alpha"], params["a"], params["b"]
     r, alpha, a, b = tuple(params)[:4]
     return r, alpha, a, b
 
 
-def loglik(params, frequency, recency, T) -> np.ndarray:
+def loglik(params: ParamsLike, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike) -> np.ndarray:
     """Per-customer BG/NBD log-likelihood ln L(r, α, a, b | x, t_x, T).
 
         L = B(a, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))
@@ -83,10 +70,19 @@ def loglik(params, frequency, recency, T) -> np.ndarray:
         A3 = −(r+x) ln(α+T),               A4 = ln a − ln(b+x−1) − (r+x) ln(α+t_x)   (x > 0 only),
     which stays finite for large x and T (no powers or beta functions are formed).
     """
-    return _loglik_grad(_params(params), *(np.asarray(v, dtype=float) for v in (frequency, recency, T)))[0]
+    x, tx, t = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
+    return _loglik_grad(_params(params), x, tx, t)[0]
 
 
-def _loglik_grad(params, x, tx, T, weights=None, want_grad=False, groups=None):
+def _loglik_grad(
+    params: Params,
+    x: np.ndarray,
+    tx: np.ndarray,
+    T: np.ndarray,
+    weights: np.ndarray | None = None,
+    want_grad: bool = False,
+    groups: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Log-likelihood per row and, if asked, its weighted gradient in log-parameters.
 
     The gamma-function terms depend on x only, so they are evaluated once per distinct x
@@ -120,50 +116,57 @@ def _loglik_grad(params, x, tx, T, weights=None, want_grad=False, groups=None):
     return ll, grad
 
 
-def fit_bgnbd(frequency, recency, T, penalizer: float = 0.0) -> BGNBDFit:
-    """Maximum-likelihood BG/NBD fit on per-customer (x = repeat purchases, t_x = recency, T = age).
+@dataclass(frozen=True)
+class BetaGeoFitter(ClvFitter[BGNBDFit]):
+    """The BG/NBD model (Fader, Hardie and Lee 2005), fitted like lifetimes' BetaGeoFitter: `fit(x, t_x, T)`."""
 
-    Maximises Σ ln L over customers, with (Fader, Hardie and Lee 2005, eq. 6)
+    names = NAMES
 
-        L(r, α, a, b | x, t_x, T) = B(a, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))
-                                  + 1{x>0} · B(a+1, b+x−1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x))
+    def fit(self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike) -> BGNBDFit:
+        """Maximum-likelihood BG/NBD fit on per-customer (x = repeat purchases, t_x = recency, T = age).
 
-    evaluated in log space (see `loglik`).
+        Maximises Σ ln L over customers, with (Fader, Hardie and Lee 2005, eq. 6)
 
-    Identical rows are collapsed and weighted by their count; the search runs on log-parameters with
-    box bounds and the analytic gradient (see mle.fit_log_params); `penalizer` adds penalizer·(r² + α² + a² + b²) to
-    the mean negative log-likelihood (lifetimes' convention, here in the inputs' own time unit).
-    """
-    x, tx, t = _validated(frequency, recency, T)
-    if penalizer < 0:
-        raise ValueError("penalizer must be ≥ 0")
-    if len(x) == 0:
-        raise ValueError("no customers to fit")
-    (ux, utx, ut), w = dedupe(x, tx, t)
+            L(r, α, a, b | x, t_x, T) = B(a, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))
+                                      + 1{x>0} · B(a+1, b+x−1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x))
 
-    def build(rows):
-        return _total_loglik(ux, utx, ut, w) if rows is None else _total_loglik(ux[rows], utx[rows], ut[rows], w[rows])
+        evaluated in log space (see `loglik`).
 
-    start = np.log([1.0, max(float(np.mean(t)), 1e-3), 1.0, 1.0])
-    opt = fit_log_params(build, w, start, penalizer, NAMES)
-    r, alpha, a, b = np.exp(opt.log_params).tolist()
-    return BGNBDFit(
-        r,
-        alpha,
-        a,
-        b,
-        opt.loglik,
-        opt.converged,
-        opt.iterations,
-        opt.message,
-        len(x),
-        penalizer,
-        natural_covariance(opt.log_params, opt.cov_log),
-        opt.cov_log,
-    )
+        Identical rows are collapsed and weighted by their count; the search runs on log-parameters with
+        box bounds and the analytic gradient (see mle.fit_log_params); the penalizer adds
+        penalizer·(r² + α² + a² + b²) to the mean negative log-likelihood (lifetimes' convention, here in the
+        inputs' own time unit).
+        """
+        x, tx, t = _validated(frequency, recency, T)
+        if len(x) == 0:
+            raise ValueError("no customers to fit")
+        (ux, utx, ut), w = dedupe(x, tx, t)
+
+        def build(rows: np.ndarray | None) -> Objective:
+            if rows is None:
+                return _total_loglik(ux, utx, ut, w)
+            return _total_loglik(ux[rows], utx[rows], ut[rows], w[rows])
+
+        start = np.log([1.0, max(float(np.mean(t)), 1e-3), 1.0, 1.0])
+        opt = self._optimum(build, w, start)
+        r, alpha, a, b = np.exp(opt.log_params).tolist()
+        return BGNBDFit(
+            r=r,
+            alpha=alpha,
+            a=a,
+            b=b,
+            loglik=opt.loglik,
+            converged=opt.converged,
+            iterations=opt.iterations,
+            message=opt.message,
+            n=len(x),
+            penalizer=self.penalizer,
+            covariance=natural_covariance(opt.log_params, opt.cov_log),
+            cov_log=opt.cov_log,
+        )
 
 
-def _total_loglik(x, tx, T, w):
+def _total_loglik(x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray) -> Objective:
     """Σ w·ln L and its gradient in log-parameters, arranged for speed (same value as `loglik`).
 
     Customers with x = 0 contribute r·(ln α − ln(α+T)) only. For the others the gamma-function
@@ -209,7 +212,9 @@ def _total_loglik(x, tx, T, w):
     return total
 
 
-def _validated(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _validated(
+    frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x, tx, t = as_array(frequency, "frequency"), as_array(recency, "recency"), as_array(T, "T")
     if not len(x) == len(tx) == len(t):
         raise ValueError(f"frequency, recency and T differ in length ({len(x)}, {len(tx)}, {len(t)})")
@@ -224,7 +229,9 @@ def _validated(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return x, tx, t
 
 
-def _log_odds_dead(r, alpha, a, b, x, tx, T):
+def _log_odds_dead(
+    r: Param, alpha: Param, a: Param, b: Param, x: np.ndarray, tx: np.ndarray, T: np.ndarray
+) -> np.ndarray:
     """ln of a/(b+x−1)·((α+T)/(α+t_x))^(r+x), the odds that a customer with x > 0 has dropped out."""
     rep = x > 0
     bx1 = np.where(rep, b + x - 1, 1.0)
@@ -232,14 +239,16 @@ def _log_odds_dead(r, alpha, a, b, x, tx, T):
     return np.where(rep, odds, -np.inf)
 
 
-def p_alive(params, frequency, recency, T) -> np.ndarray:
+def p_alive(params: ParamsLike, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike) -> np.ndarray:
     """P(alive | x, t_x, T) = 1 / (1 + 1{x>0}·a/(b+x−1)·((α+T)/(α+t_x))^(r+x)); 1 for customers with x = 0."""
     r, alpha, a, b = _params(params)
     x, tx, t = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
     return expit(-_log_odds_dead(r, alpha, a, b, x, tx, t))
 
 
-def conditional_expected_purchases(params, t, frequency, recency, T) -> np.ndarray:
+def conditional_expected_purchases(
+    params: ParamsLike, t: npt.ArrayLike, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
+) -> np.ndarray:
     """E[Y(t) | x, t_x, T]: expected purchases in (T, T+t] for a customer with history (x, t_x, T) — FHL eq. 10.
 
         E = (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x−1; z)] · P(alive),
@@ -253,7 +262,7 @@ def conditional_expected_purchases(params, t, frequency, recency, T) -> np.ndarr
     return expected_if_alive((r, alpha, a, b), t, x, T_) * alive
 
 
-def expected_if_alive(params, t, frequency, T) -> np.ndarray:
+def expected_if_alive(params: ParamsLike, t: npt.ArrayLike, frequency: npt.ArrayLike, T: npt.ArrayLike) -> np.ndarray:
     """E[Y(t) | x, T, alive]: the conditional expectation before weighting by P(alive) (see above)."""
     r, alpha, a, b = _params(params)
     x, T_ = np.asarray(frequency, dtype=float), np.asarray(T, dtype=float)
@@ -261,7 +270,9 @@ def expected_if_alive(params, t, frequency, T) -> np.ndarray:
     return _expected_alive(r + x, alpha + T_, a, b + x, t)
 
 
-def _expected_alive(R, A, a, B, t) -> np.ndarray:
+def _expected_alive(
+    R: npt.ArrayLike, A: npt.ArrayLike, a: npt.ArrayLike, B: npt.ArrayLike, t: npt.ArrayLike
+) -> np.ndarray:
     """E_p[(1 − (1 + p·t/A)^−R) / p] for p ~ Beta(a, B): eq. 9 with (r, α, b) → (R, A, B) = (r+x, α+T, b+x).
 
     The Euler-transformed 2F1 (scipy, vectorised) for the bulk; where that form cancels (a near 1, tiny t) or
@@ -290,13 +301,13 @@ def _expected_alive(R, A, a, B, t) -> np.ndarray:
     return out
 
 
-def _small_s_series(R, a, B, s) -> np.ndarray:
+def _small_s_series(R: np.ndarray, a: np.ndarray, B: np.ndarray, s: np.ndarray) -> np.ndarray:
     """R·s·3F2(R+1, a, 1; a+B, 2; −s) = R·s·Σ_m (R+1)_m (a)_m / ((a+B)_m (m+1)!) · (−s)^m, for s·(R+1)/2 ≤ SERIES_S.
 
     Eq. 9 after Pfaff's transformation with the (a−1) factor divided out term by term: no cancellation, no
     pole at a = 1; the term ratio is below SERIES_S, so SERIES_TERMS terms reach machine precision.
     """
-    term = R * s
+    term: np.ndarray = R * s
     total = term.copy()
     for m in range(SERIES_TERMS):
         term = term * -s * (R + 1 + m) * (a + m) / ((a + B + m) * (m + 2))
@@ -304,7 +315,7 @@ def _small_s_series(R, a, B, s) -> np.ndarray:
     return total
 
 
-def _hyp2f1(A, B, c, z):
+def _hyp2f1(A: np.ndarray, B: Param, c: np.ndarray, z: np.ndarray) -> np.ndarray:
     """scipy's 2F1, re-evaluated 1e-9 off A where it returns NaN (it does at some integer A, e.g. A = 1, c ≫ 1)."""
     f = hyp2f1(A, B, c, z)
     bad = ~np.isfinite(f)
@@ -313,7 +324,7 @@ def _hyp2f1(A, B, c, z):
     return f
 
 
-def _euler_bracket(R, a, B, z) -> tuple[np.ndarray, np.ndarray]:
+def _euler_bracket(R: np.ndarray, a: np.ndarray, B: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """c/(a−1) · [1 − (1−z)^(a−1) · 2F1(c−R, a−1; c; z)], c = a+B−1, and where that value can be trusted.
 
     1 − e^L·F is formed as −expm1(L) − e^L·(F − 1); its rounding error is about ε·(1 + e^L·(1 + |F|)), which
@@ -348,29 +359,20 @@ def _by_quadrature(R: float, a: float, B: float, s: float) -> float:
     def gain(p: float) -> float:
         return -math.expm1(-R * math.log1p(p * s)) / p if p > 0 else R * s
 
-    opts = {"epsabs": 0.0, "epsrel": 1e-12, "limit": 200}
+    def near_zero(p: float) -> float:  # × p^(a−1), the weight's power at 0
+        return gain(p) * math.exp((B - 1) * math.log1p(-p) - log_beta)
+
+    def near_one(p: float) -> float:  # × (1−p)^(B−1), the weight's power at 1
+        return gain(p) * math.exp((a - 1) * math.log(p) - log_beta)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IntegrationWarning)  # "roundoff detected" at ~1e-13: the answer is fine
-        left = quad(
-            lambda p: gain(p) * math.exp((B - 1) * math.log1p(-p) - log_beta),
-            0.0,
-            cut,
-            weight="alg",
-            wvar=(a - 1, 0.0),
-            **opts,
-        )[0]
-        right = quad(
-            lambda p: gain(p) * math.exp((a - 1) * math.log(p) - log_beta),
-            cut,
-            1.0,
-            weight="alg",
-            wvar=(0.0, B - 1),
-            **opts,
-        )[0]
-    return left + right
+        left = quad(near_zero, 0.0, cut, weight="alg", wvar=(a - 1, 0.0), epsabs=0.0, epsrel=1e-12, limit=200)[0]
+        right = quad(near_one, cut, 1.0, weight="alg", wvar=(0.0, B - 1), epsabs=0.0, epsrel=1e-12, limit=200)[0]
+    return float(left + right)
 
 
-def expected_purchases(params, t) -> np.ndarray:
+def expected_purchases(params: ParamsLike, t: npt.ArrayLike) -> np.ndarray:
     """E[X(t)]: expected purchases in (0, t] for a customer just acquired (FHL eq. 9), same transformation."""
     r, alpha, a, b = _params(params)
     return _expected_alive(r, alpha, a, b, t)

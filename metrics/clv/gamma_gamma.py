@@ -2,68 +2,61 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy.special import digamma, gammaln
 
-from metrics.clv.mle import _dot, as_array, dedupe, fit_log_params, natural_covariance
+from metrics.clv.fitter import ClvFitter, FitResult
+from metrics.clv.mle import Objective, _dot, as_array, dedupe, natural_covariance
 
 NAMES = ("p", "q", "gamma")
 
 
-@dataclass(frozen=True)
-class GammaGammaFit:
-    """Fitted Gamma-Gamma parameters with the convergence report; unpacks as (p, q, gamma).
+@dataclass(frozen=True, kw_only=True)
+class GammaGammaFit(FitResult):
+    """Fitted Gamma-Gamma parameters with the convergence report (see FitResult); unpacks as (p, q, gamma).
 
     `n` repeat customers were used; `n_excluded` repeat customers had a mean spend ≤ 0 and were left
     out (the model needs positive spend). A fit with q ≤ 1 has no finite population mean spend and
     is reported as not converged.
     """
 
+    names = NAMES
+
     p: float
     q: float
     gamma: float
-    loglik: float
-    converged: bool
-    iterations: int
-    message: str
-    n: int
-    n_excluded: int
-    penalizer: float
-    covariance: np.ndarray | None
-    cov_log: np.ndarray | None
+    n_excluded: int = 0
 
     def __iter__(self) -> Iterator[float]:
         return iter((self.p, self.q, self.gamma))
 
     @property
-    def params(self) -> dict[str, float]:
-        return {"p": self.p, "q": self.q, "gamma": self.gamma}
-
-    @property
-    def log_params(self) -> np.ndarray:
-        return np.log([self.p, self.q, self.gamma])
-
-    @property
-    def stderr(self) -> dict[str, float] | None:
-        if self.covariance is None:
-            return None
-        return dict(zip(NAMES, np.sqrt(np.diag(self.covariance)).tolist(), strict=True))
+    def values(self) -> tuple[float, float, float]:
+        return self.p, self.q, self.gamma
 
 
-def _params(params) -> tuple[Any, ...]:
+# A parameter is a number, or an array of draws (predict's resampling).
+Param = float | np.ndarray
+Params = tuple[Param, Param, Param]
+# What the model functions accept: a fit, a name → value mapping, or (p, q, gamma) in order.
+ParamsLike = GammaGammaFit | Mapping[str, Param] | Sequence[Param]
+
+
+def _params(params: ParamsLike) -> Params:
+    """(p, q, gamma) from a fit, a mapping or a sequence."""
     if isinstance(params, GammaGammaFit):
         return params.p, params.q, params.gamma
-    if isinstance(params, dict):
-        return tuple(params[k] for k in NAMES)
+    if isinstance(params, Mapping):
+        return params["p"], params["q"], params["gamma"]
     p, q, gamma = tuple(params)[:3]
     return p, q, gamma
 
 
-def loglik(params, frequency, monetary) -> np.ndarray:
+def loglik(params: ParamsLike, frequency: npt.ArrayLike, monetary: npt.ArrayLike) -> np.ndarray:
     """Per-customer log-density of the mean spend z̄ of x repeat purchases:
 
     f(z̄ | p, q, γ, x) = Γ(px+q) / (Γ(px) Γ(q)) · γ^q · z̄^(px−1) · x^(px) / (γ + x z̄)^(px+q)
@@ -71,7 +64,14 @@ def loglik(params, frequency, monetary) -> np.ndarray:
     return _loglik_grad(_params(params), np.asarray(frequency, float), np.asarray(monetary, float))[0]
 
 
-def _loglik_grad(params, x, m, weights=None, want_grad=False, groups=None):
+def _loglik_grad(
+    params: Params,
+    x: np.ndarray,
+    m: np.ndarray,
+    weights: np.ndarray | None = None,
+    want_grad: bool = False,
+    groups: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Log-likelihood per row and, if asked, its weighted gradient in log-parameters (gamma terms once per x)."""
     p, q, gamma = params
     xu, inv = np.unique(x, return_inverse=True) if groups is None else groups
@@ -89,45 +89,49 @@ def _loglik_grad(params, x, m, weights=None, want_grad=False, groups=None):
     return ll, np.array([_dot(w, d_p) * p, _dot(w, d_q) * q, _dot(w, d_g) * gamma])
 
 
-def fit_gamma_gamma(frequency, monetary, penalizer: float = 0.0) -> GammaGammaFit:
-    """Maximum-likelihood Gamma-Gamma fit on the repeat customers (frequency > 0) with positive mean spend."""
-    x, m = as_array(frequency, "frequency"), as_array(monetary, "monetary")
-    if len(x) != len(m):
-        raise ValueError(f"frequency and monetary differ in length ({len(x)}, {len(m)})")
-    if penalizer < 0:
-        raise ValueError("penalizer must be ≥ 0")
-    repeat = x > 0
-    used = repeat & (m > 0)
-    if not used.any():
-        raise ValueError("no repeat customers with positive spend to fit")
-    (ux, um), w = dedupe(x[used], m[used])
+@dataclass(frozen=True)
+class GammaGammaFitter(ClvFitter[GammaGammaFit]):
+    """The Gamma-Gamma spend model, fitted like lifetimes' GammaGammaFitter: `fit(frequency, monetary)`."""
 
-    def build(rows):
-        return _total_loglik(ux, um, w) if rows is None else _total_loglik(ux[rows], um[rows], w[rows])
+    names = NAMES
 
-    start = np.log([1.0, 2.0, float(np.mean(m[used]))])
-    opt = fit_log_params(build, w, start, penalizer, NAMES)
-    p, q, gamma = np.exp(opt.log_params).tolist()
-    converged, message = opt.converged, opt.message
-    if q <= 1:
-        converged, message = False, f"q = {q:.3g} ≤ 1: the mean spend is infinite under this fit"
-    return GammaGammaFit(
-        p,
-        q,
-        gamma,
-        opt.loglik,
-        converged,
-        opt.iterations,
-        message,
-        int(used.sum()),
-        int((repeat & ~used).sum()),
-        penalizer,
-        natural_covariance(opt.log_params, opt.cov_log),
-        opt.cov_log,
-    )
+    def fit(self, frequency: npt.ArrayLike, monetary: npt.ArrayLike) -> GammaGammaFit:
+        """Maximum-likelihood Gamma-Gamma fit on the repeat customers (frequency > 0) with positive mean spend."""
+        x, m = as_array(frequency, "frequency"), as_array(monetary, "monetary")
+        if len(x) != len(m):
+            raise ValueError(f"frequency and monetary differ in length ({len(x)}, {len(m)})")
+        repeat = x > 0
+        used = repeat & (m > 0)
+        if not used.any():
+            raise ValueError("no repeat customers with positive spend to fit")
+        (ux, um), w = dedupe(x[used], m[used])
+
+        def build(rows: np.ndarray | None) -> Objective:
+            return _total_loglik(ux, um, w) if rows is None else _total_loglik(ux[rows], um[rows], w[rows])
+
+        start = np.log([1.0, 2.0, float(np.mean(m[used]))])
+        opt = self._optimum(build, w, start)
+        p, q, gamma = np.exp(opt.log_params).tolist()
+        converged, message = opt.converged, opt.message
+        if q <= 1:
+            converged, message = False, f"q = {q:.3g} ≤ 1: the mean spend is infinite under this fit"
+        return GammaGammaFit(
+            p=p,
+            q=q,
+            gamma=gamma,
+            loglik=opt.loglik,
+            converged=converged,
+            iterations=opt.iterations,
+            message=message,
+            n=int(used.sum()),
+            n_excluded=int((repeat & ~used).sum()),
+            penalizer=self.penalizer,
+            covariance=natural_covariance(opt.log_params, opt.cov_log),
+            cov_log=opt.cov_log,
+        )
 
 
-def _total_loglik(x, m, w):
+def _total_loglik(x: np.ndarray, m: np.ndarray, w: np.ndarray) -> Objective:
     """Σ w·ln f and its gradient in log-parameters, arranged for speed (same value as `loglik`).
 
     Terms in ln z̄ and ln x are fixed sums; gamma functions are evaluated once per distinct x; per
@@ -156,7 +160,7 @@ def _total_loglik(x, m, w):
     return total
 
 
-def expected_spend(params, frequency, monetary) -> np.ndarray:
+def expected_spend(params: ParamsLike, frequency: npt.ArrayLike, monetary: npt.ArrayLike) -> np.ndarray:
     """E[M | x, z̄] = (γ + x z̄)·p / (px + q − 1): a weighted mean of the population mean pγ/(q−1) and z̄.
 
     Customers with x = 0 (or no positive spend) get the population mean; NaN when q ≤ 1.

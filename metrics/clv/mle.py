@@ -5,9 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 from scipy.optimize import minimize
+
+if TYPE_CHECKING:
+    from scipy.optimize._minimize import _MinimizeOptions
 
 LOG_BOUND = np.log(1e6)
 """Every parameter is searched in [1e-6, 1e6]; a fit that ends on this box is reported as not converged."""
@@ -71,7 +76,7 @@ def fit_log_params(
     n = float(weights.sum())
     full = _mean_objective(total, n, penalizer)
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(start)
-    options = {"maxiter": 1000, "ftol": 1e-14}
+    options: _MinimizeOptions = {"maxiter": 1000, "ftol": 1e-14}
     iterations, note = 0, "Newton finish from a sampled start"
     u = start
     if len(weights) > COARSE_ROWS:
@@ -193,7 +198,7 @@ def natural_covariance(log_params: np.ndarray, cov_log: np.ndarray | None) -> np
     return cov_log * np.outer(d, d)
 
 
-def as_array(values, name: str) -> np.ndarray:
+def as_array(values: npt.ArrayLike, name: str) -> np.ndarray:
     """A 1-D float array from a Series/list, with a clear error for non-numeric or non-finite input."""
     try:
         arr = np.asarray(values, dtype=float).reshape(-1)

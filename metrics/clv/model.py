@@ -11,12 +11,12 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from metrics.clv.bgnbd import BGNBDFit, conditional_expected_purchases, fit_bgnbd, p_alive
-from metrics.clv.gamma_gamma import GammaGammaFit, fit_gamma_gamma
+from metrics.clv.bgnbd import BetaGeoFitter, BGNBDFit, conditional_expected_purchases, p_alive
+from metrics.clv.gamma_gamma import GammaGammaFit, GammaGammaFitter
 from metrics.clv.predict import MONTH_DAYS, predict
 from metrics.clv.rfm import rfm_segments
 from metrics.clv.risk import churn_risk
-from metrics.clv.summary import summarize, unit_days
+from metrics.clv.summary import DateLike, summarize, unit_days
 from metrics.options import MetricOptions
 
 MIN_REPEAT_CUSTOMERS = 20
@@ -69,7 +69,7 @@ _cache: OrderedDict[str, ClvModel] = OrderedDict()
 _lock = threading.Lock()
 
 
-def customer_model(orders: pd.DataFrame, as_of, o: MetricOptions) -> ClvModel:
+def customer_model(orders: pd.DataFrame, as_of: DateLike, o: MetricOptions) -> ClvModel:
     """Fit and predict for every customer with orders up to `as_of` (inclusive), memoised per data snapshot."""
     missing = {"customer_id", "order_date", "amount"} - set(orders.columns)
     if missing:
@@ -93,7 +93,7 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _snapshot_key(orders: pd.DataFrame, as_of, o: MetricOptions) -> str:
+def _snapshot_key(orders: pd.DataFrame, as_of: DateLike, o: MetricOptions) -> str:
     rows = pd.util.hash_pandas_object(orders[["customer_id", "order_date", "amount"]], index=False)
     h = hashlib.sha256(rows.to_numpy().tobytes())
     h.update(
@@ -104,7 +104,7 @@ def _snapshot_key(orders: pd.DataFrame, as_of, o: MetricOptions) -> str:
     return h.hexdigest()
 
 
-def _build(orders: pd.DataFrame, as_of, o: MetricOptions) -> ClvModel:
+def _build(orders: pd.DataFrame, as_of: DateLike, o: MetricOptions) -> ClvModel:
     summary = summarize(orders, as_of, freq="W")
     rfm = rfm_segments(orders, as_of)
     historical = rfm["monetary"] * o.gross_margin
@@ -122,7 +122,7 @@ def _build(orders: pd.DataFrame, as_of, o: MetricOptions) -> ClvModel:
         note = f"too few repeat customers to fit the model ({n_repeat}, need {MIN_REPEAT_CUSTOMERS}); {FALLBACK}"
         frame = _customers(rfm, historical, empty, empty, empty, empty, o)
         return model(False, note, {}, frame, None, None)
-    bg = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
+    bg = BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
     if not bg.converged:
         frame = _customers(rfm, historical, empty, empty, empty, empty, o)
         return model(
@@ -186,10 +186,18 @@ def _fit_spend(summary: pd.DataFrame) -> GammaGammaFit | None:
     usable = (summary["frequency"] > 0) & (summary["monetary_value"] > 0)
     if usable.sum() < MIN_REPEAT_CUSTOMERS:
         return None
-    return fit_gamma_gamma(summary["frequency"], summary["monetary_value"])
+    return GammaGammaFitter().fit(summary["frequency"], summary["monetary_value"])
 
 
-def _customers(rfm, historical, alive, purchases, spend, clv, o: MetricOptions) -> pd.DataFrame:
+def _customers(
+    rfm: pd.DataFrame,
+    historical: pd.Series,
+    alive: pd.Series,
+    purchases: pd.Series,
+    spend: pd.Series,
+    clv: pd.Series,
+    o: MetricOptions,
+) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "customer_id": rfm.index.astype("string"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from metrics.clv.bgnbd import BGNBDFit, expected_if_alive, p_alive
+from metrics.clv.bgnbd import BGNBDFit, Param, ParamsLike, expected_if_alive, p_alive
 from metrics.clv.gamma_gamma import GammaGammaFit, expected_spend
 from metrics.clv.summary import unit_days
 
@@ -86,7 +86,7 @@ def predict(
     return Prediction(customers, total, interval, level, horizon_months, draws)
 
 
-def _histories(x, tx, T, m) -> dict[str, np.ndarray]:
+def _histories(x: np.ndarray, tx: np.ndarray, T: np.ndarray, m: np.ndarray) -> dict[str, np.ndarray]:
     """Distinct (x, t_x, T, spend-x) histories with their customer count and summed positive spend."""
     spend_x = np.where(m > 0, x, 0.0)
     frame = pd.DataFrame({"x": x, "tx": tx, "T": T, "sx": spend_x, "m": np.where(m > 0, m, 0.0)})
@@ -103,7 +103,9 @@ def _histories(x, tx, T, m) -> dict[str, np.ndarray]:
     }
 
 
-def _discounted_purchases(params, g, times, discount) -> tuple[np.ndarray, np.ndarray]:
+def _discounted_purchases(
+    params: ParamsLike, g: dict[str, np.ndarray], times: np.ndarray, discount: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Σ_i ΔE_i / (1+d)^i and E at the horizon per history; params may be arrays of shape (draws, 1)."""
     prev: float | np.ndarray = 0.0
     disc: float | np.ndarray = 0.0
@@ -115,7 +117,15 @@ def _discounted_purchases(params, g, times, discount) -> tuple[np.ndarray, np.nd
     return disc * alive, prev * alive
 
 
-def _group_value(bg, gg, g, times, discount, margin, idx=slice(None)) -> np.ndarray:
+def _group_value(
+    bg: ParamsLike,
+    gg: tuple[Param, Param, Param],
+    g: dict[str, np.ndarray],
+    times: np.ndarray,
+    discount: np.ndarray,
+    margin: float,
+    idx: slice | np.ndarray = slice(None),
+) -> np.ndarray:
     """Discounted CLV summed over each history's customers; bg/gg may hold arrays of draws."""
     sub = {k: v[idx] for k, v in g.items() if k != "inverse"}
     disc, _ = _discounted_purchases(bg, sub, times, discount)
@@ -125,16 +135,27 @@ def _group_value(bg, gg, g, times, discount, margin, idx=slice(None)) -> np.ndar
     return disc * spend_sum * margin
 
 
-def _interval(bgnbd, gg, g, times, discount, margin, level, draws, seed, max_histories):
+def _interval(
+    bg_fit: BGNBDFit,
+    gg: GammaGammaFit,
+    g: dict[str, np.ndarray],
+    times: np.ndarray,
+    discount: np.ndarray,
+    margin: float,
+    level: float,
+    draws: int,
+    seed: int,
+    max_histories: int,
+) -> tuple[float, float] | None:
     """The `level` interval of the total from parameter draws, or None without a usable covariance."""
-    if bgnbd.cov_log is None or gg.cov_log is None or draws < 10:
+    if bg_fit.cov_log is None or gg.cov_log is None or draws < 10:
         return None
     rng = np.random.default_rng(seed)
-    bg_draw = np.exp(rng.multivariate_normal(bgnbd.log_params, bgnbd.cov_log, size=draws))
+    bg_draw = np.exp(rng.multivariate_normal(bg_fit.log_params, bg_fit.cov_log, size=draws))
     gg_draw = np.exp(rng.multivariate_normal(gg.log_params, gg.cov_log, size=draws))
     bg = tuple(bg_draw[:, [i]] for i in range(4))
-    gq = tuple(gg_draw[:, [i]] for i in range(3))
-    point = _group_value(bgnbd, (gg.p, gg.q, gg.gamma), g, times, discount, margin)
+    gq = (gg_draw[:, [0]], gg_draw[:, [1]], gg_draw[:, [2]])
+    point = _group_value(bg_fit, (gg.p, gg.q, gg.gamma), g, times, discount, margin)
     size = len(point)
     if size <= max_histories:
         totals = np.sum(_group_value(bg, gq, g, times, discount, margin), axis=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metrics.clv.summary import as_days, summarize
+from metrics.clv.summary import DateLike, as_days, summarize
 
 SEGMENTS = ("Champions", "Loyal", "Potential", "New", "At risk", "Can't lose", "Hibernating", "Lost")
 
@@ -25,7 +25,8 @@ def quintile_score(values: pd.Series, higher_is_better: bool = True) -> pd.Serie
     if values.empty:
         return pd.Series(dtype="int64", index=values.index)
     rank = (values if higher_is_better else -values).rank(method="average")
-    return np.ceil(5 * (rank - 0.5) / len(values)).clip(1, 5).astype("int64")
+    score = pd.Series(np.ceil(5 * (rank - 0.5) / len(values)), index=rank.index)  # numpy keeps the Series
+    return score.clip(1, 5).astype("int64")
 
 
 def segment_of(r: pd.Series, f: pd.Series, m: pd.Series) -> pd.Series:
@@ -35,7 +36,7 @@ def segment_of(r: pd.Series, f: pd.Series, m: pd.Series) -> pd.Series:
     return pd.Series(grid[r.to_numpy() - 1, fm.to_numpy() - 1], index=r.index, dtype="string")
 
 
-def rfm_segments(data: pd.DataFrame, as_of=None) -> pd.DataFrame:
+def rfm_segments(data: pd.DataFrame, as_of: DateLike | None = None) -> pd.DataFrame:
     """Per-customer recency, frequency, monetary, their scores R, F, M (1–5) and segment, indexed by customer_id.
 
     From orders (customer_id, order_date, amount) up to `as_of` (inclusive): recency = days since

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 import pandas as pd
 
@@ -13,14 +14,23 @@ from metrics.options import MetricOptions
 from metrics.tables import Tables
 
 
-def churn_risk(pred, historical_value: pd.Series, p_alive_below: float = 0.5) -> pd.DataFrame:
+class HasCustomers(Protocol):
+    """A Prediction, or anything else with a per-customer frame."""
+
+    @property
+    def customers(self) -> pd.DataFrame: ...
+
+
+def churn_risk(
+    pred: HasCustomers | pd.DataFrame, historical_value: pd.Series, p_alive_below: float = 0.5
+) -> pd.DataFrame:
     """Customers with P(alive) < `p_alive_below`, ranked by value at stake = historical value × (1 − P(alive)).
 
     `pred` is a Prediction or a frame with a p_alive column, both indexed by customer_id;
     `historical_value` maps customer_id → value to date (customers absent from it count 0). Ties
     in value at stake rank by customer_id so the order is reproducible. Only ids leave this function.
     """
-    frame = getattr(pred, "customers", pred)
+    frame = pred if isinstance(pred, pd.DataFrame) else pred.customers
     if "p_alive" not in frame.columns:
         raise ValueError("pred has no p_alive column")
     if not 0 < p_alive_below <= 1:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 
-def simulate_bgnbd(r, alpha, a, b, T, rng: np.random.Generator, horizon: float = 0.0) -> pd.DataFrame:
+def simulate_bgnbd(
+    r: float, alpha: float, a: float, b: float, T: npt.ArrayLike, rng: np.random.Generator, horizon: float = 0.0
+) -> pd.DataFrame:
     """Per-customer (frequency, recency, T) drawn exactly from BG/NBD, plus purchases in (T, T + horizon].
 
     Each customer gets λ ~ Gamma(r, rate α) and p ~ Beta(a, b); repeat purchases follow a Poisson
@@ -30,7 +33,7 @@ def simulate_bgnbd(r, alpha, a, b, T, rng: np.random.Generator, horizon: float =
     return pd.DataFrame({"frequency": x, "recency": tx, "T": T, "alive": alive, "future": future})
 
 
-def simulate_spend(p, q, gamma, frequency, rng: np.random.Generator) -> np.ndarray:
+def simulate_spend(p: float, q: float, gamma: float, frequency: npt.ArrayLike, rng: np.random.Generator) -> np.ndarray:
     """Mean spend of each customer's x repeat purchases under Gamma-Gamma (0 where x = 0).
 
     ν ~ Gamma(q, rate γ) per customer; purchase values are Gamma(p, rate ν), so their mean over x

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
+
+# A calibration date as callers give it: a date, a Timestamp or an ISO string.
+DateLike = str | date | pd.Timestamp | np.datetime64
 
 UNIT_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 """Length of one time unit in days; a month is the average calendar month."""
@@ -21,10 +26,11 @@ def as_days(dates: pd.Series) -> pd.Series:
     """Dates as midnight timestamps; unparseable values become NaT."""
     if not pd.api.types.is_datetime64_any_dtype(dates):
         dates = pd.to_datetime(dates, errors="coerce")
-    return dates.dt.normalize()
+    midnight: pd.Series = dates.dt.normalize()
+    return midnight
 
 
-def summarize(orders: pd.DataFrame, calibration_end, freq: str = "W") -> pd.DataFrame:
+def summarize(orders: pd.DataFrame, calibration_end: DateLike, freq: str = "W") -> pd.DataFrame:
     """Per-customer frequency, recency, T and monetary_value from orders up to `calibration_end` (inclusive).
 
     Purchases are rows with amount ≥ 0 on or before the calibration end; refunds (negative amounts)

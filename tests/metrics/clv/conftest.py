@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics.clv import fit_bgnbd, fit_gamma_gamma
+from metrics.clv import BetaGeoFitter, GammaGammaFitter
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 CALIBRATION_END = "1997-09-30"
@@ -76,9 +76,9 @@ def cdnow_orders() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def cdnow_bgnbd(cdnow):
-    return fit_bgnbd(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    return BetaGeoFitter().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
 
 
 @pytest.fixture(scope="session")
 def cdnow_gg(cdnow):
-    return fit_gamma_gamma(cdnow["frequency"], cdnow["monetary_value"])
+    return GammaGammaFitter().fit(cdnow["frequency"], cdnow["monetary_value"])

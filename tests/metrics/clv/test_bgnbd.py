@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import hyp2f1
 
-from metrics.clv import conditional_expected_purchases, expected_purchases, fit_bgnbd, p_alive
+from metrics.clv import BetaGeoFitter, conditional_expected_purchases, expected_purchases, p_alive
 from metrics.clv.bgnbd import _loglik_grad, loglik
 from metrics.clv.simulate import simulate_bgnbd
 
@@ -106,7 +106,7 @@ def test_recovers_simulated_parameters():
     rng = np.random.default_rng(2005)
     truth = tuple(PUBLISHED.values())
     d = simulate_bgnbd(*truth, rng.uniform(26, 39, 20_000), rng)
-    fit = fit_bgnbd(d["frequency"], d["recency"], d["T"])
+    fit = BetaGeoFitter().fit(d["frequency"], d["recency"], d["T"])
     assert fit.converged, fit.message
     for (name, value), se in zip(PUBLISHED.items(), fit.stderr.values()):
         assert abs(getattr(fit, name) - value) < 4 * se, name
@@ -120,7 +120,7 @@ def test_standard_errors_match_spread_of_refits():
     logs, ses = [], []
     for _ in range(40):
         d = simulate_bgnbd(*truth, rng.uniform(26, 39, 2000), rng)
-        fit = fit_bgnbd(d["frequency"], d["recency"], d["T"])
+        fit = BetaGeoFitter().fit(d["frequency"], d["recency"], d["T"])
         assert fit.converged, fit.message
         logs.append(fit.log_params)
         ses.append(np.sqrt(np.diag(fit.cov_log)))
@@ -129,22 +129,22 @@ def test_standard_errors_match_spread_of_refits():
 
 
 def test_duplicated_rows_weigh_like_counts(cdnow):
-    single = fit_bgnbd(cdnow["frequency"], cdnow["recency"], cdnow["T"])
-    double = fit_bgnbd(*(np.tile(cdnow[c].to_numpy(), 2) for c in ("frequency", "recency", "T")))
+    single = BetaGeoFitter().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    double = BetaGeoFitter().fit(*(np.tile(cdnow[c].to_numpy(), 2) for c in ("frequency", "recency", "T")))
     assert double.loglik == pytest.approx(2 * single.loglik, rel=1e-9)
     assert double.r == pytest.approx(single.r, rel=1e-5)
 
 
 def test_time_unit_rescales_alpha_and_loglik(cdnow, cdnow_bgnbd):
     """In days α is 7× larger, r, a, b unchanged, and ln L drops by Σx·ln 7 (densities of the purchase times)."""
-    days = fit_bgnbd(cdnow["frequency"], 7 * cdnow["recency"], 7 * cdnow["T"])
+    days = BetaGeoFitter().fit(cdnow["frequency"], 7 * cdnow["recency"], 7 * cdnow["T"])
     assert days.alpha == pytest.approx(7 * cdnow_bgnbd.alpha, rel=1e-4)
     assert days.r == pytest.approx(cdnow_bgnbd.r, rel=1e-4)
     assert days.loglik == pytest.approx(cdnow_bgnbd.loglik - cdnow["frequency"].sum() * math.log(7), abs=1e-3)
 
 
 def test_penalizer_shrinks_parameters(cdnow, cdnow_bgnbd):
-    pen = fit_bgnbd(cdnow["frequency"], cdnow["recency"], cdnow["T"], penalizer=0.1)
+    pen = BetaGeoFitter(penalizer=0.1).fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
     assert pen.converged
     assert sum(v * v for v in pen.params.values()) < sum(v * v for v in cdnow_bgnbd.params.values())
     assert pen.loglik < cdnow_bgnbd.loglik
@@ -164,7 +164,7 @@ def test_penalizer_shrinks_parameters(cdnow, cdnow_bgnbd):
 )
 def test_invalid_input_is_a_clear_error(args, message):
     with pytest.raises(ValueError, match=message):
-        fit_bgnbd(*args)
+        BetaGeoFitter().fit(*args)
 
 
 def test_no_dropout_data_is_reported_not_crashed():
@@ -174,7 +174,7 @@ def test_no_dropout_data_is_reported_not_crashed():
     lam = rng.gamma(0.5, 1 / 4.0, T.size)
     n = rng.poisson(lam * T)
     tx = np.where(n > 0, T * rng.beta(np.maximum(n, 1), 1), 0.0)
-    fit = fit_bgnbd(n, tx, T)
+    fit = BetaGeoFitter().fit(n, tx, T)
     assert not fit.converged and fit.message
     assert np.isfinite(fit.loglik)
 
@@ -208,7 +208,7 @@ def test_large_data_takes_the_sampled_start_and_reaches_the_same_optimum():
 
     rng = np.random.default_rng(9)
     d = simulate_bgnbd(*PUBLISHED.values(), rng.uniform(26, 39, COARSE_ROWS + 5000), rng)
-    fit = fit_bgnbd(d["frequency"], d["recency"], d["T"])
+    fit = BetaGeoFitter().fit(d["frequency"], d["recency"], d["T"])
     assert fit.converged, fit.message
     _, grad = _loglik_grad(
         fit.params.values(), *(d[c].to_numpy(float) for c in ("frequency", "recency", "T")), want_grad=True

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from metrics.clv import expected_spend, fit_gamma_gamma
+from metrics.clv import GammaGammaFitter, expected_spend
 from metrics.clv.gamma_gamma import _loglik_grad, loglik
 from metrics.clv.simulate import simulate_spend
 
@@ -52,7 +52,7 @@ def test_non_positive_spend_of_repeat_customers_is_excluded_and_counted(cdnow):
     m = cdnow["monetary_value"].copy()
     repeat = m.index[cdnow["frequency"] > 0][:3]
     m.loc[repeat] = 0.0
-    fit = fit_gamma_gamma(cdnow["frequency"], m)
+    fit = GammaGammaFitter().fit(cdnow["frequency"], m)
     assert (fit.n, fit.n_excluded) == (943, 3)
 
 
@@ -60,14 +60,14 @@ def test_recovers_simulated_parameters():
     rng = np.random.default_rng(44)
     x = 1 + rng.poisson(2.0, 8000)
     m = simulate_spend(*PUBLISHED.values(), x, rng)
-    fit = fit_gamma_gamma(x, m)
+    fit = GammaGammaFitter().fit(x, m)
     assert fit.converged, fit.message
     for (name, value), se in zip(PUBLISHED.items(), fit.stderr.values()):
         assert abs(getattr(fit, name) - value) < 4 * se, name
 
 
 def test_scale_of_money_only_moves_gamma(cdnow, cdnow_gg):
-    cents = fit_gamma_gamma(cdnow["frequency"], 100 * cdnow["monetary_value"])
+    cents = GammaGammaFitter().fit(cdnow["frequency"], 100 * cdnow["monetary_value"])
     assert cents.gamma == pytest.approx(100 * cdnow_gg.gamma, rel=1e-4)
     assert cents.p == pytest.approx(cdnow_gg.p, rel=1e-4)
 
@@ -75,7 +75,7 @@ def test_scale_of_money_only_moves_gamma(cdnow, cdnow_gg):
 def test_infinite_mean_spend_is_not_converged():
     rng = np.random.default_rng(5)
     x = 1 + rng.poisson(2.0, 5000)
-    fit = fit_gamma_gamma(x, simulate_spend(2.0, 0.6, 10.0, x, rng))
+    fit = GammaGammaFitter().fit(x, simulate_spend(2.0, 0.6, 10.0, x, rng))
     assert fit.q < 1 and not fit.converged
     assert "infinite" in fit.message
 
@@ -90,7 +90,7 @@ def test_infinite_mean_spend_is_not_converged():
 )
 def test_invalid_input_is_a_clear_error(args, message):
     with pytest.raises(ValueError, match=message):
-        fit_gamma_gamma(*args)
+        GammaGammaFitter().fit(*args)
 
 
 def test_fast_total_equals_row_likelihood():

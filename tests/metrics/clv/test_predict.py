@@ -14,11 +14,11 @@ P, Q, GAMMA = 2.0, 3.0, 4.0
 
 
 def _bg() -> BGNBDFit:
-    return BGNBDFit(R, ALPHA, A, B, 0.0, True, 0, "converged", 0, 0.0, None, None)
+    return BGNBDFit(r=R, alpha=ALPHA, a=A, b=B, loglik=0.0, converged=True, iterations=0, message="converged", n=0)
 
 
 def _gg() -> GammaGammaFit:
-    return GammaGammaFit(P, Q, GAMMA, 0.0, True, 0, "converged", 0, 0, 0.0, None, None)
+    return GammaGammaFit(p=P, q=Q, gamma=GAMMA, loglik=0.0, converged=True, iterations=0, message="converged", n=0)
 
 
 def _literal_expectation(t, x, tx, T):
