@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -20,6 +21,9 @@ from config.settings import SOURCE_TABS
 from sheets.snapshot import Snapshot
 from sheets.warehouse.source import ISSUES_TABLE, META_TABLE
 from sheets.workbook import WorkbookError
+
+if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
 
 FORMAT_VERSION = 1
 
@@ -124,7 +128,7 @@ def _exportable(snapshot: Snapshot, key: str) -> pd.DataFrame:
     return frame
 
 
-def _write_table(con, name: str, frame: pd.DataFrame) -> int:
+def _write_table(con: DuckDBPyConnection, name: str, frame: pd.DataFrame) -> int:
     """Create table `name` from `frame`; its row count."""
     con.register("pulse_frame", frame)
     try:
@@ -134,7 +138,7 @@ def _write_table(con, name: str, frame: pd.DataFrame) -> int:
     return len(frame)
 
 
-def _write_issues(con, snapshot: Snapshot) -> int:
+def _write_issues(con: DuckDBPyConnection, snapshot: Snapshot) -> int:
     """The `data_issues` table: every issue in order (`seq`), except the missing-tab notes any read repeats."""
     kept = [i for i in snapshot.issues if not (i.row is None and i.tab_key in snapshot.missing_tabs)]
     frame = pd.DataFrame(
@@ -152,7 +156,7 @@ def _write_issues(con, snapshot: Snapshot) -> int:
     return _write_table(con, ISSUES_TABLE, frame)
 
 
-def _write_meta(con, snapshot: Snapshot, written: dict[str, int]) -> None:
+def _write_meta(con: DuckDBPyConnection, snapshot: Snapshot, written: dict[str, int]) -> None:
     """The `pulse_export` table: per source tab, its rows and rejected rows, the columns it lacked, where from."""
     exported_at = datetime.now(UTC).replace(tzinfo=None)
     read_at = snapshot.read_at.astimezone(UTC).replace(tzinfo=None)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,9 @@ from sheets.local import file_marker
 from sheets.validate import ROW_COLUMN, DataIssue
 from sheets.workbook import Cell, OwnedTab, RawTab, WorkbookError, WriteReport
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 META_TABLE = "pulse_export"
 ISSUES_TABLE = "data_issues"
 URL_ENV = "PULSE_SOURCE_URL"
@@ -34,6 +38,24 @@ READ_ONLY = (
     "[output] sheet is not supported yet (docs/warehouse.md); `pulse ask`, `check` and `digest` work, "
     "or run `pulse refresh --workbook FILE.xlsx` on a workbook"
 )
+
+
+class _Rows(Protocol):
+    """What a query gives back to the shared reads: DuckDB's connection, psycopg's cursor."""
+
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+
+
+class _Connection(Protocol):
+    """The connection calls both databases share (DuckDB's and psycopg's connections)."""
+
+    def execute(self, query: str) -> _Rows: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> object: ...
 
 
 def duckdb_path(url: str) -> Path:
@@ -132,7 +154,7 @@ class SqlWorkbook:
         """Refused with a sentence: the summary tabs need a sheet."""
         raise WorkbookError(READ_ONLY, status=400, title="crm-pulse cannot write summary tabs")
 
-    def _connect(self):
+    def _connect(self) -> _Connection:
         import duckdb
 
         if not self.path.is_file():
@@ -145,15 +167,20 @@ class SqlWorkbook:
         except duckdb.Error as err:
             raise WorkbookError(f"could not open {self.path} with DuckDB: {err}") from None
 
-    def _arrow(self, con, qualified: str):
+    def _arrow(self, con: _Connection, qualified: str) -> pa.Table:
         """Every row of one table as an Arrow table."""
-        return con.sql(f"SELECT * FROM {qualified}").to_arrow_table()
+        import duckdb
+
+        if not isinstance(con, duckdb.DuckDBPyConnection):
+            raise TypeError(f"a DuckDB connection is needed, not {type(con).__name__}")
+        table: pa.Table = con.sql(f"SELECT * FROM {qualified}").to_arrow_table()
+        return table
 
     def _key(self, name: str) -> str:
         """A table name as the database matches it: case-insensitive, the default schema implied."""
         return name.strip().casefold().removeprefix(f"{self.default_schema}.")
 
-    def _tables(self, con) -> dict[str, tuple[str, str]]:
+    def _tables(self, con: _Connection) -> dict[str, tuple[str, str]]:
         """Every table and view: matching key → (name as reports show it, quoted qualified name)."""
         rows = con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
@@ -187,7 +214,7 @@ class PgWorkbook(SqlWorkbook):
         """None: a database has no cheap change stamp, so the snapshot is read again after `cache_seconds`."""
         return None
 
-    def _connect(self):
+    def _connect(self) -> _Connection:
         import psycopg
 
         try:
@@ -195,9 +222,13 @@ class PgWorkbook(SqlWorkbook):
         except psycopg.Error as err:
             raise WorkbookError(f"could not connect to {self.describe()}: {_pg_reason(err, self.url)}") from None
 
-    def _arrow(self, con, qualified: str):
+    def _arrow(self, con: _Connection, qualified: str) -> pa.Table:
         """Every row of one table as an Arrow table, each column typed from its values (NUMERIC as decimals)."""
+        import psycopg
         import pyarrow as pa
+
+        if not isinstance(con, psycopg.Connection):
+            raise TypeError(f"a PostgreSQL connection is needed, not {type(con).__name__}")
 
         with con.cursor() as cur:
             cur.execute(f"SELECT * FROM {qualified}")
@@ -235,9 +266,9 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _read_table(shown: str, arrow) -> RawTab:
+def _read_table(shown: str, arrow: pa.Table) -> RawTab:
     """One table as a raw tab: Arrow columns to plain cells, placed at their `row` numbers when it has them."""
-    names = list(arrow.column_names)
+    names: list[Cell] = list(arrow.column_names)
     columns = [_cells(arrow.column(i)) for i in range(arrow.num_columns)]
     rows_at = _row_numbers(columns[names.index(ROW_COLUMN)] if ROW_COLUMN in names else None)
     if rows_at is not None:
@@ -254,7 +285,7 @@ def _read_table(shown: str, arrow) -> RawTab:
     return RawTab(shown, grid)
 
 
-def _columnar_table(shown: str, arrow) -> ColumnarTab | None:
+def _columnar_table(shown: str, arrow: pa.Table) -> ColumnarTab | None:
     """One table as typed columns (`sheets.columnar`'s cells), placed at their `row` numbers when it has them;
     None when a column's type has no columnar reading."""
     import pyarrow as pa
@@ -263,7 +294,7 @@ def _columnar_table(shown: str, arrow) -> ColumnarTab | None:
     columns = []
     for i in range(arrow.num_columns):
         column = arrow.column(i).combine_chunks()
-        if pa.types.is_dictionary(column.type):
+        if isinstance(column, pa.DictionaryArray):
             column = column.dictionary_decode()
         if pa.types.is_decimal(column.type):  # via text: Arrow's own cast gives 19.99 as 19.990000000000002
             column = column.cast(pa.string()).cast(pa.float64())
@@ -273,8 +304,8 @@ def _columnar_table(shown: str, arrow) -> ColumnarTab | None:
         at = names.index(ROW_COLUMN)
         names.pop(at)
         columns.pop(at)
-    converted = [arrow_cells(c) for c in columns]
-    if any(c is None for c in converted):
+    converted = [cells for cells in map(arrow_cells, columns) if cells is not None]
+    if len(converted) < len(columns):
         return None
     series = [c[0] for c in converted]
     filled = np.zeros(arrow.num_rows, dtype=bool)
@@ -291,8 +322,9 @@ def _placed(series: list[pd.Series], filled: np.ndarray, rows_at: np.ndarray) ->
     at = rows_at - 2
     out = []
     for s in series:
-        cells = np.full(size, np.nan if s.dtype == float else None, dtype=s.dtype)
-        cells[at] = s.to_numpy()
+        values = s.to_numpy()  # numpy-typed: float, object or datetime64 (sheets.columnar's cells)
+        cells = np.full(size, np.nan if values.dtype == float else None, dtype=values.dtype)
+        cells[at] = values
         out.append(pd.Series(cells, dtype=s.dtype))
     spread = np.zeros(size, dtype=bool)
     spread[at] = filled
@@ -303,14 +335,15 @@ def _row_numbers(values: list[Cell] | None) -> list[int] | None:
     """The sheet rows of an exported table (its `row` column: distinct whole numbers ≥ 2), else None."""
     if values is None:
         return None
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 2 for v in values):
+    rows = [v for v in values if isinstance(v, int) and not isinstance(v, bool) and v >= 2]
+    if len(rows) < len(values):
         return None
-    if len(set(values)) != len(values) or (values and max(values) > 10 * len(values) + 1_000):
+    if len(set(rows)) != len(rows) or (rows and max(rows) > 10 * len(rows) + 1_000):
         return None
-    return values
+    return rows
 
 
-def _cells(column) -> list[Cell]:
+def _cells(column: pa.ChunkedArray[Any]) -> list[Cell]:
     """An Arrow column as cells the sheet parser knows (dictionary-encoded text decoded first)."""
     import pyarrow as pa
 
@@ -320,11 +353,14 @@ def _cells(column) -> list[Cell]:
 
 
 def _plain_cell(value: object) -> Cell:
-    """Decimals as floats, pandas Timestamps as datetimes, instants as naive UTC datetimes; the rest as it is."""
+    """Decimals as floats, pandas Timestamps as datetimes, instants as naive UTC datetimes; values of types no sheet
+    cell has (lists, structs, blobs, UUIDs) as their text, which the parser reports as it does any bad text."""
     if isinstance(value, Decimal):
         return float(value)
-    if hasattr(value, "to_pydatetime"):
+    if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(UTC).replace(tzinfo=None)
-    return value
+    if value is None or isinstance(value, str | int | float | date | time | timedelta):
+        return value
+    return str(value)
