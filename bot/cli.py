@@ -1,4 +1,4 @@
-"""The `pulse` command line: demo, ask, refresh, check, serve, digest, alerts, scheduler, export, migrate."""
+"""The `pulse` command line: demo, ask, refresh, check, serve, digest, alerts, scheduler, export, migrate, manifest."""
 
 from __future__ import annotations
 
@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "migrate", parents=[common], help="create or update the PostgreSQL state schema ([state] url); idempotent"
     )
+
+    manifest = sub.add_parser(
+        "manifest", parents=[common], help="print the Slack app manifest (config/slack-manifest.yml)"
+    )
+    manifest.add_argument("--host", default="YOUR-HOST", help="the public host in the request URLs")
     return parser
 
 
@@ -294,6 +299,14 @@ def cmd_export(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_manifest(args, settings: Settings) -> int:
+    """Print the Slack app manifest generated from the metric catalogue (bot/slack/manifest.py)."""
+    from bot.slack.manifest import manifest_text
+
+    sys.stdout.write(manifest_text(args.host))
+    return 0
+
+
 COMMANDS = {
     "demo": cmd_demo,
     "ask": cmd_ask,
@@ -305,6 +318,7 @@ COMMANDS = {
     "scheduler": cmd_scheduler,
     "export": cmd_export,
     "migrate": cmd_migrate,
+    "manifest": cmd_manifest,
 }
 
 if __name__ == "__main__":

@@ -19,45 +19,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from metrics.periods import PeriodError, parse_period
+from metrics.registry import CATALOGUE
 
 MAX_COMMAND_CHARS = 1000
 MAX_PERIOD_WORDS = 6
 MAX_PERIOD_CHARS = 60
 MAX_ECHO_CHARS = 60
-
-# Canonical metric name → aliases (English and Chinese). Aliases are matched case-insensitively with
-# spaces and underscores read as hyphens.
-METRICS: dict[str, tuple[str, ...]] = {
-    "nps": ("net-promoter", "net-promoter-score", "净推荐值", "净推荐"),
-    "csat": ("satisfaction", "customer-satisfaction", "满意度", "客户满意度"),
-    "csi": ("satisfaction-index", "customer-satisfaction-index", "客户满意度指数", "满意度指数"),
-    "retention": ("retention-rate", "customer-retention", "留存率", "留存", "客户留存率"),
-    "churn": ("churn-rate", "attrition", "customer-churn", "流失率", "流失", "客户流失率"),
-    "nrr": ("net-revenue-retention", "ndr", "net-dollar-retention", "净收入留存率"),
-    "grr": ("gross-revenue-retention", "gross-retention", "毛收入留存率"),
-    "repeat": ("repeat-purchase", "repeat-purchase-rate", "repeat-rate", "重复购买率", "复购率"),
-    "returning": ("returning-rate", "returning-customers", "returning-customer-rate", "回购率"),
-    "complaints": ("complaint", "complaint-rate", "complaints-rate", "投诉率", "客户投诉率", "投诉"),
-    "resolution": ("resolution-rate", "resolved", "first-contact-resolution", "问题解决率", "解决率"),
-    "refunds": ("refund", "refund-rate", "returns", "return-rate", "退换货率", "退货率"),
-    "renewal": ("renewals", "renewal-rate", "续约率", "续费率"),
-    "growth": ("growth-rate", "customer-growth", "增长率", "客户增长率"),
-    "clv": ("ltv", "cltv", "lifetime-value", "customer-lifetime-value", "客户终身价值", "终身价值"),
-    "net-clv": ("net-ltv", "net-lifetime-value", "净终身价值"),
-    "cac": ("acquisition-cost", "customer-acquisition-cost", "获客成本", "客户获取成本"),
-    "ltv-cac": ("ltv:cac", "ltvcac", "ltv/cac", "clv:cac", "clv-cac", "clv/cac", "ltv-to-cac", "ltv-cac-ratio"),
-    "aov": ("average-order-value", "avg-order-value", "basket", "客单价", "平均订单价值"),
-    "revenue": ("sales", "收入", "营收", "销售额"),
-    "orders": ("order", "order-count", "订单", "订单数"),
-    "purchasers": ("buyers", "purchasing-customers", "购买客户数", "购买人数"),
-    "frequency": ("purchase-frequency", "order-frequency", "购买频率"),
-    "customers": ("active-customers", "active", "活跃客户", "活跃客户数"),
-    "new": ("new-customers", "new-customer", "新客户", "新客"),
-    "lapsed": ("lapsed-customers", "lapsed-share", "失效客户占比", "失效客户"),
-    "cohorts": ("cohort", "cohort-retention", "同期群", "队列"),
-    "risk": ("churn-risk", "at-risk", "流失风险", "风险"),
-    "overview": ("summary", "dashboard", "概览", "总览"),
-}
 
 # Umbrella words after `/pulse` → action.
 ACTIONS: dict[str, str] = {
@@ -105,7 +72,6 @@ _GLUED = ("按照", "按", "对比", "比较", "筛选")  # Chinese keywords typ
 _POST_WORDS = {"post", "send", "publish", "发送", "发布"}
 POST_WORDS = frozenset(_POST_WORDS)  # `/pulse digest post`: post now instead of previewing
 _QUOTES = {'"': '"', "“": "”", "「": "」", "'": "'"}
-_ALIASES = {name: name for name in METRICS} | {a: name for name, aliases in METRICS.items() for a in aliases}
 _EXAMPLE = "`/pulse nps last-quarter by region where plan=Pro vs last-year`"
 
 
@@ -192,7 +158,13 @@ def parse_command(text: str, command: str = "/pulse") -> Command:
 
 def canonical_metric(word: str) -> str | None:
     """The canonical metric name for a name or alias (`LTV:CAC` → `ltv-cac`, `净推荐值` → `nps`), else None."""
-    return _ALIASES.get(_norm(word))
+    return _aliases().get(_norm(word))
+
+
+def _aliases() -> dict[str, str]:
+    """Every metric name and alias of the catalogue (metrics/registry.py) → its metric name. Aliases are matched
+    case-insensitively with spaces and underscores read as hyphens."""
+    return {_norm(word): s.name for s in CATALOGUE.values() for word in (s.name, *s.aliases)}
 
 
 def check_period(text: str) -> str:
@@ -228,10 +200,10 @@ def _metric(tokens: list[_Token]) -> tuple[str | None, list[_Token]]:
 
 
 def _unknown_metric(word: str) -> CommandError:
-    key = _norm(word)
-    candidates = list(_ALIASES) + list(ACTIONS)
+    key, aliases = _norm(word), _aliases()
+    candidates = list(aliases) + list(ACTIONS)
     close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
-    suggestion = (_ALIASES.get(close[0]) or ACTIONS[close[0]]) if close else None
+    suggestion = (aliases.get(close[0]) or ACTIONS[close[0]]) if close else None
     if suggestion:
         return CommandError(
             f"unknown metric '{shorten(word)}' — did you mean {suggestion}? Try `/pulse help`.", suggestion

@@ -4,26 +4,12 @@ from __future__ import annotations
 
 from bot.replies import TextReply
 from config import Settings
-
-METRIC_HELP = (
-    ("nps", "Net Promoter Score (−100…100) with margin of error"),
-    ("csat / csi", "share of satisfied answers and mean score"),
-    ("retention / churn", "customers kept / lost over the period"),
-    ("growth / customers / new", "customer-base growth, active and new customers"),
-    ("repeat / returning", "repeat-purchase and returning-customer rates"),
-    ("revenue / orders / aov / frequency", "purchasing"),
-    ("nrr / grr", "net and gross revenue retention"),
-    ("complaints / resolution / refunds", "complaint, resolution and refund rates"),
-    ("renewal", "contract renewal rate (Subscriptions tab)"),
-    ("clv / cac / ltv-cac / net-clv", "customer value and acquisition cost"),
-    ("lapsed", "share of buyers with no order for `churn.after_days`"),
-    ("cohorts / risk / overview", "retention triangle, churn-risk list (still-active customers), headline KPIs"),
-)
+from metrics.registry import CATALOGUE
 
 
 def help_reply(settings: Settings) -> TextReply:
     """The `/pulse help` answer."""
-    metrics = "\n".join(f"`{name}` — {what}" for name, what in METRIC_HELP)
+    metrics = "\n".join(f"`{s.name}` — {s.help}" for s in CATALOGUE.values())
     periods = (
         "`today` `yesterday` `this-week` `last-week` `this-month` `last-month` `this-quarter` `last-quarter` "
         "`this-year` `last-year` `ytd` `qtd` `mtd` `last-30-days` `last-8-weeks` `last-6-months` "

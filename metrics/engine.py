@@ -60,9 +60,10 @@ def compute(
 
 
 def evaluate(spec: MetricSpec, t: Tables, period: Period, o: MetricOptions) -> MetricResult:
-    """The metric over one period; undefined (None, one note saying what to add) when a tab it cannot do
-    without is missing or lacks a required column — never the 0 an empty frame would give."""
-    result = spec.fn(t, period, o)
+    """The metric over one period, named and labelled as the catalogue says; undefined (None, one note saying what
+    to add) when a tab it cannot do without is missing or lacks a required column — never the 0 an empty frame
+    would give."""
+    result = replace(spec.fn(t, period, o), metric=spec.name, label=spec.label, unit=spec.unit or "count")
     gap = what_to_add(spec, t)
     if gap is None:
         return result

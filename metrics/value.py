@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +24,7 @@ from metrics.periods import Period
 from metrics.result import MetricResult
 from metrics.retention import customer_flow
 from metrics.spend import spend_in
+from metrics.survival import restricted_mean_lifetime_years
 from metrics.tables import Tables
 
 HEALTHY_LTV_CAC = 3.0
@@ -124,14 +124,10 @@ def _lifetime_from_churn(t: Tables, p: Period, o: MetricOptions, w: Period) -> L
 
 
 def _lifetime_from_survival(t: Tables, p: Period, o: MetricOptions, w: Period) -> Lifetime:
-    try:
-        rmst = importlib.import_module("metrics.survival").restricted_mean_lifetime_years
-    except (ImportError, AttributeError):
-        rmst = None
-    years = rmst(t, p.last_day, o) if rmst else None
+    years = restricted_mean_lifetime_years(t, p.last_day, o)
     if years is None:
         fallback = _lifetime_from_churn(t, p, o, w)
-        reason = "survival analysis is not available" if rmst is None else "no churn events for a survival curve"
+        reason = "no churn events for a survival curve"
         return Lifetime(
             fallback.years,
             fallback.source,

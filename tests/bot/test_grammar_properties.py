@@ -3,8 +3,9 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.grammar import METRICS, CommandError, parse_command
+from bot.grammar import CommandError, parse_command
 from metrics.periods import PeriodError
+from metrics.registry import CATALOGUE
 
 PERIODS = ("last-quarter", "last 30 days", "2026-Q3", "2026-W53", "ytd", "since 2026-01-01", "2026-01-01..2026-01-31",
            "上季度", "去年", "2025", "2026-11", "last 3 months")
@@ -15,8 +16,8 @@ values = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9 ]{0,14}", fullmatch=True).map(str
 
 @st.composite
 def commands(draw):
-    canonical = draw(st.sampled_from(sorted(METRICS)))
-    alias = draw(st.sampled_from((canonical, *METRICS[canonical])))
+    canonical = draw(st.sampled_from(sorted(CATALOGUE)))
+    alias = draw(st.sampled_from((canonical, *CATALOGUE[canonical].aliases)))
     period = draw(st.none() | st.sampled_from(PERIODS))
     by = draw(st.none() | names)
     where = draw(st.dictionaries(names, values, max_size=3))

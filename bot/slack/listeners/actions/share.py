@@ -19,8 +19,8 @@ from bot.render.blocks import SHARE_ACTION_ID, shared_by_block
 from bot.replies import ErrorReply
 from bot.slack.answering import Answer, plain
 from bot.slack.charts import send_charts
-from bot.slack.listeners.commands import COMMANDS
 from bot.slack.listeners.commands.flow import requested_action
+from bot.slack.manifest import command_names
 from bot.slack.runtime import SlackRuntime
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def _query(value: str | None) -> tuple[str, str] | None:
         command, text = str(data["command"]), str(data.get("text") or "")
     except (ValueError, KeyError, TypeError):
         return None
-    return (command, text) if command in COMMANDS else None
+    return (command, text) if command in command_names() else None
 
 
 def _post(

@@ -7,8 +7,6 @@ from slack_bolt import App
 from bot.slack.listeners.commands import metric, pulse
 from bot.slack.runtime import SlackRuntime
 
-COMMANDS = (pulse.PULSE_COMMAND, *metric.METRIC_COMMANDS)
-
 
 def register(app: App, rt: SlackRuntime) -> None:
     pulse.register(app, rt)

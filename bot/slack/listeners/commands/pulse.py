@@ -7,9 +7,8 @@ from typing import Any
 from slack_bolt import App
 
 from bot.slack.listeners.commands.flow import answer_command
+from bot.slack.manifest import PULSE_COMMAND
 from bot.slack.runtime import SlackRuntime
-
-PULSE_COMMAND = "/pulse"
 
 
 def register(app: App, rt: SlackRuntime) -> None:
