@@ -12,7 +12,7 @@ import numpy.typing as npt
 from scipy.integrate import IntegrationWarning, quad
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
-from metrics.clv.fitter import ClvFitter, FitResult
+from metrics.clv.fitter import ClvFitter, FitResult, Param
 from metrics.clv.mle import Objective, _dot, as_array, dedupe, natural_covariance
 
 NAMES = ("r", "alpha", "a", "b")
@@ -42,8 +42,6 @@ class BGNBDFit(FitResult):
         return self.r, self.alpha, self.a, self.b
 
 
-# A parameter is a number, or an array of draws that broadcasts against the customers (predict's resampling).
-Param = float | np.ndarray
 Params = tuple[Param, Param, Param, Param]
 # What the model functions accept: a fit, a name → value mapping, or (r, alpha, a, b) in order.
 ParamsLike = BGNBDFit | Mapping[str, Param] | Sequence[Param]

@@ -14,6 +14,10 @@ import pandas as pd
 
 from metrics.clv.mle import Objective, Optimum, fit_log_params
 
+# A model parameter as the model functions take it: a number, or an array of draws that broadcasts against the
+# customers (predict's resampling of the fitted parameters).
+Param = float | np.ndarray
+
 
 @dataclass(frozen=True, kw_only=True)
 class FitResult(ABC):

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import digamma, gammaln
 
-from metrics.clv.fitter import ClvFitter, FitResult
+from metrics.clv.fitter import ClvFitter, FitResult, Param
 from metrics.clv.mle import Objective, _dot, as_array, dedupe, natural_covariance
 
 NAMES = ("p", "q", "gamma")
@@ -39,8 +39,6 @@ class GammaGammaFit(FitResult):
         return self.p, self.q, self.gamma
 
 
-# A parameter is a number, or an array of draws (predict's resampling).
-Param = float | np.ndarray
 Params = tuple[Param, Param, Param]
 # What the model functions accept: a fit, a name → value mapping, or (p, q, gamma) in order.
 ParamsLike = GammaGammaFit | Mapping[str, Param] | Sequence[Param]

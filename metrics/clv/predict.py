@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from metrics.clv.bgnbd import BGNBDFit, Param, ParamsLike, expected_if_alive, p_alive
+from metrics.clv.bgnbd import BGNBDFit, ParamsLike, expected_if_alive, p_alive
+from metrics.clv.fitter import Param
 from metrics.clv.gamma_gamma import GammaGammaFit, expected_spend
 from metrics.clv.summary import unit_days
 
