@@ -18,9 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from apscheduler.jobstores.base import BaseJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -36,6 +37,9 @@ from bot.state_files import SQLITE_SIDE_FILES, heal_sqlite, private_file, quaran
 from bot.tabs import refresh
 from config import state_dir
 from sheets.workbook import WorkbookError
+
+if TYPE_CHECKING:
+    from bot.leader import Leadership
 
 log = logging.getLogger(__name__)
 
@@ -123,16 +127,24 @@ class CatchUp:
 
 
 def catch_up(
-    ctx: Context, *, now: datetime | None = None, ledger: Ledger | None = None, **post_kwargs
+    ctx: Context,
+    *,
+    now: datetime | None = None,
+    ledger: Ledger | None = None,
+    active: Callable[[], bool] | None = None,
+    **post_kwargs,
 ) -> list[CatchUp]:
     """For each destination, the latest scheduled digest at or before `now` that the ledger lacks: posted once if
     `now` is within the grace window of its scheduled time, else recorded as skipped (ledger and Pulse Log).
-    Fire times before the destination's schedule was first installed were never due, so they are ignored."""
+    Fire times before the destination's schedule was first installed were never due, so they are ignored.
+    `active` (a scheduler leader's) is asked before each destination: once False, the next leader does the rest."""
     now = now or ctx.now()
     ledger = ledger or open_ledger(ctx.settings)
     grace = timedelta(minutes=ctx.settings.digest.misfire_grace_minutes)
     out = []
     for dest in destinations(ctx.settings):
+        if active is not None and not active():
+            break
         fire = last_fire(trigger_for(dest), now)
         if fire is None or fire < ledger.installed_at(dest.key, now):
             out.append(CatchUp(dest.key, None, "none"))
@@ -206,15 +218,19 @@ def acquire_lock(path: Path | None = None) -> IO | None:
     return handle
 
 
-def build_scheduler(ctx: Context, jobstore_url: str | None = None) -> BackgroundScheduler:
-    """A BackgroundScheduler with the persistent SQLite job store (0600; moved aside and rebuilt when damaged)."""
-    if jobstore_url is None:
-        path = state_dir() / JOBSTORE_FILE
-        heal_sqlite(path, "job store")
-        private_file(path)
-    url = jobstore_url or f"sqlite:///{state_dir() / JOBSTORE_FILE}"
+def build_scheduler(
+    ctx: Context, jobstore_url: str | None = None, jobstore: BaseJobStore | None = None
+) -> BackgroundScheduler:
+    """A BackgroundScheduler with the persistent SQLite job store (0600; moved aside and rebuilt when damaged), or
+    with `jobstore` (a scheduler leader's jobs in memory, see `bot.leader`)."""
+    if jobstore is None:
+        if jobstore_url is None:
+            path = state_dir() / JOBSTORE_FILE
+            heal_sqlite(path, "job store")
+            private_file(path)
+        jobstore = SQLAlchemyJobStore(url=jobstore_url or f"sqlite:///{state_dir() / JOBSTORE_FILE}")
     return BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(url=url)},
+        jobstores={"default": jobstore},
         job_defaults={"coalesce": True, "max_instances": 1},
         timezone=ZoneInfo(ctx.settings.timezone),
     )
@@ -283,9 +299,17 @@ def _trigger_key(trigger) -> str:
 
 def start_scheduler(
     ctx: Context, *, context_id: str = "default", jobstore_url: str | None = None, catch_up_now: bool = True
-) -> Scheduler | None:
+) -> Scheduler | Leadership | None:
     """Start the scheduler in the background; None when another process holds the deployment lock.
-    Jobs are reconciled while paused; then a background thread posts (or logs as skipped) digests missed while down."""
+    Jobs are reconciled while paused; then a background thread posts (or logs as skipped) digests missed while down.
+    With `[state] url` (PostgreSQL) it is a `Leadership` instead: the scheduler runs while this instance leads."""
+    from config.settings import state_url
+
+    url = state_url(ctx.settings)
+    if url is not None and jobstore_url is None:
+        from bot.leader import Leadership
+
+        return Leadership(ctx, url, context_id=context_id).start()
     lock = acquire_lock()
     if lock is None:
         log.warning(
@@ -295,13 +319,15 @@ def start_scheduler(
     try:
         register_context(ctx, context_id)
         try:
-            scheduler, jobs = _start_jobs(ctx, context_id, jobstore_url)
+            scheduler, jobs = start_jobs(
+                ctx, context_id, SQLAlchemyJobStore(url=jobstore_url) if jobstore_url else None
+            )
         except (SQLAlchemyError, sqlite3.DatabaseError) as err:
             if jobstore_url is not None:
                 raise
             # Readable by SQLite but not a job store APScheduler can use (e.g. a foreign table of the same name).
             quarantine(state_dir() / JOBSTORE_FILE, "job store", f"{type(err).__name__}: {err}", SQLITE_SIDE_FILES)
-            scheduler, jobs = _start_jobs(ctx, context_id, jobstore_url)
+            scheduler, jobs = start_jobs(ctx, context_id)
     except BaseException:
         fcntl.flock(lock, fcntl.LOCK_UN)
         lock.close()
@@ -321,9 +347,11 @@ def start_scheduler(
 start = start_scheduler
 
 
-def _start_jobs(ctx: Context, context_id: str, jobstore_url: str | None) -> tuple[BackgroundScheduler, dict[str, str]]:
+def start_jobs(
+    ctx: Context, context_id: str, jobstore: BaseJobStore | None = None
+) -> tuple[BackgroundScheduler, dict[str, str]]:
     """Start the scheduler paused, reconcile the stored jobs with the config, then resume it."""
-    scheduler = build_scheduler(ctx, jobstore_url)
+    scheduler = build_scheduler(ctx, jobstore=jobstore)
     scheduler.start(paused=True)
     try:
         jobs = ensure_jobs(scheduler, ctx, context_id)
@@ -336,7 +364,12 @@ def _start_jobs(ctx: Context, context_id: str, jobstore_url: str | None) -> tupl
 
 def run_scheduler_forever(ctx: Context, stop: threading.Event | None = None) -> int:
     """`pulse scheduler`: run the jobs in this process until interrupted (or `stop` is set)."""
+    from bot.leader import Leadership
+
     running = start_scheduler(ctx)
+    if isinstance(running, Leadership):
+        print("scheduler: leader election over the PostgreSQL state; the jobs run here while this process leads")
+        return _wait(running, stop)
     if running is None:
         print(
             f"error: another scheduler is already running for this deployment (lock {state_dir() / LOCK_FILE}); "
@@ -346,6 +379,11 @@ def run_scheduler_forever(ctx: Context, stop: threading.Event | None = None) -> 
         return 1
     for job in running.scheduler.get_jobs(jobstore="default"):
         print(f"{job.id}: next run {job.next_run_time:%Y-%m-%d %H:%M %Z}" if job.next_run_time else f"{job.id}: paused")
+    return _wait(running, stop)
+
+
+def _wait(running: Scheduler | Leadership, stop: threading.Event | None) -> int:
+    """Keep the scheduler running until `stop` is set or the process is interrupted, then shut it down."""
     stop = stop or threading.Event()
     try:
         while not stop.wait(1.0):

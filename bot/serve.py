@@ -84,10 +84,18 @@ def build_server(ctx: Context, *, socket_mode: bool = False, scheduler: bool = T
         parts["scheduler"] = "off: --no-scheduler (run `pulse scheduler` in one process instead)"
     else:
         try:
+            from bot.leader import Leadership
+
             running = _start_scheduler(ctx)
-            parts["scheduler"] = (
-                "on" if running is not None else "off: another crm-pulse process runs the scheduler (it holds the lock)"
-            )
+            if running is None:
+                parts["scheduler"] = "off: another crm-pulse process runs the scheduler (it holds the lock)"
+            elif isinstance(running, Leadership):  # [state] url: /healthz says leader or standby
+                parts["scheduler"] = (
+                    "on: leader election over the PostgreSQL state (jobs run while this instance leads)"
+                )
+                api.state.scheduler_role = lambda: running.role
+            else:
+                parts["scheduler"] = "on"
         except Exception as err:  # noqa: BLE001 - damaged state is healed first; what is left never stops the server
             parts["scheduler"] = f"off: it could not start ({type(err).__name__}: {err})"
     if all(state.startswith("off") for state in parts.values()):

@@ -57,7 +57,11 @@ def create_app(ctx: Context, *, slack_app: App | None = None) -> FastAPI:
 
     @api.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
-        return {"status": "ok", "slack": "http" if slack_app is not None else "off"}
+        health = {"status": "ok", "slack": "http" if slack_app is not None else "off"}
+        role = getattr(api.state, "scheduler_role", None)  # with [state] url: "leader" or "standby"
+        if role is not None:
+            health["scheduler"] = role()
+        return health
 
     if slack_app is not None:
         mount_slack(api, slack_app)

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -116,8 +116,27 @@ def _claim_key(channel: str, week: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{channel}\0{week}".encode()).digest()[:4], "big") >> 1
 
 
-# (url, channel, week) → the connection holding that claim's advisory lock, for claims this process holds.
-_HELD: dict[tuple[str, str, str], psycopg.Connection] = {}
+@dataclass
+class _Claim:
+    """A claim this process holds: the connection whose session holds its advisory lock, and the claiming thread."""
+
+    db: psycopg.Connection
+    thread: int = field(default_factory=threading.get_ident)
+
+    def alive(self) -> bool:
+        """Whether the session (and so the lock) still exists: False once the database cut it (a restart)."""
+        try:
+            self.db.execute("SELECT 1")
+            return True
+        except psycopg.Error:
+            return False
+
+    def close(self) -> None:
+        self.db.close()
+
+
+# (url, channel, week) → the claim this process holds there.
+_HELD: dict[tuple[str, str, str], _Claim] = {}
 _held_guard = threading.Lock()
 _ENTRY_FIELDS = [f.name for f in fields(Entry)]
 
@@ -172,8 +191,12 @@ class PgLedger(Ledger):
         """Take the claim's advisory lock on a connection kept open until release; False while anyone holds it."""
         held = (self.url, channel, week)
         with _held_guard:
-            if held in _HELD:
-                return False
+            mine = _HELD.get(held)
+            if mine is not None:
+                if mine.alive():
+                    return False
+                del _HELD[held]  # its session was cut (a database restart): the lock is free for a new claim
+                mine.close()
             db = connect(self.url)
             try:
                 got = db.execute(
@@ -185,15 +208,24 @@ class PgLedger(Ledger):
             if not got:
                 db.close()
                 return False
-            _HELD[held] = db
+            _HELD[held] = _Claim(db)
             return True
 
-    def release(self, channel: str, week: str) -> None:
-        """Give up this process's claim of (channel, week), if held: closing its connection frees the lock."""
+    def holds(self, channel: str, week: str) -> bool:
+        """Whether this thread's claim of (channel, week) still holds its lock: False after the database cut its
+        session (a restart: another instance may have taken the week over) or when a newer claim replaced it."""
         with _held_guard:
-            db = _HELD.pop((self.url, channel, week), None)
-        if db is not None:
-            db.close()
+            mine = _HELD.get((self.url, channel, week))
+        return mine is not None and mine.thread == threading.get_ident() and mine.alive()
+
+    def release(self, channel: str, week: str) -> None:
+        """Give up this thread's claim of (channel, week), if held: closing its connection frees the lock."""
+        with _held_guard:
+            mine = _HELD.get((self.url, channel, week))
+            if mine is None or mine.thread != threading.get_ident():
+                return  # a newer claim (after this one's session was cut) is not this thread's to release
+            del _HELD[(self.url, channel, week)]
+        mine.close()
 
     # mark_sent, record_file, record_message, count_attempt, mark_posted and mark_failed are Ledger's: they write
     # through `_update` (below) and release through `release` (above).

@@ -197,6 +197,10 @@ class StateSettings(_Section):
     Keep the password out of the URL: libpq reads PGPASSWORD, or set the whole URL in PULSE_STATE_URL."""
 
     url: str | None = None
+    # With a url: how often a standby instance tries to become the scheduler leader and the leader checks that it
+    # still is (seconds). A dead leader's lock is freed by PostgreSQL at once (kill) or within ~30 s (a lost host,
+    # TCP keepalives), so another instance takes over within a minute.
+    leader_poll_seconds: float = Field(10.0, gt=0, le=30)
 
     @field_validator("url")
     @classmethod

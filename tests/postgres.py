@@ -71,6 +71,10 @@ class PostgresServer:
             db.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def restart(self) -> None:
+        """Restart the server (fast shutdown: every session is cut, as on a database failover or upgrade)."""
+        self._run(self.pg_ctl, "-D", str(self.data), "-l", str(self.base / "log"), "-m", "fast", "-w", "-t", "60", "restart")
+
     def stop(self) -> None:
         if self.data.exists():
             subprocess.run([*self.prefix, self.pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop"], capture_output=True, timeout=60)

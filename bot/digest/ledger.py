@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS meta (
 LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+class ClaimLost(Exception):
+    """This process no longer holds its claim (its state database session was cut): another one may finish the post."""
+
+
 @dataclass(frozen=True)
 class Entry:
     """One ledger row. `status` is posting (claimed), posted, failed or skipped; `ts` is the message ts;
@@ -187,6 +191,10 @@ class Ledger:
                 return False
             _HELD[path] = handle
         return True
+
+    def holds(self, channel: str, week: str) -> bool:
+        """Whether this process still holds its claim of (channel, week): a flock is held until release or death."""
+        return self._lock_path(channel, week) in _HELD
 
     def release(self, channel: str, week: str) -> None:
         """Give up this process's claim lock of (channel, week), if held (the row keeps its status)."""

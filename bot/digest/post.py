@@ -23,7 +23,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.context import Context, read_if_stale
 from bot.digest.builder import Digest, build_digest
 from bot.digest.chart import render_chart
-from bot.digest.ledger import Entry, Ledger, open_ledger
+from bot.digest.ledger import ClaimLost, Entry, Ledger, open_ledger
 from bot.digest.render import fallback_text, render_blocks
 from bot.digest.schedule import Destination, destinations, last_full_week, week_label
 from bot.pulse_log import append_log
@@ -131,6 +131,9 @@ def post_digest(
             since = _week_end(previous.week) if previous else None
             digest = build_digest(ctx, week_start, dest.segment, since=since)
             result = _deliver(dest, digest, entry, client, webhook, ledger, attempts, sleep)
+        except ClaimLost as err:  # another instance finishes the post: write nothing more, record nothing
+            log.warning("digest %s %s: %s", dest.key, week, err)
+            return PostResult(dest.key, week, "duplicate", error=str(err))
         except PostError as err:
             result = PostResult(dest.key, week, "failed", attempts=0, error=str(err))
         except Exception as err:  # any failure is recorded, never lost in a scheduler thread
@@ -217,6 +220,7 @@ def _deliver(
         tried = attempt
         ledger.count_attempt(dest.key, week)
         try:
+            _still_held(ledger, dest.key, week)
             if maybe_sent and (ts is None or (chart is not None and file_id is None)):
                 found_ts, found_file = _find_posted(client, dest.channel, week)
                 if ts is None and found_ts:
@@ -232,6 +236,7 @@ def _deliver(
                 ts = _post_message(client, dest.channel, text, blocks, week, dest.key)
                 ledger.record_message(dest.key, week, ts)
             if chart is not None and file_id is None:
+                _still_held(ledger, dest.key, week)
                 maybe_sent = True
                 file_id = _upload_chart(client, dest.channel, chart, digest)
                 if file_id:
@@ -249,6 +254,14 @@ def _deliver(
             log.warning("digest %s %s attempt %d failed: %s — retrying", dest.key, week, attempt, err)
             sleep(backoff(attempt))
     return PostResult(dest.key, week, "failed", attempts=tried, error="no attempts made")
+
+
+def _still_held(ledger: Ledger, key: str, week: str) -> None:
+    """Raise ClaimLost before a Slack request when this process's claim is gone (a restarted state database)."""
+    if not ledger.holds(key, week):
+        raise ClaimLost(
+            "the claim was lost (the state database cut its session); the instance that takes it over posts"
+        )
 
 
 def _deliver_webhook(
