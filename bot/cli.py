@@ -9,6 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bot.i18n import LANGUAGES, use
 from bot.replies import ErrorReply
 from config import ConfigError, Settings, load_settings
 from config.settings import DEMO_WORKBOOK, StateUnavailable
@@ -33,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--sheet", metavar="KEY_OR_URL", help="read this Google Sheet instead of the configured source")
     common.add_argument(
         "--today", type=_date, metavar="YYYY-MM-DD", help="pretend today is this date (reproducible runs)"
+    )
+    common.add_argument(
+        "--language", choices=LANGUAGES, help="answer in this language instead of the config's `language`"
     )
     common.add_argument("--debug", action="store_true", help="verbose logs and full tracebacks")
 
@@ -97,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         settings = load_settings(args.config)
-        return COMMANDS[args.command](args, settings)
+        with use(args.language or settings.language):
+            return COMMANDS[args.command](args, settings)
     except (ConfigError, WorkbookError, StateUnavailable) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

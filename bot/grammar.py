@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from bot.i18n import N_, _
 from metrics.periods import PeriodError, parse_period
 from metrics.registry import CATALOGUE
 
@@ -72,7 +73,7 @@ _GLUED = ("按照", "按", "对比", "比较", "筛选")  # Chinese keywords typ
 _POST_WORDS = {"post", "send", "publish", "发送", "发布"}
 POST_WORDS = frozenset(_POST_WORDS)  # `/pulse digest post`: post now instead of previewing
 _QUOTES = {'"': '"', "“": "”", "「": "」", "'": "'"}
-_EXAMPLE = "`/pulse nps last-quarter by region where plan=Pro vs last-year`"
+_EXAMPLE = N_("`/pulse nps last-quarter by region where plan=Pro vs last-year`")
 
 
 @dataclass
@@ -113,8 +114,13 @@ def parse_command(text: str, command: str = "/pulse") -> Command:
     raw = (text or "").strip()
     if len(raw) > MAX_COMMAND_CHARS:
         raise CommandError(
-            f"that command is {len(raw):,} characters long; commands are at most {MAX_COMMAND_CHARS:,}. "
-            f"Ask one thing at a time, e.g. {_EXAMPLE}"
+            _(
+                "that command is {length:,} characters long; commands are at most {limit:,}. "
+                "Ask one thing at a time, e.g. {example}",
+                length=len(raw),
+                limit=MAX_COMMAND_CHARS,
+                example=_(_EXAMPLE),
+            )
         )
     tokens = _tokens(raw)
     fixed = canonical_metric(command.strip().lstrip("/"))
@@ -141,15 +147,19 @@ def parse_command(text: str, command: str = "/pulse") -> Command:
         if metric is None and rest:
             raise _unknown_metric(rest[0].text)
         if metric is None:
-            example = "`/pulse why nps last-quarter by region`" if action == "why" else "`/pulse forecast revenue`"
-            raise CommandError(f"{action} needs a metric, e.g. {example}")
+            if action == "why":
+                raise CommandError(_("why needs a metric, e.g. `/pulse why nps last-quarter by region`"))
+            raise CommandError(_("forecast needs a metric, e.g. `/pulse forecast revenue`"))
         return _clauses(Command(action, metric, raw=raw), rest)
     metric, rest = _metric(tokens)
     if metric is not None:
         return _clauses(Command("metric", metric, raw=raw), rest)
     if tokens[0].keyword:
         raise CommandError(
-            f"a metric comes before '{tokens[0].text}', e.g. `/pulse nps last-quarter by region`. Try `/pulse help`."
+            _(
+                "a metric comes before '{word}', e.g. `/pulse nps last-quarter by region`. Try `/pulse help`.",
+                word=tokens[0].text,
+            )
         )
     if _is_period(" ".join(t.text for t in _segment(tokens, 0))):
         return _clauses(Command("metric", "overview", raw=raw), tokens)
@@ -172,7 +182,11 @@ def check_period(text: str) -> str:
     text = " ".join(text.split())
     if len(text) > MAX_PERIOD_CHARS:
         raise PeriodError(
-            f"unknown period '{shorten(text)}': a period is at most {MAX_PERIOD_CHARS} characters, e.g. last-quarter",
+            _(
+                "unknown period '{text}': a period is at most {limit} characters, e.g. last-quarter",
+                text=shorten(text),
+                limit=MAX_PERIOD_CHARS,
+            ),
             "last-quarter",
         )
     parse_period(text, date(9000, 6, 15))
@@ -206,9 +220,14 @@ def _unknown_metric(word: str) -> CommandError:
     suggestion = (aliases.get(close[0]) or ACTIONS[close[0]]) if close else None
     if suggestion:
         return CommandError(
-            f"unknown metric '{shorten(word)}' — did you mean {suggestion}? Try `/pulse help`.", suggestion
+            _(
+                "unknown metric '{word}' — did you mean {suggestion}? Try `/pulse help`.",
+                word=shorten(word),
+                suggestion=suggestion,
+            ),
+            suggestion,
         )
-    return CommandError(f"unknown metric '{shorten(word)}'. Try `/pulse help` for the list of metrics.")
+    return CommandError(_("unknown metric '{word}'. Try `/pulse help` for the list of metrics.", word=shorten(word)))
 
 
 def _clauses(cmd: Command, tokens: list[_Token]) -> Command:
@@ -224,13 +243,19 @@ def _clauses(cmd: Command, tokens: list[_Token]) -> Command:
         elif kw == "vs":
             words = _leading_period(_segment(tokens, i + 1))
             if not words:
-                raise CommandError("vs needs a period to compare with, e.g. `vs last-year` or `vs 2025-Q3`")
+                raise CommandError(_("vs needs a period to compare with, e.g. `vs last-year` or `vs 2025-Q3`"))
             if cmd.vs is not None:
-                raise CommandError(f"only one vs per command (got '{cmd.vs}' and '{shorten(_join(words))}')")
+                raise CommandError(
+                    _(
+                        "only one vs per command (got '{first}' and '{second}')",
+                        first=cmd.vs,
+                        second=shorten(_join(words)),
+                    )
+                )
             cmd.vs = check_period(_join(words))
             i += 1 + len(words)
         elif kw == "and":
-            raise CommandError("'and' only joins filters: `where region=North and plan=Pro`")
+            raise CommandError(_("'and' only joins filters: `where region=North and plan=Pro`"))
         else:
             words = _segment(tokens, i)
             _period(cmd, _join(words), after_where)
@@ -241,12 +266,20 @@ def _clauses(cmd: Command, tokens: list[_Token]) -> Command:
 
 def _by(cmd: Command, tokens: list[_Token], i: int) -> int:
     if i >= len(tokens) or tokens[i].keyword:
-        raise CommandError("by needs a dimension, e.g. `by region` or `by plan`")
+        raise CommandError(_("by needs a dimension, e.g. `by region` or `by plan`"))
     dimension = tokens[i].text.strip()
     if "=" in dimension and not tokens[i].quoted:
-        raise CommandError(f"by takes a dimension name only; to filter use `where {shorten(dimension)}`")
+        raise CommandError(
+            _("by takes a dimension name only; to filter use `where {filter}`", filter=shorten(dimension))
+        )
     if cmd.by is not None:
-        raise CommandError(f"only one by per command (got '{shorten(cmd.by)}' and '{shorten(dimension)}')")
+        raise CommandError(
+            _(
+                "only one by per command (got '{first}' and '{second}')",
+                first=shorten(cmd.by),
+                second=shorten(dimension),
+            )
+        )
     cmd.by = dimension
     return i + 1
 
@@ -257,7 +290,9 @@ def _where(cmd: Command, tokens: list[_Token], i: int) -> tuple[int, tuple[str, 
     while True:
         i, dimension, value = _condition(tokens, i)
         if dimension.lower() in seen:
-            raise CommandError(f"where filters {shorten(dimension)} twice; use one value per dimension")
+            raise CommandError(
+                _("where filters {dimension} twice; use one value per dimension", dimension=shorten(dimension))
+            )
         seen.add(dimension.lower())
         cmd.where[dimension] = value
         if i < len(tokens) and tokens[i].keyword == "and":
@@ -268,7 +303,7 @@ def _where(cmd: Command, tokens: list[_Token], i: int) -> tuple[int, tuple[str, 
 
 def _condition(tokens: list[_Token], i: int) -> tuple[int, str, str]:
     """`dim=value`, `dim = value`, `dim= value` or `dim =value`, in one to three tokens."""
-    usage = 'where needs dimension=value, e.g. `where region=North` or `where region="North East"`'
+    usage = _('where needs dimension=value, e.g. `where region=North` or `where region="North East"`')
     parts: list[_Token] = []
     while i < len(tokens) and not tokens[i].keyword and len(parts) < 3:
         parts.append(tokens[i])
@@ -281,15 +316,20 @@ def _condition(tokens: list[_Token], i: int) -> tuple[int, str, str]:
     if not parts:
         raise CommandError(usage)
     if "=" not in text:
-        raise CommandError(f"'{shorten(text)}' is not a filter; {usage}")
-    dimension, _, value = (p.strip() for p in text.partition("="))
+        raise CommandError(_("'{text}' is not a filter; {usage}", text=shorten(text), usage=usage))
+    dimension, _sep, value = (p.strip() for p in text.partition("="))
     if not dimension:
-        raise CommandError(f"where '{shorten(text)}' has no dimension; {usage}")
+        raise CommandError(_("where '{text}' has no dimension; {usage}", text=shorten(text), usage=usage))
     if not value:
-        raise CommandError(f"where {shorten(dimension)}= has no value; {usage}")
+        raise CommandError(_("where {dimension}= has no value; {usage}", dimension=shorten(dimension), usage=usage))
     if value.startswith("="):
         raise CommandError(
-            f"where '{shorten(text)}': use a single =, e.g. `where {shorten(dimension)}={shorten(value.lstrip('='))}`"
+            _(
+                "where '{text}': use a single =, e.g. `where {dimension}={value}`",
+                text=shorten(text),
+                dimension=shorten(dimension),
+                value=shorten(value.lstrip("=")),
+            )
         )
     return i, dimension, value
 
@@ -299,12 +339,23 @@ def _period(cmd: Command, text: str, after_where: tuple[str, str] | None) -> Non
         dimension, value = after_where
         dimension, value, text = shorten(dimension, 30), shorten(value, 30), shorten(text, 30)
         raise CommandError(
-            f"'{text}' after where {dimension}={value} is not a period — quote values with spaces: "
-            f'`where {dimension}="{value} {text}"`'
+            _(
+                "'{text}' after where {dimension}={value} is not a period — quote values with spaces: "
+                '`where {dimension}="{value} {text}"`',
+                text=text,
+                dimension=dimension,
+                value=value,
+            )
         )
     first, second = (cmd.period, text) if cmd.period is not None else _two_periods(text)
     if first is not None:
-        raise CommandError(f"two periods ('{first}' and '{second}'); compare them with `{first} vs {second}`")
+        raise CommandError(
+            _(
+                "two periods ('{first}' and '{second}'); compare them with `{first} vs {second}`",
+                first=first,
+                second=second,
+            )
+        )
     cmd.period = check_period(text)
 
 
@@ -364,7 +415,11 @@ def _tokens(text: str) -> list[_Token]:
             close = text.find(_QUOTES[ch], i + 1)
             if close < 0:
                 raise CommandError(
-                    f"unclosed quote {ch} in '{shorten(text[i:])}'; close it like `where region=\"North East\"`"
+                    _(
+                        "unclosed quote {quote} in '{text}'; close it like `where region=\"North East\"`",
+                        quote=ch,
+                        text=shorten(text[i:]),
+                    )
                 )
             word, quoted = word + text[i + 1 : close], True
             i = close

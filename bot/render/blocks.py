@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.i18n import _, ngettext
 from bot.render import format as fmt
 from bot.render import safe
 from bot.replies import ErrorReply, MetricReply, OverviewReply, Reply, TableReply, TextReply
@@ -74,7 +75,7 @@ def render_blocks(
 def metric_blocks(r: MetricResult, currency: str = "USD") -> list[Block]:
     """Header, headline with change, the facts as fields, and the top movers when broken down."""
     scope = "".join(f" · {k} = {v}" for k, v in r.where.items())
-    blocks: list[Block] = [_header(f"{r.label} — {r.period.label}{scope}")]
+    blocks: list[Block] = [_header(f"{fmt.label(r)} — {fmt.period(r.period)}{scope}")]
     headline = f"*{fmt.escape(fmt.number(r.value, r.unit, currency))}*"
     margin = fmt.margin(r)
     if margin:
@@ -87,25 +88,30 @@ def metric_blocks(r: MetricResult, currency: str = "USD") -> list[Block]:
 
 
 def result_notes(r: MetricResult, currency: str = "USD") -> list[str]:
-    return fmt.notes(r, currency) + ([fmt.left_out(r.excluded_rows, fmt.METRIC_TABS)] if r.excluded_rows else [])
+    return [fmt.note(n) for n in fmt.notes(r, currency)] + (
+        [fmt.left_out(r.excluded_rows, fmt.METRIC_TABS)] if r.excluded_rows else []
+    )
 
 
 def _facts(r: MetricResult, currency: str) -> list[MarkdownTextObject]:
     facts = []
     if r.previous is not None and not fmt.is_missing(r.previous.value):
-        facts.append((r.previous.period.label, fmt.number(r.previous.value, r.unit, currency)))
+        facts.append((fmt.period(r.previous.period), fmt.number(r.previous.value, r.unit, currency)))
     if r.n is not None:
-        facts.append(("n", f"{r.n:,}"))
+        facts.append(("n", fmt.count(r.n)))
     if fmt.counts(r):
-        facts.append(("Counts", fmt.counts(r)))
+        facts.append((_("Counts"), fmt.counts(r)))
     if r.target is not None:
-        facts.append(("Target", fmt.target(r, currency).removeprefix("target ")))
+        facts.append((_("Target"), fmt.target_status(r, currency)))
     if fmt.quality(r):
         facts.append(fmt.quality(r))
     if r.unit == "nps" and {"promoters", "passives", "detractors"} <= r.details.keys():
         d = r.details
         facts.append(
-            ("Promoters / passives / detractors", f"{d['promoters']:,} / {d['passives']:,} / {d['detractors']:,}")
+            (
+                _("Promoters / passives / detractors"),
+                f"{fmt.count(d['promoters'])} / {fmt.count(d['passives'])} / {fmt.count(d['detractors'])}",
+            )
         )
     return [_mrkdwn(f"*{fmt.escape(k)}*\n{fmt.escape(v)}", MAX_FIELD) for k, v in facts[:MAX_FIELDS]]
 
@@ -123,14 +129,24 @@ def top_movers(r: MetricResult, k: int = TOP_MOVERS) -> list:
 def movers_block(r: MetricResult, currency: str = "USD") -> SectionBlock:
     movers = top_movers(r)
     moved = any(not fmt.is_missing(s.change) for s in movers)
-    title = f"*Top movers by {fmt.escape(r.by)}*" if moved else f"*Top {len(movers)} by {fmt.escape(r.by)}*"
+    by = fmt.escape(r.by)
+    title = _("*Top movers by {by}*", by=by) if moved else _("*Top {k} by {by}*", k=len(movers), by=by)
     if moved and all(s.significant is False for s in movers if not fmt.is_missing(s.change)):
-        title = f"*Largest changes by {fmt.escape(r.by)}* (none beyond the noise)"
+        title = _("*Largest changes by {by}* (none beyond the noise)", by=by)
     lines = []
     for s in movers:
         ci = fmt.interval(s.interval, r.unit, currency)
-        ci_text = ", 95% CI " + fmt.escape(ci) if ci else ""
-        line = f"• {fmt.escape(s.segment)}: {fmt.escape(fmt.number(s.value, r.unit, currency))} (n = {s.n:,}{ci_text})"
+        value = fmt.escape(fmt.number(s.value, r.unit, currency))
+        if ci:
+            line = _(
+                "• {segment}: {value} (n = {n}, 95% CI {interval})",
+                segment=fmt.escape(s.segment),
+                value=value,
+                n=fmt.count(s.n),
+                interval=fmt.escape(ci),
+            )
+        else:
+            line = _("• {segment}: {value} (n = {n})", segment=fmt.escape(s.segment), value=value, n=fmt.count(s.n))
         if not fmt.is_missing(s.change):
             arrow = "▲" if s.change > 0 else ("▼" if s.change < 0 else "▶")
             line += f" {arrow} {fmt.escape(fmt.magnitude(abs(s.change), r.unit, currency))}"
@@ -140,16 +156,16 @@ def movers_block(r: MetricResult, currency: str = "USD") -> SectionBlock:
         lines.append(line)
     rest = len(r.breakdown) - len(movers)
     if rest > 0:
-        lines.append(f"…and {rest} more {'segment' if rest == 1 else 'segments'}")
+        lines.append(ngettext("…and {n} more segment", "…and {n} more segments", rest))
     return SectionBlock(text=_mrkdwn("\n".join([title, *lines])))
 
 
 def overview_blocks(reply: OverviewReply, currency: str = "USD") -> list[Block]:
     """One field per metric (value and change), ten fields per section."""
-    blocks: list[Block] = [_header(f"Overview — {reply.period.label}")]
+    blocks: list[Block] = [_header(_("Overview — {period}", period=fmt.period(reply.period)))]
     fields = []
     for r in reply.results:
-        line = f"*{fmt.escape(r.label)}*\n{fmt.escape(fmt.number(r.value, r.unit, currency))}"
+        line = f"*{fmt.escape(fmt.label(r))}*\n{fmt.escape(fmt.number(r.value, r.unit, currency))}"
         if r.previous is not None:
             line += f"  {fmt.escape(fmt.change(r.previous, r.unit, currency))}"
         if r.target is not None:
@@ -161,7 +177,9 @@ def overview_blocks(reply: OverviewReply, currency: str = "USD") -> list[Block]:
 
 
 def overview_notes(reply: OverviewReply) -> list[str]:
-    return [f"{r.label}: {n}" for r in reply.results for n in r.notes] + list(reply.notes)
+    return [_("{label}: {note}", label=fmt.label(r), note=fmt.note(n)) for r in reply.results for n in r.notes] + [
+        fmt.note(n) for n in reply.notes
+    ]
 
 
 def table_blocks(reply: TableReply, currency: str = "USD") -> list[Block]:
@@ -188,7 +206,7 @@ def table_blocks(reply: TableReply, currency: str = "USD") -> list[Block]:
     if chunk or not rows:
         blocks.append(_pre(safe.code(header), chunk))
     if shown < len(rows):
-        blocks.append(ContextBlock(elements=[_mrkdwn(f"…and {len(rows) - shown} more rows")]))
+        blocks.append(ContextBlock(elements=[_mrkdwn(_("…and {n} more rows", n=len(rows) - shown))]))
     return blocks
 
 
@@ -207,18 +225,14 @@ def text_blocks(reply: TextReply) -> list[Block]:
 def error_blocks(reply: ErrorReply) -> list[Block]:
     text = f":warning: {safe.markup(reply.message)}"  # our wording (with `examples`), shown only to the asker
     blocks: list[Block] = [SectionBlock(text=_mrkdwn(text))]
-    if reply.suggestion and "did you mean" not in reply.message:
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    _mrkdwn(
-                        f"Did you mean `{fmt.escape(reply.suggestion)}`? · `/pulse help` lists commands and periods"
-                    )
-                ]
-            )
+    if reply.suggestion and "did you mean" not in reply.message and _("did you mean") not in reply.message:
+        hint = _(
+            "Did you mean `{suggestion}`? · `/pulse help` lists commands and periods",
+            suggestion=fmt.escape(reply.suggestion),
         )
+        blocks.append(ContextBlock(elements=[_mrkdwn(hint)]))
     else:
-        blocks.append(ContextBlock(elements=[_mrkdwn("`/pulse help` lists commands, periods and examples")]))
+        blocks.append(ContextBlock(elements=[_mrkdwn(_("`/pulse help` lists commands, periods and examples"))]))
     return blocks
 
 
@@ -229,14 +243,14 @@ def share_actions(command: str, text: str) -> ActionsBlock | None:
         return None
     return ActionsBlock(
         block_id="share",
-        elements=[ButtonElement(text="Share in channel", action_id=SHARE_ACTION_ID, value=value)],
+        elements=[ButtonElement(text=_("Share in channel"), action_id=SHARE_ACTION_ID, value=value)],
     )
 
 
 def shared_by_block(user_id: str) -> dict[str, Any]:
     """A context line naming who shared an answer (the id comes from Slack's payload, not the sheet)."""
     who = f"<@{user_id}>" if user_id.isalnum() else fmt.escape(user_id)
-    return ContextBlock(elements=[_mrkdwn(f"Shared by {who}")]).to_dict()
+    return ContextBlock(elements=[_mrkdwn(_("Shared by {who}", who=who))]).to_dict()
 
 
 def _as_of(as_of: datetime | None, command: str, query: str) -> ContextBlock | None:
@@ -254,7 +268,7 @@ def _notes(notes: list[str]) -> list[Block]:
     shown = notes[: MAX_CONTEXT_ELEMENTS - 1]
     elements = [_mrkdwn(f":information_source: {fmt.escape(n)}", MAX_FIELD) for n in shown]
     if len(notes) > len(shown):
-        elements.append(_mrkdwn(f"…and {len(notes) - len(shown)} more notes"))
+        elements.append(_mrkdwn(_("…and {n} more notes", n=len(notes) - len(shown))))
     return [ContextBlock(elements=elements)]
 
 
@@ -286,13 +300,12 @@ def fit(body: list[Block], tail: list[Block]) -> list[dict[str, Any]]:
         d = block.to_dict()
         if len(kept) + len(tail_dicts) + 2 > MAX_BLOCKS or _size(kept) + _size([d]) > budget:
             more = len(body) - i
-            kept.append(
-                ContextBlock(
-                    elements=[
-                        _mrkdwn(f"…and {more} more {'part' if more == 1 else 'parts'} left out to fit Slack's limits")
-                    ]
-                ).to_dict()
+            cut = ngettext(
+                "…and {n} more part left out to fit Slack's limits",
+                "…and {n} more parts left out to fit Slack's limits",
+                more,
             )
+            kept.append(ContextBlock(elements=[_mrkdwn(cut)]).to_dict())
             break
         kept.append(d)
     return kept + tail_dicts

@@ -271,10 +271,60 @@ def target(r: MetricResult, currency: str = "USD") -> str:
     t = r.target
     if t is None:
         return ""
+    return _("target {status}", status=target_status(r, currency))
+
+
+def target_status(r: MetricResult, currency: str = "USD") -> str:
+    """ "40 ✓ met (+2 pts)": the target, whether it is met and by how much; empty without a target."""
+    t = r.target
+    if t is None:
+        return ""
     goal, distance = number(t.target, r.unit, currency), delta(t.distance, r.unit, currency)
     if t.met:
-        return _("target {goal} ✓ met ({distance})", goal=goal, distance=distance)
-    return _("target {goal} ✗ missed ({distance})", goal=goal, distance=distance)
+        return _("{goal} ✓ met ({distance})", goal=goal, distance=distance)
+    return _("{goal} ✗ missed ({distance})", goal=goal, distance=distance)
+
+
+# The metric labels metrics/ writes (in English), for extraction; `label` shows them in the current language.
+METRIC_LABELS = (
+    N_("Net Promoter Score"),
+    N_("CSAT"),
+    N_("CSI"),
+    N_("Customer retention"),
+    N_("Customer churn"),
+    N_("Customer-base growth"),
+    N_("Active customers"),
+    N_("New customers"),
+    N_("Lapsed customers"),
+    N_("Net revenue retention"),
+    N_("Gross revenue retention"),
+    N_("Revenue"),
+    N_("Orders"),
+    N_("Purchasers"),
+    N_("Average order value"),
+    N_("Purchase frequency"),
+    N_("Repeat-purchase rate"),
+    N_("Returning-customer rate"),
+    N_("Refund rate"),
+    N_("Complaint rate"),
+    N_("Resolution rate"),
+    N_("Customer acquisition cost"),
+    N_("Customer lifetime value"),
+    N_("Net customer lifetime value"),
+    N_("LTV:CAC"),
+    N_("Renewal rate"),
+)
+
+
+def label(r: MetricResult) -> str:
+    """A result's metric label in the current language ("Customer churn", "客户流失率")."""
+    return r.label if is_english() else _(r.label)
+
+
+def scope(where: dict[str, str]) -> str:
+    """A filter as typed after the label: " where region=North" (" 其中 region=North" in Chinese)."""
+    word = _(" where ")
+    return "".join(f"{word}{k}={v}" for k, v in where.items())
 
 
 # The NPS bands of METRICS.md with the integer range each covers (boundaries belong to the higher band).
@@ -385,11 +435,33 @@ def predicted_clv(p: dict, currency: str = "USD", by: str | None = None) -> str:
     band = ""
     if p.get("interval"):
         low, high = (number(v, "money", currency) for v in p["interval"])
-        band = f" ({p['interval_level']:.0%} interval {low}–{high})"
+        band = _(" ({level} interval {low}–{high})", level=f"{p['interval_level']:.0%}", low=low, high=high)
     tops = ", ".join(f"{c['customer_id']} {number(c['predicted_clv'], 'money', currency)}" for c in p["top"])
-    each = number(p["per_customer"], "money", currency)
-    return (
-        f"predicted next {p['horizon_months']} months: {number(p['total'], 'money', currency)} across "
-        f"{p['customers']:,} customers{band}, {each} each on average; top: {tops}"
-        + (f" — the prediction is for all these customers together, not split by {by}" if by else "")
+    text = _(
+        "predicted next {months} months: {total} across {customers} customers{band}, {each} each on average; "
+        "top: {tops}",
+        months=p["horizon_months"],
+        total=number(p["total"], "money", currency),
+        customers=count(p["customers"]),
+        band=band,
+        each=number(p["per_customer"], "money", currency),
+        tops=tops,
     )
+    if by:
+        text += _(" — the prediction is for all these customers together, not split by {by}", by=by)
+    return text
+
+
+def note(text: str) -> str:
+    """A note in the current language: our own notes are built translated; the English ones metrics/ writes are
+    translated whole or, when they carry numbers or names, by one of `NOTE_PATTERNS`."""
+    if is_english():
+        return text
+    for pattern, message in NOTE_PATTERNS:
+        if m := pattern.fullmatch(text):
+            return _(message, **m.groupdict())
+    return _(text)
+
+
+# Notes metrics/ writes with values in them: the English pattern and the message it is translated as.
+NOTE_PATTERNS: list[tuple[re.Pattern[str], str]] = []

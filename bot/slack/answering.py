@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.context import Context
 from bot.grammar import Command, shorten
+from bot.i18n import _, use
 from bot.query import reply_to
 from bot.render import format as fmt
 from bot.render import safe
@@ -71,14 +72,20 @@ def quoted(command: str, text: str) -> str:
 def apology(error_id: str, command: str, text: str) -> dict[str, Any]:
     asked = quoted(command, text)
     return plain(
-        f":confused: Sorry, something went wrong on my side while answering `{asked}`. "
-        f"It is logged as error `{error_id}` — an admin can look it up. Please try again in a minute."
+        _(
+            ":confused: Sorry, something went wrong on my side while answering `{asked}`. "
+            "It is logged as error `{error_id}` — an admin can look it up. Please try again in a minute.",
+            asked=asked,
+            error_id=error_id,
+        )
     )
 
 
 def computing(command: str, text: str) -> dict[str, Any]:
     asked = quoted(command, text)
-    return plain(f":hourglass_flowing_sand: Computing… for `{asked}` — the answer will appear here shortly.")
+    return plain(
+        _(":hourglass_flowing_sand: Computing… for `{asked}` — the answer will appear here shortly.", asked=asked)
+    )
 
 
 @dataclass
@@ -123,6 +130,10 @@ class QueryRunner:
         return self._run(parsed, command, text, share_button)
 
     def _run(self, parsed: Command | ErrorReply, command: str, text: str, share_button: bool) -> Answer:
+        with use(self.ctx.settings.language):
+            return self._answer(parsed, command, text, share_button)
+
+    def _answer(self, parsed: Command | ErrorReply, command: str, text: str, share_button: bool) -> Answer:
         try:
             reply = reply_to(parsed, self.ctx)
             message = message_for(reply, command=command, text=text, share_button=share_button, currency=self.currency)

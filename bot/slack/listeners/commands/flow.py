@@ -10,6 +10,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from bot.grammar import Command
+from bot.i18n import use
 from bot.query import parse
 from bot.replies import ErrorReply
 from bot.slack.answering import Answer, apology, computing, plain
@@ -46,12 +47,13 @@ def answer_command(
     then its charts, if any, go privately to the asker (`client` uploads them)."""
     command = body.get("command") or "/pulse"
     text = command_text(body.get("text"))
-    try:
-        _answer_command(rt, ack, respond, body, received_at, command, text, client)
-    except Exception:  # never a 500 to Slack: an apology with an id the logs can be searched for
-        error_id = uuid.uuid4().hex[:8]
-        log.error("error %s handling %s %r", error_id, command, text, exc_info=True)
-        ack(response_type="ephemeral", **apology(error_id, command, text))
+    with use(rt.runner.ctx.settings.language):
+        try:
+            _answer_command(rt, ack, respond, body, received_at, command, text, client)
+        except Exception:  # never a 500 to Slack: an apology with an id the logs can be searched for
+            error_id = uuid.uuid4().hex[:8]
+            log.error("error %s handling %s %r", error_id, command, text, exc_info=True)
+            ack(response_type="ephemeral", **apology(error_id, command, text))
 
 
 def _answer_command(
