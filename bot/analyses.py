@@ -13,7 +13,7 @@ from metrics.decompose import Correlation, explain
 from metrics.engine import check_dimension, compute, filter_where, resolve_options, spec_for
 from metrics.forecast import ForecastError, forecast_series
 from metrics.options import MetricOptions
-from metrics.periods import Period, comparison_period, parse_period
+from metrics.periods import Period, comparison_period, parse_period, vs_period
 from metrics.survival import SurvivalResult, kaplan_meier, survival_input
 from metrics.tables import Tables
 
@@ -58,7 +58,9 @@ def why_reply(cmd: Command, ctx: Context) -> Reply:
         return ErrorReply("'why' needs a dimension column (region, plan, …) in the Customers tab")
     period = resolve_period(ctx, cmd.period, name)
     before = (
-        parse_period(cmd.vs, ctx.today(), ctx.settings.fiscal_year_start_month) if cmd.vs else comparison_period(period)
+        vs_period(cmd.vs, period, ctx.today(), ctx.settings.fiscal_year_start_month)
+        if cmd.vs
+        else comparison_period(period)
     )
     dims = [check_dimension(t, cmd.by)] if cmd.by else [x for x in t.dimensions if x not in cmd.where]
     if t.customers.empty:

@@ -9,7 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bot.i18n import LANGUAGES, use
+from bot.i18n import LANGUAGES, _, use
 from bot.replies import ErrorReply
 from config import ConfigError, Settings, load_settings
 from config.settings import DEMO_WORKBOOK, StateUnavailable
@@ -169,7 +169,7 @@ def cmd_ask(args, settings: Settings) -> int:
     if args.chart and not code:
         _write_chart(reply, Path(args.chart))
     if code and not args.json:
-        print("error: see `pulse ask help` for commands and periods", file=sys.stderr)
+        print(_("error: see `pulse ask help` for commands and periods"), file=sys.stderr)
     return code
 
 

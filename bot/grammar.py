@@ -3,7 +3,9 @@
 Parsing is syntax only: periods stay text (resolving them needs the clock) but are checked early with
 `check_period`; dimensions and values are checked against the data later by the metrics engine.
 Clauses may come in any order; a value with spaces is quoted (`where region="North East"`). Chinese
-keywords 按/按照 (by), 对比 (vs), 筛选 (where) and 且 (and) work with or without a following space.
+keywords 按/按照 (by), 对比 (vs), 筛选/其中 (where) and 且/并且 (and) work with or without a following space;
+`vs same period last year` (对比 去年同期, `yoy`) compares with the same period a year earlier; Chinese column
+names of the dimensions sheets/headers.py knows (地区, 套餐, 渠道) stand for region, plan and channel.
 On `/pulse`, a first word that is a period instead of a metric means the overview for that period.
 
 Parsing is linear in the input: a command longer than `MAX_COMMAND_CHARS` is refused before it is read, and
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.i18n import N_, _
-from metrics.periods import PeriodError, parse_period
+from metrics.periods import SAME_PERIOD_LAST_YEAR, PeriodError, is_year_ago, parse_period
 from metrics.registry import CATALOGUE
 
 MAX_COMMAND_CHARS = 1000
@@ -60,6 +62,7 @@ _KEYWORDS = {
     "按照": "by",
     "where": "where",
     "筛选": "where",
+    "其中": "where",
     "vs": "vs",
     "vs.": "vs",
     "versus": "vs",
@@ -67,9 +70,17 @@ _KEYWORDS = {
     "比较": "vs",
     "and": "and",
     "且": "and",
+    "并且": "and",
     "&": "and",
 }
-_GLUED = ("按照", "按", "对比", "比较", "筛选")  # Chinese keywords typed without a space before the word they take
+_GLUED = (
+    "按照",
+    "按",
+    "对比",
+    "比较",
+    "筛选",
+    "其中",
+)  # Chinese keywords typed without a space before the word they take
 _POST_WORDS = {"post", "send", "publish", "发送", "发布"}
 POST_WORDS = frozenset(_POST_WORDS)  # `/pulse digest post`: post now instead of previewing
 _QUOTES = {'"': '"', "“": "”", "「": "」", "'": "'"}
@@ -177,6 +188,17 @@ def _aliases() -> dict[str, str]:
     return {_norm(word): s.name for s in CATALOGUE.values() for word in (s.name, *s.aliases)}
 
 
+def canonical_dimension(word: str) -> str:
+    """The dimension a Chinese column name stands for (`地区` → `region`, `套餐` → `plan`, `渠道` → `channel`), as the
+    sheet's headers are read; any other name (every ASCII one) unchanged, for the engine to check against the data."""
+    if word.isascii():
+        return word
+    from sheets.headers import ALIASES, DIMENSION_ALIASES, normalize
+
+    key = normalize(word)
+    return next((d for d in DIMENSION_ALIASES if key in {normalize(a) for a in ALIASES[d]}), word)
+
+
 def check_period(text: str) -> str:
     """`text` with its spacing normalised, after checking it is a period form; raises PeriodError if not."""
     text = " ".join(text.split())
@@ -215,9 +237,10 @@ def _metric(tokens: list[_Token]) -> tuple[str | None, list[_Token]]:
 
 def _unknown_metric(word: str) -> CommandError:
     key, aliases = _norm(word), _aliases()
-    candidates = list(aliases) + list(ACTIONS)
+    chinese = not key.isascii()  # a typo is answered in the language it was typed in: 净推存值 → 净推荐值, not nps
+    candidates = [c for c in [*aliases, *ACTIONS] if c.isascii() != chinese]
     close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
-    suggestion = (aliases.get(close[0]) or ACTIONS[close[0]]) if close else None
+    suggestion = (close[0] if chinese else aliases.get(close[0]) or ACTIONS[close[0]]) if close else None
     if suggestion:
         return CommandError(
             _(
@@ -241,7 +264,7 @@ def _clauses(cmd: Command, tokens: list[_Token]) -> Command:
             i, after_where = _where(cmd, tokens, i + 1)
             continue
         elif kw == "vs":
-            words = _leading_period(_segment(tokens, i + 1))
+            words = _year_ago(_segment(tokens, i + 1)) or _leading_period(_segment(tokens, i + 1))
             if not words:
                 raise CommandError(_("vs needs a period to compare with, e.g. `vs last-year` or `vs 2025-Q3`"))
             if cmd.vs is not None:
@@ -252,7 +275,7 @@ def _clauses(cmd: Command, tokens: list[_Token]) -> Command:
                         second=shorten(_join(words)),
                     )
                 )
-            cmd.vs = check_period(_join(words))
+            cmd.vs = SAME_PERIOD_LAST_YEAR if is_year_ago(_join(words)) else check_period(_join(words))
             i += 1 + len(words)
         elif kw == "and":
             raise CommandError(_("'and' only joins filters: `where region=North and plan=Pro`"))
@@ -280,7 +303,7 @@ def _by(cmd: Command, tokens: list[_Token], i: int) -> int:
                 second=shorten(dimension),
             )
         )
-    cmd.by = dimension
+    cmd.by = canonical_dimension(dimension)
     return i + 1
 
 
@@ -294,7 +317,7 @@ def _where(cmd: Command, tokens: list[_Token], i: int) -> tuple[int, tuple[str, 
                 _("where filters {dimension} twice; use one value per dimension", dimension=shorten(dimension))
             )
         seen.add(dimension.lower())
-        cmd.where[dimension] = value
+        cmd.where[canonical_dimension(dimension)] = value
         if i < len(tokens) and tokens[i].keyword == "and":
             i += 1
             continue
@@ -378,6 +401,14 @@ def _is_period(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _year_ago(words: list[_Token]) -> list[_Token]:
+    """The leading words that ask for the same period a year earlier (`same period last year`, `去年同期`), if any."""
+    for k in range(min(len(words), 4), 0, -1):
+        if is_year_ago(_join(words[:k])):
+            return words[:k]
+    return []
 
 
 def _leading_period(words: list[_Token]) -> list[_Token]:

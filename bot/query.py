@@ -15,7 +15,7 @@ from bot.replies import ErrorReply, MetricReply, OverviewReply, Reply, TableRepl
 from bot.tabs import refresh
 from metrics.clv import customer_model
 from metrics.engine import MetricError, compute, filter_where
-from metrics.periods import Period, PeriodError, parse_period
+from metrics.periods import Period, PeriodError, vs_period
 from metrics.registry import METRICS, OVERVIEW
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ NO_SEGMENT = {
     "alerts": 'each alert rule names its own segment in the config (`segment = "region=North"`); '
     "`alerts` takes no `by` or `where`",
 }
-_SEGMENT_WORDS = {"by", "按", "按照", "where", "筛选"}
+_SEGMENT_WORDS = {"by", "按", "按照", "where", "筛选", "其中"}
 
 
 def refusal(cmd: Command) -> ErrorReply | None:
@@ -86,7 +86,7 @@ def metric_reply(cmd: Command, ctx: Context) -> MetricReply:
     cached = ctx.snapshot()
     tables = ctx.tables(cached.snapshot)
     period = resolve_period(ctx, cmd.period, cmd.metric)
-    vs = parse_period(cmd.vs, ctx.today(), ctx.settings.fiscal_year_start_month) if cmd.vs else None
+    vs = vs_period(cmd.vs, period, ctx.today(), ctx.settings.fiscal_year_start_month) if cmd.vs else None
     result = compute(cmd.metric, tables, period, ctx.options(), by=cmd.by, where=cmd.where, compare_to=vs)
     if cmd.metric == "clv":
         add_prediction(result, tables, ctx)
@@ -124,7 +124,7 @@ def overview_reply(cmd: Command, ctx: Context) -> OverviewReply | TableReply:
     cached = ctx.snapshot()
     tables = ctx.tables(cached.snapshot)
     period = resolve_period(ctx, cmd.period, "overview")
-    vs = parse_period(cmd.vs, ctx.today(), ctx.settings.fiscal_year_start_month) if cmd.vs else None
+    vs = vs_period(cmd.vs, period, ctx.today(), ctx.settings.fiscal_year_start_month) if cmd.vs else None
     results = [compute(m, tables, period, ctx.options(), by=cmd.by, where=cmd.where, compare_to=vs) for m in OVERVIEW]
     if cmd.by:
         return overview_by_reply(ctx, cmd, results, period, cached)

@@ -171,6 +171,42 @@ def parse_period(text: str, today: date, fiscal_year_start_month: int = 1) -> Pe
     return _up_to_today(period, raw, today)
 
 
+# `vs same-period-last-year` (对比 去年同期, `yoy`): the period a year before the one asked about, whatever it is.
+SAME_PERIOD_LAST_YEAR = "same-period-last-year"
+_YEAR_AGO = {SAME_PERIOD_LAST_YEAR, "same-period-a-year-ago", "yoy", "year-over-year", "去年同期", "上年同期"}
+
+
+def is_year_ago(text: str) -> bool:
+    """Whether `text` asks for the same period a year earlier (`same period last year`, `去年同期`, `yoy`)."""
+    return normalise(text) in _YEAR_AGO
+
+
+def vs_period(text: str, period: Period, today: date, fiscal_year_start_month: int = 1) -> Period:
+    """The comparison period a `vs` names: `same-period-last-year` is `year_earlier(period)`, else `parse_period`."""
+    if is_year_ago(text):
+        return year_earlier(period)
+    return parse_period(text, today, fiscal_year_start_month)
+
+
+def year_earlier(p: Period) -> Period:
+    """The same period one year earlier: the same whole month, (fiscal) quarter, year or ISO week number (W53 → W52
+    in a 52-week year); anything else (a range, a period to date) the same dates a year earlier (29 Feb → 28 Feb)."""
+    fy = p.fiscal_year_start_month
+    if p.kind in _UNIT_MONTHS and not p.partial and p.end == _unit_end(p.kind, p.start):
+        return _unit_period(p.kind, _add_months(p.start, -12), fy)
+    if p.kind == "week" and not p.partial and p.days == 7:
+        year, week, _ = p.start.isocalendar()
+        return _unit_period(
+            "week", date.fromisocalendar(year - 1, min(week, date(year - 1, 12, 28).isocalendar()[1]), 1)
+        )
+    start, end = _a_year_before(p.start), _a_year_before(p.end)
+    return Period(start, end, _range_label(start, end), "range", fiscal_year_start_month=fy)
+
+
+def _a_year_before(d: date) -> date:
+    return d.replace(year=d.year - 1) if (d.month, d.day) != (2, 29) else date(d.year - 1, 2, 28)
+
+
 # The period to suggest instead of one that has not started yet, by kind.
 _CURRENT = {"day": "today", "week": "this-week", "month": "this-month", "quarter": "this-quarter", "year": "this-year"}
 

@@ -223,9 +223,10 @@ def text_blocks(reply: TextReply) -> list[Block]:
 
 
 def error_blocks(reply: ErrorReply) -> list[Block]:
-    text = f":warning: {safe.markup(reply.message)}"  # our wording (with `examples`), shown only to the asker
+    message = fmt.note(reply.message)
+    text = f":warning: {safe.markup(message)}"  # our wording (with `examples`), shown only to the asker
     blocks: list[Block] = [SectionBlock(text=_mrkdwn(text))]
-    if reply.suggestion and "did you mean" not in reply.message and _("did you mean") not in reply.message:
+    if reply.suggestion and "did you mean" not in message and _("did you mean") not in message:
         hint = _(
             "Did you mean `{suggestion}`? · `/pulse help` lists commands and periods",
             suggestion=fmt.escape(reply.suggestion),

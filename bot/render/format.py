@@ -453,15 +453,70 @@ def predicted_clv(p: dict, currency: str = "USD", by: str | None = None) -> str:
 
 
 def note(text: str) -> str:
-    """A note in the current language: our own notes are built translated; the English ones metrics/ writes are
-    translated whole or, when they carry numbers or names, by one of `NOTE_PATTERNS`."""
-    if is_english():
-        return text
+    """A note or error in the current language: our own are built translated; the English ones metrics/ writes (it
+    imports nothing of ours) are translated whole or, when they carry values, by one of `NOTE_PATTERNS`."""
+    if is_english() or (translated := _(text)) != text:
+        return text if is_english() else translated
     for pattern, message in NOTE_PATTERNS:
         if m := pattern.fullmatch(text):
-            return _(message, **m.groupdict())
-    return _(text)
+            return _(message, **{k: _NOTE_VALUES.get(k, str)(v) for k, v in m.groupdict().items()})
+    return text
 
 
-# Notes metrics/ writes with values in them: the English pattern and the message it is translated as.
-NOTE_PATTERNS: list[tuple[re.Pattern[str], str]] = []
+# Named parts of a note that are themselves written the locale's way: a period label, a date.
+_NOTE_VALUES = {"period": period_label, "day": lambda v: day(date.fromisoformat(v))}
+
+# Notes and errors metrics/ writes with values in them: the English pattern and the message it is translated as.
+NOTE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p, re.S), message)
+    for p, message in (
+        (r"small sample: n = (?P<n>\d+) < (?P<min>\d+)", N_("small sample: n = {n} < {min}")),
+        (
+            r"unknown period '(?P<text>.*)' — did you mean (?P<suggestion>.+)\? Accepted: (?P<forms>.*)",
+            N_("unknown period '{text}' — did you mean {suggestion}? Accepted: {forms}"),
+        ),
+        (r"unknown period '(?P<text>.*)'\. Accepted: (?P<forms>.*)", N_("unknown period '{text}'. Accepted: {forms}")),
+        (
+            r"(?P<period>.+) has not started yet; today is (?P<day>\d{4}-\d{2}-\d{2})",
+            N_("{period} has not started yet; today is {day}"),
+        ),
+        (
+            r"period '(?P<text>.*)' ends \((?P<last>[\d-]+)\) before it starts \((?P<first>[\d-]+)\)",
+            N_("period '{text}' ends ({last}) before it starts ({first})"),
+        ),
+        (r"unknown metric '(?P<metric>.*)'", N_("unknown metric '{metric}'")),
+        (
+            r"unknown dimension '(?P<dimension>.*)'; the Customers tab has: (?P<choices>.*)",
+            N_("unknown dimension '{dimension}'; the Customers tab has: {choices}"),
+        ),
+        (
+            r"no customers with (?P<dimension>.*) = '(?P<value>.*)'; values: (?P<values>.*)",
+            N_("no customers with {dimension} = '{value}'; values: {values}"),
+        ),
+        (r"add an? (?P<what>.+)", N_("add {what}")),
+        (
+            r"no revenue in the comparison period \((?P<period>.+)\)",
+            N_("no revenue in the comparison period ({period})"),
+        ),
+        (
+            r"no customer revenue in the comparison period \((?P<period>.+)\)",
+            N_("no customer revenue in the comparison period ({period})"),
+        ),
+        (
+            r"(?P<n>\d+) complaints resolved before they were filed — left out of the median",
+            N_("{n} complaints resolved before they were filed — left out of the median"),
+        ),
+        (
+            r"spend was spread by days \((?P<k>\d+) monthly budgets? or date ranges? only partly in (?P<period>.+)\)",
+            N_("spend was spread by days ({k} monthly budgets or date ranges only partly in {period})"),
+        ),
+    )
+]
+# Notes metrics/ writes word for word.
+FIXED_NOTES = (
+    N_("no contracts end in the period"),
+    N_("no customer has an order before the end of the period"),
+    N_("no acquisition spend in the period, so CAC is 0 and LTV:CAC is undefined"),
+    N_("add a Subscriptions tab with customer_id, start_date, end_date to compute the renewal rate"),
+    N_("add a Spend tab with date and amount to compute CAC"),
+)

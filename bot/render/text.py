@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
-from bot.i18n import _
+from bot.i18n import _, is_english
 from bot.render import format as fmt
 from bot.replies import ErrorReply, MetricReply, OverviewReply, Reply, TableReply, TextReply
 from metrics.result import MetricResult
@@ -34,11 +34,10 @@ def render_text(reply: Reply, currency: str = "USD") -> str:
             parts.append(f"\n{heading}\n{body}")
         return "\n".join(parts)
     if isinstance(reply, ErrorReply):
-        if reply.suggestion and not _suggests(reply.message):
-            return _(
-                "error: {message} — did you mean {suggestion}?", message=reply.message, suggestion=reply.suggestion
-            )
-        return _("error: {message}", message=reply.message)
+        message = fmt.note(reply.message)
+        if reply.suggestion and not _suggests(message):
+            return _("error: {message} — did you mean {suggestion}?", message=message, suggestion=reply.suggestion)
+        return _("error: {message}", message=message)
     raise TypeError(f"cannot render {type(reply).__name__}")
 
 
@@ -116,7 +115,7 @@ def table(
 
 def _width(text: str) -> int:
     """Columns `text` takes in a terminal or code block: East Asian wide characters (汉字, full-width ：) take two."""
-    if fmt.is_english():  # English output stays exactly as before, whatever the sheet's values hold
+    if is_english():  # English output stays exactly as before, whatever the sheet's values hold
         return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
