@@ -5,7 +5,8 @@ Parsing is syntax only: periods stay text (resolving them needs the clock) but a
 Clauses may come in any order; a value with spaces is quoted (`where region="North East"`). Chinese
 keywords 按/按照 (by), 对比 (vs), 筛选/其中 (where) and 且/并且 (and) work with or without a following space;
 `vs same period last year` (对比 去年同期, `yoy`) compares with the same period a year earlier; Chinese column
-names of the dimensions sheets/headers.py knows (地区, 套餐, 渠道) stand for region, plan and channel.
+names of the dimensions sheets/headers.py knows (地区, 套餐, 渠道) stand for region, plan and channel when answered
+(`with_dimensions`), as the sheet's own headers do.
 On `/pulse`, a first word that is a period instead of a metric means the overview for that period.
 
 Parsing is linear in the input: a command longer than `MAX_COMMAND_CHARS` is refused before it is read, and
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from bot.i18n import N_, _
@@ -188,6 +189,12 @@ def _aliases() -> dict[str, str]:
     return {_norm(word): s.name for s in CATALOGUE.values() for word in (s.name, *s.aliases)}
 
 
+def with_dimensions(cmd: Command) -> Command:
+    """`cmd` with its `by` and `where` dimensions named as the data names them (`按 地区` → by region)."""
+    by = canonical_dimension(cmd.by) if cmd.by else cmd.by
+    return replace(cmd, by=by, where={canonical_dimension(k): v for k, v in cmd.where.items()})
+
+
 def canonical_dimension(word: str) -> str:
     """The dimension a Chinese column name stands for (`地区` → `region`, `套餐` → `plan`, `渠道` → `channel`), as the
     sheet's headers are read; any other name (every ASCII one) unchanged, for the engine to check against the data."""
@@ -303,7 +310,7 @@ def _by(cmd: Command, tokens: list[_Token], i: int) -> int:
                 second=shorten(dimension),
             )
         )
-    cmd.by = canonical_dimension(dimension)
+    cmd.by = dimension
     return i + 1
 
 
@@ -317,7 +324,7 @@ def _where(cmd: Command, tokens: list[_Token], i: int) -> tuple[int, tuple[str, 
                 _("where filters {dimension} twice; use one value per dimension", dimension=shorten(dimension))
             )
         seen.add(dimension.lower())
-        cmd.where[canonical_dimension(dimension)] = value
+        cmd.where[dimension] = value
         if i < len(tokens) and tokens[i].keyword == "and":
             i += 1
             continue

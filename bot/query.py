@@ -8,7 +8,7 @@ from collections.abc import Callable
 from bot.actions import cohorts_reply, risk_reply
 from bot.analyses import forecast_reply, survival_reply, why_reply
 from bot.context import Context, data_notes, resolve_period
-from bot.grammar import Command, CommandError, parse_command
+from bot.grammar import Command, CommandError, parse_command, with_dimensions
 from bot.help import help_reply
 from bot.render.format import number
 from bot.replies import ErrorReply, MetricReply, OverviewReply, Reply, TableReply, TextReply
@@ -41,7 +41,7 @@ def reply_to(cmd: Command | ErrorReply, ctx: Context) -> Reply:
     if isinstance(cmd, ErrorReply):
         return cmd
     try:
-        return _dispatch(cmd, ctx)
+        return _dispatch(with_dimensions(cmd), ctx)
     except (CommandError, PeriodError, MetricError) as err:
         return ErrorReply(str(err), getattr(err, "suggestion", None))
 
