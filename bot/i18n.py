@@ -93,3 +93,13 @@ def pgettext(context: str, message: str, /, **params: Any) -> str:
 def N_(message: str, /) -> str:
     """Mark a constant for extraction; translate it with `_` where it is shown."""
     return message
+
+
+def extract_catalogue(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Iterator[tuple]:
+    """Babel extraction method (babel.cfg) for metrics/registry.py: each metric's label and help, translated where
+    shown (`_(spec.label)`), so the one catalogue stays the source of both languages' metric names."""
+    from metrics.registry import CATALOGUE
+
+    for spec in CATALOGUE.values():
+        yield 1, None, spec.label, [f"label of the metric `{spec.name}`"]
+        yield 1, None, spec.help, [f"help text of the metric `{spec.name}`"]

@@ -285,39 +285,9 @@ def target_status(r: MetricResult, currency: str = "USD") -> str:
     return _("{goal} ✗ missed ({distance})", goal=goal, distance=distance)
 
 
-# The metric labels metrics/ writes (in English), for extraction; `label` shows them in the current language.
-METRIC_LABELS = (
-    N_("Net Promoter Score"),
-    N_("CSAT"),
-    N_("CSI"),
-    N_("Customer retention"),
-    N_("Customer churn"),
-    N_("Customer-base growth"),
-    N_("Active customers"),
-    N_("New customers"),
-    N_("Lapsed customers"),
-    N_("Net revenue retention"),
-    N_("Gross revenue retention"),
-    N_("Revenue"),
-    N_("Orders"),
-    N_("Purchasers"),
-    N_("Average order value"),
-    N_("Purchase frequency"),
-    N_("Repeat-purchase rate"),
-    N_("Returning-customer rate"),
-    N_("Refund rate"),
-    N_("Complaint rate"),
-    N_("Resolution rate"),
-    N_("Customer acquisition cost"),
-    N_("Customer lifetime value"),
-    N_("Net customer lifetime value"),
-    N_("LTV:CAC"),
-    N_("Renewal rate"),
-)
-
-
 def label(r: MetricResult) -> str:
-    """A result's metric label in the current language ("Customer churn", "客户流失率")."""
+    """A result's metric label in the current language ("Customer churn", "客户流失率"): the catalogue's labels
+    (metrics/registry.py) are extracted into the message catalogues by `bot.i18n.extract_catalogue`."""
     return r.label if is_english() else _(r.label)
 
 

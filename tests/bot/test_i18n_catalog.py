@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from bot.i18n import LANGUAGES, LOCALE_DIR, babel_locale
@@ -28,9 +29,10 @@ def _key(msgid: str | tuple[str, ...], context: str | None) -> tuple[str | None,
 @pytest.fixture(scope="module")
 def extracted() -> dict[tuple[str | None, str], str | tuple[str, ...]]:
     """Every msgid in the code now, extracted as `pybabel extract -F babel.cfg` would."""
-    method_map = [("bot/**.py", "python")]
+    with (ROOT / "babel.cfg").open() as fh:
+        method_map, options_map = parse_mapping_cfg(fh)
     found = {}
-    for _file, _line, message, _comments, context in extract_from_dir(str(ROOT), method_map):
+    for _file, _line, message, _comments, context in extract_from_dir(str(ROOT), method_map, options_map):
         found[_key(message, context)] = message
     return found
 
