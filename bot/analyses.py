@@ -240,7 +240,7 @@ def _at_risk_at_median(t: Tables, r: SurvivalResult, o: MetricOptions) -> dict[s
 def what_moved_line(ctx: Context, metric: str, period: Period, where: dict[str, str] | None = None) -> str | None:
     """One sentence for the digest when a metric moved significantly or by LARGE_CHANGE points or more.
 
-    This is the digest's WHAT_MOVED_HOOK: (ctx, metric, period, where) → sentence or None."""
+    The digest (bot.digest.builder.what_moved) calls it for each of its WHAT_MOVED_METRICS."""
     whole = ctx.tables(ctx.snapshot().snapshot)
     o = resolve_options(whole, ctx.options())
     where = dict(where or {})

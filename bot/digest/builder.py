@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -11,7 +10,9 @@ from typing import Any
 
 import pandas as pd
 
+from bot.analyses import what_moved_line
 from bot.context import Context, data_notes
+from metrics import clv
 from metrics.engine import breakdown, compute, filter_where, resolve_options
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period, parse_period, week_start
@@ -53,9 +54,7 @@ DATED_COLUMNS = {
     "customers": "signup_date",
     "spend": "date",
 }
-# The optional what-moved lines: "module:function" taking (ctx, metric, period, where), returning a sentence or None;
-# resolved at run time so an installation without the analyses module simply has no such line.
-WHAT_MOVED_HOOK = "bot.analyses:what_moved_line"
+# Metrics that get a what-moved line (bot.analyses.what_moved_line: a sentence when one moved a lot, else None).
 WHAT_MOVED_METRICS = ("nps", "churn")
 
 
@@ -363,10 +362,6 @@ def risk_highlights(
 ) -> tuple[RiskHighlights | None, str | None]:
     """Churn-risk highlights as `/pulse risk` shows them: P(alive) from the whole book's model, the already
     churned left out and counted, narrowed to the `where` segment; None and why when P(alive) is unavailable."""
-    try:
-        clv = importlib.import_module("metrics.clv")
-    except ImportError:
-        return None, None
     if t.orders.empty:
         return None, None
     o = resolve_options(t, o)
@@ -405,16 +400,11 @@ def trend(t: Tables, monday: date, o: MetricOptions, weeks: int = TRAILING_WEEKS
 
 
 def what_moved(ctx: Context, period: Period, where: Mapping[str, str]) -> list[str]:
-    """Plain sentences on what drove the big moves of WHAT_MOVED_METRICS, from the analyses module when present."""
-    module, func = WHAT_MOVED_HOOK.split(":")
-    try:
-        hook = getattr(importlib.import_module(module), func)
-    except (ImportError, AttributeError):
-        return []
+    """Plain sentences on what drove the big moves of WHAT_MOVED_METRICS."""
     lines = []
     for metric in WHAT_MOVED_METRICS:
         try:
-            line = hook(ctx, metric, period, dict(where) or None)
+            line = what_moved_line(ctx, metric, period, dict(where) or None)
         except Exception as err:  # noqa: BLE001 - an optional line must not stop the digest
             log.warning("what-moved line for %s failed: %s", metric, err)
             continue

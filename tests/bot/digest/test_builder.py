@@ -104,13 +104,6 @@ def test_a_week_without_new_rows_says_so_in_one_line(small):
     assert [b["type"] for b in blocks] == ["header", "section", "context"]
 
 
-def test_what_moved_hook_is_optional(small, monkeypatch):
-    monkeypatch.setattr(builder, "WHAT_MOVED_HOOK", "bot.no_such_module:line")
-    assert build_digest(small, W12).what_moved == []
-    monkeypatch.setattr(builder, "WHAT_MOVED_HOOK", "bot.digest.builder:no_such_function")
-    assert build_digest(small, W12).what_moved == []
-
-
 def test_unknown_segment_is_a_clear_error(small):
     from metrics.engine import MetricError
 
