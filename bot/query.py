@@ -83,6 +83,9 @@ def _dispatch(cmd: Command, ctx: Context) -> Reply:
 
 
 def metric_reply(cmd: Command, ctx: Context) -> MetricReply:
+    pushed = pushed_reply(cmd, ctx)
+    if pushed is not None:
+        return pushed
     cached = ctx.snapshot()
     tables = ctx.tables(cached.snapshot)
     period = resolve_period(ctx, cmd.period, cmd.metric)
@@ -91,6 +94,18 @@ def metric_reply(cmd: Command, ctx: Context) -> MetricReply:
     if cmd.metric == "clv":
         add_prediction(result, tables, ctx)
     return MetricReply(result, cached.snapshot.read_at, data_notes(ctx, cached, workbook_count=False), cmd.raw)
+
+
+def pushed_reply(cmd: Command, ctx: Context) -> MetricReply | None:
+    """The answer computed in the warehouse (`[source] pushdown = true`), or None to answer from the snapshot."""
+    from bot.pushdown import PUSHED, compute_pushed, pushed_down
+
+    if cmd.metric not in PUSHED or not pushed_down(ctx):
+        return None
+    period = resolve_period(ctx, cmd.period, cmd.metric)
+    vs = vs_period(cmd.vs, period, ctx.today(), ctx.settings.fiscal_year_start_month) if cmd.vs else None
+    result = compute_pushed(ctx, cmd.metric, period, ctx.options(), by=cmd.by, where=cmd.where, compare_to=vs)
+    return None if result is None else MetricReply(result, ctx.now(), [], cmd.raw)
 
 
 def add_prediction(result, tables, ctx: Context, top: int = 5) -> None:

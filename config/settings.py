@@ -41,6 +41,8 @@ class SourceSettings(_Section):
     sheet: str | None = None
     url: str | None = None
     cache_seconds: int = Field(60, ge=0)
+    # kind = "sql": compute the pushed-down metrics in the database (docs/warehouse.md "Pushdown").
+    pushdown: bool = False
 
     @model_validator(mode="after")
     def _sql_url(self) -> SourceSettings:

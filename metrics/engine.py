@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 import pandas as pd
@@ -118,7 +118,12 @@ def filter_where(t: Tables, where: Mapping[str, str]) -> Tables:
 
 
 def _match_value(t: Tables, dimension: str, value: str) -> str:
-    values = t.dimension_of(dimension).unique()
+    return match_value(t.dimension_of(dimension).unique(), dimension, value)
+
+
+def match_value(values: Iterable[object], dimension: str, value: str) -> str:
+    """The value of `dimension` as the data spells it (case-insensitive match), or a MetricError listing some."""
+    values = list(values)
     for v in values:
         if str(v).lower() == value.strip().lower():
             return str(v)
@@ -146,23 +151,28 @@ def breakdown(
     for value in t.dimension_of(dimension).unique():
         part = segment_tables(t, dimension, str(value))
         now, before = evaluate(spec, part, period, o), evaluate(spec, part, previous, o)
-        c = compare(spec, now, before)
-        rows.append(
-            SegmentValue(
-                segment=str(value),
-                value=now.value,
-                n=int(now.n or 0),
-                numerator=now.numerator,
-                denominator=now.denominator,
-                previous=before.value,
-                change=c.change,
-                interval=now.interval,
-                significant=c.significant,
-                p_value=c.p_value,
-                small_sample=spec.kind in NOISY and stats.small_sample_note(now.n, o.min_n) is not None,
-            )
-        )
+        rows.append(segment_value(spec, str(value), now, before, o))
     return sorted(rows, key=lambda r: (-r.n, r.segment))
+
+
+def segment_value(
+    spec: MetricSpec, segment: str, now: MetricResult, before: MetricResult, o: MetricOptions
+) -> SegmentValue:
+    """One row of a breakdown from the segment's result in the period and in the comparison period."""
+    c = compare(spec, now, before)
+    return SegmentValue(
+        segment=segment,
+        value=now.value,
+        n=int(now.n or 0),
+        numerator=now.numerator,
+        denominator=now.denominator,
+        previous=before.value,
+        change=c.change,
+        interval=now.interval,
+        significant=c.significant,
+        p_value=c.p_value,
+        small_sample=spec.kind in NOISY and stats.small_sample_note(now.n, o.min_n) is not None,
+    )
 
 
 def compare(spec: MetricSpec, now: MetricResult, before: MetricResult) -> Comparison:

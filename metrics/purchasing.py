@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,29 @@ class OrderBook:
     unusable_day: np.ndarray
     excluded: int
     key_size: int = 0
+
+
+class BasketFigures(Protocol):
+    """What the purchasing metrics read of a period's orders: a `Basket`, or the same figures a warehouse summed."""
+
+    @property
+    def gross(self) -> float: ...
+    @property
+    def refunded(self) -> float: ...
+    @property
+    def revenue(self) -> float: ...
+    @property
+    def refund_rows(self) -> int: ...
+    @property
+    def orders(self) -> int: ...
+    @property
+    def purchasers(self) -> int: ...
+    @property
+    def repeaters(self) -> int: ...
+    @property
+    def anonymous_orders(self) -> int: ...
+    @property
+    def excluded_rows(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -67,6 +91,11 @@ class Basket:
     @property
     def refund_rows(self) -> int:
         return int(self.refunds.sum())
+
+    @property
+    def repeaters(self) -> int:
+        """Purchasers with two or more distinct orders in the period."""
+        return int((self.orders_per_buyer() >= 2).sum())
 
     @property
     def anonymous_orders(self) -> int:
@@ -171,7 +200,11 @@ def _basket(book: OrderBook, p: Period) -> Basket:
 
 def revenue(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """Σ amount in P, net of refunds."""
-    b = basket(t, p)
+    return revenue_of(basket(t, p), p, o)
+
+
+def revenue_of(b: BasketFigures, p: Period, o: MetricOptions) -> MetricResult:
+    """The same from a basket's figures (in memory, or aggregated by a warehouse)."""
     return MetricResult(
         metric="revenue",
         label="Revenue",
@@ -186,7 +219,11 @@ def revenue(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
 
 def orders(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """Distinct non-refund orders in P."""
-    b = basket(t, p)
+    return orders_of(basket(t, p), p, o)
+
+
+def orders_of(b: BasketFigures, p: Period, o: MetricOptions) -> MetricResult:
+    """The same from a basket's figures (in memory, or aggregated by a warehouse)."""
     return MetricResult(
         metric="orders",
         label="Orders",
@@ -201,7 +238,11 @@ def orders(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
 
 def purchasers(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """Distinct customers with a non-refund order in P."""
-    b = basket(t, p)
+    return purchasers_of(basket(t, p), p, o)
+
+
+def purchasers_of(b: BasketFigures, p: Period, o: MetricOptions) -> MetricResult:
+    """The same from a basket's figures (in memory, or aggregated by a warehouse)."""
     return MetricResult(
         metric="purchasers",
         label="Purchasers",
@@ -217,7 +258,11 @@ def purchasers(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
 
 def aov(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """Average order value: net revenue / orders (undefined without orders)."""
-    b = basket(t, p)
+    return aov_of(basket(t, p), p, o)
+
+
+def aov_of(b: BasketFigures, p: Period, o: MetricOptions) -> MetricResult:
+    """The same from a basket's figures (in memory, or aggregated by a warehouse)."""
     return MetricResult(
         metric="aov",
         label="Average order value",
@@ -234,7 +279,11 @@ def aov(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
 
 def frequency(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """Purchase frequency: orders / purchasers (undefined without purchasers)."""
-    b = basket(t, p)
+    return frequency_of(basket(t, p), p, o)
+
+
+def frequency_of(b: BasketFigures, p: Period, o: MetricOptions) -> MetricResult:
+    """The same from a basket's figures (in memory, or aggregated by a warehouse)."""
     return MetricResult(
         metric="frequency",
         label="Purchase frequency",
@@ -252,18 +301,21 @@ def frequency(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
 
 def repeat_rate(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """Repeat-purchase rate: purchasers with ≥ 2 orders in P / purchasers."""
-    b = basket(t, p)
-    counts = b.orders_per_buyer()
-    repeaters = int((counts >= 2).sum())
+    return repeat_rate_of(basket(t, p), p, o)
+
+
+def repeat_rate_of(b: BasketFigures, p: Period, o: MetricOptions) -> MetricResult:
+    """The same from a basket's figures (in memory, or aggregated by a warehouse)."""
+    buyers, repeaters = b.purchasers, b.repeaters
     return proportion_result(
         "repeat",
         "Repeat-purchase rate",
         p,
         repeaters,
-        len(counts),
+        buyers,
         min_n=o.min_n,
         excluded_rows=b.excluded_rows,
-        details={"purchasers": len(counts), "repeat_purchasers": repeaters, "one_time": len(counts) - repeaters},
+        details={"purchasers": buyers, "repeat_purchasers": repeaters, "one_time": buyers - repeaters},
     )
 
 
@@ -286,7 +338,11 @@ def returning_rate(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
 
 def refund_rate(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """Refund rate: refund rows in P / non-refund orders in P; details add refunded amount / gross revenue."""
-    b = basket(t, p)
+    return refund_rate_of(basket(t, p), p, o)
+
+
+def refund_rate_of(b: BasketFigures, p: Period, o: MetricOptions) -> MetricResult:
+    """The same from a basket's figures (in memory, or aggregated by a warehouse)."""
     return proportion_result(
         "refunds",
         "Refund rate",
@@ -304,10 +360,10 @@ def refund_rate(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     )
 
 
-def _money_details(b: Basket) -> dict[str, float | int]:
+def _money_details(b: BasketFigures) -> dict[str, float | int]:
     return {"gross_revenue": b.gross, "refunded_amount": b.refunded, "refund_rows": b.refund_rows}
 
 
-def _anonymous_note(b: Basket) -> list[str]:
+def _anonymous_note(b: BasketFigures) -> list[str]:
     anonymous = b.anonymous_orders
     return [f"{anonymous} orders have no customer_id and count toward no purchaser"] if anonymous else []

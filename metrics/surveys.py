@@ -87,6 +87,12 @@ def nps_band(value: float | None) -> str | None:
 def nps(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """Net Promoter Score: 100 × (promoters − detractors) / n, with its 95% margin clipped to [−100, 100]."""
     scores, invalid = answers(t, p, "NPS", scale_for("NPS", o))
+    return nps_of(scores, invalid, t.excluded.get("responses", 0), p, o)
+
+
+def nps_of(scores: np.ndarray, invalid: int, excluded: int, p: Period, o: MetricOptions) -> MetricResult:
+    """The same from the period's valid scores and unusable-answer count (in memory, or a warehouse's histogram);
+    `excluded` counts the Responses rows validation rejected."""
     n = len(scores)
     promoters = int((scores >= PROMOTER_FROM).sum())
     detractors = int((scores <= DETRACTOR_UP_TO).sum())
@@ -103,7 +109,7 @@ def nps(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
         value=value,
         n=n,
         interval=interval,
-        excluded_rows=t.excluded.get("responses", 0) + invalid,
+        excluded_rows=excluded + invalid,
         details={
             "promoters": promoters,
             "passives": n - promoters - detractors,
@@ -120,8 +126,15 @@ def nps(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
 
 def satisfaction(t: Tables, p: Period, o: MetricOptions, survey: str, metric: str, label: str) -> MetricResult:
     """CSAT-style result: value = % of answers ≥ satisfied_from (Wilson interval); the mean score in details."""
+    scores, invalid = answers(t, p, survey, scale_for(survey, o))
+    return satisfaction_of(scores, invalid, t.excluded.get("responses", 0), p, o, survey, metric, label)
+
+
+def satisfaction_of(
+    scores: np.ndarray, invalid: int, excluded: int, p: Period, o: MetricOptions, survey: str, metric: str, label: str
+) -> MetricResult:
+    """The same from the period's valid scores and unusable-answer count (in memory, or a warehouse's histogram)."""
     scale = scale_for(survey, o)
-    scores, invalid = answers(t, p, survey, scale)
     n = len(scores)
     satisfied = int((scores >= scale.satisfied_from).sum())
     mean = float(scores.mean()) if n else None
@@ -134,7 +147,7 @@ def satisfaction(t: Tables, p: Period, o: MetricOptions, survey: str, metric: st
         satisfied,
         n,
         min_n=o.min_n,
-        excluded_rows=t.excluded.get("responses", 0) + invalid,
+        excluded_rows=excluded + invalid,
         details={
             "satisfied": satisfied,
             "n": n,

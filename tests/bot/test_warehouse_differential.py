@@ -13,6 +13,7 @@ from bot.cli import main
 from bot.context import Context, snapshot_path
 from bot.digest.builder import build_digest
 from bot.digest.schedule import last_full_week
+from bot.pushdown import PUSHED
 from bot.query import answer
 from bot.render.json import render_json
 from config import ConfigError, Settings, parse_settings
@@ -62,13 +63,19 @@ def demo_answers(demo_master):
 
 
 @pytest.fixture(scope="module")
-def demo_in_postgres(demo_master, postgres_server, tmp_path_factory):
-    """A fresh PostgreSQL database holding the demo workbook's export (tables, data_issues, pulse_export)."""
+def demo_export(demo_master, tmp_path_factory):
+    """The demo workbook exported to a DuckDB file, once for the module."""
     sheet = Context(Settings(), LocalWorkbook(demo_master), clock=noon, one_shot=True)
-    exported = tmp_path_factory.mktemp("pg") / "crm.duckdb"
+    exported = tmp_path_factory.mktemp("export") / "crm.duckdb"
     export_duckdb(sheet.read_now().snapshot, exported)
+    return exported
+
+
+@pytest.fixture(scope="module")
+def demo_in_postgres(demo_export, postgres_server):
+    """A fresh PostgreSQL database holding the demo workbook's export (tables, data_issues, pulse_export)."""
     url = postgres_server.new_database()
-    copy_duckdb(exported, url)
+    copy_duckdb(demo_export, url)
     return url
 
 
@@ -125,3 +132,35 @@ def test_cli_exports_then_answers_checks_and_refuses_refresh_on_the_duckdb_sourc
         capsys, "export", "--duckdb", str(tmp_path / "missing" / "x.duckdb"), "--workbook", str(demo_master), *today
     )
     assert code == 2 and err.strip().endswith("does not exist; choose a directory you can write to")
+
+
+PUSHED_QUERIES = [q for q in QUERIES if q.split()[0] in PUSHED]
+
+
+def differences(a, b, path="") -> list[str]:
+    """Where two JSON answers differ: floats beyond 1e-9 relative (sums in another order), anything else at all."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = sorted(set(a) | set(b))
+        return [d for k in keys for d in differences(a.get(k, "<absent>"), b.get(k, "<absent>"), f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in differences(x, y, f"{path}[{i}]")]
+    if isinstance(a, float) and isinstance(b, float | int) and not isinstance(b, bool):
+        return [] if b == pytest.approx(a, rel=1e-9, abs=1e-9) else [f"{path}: {a} != {b}"]
+    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
+
+
+def pushed_context(url: str) -> Context:
+    settings = parse_settings({"source": {"kind": "sql", "url": url, "pushdown": True}})
+    return Context(settings, open_sql_workbook(settings), clock=noon, one_shot=True)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgresql"])
+def test_pushed_down_metrics_answer_as_in_memory_without_reading_rows(engine, demo_answers, demo_export, request):
+    url = f"duckdb://{demo_export}" if engine == "duckdb" else request.getfixturevalue("demo_in_postgres")
+    ctx = pushed_context(url)
+    assert len(PUSHED_QUERIES) == 10 * len(VARIANTS)  # revenue … refunds, nps, csat, csi × 4 variants
+    differ = {q: d for q in PUSHED_QUERIES if (d := differences(demo_answers[q], render_json(answer(q, ctx))))}
+    assert differ == {}
+    assert ctx.cache._entry is None  # no snapshot was read: every answer came from the warehouse's aggregates
+    answer("churn 2026-Q3", ctx)  # not pushed down: answered from the snapshot
+    assert ctx.cache._entry is not None

@@ -1,0 +1,195 @@
+"""Metrics pushed down to a SQL source (`[source] pushdown = true`): the warehouse sums, counts and histograms with
+`by`/`where` and the comparison period (sheets/warehouse/pushdown.py), and the same functions as in memory
+(`metrics.purchasing.*_of`, `metrics.surveys.*_of`) turn those aggregates into results — no row enters Python.
+
+A metric is pushed down only when every table it reads is in typed form and the validation rules, run as queries,
+reject nothing there; anything else (another metric, a table with bad rows, untyped columns) returns None and the
+caller answers from the in-memory snapshot as before, so the numbers never depend on the path.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from bot.context import Context
+from config.settings import SOURCE_TABS
+from metrics import purchasing, surveys
+from metrics.engine import check_dimension, compare, match_value, spec_for, target_status
+from metrics.engine import segment_value as make_segment
+from metrics.options import MetricOptions
+from metrics.periods import Period, comparison_period
+from metrics.result import MetricResult
+from metrics.tables import Tables
+
+log = logging.getLogger(__name__)
+
+BASKET: dict[str, Callable[..., MetricResult]] = {
+    "revenue": purchasing.revenue_of,
+    "orders": purchasing.orders_of,
+    "purchasers": purchasing.purchasers_of,
+    "aov": purchasing.aov_of,
+    "frequency": purchasing.frequency_of,
+    "repeat": purchasing.repeat_rate_of,
+    "refunds": purchasing.refund_rate_of,
+}
+SURVEYS = {"nps": ("NPS", "nps", "Net Promoter Score"), "csat": ("CSAT", "csat", "CSAT"), "csi": ("CSI", "csi", "CSI")}
+PUSHED = (*BASKET, *SURVEYS)
+
+
+def pushed_down(ctx: Context) -> bool:
+    """Whether this context answers pushable metrics in the warehouse (a SQL source with `pushdown = true`)."""
+    from sheets.warehouse.source import SqlWorkbook
+
+    return ctx.settings.source.pushdown and isinstance(ctx.workbook, SqlWorkbook)
+
+
+def compute_pushed(
+    ctx: Context,
+    name: str,
+    period: Period,
+    o: MetricOptions,
+    *,
+    by: str | None = None,
+    where: Mapping[str, str] | None = None,
+    compare_to: Period | None = None,
+) -> MetricResult | None:
+    """`metrics.engine.compute` with the aggregates computed by the warehouse; None when it cannot be pushed down."""
+    from sheets.warehouse.pushdown import open_warehouse
+
+    if name not in PUSHED or not pushed_down(ctx):
+        return None
+    tab = "orders" if name in BASKET else "responses"
+    names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
+    with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
+        facts = _facts(ctx, wh)
+        problem = facts.problems.get(tab) or (facts.problems.get("customers") if by or where else None)
+        if problem:
+            log.info("%s is answered in memory, not in the warehouse: %s", name, problem)
+            return None
+        return _compute(wh, facts, name, period, o, by, dict(where or {}), compare_to)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What every pushed-down answer needs to know of the source, checked once per `cache_seconds` (and again when a
+    DuckDB file changes): why a table cannot be aggregated as it is, the dimensions, the recorded rejected rows."""
+
+    problems: Mapping[str, str | None]
+    dimensions: tuple[str, ...]
+    excluded: Mapping[str, int]
+    checked_at: float
+    marker: str | None
+
+
+_FACTS: dict[str, Facts] = {}
+_FACTS_LOCK = threading.Lock()
+
+
+def _facts(ctx: Context, wh: Any) -> Facts:
+    """The source's facts, from the cache while they are fresh."""
+    workbook: Any = ctx.workbook
+    key, marker = workbook.describe(), workbook.change_marker()
+    with _FACTS_LOCK:
+        known = _FACTS.get(key)
+        if known and known.marker == marker and time.monotonic() - known.checked_at < ctx.settings.source.cache_seconds:
+            return known
+    scales = {s.upper(): (v.min, v.max) for s, v in ctx.settings.surveys.scales.items()}
+    problems = {tab: wh.problem((tab,)) or _rejections(wh, tab, scales) for tab in ("customers", "orders", "responses")}
+    facts = Facts(problems, tuple(wh.dimensions()), workbook.recorded_issues()[1], time.monotonic(), marker)
+    with _FACTS_LOCK:
+        _FACTS[key] = facts
+    return facts
+
+
+def _rejections(wh: Any, tab: str, scales: Mapping[str, tuple[int, int]]) -> str | None:
+    """The first validation rule that rejects rows of the table, as a sentence; None when none does."""
+    for rule in wh.rule_counts((tab,), scales):
+        if rule.severity == "rejected":
+            return f"{rule.rows} {rule.tab} rows rejected ({rule.column}: {rule.rule})"
+    return None
+
+
+def _compute(
+    wh: Any,
+    facts: Facts,
+    name: str,
+    period: Period,
+    o: MetricOptions,
+    by: str | None,
+    where: dict[str, str],
+    compare_to: Period | None,
+) -> MetricResult:
+    spec = spec_for(name)
+    stub = Tables.from_frames({}, dimensions=facts.dimensions, excluded=facts.excluded)
+    scope: tuple[tuple[str, str], ...] = ()
+    for dimension, value in where.items():
+        named = check_dimension(stub, dimension)
+        scope = (*scope, (named, match_value(wh.dimension_values(named, scope), named, value)))
+    before = compare_to or comparison_period(period)
+    column = check_dimension(stub, by) if by else None
+    segments = wh.dimension_values(column, scope) if column else []
+    now, then = _figures(wh, name, (period, before), o, scope, column, segments, facts.excluded)
+    result, previous = now[None], then[None]
+    result.previous = compare(spec, result, previous)
+    result.target = target_status(spec, result.value, o.targets)
+    result.where = where
+    if column:
+        result.by = column
+        rows = [make_segment(spec, v, now[v], then[v], o) for v in segments]
+        result.breakdown = sorted(rows, key=lambda r: (-r.n, r.segment))
+    return result
+
+
+def _figures(
+    wh: Any,
+    name: str,
+    periods: tuple[Period, Period],
+    o: MetricOptions,
+    scope: tuple[tuple[str, str], ...],
+    by: str | None,
+    segments: list[str],
+    excluded: Mapping[str, int],
+) -> tuple[dict[str | None, MetricResult], dict[str | None, MetricResult]]:
+    """The metric over each period (one query for both): the whole scope under key None, each segment under its
+    value (a segment without rows gets the metric of no rows, as in memory)."""
+    from sheets.warehouse.pushdown import BasketStats, ScoreStats
+
+    bounds = [(_naive(p.start_ts), _naive(p.end_ts)) for p in periods]
+    keys: list[str | None] = [None, *segments]
+    out: list[dict[str | None, MetricResult]] = [{}, {}]
+    if name in BASKET:
+        baskets = wh.basket_stats(bounds, scope, by)
+        finish = BASKET[name]
+        rows = excluded.get("orders", 0)
+        for i, p in enumerate(periods):
+            for k in keys:
+                out[i][k] = finish(replace(baskets.get((i, k), BasketStats()), excluded_rows=rows), p, o)
+        return out[0], out[1]
+    survey, metric, label = SURVEYS[name]
+    scale = surveys.scale_for(survey, o)
+    answers = wh.score_stats(bounds, survey, scale.min, scale.max, scope, by)
+    rows = excluded.get("responses", 0)
+    for i, p in enumerate(periods):
+        for k in keys:
+            stats = answers.get((i, k), ScoreStats())
+            values = sorted(stats.histogram)
+            scores = np.repeat(np.array(values, dtype="int64"), [stats.histogram[v] for v in values])
+            if name == "nps":
+                out[i][k] = surveys.nps_of(scores, stats.invalid, rows, p, o)
+            else:
+                out[i][k] = surveys.satisfaction_of(scores, stats.invalid, rows, p, o, survey, metric, label)
+    return out[0], out[1]
+
+
+def _naive(stamp: Any) -> datetime:
+    """A period bound as the naive datetime the tables hold (dates at midnight in the configured timezone)."""
+    value = stamp.to_pydatetime() if hasattr(stamp, "to_pydatetime") else stamp
+    return value.replace(tzinfo=None)

@@ -1,0 +1,467 @@
+"""Aggregates computed by the warehouse (Ibis expressions compiled to DuckDB's or PostgreSQL's SQL): only counts,
+sums and score histograms come back to Python, never the rows.
+
+The expressions read the source tables as they are, so they are used only on tables already in the snapshot's
+typed form (canonical column names, typed dates and amounts) that the validation rules in SQL (`rule_counts`) find
+nothing to reject in; `bot/pushdown.py` checks that and otherwise answers from the in-memory snapshot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sheets.warehouse.source import PgWorkbook, SqlWorkbook
+from sheets.workbook import WorkbookError
+
+BLANK = "(blank)"
+# Canonical columns of the source tables, as `pulse export` writes them: any other Customers column is a dimension.
+CANONICAL = {
+    "customers": ("customer_id", "signup_date", "churned_on"),
+    "orders": ("order_id", "customer_id", "order_date", "amount", "gross_margin"),
+    "responses": ("date", "survey", "score", "customer_id", "comment"),
+}
+NOT_DIMENSIONS = {*CANONICAL["customers"], "row"}
+# Where a snapshot needs a typed column: (tab, column) → the Ibis type family it must have.
+TYPED = {
+    ("customers", "customer_id"): "string",
+    ("orders", "customer_id"): "string",
+    ("orders", "order_date"): "temporal",
+    ("orders", "amount"): "numeric",
+    ("responses", "date"): "temporal",
+    ("responses", "survey"): "string",
+    ("responses", "score"): "integer",
+    ("responses", "customer_id"): "string",
+}
+Scope = tuple[tuple[str, str], ...]  # (dimension, value) pairs every customer must match
+Bounds = tuple[datetime, datetime]  # a period as [start, end), naive datetimes like the tables' dates
+T = TypeVar("T")
+Figures = dict[tuple[int, str | None], T]  # (period index, segment or None for the whole scope) → aggregates
+# The columns each aggregate reads.
+USED = {"orders": ("customer_id", "amount"), "responses": ("customer_id", "survey", "score")}
+
+
+@dataclass(frozen=True)
+class BasketStats:
+    """One period's orders as aggregates: what `metrics.purchasing` reads of a basket."""
+
+    gross: float = 0.0
+    refunded: float = 0.0
+    refund_rows: int = 0
+    orders: int = 0
+    purchasers: int = 0
+    repeaters: int = 0
+    anonymous_orders: int = 0
+    excluded_rows: int = 0
+
+    @property
+    def revenue(self) -> float:
+        return self.gross - self.refunded
+
+
+@dataclass(frozen=True)
+class ScoreStats:
+    """One survey's answers in one period: how many of each valid score, and how many answers were unusable."""
+
+    histogram: Mapping[int, int] = field(default_factory=dict)
+    invalid: int = 0
+
+
+@dataclass(frozen=True)
+class RuleCount:
+    """One validation rule run as a query: how many rows of a table it rejects, and a few of their keys."""
+
+    tab: str
+    column: str
+    rule: str
+    rows: int
+    samples: tuple[str, ...] = ()
+    severity: str = "rejected"
+
+
+# Required columns per tab (as sheets/headers.py marks them): a blank value rejects the row.
+REQUIRED = {
+    "customers": ("customer_id",),
+    "orders": ("customer_id", "order_date", "amount"),
+    "responses": ("date", "survey", "score"),
+}
+UNIQUE = {"customers": "customer_id", "orders": "order_id"}
+DATES = {"customers": ("signup_date", "churned_on"), "orders": ("order_date",), "responses": ("date",)}
+SAMPLES = 3
+
+
+class Warehouse:
+    """The source tables of a `kind = "sql"` workbook as Ibis expressions, on one open connection."""
+
+    def __init__(self, backend: Any, names: Mapping[str, str], found: Mapping[str, tuple[str, str]]) -> None:
+        self.backend = backend
+        self._names = names
+        self._found = found
+        self._values: dict[tuple[str, Scope], list[str]] = {}
+        self._tables: dict[str, Any] = {}
+        self._memo: dict[tuple[Any, ...], tuple[float, Any]] = {}
+        self.ttl = 0.0
+
+    def _remembered(self, key: tuple[Any, ...], compute: Any) -> Any:
+        """`compute()`, or its value from the last `ttl` seconds: the purchasing metrics of one period and scope
+        (an overview, a digest) share one query, and so do repeated questions."""
+        now = time.monotonic()
+        hit = self._memo.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        if len(self._memo) > 256:
+            self._memo.clear()
+        value = compute()
+        self._memo[key] = (now, value)
+        return value
+
+    @property
+    def dialect(self) -> str:
+        return str(self.backend.name)
+
+    def table(self, key: str) -> Any | None:
+        """The Ibis table of source tab `key` (customers, orders…), or None when the database has no such table."""
+        if key not in self._tables:
+            found = self._found.get(self._names[key])
+            schema, name = _unquote(found[1]) if found else ("", "")
+            self._tables[key] = self.backend.table(name, database=schema) if found else None
+        return self._tables[key]
+
+    def problem(self, keys: Sequence[str]) -> str | None:
+        """Why these tables cannot be aggregated in SQL as they are (a missing table or column, an untyped
+        column), else None."""
+        for key in keys:
+            table = self.table(key)
+            if table is None:
+                return f"no {key} table"
+            columns = dict(table.schema().items())
+            for (tab, column), family in TYPED.items():
+                if tab != key:
+                    continue
+                if column not in columns:
+                    return f"{key} has no {column} column"
+                if not _is(columns[column], family):
+                    return f"{key}.{column} is {columns[column]}, not {family}"
+        return None
+
+    def rule_counts(self, keys: Sequence[str], scales: Mapping[str, tuple[int, int]]) -> list[RuleCount]:
+        """The validation rules as queries over the tables `keys`: blank required values, dates that are not dates,
+        duplicate ids, unknown surveys and scores outside their scale (`scales`: upper-case name → (min, max)) —
+        each with the rows it rejects and up to three sample keys (the sheet `row` when the table has one); refunds
+        are counted as information, never rejected."""
+        out: list[RuleCount] = []
+        for key in keys:
+            t = self.table(key)
+            if t is None:
+                continue
+            for column in REQUIRED.get(key, ()):
+                if column in t.columns:
+                    value = t[column]
+                    blank = value.isnull() | (value.cast("string").strip() == "")
+                    out.append(self._rule(t, key, column, "required value is missing", blank))
+            for column in DATES.get(key, ()):
+                if column in t.columns and t[column].type().is_string():
+                    text = t[column].strip()
+                    bad = text.notnull() & (text != "") & text.try_cast("date").isnull()
+                    out.append(self._rule(t, key, column, "not a date", bad))
+            unique = UNIQUE.get(key)
+            if unique is not None and unique in t.columns:
+                out.append(self._duplicates(t, key, unique))
+            if key == "responses" and {"survey", "score"} <= set(t.columns):
+                out.extend(self._survey_rules(t, scales))
+            if key == "orders" and "amount" in t.columns and t.amount.type().is_numeric():
+                refund = self._rule(
+                    t, key, "amount", "refund (negative amount): counted in revenue, not orders", t.amount < 0
+                )
+                out.append(RuleCount(refund.tab, refund.column, refund.rule, refund.rows, refund.samples, "info"))
+        return [r for r in out if r.rows]
+
+    def _rule(self, t: Any, key: str, column: str, rule: str, bad: Any) -> RuleCount:
+        """Rows of `t` where `bad` holds: their count and a few sample keys."""
+        rows = int(t.filter(bad).count().execute())
+        return RuleCount(key, column, rule, rows, self._samples(t.filter(bad), column) if rows else ())
+
+    def _samples(self, t: Any, column: str) -> tuple[str, ...]:
+        """Up to three of `t`'s rows as "key: value": the key is `row N` when the table keeps sheet rows, else the
+        row's id (order_id, customer_id); the value is the offending cell (just the key when it is the cell)."""
+        label = (
+            "row" if "row" in t.columns else next((c for c in ("order_id", "customer_id") if c in t.columns), column)
+        )
+        picked = t.select(key=t[label], value=t[column]).order_by("key").limit(SAMPLES).to_pyarrow().to_pylist()
+        out = []
+        for r in picked:
+            key = f"row {r['key']}" if label == "row" else ("(blank)" if r["key"] is None else str(r["key"]))
+            out.append(key if label == column else f"{key}: {'(blank)' if r['value'] is None else r['value']}")
+        return tuple(out)
+
+    def _duplicates(self, t: Any, key: str, column: str) -> RuleCount:
+        """Rows repeating an id already seen (all but one per id), with a few of the repeated ids."""
+        ids = t.filter(t[column].notnull() & (t[column] != ""))
+        counts = ids.group_by(column).aggregate(n=ids.count()).filter(lambda g: g.n > 1)
+        total = counts.aggregate(extra=(counts.n - 1).sum()).to_pyarrow().column(0).to_pylist()[0]
+        sample = counts.order_by(column).limit(SAMPLES)[column].to_pyarrow().to_pylist()
+        return RuleCount(
+            key, column, f"duplicate {column}; only the first is used", int(total or 0), tuple(map(str, sample))
+        )
+
+    def _survey_rules(self, t: Any, scales: Mapping[str, tuple[int, int]]) -> list[RuleCount]:
+        """Answers to a survey without a configured scale, and scores outside (or not whole numbers on) the scale."""
+        import ibis
+
+        name = t.survey.strip().upper()
+        known = name.isin(list(scales))
+        low = ibis.cases(*((name == s, lo) for s, (lo, _) in scales.items()), else_=None)
+        high = ibis.cases(*((name == s, hi) for s, (_, hi) in scales.items()), else_=None)
+        score = t.score.cast("float64")
+        outside = known & t.score.notnull() & ((score < low) | (score > high) | (score != score.round()))
+        configured = ", ".join(scales)
+        return [
+            self._rule(
+                t,
+                "responses",
+                "survey",
+                f"unknown survey; configured surveys: {configured}",
+                t.survey.notnull() & ~known,
+            ),
+            self._rule(t, "responses", "score", "outside the survey's scale", outside),
+        ]
+
+    def dimensions(self) -> list[str]:
+        """The Customers columns usable with `by`/`where`: every text column but the canonical ones."""
+        customers = self.table("customers")
+        if customers is None:
+            return []
+        return [name for name, kind in customers.schema().items() if name not in NOT_DIMENSIONS and kind.is_string()]
+
+    def dimension_values(self, dimension: str, scope: Scope = ()) -> list[str]:
+        """The distinct values of `dimension` among the customers in `scope` ("(blank)" for none), sorted."""
+        key = (dimension, scope)
+        if key not in self._values:
+            segments = self._segments(scope, dimension)
+            values = segments.select("segment").distinct().order_by("segment").to_pyarrow()
+            self._values[key] = [str(v) for v in values.column("segment").to_pylist()]
+        return self._values[key]
+
+    def basket_stats(self, periods: Sequence[Bounds], scope: Scope = (), by: str | None = None) -> Figures[BasketStats]:
+        """The orders of each period [start, end) in `scope` as aggregates, in one query: key (period index, None)
+        for the whole scope and (period index, value) for each segment of `by`."""
+        key = ("orders", tuple(periods), scope, by)
+        figures: Figures[BasketStats] = self._remembered(key, lambda: self._basket_stats(periods, scope, by))
+        return figures
+
+    def _basket_stats(self, periods: Sequence[Bounds], scope: Scope, by: str | None) -> Figures[BasketStats]:
+        from ibis import _
+
+        o = self._branches("orders", "order_date", periods, scope, by)
+        o = o.mutate(sale=o.amount >= 0, blank=o.oid.isnull() | (o.oid == ""))
+        keys = ["pi", "split", "segment"]
+        # Per customer first (order ids are unique once validated, so per-customer distinct counts add up), then
+        # per period and segment: one aggregate over another, no join.
+        per = o.aggregate(
+            by=[*keys, "customer_id"],
+            gross=_.amount.sum(where=_.sale),
+            refunded=_.amount.sum(where=~_.sale),
+            refund_rows=_.count(where=~_.sale),
+            orders=_.oid.nunique(where=_.sale & ~_.blank) + _.count(where=_.sale & _.blank),
+        )
+        known = per.customer_id.notnull() & (per.customer_id != "")
+        joined = per.aggregate(
+            by=keys,
+            gross=per.gross.sum(),
+            refunded=per.refunded.sum(),
+            refund_rows=per.refund_rows.sum(),
+            orders=per.orders.sum(),
+            purchasers=per.count(where=known & (per.orders > 0)),
+            repeaters=per.count(where=known & (per.orders >= 2)),
+            anonymous=per.orders.sum(where=~known),
+        )
+        out: Figures[BasketStats] = {}
+        for row in joined.to_pyarrow().to_pylist():
+            out[_key_of(row)] = BasketStats(
+                gross=float(row["gross"] or 0.0),
+                refunded=-float(row["refunded"] or 0.0),
+                refund_rows=int(row["refund_rows"]),
+                orders=int(row["orders"]),
+                purchasers=int(row["purchasers"]),
+                repeaters=int(row["repeaters"]),
+                anonymous_orders=int(row["anonymous"] or 0),
+            )
+        return out
+
+    def score_stats(
+        self,
+        periods: Sequence[Bounds],
+        survey: str,
+        low: int,
+        high: int,
+        scope: Scope = (),
+        by: str | None = None,
+    ) -> Figures[ScoreStats]:
+        """The answers to `survey` (case-insensitive) in each period in `scope`, in one query: a histogram of the
+        whole scores within [low, high] and the count of the others, keyed like `basket_stats`."""
+        key = ("responses", tuple(periods), survey.lower(), low, high, scope, by)
+        figures: Figures[ScoreStats] = self._remembered(
+            key, lambda: self._score_stats(periods, survey, low, high, scope, by)
+        )
+        return figures
+
+    def _score_stats(
+        self, periods: Sequence[Bounds], survey: str, low: int, high: int, scope: Scope, by: str | None
+    ) -> Figures[ScoreStats]:
+        from ibis import _
+
+        r = self._branches("responses", "date", periods, scope, by)
+        r = r.filter(r.survey.strip().lower() == survey.lower())
+        r = r.mutate(
+            valid=r.score.notnull() & (r.score >= low) & (r.score <= high),
+            bucket=r.score.fill_null(low - 1),
+        )
+        counts = r.aggregate(by=["pi", "split", "segment", "valid", "bucket"], n=_.count())
+        out: Figures[ScoreStats] = {}
+        for row in counts.to_pyarrow().to_pylist():
+            key = _key_of(row)
+            current = out.get(key, ScoreStats())
+            if row["valid"]:
+                histogram = {**current.histogram, int(row["bucket"]): int(row["n"])}
+                out[key] = ScoreStats(histogram, current.invalid)
+            else:
+                out[key] = ScoreStats(current.histogram, current.invalid + int(row["n"]))
+        return out
+
+    def _branches(self, key: str, day: str, periods: Sequence[Bounds], scope: Scope, by: str | None) -> Any:
+        """Table `key`'s rows of each period, labelled `pi` (the period's index), `split` (whether a segment of `by`)
+        and `segment`, all in one union: the whole scope per period, and per segment when `by` is given."""
+        import ibis
+
+        parts = []
+        for split in (False, True) if by else (False,):
+            t = self._scoped(key, scope, by if split else None)
+            segment = t.segment if "segment" in t.columns else ibis.literal("")
+            oid = t.order_id if "order_id" in t.columns else ibis.null("string")
+            stamp = t[day].cast("timestamp")
+            for i, (start, end) in enumerate(periods):
+                chosen = t.filter((stamp >= ibis.literal(start)) & (stamp < ibis.literal(end)))
+                columns = {name: chosen[name] for name in t.columns if name in USED[key]}
+                parts.append(
+                    chosen.select(
+                        **columns,
+                        oid=oid if key == "orders" else ibis.null("string"),
+                        segment=segment.cast("string"),
+                        pi=ibis.literal(i, "int64"),
+                        split=ibis.literal(split),
+                    )
+                )
+        return ibis.union(*parts, distinct=False)
+
+    def _segments(self, scope: Scope, by: str | None) -> Any:
+        """customer_id → segment (the value of `by`, "(blank)" for none; "" without `by`) of the customers matching
+        every (dimension, value) of `scope`."""
+        import ibis
+
+        c = self.table("customers")
+        if c is None:
+            raise WorkbookError("no customers table to split or filter by")
+        for dimension, value in scope:
+            c = c.filter(c[dimension].fill_null(BLANK) == value)
+        segment = c[by].fill_null(BLANK) if by else ibis.literal("")
+        return c.select(c.customer_id, segment=segment)
+
+    def _scoped(self, key: str, scope: Scope, by: str | None) -> Any:
+        """Table `key`, narrowed to the customers of `scope` and carrying their `segment` when scoped or split."""
+        table = self.table(key)
+        if table is None:
+            raise WorkbookError(f"no {key} table")
+        if not scope and not by:
+            return table
+        segments = self._segments(scope, by)
+        return table.inner_join(segments, "customer_id")
+
+
+@dataclass
+class _Open:
+    """A warehouse kept open between questions, for the source as it was when opened (its change marker)."""
+
+    marker: str | None
+    warehouse: Warehouse
+    connection: Any
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_OPEN: dict[tuple[str, tuple[tuple[str, str], ...]], _Open] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+@contextmanager
+def open_warehouse(workbook: SqlWorkbook, names: Mapping[str, str], ttl: float = 0.0) -> Iterator[Warehouse]:
+    """An Ibis backend on the workbook's database (a DuckDB file read-only, or PostgreSQL); `names` maps each source
+    tab (customers, orders…) to its configured table name. The connection is kept for the next question (one user at
+    a time) and opened afresh when a DuckDB file was replaced or a query failed, since connecting and reading the
+    catalogue cost more than a small aggregate. Aggregates are reused for `ttl` seconds."""
+    key = (workbook.describe(), tuple(sorted(names.items())))
+    marker = workbook.change_marker()
+    with _OPEN_LOCK:
+        entry = _OPEN.get(key)
+        if entry is None or entry.marker != marker:
+            if entry is not None:
+                _close(entry)
+            entry = _OPEN[key] = _open(workbook, names, marker)
+    with entry.lock:
+        entry.warehouse.ttl = ttl
+        try:
+            yield entry.warehouse
+        except Exception:
+            with _OPEN_LOCK:
+                if _OPEN.get(key) is entry:
+                    del _OPEN[key]
+            _close(entry)
+            raise
+
+
+def _open(workbook: SqlWorkbook, names: Mapping[str, str], marker: str | None) -> _Open:
+    """Connect, read the catalogue and wrap the connection in Ibis's backend for its database."""
+    import ibis
+
+    con = workbook._connect()
+    try:
+        found = workbook._tables(con)
+        keyed = {key: workbook._key(name) for key, name in names.items()}
+        backend = (
+            ibis.postgres.from_connection(con) if isinstance(workbook, PgWorkbook) else ibis.duckdb.from_connection(con)
+        )
+    except Exception:
+        con.close()
+        raise
+    return _Open(marker, Warehouse(backend, keyed, found), con)
+
+
+def _close(entry: _Open) -> None:
+    with contextlib.suppress(Exception):  # a connection already broken has nothing left to close
+        entry.connection.close()
+
+
+def _key_of(row: Mapping[str, Any]) -> tuple[int, str | None]:
+    """A result row's key: (period index, its segment, or None for the whole scope)."""
+    return int(row["pi"]), (str(row["segment"]) if row["split"] else None)
+
+
+def _is(kind: Any, family: str) -> bool:
+    """Whether an Ibis data type belongs to a family: string, temporal (date or timestamp), numeric or integer."""
+    if family == "string":
+        return bool(kind.is_string())
+    if family == "temporal":
+        return bool(kind.is_date() or kind.is_timestamp())
+    if family == "integer":
+        return bool(kind.is_integer())
+    return bool(kind.is_numeric())
+
+
+def _unquote(qualified: str) -> tuple[str, str]:
+    """`"schema"."table"` → (schema, table)."""
+    schema, _, table = qualified.partition('"."')
+    return schema.strip('"').replace('""', '"'), table.strip('"').replace('""', '"')

@@ -1,0 +1,76 @@
+"""Validation rules run as SQL over a hand-made warehouse (rejected rows per rule, sample keys), and a table with
+rejected rows answered from the in-memory snapshot instead of the warehouse (same answer either way)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import duckdb
+import pytest
+
+from bot.context import Context
+from bot.query import answer
+from bot.render.json import render_json
+from config import parse_settings
+from sheets.warehouse.pushdown import open_warehouse
+from sheets.warehouse.source import SqlWorkbook, open_sql_workbook
+
+NAMES = {"customers": "customers", "orders": "orders", "responses": "responses"}
+SCALES = {"NPS": (0, 10), "CSAT": (1, 5)}
+
+
+@pytest.fixture
+def messy_db(tmp_path):
+    """Typed tables with one of each bad row (counted in the comments)."""
+    path = tmp_path / "messy.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            """
+            CREATE TABLE customers (customer_id VARCHAR, signup_date VARCHAR, region VARCHAR);
+            INSERT INTO customers VALUES
+                ('C1', '2026-01-05', 'North'), ('C2', 'soon', 'South'),   -- 'soon' is not a date (1)
+                ('C1', '2026-01-06', 'East'),                             -- duplicate C1 (1)
+                ('  ', '2026-01-07', NULL);                               -- blank customer_id (1)
+            CREATE TABLE orders (order_id VARCHAR, customer_id VARCHAR, order_date TIMESTAMP, amount DOUBLE);
+            INSERT INTO orders VALUES
+                ('O1', 'C1', '2026-02-01', 100), ('O2', 'C2', '2026-02-02', 50),
+                ('O2', 'C2', '2026-02-03', 20),                            -- duplicate O2 (1)
+                ('O3', 'C1', '2026-02-04', NULL),                          -- amount missing (1)
+                ('O4', 'C1', '2026-02-05', -30), ('O5', 'C2', '2026-02-06', -5);  -- 2 refunds, kept
+            CREATE TABLE responses (date TIMESTAMP, survey VARCHAR, score BIGINT, customer_id VARCHAR);
+            INSERT INTO responses VALUES
+                ('2026-02-10', 'nps', 9, 'C1'), ('2026-02-11', 'NPS', 11, 'C2'),  -- 11 outside 0–10 (1)
+                ('2026-02-12', 'poll', 3, 'C2'), ('2026-02-13', 'csat', 0, NULL); -- unknown survey (1), 0 < 1 (1)
+            """
+        )
+    return path
+
+
+def test_validation_rules_run_as_queries_count_rejected_rows_and_sample_keys(messy_db):
+    with open_warehouse(SqlWorkbook(messy_db), NAMES) as wh:
+        rules = wh.rule_counts(("customers", "orders", "responses"), SCALES)
+    found = {(r.tab, r.column, r.rule.split(";")[0], r.severity): (r.rows, r.samples) for r in rules}
+    assert found == {
+        ("customers", "customer_id", "required value is missing", "rejected"): (1, ("  ",)),
+        ("customers", "signup_date", "not a date", "rejected"): (1, ("C2: soon",)),
+        ("customers", "customer_id", "duplicate customer_id", "rejected"): (1, ("C1",)),
+        ("orders", "amount", "required value is missing", "rejected"): (1, ("O3: (blank)",)),
+        ("orders", "order_id", "duplicate order_id", "rejected"): (1, ("O2",)),
+        ("orders", "amount", "refund (negative amount): counted in revenue, not orders", "info"): (2, ("O4: -30.0", "O5: -5.0")),
+        ("responses", "survey", "unknown survey", "rejected"): (1, ("C2: poll",)),
+        ("responses", "score", "outside the survey's scale", "rejected"): (2, ("C2: 11", "(blank): 0")),
+    }
+
+
+def test_a_table_with_rejected_rows_is_answered_from_the_snapshot(messy_db):
+    clock = lambda: datetime(2026, 3, 1, 12, tzinfo=UTC)  # noqa: E731
+    url = f"duckdb://{messy_db}"
+    pushed = parse_settings({"source": {"kind": "sql", "url": url, "pushdown": True}})
+    plain = parse_settings({"source": {"kind": "sql", "url": url}})
+    ctx = Context(pushed, open_sql_workbook(pushed), clock=clock, one_shot=True)
+    reference = Context(plain, open_sql_workbook(plain), clock=clock, one_shot=True)
+    got = render_json(answer("revenue 2026-02", ctx))
+    assert got == render_json(answer("revenue 2026-02", reference))
+    # Validation keeps O1 100, O2 50, and the refunds O4 −30 and O5 −5: 100 + 50 − 30 − 5 = 115 on 2 orders.
+    assert (got["value"], got["n"]) == (115.0, 2)
+    assert ctx.cache._entry is not None  # the orders table has rejected rows: read and validated in memory
