@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from bot.digest.ledger import Entry, Ledger
 from config.settings import StateUnavailable
@@ -57,9 +58,34 @@ CREATE TABLE pulse_seen (
 CREATE INDEX pulse_seen_expiry ON pulse_seen (expires_at);
 """,
     ),
+    (
+        2,
+        "alert state",
+        """
+CREATE TABLE pulse_alerts (
+    rule TEXT PRIMARY KEY,
+    active BOOLEAN NOT NULL,
+    entry JSONB NOT NULL,
+    changed_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+""",
+    ),
+    (
+        3,
+        "rate-limit counters",
+        """
+CREATE TABLE pulse_rate_events (
+    key TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX pulse_rate_events_key_at ON pulse_rate_events (key, at);
+""",
+    ),
 ]
 MIGRATION_LOCK = 0x70756C7365  # "pulse": one migrator at a time
 CLAIM_LOCK_SPACE = 0x6469  # first key of the two-key advisory lock of a digest claim ("di")
+ALERT_LOCK_SPACE = 0x616C  # … of an alert rule's change ("al")
+RATE_LOCK_SPACE = 0x7261  # … of a rate-limit key ("ra")
 SEEN_SWEEP_SECONDS = 60.0
 
 
@@ -112,8 +138,13 @@ def check_migrated(url: str) -> None:
 
 
 def _claim_key(channel: str, week: str) -> int:
-    """The second advisory-lock key of a (channel, week) claim: 31 bits of its SHA-256."""
-    return int.from_bytes(hashlib.sha256(f"{channel}\0{week}".encode()).digest()[:4], "big") >> 1
+    """The second advisory-lock key of a (channel, week) claim."""
+    return _lock_key(channel, week)
+
+
+def _lock_key(*parts: str) -> int:
+    """The second key of a two-key advisory lock named by `parts`: 31 bits of their SHA-256."""
+    return int.from_bytes(hashlib.sha256("\0".join(parts).encode()).digest()[:4], "big") >> 1
 
 
 @dataclass
@@ -316,4 +347,66 @@ class PgSeen:
         return row is not None
 
 
-__all__ = ["MIGRATIONS", "PgLedger", "PgSeen", "StateUnavailable", "check_migrated", "migrate"]
+class PgAlertState:
+    """Alert state in PostgreSQL (rule → its last posted state), shared by instances: a rule's change is posted by
+    the one instance that commits it, so an alert fires once and recovers once whichever instances evaluate it."""
+
+    def __init__(self, url: str):
+        self.url = url
+        check_migrated(url)
+
+    def read(self) -> dict[str, dict]:
+        """rule name → {"active": bool, "since": iso time, "value": last value}, as `bot.alerts.state` keeps it."""
+        with connect(self.url) as db:
+            return {row["rule"]: row["entry"] for row in db.execute("SELECT rule, entry FROM pulse_alerts")}
+
+    def change(self, rule: str, entry: dict, post: Callable[[], object]) -> bool:
+        """Post and record `rule` becoming `entry["active"]`; False (nothing posted) when another instance already
+        did. The rule's transaction lock serialises instances; a failed post raises and records nothing."""
+        with connect(self.url) as db, db.transaction():
+            db.execute("SELECT pg_advisory_xact_lock(%s, %s)", (ALERT_LOCK_SPACE, _lock_key(rule)))
+            row = db.execute("SELECT active FROM pulse_alerts WHERE rule = %s", (rule,)).fetchone()
+            if bool(row and row["active"]) == bool(entry["active"]):
+                return False
+            post()
+            db.execute(
+                "INSERT INTO pulse_alerts (rule, active, entry) VALUES (%s, %s, %s) ON CONFLICT (rule) DO UPDATE"
+                " SET active = EXCLUDED.active, entry = EXCLUDED.entry, changed_at = now()",
+                (rule, bool(entry["active"]), Jsonb(entry)),
+            )
+        return True
+
+
+class PgRateLimiter:
+    """`bot.ratelimit.RateLimiter`'s sliding 60-second window in PostgreSQL: a user's (or a spreadsheet's) requests
+    count on every instance. Times are wall-clock seconds, the same on every host."""
+
+    def __init__(self, url: str, per_minute: int, scope: str, clock: Callable[[], float] = time.time):
+        self.url, self.per_minute, self.scope, self._clock = url, per_minute, scope, clock
+        check_migrated(url)
+
+    def allow(self, key: str) -> float | None:
+        """Record a request; None when allowed, else the seconds until `key` may ask again."""
+        now, name = self._clock(), f"{self.scope}:{key}"
+        with connect(self.url) as db, db.transaction():
+            db.execute("SELECT pg_advisory_xact_lock(%s, %s)", (RATE_LOCK_SPACE, _lock_key(name)))
+            db.execute("DELETE FROM pulse_rate_events WHERE key = %s AND at <= %s", (name, now - 60.0))
+            seen = db.execute(
+                "SELECT count(*) AS n, min(at) AS first FROM pulse_rate_events WHERE key = %s", (name,)
+            ).fetchone()
+            if seen["n"] >= self.per_minute:
+                return max(0.0, 60.0 - (now - seen["first"]))
+            db.execute("INSERT INTO pulse_rate_events (key, at) VALUES (%s, %s)", (name, now))
+        return None
+
+
+__all__ = [
+    "MIGRATIONS",
+    "PgAlertState",
+    "PgLedger",
+    "PgRateLimiter",
+    "PgSeen",
+    "StateUnavailable",
+    "check_migrated",
+    "migrate",
+]

@@ -24,7 +24,7 @@ from bot.context import Context
 from bot.errors import RequestRefused
 from bot.grammar import Command, check_period
 from bot.query import reply_to
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import rate_limiter
 from bot.replay import seen_store
 from bot.replies import ErrorReply, OverviewReply
 from bot.server import CALLER, VERIFIED, guard
@@ -82,7 +82,7 @@ class AddonState:
         self.ctx = ctx
         self.verifier = Verifier(secret("PULSE_ADDON_SECRET"), s.max_skew_seconds, seen=seen_store(ctx.settings))
         self.identity = identity_verifier(ctx.settings)
-        self.limiter = RateLimiter(s.rate_limit_per_minute)
+        self.limiter = rate_limiter(ctx.settings, s.rate_limit_per_minute, "addon spreadsheet")
         self.debouncer = Debouncer(s.refresh_debounce_seconds, self._refresh_from_edits)
         self.refreshes = 0
         self.completed = 0

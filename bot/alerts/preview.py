@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.alerts.run import evaluate_all
-from bot.alerts.state import load_state
+from bot.alerts.run import current_state, evaluate_all
 from bot.context import Context
 from bot.render.format import number
 from bot.replies import TableReply, TextReply
@@ -16,7 +15,7 @@ def alerts_reply(cmd, ctx: Context) -> TableReply | TextReply:
         return TextReply(
             "Alerts", [("No alert rules", "Add [[alerts]] rules to the config — see config/pulse.example.toml.")]
         )
-    state = load_state()
+    state = current_state(ctx)
     rows: list[list[Any]] = []
     for ev in evaluate_all(ctx):
         r = ev.result

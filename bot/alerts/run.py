@@ -5,13 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
 
 from bot.alerts.message import alert_message, recovery_message
 from bot.alerts.rules import Evaluation, evaluate
-from bot.alerts.state import read_state, save_state, state_path
+from bot.alerts.state import load_state, read_state, save_state, state_path
 from bot.context import Context
 from bot.pulse_log import append_log, flush_deferred
 from bot.state_files import quarantine
+
+if TYPE_CHECKING:
+    from bot.state_pg import PgAlertState
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +50,9 @@ def evaluate_and_notify(ctx: Context, post: Poster) -> list[AlertEvent]:
     and rebuilt from the current evaluations without posting (what was posted before is unknown: posting could
     repeat an alert), with a `Pulse Log` entry per rule; later changes post as usual.
     """
+    shared = _shared_state(ctx)
     path = state_path()
-    state, problem = read_state(path)
+    state, problem = (shared.read(), None) if shared is not None else read_state(path)
     if problem is not None:
         try:
             quarantine(path, "alert state", problem)
@@ -67,21 +73,44 @@ def evaluate_and_notify(ctx: Context, post: Poster) -> list[AlertEvent]:
             continue
         kind = "fired" if ev.holds else "recovered"
         blocks, text = (alert_message if ev.holds else recovery_message)(ev, ctx.settings.currency)
+        entry = {"active": ev.holds, "since": ctx.now().isoformat(), "value": ev.result.value}
         try:
-            post(ev.rule.channel, blocks, text)
+            if shared is None:
+                post(ev.rule.channel, blocks, text)
+            elif not shared.change(name, entry, partial(post, ev.rule.channel, blocks, text)):
+                continue  # another instance posted this change first
         except Exception as err:  # noqa: BLE001 - a failed post is recorded and retried next run
             log.warning("alert %s: post failed: %s", name, err)
             events.append(AlertEvent(name, kind, ev, posted=False, error=str(err)))
             _log(ctx, name, kind, ev, f"post failed: {err}")
             continue
-        state[name] = {"active": ev.holds, "since": ctx.now().isoformat(), "value": ev.result.value}
-        save_state(state, path)
+        state[name] = entry
+        if shared is None:
+            save_state(state, path)
         events.append(AlertEvent(name, kind, ev, posted=True))
         _log(ctx, name, kind, ev, "posted")
     if problem is not None:
         save_state(state, path)
     _flush_log(ctx)
     return events
+
+
+def current_state(ctx: Context) -> dict[str, dict]:
+    """The stored state of every rule (listing only): PostgreSQL with `[state] url`, else `alerts.json`."""
+    shared = _shared_state(ctx)
+    return shared.read() if shared is not None else load_state()
+
+
+def _shared_state(ctx: Context) -> PgAlertState | None:
+    """The alert state in PostgreSQL with `[state] url` (shared by instances), else None (`alerts.json`)."""
+    from config.settings import state_url
+
+    url = state_url(ctx.settings)
+    if url is None:
+        return None
+    from bot.state_pg import PgAlertState
+
+    return PgAlertState(url)
 
 
 def _flush_log(ctx: Context) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import Limiter, RateLimiter
 from config.settings import SlackSettings
 
 ADMIN_ACTIONS = frozenset({"refresh", "digest-post"})
@@ -15,7 +15,7 @@ class Access:
     """The access policy from `[slack]` config; `check` returns a polite refusal or None."""
 
     settings: SlackSettings
-    limiter: RateLimiter = field(init=False)
+    limiter: Limiter = field(init=False)
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.settings.rate_limit_per_minute)

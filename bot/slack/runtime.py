@@ -7,9 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.context import Context
-from bot.replay import MemorySeen
+from bot.ratelimit import rate_limiter
+from bot.replay import MemorySeen, SeenStore, seen_store
 from bot.slack.access import Access
 from bot.slack.answering import QueryRunner
+from config import Settings
 
 ACK_WAIT_SECONDS = 0.7
 EVENT_MEMORY_SECONDS = 3600.0
@@ -18,13 +20,28 @@ EVENT_MEMORY_SECONDS = 3600.0
 class EventDeduper:
     """Remembers Events API `event_id`s for an hour: Slack's retries (`X-Slack-Retry-Num`) are answered once."""
 
-    def __init__(self, ttl: float = EVENT_MEMORY_SECONDS, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        ttl: float = EVENT_MEMORY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        seen: SeenStore | None = None,
+    ):
         self._ttl = ttl
         self._clock = clock
-        self._seen = MemorySeen(clock)
+        self._seen = seen if seen is not None else MemorySeen(clock)
 
     def first_time(self, event_id: str) -> bool:
-        return self._seen.first_time(event_id, self._clock() + self._ttl)
+        return self._seen.first_time(f"slack event {event_id}", self._clock() + self._ttl)
+
+
+def event_deduper(settings: Settings) -> EventDeduper:
+    """Event ids remembered in PostgreSQL with `[state] url` (a retry reaching another instance is answered once,
+    wall-clock expiry), else in this process."""
+    from config.settings import state_url
+
+    if state_url(settings) is None:
+        return EventDeduper()
+    return EventDeduper(clock=time.time, seen=seen_store(settings))
 
 
 @dataclass
@@ -40,5 +57,7 @@ class SlackRuntime:
 
     def __post_init__(self) -> None:
         self.access = Access(self.ctx.settings.slack)
+        per_minute = self.ctx.settings.slack.rate_limit_per_minute
+        self.access.limiter = rate_limiter(self.ctx.settings, per_minute, "slack user")
         self.runner = QueryRunner(self.ctx, workers=self.workers)
-        self.events = EventDeduper()
+        self.events = event_deduper(self.ctx.settings)

@@ -34,9 +34,11 @@ def test_migrate_is_idempotent_and_unmigrated_state_is_refused(postgres_server, 
         PgLedger(url)
     monkeypatch.setenv("PULSE_STATE_URL", url)
     assert main(["migrate"]) == 0
-    assert capsys.readouterr().out.strip() == f"state schema: applied 1; now at version {MIGRATIONS[-1][0]}"
+    versions = [v for v, _name, _sql in MIGRATIONS]
+    assert versions == list(range(1, len(versions) + 1))  # numbered in order, none skipped
+    assert capsys.readouterr().out.strip() == f"state schema: applied {', '.join(map(str, versions))}; now at version {versions[-1]}"
     assert main(["migrate"]) == 0
-    assert capsys.readouterr().out.strip() == "state schema: up to date (version 1)"
+    assert capsys.readouterr().out.strip() == f"state schema: up to date (version {versions[-1]})"
     assert migrate(url) == []
     assert isinstance(open_ledger(parse_settings({})), PgLedger)
 
