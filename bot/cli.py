@@ -9,11 +9,12 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bot.errors import exit_code
 from bot.i18n import LANGUAGES, _, use
 from bot.replies import ErrorReply
-from config import ConfigError, Settings, load_settings
-from config.settings import DEMO_WORKBOOK, StateUnavailable
-from sheets.workbook import WorkbookError
+from config import Settings, load_settings
+from config.settings import DEMO_WORKBOOK
+from metrics.errors import PulseError
 
 log = logging.getLogger("pulse")
 
@@ -103,9 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args.config)
         with use(args.language or settings.language):
             return COMMANDS[args.command](args, settings)
-    except (ConfigError, WorkbookError, StateUnavailable) as err:
+    except PulseError as err:  # config, source, state, refusals: one line, the exit code of its branch (bot.errors)
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return exit_code(err)
     except KeyboardInterrupt:
         return 130
     except Exception as err:  # the last line of defence prints one line, not a traceback
@@ -234,20 +235,15 @@ def cmd_check(args, settings: Settings) -> int:
 
 def cmd_serve(args, settings: Settings) -> int:
     from bot.serve import serve
-    from bot.slack.app import SlackConfigError
 
     logging.getLogger("bot.serve").setLevel(logging.INFO)  # the start-up lines say which parts are on and why not
-    try:
-        serve(
-            _context(args, settings),
-            port=args.port,
-            socket_mode=args.socket,
-            host=args.host,
-            scheduler=not args.no_scheduler,
-        )
-    except SlackConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    serve(
+        _context(args, settings),
+        port=args.port,
+        socket_mode=args.socket,
+        host=args.host,
+        scheduler=not args.no_scheduler,
+    )
     return 0
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from bot.i18n import N_, _
+from metrics.errors import BadCommand
 from metrics.periods import SAME_PERIOD_LAST_YEAR, PeriodError, is_year_ago, parse_period
 from metrics.registry import CATALOGUE
 
@@ -103,12 +104,8 @@ class Command:
     post: bool = False
 
 
-class CommandError(ValueError):
+class CommandError(BadCommand):
     """A command that does not parse; `suggestion` is the closest valid word, if any."""
-
-    def __init__(self, message: str, suggestion: str | None = None):
-        super().__init__(message)
-        self.suggestion = suggestion
 
 
 @dataclass(frozen=True)
@@ -140,13 +137,12 @@ def parse_command(text: str, command: str = "/pulse") -> Command:
     action = ACTIONS.get(_norm(first))
     if fixed:
         if action == "help":
-            return Command("help", fixed, raw=raw)
+            return Command("help", raw=raw)
         if action in ("why", "forecast"):
             return _clauses(Command(action, fixed, raw=raw), tokens[1:])
         return _clauses(Command("metric", fixed, raw=raw), tokens)
     if not tokens or action == "help":
-        topic = canonical_metric(tokens[1].text) if len(tokens) > 1 else None
-        return Command("help", topic, raw=raw)
+        return Command("help", raw=raw)
     if action in ("refresh", "digest", "issues", "alerts"):
         args = tuple(t.text for t in tokens[1:])
         return Command(

@@ -8,14 +8,16 @@ from collections.abc import Callable
 from bot.actions import cohorts_reply, risk_reply
 from bot.analyses import forecast_reply, survival_reply, why_reply
 from bot.context import Context, data_notes, resolve_period
-from bot.grammar import Command, CommandError, parse_command, with_dimensions
+from bot.errors import error_reply
+from bot.grammar import Command, parse_command, with_dimensions
 from bot.help import help_reply
 from bot.render.format import number
 from bot.replies import ErrorReply, MetricReply, OverviewReply, Reply, TableReply, TextReply
 from bot.tabs import refresh
 from metrics.clv import customer_model
-from metrics.engine import MetricError, compute, filter_where
-from metrics.periods import Period, PeriodError, vs_period
+from metrics.engine import compute, filter_where
+from metrics.errors import BadCommand
+from metrics.periods import Period, vs_period
 from metrics.registry import METRICS, OVERVIEW
 
 log = logging.getLogger(__name__)
@@ -32,8 +34,8 @@ def parse(text: str, command: str = "/pulse") -> Command | ErrorReply:
     Surfaces parse once and pass the result on (Slack checks access on it, then answers it)."""
     try:
         return parse_command(text or "", command)
-    except (CommandError, PeriodError) as err:
-        return ErrorReply(str(err), err.suggestion)
+    except BadCommand as err:
+        return error_reply(err)
 
 
 def reply_to(cmd: Command | ErrorReply, ctx: Context) -> Reply:
@@ -42,8 +44,8 @@ def reply_to(cmd: Command | ErrorReply, ctx: Context) -> Reply:
         return cmd
     try:
         return _dispatch(with_dimensions(cmd), ctx)
-    except (CommandError, PeriodError, MetricError) as err:
-        return ErrorReply(str(err), getattr(err, "suggestion", None))
+    except BadCommand as err:
+        return error_reply(err)
 
 
 # Commands that cannot split or filter, and why: a `by` or `where` typed after them is refused, never ignored.

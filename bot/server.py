@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
 from bot.context import Context
-from bot.errors import RequestRefused
+from bot.errors import RequestRefused, problem
 from bot.replay import seen_store
 from bot.slack.app import signing_secret_of
 from bot.slack.signing import SlackRequestCheck
@@ -31,13 +31,6 @@ log = logging.getLogger(__name__)
 SLACK_PATH = "/slack/events"
 MAX_BODY_BYTES = 1_000_000
 PROBLEM = "application/problem+json"
-TITLES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    413: "Content Too Large",
-    503: "Service Unavailable",
-}
 VERIFIED = "pulse_verified"
 CALLER = "pulse_caller"  # what the check returned: the caller's verified e-mail for identity tokens, else None
 
@@ -96,12 +89,7 @@ def refuse(method: str, path: str, err: RequestRefused) -> Response:
     log.warning("refused %s %r: %d %s", method, path[:100], err.status, err.detail)  # %r: no line breaks from the path
     if err.status == 200:
         return Response(status_code=200)
-    body = {
-        "type": "about:blank",
-        "title": TITLES.get(err.status, "Bad Request"),
-        "status": err.status,
-        "detail": err.detail,
-    }
+    body, _ = problem(err)
     return Response(json.dumps(body), status_code=err.status, media_type=PROBLEM)
 
 

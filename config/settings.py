@@ -12,6 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from metrics.errors import NotConfigured, Unavailable
+
 # The languages answers can be written in (bot/i18n.py holds their catalogues).
 Language = Literal["en", "zh-CN"]
 
@@ -20,7 +22,7 @@ DEFAULT_CONFIG_PATHS = (Path("config/pulse.toml"), Path("pulse.toml"))
 DEMO_WORKBOOK = Path("demo/crm-pulse-demo.xlsx")
 
 
-class ConfigError(Exception):
+class ConfigError(NotConfigured):
     """A configuration problem, phrased for the person who wrote the file."""
 
 
@@ -393,7 +395,7 @@ def secret(name: str) -> str | None:
     return value or None
 
 
-class StateUnavailable(RuntimeError):
+class StateUnavailable(Unavailable, RuntimeError):
     """The PostgreSQL state cannot be reached or is not migrated; the message names no secret."""
 
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pandas as pd
 
 from metrics import stats
+from metrics.errors import BadCommand
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period
 from metrics.registry import METRICS, MetricSpec
@@ -18,15 +19,11 @@ from metrics.tables import Tables
 
 SIGNIFICANCE_LEVEL = 0.05
 # Kinds whose values have a known sampling noise, hence an interval, a significance test and a small-sample flag.
-NOISY = ("proportion", "nps", "mean")
+NOISY = ("proportion", "nps")
 
 
-class MetricError(ValueError):
+class MetricError(BadCommand):
     """A request the data cannot answer (unknown metric or dimension), with a suggestion."""
-
-    def __init__(self, message: str, suggestion: str | None = None):
-        super().__init__(message)
-        self.suggestion = suggestion
 
 
 def compute(
@@ -190,16 +187,6 @@ def compare(spec: MetricSpec, now: MetricResult, before: MetricResult) -> Compar
         significant = None if p_value is None else p_value < SIGNIFICANCE_LEVEL
     elif spec.kind == "nps" and now.details.get("n") and before.details.get("n"):
         significant = stats.nps_change_significant(_pdn(now), _pdn(before))
-    elif spec.kind == "mean" and now.details.get("n") and before.details.get("n"):
-        p_value = stats.welch_p_value(
-            now.details["mean"],
-            now.details["sd"],
-            now.details["n"],
-            before.details["mean"],
-            before.details["sd"],
-            before.details["n"],
-        )
-        significant = None if p_value is None else p_value < SIGNIFICANCE_LEVEL
     return Comparison(
         period=before.period,
         value=before.value,

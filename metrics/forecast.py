@@ -9,11 +9,13 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from metrics.errors import BadData
+
 MIN_PERIODS = 12
 BACKTEST_PERIODS = 6
 
 
-class ForecastError(ValueError):
+class ForecastError(BadData):
     """The series cannot support a forecast (too short, constant gaps…), said plainly."""
 
 

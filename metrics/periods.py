@@ -27,6 +27,8 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
+from metrics.errors import BadCommand
+
 
 @dataclass(frozen=True)
 class Period:
@@ -64,12 +66,8 @@ class Period:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label}
 
 
-class PeriodError(ValueError):
+class PeriodError(BadCommand):
     """A period text that cannot be parsed; `suggestion` is the closest accepted form, if any."""
-
-    def __init__(self, message: str, suggestion: str | None = None):
-        super().__init__(message)
-        self.suggestion = suggestion
 
 
 ACCEPTED_FORMS = (

@@ -18,7 +18,7 @@ from metrics.periods import Period
 from metrics.result import MetricResult, Unit
 from metrics.tables import Tables
 
-Kind = Literal["proportion", "nps", "mean", "value", "report"]
+Kind = Literal["proportion", "nps", "value", "report"]
 MetricFn = Callable[[Tables, Period, MetricOptions], MetricResult]
 
 

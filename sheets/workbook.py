@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
+from metrics.errors import SourceUnavailable
+
 # A cell as read or written. Time-of-day and duration cells come only from a local .xlsx (never valid source values).
 Cell = str | int | float | bool | datetime | date | time | timedelta | None
 
@@ -51,7 +53,7 @@ class WriteReport:
     refused: dict[str, str] = field(default_factory=dict)
 
 
-class WorkbookError(Exception):
+class WorkbookError(SourceUnavailable):
     """A problem reaching or reading the workbook, phrased for the user (what happened, what to do).
 
     `title` is the one-line headline (Slack shows "title: message"; the add-on sends it as the problem title)
@@ -82,10 +84,6 @@ class WorkbookError(Exception):
         """A copy of this failure (kind, status, title), with `note` appended to its message when given."""
         message = f"{self} — {note}" if note else str(self)
         return WorkbookError(message, status=self.status, title=self.title, retry_after=self.retry_after)
-
-
-class OwnershipError(WorkbookError):
-    """A tab with an owned name exists but carries no crm-pulse marker: it belongs to the user."""
 
 
 class Workbook(Protocol):

@@ -21,7 +21,7 @@ from bot.addon.identity import IdentityVerifier, identity_verifier
 from bot.addon.views import digest_outcome, kpi_cards
 from bot.alerts.run import after_refresh
 from bot.context import Context
-from bot.errors import RequestRefused
+from bot.errors import RequestRefused, problem, sentence
 from bot.grammar import Command, check_period
 from bot.query import reply_to
 from bot.ratelimit import rate_limiter
@@ -30,24 +30,26 @@ from bot.replies import ErrorReply, OverviewReply
 from bot.server import CALLER, VERIFIED, guard
 from bot.tabs import already_running, refresh
 from config import secret
+from metrics.errors import PulseError
 from metrics.periods import PeriodError
-from sheets.workbook import WorkbookError
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
 
-class Problem(Exception):
-    """An API error rendered as RFC 9457 problem JSON."""
+class Problem(PulseError):
+    """An answer the add-on API decides itself (not bound to this spreadsheet, rate-limited, busy…), with its status
+    and title; `bot.errors.problem` renders it like every other error."""
 
     def __init__(self, status: int, title: str, detail: str, extra: dict | None = None):
         super().__init__(detail)
         self.status, self.title, self.detail, self.extra = status, title, detail, extra
 
 
-def problem_response(status: int, title: str, detail: str, extra: dict | None = None) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **(extra or {})}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+def problem_response(err: PulseError) -> JSONResponse:
+    """The problem+json response for an error (`bot.errors.problem`: status, title, detail, Retry-After)."""
+    body, headers = problem(err)
+    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM, headers=headers)
 
 
 class _Body(BaseModel):
@@ -259,21 +261,15 @@ def install(api: FastAPI, ctx: Context) -> None:
     guard(api, "/addon/", check_signature(api.state.addon.verifier, api.state.addon.identity))
     api.include_router(router, prefix="/addon")
 
-    @api.exception_handler(Problem)
-    async def _problem(request: Request, err: Problem) -> JSONResponse:
-        return problem_response(err.status, err.title, err.detail, err.extra)
-
-    @api.exception_handler(WorkbookError)
-    async def _workbook(request: Request, err: WorkbookError) -> JSONResponse:
-        log.warning("add-on %s: %s", request.url.path, err.headline())
-        response = problem_response(err.status, err.title, str(err))
-        if err.retry_after is not None:
-            response.headers["Retry-After"] = str(err.retry_after)
-        return response
+    @api.exception_handler(PulseError)
+    async def _problem(request: Request, err: PulseError) -> JSONResponse:
+        if not isinstance(err, Problem):
+            log.warning("add-on %s: %s", request.url.path, sentence(err))
+        return problem_response(err)
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in err.errors()]
         return problem_response(
-            422, "Invalid request", "the request body does not match the schema", {"errors": errors}
+            Problem(422, "Invalid request", "the request body does not match the schema", {"errors": errors})
         )

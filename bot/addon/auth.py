@@ -15,14 +15,17 @@ import time
 from collections.abc import Callable
 
 from bot.replay import MemorySeen, SeenStore
+from metrics.errors import Refused
 
 # Unix seconds: digits only, at most 12 (anything longer is no clock reading and would overflow a float).
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
 SIGNATURE = re.compile(r"v1=[0-9a-f]{64}")
 
 
-class AuthError(Exception):
+class AuthError(Refused):
     """Why a request was refused (safe to show: it names no secret)."""
+
+    status = 401
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from bot.analyses import what_moved_line
 from bot.context import Context, data_notes
-from metrics import clv
+from metrics.clv import churned_ids, customer_model, risk_list
 from metrics.engine import breakdown, compute, filter_where, resolve_options
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period, parse_period, week_start
@@ -366,7 +366,7 @@ def risk_highlights(
         return None, None
     o = resolve_options(t, o)
     try:
-        model = clv.customer_model(t.orders, as_of, o)
+        model = customer_model(t.orders, as_of, o)
     except Exception as err:  # noqa: BLE001 - a model failure must not stop the digest
         log.warning("churn-risk model failed: %s", err)
         return None, f"churn risk unavailable: {err}"
@@ -374,7 +374,7 @@ def risk_highlights(
         why = (model.note or "the customer model did not converge").split(" (")[0][:160]
         return None, f"churn risk unavailable: {why}"
     keep = filter_where(t, where).customer_ids() if where else None
-    risky = clv.risk_list(model.customers, clv.churned_ids(t, as_of, o), keep)
+    risky = risk_list(model.customers, churned_ids(t, as_of, o), keep)
     top = [
         (str(r.customer_id), float(r.p_alive), float(r.value_at_stake))
         for r in risky.customers.head(TOP_RISK).itertuples(index=False)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.context import Context
+from bot.errors import error_reply, sentence
 from bot.grammar import Command, shorten
 from bot.i18n import _, use
 from bot.query import reply_to
@@ -22,7 +23,7 @@ from bot.render import safe
 from bot.render.blocks import _cut, render_blocks
 from bot.render.text import render_text
 from bot.replies import ErrorReply, Reply
-from sheets.workbook import WorkbookError
+from metrics.errors import PulseError
 
 log = logging.getLogger(__name__)
 
@@ -138,9 +139,9 @@ class QueryRunner:
             reply = reply_to(parsed, self.ctx)
             message = message_for(reply, command=command, text=text, share_button=share_button, currency=self.currency)
             return Answer(message, reply)
-        except WorkbookError as err:
-            log.warning("could not answer %r %r: %s", command, text, err.headline())
-            reply = ErrorReply(err.headline())
+        except PulseError as err:  # the source, the state…: their own sentence (bot.errors), not an apology
+            log.warning("could not answer %r %r: %s", command, text, sentence(err))
+            reply = error_reply(err)
             return Answer(
                 message_for(reply, command=command, text=text, share_button=False, currency=self.currency), reply
             )

@@ -11,13 +11,13 @@ from bot.context import Context
 from bot.slack.client import web_client
 from bot.slack.listeners import register_listeners
 from bot.slack.runtime import SlackRuntime
-from config import secret
+from config import ConfigError, secret
 
 LISTENER_THREADS = 32
 _SIGNING_SECRETS: WeakKeyDictionary[App, str] = WeakKeyDictionary()
 
 
-class SlackConfigError(Exception):
+class SlackConfigError(ConfigError):
     """A missing or malformed Slack setting, phrased for the person starting the server."""
 
 
