@@ -24,6 +24,8 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.context import Context
+from bot.pulse_log import flush_deferred
+from bot.scheduler import catch_up, register_context, start_jobs
 from bot.state_pg import _first_line, connect
 from config.settings import StateUnavailable
 
@@ -102,9 +104,6 @@ class Leadership:
 
     def _lead(self) -> None:
         """Start the scheduler (jobs in memory, from the config), then catch up on digests missed meanwhile."""
-        from bot.pulse_log import flush_deferred
-        from bot.scheduler import register_context, start_jobs
-
         register_context(self.ctx, self.context_id)
         self._scheduler, self.jobs = start_jobs(self.ctx, self.context_id, MemoryJobStore())
         self._term += 1
@@ -119,8 +118,6 @@ class Leadership:
 
     def _catch_up(self, term: int) -> None:
         """The start-up catch-up of this term; it stops between destinations once this term's lead is lost."""
-        from bot.scheduler import catch_up
-
         try:
             catch_up(self.ctx, active=lambda: self._term == term and self.leading)
         except Exception:  # the next leader's catch-up (or the next scheduled run) still happens

@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bot", "metrics", "sheets", "config")
 # Deliberate lazy edges that close a circle, each keeping a heavy optional library off the common path.
-LAZY_FOR_HEAVY = {("bot.digest.ledger", "bot.state_pg"): "psycopg"}
+LAZY_FOR_HEAVY = {("bot.digest.ledger", "bot.state_pg"): "psycopg", ("bot.scheduler", "bot.leader"): "psycopg"}
 # The query layer, the owned tabs and the analyses import each other only at module level.
 PLAIN = ("bot.query", "bot.tabs", "bot.analyses")
 
@@ -31,11 +31,13 @@ def _ours(dotted: str) -> str | None:
 
 
 def _imports(tree: ast.AST) -> list[tuple[ast.Import | ast.ImportFrom, bool]]:
-    """Every import in `tree` with whether it sits inside a function."""
+    """Every import in `tree` with whether it sits inside a function (`if TYPE_CHECKING:` imports never run)."""
     found: list[tuple[ast.Import | ast.ImportFrom, bool]] = []
 
     def visit(node: ast.AST, inside: bool) -> None:
         for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and ast.unparse(child.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+                continue
             if isinstance(child, ast.Import | ast.ImportFrom):
                 found.append((child, inside))
             visit(child, inside or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef))
