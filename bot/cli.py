@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -195,6 +196,7 @@ def cmd_refresh(args, settings: Settings) -> int:
 
 def cmd_check(args, settings: Settings) -> int:
     """Validate config and data; exit 1 when the source is unusable as configured (warnings keep 0)."""
+    from bot.pushdown import database_rules
     from sheets.snapshot import blocking_problems
 
     ctx = _context(args, settings)
@@ -202,6 +204,7 @@ def cmd_check(args, settings: Settings) -> int:
     counts = {tab: len(frame) for tab, frame in snap.frames.items()}
     rejected = [i for i in snap.issues if i.severity == "rejected"]
     errors = blocking_problems(snap, settings)
+    rules = database_rules(ctx)
     if args.json:
         print(
             json.dumps(
@@ -213,6 +216,7 @@ def cmd_check(args, settings: Settings) -> int:
                     "missing_tabs": snap.missing_tabs,
                     "dimensions": snap.dimensions,
                     "issues": [i.__dict__ for i in snap.issues],
+                    **({} if rules is None else {"database_rules": [dataclasses.asdict(r) for r in rules]}),
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -228,9 +232,21 @@ def cmd_check(args, settings: Settings) -> int:
         print(f"{len(snap.issues)} data issues ({len(rejected)} rows rejected)")
         for i in snap.issues:
             print(f"  {i.tab} row {i.row} · {i.column} = {i.value!r}: {i.reason} [{i.severity}]")
+        if rules is not None:
+            print_rules(rules)
     for problem in errors:
         print(f"error: {problem}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def print_rules(rules: list) -> None:
+    """The validation rules run in the database: rejected rows in all, then one line per rule that found rows."""
+    rejected = sum(r.rows for r in rules if r.severity == "rejected")
+    print(f"validation rules run in the database: {rejected:,} rows rejected")
+    for r in rules:
+        rows = f"{r.rows:,} row{'s' if r.rows != 1 else ''}"
+        info = " [info]" if r.severity != "rejected" else ""
+        print(f"  {r.tab}.{r.column}: {r.rule} — {rows} ({', '.join(r.samples)}){info}")
 
 
 def cmd_serve(args, settings: Settings) -> int:

@@ -109,6 +109,20 @@ def _facts(ctx: Context, wh: Any) -> Facts:
     return facts
 
 
+def database_rules(ctx: Context) -> list[Any] | None:
+    """The validation rules run as queries over the source's Customers, Orders and Responses tables (`pulse check`);
+    None when the source is not a database."""
+    from sheets.warehouse.pushdown import open_warehouse
+    from sheets.warehouse.source import SqlWorkbook
+
+    if not isinstance(ctx.workbook, SqlWorkbook):
+        return None
+    names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
+    scales = {s.upper(): (v.min, v.max) for s, v in ctx.settings.surveys.scales.items()}
+    with open_warehouse(ctx.workbook, names) as wh:
+        return list(wh.rule_counts(("customers", "orders", "responses"), scales))
+
+
 def _rejections(wh: Any, tab: str, scales: Mapping[str, tuple[int, int]]) -> str | None:
     """The first validation rule that rejects rows of the table, as a sentence; None when none does."""
     for rule in wh.rule_counts((tab,), scales):

@@ -3,11 +3,13 @@ rejected rows answered from the in-memory snapshot instead of the warehouse (sam
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import duckdb
 import pytest
 
+from bot.cli import main
 from bot.context import Context
 from bot.query import answer
 from bot.render.json import render_json
@@ -56,7 +58,10 @@ def test_validation_rules_run_as_queries_count_rejected_rows_and_sample_keys(mes
         ("customers", "customer_id", "duplicate customer_id", "rejected"): (1, ("C1",)),
         ("orders", "amount", "required value is missing", "rejected"): (1, ("O3: (blank)",)),
         ("orders", "order_id", "duplicate order_id", "rejected"): (1, ("O2",)),
-        ("orders", "amount", "refund (negative amount): counted in revenue, not orders", "info"): (2, ("O4: -30.0", "O5: -5.0")),
+        ("orders", "amount", "refund (negative amount): counted in revenue, not orders", "info"): (
+            2,
+            ("O4: -30.0", "O5: -5.0"),
+        ),
         ("responses", "survey", "unknown survey", "rejected"): (1, ("C2: poll",)),
         ("responses", "score", "outside the survey's scale", "rejected"): (2, ("C2: 11", "(blank): 0")),
     }
@@ -74,3 +79,25 @@ def test_a_table_with_rejected_rows_is_answered_from_the_snapshot(messy_db):
     # Validation keeps O1 100, O2 50, and the refunds O4 −30 and O5 −5: 100 + 50 − 30 − 5 = 115 on 2 orders.
     assert (got["value"], got["n"]) == (115.0, 2)
     assert ctx.cache._entry is not None  # the orders table has rejected rows: read and validated in memory
+
+
+def test_pulse_check_lists_the_rules_run_in_the_database(messy_db, tmp_path, capsys):
+    config = tmp_path / "pulse.toml"
+    config.write_text(f'[source]\nkind = "sql"\nurl = "duckdb://{messy_db}"\n', encoding="utf-8")
+    assert main(["check", "--config", str(config), "--today", "2026-03-01"]) == 0
+    out = capsys.readouterr().out
+    assert "validation rules run in the database: 8 rows rejected" in out  # 1 + 1 + 1 + 1 + 1 + 1 + 2, as above
+    assert "  orders.order_id: duplicate order_id; only the first is used — 1 row (O2)" in out
+    assert "  responses.score: outside the survey's scale — 2 rows (C2: 11, (blank): 0)" in out
+    refunds = "refund (negative amount): counted in revenue, not orders"
+    assert f"  orders.amount: {refunds} — 2 rows (O4: -30.0, O5: -5.0) [info]" in out
+    assert main(["check", "--json", "--config", str(config), "--today", "2026-03-01"]) == 0
+    rules = json.loads(capsys.readouterr().out)["database_rules"]
+    assert {
+        "tab": "customers",
+        "column": "signup_date",
+        "rule": "not a date",
+        "rows": 1,
+        "samples": ["C2: soon"],
+        "severity": "rejected",
+    } in rules
