@@ -13,11 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from metrics.errors import NotConfigured, Unavailable
+from metrics.schema import SOURCE_TABS
 
 # The languages answers can be written in (bot/i18n.py holds their catalogues).
 Language = Literal["en", "zh-CN"]
 
-SOURCE_TABS = ("customers", "orders", "responses", "complaints", "spend", "subscriptions")
 DEFAULT_CONFIG_PATHS = (Path("config/pulse.toml"), Path("pulse.toml"))
 DEMO_WORKBOOK = Path("demo/crm-pulse-demo.xlsx")
 

@@ -13,18 +13,13 @@ from metrics.engine import segment_tables, spec_for
 from metrics.options import MetricOptions
 from metrics.periods import Period, month_periods
 from metrics.result import MetricResult
-from metrics.tables import SCHEMA, Tables
+from metrics.schema import DATED
+from metrics.tables import Tables
 
 ADDITIVE = {"revenue", "orders", "purchasers", "customers", "new"}
 # Values that are a ratio with a per-segment denominator (growth: |S|, AOV: orders, frequency: purchasers).
 RATIOS = {"growth", "aov", "frequency"}
 CORRELATED = ("nps", "csat", "complaints", "repeat")
-# The date that places a row in time: each tab's first date column in the schema (signup, order, answer,
-# complaint, spend, contract start).
-DATE_COLUMNS = {
-    tab: next(column for column, dtype in columns.items() if dtype.startswith("datetime"))
-    for tab, columns in SCHEMA.items()
-}
 
 
 def _weight(name: str, r: MetricResult) -> float | None:
@@ -125,7 +120,7 @@ def first_data_day(t: Tables, tabs: tuple[str, ...]) -> date | None:
     found = []
     for tab in tabs:
         frame = t.frame(tab)
-        column = DATE_COLUMNS.get(tab)
+        column = DATED.get(tab)
         if column in frame and len(frame):
             first = frame[column].dropna().min()
             if pd.notna(first):

@@ -7,42 +7,10 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-# Canonical columns and dtypes of each normalized frame. Dates are naive datetime64[ns] at midnight,
-# already in the configured timezone; identifiers are trimmed strings (sheets/ trims them, so metrics do
-# not pay for it on every snapshot); a missing value is NaT / NaN / None.
-SCHEMA: dict[str, dict[str, str]] = {
-    "customers": {"customer_id": "string", "signup_date": "datetime64[ns]", "churned_on": "datetime64[ns]"},
-    "orders": {
-        "order_id": "string",
-        "customer_id": "string",
-        "order_date": "datetime64[ns]",
-        "amount": "float64",
-        "gross_margin": "float64",
-    },
-    "responses": {
-        "date": "datetime64[ns]",
-        "survey": "string",
-        "score": "int64",
-        "customer_id": "string",
-        "comment": "string",
-    },
-    "complaints": {
-        "date": "datetime64[ns]",
-        "customer_id": "string",
-        "order_id": "string",
-        "category": "string",
-        "status": "string",
-        "resolved_on": "datetime64[ns]",
-    },
-    "spend": {"date": "datetime64[ns]", "amount": "float64", "channel": "string", "end_date": "datetime64[ns]"},
-    "subscriptions": {
-        "customer_id": "string",
-        "start_date": "datetime64[ns]",
-        "end_date": "datetime64[ns]",
-        "plan": "string",
-        "amount": "float64",
-    },
-}
+from metrics.schema import COLUMNS
+
+# Canonical columns and dtypes of each normalized frame (metrics/schema.py).
+SCHEMA: dict[str, dict[str, str]] = {tab: {c.name: c.dtype for c in cols} for tab, cols in COLUMNS.items()}
 
 
 def empty_frame(tab: str) -> pd.DataFrame:

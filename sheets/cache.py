@@ -260,7 +260,7 @@ def cache_key(source: str, settings: Settings | None = None) -> str:
     (canonical columns and Snapshot fields), so changing any of them never answers from an old file."""
     import dataclasses
 
-    from sheets.headers import COLUMNS
+    from metrics.schema import COLUMNS
     from sheets.snapshot import Snapshot
     from sheets.snapshot_store import FORMAT
 

@@ -1,4 +1,4 @@
-"""Canonical columns of each source tab and matching of the sheet's header row to them (aliases, explicit mapping)."""
+"""Matching of a sheet's header row to its tab's canonical columns (metrics/schema.py): aliases, explicit mapping."""
 
 from __future__ import annotations
 
@@ -6,60 +6,8 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
-Kind = Literal["id", "date", "number", "score", "text"]
-
-
-@dataclass(frozen=True)
-class Column:
-    """One canonical column: its name, how cells are typed, the output dtype and whether the tab needs it."""
-
-    name: str
-    kind: Kind
-    dtype: str
-    required: bool = False
-
-
-def _c(name: str, kind: Kind, required: bool = False) -> Column:
-    dtype = {"id": "string", "text": "string", "date": "datetime64[ns]", "number": "float64", "score": "int64"}[kind]
-    return Column(name, kind, dtype, required)
-
-
-# Same names and dtypes as metrics.tables.SCHEMA (sheets may not import metrics; a test keeps them equal).
-COLUMNS: dict[str, tuple[Column, ...]] = {
-    "customers": (_c("customer_id", "id", True), _c("signup_date", "date"), _c("churned_on", "date")),
-    "orders": (
-        _c("order_id", "id"),
-        _c("customer_id", "id", True),
-        _c("order_date", "date", True),
-        _c("amount", "number", True),
-        _c("gross_margin", "number"),
-    ),
-    "responses": (
-        _c("date", "date", True),
-        _c("survey", "text", True),
-        _c("score", "score", True),
-        _c("customer_id", "id"),
-        _c("comment", "text"),
-    ),
-    "complaints": (
-        _c("date", "date", True),
-        _c("customer_id", "id"),
-        _c("order_id", "id"),
-        _c("category", "text"),
-        _c("status", "text"),
-        _c("resolved_on", "date"),
-    ),
-    "spend": (_c("date", "date", True), _c("amount", "number", True), _c("channel", "text"), _c("end_date", "date")),
-    "subscriptions": (
-        _c("customer_id", "id", True),
-        _c("start_date", "date", True),
-        _c("end_date", "date", True),
-        _c("plan", "text"),
-        _c("amount", "number"),
-    ),
-}
+from metrics.schema import COLUMNS
 
 # Aliases per canonical column, in priority order (matched after normalization, see `normalize`).
 ALIASES: dict[str, tuple[str, ...]] = {

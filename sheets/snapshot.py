@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from config.settings import SOURCE_TABS, Settings
-from sheets.headers import COLUMNS
+from config.settings import Settings
+from metrics.schema import COLUMNS, SOURCE_TABS
 from sheets.validate import DataIssue, parse_tab_detail
 from sheets.workbook import Cell, OwnedTab, Workbook
 

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 
 from config.settings import Settings
+from metrics.schema import COLUMNS, Column
 from sheets.cells import Typed, display, to_date, to_id, to_number, to_score, to_text
 from sheets.columnar import ColumnarTab
-from sheets.headers import COLUMNS, Column, match_headers
+from sheets.headers import match_headers
 from sheets.workbook import RawTab
 
 Severity = Literal["rejected", "warning"]

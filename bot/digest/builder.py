@@ -18,6 +18,7 @@ from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period, parse_period, week_start
 from metrics.registry import METRICS
 from metrics.result import Interval, MetricResult, json_safe
+from metrics.schema import DATED
 from metrics.spend import segment_rows
 from metrics.tables import Tables
 
@@ -46,14 +47,8 @@ TOP_COMMENTS = 3
 TOP_RISK = 3
 # Weekly series drawn in the trend chart.
 TREND_METRICS = ("revenue", "nps", "churn")
-# Tabs whose dated rows make a week "not quiet".
-DATED_COLUMNS = {
-    "orders": "order_date",
-    "responses": "date",
-    "complaints": "date",
-    "customers": "signup_date",
-    "spend": "date",
-}
+# Tabs whose dated rows (by metrics.schema.DATED) make a week "not quiet".
+QUIET_TABS = ("orders", "responses", "complaints", "customers", "spend")
 # Metrics that get a what-moved line (bot.analyses.what_moved_line: a sentence when one moved a lot, else None).
 WHAT_MOVED_METRICS = ("nps", "churn")
 
@@ -261,7 +256,8 @@ def _monday(d: date) -> date:
 def rows_in(t: Tables, p: Period) -> dict[str, int]:
     """Rows per source tab dated inside `p` (orders by order date, customers by signup, the rest by date)."""
     out = {}
-    for tab, column in DATED_COLUMNS.items():
+    for tab in QUIET_TABS:
+        column = DATED[tab]
         frame = segment_rows(t) if tab == "spend" else t.frame(tab)
         out[tab] = int(p.mask(frame[column]).sum()) if column in frame and len(frame) else 0
     return out

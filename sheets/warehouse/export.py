@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from config.settings import SOURCE_TABS
+from metrics.schema import SOURCE_TABS
 from sheets.snapshot import Snapshot
 from sheets.warehouse.source import ISSUES_TABLE, META_TABLE
 from sheets.workbook import WorkbookError
