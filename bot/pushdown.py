@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 
 from bot.context import Context
-from config.settings import SOURCE_TABS
 from metrics import purchasing, surveys
 from metrics.engine import check_dimension, compare, match_value, spec_for, target_status
 from metrics.engine import segment_value as make_segment
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period
 from metrics.result import MetricResult
+from metrics.schema import SOURCE_TABS
 from metrics.tables import Tables
 
 log = logging.getLogger(__name__)
