@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from metrics import stats
+from metrics.customers import per_tables
 from metrics.errors import BadCommand
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period
@@ -115,7 +117,7 @@ def filter_where(t: Tables, where: Mapping[str, str]) -> Tables:
 
 
 def _match_value(t: Tables, dimension: str, value: str) -> str:
-    return match_value(t.dimension_of(dimension).unique(), dimension, value)
+    return match_value(dimension_values(t, dimension).unique(), dimension, value)
 
 
 def match_value(values: Iterable[object], dimension: str, value: str) -> str:
@@ -133,10 +135,63 @@ def match_value(values: Iterable[object], dimension: str, value: str) -> str:
 
 def segment_tables(t: Tables, dimension: str, value: str) -> Tables:
     """Tables for the customers in one segment. The segment is recorded for spend, which metrics.spend splits
-    only by a same-named Spend column (spend by channel for CAC by channel), never by dividing the total."""
-    dims = t.dimension_of(dimension)
-    scoped = t.for_customers(dims.index[dims == value])
+    only by a same-named Spend column (spend by channel for CAC by channel), never by dividing the total.
+
+    Built once per Tables object and segment, and kept while `t` lives: every later `by`/`where` on the same
+    snapshot reuses the segment and the arrays its metrics built (customer state, order book), and a reload
+    releases them with the old snapshot."""
+    return per_tables(t, f"segment\0{dimension}\0{value}", lambda t: _segment(t, dimension, value))
+
+
+def _segment(t: Tables, dimension: str, value: str) -> Tables:
+    """The rows of the segment's customers, chosen by integer customer code (the same rows as by string id)."""
+    dims = dimension_values(t, dimension)
+    codes = customer_codes(t)
+    member = np.zeros(len(codes.ids) + 1, dtype=bool)  # the extra last slot is code -1: no customer
+    member[codes.ids.get_indexer(dims.index[dims == value])] = True
+    rows = {tab: t.frame(tab)[member[codes.rows[tab]]] for tab in SEGMENTED_TABS}
+    scoped = replace(
+        t,
+        customers=rows["customers"],
+        orders=rows["orders"],
+        responses=rows["responses"],
+        complaints=rows["complaints"],
+        subscriptions=rows["subscriptions"],
+    )
     return replace(scoped, spend_filters=(*t.spend_filters, (dimension, value)))
+
+
+SEGMENTED_TABS = ("customers", "orders", "responses", "complaints", "subscriptions")
+
+
+@dataclass(frozen=True)
+class CustomerCodes:
+    """One integer code per customer id (`ids`: code → id) and, per customer-keyed tab, each row's code
+    (-1 where the row has no customer or one outside `ids`)."""
+
+    ids: pd.Index
+    rows: dict[str, np.ndarray]
+
+
+def customer_codes(t: Tables) -> CustomerCodes:
+    """The integer customer codes of `t`, shared by every segment of it; built once per Tables object."""
+
+    def build(t: Tables) -> CustomerCodes:
+        ids = pd.Index(t.customer_ids())
+        rows = {}
+        for tab in SEGMENTED_TABS:
+            column = t.frame(tab)["customer_id"]
+            codes = np.asarray(ids.get_indexer(column), dtype=np.int64)
+            codes[column.isna().to_numpy()] = -1
+            rows[tab] = codes
+        return CustomerCodes(ids, rows)
+
+    return per_tables(t, "customer_codes", build)
+
+
+def dimension_values(t: Tables, dimension: str) -> pd.Series:
+    """`t.dimension_of(dimension)`, built once per Tables object."""
+    return per_tables(t, f"dimension\0{dimension}", lambda t: t.dimension_of(dimension))
 
 
 def breakdown(
@@ -145,7 +200,7 @@ def breakdown(
     """The metric per segment value, largest segments first, each with its interval, change, whether the
     change beats the noise (the headline's test) and a small-sample flag below `o.min_n`."""
     rows = []
-    for value in t.dimension_of(dimension).unique():
+    for value in dimension_values(t, dimension).unique():
         part = segment_tables(t, dimension, str(value))
         now, before = evaluate(spec, part, period, o), evaluate(spec, part, previous, o)
         rows.append(segment_value(spec, str(value), now, before, o))
