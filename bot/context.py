@@ -75,7 +75,10 @@ class Context:
         except Exception as err:
             self._failures["read"] = err
             raise
-        warm(self.tables(snap))
+        tables = self.tables(snap)
+        warm(tables)
+        if not self.one_shot:
+            warm_segments(tables)
         return snap
 
     def now(self) -> datetime:
@@ -133,9 +136,12 @@ class Context:
                     excluded=snap.excluded,
                     fixes=what_to_add(snap, self.settings),
                 )
-                # Keep the current and the incoming snapshot's tables: a background refresh builds the new
-                # one while questions are still answered from the old one.
-                self._tables = {**dict(list(self._tables.items())[-1:]), id(snap): (snap, tables)}
+                self._tables[id(snap)] = (snap, tables)
+            # Keep the served snapshot's tables and this one's (a background refresh builds the new one while
+            # questions are still answered from the old one); any older snapshot is released with its arrays.
+            served = self.cache.current() if self.cache is not None else None
+            keep = {id(snap), id(served)}
+            self._tables = {k: v for k, v in self._tables.items() if k in keep}
             return self._tables[id(snap)][1]
 
     def options(self) -> MetricOptions:
@@ -185,18 +191,34 @@ def warm(t: Tables) -> None:
     order_book(t)
 
 
+# A dimension with more values than this is not prepared ahead (its breakdown builds segments when asked).
+WARM_SEGMENTS_UP_TO = 20
+
+
+def warm_segments(t: Tables) -> None:
+    """For a server: every segment `by`/`where` can name (dimensions of up to WARM_SEGMENTS_UP_TO values) with its
+    arrays, built with the snapshot and kept with it, so no breakdown waits for them (issue 16 item 2)."""
+    from metrics.engine import dimension_values, segment_tables
+
+    for dimension in t.dimensions:
+        values = dimension_values(t, dimension).unique()
+        if len(values) <= WARM_SEGMENTS_UP_TO:
+            for value in values:
+                warm(segment_tables(t, dimension, str(value)))
+
+
 def source_id(workbook: Workbook) -> str:
     """What names the source in the cache key: a Google Sheet's key, else its description (the file path)."""
     return getattr(workbook, "key", None) or workbook.describe()
 
 
 def snapshot_path(workbook: Workbook, settings: Settings | None = None) -> Path | None:
-    """Where the last good snapshot of this workbook is kept; None for local files, a DuckDB file too (re-reading
-    them is cheap, each process reads an edited file afresh, and a warehouse is not copied into the state dir)."""
-    from sheets.local import LocalWorkbook
+    """Where the last good snapshot of this workbook is kept; None for a warehouse (it is not copied into the state
+    dir). A local .xlsx is kept too (issue 16: a 1M-row file takes seconds to parse), keyed by its mtime and size,
+    so a process answers an unchanged file from disk and reads an edited one afresh."""
     from sheets.warehouse.source import SqlWorkbook
 
-    if isinstance(workbook, LocalWorkbook | SqlWorkbook):
+    if isinstance(workbook, SqlWorkbook):
         return None
     return default_cache_path(source_id(workbook), settings)
 

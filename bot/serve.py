@@ -4,6 +4,7 @@ Socket Mode), the add-on API, the scheduler — and saying at start which are on
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ class Server:
     parts: dict[str, str] = field(default_factory=dict)
     socket_handler: Any = None
     scheduler: Any = None
+    preload: threading.Thread | None = None
 
     def close(self) -> None:
         if self.socket_handler is not None:
@@ -105,7 +107,22 @@ def build_server(ctx: Context, *, socket_mode: bool = False, scheduler: bool = T
     api.state.parts = parts
     for name, state in parts.items():
         log.info("%s %s", name, state)
-    return Server(api, parts, handler, running)
+    return Server(api, parts, handler, running, preload(ctx))
+
+
+def preload(ctx: Context) -> threading.Thread:
+    """Read the snapshot (and build its per-snapshot arrays) now, behind the start, so the first question does not
+    wait for it; a question arriving earlier waits for this same read. A failed read is kept for that question."""
+
+    def read() -> None:
+        try:
+            ctx.snapshot()
+        except Exception as err:  # noqa: BLE001 - the first question reports it; the server keeps running
+            log.warning("could not read the workbook at start: %s", err)
+
+    thread = threading.Thread(target=read, name="snapshot-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def migrate_state(ctx: Context) -> None:

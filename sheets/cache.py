@@ -1,8 +1,9 @@
 """The last good snapshot, in memory and on disk: fresh answers cost no reads; stale ones refresh in the
 background (a server) or are read again before answering (a one-shot command, `background=False`).
 
-A snapshot is stale when it is older than `cache_seconds` or when the source's change marker (e.g. a local
-file's modification time) differs from the one it was read at. One refresh runs at a time (single flight).
+A snapshot is stale when the source's change marker (e.g. a local file's modification time and size) differs from
+the one it was read at; a source without a marker (or whose marker cannot be had) is stale after `cache_seconds`.
+One refresh runs at a time (single flight).
 When a refresh fails, answers keep coming from the last good snapshot with a note saying how old it is and why
 the sheet could not be read. On disk the snapshot is Arrow IPC + JSON (`sheets.snapshot_store`), never a
 format that runs code; a damaged file is moved aside with a warning and the snapshot is read again.
@@ -113,6 +114,11 @@ class SnapshotCache:
                 return self._answer(self._entry)
         return self._load_now(force=force)
 
+    def current(self) -> Snapshot | None:
+        """The snapshot answers come from now, without reading anything (None before the first read)."""
+        with self._lock:
+            return None if self._entry is None else self._entry.snapshot
+
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until no refresh is running (for tests and orderly shutdown)."""
         deadline = time.monotonic() + timeout
@@ -133,9 +139,10 @@ class SnapshotCache:
     def _is_fresh(self, entry: _Entry) -> bool:
         if not self._background and not entry.from_disk:
             return True
-        if self._clock() - entry.loaded_at >= self._ttl:
-            return False
-        return self._marker is None or entry.marker is None or self._current_marker() == entry.marker
+        current = self._current_marker() if entry.marker is not None else None
+        if current is not None:
+            return current == entry.marker  # a change marker decides alone: an unchanged source is never re-read
+        return self._clock() - entry.loaded_at < self._ttl
 
     def _current_marker(self) -> str | None:
         """The source's change marker now; None (unknown) when it cannot be had cheaply."""

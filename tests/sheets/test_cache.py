@@ -309,3 +309,16 @@ def test_loads_happen_only_when_stale(steps):
             expected += 1
             loaded_at = clock.t
     assert loader.calls == expected
+
+
+def test_an_unchanged_marker_keeps_the_snapshot_fresh_past_cache_seconds(clock, loader):
+    """A source with a change marker (a local file's mtime and size) is never read again while it is unchanged,
+    however old the snapshot (issue 16: `pulse serve` re-read the unchanged 1M-row file every 60 s)."""
+    marker = {"value": "v1"}
+    cache = SnapshotCache(loader, cache_seconds=60, clock=clock, marker=lambda: marker["value"])
+    cache.get()
+    clock.t += 3600
+    assert cache.get().fresh and cache.wait_idle() and loader.calls == 1
+    marker["value"] = "v2"
+    assert not cache.get().fresh  # changed: stale at once, read again in the background
+    assert cache.wait_idle() and loader.calls == 2

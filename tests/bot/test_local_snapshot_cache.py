@@ -1,0 +1,31 @@
+"""A local .xlsx keeps its parsed snapshot on disk (issue 16): the next process answers an unchanged file
+without reading it again, a changed file (new mtime/size) is always read afresh, and both answer the same."""
+
+from datetime import datetime
+
+import pandas as pd
+
+from bot.context import build_context
+from config import parse_settings
+from tests.workbooks import append_rows, two_month_workbook
+
+
+def test_an_unchanged_xlsx_is_answered_from_the_disk_snapshot_and_a_changed_one_is_read(tmp_path, monkeypatch):
+    monkeypatch.setenv("PULSE_STATE_DIR", str(tmp_path / "state"))
+    path = two_month_workbook(tmp_path / "book.xlsx")
+    settings = parse_settings({})
+
+    def one_process():
+        return build_context(settings, workbook=str(path), one_shot=True).snapshot()
+
+    first = one_process()
+    again = one_process()  # a new process: the same snapshot from disk, not a new read
+    assert again.loaded_at == first.loaded_at and again.fresh
+    for key, frame in first.snapshot.frames.items():
+        pd.testing.assert_frame_equal(again.snapshot.frames[key], frame, check_exact=True, obj=key)
+    assert again.snapshot.issues == first.snapshot.issues
+
+    append_rows(path, "Orders", [["C3", datetime(2026, 2, 7), 30.0]])  # the file changes: a new marker
+    changed = one_process()
+    assert changed.loaded_at > first.loaded_at
+    assert len(changed.snapshot.frames["orders"]) == len(first.snapshot.frames["orders"]) + 1  # 4 orders + 1
