@@ -131,10 +131,12 @@ def migrate_state(ctx: Context) -> None:
 
     url = state_url(ctx.settings)
     if url is not None:
+        from bot.pulse_log import share_queue
         from bot.state_pg import migrate
 
         applied = migrate(url)
         log.info("state: PostgreSQL%s", f" (migrations {applied} applied)" if applied else "")
+        share_queue(url)  # Pulse Log notes of this instance are written by whichever writes the log next
 
 
 def _slack(ctx: Context, socket_mode: bool) -> tuple[App | None, str]:

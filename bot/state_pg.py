@@ -81,7 +81,23 @@ CREATE TABLE pulse_rate_events (
 CREATE INDEX pulse_rate_events_key_at ON pulse_rate_events (key, at);
 """,
     ),
+    (
+        4,
+        "Pulse Log queue",
+        """
+CREATE TABLE pulse_log_queue (
+    id BIGSERIAL PRIMARY KEY,
+    at TIMESTAMPTZ NOT NULL,
+    event TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    taken_by TEXT,
+    taken_at TIMESTAMPTZ
+);
+""",
+    ),
 ]
+LOG_TAKE_SECONDS = 300  # a queued Pulse Log entry taken by a writer that never confirmed is offered again after this
 MIGRATION_LOCK = 0x70756C7365  # "pulse": one migrator at a time
 CLAIM_LOCK_SPACE = 0x6469  # first key of the two-key advisory lock of a digest claim ("di")
 ALERT_LOCK_SPACE = 0x616C  # … of an alert rule's change ("al")
@@ -398,6 +414,41 @@ class PgRateLimiter:
                 return max(0.0, 60.0 - (now - seen["first"]))
             db.execute("INSERT INTO pulse_rate_events (key, at) VALUES (%s, %s)", (name, now))
         return None
+
+
+class PgLogQueue:
+    """Pulse Log entries noted where no workbook is at hand, queued in PostgreSQL: whichever instance writes
+    `Pulse Log` next (the leader's refresh, a digest, an alert) writes them — a standby that never refreshes still
+    has its notes written. An entry is taken by one writer at a time and deleted once that writer confirms it."""
+
+    def __init__(self, url: str, writer: str):
+        self.url, self.writer = url, writer
+
+    def put(self, at: datetime, event: str, detail: str, outcome: str) -> None:
+        with connect(self.url) as db:
+            db.execute(
+                "INSERT INTO pulse_log_queue (at, event, detail, outcome) VALUES (%s, %s, %s, %s)",
+                (at, event, detail, outcome),
+            )
+
+    def take(self) -> list[tuple[int, tuple[datetime, str, str, str]]]:
+        """The entries free for this writer (never taken, taken by it, or taken too long ago), oldest first, now
+        taken by it: (id, (time, event, detail, outcome))."""
+        with connect(self.url) as db:
+            rows = db.execute(
+                "UPDATE pulse_log_queue SET taken_by = %s, taken_at = now() WHERE id IN (SELECT id FROM"
+                " pulse_log_queue WHERE taken_by IS NULL OR taken_by = %s OR taken_at < now() - make_interval(secs"
+                " => %s) FOR UPDATE SKIP LOCKED) RETURNING *",
+                (self.writer, self.writer, LOG_TAKE_SECONDS),
+            ).fetchall()
+        rows.sort(key=lambda r: r["id"])
+        return [(r["id"], (_utc(r["at"]), r["event"], r["detail"], r["outcome"])) for r in rows]
+
+    def done(self, ids: list[int]) -> None:
+        """Forget entries now in `Pulse Log`."""
+        if ids:
+            with connect(self.url) as db:
+                db.execute("DELETE FROM pulse_log_queue WHERE id = ANY(%s)", (ids,))
 
 
 __all__ = [

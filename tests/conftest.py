@@ -18,6 +18,8 @@ def _isolated_env(monkeypatch, tmp_path):
     from bot import pulse_log
 
     monkeypatch.setattr(pulse_log, "_deferred", [])  # Pulse Log entries queued by one test never reach another's
+    monkeypatch.setattr(pulse_log, "_shared", None)  # … nor a shared queue one test's server turned on
+    monkeypatch.setattr(pulse_log, "_taken", [])
 
 
 @pytest.fixture(scope="session")

@@ -7,13 +7,20 @@ from __future__ import annotations
 import shutil
 import threading
 
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+
+from bot import pulse_log
 from bot.alerts.run import AlertEvent, evaluate_and_notify, slack_poster
 from bot.ratelimit import RateLimiter, rate_limiter
 from bot.slack.runtime import EventDeduper, event_deduper
 from bot.state_pg import PgRateLimiter
 from config import parse_settings, state_dir
 from tests.bot.alerts.test_alerts import START, Clock, alert_posts, answers, context, workbook  # noqa: F401
-from tests.workbooks import append_rows
+from sheets.local import LocalWorkbook
+from tests.workbooks import append_rows, write_source_workbook
 
 
 def race(contexts) -> list[AlertEvent]:
@@ -78,3 +85,23 @@ def test_without_a_state_url_limits_and_event_ids_stay_in_memory(monkeypatch):
     assert type(rate_limiter(parse_settings({}), 3, "x")) is RateLimiter
     assert type(event_deduper(parse_settings({}))._seen).__name__ == "MemorySeen"
     assert isinstance(event_deduper(parse_settings({})), EventDeduper)
+
+
+def test_a_pulse_log_note_queued_by_one_instance_is_written_by_the_next_writer_of_another(state_url, tmp_path):
+    pulse_log.share_queue(state_url)  # instance A (a standby: it never refreshes) moves a damaged cache aside
+    pulse_log.defer_log("state", "the snapshot cache s.arrow was damaged; moved aside", "moved aside, rebuilt")
+    assert pulse_log._deferred == []  # not kept in A's memory: in the database
+    pulse_log.share_queue(state_url)  # instance B, another writer
+    broken = LocalWorkbook(tmp_path / "missing" / "crm.xlsx")
+    with pytest.raises(Exception):  # noqa: B017 - whatever the workbook raises, the note must stay queued
+        pulse_log.flush_deferred(broken)
+    book = LocalWorkbook(write_source_workbook(tmp_path / "crm.xlsx", {"Customers": [["customer_id"], ["C1"]]}))
+    when = datetime(2026, 3, 23, 9, tzinfo=UTC)
+    pulse_log.append_log(book, when, "digest", "C1 2026-W12", "posted")  # B's next entry carries A's note first
+    rows = book.read_owned("Pulse Log")[1:]
+    assert [r[1:] for r in rows] == [
+        ["state", "the snapshot cache s.arrow was damaged; moved aside", "moved aside, rebuilt"],
+        ["digest", "C1 2026-W12", "posted"],
+    ]
+    with psycopg.connect(state_url) as db:
+        assert db.execute("SELECT count(*) FROM pulse_log_queue").fetchone() == (0,)  # written once, then gone
