@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.alerts.rules import Evaluation
+from bot.i18n import _
 from bot.render import format as fmt
 from bot.render import safe
 
@@ -30,15 +31,22 @@ def why_query(ev: Evaluation) -> str | None:
 def _facts(ev: Evaluation, currency: str) -> str:
     r = ev.result
     c = r.previous
-    scope = f" for {fmt.escape(ev.rule.segment)}" if ev.rule.segment else ""
+    scope = _(" for {segment}", segment=fmt.escape(ev.rule.segment)) if ev.rule.segment else ""
     value = fmt.number(r.value, r.unit, currency)
-    lines = [f"*{fmt.escape(r.label)}*{scope} over the {r.period.label}: *{value}* {fmt.margin(r)}".rstrip()]
+    head = _(
+        "*{label}*{scope} over the {period}: *{value}*",
+        label=fmt.escape(fmt.label(r)),
+        scope=scope,
+        period=fmt.period(r.period),
+        value=value,
+    )
+    lines = [f"{head} {fmt.margin(r)}".rstrip()]
     lines.append(fmt.change(c, r.unit, currency))
     if r.target:
         lines.append(fmt.target(r, currency))
-    n = f"n = {r.n:,}" if r.n is not None else ""
+    n = f"n = {fmt.count(r.n)}" if r.n is not None else ""
     if ev.small_sample:
-        n += " — small sample, read with care"
+        n += _(" — small sample, read with care")
     if n:
         lines.append(n)
     return "\n".join(lines)
@@ -53,7 +61,11 @@ def alert_message(ev: Evaluation, currency: str = "USD") -> tuple[list[dict], st
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=f"Rule: {fmt.escape(ev.rule.metric)} {fmt.escape(ev.reason)}; posted once until it recovers."
+                    text=_(
+                        "Rule: {metric} {reason}; posted once until it recovers.",
+                        metric=fmt.escape(ev.rule.metric),
+                        reason=fmt.escape(ev.reason),
+                    )
                 )
             ]
         ),
@@ -64,7 +76,7 @@ def alert_message(ev: Evaluation, currency: str = "USD") -> tuple[list[dict], st
             ActionsBlock(
                 elements=[
                     ButtonElement(
-                        text="Why did it move?",
+                        text=_("Why did it move?"),
                         action_id=WHY_ACTION,
                         value=json.dumps({"command": "/pulse", "text": query}),
                     )
@@ -72,16 +84,27 @@ def alert_message(ev: Evaluation, currency: str = "USD") -> tuple[list[dict], st
             )
         )
     value = fmt.number(ev.result.value, ev.result.unit, currency)
-    text = f"{fmt.escape(ev.rule.name)}: {fmt.escape(ev.result.label)} {value} — {fmt.escape(ev.reason)}"
+    text = _(
+        "{name}: {label} {value} — {reason}",
+        name=fmt.escape(ev.rule.name),
+        label=fmt.escape(fmt.label(ev.result)),
+        value=value,
+        reason=fmt.escape(ev.reason),
+    )
     return [b.to_dict() for b in blocks], text
 
 
 def recovery_message(ev: Evaluation, currency: str = "USD") -> tuple[list[dict], str]:
     """The message posted once when the condition stops holding."""
     blocks = [
-        HeaderBlock(text=f"✅ Back to normal: {safe.plain(ev.rule.name)}"[:150]),
+        HeaderBlock(text=_("✅ Back to normal: {name}", name=safe.plain(ev.rule.name))[:150]),
         SectionBlock(text=MarkdownTextObject(text=_facts(ev, currency))),
     ]
     value = fmt.number(ev.result.value, ev.result.unit, currency)
-    text = f"Back to normal: {fmt.escape(ev.rule.name)} — {fmt.escape(ev.result.label)} {value}"
+    text = _(
+        "Back to normal: {name} — {label} {value}",
+        name=fmt.escape(ev.rule.name),
+        label=fmt.escape(fmt.label(ev.result)),
+        value=value,
+    )
     return [b.to_dict() for b in blocks], text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from bot.i18n import _
 from config import ConfigError, Settings
 from config.settings import AlertRule, segment_filter
 from metrics.engine import MetricError, compute, spec_for
@@ -73,22 +74,24 @@ def evaluate(rule: AlertRule, t: Tables, today: date, o: MetricOptions, min_n: i
         )
     c = r.previous
     small = r.n is not None and r.n < min_n
-    holds, reason = False, "no value"
+    holds, reason = False, _("no value")
     if r.value is None:
-        return Evaluation(rule, False, r, "no value in the window", small)
+        return Evaluation(rule, False, r, _("no value in the window"), small)
     if rule.condition == "crosses_target":
         holds = bool(r.target and not r.target.met)
-        reason = "misses its target" if holds else "meets its target"
+        reason = _("misses its target") if holds else _("meets its target")
     elif c is None or c.change is None:
-        reason = "no value in the previous window"
+        reason = _("no value in the previous window")
     elif rule.condition == "moves_points":
         holds = abs(c.change) > rule.threshold
-        reason = f"moved {c.change:+.1f} points (threshold {rule.threshold:g})"
+        reason = _(
+            "moved {change} points (threshold {threshold})", change=f"{c.change:+.1f}", threshold=f"{rule.threshold:g}"
+        )
     elif rule.condition == "moves_percent":
         rel = abs(c.change) / abs(c.value) * 100 if c.value else float("inf")
         holds = rel > rule.threshold
-        reason = f"moved {rel:.1f}% (threshold {rule.threshold:g}%)"
+        reason = _("moved {change}% (threshold {threshold}%)", change=f"{rel:.1f}", threshold=f"{rule.threshold:g}")
     elif rule.condition == "significant_change":
         holds = bool(c.significant)
-        reason = "changed beyond the noise" if holds else "change within the noise"
+        reason = _("changed beyond the noise") if holds else _("change within the noise")
     return Evaluation(rule, holds, r, reason, small)

@@ -12,8 +12,10 @@ from bot.alerts.message import alert_message, recovery_message
 from bot.alerts.rules import Evaluation, evaluate
 from bot.alerts.state import load_state, read_state, save_state, state_path
 from bot.context import Context
+from bot.i18n import use
 from bot.pulse_log import append_log, flush_deferred
 from bot.state_files import quarantine
+from config.settings import AlertRule
 
 if TYPE_CHECKING:
     from bot.state_pg import PgAlertState
@@ -35,12 +37,22 @@ class AlertEvent:
     error: str | None = None
 
 
-def evaluate_all(ctx: Context) -> list[Evaluation]:
-    """Current evaluation of every configured rule (no posting, no state change)."""
+def evaluate_all(ctx: Context, *, own_language: bool = False) -> list[Evaluation]:
+    """Current evaluation of every configured rule (no posting, no state change); with `own_language`, each rule's
+    reason is worded in the rule's `language` (else the config's) for its post, otherwise in the caller's."""
     cached = ctx.snapshot()
     t = ctx.tables(cached.snapshot)
     o = ctx.options()
-    return [evaluate(rule, t, ctx.today(), o, ctx.settings.surveys.min_n) for rule in ctx.settings.alerts]
+    out = []
+    for rule in ctx.settings.alerts:
+        with use(language(ctx, rule) if own_language else None):
+            out.append(evaluate(rule, t, ctx.today(), o, ctx.settings.surveys.min_n))
+    return out
+
+
+def language(ctx: Context, rule: AlertRule) -> str:
+    """The language a rule's messages are posted in: its own `language`, else the config's."""
+    return rule.language or ctx.settings.language
 
 
 def evaluate_and_notify(ctx: Context, post: Poster) -> list[AlertEvent]:
@@ -59,7 +71,7 @@ def evaluate_and_notify(ctx: Context, post: Poster) -> list[AlertEvent]:
         except OSError as err:  # cannot even move it: rebuild in memory, the save below says what happens next
             log.warning("alert state %s is damaged (%s) and cannot be moved aside: %s", path.name, problem, err)
     events: list[AlertEvent] = []
-    for ev in evaluate_all(ctx):
+    for ev in evaluate_all(ctx, own_language=True):
         name = ev.rule.name
         if ev.error:
             log.warning("alert %s cannot be evaluated: %s", name, ev.error)
@@ -72,7 +84,8 @@ def evaluate_and_notify(ctx: Context, post: Poster) -> list[AlertEvent]:
         if ev.holds == was_active:
             continue
         kind = "fired" if ev.holds else "recovered"
-        blocks, text = (alert_message if ev.holds else recovery_message)(ev, ctx.settings.currency)
+        with use(language(ctx, ev.rule)):
+            blocks, text = (alert_message if ev.holds else recovery_message)(ev, ctx.settings.currency)
         entry = {"active": ev.holds, "since": ctx.now().isoformat(), "value": ev.result.value}
         try:
             if shared is None:

@@ -26,7 +26,9 @@ from bot.digest.chart import render_chart
 from bot.digest.ledger import ClaimLost, Entry, Ledger, open_ledger
 from bot.digest.render import fallback_text, render_blocks
 from bot.digest.schedule import Destination, destinations, last_full_week, week_label
+from bot.i18n import _, use
 from bot.pulse_log import append_log
+from bot.render import format as fmt
 from bot.render import safe
 from config import secret
 
@@ -129,8 +131,9 @@ def post_digest(
             client, webhook = _transport(dest, client)
             previous = ledger.last_posted(dest.key, before_week=week)
             since = _week_end(previous.week) if previous else None
-            digest = build_digest(ctx, week_start, dest.segment, since=since)
-            result = _deliver(dest, digest, entry, client, webhook, ledger, attempts, sleep)
+            with use(dest.language):
+                digest = build_digest(ctx, week_start, dest.segment, since=since)
+                result = _deliver(dest, digest, entry, client, webhook, ledger, attempts, sleep)
         except ClaimLost as err:  # another instance finishes the post: write nothing more, record nothing
             log.warning("digest %s %s: %s", dest.key, week, err)
             return PostResult(dest.key, week, "duplicate", error=str(err))
@@ -298,7 +301,7 @@ def _find_posted(client: WebClient, channel: str, week: str) -> tuple[str | None
     chart_name = chart_filename(week)
     ts = file_id = None
     cursor = None
-    for _ in range(HISTORY_PAGES):
+    for _page in range(HISTORY_PAGES):
         try:
             page = client.conversations_history(
                 channel=channel,
@@ -363,7 +366,7 @@ def _upload_chart(client: WebClient, channel: str, png: bytes, digest: Digest) -
             channel=channel,
             file=png,
             filename=name,
-            title=safe.plain(f"Trends to {digest.week.label}"),
+            title=safe.plain(_("Trends to {week}", week=fmt.period(digest.week))),
         )
     except SlackApiError as err:
         raise _slack_error("files_upload_v2", err) from None

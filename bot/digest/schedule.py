@@ -28,6 +28,7 @@ class Destination:
     day: str
     time: str
     webhook_env: str | None = None
+    language: str = "en"  # the digest's language: the channel's own `language`, else the config's
 
     @property
     def hour(self) -> int:
@@ -115,9 +116,13 @@ def destinations(settings: Settings) -> list[Destination]:
         time = c.time or d.time
         _check(c.channel, tz, day, time)
         parse_segment(c.segment)
-        out.append(Destination(c.channel, c.channel, c.segment, tz, day, time))
+        out.append(
+            Destination(c.channel, c.channel, c.segment, tz, day, time, language=c.language or settings.language)
+        )
     if d.webhook_url_env:
-        out.append(Destination(WEBHOOK_KEY, None, None, settings.timezone, d.day, d.time, d.webhook_url_env))
+        out.append(
+            Destination(WEBHOOK_KEY, None, None, settings.timezone, d.day, d.time, d.webhook_url_env, settings.language)
+        )
     keys = [x.key for x in out]
     if len(set(keys)) != len(keys):
         raise ConfigError("config: digest.channels lists the same channel twice; give each channel one entry")

@@ -465,6 +465,11 @@ NOTE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"add an? (?P<what>.+)", N_("add {what}")),
         (
+            r"(?P<n>[\d,]+) customers? already churned, not listed",
+            N_("{n} customers already churned, not listed"),
+        ),
+        (r"churn risk unavailable: (?P<why>.+)", N_("churn risk unavailable: {why}")),
+        (
             r"no revenue in the comparison period \((?P<period>.+)\)",
             N_("no revenue in the comparison period ({period})"),
         ),
