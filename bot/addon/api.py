@@ -21,6 +21,10 @@ from bot.addon.identity import IdentityVerifier, identity_verifier
 from bot.addon.views import digest_outcome, kpi_cards
 from bot.alerts.run import after_refresh
 from bot.context import Context
+from bot.digest.builder import build_digest
+from bot.digest.post import post_now
+from bot.digest.render import render_json as digest_json
+from bot.digest.schedule import destinations
 from bot.errors import RequestRefused, problem, sentence
 from bot.grammar import Command, check_period
 from bot.query import reply_to
@@ -210,11 +214,6 @@ def refresh_tabs(req: RefreshRequest, request: Request) -> dict[str, Any]:
 
 @router.post("/digest", summary="Preview the weekly digest, or post it now")
 def digest(req: DigestRequest, request: Request) -> dict[str, Any]:
-    from bot.digest.builder import build_digest
-    from bot.digest.post import post_now
-    from bot.digest.render import render_json as digest_json
-    from bot.digest.schedule import destinations
-
     ctx = _state(request).ctx
     if req.action == "post":
         _require_admin(request, ctx.settings.addon.admins)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from bot.analyses import what_moved_line
 from bot.context import Context, data_notes
+from bot.digest.schedule import parse_segment
 from metrics.clv import churned_ids, customer_model, risk_list
 from metrics.engine import breakdown, compute, filter_where, resolve_options
 from metrics.options import MetricOptions
@@ -206,8 +207,6 @@ def build_digest(
 ) -> Digest:
     """The digest for the ISO week starting `week_start` (default: the last full week), optionally for one segment.
     `since` is where "new since the last digest" starts (default: the start of the week)."""
-    from bot.digest.schedule import parse_segment
-
     where = parse_segment(segment) if isinstance(segment, str) or segment is None else dict(segment)
     monday = _monday(week_start or ctx.today() - timedelta(days=7))
     week = report_week_period(monday)

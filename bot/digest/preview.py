@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from bot.addon.views import digest_outcome
 from bot.context import Context
 from bot.digest.builder import build_digest
+from bot.digest.post import post_now
 from bot.digest.render import PLAIN, sections
+from bot.digest.schedule import destinations
+from bot.grammar import POST_WORDS
 from bot.replies import ErrorReply, Reply, TextReply
 from metrics.periods import parse_period, week_start
 
@@ -35,11 +39,6 @@ _POST_TITLES = {"posted": "Digest posted", "already_posted": "Digest already pos
 def post_reply(cmd, ctx: Context) -> Reply:
     """`/pulse digest post` (admins; Slack checks access first): post the last full week's digest to every
     configured destination now, and say what happened to each — the same sentences as the add-on's button."""
-    from bot.addon.views import digest_outcome
-    from bot.digest.post import post_now
-    from bot.digest.schedule import destinations
-    from bot.grammar import POST_WORDS
-
     extra = [a for a in getattr(cmd, "args", ()) if a.lower() not in POST_WORDS]
     if extra:
         return ErrorReply(
@@ -69,8 +68,6 @@ def _arguments(cmd) -> tuple[str | None, dict[str, str]]:
 
 
 def _targets(ctx: Context) -> str:
-    from bot.digest.schedule import destinations
-
     dests = destinations(ctx.settings)
     if not ctx.settings.digest.enabled or not dests:
         return "no channels configured (add [[digest.channels]] to the config)."

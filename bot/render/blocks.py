@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 from bot.i18n import _, ngettext
 from bot.render import format as fmt
 from bot.render import safe
+from bot.render.text import table
 from bot.replies import ErrorReply, MetricReply, OverviewReply, Reply, TableReply, TextReply
 from metrics.result import MetricResult
 
@@ -184,8 +185,6 @@ def overview_notes(reply: OverviewReply) -> list[str]:
 
 def table_blocks(reply: TableReply, currency: str = "USD") -> list[Block]:
     """A preformatted table, split across sections and cut with "…and N more rows" when too long."""
-    from bot.render.text import table
-
     blocks: list[Block] = [_header(reply.title)]
     lines = table(reply.columns, reply.rows, reply.units, reply.row_units, currency)
     header, rows = lines[0], lines[1:]
