@@ -10,7 +10,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bot", "metrics", "sheets", "config")
 # Deliberate lazy edges that close a circle, each keeping a heavy optional library off the common path.
-LAZY_FOR_HEAVY = {("bot.digest.ledger", "bot.state_pg"): "psycopg", ("bot.scheduler", "bot.leader"): "psycopg"}
+LAZY_FOR_HEAVY = {
+    ("bot.digest.ledger", "bot.state_pg"): "psycopg",
+    ("bot.pulse_log", "bot.state_pg"): "psycopg",
+    ("bot.scheduler", "bot.leader"): "psycopg",
+}
 # The query layer, the owned tabs and the analyses import each other only at module level.
 PLAIN = ("bot.query", "bot.tabs", "bot.analyses")
 
