@@ -91,6 +91,10 @@ def refresh_job(context_id: str) -> None:
     """Rewrite the summary tabs (the refresh writes its own Pulse Log entry), then evaluate the alerts."""
     ctx = context_for(context_id)
     try:
+        if getattr(ctx.workbook, "output", True) is None:  # a SQL source without an [output] workbook: alerts only
+            log.info("scheduled refresh: summary tabs not written: no [output] workbook or sheet for the SQL source")
+            after_refresh(ctx)
+            return
         report = refresh(ctx, reason="scheduled")
         log.info("scheduled refresh: wrote %s", ", ".join(report.written) or "nothing")
         after_refresh(ctx)

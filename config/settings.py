@@ -192,6 +192,19 @@ class DigestSettings(_Section):
         return v
 
 
+class OutputSettings(_Section):
+    """Where a SQL source's summary tabs are written: a local .xlsx (`workbook`) or a Google Sheet (`sheet`)."""
+
+    workbook: str | None = None
+    sheet: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> OutputSettings:
+        if self.workbook and self.sheet:
+            raise ValueError("name either workbook or sheet in [output], not both")
+        return self
+
+
 class RefreshSettings(_Section):
     every_minutes: int = Field(60, ge=1)
 
@@ -277,6 +290,7 @@ class Settings(_Section):
     default_periods: DefaultPeriods = Field(default_factory=DefaultPeriods)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     refresh: RefreshSettings = Field(default_factory=RefreshSettings)
+    output: OutputSettings = Field(default_factory=OutputSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     addon: AddonSettings = Field(default_factory=AddonSettings)
     state: StateSettings = Field(default_factory=StateSettings)

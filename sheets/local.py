@@ -137,6 +137,18 @@ class LocalWorkbook:
             )
 
 
+def create_empty_workbook(path: Path) -> None:
+    """A new .xlsx with one empty sheet, for summary tabs written beside a SQL source (`[output] workbook`)."""
+    from sheets.xlsx import write_xlsx
+
+    if not path.parent.is_dir():
+        raise WorkbookError(f"cannot create {path}: {path.parent} is not a directory; fix [output] workbook")
+    try:
+        write_xlsx(str(path), {"Sheet1": []})
+    except OSError as err:
+        raise WorkbookError(f"cannot create {path}: {err.strerror}; fix [output] workbook") from None
+
+
 def file_marker(path: Path) -> str | None:
     """A file's modification time and size (None when it cannot be read): it changes whenever the file is replaced."""
     try:

@@ -31,6 +31,20 @@ def open_workbook(settings: Settings, workbook: str | None = None, sheet: str | 
     return LocalWorkbook(ensure_demo_workbook(DEMO_WORKBOOK, date.today()))
 
 
+def open_output(settings: Settings) -> Workbook | None:
+    """The `[output]` workbook a SQL source's summary tabs go to (an .xlsx created when missing), else None."""
+    from sheets.local import LocalWorkbook, create_empty_workbook
+
+    if settings.output.sheet:
+        return _google(settings, settings.output.sheet)
+    if settings.output.workbook:
+        path = Path(settings.output.workbook).expanduser()
+        if not path.exists():
+            create_empty_workbook(path)
+        return LocalWorkbook(path)
+    return None
+
+
 def _google(settings: Settings, sheet: str) -> Workbook:
     from sheets.google import open_google_workbook
 

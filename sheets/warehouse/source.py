@@ -25,7 +25,7 @@ from sheets.columnar import ColumnarTab
 from sheets.columnar import _cells as arrow_cells  # the xlsx columnar path's Arrow → cell conversion, reused
 from sheets.local import file_marker
 from sheets.validate import ROW_COLUMN, DataIssue
-from sheets.workbook import Cell, OwnedTab, RawTab, WorkbookError, WriteReport
+from sheets.workbook import Cell, OwnedTab, RawTab, Workbook, WorkbookError, WriteReport
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -34,8 +34,8 @@ META_TABLE = "pulse_export"
 ISSUES_TABLE = "data_issues"
 URL_ENV = "PULSE_SOURCE_URL"
 READ_ONLY = (
-    "summary tabs need a sheet: a SQL source is only read, and writing the summary tabs to a separate "
-    "[output] sheet is not supported yet (docs/warehouse.md); `pulse ask`, `check` and `digest` work, "
+    "summary tabs need a sheet: a SQL source is only read; name where they go with [output] workbook = "
+    '"summary.xlsx" or [output] sheet = "<Google Sheet key or URL>" (docs/warehouse.md), '
     "or run `pulse refresh --workbook FILE.xlsx` on a workbook"
 )
 
@@ -76,15 +76,24 @@ def open_sql_workbook(settings: Settings) -> SqlWorkbook:
         raise WorkbookError(
             f'[source] kind = "sql" needs url = "duckdb:///path/crm.duckdb" in the config (or {URL_ENV})'
         )
+    from sheets.open import open_output
+
+    workbook: SqlWorkbook
     if sql_scheme(url) in POSTGRES_SCHEMES:
         sql_scheme_problem(url, raise_as=WorkbookError)
-        return PgWorkbook(url)
-    return SqlWorkbook(duckdb_path(url))
+        workbook = PgWorkbook(url)
+    else:
+        workbook = SqlWorkbook(duckdb_path(url))
+    workbook.output = open_output(settings)
+    return workbook
 
 
 class SqlWorkbook:
-    """Source tables in a DuckDB file, read-only: the owned tabs cannot be written here. `PgWorkbook` reads
-    PostgreSQL the same way; the two differ in how they connect, list tables and fetch Arrow."""
+    """Source tables in a DuckDB file, read-only: the owned tabs go to the `[output]` workbook (`output`) when one is
+    configured, else they are refused. `PgWorkbook` reads PostgreSQL the same way; the two differ in how they
+    connect, list tables and fetch Arrow."""
+
+    output: Workbook | None = None
 
     default_schema = "main"
 
@@ -149,12 +158,14 @@ class SqlWorkbook:
         return issues, {k: int(v) for k, v in counts.items()}
 
     def read_owned(self, name: str) -> list[list[Cell]] | None:
-        """A SQL source holds no owned tabs."""
-        return None
+        """An owned tab of the `[output]` workbook; a SQL source itself holds none."""
+        return None if self.output is None else self.output.read_owned(name)
 
     def write_owned(self, tabs: Mapping[str, OwnedTab]) -> WriteReport:
-        """Refused with a sentence: the summary tabs need a sheet."""
-        raise WorkbookError(READ_ONLY, status=400, title="crm-pulse cannot write summary tabs")
+        """The summary tabs written to the `[output]` workbook; refused with a sentence without one."""
+        if self.output is None:
+            raise WorkbookError(READ_ONLY, status=400, title="crm-pulse cannot write summary tabs")
+        return self.output.write_owned(tabs)
 
     def _connect(self) -> _Connection:
         import duckdb

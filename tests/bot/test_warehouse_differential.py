@@ -5,6 +5,7 @@ the CLI exports, checks and answers on it, and refuses to refresh summary tabs t
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -16,7 +17,8 @@ from bot.digest.schedule import last_full_week
 from bot.pushdown import PUSHED
 from bot.query import answer
 from bot.render.json import render_json
-from config import ConfigError, Settings, parse_settings
+from bot.scheduler import refresh_job, register_context
+from config import ConfigError, Settings, load_settings, parse_settings
 from metrics.registry import METRICS
 from sheets.local import LocalWorkbook
 from sheets.warehouse.export import export_duckdb
@@ -164,3 +166,30 @@ def test_pushed_down_metrics_answer_as_in_memory_without_reading_rows(engine, de
     assert ctx.cache._entry is None  # no snapshot was read: every answer came from the warehouse's aggregates
     answer("churn 2026-Q3", ctx)  # not pushed down: answered from the snapshot
     assert ctx.cache._entry is not None
+
+
+def test_summary_tabs_of_a_sql_source_go_to_the_output_workbook(demo_export, tmp_path, capsys):
+    output = tmp_path / "summary.xlsx"
+    config = tmp_path / "pulse.toml"
+    config.write_text(
+        f'[source]\nkind = "sql"\nurl = "duckdb://{demo_export}"\n[output]\nworkbook = "{output}"\n', encoding="utf-8"
+    )
+    code, _, err = run(capsys, "refresh", "--config", str(config), "--today", TODAY.isoformat())
+    assert code == 0, err
+    settings = load_settings(config)
+    wb = open_sql_workbook(settings)
+    assert isinstance(wb.output, LocalWorkbook) and wb.output.path == output
+    summary = wb.read_owned("Pulse Summary")
+    assert summary is not None and len(summary) > 24 and summary[0][0] == "Month"  # 24 months and the header
+    log = wb.read_owned("Pulse Log")
+    assert log is not None and "refresh" in [str(c) for c in log[-1]]
+
+
+def test_the_scheduled_refresh_of_a_sql_source_without_output_skips_the_tabs_quietly(demo_export, caplog):
+    settings = parse_settings({"source": {"kind": "sql", "url": f"duckdb://{demo_export}"}})
+    ctx = Context(settings, open_sql_workbook(settings), clock=noon)
+    register_context(ctx, "sql-no-output")
+    with caplog.at_level(logging.INFO, logger="bot.scheduler"):
+        refresh_job("sql-no-output")
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "summary tabs not written: no [output] workbook or sheet for the SQL source" in caplog.text
