@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from slack_bolt import App
 
 from bot.addon.api import install as install_addon
-from bot.context import Context
+from bot.context import Context, warm, warm_segments
 from bot.server import create_app
 from bot.slack.app import SlackConfigError, build_app
 from config import ConfigError, secret
@@ -111,14 +111,18 @@ def build_server(ctx: Context, *, socket_mode: bool = False, scheduler: bool = T
 
 
 def preload(ctx: Context) -> threading.Thread:
-    """Read the snapshot (and build its per-snapshot arrays) now, behind the start, so the first question does not
-    wait for it; a question arriving earlier waits for this same read. A failed read is kept for that question."""
+    """Read the snapshot (and build its per-snapshot arrays) and import the chart module now, behind the start, so
+    the first question does not wait for them; a question arriving earlier waits for this same read. A failed read
+    is kept for that question."""
 
     def read() -> None:
         try:
-            ctx.snapshot()
+            tables = ctx.tables(ctx.snapshot().snapshot)
+            warm(tables)  # a snapshot from the disk cache was not read by Context._load, which builds these
+            warm_segments(tables)
         except Exception as err:  # noqa: BLE001 - the first question reports it; the server keeps running
             log.warning("could not read the workbook at start: %s", err)
+        import bot.charts  # noqa: F401 - matplotlib, for the first cohort or survival chart (seconds to import)
 
     thread = threading.Thread(target=read, name="snapshot-preload", daemon=True)
     thread.start()
