@@ -7,14 +7,13 @@ import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sheets.workbook import Cell, OwnedTab, Workbook
+from sheets.workbook import LOG_TAB, Cell, OwnedTab, Workbook
 
 if TYPE_CHECKING:
     from bot.state_pg import PgLogQueue
 
 log = logging.getLogger(__name__)
 
-LOG_TAB = "Pulse Log"
 LOG_HEADER = ["Time (UTC)", "Event", "Detail", "Outcome"]
 MAX_ROWS = 5000
 

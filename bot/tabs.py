@@ -23,7 +23,19 @@ from metrics.registry import DEFINITIONS_VERSION, METRICS, SUMMARY
 from metrics.survival import kaplan_meier
 from metrics.tables import Tables
 from sheets.snapshot import data_issues_tab
-from sheets.workbook import TABS_KEPT, Cell, OwnedTab, WorkbookError, WriteReport
+from sheets.workbook import (
+    COHORTS_TAB,
+    CUSTOMERS_TAB,
+    ISSUES_TAB,
+    LOG_TAB,
+    SUMMARY_TAB,
+    SURVIVAL_TAB,
+    TABS_KEPT,
+    Cell,
+    OwnedTab,
+    WorkbookError,
+    WriteReport,
+)
 
 SUMMARY_MONTHS = 24
 SURVIVAL_STEP_DAYS = 30
@@ -123,7 +135,7 @@ def summary_tab(t: Tables, months: list[Period], o: MetricOptions, currency: str
         ]
         row += ["; ".join(small), DEFINITIONS_VERSION]
         rows.append(row)
-    return OwnedTab("Pulse Summary", header, rows, formats=formats, frozen_cols=1)
+    return OwnedTab(SUMMARY_TAB, header, rows, formats=formats, frozen_cols=1)
 
 
 def _heading(label: str, unit: str, currency: str) -> str:
@@ -152,13 +164,13 @@ def number_pattern(unit: str, currency: str = "USD") -> str:
 def cohorts_tab(t: Tables, months: list[Period], o: MetricOptions) -> OwnedTab:
     """`Pulse Cohorts`: the monthly signup-cohort retention triangle (share with an order k months later)."""
     if not months:
-        return OwnedTab("Pulse Cohorts", ["Cohort", "Customers"], [])
+        return OwnedTab(COHORTS_TAB, ["Cohort", "Customers"], [])
     table = cohort_table(t, months[0].start, months[-1].start, o)
     header = ["Cohort", "Customers"] + [f"M{k}" for k in range(table.shares.shape[1])]
     rows: list[list[Cell]] = []
     for label, size, shares in zip(table.cohorts, table.sizes, table.shares, strict=True):
         rows.append([str(label), int(size), *(_num(v) for v in shares)])
-    return OwnedTab("Pulse Cohorts", header, rows)
+    return OwnedTab(COHORTS_TAB, header, rows)
 
 
 def _num(v) -> Cell:
@@ -198,7 +210,7 @@ def customers_tab(t: Tables, today: date, o: MetricOptions) -> OwnedTab | None:
         )
     if not model.converged and model.note:
         rows.insert(0, ["(note)", model.note] + [None] * (len(CUSTOMERS_HEADER) - 2))
-    return OwnedTab("Pulse Customers", CUSTOMERS_HEADER, rows)
+    return OwnedTab(CUSTOMERS_TAB, CUSTOMERS_HEADER, rows)
 
 
 def _missing(v) -> bool:
@@ -224,7 +236,7 @@ def survival_tab(t: Tables, today: date, o: MetricOptions) -> OwnedTab | None:
             at = s[s.index <= day].iloc[-1] if (s.index <= day).any() else None
             if at is not None:
                 rows.append([c.segment, day, round(float(at.s), 4), round(float(at.lo), 4), round(float(at.hi), 4)])
-    return OwnedTab("Pulse Survival", ["Segment", "Days since signup", "Survival", "Low (95%)", "High (95%)"], rows)
+    return OwnedTab(SURVIVAL_TAB, ["Segment", "Days since signup", "Survival", "Low (95%)", "High (95%)"], rows)
 
 
 def build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
@@ -234,9 +246,9 @@ def build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
     o = ctx.options()
     months = summary_months(t, ctx.today())
     tabs = {
-        "Pulse Summary": summary_tab(t, months, o, ctx.settings.currency),
-        "Pulse Cohorts": cohorts_tab(t, months, o),
-        "Pulse Data Issues": data_issues_tab(cached.snapshot),
+        SUMMARY_TAB: summary_tab(t, months, o, ctx.settings.currency),
+        COHORTS_TAB: cohorts_tab(t, months, o),
+        ISSUES_TAB: data_issues_tab(cached.snapshot),
     }
     for extra in (customers_tab(t, ctx.today(), o), survival_tab(t, ctx.today(), o)):
         if extra is not None:
@@ -262,9 +274,9 @@ def refresh(ctx: Context, *, reason: str = "manual") -> RefreshReport:
         tabs, months, issues = build_tabs(ctx)
         detail = f"{reason}: {months} months, {issues} data issues"
         pending = deferred()  # notes queued where no workbook was at hand (a damaged snapshot cache moved aside)
-        tabs["Pulse Log"] = log_tab(ctx.workbook, [*pending, (ctx.now(), "refresh", detail, "ok")])
+        tabs[LOG_TAB] = log_tab(ctx.workbook, [*pending, (ctx.now(), "refresh", detail, "ok")])
         written: WriteReport = ctx.workbook.write_owned(tabs)
-        if "Pulse Log" in written.written:
+        if LOG_TAB in written.written:
             forget_deferred(len(pending))
         return RefreshReport(written=written.written, refused=written.refused, months=months, issues=issues)
     finally:

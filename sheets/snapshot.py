@@ -10,9 +10,8 @@ import pandas as pd
 from config.settings import Settings
 from metrics.schema import COLUMNS, SOURCE_TABS
 from sheets.validate import DataIssue, parse_tab_detail
-from sheets.workbook import Cell, OwnedTab, Workbook
+from sheets.workbook import ISSUES_TAB, Cell, OwnedTab, Workbook
 
-ISSUES_TAB = "Pulse Data Issues"
 ISSUES_HEADER = ["Tab", "Row", "Column", "Value", "Problem", "Severity"]
 ISSUES_TAB_LIMIT = 10_000
 

@@ -12,8 +12,14 @@ from metrics.errors import SourceUnavailable
 # A cell as read or written. Time-of-day and duration cells come only from a local .xlsx (never valid source values).
 Cell = str | int | float | bool | datetime | date | time | timedelta | None
 
-# Tabs crm-pulse creates and owns. Nothing else is ever written.
-OWNED_TABS = ("Pulse Summary", "Pulse Cohorts", "Pulse Customers", "Pulse Data Issues", "Pulse Log", "Pulse Survival")
+# Tabs crm-pulse creates and owns, named here once. Nothing else is ever written.
+SUMMARY_TAB = "Pulse Summary"
+COHORTS_TAB = "Pulse Cohorts"
+CUSTOMERS_TAB = "Pulse Customers"
+ISSUES_TAB = "Pulse Data Issues"
+LOG_TAB = "Pulse Log"
+SURVIVAL_TAB = "Pulse Survival"
+OWNED_TABS = (SUMMARY_TAB, COHORTS_TAB, CUSTOMERS_TAB, ISSUES_TAB, LOG_TAB, SURVIVAL_TAB)
 OWNER_MARKER_KEY = "crm-pulse-owned"
 # Said after a failed read or write — only when it is true (nothing of the write landed).
 TABS_KEPT = "the summary tabs keep their previous contents"

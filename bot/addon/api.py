@@ -36,6 +36,7 @@ from bot.tabs import already_running, refresh
 from config import secret
 from metrics.errors import PulseError
 from metrics.periods import PeriodError
+from sheets.workbook import ISSUES_TAB
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -251,7 +252,7 @@ def issues(req: IssuesRequest, request: Request) -> dict[str, Any]:
         }
         for i in snap.issues[: req.limit]
     ]
-    return {"count": len(snap.issues), "issues": rows, "tab": "Pulse Data Issues"}
+    return {"count": len(snap.issues), "issues": rows, "tab": ISSUES_TAB}
 
 
 def install(api: FastAPI, ctx: Context) -> None:
