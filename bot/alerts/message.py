@@ -17,6 +17,7 @@ from bot.alerts.rules import Evaluation
 from bot.i18n import _
 from bot.render import format as fmt
 from bot.render import safe
+from bot.render.limits import MAX_HEADER
 
 WHY_ACTION = "alert_why"
 
@@ -54,7 +55,7 @@ def _facts(ev: Evaluation, currency: str) -> str:
 
 def alert_message(ev: Evaluation, currency: str = "USD") -> tuple[list[dict], str]:
     """The message posted when the condition starts to hold."""
-    title = f"🔔 {safe.plain(ev.rule.name)}"[:150]
+    title = f"🔔 {safe.plain(ev.rule.name)}"[:MAX_HEADER]
     blocks = [
         HeaderBlock(text=title),
         SectionBlock(text=MarkdownTextObject(text=_facts(ev, currency))),
@@ -97,7 +98,7 @@ def alert_message(ev: Evaluation, currency: str = "USD") -> tuple[list[dict], st
 def recovery_message(ev: Evaluation, currency: str = "USD") -> tuple[list[dict], str]:
     """The message posted once when the condition stops holding."""
     blocks = [
-        HeaderBlock(text=_("✅ Back to normal: {name}", name=safe.plain(ev.rule.name))[:150]),
+        HeaderBlock(text=_("✅ Back to normal: {name}", name=safe.plain(ev.rule.name))[:MAX_HEADER]),
         SectionBlock(text=MarkdownTextObject(text=_facts(ev, currency))),
     ]
     value = fmt.number(ev.result.value, ev.result.unit, currency)

@@ -20,14 +20,10 @@ from bot.digest.builder import Comment, Digest, Kpi, Mover
 from bot.i18n import N_, _, babel_locale, current, is_english
 from bot.render import format as fmt
 from bot.render import safe
+from bot.render.limits import MAX_BLOCKS, MAX_FALLBACK, MAX_HEADER, MAX_SECTION, MAX_TOTAL_CHARS
 from metrics.clv.risk import churned_note
 from metrics.result import MetricResult
 
-MAX_BLOCKS = 50
-MAX_SECTION = 3000
-MAX_HEADER = 150
-MAX_TOTAL_CHARS = 12000
-MAX_FALLBACK = 3000
 MAX_COMMENT = 280
 
 

@@ -24,19 +24,21 @@ from slack_sdk.models.blocks import (
 from bot.i18n import _, ngettext
 from bot.render import format as fmt
 from bot.render import safe
+from bot.render.limits import (
+    MAX_BLOCKS,
+    MAX_BUTTON_VALUE,
+    MAX_CONTEXT_ELEMENTS,
+    MAX_FIELD,
+    MAX_FIELDS,
+    MAX_HEADER,
+    MAX_SECTION,
+    MAX_TOTAL_CHARS,
+)
 from bot.render.text import table
 from bot.replies import ErrorReply, MetricReply, OverviewReply, Reply, TableReply, TextReply
 from metrics.result import MetricResult
 
 SHARE_ACTION_ID = "share_in_channel"
-MAX_BLOCKS = 50
-MAX_SECTION = 3000
-MAX_FIELD = 2000
-MAX_FIELDS = 10
-MAX_HEADER = 150
-MAX_CONTEXT_ELEMENTS = 10
-MAX_TOTAL_CHARS = 12000
-MAX_BUTTON_VALUE = 2000
 TOP_MOVERS = 3
 
 

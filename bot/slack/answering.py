@@ -21,14 +21,13 @@ from bot.query import reply_to
 from bot.render import format as fmt
 from bot.render import safe
 from bot.render.blocks import _cut, render_blocks
+from bot.render.limits import MAX_FALLBACK, MAX_SECTION
 from bot.render.text import render_text
 from bot.replies import ErrorReply, Reply
 from metrics.errors import PulseError
 
 log = logging.getLogger(__name__)
 
-MAX_FALLBACK_TEXT = 3000
-MAX_SECTION_TEXT = 3000  # Slack rejects a section whose text is longer (and with it the whole ack)
 MAX_ASKED_CHARS = 200  # how much of the user's command our own messages quote back
 
 
@@ -53,15 +52,15 @@ def message_for(
     # Errors (our wording with `examples`, shown only to the asker) and help keep their formatting: entities only.
     ours = isinstance(reply, ErrorReply) or getattr(reply, "markup", False)
     fallback = safe.markup(rendered) if ours else fmt.escape(rendered)
-    if len(fallback) > MAX_FALLBACK_TEXT:
-        fallback = fallback[: MAX_FALLBACK_TEXT - 1] + "…"
+    if len(fallback) > MAX_FALLBACK:
+        fallback = fallback[: MAX_FALLBACK - 1] + "…"
     blocks = render_blocks(reply, share_button=share_button, command=command, text=text, currency=currency)
     return {"text": fallback, "blocks": blocks}
 
 
 def plain(text: str) -> dict[str, Any]:
     """A short message of our own wording (no sheet values), as a single mrkdwn section cut to Slack's section limit."""
-    text = _cut(text, MAX_SECTION_TEXT)
+    text = _cut(text, MAX_SECTION)
     return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
 
 

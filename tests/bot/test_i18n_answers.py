@@ -15,7 +15,8 @@ from slack_sdk.models.blocks import Block
 from bot.context import build_context
 from bot.i18n import use
 from bot.query import answer
-from bot.render.blocks import MAX_BLOCKS, MAX_FIELD, MAX_HEADER, MAX_SECTION, MAX_TOTAL_CHARS, render_blocks
+from bot.render.blocks import render_blocks
+from bot.render.limits import MAX_BLOCKS, MAX_FIELD, MAX_HEADER, MAX_SECTION, MAX_TOTAL_CHARS
 from bot.render.text import render_text
 from config import Settings
 from metrics.registry import METRICS

@@ -10,7 +10,8 @@ from slack_sdk.models.blocks import Block
 
 from bot.digest.builder import Mover, RiskHighlights, build_digest
 from bot.digest.chart import render_chart
-from bot.digest.render import MAX_BLOCKS, MAX_HEADER, MAX_SECTION, MAX_TOTAL_CHARS, render_blocks, render_text, size
+from bot.digest.render import render_blocks, render_text, size
+from bot.render.limits import MAX_BLOCKS, MAX_HEADER, MAX_SECTION, MAX_TOTAL_CHARS
 from bot.render import format as fmt
 from tests.bot.digest.conftest import DEMO_TODAY, context_at, utc
 

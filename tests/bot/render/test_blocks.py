@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
-from bot.render.blocks import MAX_BLOCKS, MAX_TOTAL_CHARS, SHARE_ACTION_ID, render_blocks, shared_by_block
+from bot.render.blocks import SHARE_ACTION_ID, render_blocks, shared_by_block
+from bot.render.limits import MAX_BLOCKS, MAX_TOTAL_CHARS
 from bot.replies import ErrorReply, MetricReply, OverviewReply, TableReply, TextReply
 from metrics.periods import Period
 from metrics.result import Comparison, Interval, MetricResult, SegmentValue, TargetStatus
