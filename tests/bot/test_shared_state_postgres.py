@@ -41,18 +41,24 @@ def race(contexts) -> list[AlertEvent]:
 
 
 def test_an_alert_evaluated_by_two_instances_at_once_fires_once_and_recovers_once(state_url, workbook, tmp_path, slack):  # noqa: F811
-    copies = [workbook, shutil.copy(workbook, tmp_path / "other.xlsx")]  # each instance reads the same data
+    stage = [0]
+
+    def instances() -> list:
+        """Two instances reading the same data (each its own copy of the workbook as it is now)."""
+        stage[0] += 1
+        copies = [shutil.copy(workbook, tmp_path / f"stage{stage[0]}-{n}.xlsx") for n in range(2)]
+        return [context(path, clock) for path in copies]
+
     clock = Clock(START)
-    assert race([context(p, clock) for p in copies]) == []
-    for path in copies:  # 40 answers of 2 arrive: the week's NPS is (20 − 44) / 80 = −30, below the target 30
-        append_rows(path, "Responses", answers(START - START.resolution, [2] * 40))
-    fired = race([context(p, clock) for p in copies])
+    assert race(instances()) == []
+    # 40 answers of 2 arrive: the week's NPS is (20 − 44) / 80 = −30, below the target 30
+    append_rows(workbook, "Responses", answers(START - START.resolution, [2] * 40))
+    fired = race(instances())
     assert [(e.kind, e.posted) for e in fired] == [("fired", True)] and len(alert_posts(slack)) == 1
-    assert race([context(p, clock) for p in copies]) == []  # still below: neither instance repeats it
+    assert race(instances()) == []  # still below: neither instance repeats it
     clock.advance(10)  # the bad week leaves the 7-day window; 40 promoters arrive → NPS 100, recovered
-    for path in copies:
-        append_rows(path, "Responses", answers(clock.now.date() - 2 * START.resolution, [10] * 40))
-    recovered = race([context(p, clock) for p in copies])
+    append_rows(workbook, "Responses", answers(clock.now.date() - 2 * START.resolution, [10] * 40))
+    recovered = race(instances())
     assert [(e.kind, e.posted) for e in recovered] == [("recovered", True)] and len(alert_posts(slack)) == 2
     assert not (state_dir() / "alerts.json").exists()  # nothing of it in the files
 
