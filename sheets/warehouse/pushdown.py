@@ -256,6 +256,21 @@ class Warehouse:
         return figures
 
     def _basket_stats(self, periods: Sequence[Bounds], scope: Scope, by: str | None) -> Figures[BasketStats]:
+        out: Figures[BasketStats] = {}
+        for row in self.basket_query(periods, scope, by).to_pyarrow().to_pylist():
+            out[_key_of(row)] = BasketStats(
+                gross=float(row["gross"] or 0.0),
+                refunded=-float(row["refunded"] or 0.0),
+                refund_rows=int(row["refund_rows"]),
+                orders=int(row["orders"]),
+                purchasers=int(row["purchasers"]),
+                repeaters=int(row["repeaters"]),
+                anonymous_orders=int(row["anonymous"] or 0),
+            )
+        return out
+
+    def basket_query(self, periods: Sequence[Bounds], scope: Scope = (), by: str | None = None) -> Any:
+        """The Ibis expression behind `basket_stats` (compiled to each engine's SQL; BigQuery's in the tests)."""
         from ibis import _
 
         o = self._branches("orders", "order_date", periods, scope, by)
@@ -281,18 +296,7 @@ class Warehouse:
             repeaters=per.count(where=known & (per.orders >= 2)),
             anonymous=per.orders.sum(where=~known),
         )
-        out: Figures[BasketStats] = {}
-        for row in joined.to_pyarrow().to_pylist():
-            out[_key_of(row)] = BasketStats(
-                gross=float(row["gross"] or 0.0),
-                refunded=-float(row["refunded"] or 0.0),
-                refund_rows=int(row["refund_rows"]),
-                orders=int(row["orders"]),
-                purchasers=int(row["purchasers"]),
-                repeaters=int(row["repeaters"]),
-                anonymous_orders=int(row["anonymous"] or 0),
-            )
-        return out
+        return joined
 
     def score_stats(
         self,
@@ -314,6 +318,27 @@ class Warehouse:
     def _score_stats(
         self, periods: Sequence[Bounds], survey: str, low: int, high: int, scope: Scope, by: str | None
     ) -> Figures[ScoreStats]:
+        out: Figures[ScoreStats] = {}
+        for row in self.score_query(periods, survey, low, high, scope, by).to_pyarrow().to_pylist():
+            key = _key_of(row)
+            current = out.get(key, ScoreStats())
+            if row["valid"]:
+                histogram = {**current.histogram, int(row["bucket"]): int(row["n"])}
+                out[key] = ScoreStats(histogram, current.invalid)
+            else:
+                out[key] = ScoreStats(current.histogram, current.invalid + int(row["n"]))
+        return out
+
+    def score_query(
+        self,
+        periods: Sequence[Bounds],
+        survey: str,
+        low: int,
+        high: int,
+        scope: Scope = (),
+        by: str | None = None,
+    ) -> Any:
+        """The Ibis expression behind `score_stats`."""
         from ibis import _
 
         r = self._branches("responses", "date", periods, scope, by)
@@ -323,16 +348,7 @@ class Warehouse:
             bucket=r.score.fill_null(low - 1),
         )
         counts = r.aggregate(by=["pi", "split", "segment", "valid", "bucket"], n=_.count())
-        out: Figures[ScoreStats] = {}
-        for row in counts.to_pyarrow().to_pylist():
-            key = _key_of(row)
-            current = out.get(key, ScoreStats())
-            if row["valid"]:
-                histogram = {**current.histogram, int(row["bucket"]): int(row["n"])}
-                out[key] = ScoreStats(histogram, current.invalid)
-            else:
-                out[key] = ScoreStats(current.histogram, current.invalid + int(row["n"]))
-        return out
+        return counts
 
     def _branches(self, key: str, day: str, periods: Sequence[Bounds], scope: Scope, by: str | None) -> Any:
         """Table `key`'s rows of each period, labelled `pi` (the period's index), `split` (whether a segment of `by`)

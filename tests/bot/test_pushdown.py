@@ -101,3 +101,41 @@ def test_pulse_check_lists_the_rules_run_in_the_database(messy_db, tmp_path, cap
         "samples": ["C2: soon"],
         "severity": "rejected",
     } in rules
+
+
+class UnboundTables:
+    """Stands in for a BigQuery connection (none in tests): tables with the exported schema and no data."""
+
+    name = "bigquery"
+    SCHEMAS = {
+        "customers": {"customer_id": "string", "signup_date": "timestamp", "region": "string", "plan": "string"},
+        "orders": {"order_id": "string", "customer_id": "string", "order_date": "timestamp", "amount": "float64"},
+        "responses": {"date": "timestamp", "survey": "string", "score": "int64", "customer_id": "string"},
+    }
+
+    def table(self, name, database=None):
+        import ibis
+
+        return ibis.table(self.SCHEMAS[name], name=name, database=database)
+
+
+@pytest.mark.parametrize(
+    "scope,by", [((), None), ((), "region"), ((("plan", "Pro"),), None), ((("plan", "Pro"),), "region")]
+)
+def test_every_pushed_down_query_compiles_for_bigquery(scope, by):
+    import ibis
+    import sqlglot
+
+    from sheets.warehouse.pushdown import Warehouse
+
+    found = {key: (key, f'"analytics"."{key}"') for key in NAMES}
+    wh = Warehouse(UnboundTables(), NAMES, found)
+    periods = [(datetime(2026, 7, 1), datetime(2026, 10, 1)), (datetime(2026, 4, 1), datetime(2026, 7, 1))]
+    queries = [wh.basket_query(periods, scope, by)] + [
+        wh.score_query(periods, survey, low, high, scope, by) for survey, (low, high) in SCALES.items()
+    ]
+    for query in queries:
+        sql = ibis.to_sql(query, dialect="bigquery")
+        assert "`analytics`.`orders`" in sql or "`analytics`.`responses`" in sql
+        assert sqlglot.parse_one(sql, read="bigquery") is not None  # BigQuery's grammar accepts it
+        assert ("`analytics`.`customers`" in sql) == bool(scope or by)
