@@ -52,10 +52,11 @@ window.google = {script: {get run() { return __runner(null, null); }}};
 
 
 def find_chromium() -> str | None:
-    """The Chromium (or Chrome) binary: `PULSE_CHROMIUM`, else the first of the usual names on PATH."""
+    """The Chromium (or Chrome) binary: `PULSE_CHROMIUM` (None when it names no program), else the first of the usual
+    names on PATH."""
     named = os.environ.get("PULSE_CHROMIUM")
     if named:
-        return named
+        return shutil.which(named)
     names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
     return next((found for found in map(shutil.which, names) if found), None)
 
@@ -105,12 +106,16 @@ class Chromium:
         os.close(from_browser)
         self._buffer = b""
         self._next_id = 0
+        self._stubbed = False
         self.session = ""
-        target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
-        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True}, session=False)[
-            "sessionId"
-        ]
-        self.send("Page.enable")  # without it, scripts added for new documents do not run
+        try:
+            target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
+            attached = self.send("Target.attachToTarget", {"targetId": target, "flatten": True}, session=False)
+            self.session = attached["sessionId"]
+            self.send("Page.enable")  # without it, scripts added for new documents do not run
+        except BaseException:
+            self.close()
+            raise
 
     def send(self, method: str, params: dict[str, Any] | None = None, *, session: bool = True) -> dict[str, Any]:
         """Send one command (to the page unless `session=False`) and return its result; events are skipped."""
@@ -118,7 +123,9 @@ class Chromium:
         message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
         if session:
             message["sessionId"] = self.session
-        os.write(self._commands, json.dumps(message).encode() + b"\0")
+        data = json.dumps(message).encode() + b"\0"
+        while data:
+            data = data[os.write(self._commands, data) :]
         deadline = time.monotonic() + self.timeout
         while True:
             reply = self._read(deadline)
@@ -148,14 +155,21 @@ class Chromium:
             raise BrowserError(f"{expression[:80]}: {details.get('exception', {}).get('description') or details}")
         return result["result"].get("value")
 
-    def wait_for(self, expression: str, timeout: float = 5.0) -> None:
-        """Poll a JavaScript expression until it is truthy in JavaScript (an element found counts)."""
+    def wait_for(self, expression: str, timeout: float = 20.0) -> None:
+        """Poll a JavaScript expression until it is truthy in JavaScript (an element found counts). An evaluation that
+        fails meanwhile (the page between two documents has no context to run it in) is tried again."""
         deadline = time.monotonic() + timeout
+        failure: BrowserError | None = None
         while True:
-            if self.evaluate(f"Boolean({expression})") is True:
-                return
+            try:
+                if self.evaluate(f"Boolean({expression})") is True:
+                    return
+            except BrowserError as err:
+                failure = err
             if time.monotonic() > deadline:
-                raise BrowserError(f"still false after {timeout} s: {expression}")
+                raise BrowserError(
+                    f"still false after {timeout} s: {expression}" + (f" ({failure})" if failure else "")
+                )
             time.sleep(0.02)
 
     def open_sidebar(self, width: int = WIDTH, height: int = 640, scale: float = 1) -> None:
@@ -164,7 +178,7 @@ class Chromium:
             "Emulation.setDeviceMetricsOverride",
             {"width": width, "height": height, "deviceScaleFactor": scale, "mobile": False},
         )
-        if not getattr(self, "_stubbed", False):
+        if not self._stubbed:
             self.send("Page.addScriptToEvaluateOnNewDocument", {"source": STUB})
             self._stubbed = True
         self.evaluate("window.__previous = true")  # so the wait below cannot be met by the page being replaced
