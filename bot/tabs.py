@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bot.context import Context
+from bot.i18n import N_, _, pgettext, use
 from bot.pulse_log import deferred, forget_deferred, log_tab
 from bot.render.format import CURRENCY_SYMBOLS
 from bot.replies import TextReply
@@ -40,15 +41,16 @@ from sheets.workbook import (
 SUMMARY_MONTHS = 24
 SURVIVAL_STEP_DAYS = 30
 CUSTOMERS_HEADER = [
-    "Customer",
-    "Segment",
-    "P(alive)",
-    "Expected purchases",
-    "Predicted CLV",
-    "Value at stake",
-    "Risk rank",
-    "Churned on",
+    N_("Customer"),
+    N_("Segment"),
+    N_("P(alive)"),
+    N_("Expected purchases"),
+    N_("Predicted CLV"),
+    N_("Value at stake"),
+    N_("Risk rank"),
+    N_("Churned on"),
 ]
+SURVIVAL_HEADER = [N_("Days since signup"), N_("Survival"), N_("Low (95%)"), N_("High (95%)")]
 _running_lock = threading.Lock()
 _running_since: datetime | None = None
 
@@ -94,10 +96,10 @@ def summary_tab(t: Tables, months: list[Period], o: MetricOptions, currency: str
     results = [{name: evaluate(METRICS[name], t, p, o) for name in SUMMARY} for p in months]
     first = results[0] if results else {}
     heads = {
-        name: _heading(first[name].label, first[name].unit, currency) if name in first else name for name in SUMMARY
+        name: _heading(_(first[name].label), first[name].unit, currency) if name in first else name for name in SUMMARY
     }
     rates = [name for name in SUMMARY if METRICS[name].kind in RATE_KINDS]
-    header: list[str] = ["Month"]
+    header: list[str] = [_("Month")]
     formats: dict[int, str] = {}
     for name in SUMMARY:
         unit = first[name].unit if name in first else "count"
@@ -106,12 +108,13 @@ def summary_tab(t: Tables, months: list[Period], o: MetricOptions, currency: str
         if name in rates:
             formats[len(header)] = number_pattern("count", currency)
             formats[len(header) + 1] = formats[len(header) + 2] = number_pattern(unit, currency)
-            header += [f"{heads[name]} n", f"{heads[name]} low", f"{heads[name]} high"]
+            header += [_("{heading} n", heading=heads[name]), _("{heading} low", heading=heads[name])]
+            header.append(_("{heading} high", heading=heads[name]))
     targeted = [m for m in SUMMARY if m in o.targets]
     for name in targeted:
         formats[len(header)] = formats[header.index(heads[name])]
-        header += [f"{heads[name]} target", f"{heads[name]} status"]
-    header += ["Small samples", "Definitions"]
+        header += [_("{heading} target", heading=heads[name]), _("{heading} status", heading=heads[name])]
+    header += [_("Small samples"), _("Definitions")]
     rows: list[list[Cell]] = []
     for p, by_name in zip(months, results, strict=True):
         row: list[Cell] = [p.label]
@@ -164,9 +167,9 @@ def number_pattern(unit: str, currency: str = "USD") -> str:
 def cohorts_tab(t: Tables, months: list[Period], o: MetricOptions) -> OwnedTab:
     """`Pulse Cohorts`: the monthly signup-cohort retention triangle (share with an order k months later)."""
     if not months:
-        return OwnedTab(COHORTS_TAB, ["Cohort", "Customers"], [])
+        return OwnedTab(COHORTS_TAB, [_("Cohort"), _("Customers")], [])
     table = cohort_table(t, months[0].start, months[-1].start, o)
-    header = ["Cohort", "Customers"] + [f"M{k}" for k in range(table.shares.shape[1])]
+    header = [_("Cohort"), _("Customers")] + [_("M{k}", k=k) for k in range(table.shares.shape[1])]
     rows: list[list[Cell]] = []
     for label, size, shares in zip(table.cohorts, table.sizes, table.shares, strict=True):
         rows.append([str(label), int(size), *(_num(v) for v in shares)])
@@ -210,7 +213,7 @@ def customers_tab(t: Tables, today: date, o: MetricOptions) -> OwnedTab | None:
         )
     if not model.converged and model.note:
         rows.insert(0, ["(note)", model.note] + [None] * (len(CUSTOMERS_HEADER) - 2))
-    return OwnedTab(CUSTOMERS_TAB, CUSTOMERS_HEADER, rows)
+    return OwnedTab(CUSTOMERS_TAB, [_(h) for h in CUSTOMERS_HEADER], rows)
 
 
 def _missing(v) -> bool:
@@ -236,11 +239,18 @@ def survival_tab(t: Tables, today: date, o: MetricOptions) -> OwnedTab | None:
             at = s[s.index <= day].iloc[-1] if (s.index <= day).any() else None
             if at is not None:
                 rows.append([c.segment, day, round(float(at.s), 4), round(float(at.lo), 4), round(float(at.hi), 4)])
-    return OwnedTab(SURVIVAL_TAB, ["Segment", "Days since signup", "Survival", "Low (95%)", "High (95%)"], rows)
+    header = [pgettext("survival curve of", "Segment"), *(_(h) for h in SURVIVAL_HEADER)]
+    return OwnedTab(SURVIVAL_TAB, header, rows)
 
 
 def build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
-    """All owned tabs for the current snapshot, plus the month and issue counts."""
+    """All owned tabs for the current snapshot, plus the month and issue counts; headers and notes in the configured
+    language (the workbook is the team's, whoever asked for the refresh)."""
+    with use(ctx.settings.language):
+        return _build_tabs(ctx)
+
+
+def _build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
     cached = ctx.snapshot()
     t = ctx.tables(cached.snapshot)
     o = ctx.options()
