@@ -79,8 +79,9 @@ def compute_pushed(
 
 @dataclass(frozen=True)
 class Facts:
-    """What every pushed-down answer needs to know of the source, checked once per `cache_seconds` (and again when a
-    DuckDB file changes): why a table cannot be aggregated as it is, the dimensions, the recorded rejected rows."""
+    """What every pushed-down answer needs to know of the source, checked again only when a DuckDB file changes (a
+    database without a change stamp: every `cache_seconds`): why a table cannot be aggregated as it is, the
+    dimensions, the recorded rejected rows. The checks scan whole tables, so they must not run per question."""
 
     problems: Mapping[str, str | None]
     dimensions: tuple[str, ...]
@@ -96,10 +97,13 @@ _FACTS_LOCK = threading.Lock()
 def _facts(ctx: Context, wh: Any) -> Facts:
     """The source's facts, from the cache while they are fresh."""
     workbook: Any = ctx.workbook
-    key, marker = workbook.describe(), workbook.change_marker()
+    key, marker, ttl = workbook.describe(), workbook.change_marker(), ctx.settings.source.cache_seconds
     with _FACTS_LOCK:
         known = _FACTS.get(key)
-        if known and known.marker == marker and time.monotonic() - known.checked_at < ctx.settings.source.cache_seconds:
+        fresh = known is not None and (
+            known.marker == marker if marker is not None else time.monotonic() - known.checked_at < ttl
+        )
+        if known is not None and fresh:
             return known
     scales = {s.upper(): (v.min, v.max) for s, v in ctx.settings.surveys.scales.items()}
     problems = {tab: wh.problem((tab,)) or _rejections(wh, tab, scales) for tab in ("customers", "orders", "responses")}

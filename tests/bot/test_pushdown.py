@@ -103,20 +103,22 @@ def test_pulse_check_lists_the_rules_run_in_the_database(messy_db, tmp_path, cap
     } in rules
 
 
+EXPORTED = {
+    "customers": {"customer_id": "string", "signup_date": "timestamp", "region": "string", "plan": "string"},
+    "orders": {"order_id": "string", "customer_id": "string", "order_date": "timestamp", "amount": "float64"},
+    "responses": {"date": "timestamp", "survey": "string", "score": "int64", "customer_id": "string"},
+}
+
+
 class UnboundTables:
     """Stands in for a BigQuery connection (none in tests): tables with the exported schema and no data."""
 
     name = "bigquery"
-    SCHEMAS = {
-        "customers": {"customer_id": "string", "signup_date": "timestamp", "region": "string", "plan": "string"},
-        "orders": {"order_id": "string", "customer_id": "string", "order_date": "timestamp", "amount": "float64"},
-        "responses": {"date": "timestamp", "survey": "string", "score": "int64", "customer_id": "string"},
-    }
 
     def table(self, name, database=None):
         import ibis
 
-        return ibis.table(self.SCHEMAS[name], name=name, database=database)
+        return ibis.table(EXPORTED[name], name=name, database=database)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,94 @@
+"""Benchmark: pushed-down questions on a DuckDB file of N orders (default 10 M), generated inside DuckDB so the rows
+never pass through Python; Python's peak RSS is reported too.
+
+Run: uv run python bench/warehouse_bench.py [--orders 10000000] [--file /tmp/bench.duckdb] [--memory]
+`--memory` also answers the same questions through the in-memory path (reads every row; use a small --orders).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.context import Context
+from bot.query import answer
+from config import parse_settings
+from sheets.warehouse.source import open_sql_workbook
+
+QUESTIONS = ("revenue 2026-Q3", "nps 2026-Q3", "repeat 2026-Q3 by region", "aov 2026-10 where plan=Pro vs 2025-10")
+OVERVIEW = ("revenue", "orders", "purchasers", "aov", "frequency", "repeat", "nps", "csat")
+
+
+def generate(path: Path, orders: int) -> float:
+    """customers = orders / 5, responses = orders / 10, dates over 2024-01-01 … 2026-11-15; seconds taken."""
+    import duckdb
+
+    started = time.perf_counter()
+    path.unlink(missing_ok=True)
+    customers, answers = max(orders // 5, 1), max(orders // 10, 1)
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"""
+            CREATE TABLE customers AS SELECT 'C' || i AS customer_id, TIMESTAMP '2024-01-01' + INTERVAL (i % 1000) DAY
+                AS signup_date, ['North', 'South', 'East', 'West'][1 + i % 4] AS region,
+                ['Free', 'Pro', 'Team'][1 + i % 3] AS plan FROM range({customers}) t(i);
+            CREATE TABLE orders AS SELECT 'O' || i AS order_id, 'C' || (hash(i) % {customers}) AS customer_id,
+                TIMESTAMP '2024-01-01' + INTERVAL (hash(i * 7) % 1050) DAY AS order_date,
+                CASE WHEN i % 50 = 0 THEN -10.0 ELSE round(5 + (hash(i * 13) % 20000) / 100.0, 2) END AS amount
+                FROM range({orders}) t(i);
+            CREATE TABLE responses AS SELECT TIMESTAMP '2024-01-01' + INTERVAL (hash(i * 3) % 1050) DAY AS date,
+                CASE WHEN i % 2 = 0 THEN 'NPS' ELSE 'CSAT' END AS survey,
+                CASE WHEN i % 2 = 0 THEN hash(i * 5) % 11 ELSE 1 + hash(i * 5) % 5 END AS score,
+                'C' || (hash(i * 11) % {customers}) AS customer_id FROM range({answers}) t(i);
+            CHECKPOINT;
+        """)
+    return time.perf_counter() - started
+
+
+def context(path: Path, pushdown: bool) -> Context:
+    settings = parse_settings({"source": {"kind": "sql", "url": f"duckdb://{path}", "pushdown": pushdown}})
+    clock = lambda: datetime(2026, 11, 16, 12, tzinfo=UTC)  # noqa: E731
+    return Context(settings, open_sql_workbook(settings), clock=clock, one_shot=True)
+
+
+def timed(ctx: Context, *questions: str) -> float:
+    """Seconds to answer the questions one after the other."""
+    started = time.perf_counter()
+    for q in questions:
+        answer(q, ctx)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=10_000_000)
+    parser.add_argument("--file", default="/tmp/pulse-bench.duckdb")
+    parser.add_argument("--memory", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="reuse the file when it exists")
+    args = parser.parse_args()
+    path = Path(args.file)
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    if not (args.keep and path.exists()):
+        seconds = generate(path, args.orders)
+        print(f"generate {args.orders:,} orders: {seconds:.1f} s ({path.stat().st_size / 1e6:.0f} MB)")
+    for pushdown in (True, False) if args.memory else (True,):
+        ctx = context(path, pushdown)
+        label = "pushdown" if pushdown else "in memory"
+        print(f"{label}: first question (checks, connection) {timed(ctx, 'orders 2025-Q1'):.2f} s")
+        for q in QUESTIONS:
+            print(f"{label}: {q}: {timed(ctx, q):.2f} s")
+        overview = [f"{m} 2026-Q2" for m in OVERVIEW]
+        print(f"{label}: 8 headline metrics of 2026-Q2: {timed(ctx, *overview):.2f} s")
+    print(f"Python peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
