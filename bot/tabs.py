@@ -13,6 +13,7 @@ import pandas as pd
 from bot.context import Context
 from bot.i18n import N_, _, pgettext, use
 from bot.pulse_log import deferred, forget_deferred, log_tab
+from bot.reasons import issues_tab_in_language
 from bot.render.format import CURRENCY_SYMBOLS
 from bot.replies import TextReply
 from metrics.clv import churn_dates, customer_model, risk_list
@@ -258,7 +259,7 @@ def _build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
     tabs = {
         SUMMARY_TAB: summary_tab(t, months, o, ctx.settings.currency),
         COHORTS_TAB: cohorts_tab(t, months, o),
-        ISSUES_TAB: data_issues_tab(cached.snapshot),
+        ISSUES_TAB: issues_tab_in_language(data_issues_tab(cached.snapshot)),
     }
     for extra in (customers_tab(t, ctx.today(), o), survival_tab(t, ctx.today(), o)):
         if extra is not None:
