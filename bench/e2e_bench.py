@@ -170,15 +170,11 @@ def main() -> None:
         child_serve(*args.child_serve)
         return
     sys.path.insert(0, str(ROOT))
-    from bench.read_bench import machine, write_dataset
+    from bench.read_bench import machine, workbook
     from sheets.demo import write_demo_workbook
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = args.xlsx
-        if path is None:
-            path = Path(tmp) / f"bench-{args.orders}.xlsx"
-            print(f"writing {path.name} …", file=sys.stderr)
-            write_dataset(path, args.orders)
+        path = workbook(args.xlsx, args.orders, Path(tmp))
         tiny = write_demo_workbook(Path(tmp) / "demo.xlsx", date.fromisoformat(TODAY))
         state, tiny_state = Path(tmp) / "state", Path(tmp) / "tiny-state"
         me = str(Path(__file__).resolve())

@@ -110,6 +110,16 @@ def measure(mode: str, path: Path) -> dict | str:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def workbook(given: Path | None, orders: int, tmp: Path) -> Path:
+    """The workbook to measure: `given`, else one generated in `tmp` with `orders` orders."""
+    if given is not None:
+        return given
+    path = tmp / f"bench-{orders}.xlsx"
+    print(f"writing {path.name} …", file=sys.stderr)
+    write_dataset(path, orders)
+    return path
+
+
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
@@ -128,11 +138,7 @@ def main() -> None:
         child(*args.child)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        path = args.xlsx
-        if path is None:
-            path = Path(tmp) / f"bench-{args.orders}.xlsx"
-            print(f"writing {path.name} …", file=sys.stderr)
-            write_dataset(path, args.orders)
+        path = workbook(args.xlsx, args.orders, Path(tmp))
         print(f"{path.name}: {path.stat().st_size / 1e6:.1f} MB · {machine()}\n")
         print("| reader | rows | CPU s (user+sys) | peak RSS MB | CPU vs columnar |")
         print("|---|---|---|---|---|")

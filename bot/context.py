@@ -197,14 +197,18 @@ WARM_SEGMENTS_UP_TO = 20
 
 def warm_segments(t: Tables) -> None:
     """For a server: every segment `by`/`where` can name (dimensions of up to WARM_SEGMENTS_UP_TO values) with its
-    arrays, built with the snapshot and kept with it, so no breakdown waits for them (issue 16 item 2)."""
+    arrays (customer state, order book, survey answers), built with the snapshot and kept with it, so no breakdown
+    waits for them (issue 16 item 2)."""
     from metrics.engine import dimension_values, segment_tables
+    from metrics.surveys import all_answers
 
     for dimension in t.dimensions:
         values = dimension_values(t, dimension).unique()
         if len(values) <= WARM_SEGMENTS_UP_TO:
             for value in values:
-                warm(segment_tables(t, dimension, str(value)))
+                segment = segment_tables(t, dimension, str(value))
+                warm(segment)
+                all_answers(segment)  # NPS/CSAT by segment (small: three arrays of the segment's answers)
 
 
 def source_id(workbook: Workbook) -> str:
