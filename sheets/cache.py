@@ -101,7 +101,7 @@ class SnapshotCache:
             if entry is not None:
                 if self._is_fresh(entry) or self._backing_off():
                     return self._answer(entry)
-                if self._background:
+                if self._background and not (entry.from_disk and self._changed(entry)):
                     if not self._loading:
                         self._start_background()
                     return self._answer(entry)
@@ -143,6 +143,12 @@ class SnapshotCache:
         if current is not None:
             return current == entry.marker  # a change marker decides alone: an unchanged source is never re-read
         return self._clock() - entry.loaded_at < self._ttl
+
+    def _changed(self, entry: _Entry) -> bool:
+        """True when the source's marker is known and differs from the entry's: the source was edited since.
+        A disk snapshot of an edited source is never answered, not even while a server refreshes behind it."""
+        current = self._current_marker() if entry.marker is not None else None
+        return current is not None and current != entry.marker
 
     def _current_marker(self) -> str | None:
         """The source's change marker now; None (unknown) when it cannot be had cheaply."""

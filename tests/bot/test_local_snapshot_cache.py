@@ -29,3 +29,13 @@ def test_an_unchanged_xlsx_is_answered_from_the_disk_snapshot_and_a_changed_one_
     changed = one_process()
     assert changed.loaded_at > first.loaded_at
     assert len(changed.snapshot.frames["orders"]) == len(first.snapshot.frames["orders"]) + 1  # 4 orders + 1
+
+
+def test_a_server_started_on_a_changed_xlsx_never_answers_from_the_old_disk_snapshot(tmp_path, monkeypatch):
+    """A server (background refreshes) whose disk snapshot is of an older file reads the file before answering."""
+    monkeypatch.setenv("PULSE_STATE_DIR", str(tmp_path / "state"))
+    path = two_month_workbook(tmp_path / "book.xlsx")
+    build_context(parse_settings({}), workbook=str(path), one_shot=True).snapshot()  # leaves a disk snapshot
+    append_rows(path, "Orders", [["C3", datetime(2026, 2, 7), 30.0]])
+    served = build_context(parse_settings({}), workbook=str(path)).snapshot()
+    assert len(served.snapshot.frames["orders"]) == 5  # the 4 orders + the appended one, not the old 4
