@@ -26,6 +26,7 @@ from tests.bot.digest.conftest import CUSTOMERS, ORDERS, RESPONSES
 from tests.bot.digest.test_exactly_once import charts
 from tests.fakes.slack_api import FakeSlackAPI, wait_for
 from tests.fakes.slack_requests import SIGNING_SECRET, signed_headers
+from tests.postgres import _free_port
 from tests.workbooks import write_source_workbook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,14 +62,6 @@ class Pair:
 
     def entry(self, channel: str) -> Entry | None:
         return PgLedger(self.state).get(channel, self.weeks[channel])
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
