@@ -27,6 +27,7 @@ from bot.digest.render import render_json as digest_json
 from bot.digest.schedule import destinations
 from bot.errors import RequestRefused, problem, sentence
 from bot.grammar import Command, check_period
+from bot.i18n import use
 from bot.query import reply_to
 from bot.ratelimit import rate_limiter
 from bot.replay import seen_store
@@ -181,6 +182,11 @@ def _state(request: Request) -> AddonState:
 @router.post("/kpis", summary="Headline KPI cards for a period (same numbers as `pulse ask --json`)")
 def kpis(req: KpiRequest, request: Request) -> dict[str, Any]:
     ctx = _state(request).ctx
+    with use(ctx.settings.language):  # the cards, their errors and the sidebar's own words in the team's language
+        return _kpis(req, ctx)
+
+
+def _kpis(req: KpiRequest, ctx: Context) -> dict[str, Any]:
     reply = reply_to(overview_command(req.period), ctx)
     if isinstance(reply, ErrorReply):
         suggestion = f" — did you mean {reply.suggestion}?" if reply.suggestion else ""

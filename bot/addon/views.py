@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from bot.i18n import N_, _
 from bot.render import format as fmt
 from bot.replies import OverviewReply
 from metrics.result import MetricResult, json_safe
@@ -22,6 +23,7 @@ def card(r: MetricResult, currency: str) -> dict[str, Any]:
         "target": fmt.target(r, currency),
         "target_met": r.target.met if r.target is not None else None,
         "notes": list(r.notes),
+        "label": _(r.label),
     }
     return {**r.to_json(), "display": display}
 
@@ -34,6 +36,29 @@ def kpi_cards(reply: OverviewReply, currency: str) -> dict[str, Any]:
         "data_as_of": reply.data_as_of.isoformat(),
         "cards": [card(r, currency) for r in reply.results],
         "notes": reply.notes,
+        "strings": sidebar_strings(),
+    }
+
+
+# The sidebar's period list (sheets/addon/Sidebar.html), value → English words.
+SIDEBAR_PERIODS = {
+    "last-month": N_("Last month"),
+    "this-month": N_("This month"),
+    "last-quarter": N_("Last quarter"),
+    "this-quarter": N_("This quarter"),
+    "last-30-days": N_("Last 30 days"),
+    "ytd": N_("Year to date"),
+}
+
+
+def sidebar_strings() -> dict[str, Any]:
+    """The sidebar's own words in the current language (its button, period list, loading and empty-reply lines)."""
+    return {
+        "show": _("Show"),
+        "retry": _("Retry"),
+        "loading": _("Loading…"),
+        "no_cards": _("The server sent no KPI cards for this period."),
+        "periods": {value: _(words) for value, words in SIDEBAR_PERIODS.items()},
     }
 
 

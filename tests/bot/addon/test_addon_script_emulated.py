@@ -227,7 +227,7 @@ def test_turning_it_off_removes_the_trigger_and_lets_another_editor_turn_it_on(a
 def test_sidebar_shows_period_and_as_of_at_the_top_and_the_server_strings(addon):
     client, _, _ = addon
     data = client.signed("/addon/kpis", {"spreadsheet_id": SHEET, "period": "last-month"}).json()
-    data["cards"][0]["label"] = "<b>NPS</b>"  # labels are shown as text, never as markup
+    data["cards"][0]["display"]["label"] = "<b>NPS</b>"  # labels are shown as text, never as markup
     seen = run_script(client.base, f"sidebar.succeed({json.dumps(data)})", sidebar=True)
     dom = seen["dom"]
     assert seen["sidebarCalls"] == ["last-month"]

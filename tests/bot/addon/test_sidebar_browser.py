@@ -79,7 +79,7 @@ def calls(page) -> list:
 def test_cards_render_with_formatted_values_at_300_px(page, kpis):
     assert text(page, "meta") == "Loading…" and calls(page) == [["getKpis", "last-month"]]
     data = kpis["last-month"]
-    data["cards"][0]["label"] = '<img src=x onerror="window.owned=1">NPS'  # a label is shown as text, never markup
+    data["cards"][0]["display"]["label"] = '<img src=x onerror="window.owned=1">NPS'  # shown as text, never markup
     answer(page, data)
     page.wait_for("document.querySelectorAll('.card').length > 0")
     assert page.evaluate("document.querySelectorAll('.card').length") == len(data["cards"])
