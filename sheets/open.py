@@ -7,7 +7,10 @@ from datetime import date
 from pathlib import Path
 
 from config.settings import DEMO_WORKBOOK, Settings
+from sheets.output import open_google, open_output
 from sheets.workbook import Workbook
+
+__all__ = ["open_output", "open_workbook"]
 
 
 def open_workbook(settings: Settings, workbook: str | None = None, sheet: str | None = None) -> Workbook:
@@ -17,7 +20,7 @@ def open_workbook(settings: Settings, workbook: str | None = None, sheet: str | 
     if workbook:
         return LocalWorkbook(Path(workbook).expanduser())
     if sheet:
-        return _google(settings, sheet)
+        return open_google(settings, sheet)
     if settings.source.kind == "sql":
         from sheets.warehouse.source import open_sql_workbook
 
@@ -25,27 +28,7 @@ def open_workbook(settings: Settings, workbook: str | None = None, sheet: str | 
     if settings.source.workbook:
         return LocalWorkbook(Path(settings.source.workbook).expanduser())
     if settings.source.sheet:
-        return _google(settings, settings.source.sheet)
+        return open_google(settings, settings.source.sheet)
     from sheets.demo import ensure_demo_workbook
 
     return LocalWorkbook(ensure_demo_workbook(DEMO_WORKBOOK, date.today()))
-
-
-def open_output(settings: Settings) -> Workbook | None:
-    """The `[output]` workbook a SQL source's summary tabs go to (an .xlsx created when missing), else None."""
-    from sheets.local import LocalWorkbook, create_empty_workbook
-
-    if settings.output.sheet:
-        return _google(settings, settings.output.sheet)
-    if settings.output.workbook:
-        path = Path(settings.output.workbook).expanduser()
-        if not path.exists():
-            create_empty_workbook(path)
-        return LocalWorkbook(path)
-    return None
-
-
-def _google(settings: Settings, sheet: str) -> Workbook:
-    from sheets.google import open_google_workbook
-
-    return open_google_workbook(settings, sheet)

@@ -24,6 +24,7 @@ from config.settings import POSTGRES_SCHEMES, Settings, sql_scheme, sql_scheme_p
 from sheets.columnar import ColumnarTab
 from sheets.columnar import _cells as arrow_cells  # the xlsx columnar path's Arrow → cell conversion, reused
 from sheets.local import file_marker
+from sheets.output import open_output
 from sheets.validate import ROW_COLUMN, DataIssue
 from sheets.workbook import Cell, OwnedTab, RawTab, Workbook, WorkbookError, WriteReport
 
@@ -76,8 +77,6 @@ def open_sql_workbook(settings: Settings) -> SqlWorkbook:
         raise WorkbookError(
             f'[source] kind = "sql" needs url = "duckdb:///path/crm.duckdb" in the config (or {URL_ENV})'
         )
-    from sheets.open import open_output
-
     workbook: SqlWorkbook
     if sql_scheme(url) in POSTGRES_SCHEMES:
         sql_scheme_problem(url, raise_as=WorkbookError)
