@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bot.context import Context, data_notes
 from bot.grammar import Command
+from bot.i18n import N_, _
+from bot.render import format as fmt
 from bot.render.format import number
 from bot.replies import ErrorReply, Reply, TableReply
 from metrics.clv import churned_ids, churned_note, customer_model, risk_list
@@ -18,7 +20,7 @@ def cohorts_reply(cmd: Command, ctx: Context) -> Reply:
     `where` keeps one segment's customers; `by` gives each segment's cohorts, one block of rows per segment."""
     if cmd.vs:
         return ErrorReply(
-            "cohorts have no comparison period — drop `vs`; each row already follows one cohort over time"
+            _("cohorts have no comparison period — drop `vs`; each row already follows one cohort over time")
         )
     cached = ctx.snapshot()
     whole = ctx.tables(cached.snapshot)
@@ -31,23 +33,25 @@ def cohorts_reply(cmd: Command, ctx: Context) -> Reply:
     )
     tables = [(segment, cohort_table(part, period.start, period.last_day, o)) for segment, part in parts]
     width = max((table.shares.shape[1] for _, table in tables if len(table.cohorts)), default=0)
-    columns = ([by] if by else []) + ["cohort", "customers"] + [f"M{k}" for k in range(width)]
+    columns = ([by] if by else []) + [_("cohort"), _("customers")] + [f"M{k}" for k in range(width)]
     rows = []
     for segment, table in sorted(tables, key=lambda x: (-int(x[1].sizes.sum()), x[0] or "")):
         for c, n, shares in zip(table.cohorts, table.sizes, table.shares, strict=True):
             cells = [None if v != v else round(float(v), 1) for v in shares]
             rows.append(([segment] if by else []) + [str(c), int(n)] + cells + [None] * (width - len(cells)))
-    scope = "".join(f" where {k}={v}" for k, v in cmd.where.items()) + (f" by {by}" if by else "")
-    title = f"Cohort retention — {period.label}{scope}"
+    scope = fmt.scope(cmd.where) + (_(" by {dimension}", dimension=by) if by else "")
+    title = _("Cohort retention — {period}{scope}", period=fmt.period(period), scope=scope)
+    # the chart keeps the English title: matplotlib's default font has no CJK glyphs
+    chart_title = f"Cohort retention — {period.label}{''.join(f' where {k}={v}' for k, v in cmd.where.items())}"
     charts = []
     if by is None and tables and len(tables[0][1].cohorts):
         from bot.charts import cohort_heatmap  # lazy: matplotlib, only when a chart is drawn
 
         charts.append(
-            ("cohorts.png", cohort_heatmap(title, [str(c) for c in tables[0][1].cohorts], tables[0][1].shares))
+            ("cohorts.png", cohort_heatmap(chart_title, [str(c) for c in tables[0][1].cohorts], tables[0][1].shares))
         )
     return TableReply(
-        f"{title} (% of cohort with an order in month k)",
+        _("{title} (% of cohort with an order in month k)", title=title),
         columns,
         rows,
         cached.snapshot.read_at,
@@ -65,41 +69,48 @@ def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int =
     Customers already churned at today's date are a loss, not a risk: left out and counted on their own line."""
     if cmd.period or cmd.vs:
         return ErrorReply(
-            f"churn risk is as of today ({ctx.today().isoformat()}); it takes no period or `vs` — "
-            "try `risk`, `risk where region=North` or `risk by plan`"
+            _(
+                "churn risk is as of today ({today}); it takes no period or `vs` — "
+                "try `risk`, `risk where region=North` or `risk by plan`",
+                today=fmt.day(ctx.today()),
+            )
         )
     cached = ctx.snapshot()
     whole = ctx.tables(cached.snapshot)
     scoped = filter_where(whole, cmd.where)
     by = check_dimension(whole, cmd.by) if cmd.by else None
     if whole.orders.empty:
-        return ErrorReply("no orders to model churn risk from — add rows to the Orders tab")
+        return ErrorReply(_("no orders to model churn risk from — add rows to the Orders tab"))
     o = resolve_options(whole, ctx.options())
     model = customer_model(whole.orders, ctx.today(), o)
     notes = data_notes(ctx, cached) + ([model.note] if model.note else [])
     if model.customers["p_alive"].isna().all():
-        return TableReply("Churn risk unavailable", [], [], cached.snapshot.read_at, notes, query=cmd.raw)
+        return TableReply(_("Churn risk unavailable"), [], [], cached.snapshot.read_at, notes, query=cmd.raw)
     churned = churned_ids(whole, ctx.today(), o)
     keep = scoped.customer_ids() if cmd.where else None
     overall = risk_list(model.customers, churned, keep)
     money = ctx.settings.currency
-    scope = "".join(f" where {k}={v}" for k, v in cmd.where.items())
+    scope = fmt.scope(cmd.where)
     notes.append(
-        f"{overall.at_risk:,} still-active customers have P(alive) below {ctx.settings.risk.p_alive_below:g} — "
-        f"{number(overall.value_at_stake, 'money', money)} at stake"
+        _(
+            "{n} still-active customers have P(alive) below {threshold} — {stake} at stake",
+            n=fmt.count(overall.at_risk),
+            threshold=f"{ctx.settings.risk.p_alive_below:g}",
+            stake=number(overall.value_at_stake, "money", money),
+        )
     )
-    notes += [n for n in (churned_note(overall.already_churned),) if n]
+    notes += [fmt.note(n) for n in (churned_note(overall.already_churned),) if n]
     payload = {
         "at_risk": overall.at_risk,
         "value_at_stake": overall.value_at_stake,
         "already_churned": overall.already_churned,
         "already_churned_value": overall.churned_value,
     }
-    columns = ["rank", "customer", "P(alive)", "value at stake", "segment"]
+    columns = [_("rank"), _("customer"), _("P(alive)"), _("value at stake"), _("segment")]
     if by is None:
         rows = [_risk_row(r) for r in overall.customers.head(top).itertuples(index=False)]
         return TableReply(
-            f"Churn risk — top customers by value at stake{scope}",
+            _("Churn risk — top customers by value at stake{scope}", scope=scope),
             columns,
             rows,
             cached.snapshot.read_at,
@@ -120,9 +131,15 @@ def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int =
         for r in part.customers.head(top_per_segment).itertuples(index=False)
     ]
     for segment, part in parts:
-        gone = f", {part.already_churned:,} already churned" if part.already_churned else ""
+        gone = _(", {n} already churned", n=fmt.count(part.already_churned)) if part.already_churned else ""
         notes.append(
-            f"{segment}: {part.at_risk:,} at risk, {number(part.value_at_stake, 'money', money)} at stake{gone}"
+            _(
+                "{segment}: {n} at risk, {stake} at stake{gone}",
+                segment=segment,
+                n=fmt.count(part.at_risk),
+                stake=number(part.value_at_stake, "money", money),
+                gone=gone,
+            )
         )
     payload["by"] = by
     payload["segments"] = [
@@ -136,7 +153,12 @@ def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int =
         for segment, part in parts
     ]
     return TableReply(
-        f"Churn risk{scope} by {by} — top {top_per_segment} of each by value at stake",
+        _(
+            "Churn risk{scope} by {dimension} — top {k} of each by value at stake",
+            scope=scope,
+            dimension=by,
+            k=top_per_segment,
+        ),
         [by, *columns],
         rows,
         cached.snapshot.read_at,
@@ -158,5 +180,18 @@ def _risk_row(r) -> list:
         str(r.customer_id),
         round(float(r.p_alive), 3),
         round(float(r.value_at_stake), 2),
-        str(r.segment),
+        _(str(r.segment)),
     ]
+
+
+# The RFM segment names metrics/clv/rfm.py writes, for extraction; `_risk_row` shows them translated.
+RFM_SEGMENTS = (
+    N_("Champions"),
+    N_("Loyal"),
+    N_("Potential"),
+    N_("New"),
+    N_("At risk"),
+    N_("Can't lose"),
+    N_("Hibernating"),
+    N_("Lost"),
+)

@@ -11,6 +11,8 @@ from bot.context import Context, data_notes, resolve_period
 from bot.errors import error_reply
 from bot.grammar import Command, parse_command, with_dimensions
 from bot.help import help_reply
+from bot.i18n import N_, _
+from bot.render import format as fmt
 from bot.render.format import number
 from bot.replies import ErrorReply, MetricReply, OverviewReply, Reply, TableReply, TextReply
 from bot.tabs import refresh
@@ -50,16 +52,20 @@ def reply_to(cmd: Command | ErrorReply, ctx: Context) -> Reply:
 
 # Commands that cannot split or filter, and why: a `by` or `where` typed after them is refused, never ignored.
 NO_BY = {
-    "forecast": "a forecast follows one series; it has no `by` — forecast one segment with `where`, "
-    "e.g. `forecast revenue where region=North`",
-    "targets": "targets have no `by` — check one segment's targets with `where`, e.g. `targets where region=North`",
-    "digest": "the digest covers the whole book or one segment; it has no `by` — use `digest where region=North`",
+    "forecast": N_(
+        "a forecast follows one series; it has no `by` — forecast one segment with `where`, "
+        "e.g. `forecast revenue where region=North`"
+    ),
+    "targets": N_("targets have no `by` — check one segment's targets with `where`, e.g. `targets where region=North`"),
+    "digest": N_("the digest covers the whole book or one segment; it has no `by` — use `digest where region=North`"),
 }
 NO_SEGMENT = {
-    "refresh": "refresh re-reads the whole workbook and rewrites every summary tab; it takes no `by` or `where`",
-    "issues": "issues lists every data problem of the workbook; it takes no `by` or `where`",
-    "alerts": 'each alert rule names its own segment in the config (`segment = "region=North"`); '
-    "`alerts` takes no `by` or `where`",
+    "refresh": N_("refresh re-reads the whole workbook and rewrites every summary tab; it takes no `by` or `where`"),
+    "issues": N_("issues lists every data problem of the workbook; it takes no `by` or `where`"),
+    "alerts": N_(
+        'each alert rule names its own segment in the config (`segment = "region=North"`); '
+        "`alerts` takes no `by` or `where`"
+    ),
 }
 _SEGMENT_WORDS = {"by", "按", "按照", "where", "筛选", "其中"}
 
@@ -69,9 +75,9 @@ def refusal(cmd: Command) -> ErrorReply | None:
     words = [a.lower() for a in cmd.args]
     segmented = cmd.by or cmd.where or any(w in _SEGMENT_WORDS or "=" in w for w in words)
     if cmd.action in NO_SEGMENT and segmented:
-        return ErrorReply(NO_SEGMENT[cmd.action])
+        return ErrorReply(_(NO_SEGMENT[cmd.action]))
     if cmd.action in NO_BY and (cmd.by or any(w in {"by", "按", "按照"} for w in words)):
-        return ErrorReply(NO_BY[cmd.action])
+        return ErrorReply(_(NO_BY[cmd.action]))
     return None
 
 
@@ -164,16 +170,22 @@ def overview_by_reply(ctx: Context, cmd: Command, results: list, period: Period,
     for r in results:
         cells = {s.segment: number(s.value, r.unit, money) + (" *" if s.small_sample else "") for s in r.breakdown}
         small = small or any(s.small_sample for s in r.breakdown)
-        rows.append([r.label, number(r.value, r.unit, money)] + [cells.get(seg, "n/a") for seg in segments])
-        notes += [
-            f"{r.label}: {n}" for n in r.notes if not n.startswith("small sample") and f"{r.label}: {n}" not in notes
-        ]
+        label = fmt.label(r)
+        rows.append([label, number(r.value, r.unit, money)] + [cells.get(seg, _("n/a")) for seg in segments])
+        said = (
+            _("{label}: {note}", label=label, note=fmt.note(n)) for n in r.notes if not n.startswith("small sample")
+        )
+        notes += [n for n in said if n not in notes]
     if small:
-        notes.append(f"* small sample: fewer than {ctx.settings.surveys.min_n} observations")
-    scope = "".join(f" where {k}={v}" for k, v in cmd.where.items())
+        notes.append(_("* small sample: fewer than {n} observations", n=ctx.settings.surveys.min_n))
     return TableReply(
-        f"Overview — {period.label}{scope} by {by}",
-        ["metric", "all", *segments],
+        _(
+            "Overview — {period}{scope} by {dimension}",
+            period=fmt.period(period),
+            scope=fmt.scope(cmd.where),
+            dimension=by,
+        ),
+        [_("metric"), _("all"), *segments],
         rows,
         cached.snapshot.read_at,
         notes,
@@ -186,8 +198,8 @@ def targets_reply(cmd: Command, ctx: Context) -> TableReply | TextReply:
     targets = ctx.settings.targets
     if not targets:
         return TextReply(
-            "Targets",
-            [("No targets set", "Add a [targets] table to the config, e.g. `nps = 40`, `churn = 5`.")],
+            _("Targets"),
+            [(_("No targets set"), _("Add a [targets] table to the config, e.g. `nps = 40`, `churn = 5`."))],
             markup=True,
         )
     cached = ctx.snapshot()
@@ -195,17 +207,16 @@ def targets_reply(cmd: Command, ctx: Context) -> TableReply | TextReply:
     rows, units = [], []
     for name in targets:
         if name not in METRICS:
-            rows.append([name, None, targets[name], "unknown metric"])
+            rows.append([name, None, targets[name], _("unknown metric")])
             units.append(None)
             continue
         r = compute(name, tables, resolve_period(ctx, cmd.period, name), ctx.options(), where=cmd.where)
-        status = "n/a" if r.target is None else ("met" if r.target.met else "missed")
-        rows.append([name, r.value, targets[name], status, r.period.label])
+        status = _("n/a") if r.target is None else (_("met") if r.target.met else _("missed"))
+        rows.append([name, r.value, targets[name], status, fmt.period(r.period)])
         units.append(r.unit)
-    scope = "".join(f" where {k}={v}" for k, v in cmd.where.items())
     return TableReply(
-        f"Targets{scope}",
-        ["metric", "value", "target", "status", "period"],
+        _("Targets{scope}", scope=fmt.scope(cmd.where)),
+        [_("metric"), _("value"), _("target"), _("status"), _("period")],
         rows,
         cached.snapshot.read_at,
         data_notes(ctx, cached),
@@ -219,10 +230,11 @@ def issues_reply(cmd: Command, ctx: Context, limit: int = 20) -> TableReply:
     cached = ctx.snapshot()
     issues = cached.snapshot.issues
     rows = [[i.tab, i.row, i.column, i.value, i.reason, i.severity] for i in issues[:limit]]
-    notes = [] if len(issues) <= limit else [f"showing {limit} of {len(issues)} — all are in the Pulse Data Issues tab"]
+    shown = _("showing {limit} of {n} — all are in the Pulse Data Issues tab", limit=limit, n=len(issues))
+    notes = [] if len(issues) <= limit else [shown]
     return TableReply(
-        f"Data issues: {len(issues)}",
-        ["tab", "row", "column", "value", "problem", "severity"],
+        _("Data issues: {n}", n=len(issues)),
+        [_("tab"), _("row"), _("column"), _("value"), _("problem"), _("severity")],
         rows,
         cached.snapshot.read_at,
         notes,
