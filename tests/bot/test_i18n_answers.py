@@ -181,3 +181,15 @@ def test_chinese_blocks_stay_within_block_kit_limits(ctx, text: str) -> None:
         limit = {"header": MAX_HEADER, "section": MAX_SECTION}.get(block["type"], MAX_FIELD)
         assert all(len(t) <= limit for t in _texts(block)), block
         assert len(block.get("fields", [])) <= 10 and len(block.get("elements", [])) <= 10
+
+
+def test_tables_in_chinese(ctx) -> None:
+    """The risk list's title, columns and RFM segments; the demo's top customer C0504 (P(alive) 0.43, ¥4,862.84)."""
+    lines = zh(ctx, "风险").splitlines()
+    assert lines[0] == "流失风险 — 按涉及价值排名靠前的客户"
+    assert lines[1].split() == ["排名", "客户", "P(活跃)", "涉及价值", "细分"]
+    assert lines[2].split() == ["1", "C0504", "0.43", "¥4,862.84", "不能失去"]
+    assert zh(ctx, "预测 收入 按 地区") == (
+        "错误：预测只跟踪一个序列，不能用「按」——用「其中」预测一个细分，例如 `预测 收入 其中 地区=华北`"
+    )
+    assert zh(ctx, "目标").startswith("目标\n\n未设置目标\n")

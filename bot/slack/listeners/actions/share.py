@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.grammar import Command
+from bot.i18n import _, use
 from bot.query import parse
 from bot.render.blocks import SHARE_ACTION_ID, shared_by_block
 from bot.replies import ErrorReply
@@ -32,7 +33,8 @@ def register(app: App, rt: SlackRuntime) -> None:
     @app.action(SHARE_ACTION_ID)
     def handle_share(ack: Any, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Any) -> None:
         ack()
-        share(rt, body, action, client, respond)
+        with use(rt.runner.ctx.settings.language):
+            share(rt, body, action, client, respond)
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def button_query(
 def share(
     rt: SlackRuntime, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Callable[..., Any]
 ) -> None:
-    stale = "This button is out of date — run the command again, then share."
+    stale = _("This button is out of date — run the command again, then share.")
     found = button_query(rt, body, action, respond, stale)
     if found is None:
         return
@@ -122,7 +124,7 @@ def _post(
             respond(
                 response_type="ephemeral",
                 replace_original=False,
-                **plain("Sorry, I couldn't share that in the channel. Please try again."),
+                **plain(_("Sorry, I couldn't share that in the channel. Please try again.")),
             )
         except Exception:  # noqa: BLE001
             log.warning("could not tell the user that sharing failed")

@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.i18n import use
 from bot.query import parse
 from bot.slack.answering import Answer, plain
 from bot.slack.listeners.commands.flow import command_text, requested_action
@@ -28,7 +29,8 @@ def register(app: App, rt: SlackRuntime) -> None:
         if event_id and not rt.events.first_time(event_id):
             log.info("event %s already answered (Slack retry)", event_id)
             return
-        answer_mention(rt, event, say, client)
+        with use(rt.runner.ctx.settings.language):  # a parse error is worded in the configured language too
+            answer_mention(rt, event, say, client)
 
 
 def mention_text(raw: str | None) -> str:
