@@ -1,5 +1,5 @@
 """docs/metrics.zh-CN.md, the definitions in 简体中文: one `## <Chinese label>` section per catalogue entry, in
-catalogue order (the labels as the catalogue translates them), each opening with the entry's name, like docs/metrics.md."""
+catalogue order (the labels as the catalogue translates them), each opening with the entry's name."""
 
 from pathlib import Path
 
