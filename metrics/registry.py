@@ -81,7 +81,7 @@ _SPECS = (
         _PEOPLE,
         "Active customers",
         "count",
-        "customers active at any time in the period",
+        "customers active on the last day of the period",
         ("active-customers", "active", "活跃客户", "活跃客户数"),
         needs=_EITHER,
     ),
