@@ -13,7 +13,6 @@ from bot.grammar import Command, parse_command, with_dimensions
 from bot.help import help_reply
 from bot.i18n import N_, _
 from bot.render import format as fmt
-from bot.render.format import number
 from bot.replies import ErrorReply, MetricReply, OverviewReply, Reply, TableReply, TextReply
 from bot.tabs import refresh
 from metrics.clv import customer_model
@@ -165,18 +164,20 @@ def overview_by_reply(ctx: Context, cmd: Command, results: list, period: Period,
         if r.metric == "customers":
             sizes.update({s.segment: int(s.value or 0) for s in r.breakdown})
     segments = sorted(sizes, key=lambda seg: (-sizes[seg], seg))
-    money = ctx.settings.currency
-    rows, small, notes = [], False, data_notes(ctx, cached)
-    for r in results:
-        cells = {s.segment: number(s.value, r.unit, money) + (" *" if s.small_sample else "") for s in r.breakdown}
-        small = small or any(s.small_sample for s in r.breakdown)
+    rows: list[list] = []
+    marks: list[tuple[int, int]] = []
+    notes = data_notes(ctx, cached)
+    for i, r in enumerate(results):
+        cells = {s.segment: s for s in r.breakdown}
+        marks += [(i, 2 + j) for j, seg in enumerate(segments) if seg in cells and cells[seg].small_sample]
         label = fmt.label(r)
-        rows.append([label, number(r.value, r.unit, money)] + [cells.get(seg, _("n/a")) for seg in segments])
+        values = [r.value] + [cells[seg].value if seg in cells else None for seg in segments]
+        rows.append([label] + [_("n/a") if fmt.is_missing(v) else v for v in values])
         said = (
             _("{label}: {note}", label=label, note=fmt.note(n)) for n in r.notes if not n.startswith("small sample")
         )
         notes += [n for n in said if n not in notes]
-    if small:
+    if marks:
         notes.append(_("* small sample: fewer than {n} observations", n=ctx.settings.surveys.min_n))
     return TableReply(
         _(
@@ -191,6 +192,9 @@ def overview_by_reply(ctx: Context, cmd: Command, results: list, period: Period,
         notes,
         payload={"metric": "overview", "by": by, "period": period.to_json(), "results": [r.to_json() for r in results]},
         query=cmd.raw,
+        units=[None] + [fmt.ROW] * (1 + len(segments)),
+        row_units=[r.unit for r in results],
+        small_sample=marks,
     )
 
 

@@ -48,6 +48,8 @@ class TableReply:
     # bot.render.format.cell); "row" takes each row's unit from `row_units`. JSON keeps the raw numbers.
     units: list[str | None] = field(default_factory=list)
     row_units: list[str] = field(default_factory=list)
+    # The (row, column) of each number on a small sample: marked " *" in text and Slack, `small_sample` in JSON.
+    small_sample: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass

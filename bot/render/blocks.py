@@ -188,7 +188,7 @@ def overview_notes(reply: OverviewReply) -> list[str]:
 def table_blocks(reply: TableReply, currency: str = "USD") -> list[Block]:
     """A preformatted table, split across sections and cut with "…and N more rows" when too long."""
     blocks: list[Block] = [_header(reply.title)]
-    lines = table(reply.columns, reply.rows, reply.units, reply.row_units, currency)
+    lines = table(reply.columns, reply.rows, reply.units, reply.row_units, currency, reply.small_sample)
     header, rows = lines[0], lines[1:]
     budget = MAX_TOTAL_CHARS // 2
     chunk: list[str] = []

@@ -31,6 +31,7 @@ def render_json(reply: Reply, currency: str = "USD") -> dict[str, Any]:
                 "columns": reply.columns,
                 "rows": reply.rows,
                 **reply.payload,
+                **({"small_sample": [list(m) for m in reply.small_sample]} if reply.small_sample else {}),
                 "data_as_of": reply.data_as_of.isoformat() if reply.data_as_of else None,
                 "notes": reply.notes,
             }

@@ -26,7 +26,7 @@ def render_text(reply: Reply, currency: str = "USD") -> str:
                 lines.append(f"  {'':<{width}}  {'':>14}  {extra}")
         return "\n".join(lines + _footer(reply.data_as_of, reply.notes))
     if isinstance(reply, TableReply):
-        lines = table(reply.columns, reply.rows, reply.units, reply.row_units, currency)
+        lines = table(reply.columns, reply.rows, reply.units, reply.row_units, currency, reply.small_sample)
         return "\n".join([reply.title, *lines, *_footer(reply.data_as_of, reply.notes)])
     if isinstance(reply, TextReply):
         parts = [reply.title]
@@ -97,12 +97,15 @@ def table(
     units: list[str | None] | None = None,
     row_units: list[str] | None = None,
     currency: str = "USD",
+    small_sample: list[tuple[int, int]] | None = None,
 ) -> list[str]:
-    """A fixed-width text table; `units` and `row_units` (see TableReply) put each number in its unit."""
-    units, row_units = list(units or []), list(row_units or [])
+    """A fixed-width text table; `units` and `row_units` (see TableReply) put each number in its unit, and each
+    (row, column) in `small_sample` is marked " *"."""
+    units, row_units, marked = list(units or []), list(row_units or []), set(small_sample or [])
     cells = [
         [
             fmt.cell(v, fmt.column_unit(units, i, row_units[r] if r < len(row_units) else None), currency)
+            + (" *" if (r, i) in marked else "")
             for i, v in enumerate(row)
         ]
         for r, row in enumerate(rows)

@@ -53,10 +53,25 @@ def test_overview_by_gives_a_per_segment_table(ctx):
     data = render_json(reply)
     assert data["columns"] == ["metric", "all", "East", "West", "North", "South"]
     revenue = next(row for row in data["rows"] if row[0] == "Revenue")
-    assert revenue[4:] == ["$1,600.00", "$2,000.00"]
+    assert revenue[4:] == [1600.0, 2000.0]  # numbers in the JSON; the renderer words them
     assert {r["metric"] for r in data["results"]} >= {"revenue", "nps", "churn"}
     assert all(r["by"] == "region" for r in data["results"])
-    assert "Overview — 2025-03 by region" in render_text(reply)
+    text = render_text(reply)
+    assert "Overview — 2025-03 by region" in text
+    assert "$1,600.00" in next(line for line in text.splitlines() if line.startswith("Revenue"))
+
+
+def test_overview_by_flags_small_samples_in_json_and_marks_them_in_text(ctx):
+    """Retention in March 2025 per region rests on 11, 11, 4 and 4 customers, each fewer than surveys.min_n = 30:
+    the JSON row keeps the number (100.0) and lists those cells in `small_sample`; only text marks them " *"."""
+    reply = answer("overview 2025-03 by region", ctx)
+    data = render_json(reply)
+    r = next(i for i, row in enumerate(data["rows"]) if row[0] == "Customer retention")
+    assert data["rows"][r][2:] == [100.0] * 4
+    assert all([r, c] in data["small_sample"] for c in range(2, 6))
+    assert [r, 1] not in data["small_sample"]  # the total rests on 30 customers
+    line = next(x for x in render_text(reply).splitlines() if x.startswith("Customer retention"))
+    assert line.split() == ["Customer", "retention", "100.0%"] + ["100.0%", "*"] * 4
 
 
 def test_targets_where_checks_one_segment(ctx):
