@@ -6,7 +6,6 @@ from bot.context import Context, data_notes
 from bot.grammar import Command
 from bot.i18n import N_, _
 from bot.render import format as fmt
-from bot.render.format import number
 from bot.replies import ErrorReply, Reply, TableReply
 from metrics.clv import churned_ids, churned_note, customer_model, risk_list
 from metrics.cohorts import cohort_table
@@ -91,14 +90,7 @@ def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int =
     overall = risk_list(model.customers, churned, keep)
     money = ctx.settings.currency
     scope = fmt.scope(cmd.where)
-    notes.append(
-        _(
-            "{n} still-active customers have P(alive) below {threshold} — {stake} at stake",
-            n=fmt.count(overall.at_risk),
-            threshold=f"{ctx.settings.risk.p_alive_below:g}",
-            stake=number(overall.value_at_stake, "money", money),
-        )
-    )
+    notes.append(fmt.at_risk(overall.at_risk, ctx.settings.risk.p_alive_below, overall.value_at_stake, money))
     notes += [fmt.note(n) for n in (churned_note(overall.already_churned),) if n]
     payload = {
         "at_risk": overall.at_risk,
@@ -131,16 +123,7 @@ def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int =
         for r in part.customers.head(top_per_segment).itertuples(index=False)
     ]
     for segment, part in parts:
-        gone = _(", {n} already churned", n=fmt.count(part.already_churned)) if part.already_churned else ""
-        notes.append(
-            _(
-                "{segment}: {n} at risk, {stake} at stake{gone}",
-                segment=segment,
-                n=fmt.count(part.at_risk),
-                stake=number(part.value_at_stake, "money", money),
-                gone=gone,
-            )
-        )
+        notes.append(fmt.segment_at_risk(segment, part.at_risk, part.value_at_stake, part.already_churned, money))
     payload["by"] = by
     payload["segments"] = [
         {

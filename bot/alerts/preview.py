@@ -6,7 +6,8 @@ from typing import Any
 
 from bot.alerts.run import current_state, evaluate_all
 from bot.context import Context
-from bot.render.format import number
+from bot.i18n import _
+from bot.render import format as fmt
 from bot.replies import TableReply, TextReply
 
 
@@ -17,10 +18,12 @@ def alerts_reply(cmd, ctx: Context) -> TableReply | TextReply:
         )
     state = current_state(ctx)
     rows: list[list[Any]] = []
+    units: list[str] = []  # each row's value unit: bot/render words the value ("$1,600.00", "42.0%")
     for ev in evaluate_all(ctx):
         r = ev.result
         if ev.error or r is None:
             rows.append([ev.rule.name, ev.rule.metric, ev.rule.condition, "n/a", None, f"Error: {ev.error}"])
+            units.append("")
             continue
         stored = state.get(ev.rule.name, {})
         rows.append(
@@ -28,18 +31,21 @@ def alerts_reply(cmd, ctx: Context) -> TableReply | TextReply:
                 ev.rule.name,
                 ev.rule.metric,
                 ev.rule.condition,
-                number(r.value, r.unit, ctx.settings.currency),
+                _("n/a") if fmt.is_missing(r.value) else r.value,
                 r.n,
                 status(ev.holds, bool(stored.get("active")), ev.reason)
                 + (" (small sample)" if ev.small_sample else ""),
             ]
         )
+        units.append(r.unit)
     return TableReply(
         "Alerts",
         ["rule", "metric", "condition", "value", "n", "status"],
         rows,
         ctx.snapshot().snapshot.read_at,
         query=getattr(cmd, "raw", "alerts"),
+        units=[None, None, None, fmt.ROW, None, None],
+        row_units=units,
     )
 
 

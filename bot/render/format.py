@@ -422,6 +422,29 @@ def predicted_clv(p: dict, currency: str = "USD", by: str | None = None) -> str:
     return text
 
 
+def at_risk(n: int, threshold: float, stake: float, currency: str = "USD") -> str:
+    """The churn-risk headline note: how many still-active customers are below the P(alive) threshold and the
+    value at stake, in `currency`."""
+    return _(
+        "{n} still-active customers have P(alive) below {threshold} — {stake} at stake",
+        n=count(n),
+        threshold=f"{threshold:g}",
+        stake=number(stake, "money", currency),
+    )
+
+
+def segment_at_risk(segment: str, n: int, stake: float, churned: int, currency: str = "USD") -> str:
+    """One segment's churn-risk note: "North: 3 at risk, $1,200.00 at stake, 1 already churned"."""
+    gone = _(", {n} already churned", n=count(churned)) if churned else ""
+    return _(
+        "{segment}: {n} at risk, {stake} at stake{gone}",
+        segment=segment,
+        n=count(n),
+        stake=number(stake, "money", currency),
+        gone=gone,
+    )
+
+
 def note(text: str) -> str:
     """A note or error in the current language: our own are built translated; the English ones metrics/ writes (it
     imports nothing of ours) are translated whole or, when they carry values, by one of `NOTE_PATTERNS`."""

@@ -152,7 +152,7 @@ def test_a_rule_whose_segment_column_is_gone_reports_its_own_error_and_the_other
 
     reply = alerts_reply(None, context(workbook, clock, s))
     rows = {row[0]: row for row in reply.rows}
-    assert rows["NPS below target"][3] == "-30" and rows["NPS below target"][5].startswith("Alert posted")
+    assert rows["NPS below target"][3] == -30.0 and rows["NPS below target"][5].startswith("Alert posted")
     gold = rows["Gold NPS"]
     assert gold[3] == "n/a" and gold[4] is None
     assert gold[5].startswith("Error: unknown dimension 'tier'; the Customers tab has: none"), gold[5]
