@@ -69,12 +69,15 @@ class RefreshReport:
 
     def reply(self) -> TextReply:
         if self.skipped:
-            return TextReply("Refresh already running", [("", already_running(self.running_since))])
-        sections = [("Written", ", ".join(self.written) or "nothing")]
+            return TextReply(_("Refresh already running"), [("", already_running(self.running_since))])
+        sections = [(_("Written"), ", ".join(self.written) or _("nothing"))]
         if self.refused:
-            sections.append(("Not written", "\n".join(f"{name}: {why}" for name, why in self.refused.items())))
-        sections.append(("Data", f"{self.months} months summarised · {self.issues} data issues listed"))
-        title = "Summary tabs refreshed" if not self.refused else "Summary tabs refreshed, with tabs left untouched"
+            sections.append((_("Not written"), "\n".join(f"{name}: {why}" for name, why in self.refused.items())))
+        data = _("{months} months summarised · {issues} data issues listed", months=self.months, issues=self.issues)
+        sections.append((_("Data"), data))
+        title = (
+            _("Summary tabs refreshed") if not self.refused else _("Summary tabs refreshed, with tabs left untouched")
+        )
         return TextReply(title, sections, payload={"written": self.written, "refused": self.refused})
 
 
@@ -318,5 +321,7 @@ def running_since() -> datetime | None:
 
 def already_running(since: datetime | None) -> str:
     """ "A refresh is already running, started at 14:02:11 UTC; …" — what a second caller is told."""
-    when = f", started at {since.astimezone(UTC):%H:%M:%S} UTC" if since is not None else ""
-    return f"A refresh is already running{when}; its results land when it finishes — try again in a minute."
+    when = _(", started at {time} UTC", time=f"{since.astimezone(UTC):%H:%M:%S}") if since is not None else ""
+    return _(
+        "A refresh is already running{when}; its results land when it finishes — try again in a minute.", when=when
+    )

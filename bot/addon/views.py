@@ -71,8 +71,10 @@ def digest_outcome(results: list, has_destinations: bool) -> dict[str, Any]:
     if not has_destinations:
         return {
             "status": "no_channel",
-            "message": "No digest channel is configured, so nothing was posted: add [[digest.channels]] "
-            "(or digest.webhook_url_env) to the server's config.",
+            "message": _(
+                "No digest channel is configured, so nothing was posted: add [[digest.channels]] "
+                "(or digest.webhook_url_env) to the server's config."
+            ),
             "results": [],
         }
     statuses = [_OUTCOMES.get(r.outcome, "failed") for r in results]
@@ -88,8 +90,17 @@ def digest_outcome(results: list, has_destinations: bool) -> dict[str, Any]:
 
 def _sentence(r, status: str) -> str:
     if status == "posted":
-        note = f" ({r.error})" if r.error else ""
-        return f"Digest for {r.week} posted to {r.destination}.{note}"
+        note = _(" ({error})", error=r.error) if r.error else ""
+        return _("Digest for {week} posted to {destination}.{note}", week=r.week, destination=r.destination, note=note)
     if status == "already_posted":
-        return f"The digest for {r.week} was already posted to {r.destination} this week; nothing was sent again."
-    return f"The digest for {r.week} was not posted to {r.destination}: {r.error or r.outcome}."
+        return _(
+            "The digest for {week} was already posted to {destination} this week; nothing was sent again.",
+            week=r.week,
+            destination=r.destination,
+        )
+    return _(
+        "The digest for {week} was not posted to {destination}: {error}.",
+        week=r.week,
+        destination=r.destination,
+        error=r.error or r.outcome,
+    )

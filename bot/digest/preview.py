@@ -12,6 +12,7 @@ from bot.digest.post import post_now
 from bot.digest.render import PLAIN, sections
 from bot.digest.schedule import destinations
 from bot.grammar import POST_WORDS
+from bot.i18n import N_, _
 from bot.replies import ErrorReply, Reply, TextReply
 from metrics.periods import parse_period, week_start
 
@@ -33,7 +34,11 @@ def digest_reply(cmd, ctx: Context) -> Reply:
     return TextReply(digest.label, parts, payload={"digest": digest.to_json()}, query=getattr(cmd, "raw", ""))
 
 
-_POST_TITLES = {"posted": "Digest posted", "already_posted": "Digest already posted", "partial": "Digest partly posted"}
+_POST_TITLES = {
+    "posted": N_("Digest posted"),
+    "already_posted": N_("Digest already posted"),
+    "partial": N_("Digest partly posted"),
+}
 
 
 def post_reply(cmd, ctx: Context) -> Reply:
@@ -48,8 +53,8 @@ def post_reply(cmd, ctx: Context) -> Reply:
         )
     configured = bool(destinations(ctx.settings))
     outcome = digest_outcome(post_now(ctx) if configured else [], configured)
-    title = _POST_TITLES.get(outcome["status"], "Digest not posted")
-    return TextReply(title, [("Outcome", outcome["message"])], payload=outcome, query=getattr(cmd, "raw", ""))
+    title = _(_POST_TITLES.get(outcome["status"], N_("Digest not posted")))
+    return TextReply(title, [(_("Outcome"), outcome["message"])], payload=outcome, query=getattr(cmd, "raw", ""))
 
 
 def _arguments(cmd) -> tuple[str | None, dict[str, str]]:
