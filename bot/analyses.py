@@ -6,6 +6,7 @@ import pandas as pd
 
 from bot.context import Context, data_notes, resolve_period
 from bot.grammar import Command
+from bot.i18n import _, ngettext
 from bot.render import format as fmt
 from bot.replies import ErrorReply, Reply, TableReply
 from metrics.analysis import ADDITIVE, RATIOS, best_dimension, correlations, monthly_series, trailing_months
@@ -180,22 +181,34 @@ def survival_reply(cmd: Command, ctx: Context) -> Reply:
         return ErrorReply(str(err))
     curves = [r.overall, *r.segments]
     at_risk = _at_risk_at_median(t, r, o)
-    rows = [[c.segment, c.n, c.events, c.median_days, c.median_low, c.median_high] for c in curves]
+    shown = {c.segment: _("all customers") if c is r.overall else c.segment for c in curves}
+    rows = [[shown[c.segment], c.n, c.events, c.median_days, c.median_low, c.median_high] for c in curves]
     notes = data_notes(ctx, cached)
     notes.append(
-        f"median lifetime in days from signup ({o.churn_mode} churn); '–' means more than half are still active"
+        _(
+            "median lifetime in days from signup ({mode} churn); '–' means more than half are still active",
+            mode=o.churn_mode,
+        )
     )
     for c in curves:
         k = at_risk.get(c.segment)
         if k is not None and k < MIN_AT_RISK:
-            who = f"{k} customer{'s' if k != 1 else ''} followed for {c.median_days:,.0f} days or more"
-            notes.append(f"the median of {c.segment} rests on only {who} — unreliable")
+            days = f"{c.median_days:,.0f}"
+            who = ngettext(
+                "{n} customer followed for {days} days or more",
+                "{n} customers followed for {days} days or more",
+                k,
+                days=days,
+            )
+            notes.append(
+                _("the median of {segment} rests on only {who} — unreliable", segment=shown[c.segment], who=who)
+            )
     if r.logrank_p is not None:
-        verdict = " (curves differ)" if r.logrank_p < 0.05 else " (no clear difference)"
-        notes.append(f"log-rank test across {by}: p = {r.logrank_p:.3g}{verdict}")
+        verdict = _(" (curves differ)") if r.logrank_p < 0.05 else _(" (no clear difference)")
+        notes.append(_("log-rank test across {by}: p = {p}{verdict}", by=by, p=f"{r.logrank_p:.3g}", verdict=verdict))
     return TableReply(
-        "Customer survival" + (f" by {by}" if by else ""),
-        ["segment", "customers", "churned", "median days", "low", "high"],
+        _("Customer survival") + (_(" by {dimension}", dimension=by) if by else ""),
+        [_("segment"), _("customers"), _("churned"), _("median days"), _("low"), _("high")],
         rows,
         cached.snapshot.read_at,
         notes,

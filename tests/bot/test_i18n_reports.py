@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+
+import pytest
 
 from bot.addon.views import digest_outcome
+from bot.context import build_context
 from bot.digest.post import PostResult
 from bot.i18n import use
+from bot.query import answer
 from bot.render.text import render_text
 from bot.tabs import RefreshReport, already_running
+from config import Settings
+
+TODAY = date(2026, 11, 25)
+# The demo's survival table (English: 2000 customers, 491 churned, median 729 days, 669–open, 2 followed that long).
+SURVIVAL = (
+    "客户生存分析\n"
+    "细分      客户数  已流失  中位天数  下限    上限\n"
+    "全部客户  2000    491     729.00    669.00  –\n"
+    "注：整个工作簿中有 8 行无效数据未计入——见 /pulse issues\n"
+    "注：自注册起的中位生命周期（天，explicit 流失口径）；「–」表示仍有超过一半的客户活跃\n"
+    "注：全部客户的中位数仅基于 2 位被跟踪 729 天及以上的客户——不可靠\n"
+    "数据截至 2026-11-25 12:00 UTC"
+)
 
 
 def zh_text(reply) -> str:
@@ -55,3 +72,14 @@ def test_the_digest_post_outcomes_in_chinese() -> None:
     assert none["message"] == (
         "未配置摘要频道，因此没有发布任何内容：请在服务器配置中添加 [[digest.channels]]（或 digest.webhook_url_env）。"
     )
+
+
+@pytest.fixture(scope="module")
+def ctx(demo_master):
+    return build_context(Settings(currency="CNY", language="zh-CN"), workbook=str(demo_master), today=TODAY)
+
+
+def test_survival_in_chinese(ctx) -> None:
+    with use("zh-CN"):
+        text = render_text(answer("survival", ctx, command="/pulse"), "CNY")
+    assert text == SURVIVAL
