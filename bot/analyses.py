@@ -133,17 +133,25 @@ def forecast_reply(cmd: Command, ctx: Context) -> Reply:
     last = spec.fn(t, parse_period("last-month", ctx.today()), o)
     label = last.label
     mape = (
-        f"backtested MAPE {f.mape:.1f}% over the last {len(f.backtest)} months" if f.mape is not None else "no backtest"
+        _("backtested MAPE {mape}% over the last {n} months", mape=f"{f.mape:.1f}", n=len(f.backtest))
+        if f.mape is not None
+        else _("no backtest")
     )
-    notes = [*data_notes(ctx, cached), f"{f.model}; {mape}; fitted on {f.history} months"]
+    notes = [
+        *data_notes(ctx, cached),
+        _("{model}; {mape}; fitted on {n} months", model=f.model, mape=mape, n=f.history),
+    ]
     if f.mape is not None and f.mape > SHAKY_MAPE:
         notes.append(
-            f"past one-month-ahead forecasts missed by {f.mape:.0f}% on average (values near zero inflate this) — "
-            "read the interval, not the point"
+            _(
+                "past one-month-ahead forecasts missed by {mape}% on average (values near zero inflate this) — "
+                "read the interval, not the point",
+                mape=f"{f.mape:.0f}",
+            )
         )
     return TableReply(
-        f"Forecast — {label}, next {len(f.points)} months (80% interval)",
-        ["month", "forecast", "low", "high"],
+        _("Forecast — {label}, next {n} months (80% interval)", label=_(label), n=len(f.points)),
+        [_("month"), _("forecast"), _("low"), _("high")],
         [[p.label, p.value, p.low, p.high] for p in f.points],
         cached.snapshot.read_at,
         notes,

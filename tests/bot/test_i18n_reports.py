@@ -16,6 +16,18 @@ from bot.tabs import RefreshReport, already_running
 from config import Settings
 
 TODAY = date(2026, 11, 25)
+# The demo's revenue forecast (English: "Forecast — Revenue, next 3 months (80% interval)", the same numbers; the
+# model's name stays English, the month labels stay ISO).
+FORECAST = (
+    "预测 — 收入，未来 3 个月（80% 区间）\n"
+    "月份     预测值       下限         上限\n"
+    "2026-11  ¥270,143.15  ¥228,513.66  ¥311,772.64\n"
+    "2026-12  ¥275,696.49  ¥216,823.55  ¥334,569.42\n"
+    "2027-01  ¥281,138.76  ¥209,032.15  ¥353,245.37\n"
+    "注：整个工作簿中有 8 行无效数据未计入——见 /pulse issues\n"
+    "注：exponential smoothing (additive damped trend)；最近 6 个月回测 MAPE 8.1%；基于 23 个月拟合\n"
+    "数据截至 2026-11-25 12:00 UTC"
+)
 # The demo's survival table (English: 2000 customers, 491 churned, median 729 days, 669–open, 2 followed that long).
 SURVIVAL = (
     "客户生存分析\n"
@@ -83,3 +95,9 @@ def test_survival_in_chinese(ctx) -> None:
     with use("zh-CN"):
         text = render_text(answer("survival", ctx, command="/pulse"), "CNY")
     assert text == SURVIVAL
+
+
+def test_forecast_in_chinese(ctx) -> None:
+    with use("zh-CN"):
+        text = render_text(answer("forecast revenue", ctx, command="/pulse"), "CNY")
+    assert text == FORECAST
