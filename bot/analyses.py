@@ -77,14 +77,20 @@ def why_reply(cmd: Command, ctx: Context) -> Reply:
     corr = correlations(t, months, o, dimension) if len(months) >= 3 else []
     rows = [[p.segment, p.value_before, p.value_after, p.mix + 0.0, p.rate + 0.0, p.total + 0.0] for p in d.parts]
     if abs(d.residual) > 1e-9:
-        rows.append(["(no segment)", None, None, None, None, d.residual])
+        rows.append([_("(no segment)"), None, None, None, None, d.residual])
     notes = [*data_notes(ctx, cached), sentence]
     corr_line = correlation_note(corr, dimension)
     if corr_line:
         notes.append(corr_line)
     return TableReply(
-        f"Why {name} moved — {period.label} vs {before.label}, by {dimension}",
-        ["segment", "before", "after", "mix", "rate", "total"],
+        _(
+            "Why {name} moved — {period} vs {before}, by {dimension}",
+            name=name,
+            period=period.label,
+            before=before.label,
+            dimension=dimension,
+        ),
+        [_("segment"), _("before"), _("after"), _("mix"), _("rate"), _("total")],
         rows,
         cached.snapshot.read_at,
         notes,

@@ -28,6 +28,12 @@ FORECAST = (
     "注：exponential smoothing (additive damped trend)；最近 6 个月回测 MAPE 8.1%；基于 23 个月拟合\n"
     "数据截至 2026-11-25 12:00 UTC"
 )
+# The title and columns of `why revenue` for October (English: "Why revenue moved — 2026-10 vs 2026-09, by plan");
+# the explaining sentence below them comes from metrics/decompose and stays English.
+WHY = [
+    "revenue 为何变化 — 2026-10 对比 2026-09，按 plan",
+    "细分        之前         之后         结构   比率         合计",
+]
 # The demo's survival table (English: 2000 customers, 491 churned, median 729 days, 669–open, 2 followed that long).
 SURVIVAL = (
     "客户生存分析\n"
@@ -101,3 +107,9 @@ def test_forecast_in_chinese(ctx) -> None:
     with use("zh-CN"):
         text = render_text(answer("forecast revenue", ctx, command="/pulse"), "CNY")
     assert text == FORECAST
+
+
+def test_why_in_chinese(ctx) -> None:
+    with use("zh-CN"):
+        text = render_text(answer("why revenue last-month", ctx, command="/pulse"), "CNY")
+    assert text.split("\n")[:2] == WHY
