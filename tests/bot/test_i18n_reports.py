@@ -113,3 +113,14 @@ def test_why_in_chinese(ctx) -> None:
     with use("zh-CN"):
         text = render_text(answer("why revenue last-month", ctx, command="/pulse"), "CNY")
     assert text.split("\n")[:2] == WHY
+
+
+def test_what_moved_in_chinese(ctx) -> None:
+    from bot.analyses import what_moved_line
+    from metrics.periods import parse_period
+
+    # English: "Net Promoter Score fell 5.4 points; 6.5 from Pro (its own value moved) and 0.3 from Enterprise (its
+    # share shrank)." — the digest's line for NPS in August 2026.
+    with use("zh-CN"):
+        line = what_moved_line(ctx, "nps", parse_period("2026-08", TODAY))
+    assert line == "净推荐值下降 5.4 点；6.5 来自 Pro（其自身数值变化），0.3 来自 Enterprise（其占比缩小）。"
