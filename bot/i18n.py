@@ -8,9 +8,13 @@ messages built on the way (errors, notes), so no function needs a language param
 Catalogues live in `bot/locale/<ll_CC>/LC_MESSAGES/messages.po`, compiled to the `.mo` beside it and checked in
 (`tests/bot/test_i18n_catalog.py` fails when one is missing, fuzzy, stale or not compiled). To update them:
 
-    uv run pybabel extract -F babel.cfg -o bot/locale/messages.pot .
-    uv run pybabel update -i bot/locale/messages.pot -d bot/locale -D messages --no-fuzzy-matching
+    uv run pybabel extract -F babel.cfg --omit-header --no-location --sort-output -o bot/locale/messages.pot .
+    uv run pybabel update -i bot/locale/messages.pot -d bot/locale -D messages --no-fuzzy-matching -w 120
     uv run pybabel compile -d bot/locale -D messages
+
+then put the .po's fixed `POT-Creation-Date: 2026-11-30 00:00+0000` header back (update rewrites it) so the
+diff holds only the messages. Babel warns "placeholders are incompatible" for a message with a literal `%`; that
+is expected (the messages use `{}` placeholders).
 """
 
 from __future__ import annotations
