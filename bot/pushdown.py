@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from bot.context import Context
+from bot.pushdown_people import PEOPLE, PEOPLE_TABS, people_figures
 from metrics import purchasing, surveys
 from metrics.engine import check_dimension, compare, match_value, spec_for, target_status
 from metrics.engine import segment_value as make_segment
@@ -41,7 +42,13 @@ BASKET: dict[str, Callable[..., MetricResult]] = {
     "refunds": purchasing.refund_rate_of,
 }
 SURVEYS = {"nps": ("NPS", "nps", "Net Promoter Score"), "csat": ("CSAT", "csat", "CSAT"), "csi": ("CSI", "csi", "CSI")}
-PUSHED = (*BASKET, *SURVEYS)
+PUSHED = (*BASKET, *SURVEYS, *PEOPLE)
+# The tables each pushed-down metric reads (Customers too for any `by`/`where`).
+TABS: dict[str, tuple[str, ...]] = {
+    **{name: ("orders",) for name in BASKET},
+    **{name: ("responses",) for name in SURVEYS},
+    **PEOPLE_TABS,
+}
 
 
 def pushed_down(ctx: Context) -> bool:
@@ -66,14 +73,16 @@ def compute_pushed(
 
     if name not in PUSHED or not pushed_down(ctx):
         return None
-    tab = "orders" if name in BASKET else "responses"
     names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
     with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
         facts = _facts(ctx, wh)
-        problem = facts.problems.get(tab) or (facts.problems.get("customers") if by or where else None)
+        tabs = (*TABS[name], "customers") if by or where else TABS[name]
+        problem = next((facts.problems.get(tab) for tab in tabs if facts.problems.get(tab)), None)
         if problem:
             log.info("%s is answered in memory, not in the warehouse: %s", name, problem)
             return None
+        if o.churn_mode == "auto":  # decided on the whole source, as metrics.engine.resolve_options does
+            o = replace(o, churn_mode="explicit" if facts.churn_dates else "inactivity")
         return _compute(wh, facts, name, period, o, by, dict(where or {}), compare_to)
 
 
@@ -88,6 +97,7 @@ class Facts:
     excluded: Mapping[str, int]
     checked_at: float
     marker: str | None
+    churn_dates: bool = False
 
 
 _FACTS: dict[str, Facts] = {}
@@ -96,6 +106,8 @@ _FACTS_LOCK = threading.Lock()
 
 def _facts(ctx: Context, wh: Any) -> Facts:
     """The source's facts, from the cache while they are fresh."""
+    from sheets.warehouse.people import has_churn_dates
+
     workbook: Any = ctx.workbook
     key, marker, ttl = workbook.describe(), workbook.change_marker(), ctx.settings.source.cache_seconds
     with _FACTS_LOCK:
@@ -107,7 +119,10 @@ def _facts(ctx: Context, wh: Any) -> Facts:
             return known
     scales = {s.upper(): (v.min, v.max) for s, v in ctx.settings.surveys.scales.items()}
     problems = {tab: wh.problem((tab,)) or _rejections(wh, tab, scales) for tab in ("customers", "orders", "responses")}
-    facts = Facts(problems, tuple(wh.dimensions()), workbook.recorded_issues()[1], time.monotonic(), marker)
+    churn_dates = problems["customers"] is None and has_churn_dates(wh)
+    facts = Facts(
+        problems, tuple(wh.dimensions()), workbook.recorded_issues()[1], time.monotonic(), marker, churn_dates
+    )
     with _FACTS_LOCK:
         _FACTS[key] = facts
     return facts
@@ -180,6 +195,8 @@ def _figures(
     value (a segment without rows gets the metric of no rows, as in memory)."""
     from sheets.warehouse.pushdown import BasketStats, ScoreStats
 
+    if name in PEOPLE:
+        return people_figures(wh, name, periods, o, scope, by, segments, excluded)
     bounds = [(_naive(p.start_ts), _naive(p.end_ts)) for p in periods]
     keys: list[str | None] = [None, *segments]
     out: list[dict[str | None, MetricResult]] = [{}, {}]

@@ -253,7 +253,11 @@ def undated_count(t: Tables) -> int:
 
 
 def undated_note(t: Tables) -> list[str]:
-    n = undated_count(t)
+    return undated_note_of(undated_count(t))
+
+
+def undated_note_of(n: int) -> list[str]:
+    """The note for `n` undated customers (none when there are none)."""
     if not n:
         return []
     return [f"{n} customer{'s' if n != 1 else ''} with neither a signup date nor an order not counted"]

@@ -24,7 +24,8 @@ from metrics.customers import (
     last_order_before,
     new_mask,
     resolve_mode,
-    undated_note,
+    undated_count,
+    undated_note_of,
 )
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period
@@ -44,6 +45,8 @@ class Flow:
     reactivated: int
     mode: str
     after_days: int
+    undated: int = 0
+    excluded_rows: int = 0
 
     @property
     def lost(self) -> int:
@@ -76,6 +79,8 @@ def customer_flow(t: Tables, p: Period, o: MetricOptions) -> Flow:
         reactivated=int((e & ~s & before).sum()),
         mode=resolve_mode(t, o),
         after_days=o.churn_after_days,
+        undated=undated_count(t),
+        excluded_rows=_excluded(t, "customers", "orders"),
     )
 
 
@@ -89,7 +94,11 @@ def _no_start_note(f: Flow) -> list[str]:
 
 def retention(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """Customer retention rate = |S ∩ E| / |S| × 100."""
-    f = customer_flow(t, p, o)
+    return retention_of(customer_flow(t, p, o), p, o)
+
+
+def retention_of(f: Flow, p: Period, o: MetricOptions) -> MetricResult:
+    """The same from a period's customer flow (counted in memory, or by a warehouse)."""
     return proportion_result(
         "retention",
         "Customer retention",
@@ -97,15 +106,19 @@ def retention(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
         f.retained,
         f.start,
         min_n=o.min_n,
-        excluded_rows=_excluded(t, "customers", "orders"),
+        excluded_rows=f.excluded_rows,
         details=f.details(),
-        notes=_no_start_note(f) + undated_note(t),
+        notes=_no_start_note(f) + undated_note_of(f.undated),
     )
 
 
 def churn(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """Churn rate = |S \\ E| / |S| × 100, reported as exactly 100 − retention."""
-    f = customer_flow(t, p, o)
+    return churn_of(customer_flow(t, p, o), p, o)
+
+
+def churn_of(f: Flow, p: Period, o: MetricOptions) -> MetricResult:
+    """The same from a period's customer flow (counted in memory, or by a warehouse)."""
     r = proportion_result(
         "churn",
         "Customer churn",
@@ -113,9 +126,9 @@ def churn(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
         f.lost,
         f.start,
         min_n=o.min_n,
-        excluded_rows=_excluded(t, "customers", "orders"),
+        excluded_rows=f.excluded_rows,
         details=f.details(),
-        notes=_no_start_note(f) + undated_note(t),
+        notes=_no_start_note(f) + undated_note_of(f.undated),
     )
     r.value = None if f.start == 0 else 100.0 - 100.0 * f.retained / f.start
     return r
@@ -123,7 +136,11 @@ def churn(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
 
 def growth(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """Customer-base growth = (|E| − |S|) / |S| × 100 (a change, not a proportion: no interval)."""
-    f = customer_flow(t, p, o)
+    return growth_of(customer_flow(t, p, o), p, o)
+
+
+def growth_of(f: Flow, p: Period, o: MetricOptions) -> MetricResult:
+    """The same from a period's customer flow (counted in memory, or by a warehouse)."""
     return MetricResult(
         metric="growth",
         label="Customer-base growth",
@@ -133,15 +150,19 @@ def growth(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
         n=f.start,
         numerator=f.end - f.start,
         denominator=f.start,
-        excluded_rows=_excluded(t, "customers", "orders"),
+        excluded_rows=f.excluded_rows,
         details=f.details(),
-        notes=_no_start_note(f) + undated_note(t),
+        notes=_no_start_note(f) + undated_note_of(f.undated),
     )
 
 
 def new_customers(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """N(P): customers whose signup falls in P."""
-    n = int(new_mask(t, p).sum())
+    return new_customers_of(int(new_mask(t, p).sum()), undated_count(t), _excluded(t, "customers", "orders"), p)
+
+
+def new_customers_of(n: int, undated: int, excluded_rows: int, p: Period) -> MetricResult:
+    """The same from the count of new and of undated customers (counted in memory, or by a warehouse)."""
     return MetricResult(
         metric="new",
         label="New customers",
@@ -149,15 +170,19 @@ def new_customers(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
         period=p,
         value=float(n),
         n=n,
-        excluded_rows=_excluded(t, "customers", "orders"),
+        excluded_rows=excluded_rows,
         details={"new_customers": n},
-        notes=undated_note(t),
+        notes=undated_note_of(undated),
     )
 
 
 def active_customers(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """|E|: customers active on the last day of P."""
-    f = customer_flow(t, p, o)
+    return active_customers_of(customer_flow(t, p, o), p, o)
+
+
+def active_customers_of(f: Flow, p: Period, o: MetricOptions) -> MetricResult:
+    """The same from a period's customer flow (counted in memory, or by a warehouse)."""
     return MetricResult(
         metric="customers",
         label="Active customers",
@@ -165,9 +190,9 @@ def active_customers(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
         period=p,
         value=float(f.end),
         n=f.end,
-        excluded_rows=_excluded(t, "customers", "orders"),
+        excluded_rows=f.excluded_rows,
         details=f.details(),
-        notes=undated_note(t),
+        notes=undated_note_of(f.undated),
     )
 
 

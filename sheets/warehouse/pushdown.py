@@ -39,6 +39,11 @@ TYPED = {
     ("responses", "score"): "integer",
     ("responses", "customer_id"): "string",
 }
+# Optional columns that must be typed when a table has them (customer counts read the signup and churn dates).
+TYPED_IF_PRESENT = {
+    ("customers", "signup_date"): "temporal",
+    ("customers", "churned_on"): "temporal",
+}
 Scope = tuple[tuple[str, str], ...]  # (dimension, value) pairs every customer must match
 Bounds = tuple[datetime, datetime]  # a period as [start, end), naive datetimes like the tables' dates
 T = TypeVar("T")
@@ -147,6 +152,9 @@ class Warehouse:
                 if column not in columns:
                     return f"{key} has no {column} column"
                 if not _is(columns[column], family):
+                    return f"{key}.{column} is {columns[column]}, not {family}"
+            for (tab, column), family in TYPED_IF_PRESENT.items():
+                if tab == key and column in columns and not _is(columns[column], family):
                     return f"{key}.{column} is {columns[column]}, not {family}"
         return None
 

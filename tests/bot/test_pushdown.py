@@ -141,3 +141,18 @@ def test_every_pushed_down_query_compiles_for_bigquery(scope, by):
         assert "`analytics`.`orders`" in sql or "`analytics`.`responses`" in sql
         assert sqlglot.parse_one(sql, read="bigquery") is not None  # BigQuery's grammar accepts it
         assert ("`analytics`.`customers`" in sql) == bool(scope or by)
+
+
+def test_customer_metrics_with_rejected_customers_are_answered_from_the_snapshot(messy_db):
+    clock = lambda: datetime(2026, 3, 1, 12, tzinfo=UTC)  # noqa: E731
+    url = f"duckdb://{messy_db}"
+    pushed = parse_settings({"source": {"kind": "sql", "url": url, "pushdown": True}})
+    plain = parse_settings({"source": {"kind": "sql", "url": url}})
+    ctx = Context(pushed, open_sql_workbook(pushed), clock=clock, one_shot=True)
+    reference = Context(plain, open_sql_workbook(plain), clock=clock, one_shot=True)
+    got = render_json(answer("new 2026-01", ctx))
+    assert got == render_json(answer("new 2026-01", reference))
+    assert ctx.cache._entry is not None  # Customers has rejected rows: the snapshot answered
+    # Validation keeps C1 (signup 2026-01-05; its duplicate and the blank id are rejected) and drops C2 ('soon' is
+    # not a date, so C2's signup is its first order, 2026-02-02): 1 new customer in January.
+    assert (got["value"], got["n"]) == (1.0, 1)

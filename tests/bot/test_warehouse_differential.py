@@ -160,11 +160,11 @@ def pushed_context(url: str) -> Context:
 def test_pushed_down_metrics_answer_as_in_memory_without_reading_rows(engine, demo_answers, demo_export, request):
     url = f"duckdb://{demo_export}" if engine == "duckdb" else request.getfixturevalue("demo_in_postgres")
     ctx = pushed_context(url)
-    assert len(PUSHED_QUERIES) == 10 * len(VARIANTS)  # revenue … refunds, nps, csat, csi × 4 variants
+    assert len(PUSHED_QUERIES) == len(PUSHED) * len(VARIANTS)  # every pushed-down metric × 4 variants
     differ = {q: d for q in PUSHED_QUERIES if (d := differences(demo_answers[q], render_json(answer(q, ctx))))}
     assert differ == {}
     assert ctx.cache._entry is None  # no snapshot was read: every answer came from the warehouse's aggregates
-    answer("churn 2026-Q3", ctx)  # not pushed down: answered from the snapshot
+    answer("renewal 2026-Q3", ctx)  # not pushed down: answered from the snapshot
     assert ctx.cache._entry is not None
 
 
@@ -193,3 +193,63 @@ def test_the_scheduled_refresh_of_a_sql_source_without_output_skips_the_tabs_qui
         refresh_job("sql-no-output")
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert "summary tabs not written: no [output] workbook or sheet for the SQL source" in caplog.text
+
+
+# The period metrics that read customers, complaints and spend (issue 18): pushed down under other settings than the
+# defaults, and on the hand-made messy workbook, each answer equal to the in-memory one.
+OTHER_RULES = {"churn": {"mode": "inactivity", "after_days": 60}, "complaints": {"denominator": "customers"}}
+CUSTOMER_METRICS = ("customers", "new", "growth", "retention", "churn")
+
+
+def pushed_context_with(url: str, extra: dict, clock=noon) -> Context:
+    settings = parse_settings({"source": {"kind": "sql", "url": url, "pushdown": True}, **extra})
+    return Context(settings, open_sql_workbook(settings), clock=clock, one_shot=True)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgresql"])
+def test_customer_metrics_under_other_rules_answer_as_in_memory(engine, demo_master, demo_export, request):
+    url = f"duckdb://{demo_export}" if engine == "duckdb" else request.getfixturevalue("demo_in_postgres")
+    sheet = Context(parse_settings(OTHER_RULES), LocalWorkbook(demo_master), clock=noon, one_shot=True)
+    ctx = pushed_context_with(url, OTHER_RULES)
+    queries = [f"{m} {v}" for m in CUSTOMER_METRICS for v in VARIANTS]
+    differ = {q: d for q in queries if (d := differences(render_json(answer(q, sheet)), render_json(answer(q, ctx))))}
+    assert differ == {}
+    assert ctx.cache._entry is None
+    churn = render_json(answer("churn 2026-Q3", ctx))
+    assert churn["details"]["churn_mode"] == "inactivity" and churn["details"]["after_days"] == 60
+
+
+MESSY_CLOCK = lambda: datetime(2026, 4, 1, 12, tzinfo=UTC)  # noqa: E731
+MESSY_VARIANTS = ("2026-Q1", "2026-Q1 by region", "2026-03 where region=North", "2026-03 vs 2026-01")
+
+
+@pytest.fixture(scope="module")
+def messy_export(tmp_path_factory):
+    """The hand-made messy workbook (tests/sheets/test_warehouse.py) and its export to DuckDB."""
+    from tests.sheets.test_warehouse import messy_workbook
+
+    folder = tmp_path_factory.mktemp("messy")
+    workbook = messy_workbook(folder / "messy.xlsx")
+    sheet = Context(Settings(), LocalWorkbook(workbook), clock=MESSY_CLOCK, one_shot=True)
+    export_duckdb(sheet.read_now().snapshot, folder / "crm.duckdb")
+    return workbook, folder / "crm.duckdb"
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgresql"])
+def test_pushed_down_metrics_on_the_messy_workbook_answer_as_in_memory(engine, messy_export, request):
+    workbook, exported = messy_export
+    if engine == "duckdb":
+        url = f"duckdb://{exported}"
+    else:
+        url = request.getfixturevalue("postgres_server").new_database()
+        copy_duckdb(exported, url)
+    sheet = Context(Settings(), LocalWorkbook(workbook), clock=MESSY_CLOCK, one_shot=True)
+    ctx = pushed_context_with(url, {}, MESSY_CLOCK)
+    queries = [f"{m} {v}" for m in PUSHED for v in MESSY_VARIANTS]
+    differ = {q: d for q in queries if (d := differences(render_json(answer(q, sheet)), render_json(answer(q, ctx))))}
+    assert differ == {}
+    assert ctx.cache._entry is None  # every answer came from the warehouse
+    # Customers 007 (signup 2026-01-05), C2 (05.02.2026, day first), C3 (2026年3月5日): 3 new in 2026-Q1; the rows
+    # the sheet rejected (1 customer, 3 orders) are counted as left out.
+    new = render_json(answer("new 2026-Q1", ctx))
+    assert (new["value"], new["n"], new["excluded_rows"]) == (3.0, 3, 4)

@@ -1,0 +1,145 @@
+"""Customer aggregates computed by the warehouse (issue 18, the period metrics that read customers, complaints and
+spend): per period and segment, how many customers were active on its first and last day, new, retained and
+reactivated, how many are undated; complaints filed; spend spread over days. Only those counts and sums come back.
+
+The rules are metrics.customers' (signup = the earliest signup_date, else the first non-refund order; explicit
+churn dates with reactivation by a later order, or inactivity for `churn.after_days`) written as Ibis expressions
+over a `Warehouse`'s tables; `bot/pushdown_people.py` turns the counts into results with the in-memory metrics'
+own `*_of` functions. Like sheets/warehouse/pushdown.py, it reads only tables the validation rules accept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sheets.warehouse.pushdown import Figures, Scope, Warehouse
+
+Days = tuple[date, date]  # a period as [first day, end day) — the end is exclusive, like metrics.periods.Period
+
+
+@dataclass(frozen=True)
+class FlowStats:
+    """One period's customer counts in one segment: what metrics.retention reads of a `Flow`, plus undated."""
+
+    start: int = 0
+    end: int = 0
+    new: int = 0
+    retained: int = 0
+    reactivated: int = 0
+    undated: int = 0
+
+
+def has_churn_dates(wh: Warehouse) -> bool:
+    """Whether any customer has a churned_on date (`churn.mode = auto` then means explicit), on the whole table."""
+    c = wh.table("customers")
+    if c is None or "churned_on" not in c.columns:
+        return False
+    return bool(c.filter(c.churned_on.notnull()).count().execute() > 0)
+
+
+def flow_stats(
+    wh: Warehouse, periods: Sequence[Days], mode: str, after_days: int, scope: Scope = (), by: str | None = None
+) -> Figures[FlowStats]:
+    """Each period's `FlowStats` in one query: key (period index, None) for the whole scope and (index, value) for
+    each segment of `by` (a segment with no customers is absent)."""
+    key = ("flow", tuple(periods), mode, after_days, scope, by)
+    figures: Figures[FlowStats] = wh._remembered(key, lambda: _flow_stats(wh, periods, mode, after_days, scope, by))
+    return figures
+
+
+def _flow_stats(
+    wh: Warehouse, periods: Sequence[Days], mode: str, after_days: int, scope: Scope, by: str | None
+) -> Figures[FlowStats]:
+    rows = flow_query(wh, periods, mode, after_days, scope, by).to_pyarrow().to_pylist()
+    out: Figures[FlowStats] = {}
+    for i in range(len(periods)):
+        total = FlowStats()
+        for row in rows:
+            stats = FlowStats(*(int(row[f"{name}_{i}"] or 0) for name in FlowStats.__dataclass_fields__))
+            total = FlowStats(*(getattr(total, f) + getattr(stats, f) for f in FlowStats.__dataclass_fields__))
+            if by and row["segment"] is not None:
+                out[(i, str(row["segment"]))] = stats
+        out[(i, None)] = total
+    return out
+
+
+def flow_query(
+    wh: Warehouse, periods: Sequence[Days], mode: str, after_days: int, scope: Scope = (), by: str | None = None
+) -> Any:
+    """The Ibis expression behind `flow_stats`: one row per segment (NULL for customers in no segment: those only in
+    Orders) with, per period i, the columns start_i, end_i, new_i, retained_i, reactivated_i, undated_i."""
+    import ibis
+
+    state = _state(wh, [d for first, end in periods for d in (first, end - timedelta(days=1))], mode, after_days)
+    if scope or by:
+        segments = wh._segments(scope, by)
+        joined = state.left_join(segments, "customer_id") if not scope else state.inner_join(segments, "customer_id")
+        state = joined.select(*state.columns, segment=segments.segment if by else ibis.literal(""))
+    else:
+        state = state.mutate(segment=ibis.literal(""))
+    signup = state.signup
+    sums: dict[str, Any] = {}
+    for i, (first, end) in enumerate(periods):
+        s, e = state[f"active_{2 * i}"], state[f"active_{2 * i + 1}"]
+        new = signup.notnull() & (signup >= ibis.literal(first)) & (signup < ibis.literal(end))
+        sums[f"start_{i}"] = state.count(where=s)
+        sums[f"end_{i}"] = state.count(where=e)
+        sums[f"new_{i}"] = state.count(where=new)
+        sums[f"retained_{i}"] = state.count(where=s & e)
+        sums[f"reactivated_{i}"] = state.count(where=e & ~s & (signup < ibis.literal(first)))
+        sums[f"undated_{i}"] = state.count(where=signup.isnull())
+    return state.aggregate(by=["segment"], **sums)
+
+
+def _state(wh: Warehouse, days: Sequence[date], mode: str, after_days: int) -> Any:
+    """customer_id, signup, and per day k of `days` whether the customer was active (active_k, never NULL), for
+    every customer of Customers or Orders — metrics.customers' state, one row per customer."""
+    import ibis
+
+    c, o = wh.table("customers"), wh.table("orders")
+    if c is None or o is None:
+        raise ValueError("customer counts need both a customers and an orders table")
+    none = ibis.null("date")
+    signup_date = c.signup_date.cast("date") if "signup_date" in c.columns else none
+    churned_on = c.churned_on.cast("date") if "churned_on" in c.columns else none
+    people = c.filter(c.customer_id.notnull()).aggregate(
+        by=["customer_id"], signup_date=signup_date.min(), churned_on=churned_on.max()
+    )
+    sales = o.filter(o.customer_id.notnull() & o.order_date.notnull() & (o.amount >= 0))
+    sales = sales.select(sales.customer_id, day=sales.order_date.cast("date"))
+    sales = sales.left_join(people.select("customer_id", "churned_on"), "customer_id")
+    recent = {}
+    for k, d in enumerate(days):
+        window = (sales.day > ibis.literal(d - timedelta(days=after_days))) & (sales.day <= ibis.literal(d))
+        recent[f"recent_{k}"] = sales.count(where=window)
+    bought = sales.aggregate(
+        by=[sales.customer_id],
+        first_order=sales.day.min(),
+        reactivated_on=sales.day.min(where=sales.churned_on.notnull() & (sales.day > sales.churned_on)),
+        **recent,
+    )
+    ids = ibis.union(
+        c.filter(c.customer_id.notnull()).select("customer_id"),
+        o.filter(o.customer_id.notnull()).select("customer_id"),
+        distinct=True,
+    )
+    state = ids.left_join(people, "customer_id").select(ids.customer_id, people.signup_date, people.churned_on)
+    state = state.left_join(bought, "customer_id").select(
+        *(state[n] for n in state.columns), *(bought[n] for n in bought.columns if n != "customer_id")
+    )
+    signup = state.signup_date.coalesce(state.first_order)
+    flags = {}
+    for k, d in enumerate(days):
+        day = ibis.literal(d)
+        signed = signup.notnull() & (signup <= day)
+        if mode == "explicit":
+            stays = state.churned_on.isnull() | (state.churned_on > day)
+            back = state.reactivated_on.notnull() & (state.reactivated_on <= day)
+            alive = stays | back
+        else:
+            alive = (signup > ibis.literal(d - timedelta(days=after_days))) | (state[f"recent_{k}"].fill_null(0) > 0)
+        flags[f"active_{k}"] = (signed & alive).fill_null(False)
+    return state.select("customer_id", signup=signup, **flags)
