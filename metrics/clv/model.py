@@ -7,17 +7,19 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from metrics.clv.bgnbd import BetaGeoFitter, BGNBDFit, conditional_expected_purchases, p_alive
-from metrics.clv.gamma_gamma import GammaGammaFit, GammaGammaFitter
-from metrics.clv.predict import MONTH_DAYS, predict
 from metrics.clv.rfm import rfm_segments
 from metrics.clv.risk import churn_risk
 from metrics.clv.summary import DateLike, summarize, unit_days
 from metrics.options import MetricOptions
+
+if TYPE_CHECKING:  # the fitters import scipy: only when a model is built (issue 16, lazy imports)
+    from metrics.clv.bgnbd import BGNBDFit
+    from metrics.clv.gamma_gamma import GammaGammaFit
 
 MIN_REPEAT_CUSTOMERS = 20
 FALLBACK = "showing historical CLV"
@@ -105,6 +107,9 @@ def _snapshot_key(orders: pd.DataFrame, as_of: DateLike, o: MetricOptions) -> st
 
 
 def _build(orders: pd.DataFrame, as_of: DateLike, o: MetricOptions) -> ClvModel:
+    from metrics.clv.bgnbd import BetaGeoFitter, conditional_expected_purchases, p_alive
+    from metrics.clv.predict import MONTH_DAYS, predict
+
     summary = summarize(orders, as_of, freq="W")
     rfm = rfm_segments(orders, as_of)
     historical = rfm["monetary"] * o.gross_margin
@@ -183,6 +188,8 @@ def _build(orders: pd.DataFrame, as_of: DateLike, o: MetricOptions) -> ClvModel:
 
 
 def _fit_spend(summary: pd.DataFrame) -> GammaGammaFit | None:
+    from metrics.clv.gamma_gamma import GammaGammaFitter
+
     usable = (summary["frequency"] > 0) & (summary["monetary_value"] > 0)
     if usable.sum() < MIN_REPEAT_CUSTOMERS:
         return None
