@@ -6,11 +6,12 @@ import pandas as pd
 
 from bot.context import Context, data_notes, resolve_period
 from bot.grammar import Command
-from bot.i18n import _, is_english, ngettext
+from bot.i18n import _, ngettext
 from bot.render import format as fmt
+from bot.render.analysis import what_moved
 from bot.replies import ErrorReply, Reply, TableReply
 from metrics.analysis import ADDITIVE, RATIOS, best_dimension, correlations, monthly_series, trailing_months
-from metrics.decompose import Correlation, Decomposition, _amount, explain
+from metrics.decompose import Correlation, explanation
 from metrics.engine import check_dimension, compute, filter_where, resolve_options, spec_for
 from metrics.forecast import ForecastError, forecast_series
 from metrics.options import MetricOptions
@@ -29,39 +30,6 @@ def _scope(ctx: Context, cmd: Command):
     cached = ctx.snapshot()
     whole = ctx.tables(cached.snapshot)
     return cached, filter_where(whole, cmd.where), resolve_options(whole, ctx.options())
-
-
-def _unit_word(unit: str, currency: str = "") -> str:
-    return {"percent": "points", "nps": "points", "money": currency}.get(unit, "")
-
-
-def explain_sentence(label: str, unit: str, currency: str, d: Decomposition, dimension: str) -> str:
-    """The what-moved sentence: metrics.decompose.explain in English (unchanged), translated otherwise."""
-    if is_english():
-        return explain(label, _unit_word(unit, currency), d, dimension)
-    change, name = d.total, _(label)
-    if abs(change) < 1e-9:
-        return _("{metric} did not change.", metric=name)
-    unit_word = _("points") if unit in ("percent", "nps") else _unit_word(unit, currency)
-    params = {"metric": name, "amount": _amount(change), "unit": unit_word}
-    head = _("{metric} rose {amount} {unit}", **params) if change > 0 else _("{metric} fell {amount} {unit}", **params)
-    same_sign = [p for p in d.parts if p.total * change > 0][:2]
-    if not same_sign:
-        return head.rstrip() + _("; no single {dimension} stands out.", dimension=dimension)
-    bits = [
-        _(
-            "{amount} from {segment} ({cause})",
-            amount=_amount(p.total),
-            segment=p.segment,
-            cause=_("its own value moved")
-            if abs(p.rate) >= abs(p.mix)
-            else _("its share grew")
-            if p.weight_after > p.weight_before
-            else _("its share shrank"),
-        )
-        for p in same_sign
-    ]
-    return _("{head}; {parts}.", head=head.rstrip(), parts=_(" and ").join(bits))
 
 
 def correlation_note(corr: list[Correlation], dimension: str | None) -> str | None:
@@ -101,7 +69,7 @@ def why_reply(cmd: Command, ctx: Context) -> Reply:
         )
     dimension, d = best_dimension(name, t, period, before, o, dims or list(t.dimensions))
     r = spec.fn(t, period, o)
-    sentence = explain_sentence(r.label, r.unit, ctx.settings.currency, d, dimension)
+    sentence = what_moved(r.label, r.unit, ctx.settings.currency, explanation(d), dimension)
     months = trailing_months(period.end, CORRELATION_MONTHS)
     corr = correlations(t, months, o, dimension) if len(months) >= 3 else []
     rows = [[p.segment, p.value_before, p.value_after, p.mix + 0.0, p.rate + 0.0, p.total + 0.0] for p in d.parts]
@@ -308,4 +276,4 @@ def what_moved_line(ctx: Context, metric: str, period: Period, where: dict[str, 
     if c is None or c.change is None or not (c.significant or abs(c.change) >= LARGE_CHANGE):
         return None
     dimension, d = best_dimension(metric, filter_where(whole, where), period, c.period, o, dims)
-    return explain_sentence(r.label, r.unit, ctx.settings.currency, d, dimension)
+    return what_moved(r.label, r.unit, ctx.settings.currency, explanation(d), dimension)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -93,34 +94,46 @@ def _num(v: float) -> float | None:
     return None if np.isnan(v) else float(v)
 
 
-def explain(metric_label: str, unit_word: str, d: Decomposition, dimension: str, top: int = 2) -> str:
-    """A plain sentence for the largest parts, e.g. "NPS fell 6 points; 4 of them come from South (its own
-    score fell) and 1 from West (its share of answers grew)"."""
+Direction = Literal["rose", "fell", "flat"]
+# Why a segment moved the total: its own value moved, or its share of the weight grew or shrank.
+Cause = Literal["own_value", "share_grew", "share_shrank"]
+
+
+@dataclass(frozen=True)
+class Driver:
+    """One segment the what-moved sentence names: the size of its part of the change (≥ 0) and its cause."""
+
+    segment: str
+    amount: float
+    cause: Cause
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The parts of the what-moved sentence as data (bot/render words them): the direction and size (≥ 0) of the
+    change and the largest parts pulling the same way; no drivers means no single segment stands out."""
+
+    direction: Direction
+    amount: float
+    drivers: tuple[Driver, ...] = ()
+
+
+def explanation(d: Decomposition, top: int = 2) -> Explanation:
+    """The largest `top` parts of `d` that move the same way as its total, each with its cause, e.g. NPS fell 6
+    points: 4 from South (its own value moved) and 1 from West (its share grew)."""
     change = d.total
     if abs(change) < 1e-9:
-        return f"{metric_label} did not change."
-    verb = "rose" if change > 0 else "fell"
-    head = f"{metric_label} {verb} {_amount(change)} {unit_word}".rstrip()
+        return Explanation("flat", 0.0)
     same_sign = [p for p in d.parts if p.total * change > 0][:top]
-    if not same_sign:
-        return head + f"; no single {dimension} stands out."
-    bits = []
-    for p in same_sign:
-        cause = (
-            "its own value moved"
-            if abs(p.rate) >= abs(p.mix)
-            else "its share grew"
-            if p.weight_after > p.weight_before
-            else "its share shrank"
-        )
-        bits.append(f"{_amount(p.total)} from {p.segment} ({cause})")
-    return f"{head}; " + " and ".join(bits) + "."
+    drivers = tuple(Driver(p.segment, abs(p.total), _cause(p)) for p in same_sign)
+    return Explanation("rose" if change > 0 else "fell", abs(change), drivers)
 
 
-def _amount(x: float) -> str:
-    """|x| to one decimal, or to two significant digits when one decimal would show 0.0."""
-    x = abs(x)
-    return f"{x:,.1f}" if x >= 0.05 else f"{x:.2g}"
+def _cause(p: SegmentPart) -> Cause:
+    """Rate when the segment's own value moved at least as much as its weight did, else which way its share went."""
+    if abs(p.rate) >= abs(p.mix):
+        return "own_value"
+    return "share_grew" if p.weight_after > p.weight_before else "share_shrank"
 
 
 @dataclass(frozen=True)

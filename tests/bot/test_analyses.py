@@ -19,11 +19,12 @@ from bot.charts import survival_chart
 from bot.cli import main
 from bot.context import build_context
 from bot.query import answer
+from bot.render.analysis import what_moved
 from bot.render.json import render_json
 from bot.render.text import render_text
 from bot.replies import ErrorReply, MetricReply, TableReply
 from metrics.analysis import trailing_months
-from metrics.decompose import explain, mix_rate
+from metrics.decompose import Driver, explanation, mix_rate
 from metrics.engine import compute, resolve_options, segment_tables
 from metrics.periods import parse_period
 from metrics.registry import METRICS
@@ -403,9 +404,32 @@ def test_sentence_shows_tiny_changes_and_no_stray_space():
     """Regression: a churn change of −0.015 points read "fell 0.0 points"; a unitless total ended in " ;"."""
     frame = lambda rows: pd.DataFrame(rows, columns=["segment", "weight", "value"])  # noqa: E731
     d = mix_rate(frame([("Pro", 50, 0.89), ("Basic", 50, 0.0)]), frame([("Pro", 50, 0.86), ("Basic", 50, 0.0)]))
-    assert explain("Customer churn", "points", d, "plan").startswith("Customer churn fell 0.015 points; 0.015 from Pro")
+    # (0.86 − 0.89) × (0.5 + 0.5)/2 = −0.015: Pro's own value, the whole change.
+    assert explanation(d).amount == pytest.approx(0.015)
+    assert explanation(d).drivers == (Driver("Pro", pytest.approx(0.015), "own_value"),)
+    churn = what_moved("Customer churn", "percent", "USD", explanation(d), "plan")
+    assert churn.startswith("Customer churn fell 0.015 points; 0.015 from Pro")
     d = mix_rate(frame([("A", 1, 10.0)]), frame([("A", 1, 25.0)]))
-    assert explain("Orders", "", d, "plan") == "Orders rose 15.0; 15.0 from A (its own value moved)."
+    assert (
+        what_moved("Orders", "count", "USD", explanation(d), "plan")
+        == "Orders rose 15.0; 15.0 from A (its own value moved)."
+    )
+
+
+def test_what_moved_in_english_for_every_shape_of_sentence():
+    """The renderer words the parts exactly as metrics.decompose.explain did (English byte-identical)."""
+    frame = lambda rows: pd.DataFrame(rows, columns=["segment", "weight", "value"])  # noqa: E731
+    same = explanation(mix_rate(frame([("A", 1, 10.0)]), frame([("A", 1, 10.0)])))
+    assert what_moved("Net Promoter Score", "nps", "USD", same, "region") == "Net Promoter Score did not change."
+    residual = mix_rate(frame([("A", 1, 10.0)]), frame([("A", 1, 10.0)]), total_before=10.0, total_after=12.5)
+    assert what_moved("Revenue", "money", "USD", explanation(residual), "plan") == (
+        "Revenue rose 2.5 USD; no single plan stands out."
+    )
+    # A 50→20 at 10, B 50→80 at 30: rose 6 = 3.9 (A's share shrank) + 2.1 (B's share grew), see test_decompose.
+    shift = explanation(mix_rate(frame([("A", 50, 10.0), ("B", 50, 30.0)]), frame([("A", 20, 10.0), ("B", 80, 30.0)])))
+    assert what_moved("CSAT", "percent", "USD", shift, "plan") == (
+        "CSAT rose 6.0 points; 3.9 from A (its share shrank) and 2.1 from B (its share grew)."
+    )
 
 
 def test_weight_moving_between_segments_of_equal_value_is_no_mix():

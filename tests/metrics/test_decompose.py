@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metrics.decompose import explain, mix_rate, spearman_table
+from metrics.decompose import Driver, Explanation, explanation, mix_rate, spearman_table
 
 
 def frame(rows):
@@ -22,8 +22,27 @@ def test_hand_computed_mix_and_rate():
     assert south.rate == pytest.approx(-20)  # (−20 − 20) × (0.5 + 0.5)/2
     assert south.mix == pytest.approx(0)
     assert d.parts[0].segment == "South"
-    assert "fell 20.0 points" in explain("NPS", "points", d, "region")
-    assert "South" in explain("NPS", "points", d, "region")
+    # The sentence's parts: NPS fell 20 points, all of them South's own score (rate −20, mix 0).
+    assert explanation(d) == Explanation("fell", pytest.approx(20), (Driver("South", pytest.approx(20), "own_value"),))
+
+
+def test_explanation_names_the_largest_parts_moving_with_the_total_and_their_cause():
+    # A: 50→20 answers, value 10 both times (its weight shrinks); B: 50→80 answers at 30 (its weight grows).
+    # Before 0.5·10 + 0.5·30 = 20, after 0.2·10 + 0.8·30 = 26: rose 6, all of it mix. Centre 23:
+    # A's mix (−0.3)(10 − 23) = +3.9 (its share shrank), B's mix (+0.3)(30 − 23) = +2.1 (its share grew).
+    d = mix_rate(frame([("A", 50, 10), ("B", 50, 30)]), frame([("A", 20, 10), ("B", 80, 30)]))
+    e = explanation(d)
+    assert e.direction == "rose" and e.amount == pytest.approx(6)
+    assert [(p.segment, p.cause) for p in e.drivers] == [("A", "share_shrank"), ("B", "share_grew")]
+    assert [p.amount for p in e.drivers] == [pytest.approx(3.9), pytest.approx(2.1)]
+    assert [p.segment for p in explanation(d, top=1).drivers] == ["A"]
+
+
+def test_explanation_of_no_change_and_of_no_part_moving_with_the_total():
+    assert explanation(mix_rate(frame([("A", 1, 10)]), frame([("A", 1, 10)]))) == Explanation("flat", 0.0)
+    # Only unsegmented rows moved (the residual): no segment pulls the total, so no drivers.
+    d = mix_rate(frame([("A", 1, 10)]), frame([("A", 1, 10)]), total_before=10.0, total_after=12.0)
+    assert explanation(d) == Explanation("rose", pytest.approx(2.0), ())
 
 
 def test_pure_mix_shift():

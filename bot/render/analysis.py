@@ -1,0 +1,44 @@
+"""The sentences of `/pulse why` and the digest's "What moved", worded from metrics' data in the current language."""
+
+from __future__ import annotations
+
+from bot.i18n import N_, _
+from metrics.decompose import Explanation
+
+CAUSES = {
+    "own_value": N_("its own value moved"),
+    "share_grew": N_("its share grew"),
+    "share_shrank": N_("its share shrank"),
+}
+
+
+def amount(x: float) -> str:
+    """|x| to one decimal, or to two significant digits when one decimal would show 0.0."""
+    x = abs(x)
+    return f"{x:,.1f}" if x >= 0.05 else f"{x:.2g}"
+
+
+def unit_word(unit: str, currency: str = "") -> str:
+    """What a change of the metric is counted in: points for rates and NPS, the currency for money, else nothing."""
+    return _("points") if unit in ("percent", "nps") else currency if unit == "money" else ""
+
+
+def what_moved(label: str, unit: str, currency: str, e: Explanation, dimension: str) -> str:
+    """The what-moved sentence, e.g. "NPS fell 6.0 points; 4.0 from South (its own value moved) and 1.0 from West
+    (its share grew)."."""
+    name = _(label)
+    if e.direction == "flat":
+        return _("{metric} did not change.", metric=name)
+    params = {"metric": name, "amount": amount(e.amount), "unit": unit_word(unit, currency)}
+    head = (
+        _("{metric} rose {amount} {unit}", **params)
+        if e.direction == "rose"
+        else _("{metric} fell {amount} {unit}", **params)
+    )
+    if not e.drivers:
+        return head.rstrip() + _("; no single {dimension} stands out.", dimension=dimension)
+    bits = [
+        _("{amount} from {segment} ({cause})", amount=amount(p.amount), segment=p.segment, cause=_(CAUSES[p.cause]))
+        for p in e.drivers
+    ]
+    return _("{head}; {parts}.", head=head.rstrip(), parts=_(" and ").join(bits))
