@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import pandas as pd
+
 from bot.context import Context, data_notes
 from bot.grammar import Command
 from bot.i18n import N_, _
 from bot.render import format as fmt
 from bot.replies import ErrorReply, Reply, TableReply
-from metrics.clv import churned_ids, churned_note, customer_model, risk_list
+from metrics.clv import ClvModel, churned_ids, churned_note, customer_model, risk_list
 from metrics.cohorts import cohort_table
 from metrics.engine import check_dimension, filter_where, resolve_options, segment_tables
 from metrics.periods import parse_period
@@ -74,19 +78,14 @@ def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int =
                 today=fmt.day(ctx.today()),
             )
         )
-    cached = ctx.snapshot()
-    whole = ctx.tables(cached.snapshot)
-    scoped = filter_where(whole, cmd.where)
-    by = check_dimension(whole, cmd.by) if cmd.by else None
-    if whole.orders.empty:
+    inputs = _pushed_risk(cmd, ctx) or _risk_inputs(cmd, ctx)
+    if inputs is None:
         return ErrorReply(_("no orders to model churn risk from — add rows to the Orders tab"))
-    o = resolve_options(whole, ctx.options())
-    model = customer_model(whole.orders, ctx.today(), o)
-    notes = data_notes(ctx, cached) + ([model.note] if model.note else [])
+    model, churned, keep, dims, read_at, notes = inputs
+    by = str(dims.name) if dims is not None else None
+    notes = notes + ([model.note] if model.note else [])
     if model.customers["p_alive"].isna().all():
-        return TableReply(_("Churn risk unavailable"), [], [], cached.snapshot.read_at, notes, query=cmd.raw)
-    churned = churned_ids(whole, ctx.today(), o)
-    keep = scoped.customer_ids() if cmd.where else None
+        return TableReply(_("Churn risk unavailable"), [], [], read_at, notes, query=cmd.raw)
     overall = risk_list(model.customers, churned, keep)
     money = ctx.settings.currency
     scope = fmt.scope(cmd.where)
@@ -105,13 +104,13 @@ def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int =
             _("Churn risk — top customers by value at stake{scope}", scope=scope),
             columns,
             rows,
-            cached.snapshot.read_at,
+            read_at,
             notes,
             payload=payload,
             query=cmd.raw,
             units=RISK_UNITS,
         )
-    dims = scoped.dimension_of(by)
+    assert dims is not None
     parts = []
     for value in dims.unique():
         part = risk_list(model.customers, churned, dims.index[dims == value])
@@ -144,12 +143,53 @@ def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int =
         ),
         [by, *columns],
         rows,
-        cached.snapshot.read_at,
+        read_at,
         notes,
         payload=payload,
         query=cmd.raw,
         units=[None, *RISK_UNITS],
     )
+
+
+RiskInputs = tuple[ClvModel, set[str], "pd.Index | None", "pd.Series | None", datetime, list[str]]
+
+
+def _risk_inputs(cmd: Command, ctx: Context) -> RiskInputs | None:
+    """From the snapshot: the whole book's model, the churned ids, the ids in `where` (None without), each scoped
+    customer's segment of `by` (named after it; None without), when the data was read and its notes; None without
+    orders."""
+    cached = ctx.snapshot()
+    whole = ctx.tables(cached.snapshot)
+    scoped = filter_where(whole, cmd.where)
+    by = check_dimension(whole, cmd.by) if cmd.by else None
+    if whole.orders.empty:
+        return None
+    o = resolve_options(whole, ctx.options())
+    model = customer_model(whole.orders, ctx.today(), o)
+    keep = scoped.customer_ids() if cmd.where else None
+    dims = scoped.dimension_of(by).rename(by) if by else None
+    return model, churned_ids(whole, ctx.today(), o), keep, dims, cached.snapshot.read_at, data_notes(ctx, cached)
+
+
+def _pushed_risk(cmd: Command, ctx: Context) -> RiskInputs | None:
+    """`_risk_inputs` from the warehouse's per-customer totals and days (`[source] pushdown = true`); None to answer
+    from the snapshot."""
+    from bot import pushed_series
+
+    with pushed_series.pushed(ctx) as p:
+        if p is None:
+            return None
+        by = p.by(cmd.by)
+        o = pushed_series.resolved(p, ctx.options())
+        model = pushed_series.customer_model(p, ctx.today(), o)
+        if model.n_customers == 0:
+            return None
+        events, _segments = pushed_series.churn_events(p, ctx.today(), o)
+        churned = set(events.loc[events["churn_date"].notna(), "customer_id"].astype(str))
+        members = pushed_series.members(p, cmd.where, by) if cmd.where or by else None
+        keep = members.index if members is not None and cmd.where else None
+        dims = members if members is not None and by else None
+        return model, churned, keep, dims, p.read_at, p.notes()
 
 
 # Units of the risk table's columns (rank, customer, P(alive), value at stake, segment) for text and Slack.

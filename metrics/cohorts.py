@@ -42,11 +42,8 @@ def cohort_table(
     t: Tables, first_month: date, last_month: date, o: MetricOptions, as_of: date | None = None
 ) -> CohortTable:
     """Signup cohorts from the month of `first_month` through the month of `last_month`, observed to `as_of`."""
-    m0, m1 = month_index(first_month), month_index(last_month)
-    observed = month_index(as_of or last_month)
-    n_cohorts = max(m1 - m0 + 1, 0)
-    max_k = max(observed - m0, 0)
-    width = max_k + 1
+    m0, n_cohorts, width, observed = cohort_shape(first_month, last_month, as_of)
+    m1, max_k = m0 + n_cohorts - 1, width - 1
 
     state = customer_state(t)
     signup_month = np.full(len(state.ids), -1, dtype=np.int64)
@@ -62,9 +59,23 @@ def cohort_table(
     cells = cohort[pairs // width] * width + pairs % width
     buyers = np.bincount(cells, minlength=n_cohorts * width)[: n_cohorts * width].reshape(n_cohorts, width)
 
+    return cohort_finish(m0, sizes, buyers, observed)
+
+
+def cohort_finish(m0: int, sizes: np.ndarray, buyers: np.ndarray, observed: int) -> CohortTable:
+    """The cohort table from its counts — cohort sizes from month index `m0` on and buyers per (cohort, k) — with
+    the cells after month `observed` and the empty cohorts NaN: the finishing part shared with the warehouse."""
+    n_cohorts, width = buyers.shape
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = 100.0 * buyers / sizes[:, None]
     future = (m0 + np.arange(n_cohorts)[:, None] + np.arange(width)[None, :]) > observed
     shares[future | (sizes[:, None] == 0)] = np.nan
     labels = [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(m0, m0 + n_cohorts)]
-    return CohortTable(cohorts=labels, sizes=sizes, buyers=buyers, shares=shares, max_k=max_k)
+    return CohortTable(cohorts=labels, sizes=sizes, buyers=buyers, shares=shares, max_k=width - 1)
+
+
+def cohort_shape(first_month: date, last_month: date, as_of: date | None = None) -> tuple[int, int, int, int]:
+    """(first cohort's month index, number of cohorts, columns k = 0…, month observed to) of a cohort table."""
+    m0, m1 = month_index(first_month), month_index(last_month)
+    observed = month_index(as_of or last_month)
+    return m0, max(m1 - m0 + 1, 0), max(observed - m0, 0) + 1, observed

@@ -271,18 +271,43 @@ def churn_events(t: Tables, as_of: date, o: MetricOptions) -> pd.DataFrame:
     mode. A churn date before signup (inconsistent data) is moved to the signup day.
     """
     state, d = customer_state(t), day_number(as_of)
-    signed = state.signup <= d
-    if resolve_mode(t, o) == "explicit":
-        churned = (state.churned_on <= d) & (state.reactivated_on > d)
-        churn = np.where(churned, np.maximum(state.churned_on, state.signup), NEVER)
+    mode = resolve_mode(t, o)
+    if mode == "explicit":
+        churn = churn_starts(mode, d, o, state.signup, state.churned_on, back=state.reactivated_on <= d)
     else:
-        last_activity = np.maximum(last_order_before(state, d + 1), state.signup)
-        ends = last_activity + _after_days(o)
-        churn = np.where(ends <= d, ends, NEVER)
+        churn = churn_starts(mode, d, o, state.signup, state.churned_on, last_order=last_order_before(state, d + 1))
+    return events_frame(state.ids, state.signup, churn, d)
+
+
+def churn_starts(
+    mode: Mode,
+    d: int,
+    o: MetricOptions,
+    signup: np.ndarray,
+    churned_on: np.ndarray,
+    *,
+    back: np.ndarray | None = None,
+    last_order: np.ndarray | None = None,
+) -> np.ndarray:
+    """The day each customer's churn began, as of day `d` (NEVER while active), from per-customer day numbers — the
+    rule shared by the snapshot and the warehouse. Explicit mode needs `back` (an order after churned_on, on or
+    before d); inactivity mode `last_order` (the last order on or before d, -NEVER for none)."""
+    if mode == "explicit":
+        assert back is not None
+        churned = (churned_on <= d) & ~back
+        return np.where(churned, np.maximum(churned_on, signup), NEVER)
+    assert last_order is not None
+    ends = np.maximum(last_order, signup) + _after_days(o)
+    return np.where(ends <= d, ends, NEVER)
+
+
+def events_frame(ids: pd.Index, signup: np.ndarray, churn: np.ndarray, d: int) -> pd.DataFrame:
+    """`churn_events`' frame from aligned ids and day numbers: the customers signed up by day `d`."""
+    signed = signup <= d
     return pd.DataFrame(
         {
-            "customer_id": state.ids[signed],
-            "signup": to_timestamps(state.signup[signed]),
+            "customer_id": ids[signed],
+            "signup": to_timestamps(signup[signed]),
             "churn_date": to_timestamps(churn[signed]),
         }
     ).reset_index(drop=True)

@@ -51,7 +51,12 @@ class SurvivalResult:
 
 def survival_input(t: Tables, as_of: date, o: MetricOptions) -> pd.DataFrame:
     """customer_id, duration (days from signup to churn or to `as_of`) and event (1 = churned)."""
-    ev = churn_events(t, as_of, o)
+    return durations(churn_events(t, as_of, o), as_of)
+
+
+def durations(ev: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """`survival_input` from a `churn_events` frame (the snapshot's, or one built from the warehouse's per-customer
+    days): duration in days from signup to churn or to `as_of`, and event."""
     end = ev["churn_date"].fillna(pd.Timestamp(as_of))
     duration = (end - ev["signup"]).dt.days.clip(lower=0).astype(float)
     return pd.DataFrame(
@@ -89,13 +94,21 @@ def _curve(segment: str, frame: pd.DataFrame) -> Curve:
 def kaplan_meier(t: Tables, as_of: date, o: MetricOptions, by: str | None = None) -> SurvivalResult:
     """Kaplan–Meier survival from signup to churn, overall and by `by` with a multivariate log-rank test."""
     data = survival_input(t, as_of, o)
+    return kaplan_meier_of(data, as_of, by, data["customer_id"].map(t.dimension_of(by)) if by else None)
+
+
+def kaplan_meier_of(
+    data: pd.DataFrame, as_of: date, by: str | None = None, segments: pd.Series | None = None
+) -> SurvivalResult:
+    """`kaplan_meier` from survival input (customer_id, duration, event) and each row's segment of `by` (aligned
+    with `data`; missing is "(blank)"): the finishing part shared with the warehouse."""
     if data.empty:
         raise ValueError("no customers signed up by the as-of date — survival needs Customers or Orders rows")
     result = SurvivalResult(as_of=as_of, overall=_curve("all customers", data), by=by)
-    if by:
+    if by and segments is not None:
         from lifelines.statistics import multivariate_logrank_test
 
-        groups = data["customer_id"].map(t.dimension_of(by)).fillna("(blank)").astype(str)
+        groups = segments.fillna("(blank)").astype(str)
         result.segments = [_curve(g, data[groups == g]) for g in sorted(groups.unique())]
         if groups.nunique() > 1:
             test = multivariate_logrank_test(data["duration"], groups, data["event"])

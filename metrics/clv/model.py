@@ -5,16 +5,17 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from metrics.clv.rfm import rfm_segments
+from metrics.clv.rfm import rfm_base, rfm_scores
 from metrics.clv.risk import churn_risk
-from metrics.clv.summary import DateLike, summarize, unit_days
+from metrics.clv.summary import DateLike, customer_totals, summary_from_totals, unit_days
 from metrics.options import MetricOptions
 
 if TYPE_CHECKING:  # the fitters import scipy: only when a model is built (issue 16, lazy imports)
@@ -76,12 +77,16 @@ def customer_model(orders: pd.DataFrame, as_of: DateLike, o: MetricOptions) -> C
     missing = {"customer_id", "order_date", "amount"} - set(orders.columns)
     if missing:
         raise ValueError(f"orders lack column(s): {', '.join(sorted(missing))}")
-    key = _snapshot_key(orders, as_of, o)
+    return _memoised(_snapshot_key(orders, as_of, o), lambda: _build(customer_totals(orders, as_of), as_of, o))
+
+
+def _memoised(key: str, build: Callable[[], ClvModel]) -> ClvModel:
+    """The model cached under `key`, else `build()` cached there (the last CACHE_SIZE models are kept)."""
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    model = _build(orders, as_of, o)
+    model = build()
     with _lock:
         _cache[key] = model
         while len(_cache) > CACHE_SIZE:
@@ -97,21 +102,32 @@ def clear_cache() -> None:
 
 def _snapshot_key(orders: pd.DataFrame, as_of: DateLike, o: MetricOptions) -> str:
     rows = pd.util.hash_pandas_object(orders[["customer_id", "order_date", "amount"]], index=False)
-    h = hashlib.sha256(rows.to_numpy().tobytes())
+    return _options_key(hashlib.sha256(rows.to_numpy().tobytes()), as_of, o)
+
+
+def _options_key(h: Any, as_of: DateLike, o: MetricOptions) -> str:
+    """The digest `h` of the data, extended with the as-of date and the options the model depends on."""
     h.update(
         repr(
             (str(pd.Timestamp(as_of).date()), o.gross_margin, o.horizon_months, o.discount_rate, o.risk_p_alive_below)
         ).encode()
     )
-    return h.hexdigest()
+    return str(h.hexdigest())
 
 
-def _build(orders: pd.DataFrame, as_of: DateLike, o: MetricOptions) -> ClvModel:
+def model_from_totals(totals: pd.DataFrame, as_of: DateLike, o: MetricOptions) -> ClvModel:
+    """`customer_model` from per-customer totals (`metrics.clv.summary.customer_totals`, or the warehouse's one
+    GROUP BY of the orders): the same fits and predictions, memoised per totals and options."""
+    h = hashlib.sha256(pd.util.hash_pandas_object(totals.reset_index(), index=False).to_numpy().tobytes())
+    return _memoised("totals:" + _options_key(h, as_of, o), lambda: _build(totals, as_of, o))
+
+
+def _build(totals: pd.DataFrame, as_of: DateLike, o: MetricOptions) -> ClvModel:
     from metrics.clv.bgnbd import BetaGeoFitter, conditional_expected_purchases, p_alive
     from metrics.clv.predict import MONTH_DAYS, predict
 
-    summary = summarize(orders, as_of, freq="W")
-    rfm = rfm_segments(orders, as_of)
+    summary = summary_from_totals(totals, as_of, freq="W")
+    rfm = rfm_scores(rfm_base(totals, as_of))
     historical = rfm["monetary"] * o.gross_margin
     n_repeat = int((summary["frequency"] > 0).sum())
     model = partial(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metrics.clv.summary import DateLike, as_days, summarize
+from metrics.clv.summary import DateLike, customer_totals
 
 SEGMENTS = ("Champions", "Loyal", "Potential", "New", "At risk", "Can't lose", "Hibernating", "Lost")
 
@@ -56,19 +56,26 @@ def rfm_segments(data: pd.DataFrame, as_of: DateLike | None = None) -> pd.DataFr
     else:
         if as_of is None:
             raise ValueError("as_of is required when rfm_segments is given orders")
-        summary = summarize(data, as_of, freq="D")
-        day = as_days(data["order_date"])
-        amount = pd.to_numeric(data["amount"], errors="coerce")
-        upto = (day <= pd.Timestamp(as_of).normalize()) & amount.notna() & data["customer_id"].notna()
-        net = amount[upto].groupby(data["customer_id"][upto].astype("string")).sum()
-        base = pd.DataFrame(
-            {
-                "recency": summary["T"] - summary["recency"],
-                "frequency": summary["frequency"] + 1,
-                "monetary": net.reindex(summary.index).fillna(0.0),
-            },
-            index=summary.index,
-        )
+        base = rfm_base(customer_totals(data, as_of), as_of)
+    return rfm_scores(base)
+
+
+def rfm_base(totals: pd.DataFrame, as_of: DateLike) -> pd.DataFrame:
+    """Recency (days since the last purchase day), frequency (purchase days) and monetary (net amount to date) from a
+    `customer_totals` frame, from memory or from the warehouse."""
+    end = pd.Timestamp(as_of).normalize()
+    return pd.DataFrame(
+        {
+            "recency": (end - pd.to_datetime(totals["last"])).dt.days.astype(float),
+            "frequency": totals["purchase_days"].astype("int64"),
+            "monetary": totals["net"].astype(float),
+        },
+        index=totals.index,
+    )
+
+
+def rfm_scores(base: pd.DataFrame) -> pd.DataFrame:
+    """R, F, M scores (1–5) and the segment of each customer of an RFM base frame."""
     out = base.assign(
         R=quintile_score(base["recency"], higher_is_better=False),
         F=quintile_score(base["frequency"]),

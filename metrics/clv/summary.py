@@ -30,6 +30,11 @@ def as_days(dates: pd.Series) -> pd.Series:
     return midnight
 
 
+TOTALS = ("purchase_days", "first", "last", "repeat_spend", "net")
+"""Columns of a per-customer totals frame: what `summarize` and `rfm_segments` need of the orders, and all a warehouse
+returns for them (one GROUP BY), so both paths share `summary_from_totals`."""
+
+
 def summarize(orders: pd.DataFrame, calibration_end: DateLike, freq: str = "W") -> pd.DataFrame:
     """Per-customer frequency, recency, T and monetary_value from orders up to `calibration_end` (inclusive).
 
@@ -43,7 +48,13 @@ def summarize(orders: pd.DataFrame, calibration_end: DateLike, freq: str = "W") 
     Rows without a customer, date or amount cannot be used; the counts of rows left out are in
     `result.attrs["excluded"]` (invalid, refunds, after_end) and the unit in `result.attrs["freq"]`.
     """
-    days = unit_days(freq)
+    return summary_from_totals(customer_totals(orders, calibration_end), calibration_end, freq)
+
+
+def customer_totals(orders: pd.DataFrame, calibration_end: DateLike) -> pd.DataFrame:
+    """The aggregate part of `summarize`: per customer with a purchase up to `calibration_end`, its purchase days,
+    first and last purchase day, the repeat days' spend (purchases after the first day) and the net amount (refunds
+    included), indexed by customer_id and sorted; the rows left out are counted in `attrs["excluded"]`."""
     missing = {"customer_id", "order_date", "amount"} - set(orders.columns)
     if missing:
         raise ValueError(f"orders lack column(s): {', '.join(sorted(missing))}")
@@ -55,7 +66,7 @@ def summarize(orders: pd.DataFrame, calibration_end: DateLike, freq: str = "W") 
         customer.isna().to_numpy() | day.isna().to_numpy() | ~np.isfinite(amount.to_numpy(dtype=float, na_value=np.nan))
     )
     refund = ~invalid & (amount < 0).to_numpy()
-    late = ~invalid & ~refund & (day > end).to_numpy()
+    late = ~invalid & (day > end).to_numpy()
     keep = ~(invalid | refund | late)
     daily = (
         pd.DataFrame({"customer_id": customer[keep].astype("string"), "day": day[keep], "amount": amount[keep]})
@@ -66,16 +77,37 @@ def summarize(orders: pd.DataFrame, calibration_end: DateLike, freq: str = "W") 
     by = daily.groupby("customer_id", sort=True)
     first = by["day"].transform("min")
     repeat = daily[daily["day"] > first]
+    upto = ~invalid & ~late
+    net = amount[upto].groupby(customer[upto].astype("string")).sum()
+    out = pd.DataFrame({"purchase_days": by.size(), "first": by["day"].min(), "last": by["day"].max()})
+    out["repeat_spend"] = repeat.groupby("customer_id")["amount"].sum().reindex(out.index).fillna(0.0)
+    out["net"] = net.reindex(out.index).fillna(0.0)
+    out.index.name = "customer_id"
+    out.attrs["excluded"] = {
+        "invalid": int(invalid.sum()),
+        "refunds": int(refund.sum()),
+        "after_end": int((late & ~refund).sum()),
+    }
+    return out
+
+
+def summary_from_totals(totals: pd.DataFrame, calibration_end: DateLike, freq: str = "W") -> pd.DataFrame:
+    """The finishing part of `summarize`, shared with the warehouse: frequency, recency, T and monetary_value in
+    `freq` units from a `customer_totals` frame (from memory or from one GROUP BY in the database)."""
+    days = unit_days(freq)
+    end = pd.Timestamp(calibration_end).normalize()
+    first, last = pd.to_datetime(totals["first"]), pd.to_datetime(totals["last"])
+    frequency = totals["purchase_days"].astype("int64") - 1
     out = pd.DataFrame(
         {
-            "frequency": by.size() - 1,
-            "recency": (by["day"].max() - by["day"].min()).dt.days / days,
-            "T": (end - by["day"].min()).dt.days / days,
-        }
+            "frequency": frequency,
+            "recency": (last - first).dt.days / days,
+            "T": (end - first).dt.days / days,
+            "monetary_value": (totals["repeat_spend"] / frequency.where(frequency > 0)).fillna(0.0).astype(float),
+        },
+        index=totals.index,
     )
-    out["monetary_value"] = repeat.groupby("customer_id")["amount"].mean().reindex(out.index).fillna(0.0)
     out.index.name = "customer_id"
-    out["frequency"] = out["frequency"].astype("int64")
     out.attrs["freq"] = freq
-    out.attrs["excluded"] = {"invalid": int(invalid.sum()), "refunds": int(refund.sum()), "after_end": int(late.sum())}
+    out.attrs["excluded"] = dict(totals.attrs.get("excluded", {}))
     return out

@@ -1,0 +1,178 @@
+"""Answers that need more than one period's aggregate, pushed down to a SQL source (`[source] pushdown = true`): the
+per-customer summary behind predicted CLV and churn risk, the per-customer days behind churn and survival, and the
+signup-cohort counts come from one query each (sheets/warehouse/series.py); the same functions of metrics/ as in
+memory finish them. Each function returns None when the tables it reads cannot be used as they are (untyped
+columns, rows the validation rules reject): the caller then answers from the in-memory snapshot, so the numbers
+never depend on the path.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bot.context import Context
+from bot.pushdown import Facts, _facts, pushed_down
+from bot.render.format import WORKBOOK, left_out
+from metrics.clv import ClvModel, model_from_totals
+from metrics.cohorts import CohortTable, cohort_finish, cohort_shape
+from metrics.customers import NEVER, Mode, churn_starts, events_frame, to_days
+from metrics.engine import check_dimension, match_value
+from metrics.options import MetricOptions
+from metrics.schema import SOURCE_TABS
+from metrics.tables import Tables
+
+log = logging.getLogger(__name__)
+# Customers columns the per-customer days read, when present: they must be dates (text dates may hide bad rows).
+DAY_COLUMNS = ("signup_date", "churned_on")
+
+
+@dataclass
+class Pushed:
+    """An open warehouse whose Customers and Orders can be aggregated as they are, with the source's facts."""
+
+    wh: Any
+    facts: Facts
+    read_at: datetime
+
+    def stub(self) -> Tables:
+        """Tables with no rows but the source's dimensions and recorded rejected rows, for the engine's checks."""
+        return Tables.from_frames({}, dimensions=self.facts.dimensions, excluded=self.facts.excluded)
+
+    def notes(self) -> list[str]:
+        """What `bot.context.data_notes` says of a snapshot: the rows the source rejected, left out."""
+        rejected = sum(self.facts.excluded.values())
+        return [left_out(rejected, WORKBOOK)] if rejected else []
+
+    def scope(self, where: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
+        """`where` as (dimension, value as the data spells it) pairs; unknown names raise as in memory."""
+        scope: tuple[tuple[str, str], ...] = ()
+        for dimension, value in (where or {}).items():
+            named = check_dimension(self.stub(), dimension)
+            scope = (*scope, (named, match_value(self.wh.dimension_values(named, scope), named, value)))
+        return scope
+
+    def by(self, by: str | None) -> str | None:
+        return check_dimension(self.stub(), by) if by else None
+
+
+@contextmanager
+def pushed(ctx: Context) -> Iterator[Pushed | None]:
+    """The warehouse when Customers and Orders can be aggregated there, else None (answer from the snapshot)."""
+    from sheets.warehouse.pushdown import open_warehouse
+
+    if not pushed_down(ctx):
+        yield None
+        return
+    names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
+    with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
+        facts = _facts(ctx, wh)
+        problem = facts.problems.get("orders") or facts.problems.get("customers") or _untyped_days(wh)
+        if problem:
+            log.info("answered in memory, not in the warehouse: %s", problem)
+            yield None
+            return
+        yield Pushed(wh, facts, ctx.now())
+
+
+def _untyped_days(wh: Any) -> str | None:
+    """Why the Customers dates cannot be read as they are (a column that is not a date or timestamp), else None."""
+    columns = dict(wh.table("customers").schema().items())
+    for name in DAY_COLUMNS:
+        kind = columns.get(name)
+        if kind is not None and not (kind.is_date() or kind.is_timestamp()):
+            return f"customers.{name} is {kind}, not a date"
+    return None
+
+
+def customer_model(p: Pushed, as_of: date, o: MetricOptions, where: Mapping[str, str] | None = None) -> ClvModel:
+    """`metrics.clv.customer_model` of the orders in `where`, from the warehouse's per-customer totals."""
+    from sheets.warehouse.series import customer_totals
+
+    return model_from_totals(customer_totals(p.wh, as_of, p.scope(where)), as_of, o)
+
+
+def members(p: Pushed, where: Mapping[str, str] | None, by: str | None) -> pd.Series:
+    """customer_id → segment of `by` ("(blank)" for none; "" without `by`) of the Customers rows in `where`, as
+    `Tables.dimension_of` on the scoped snapshot."""
+    rows = p.wh._segments(p.scope(where), by).to_pyarrow()
+    ids = pd.Index([str(v) for v in rows.column("customer_id").to_pylist()], name="customer_id")
+    return pd.Series(rows.column("segment").to_pylist(), index=ids, dtype="string", name=by)
+
+
+def resolved(p: Pushed, o: MetricOptions) -> MetricOptions:
+    """`metrics.engine.resolve_options` on the whole source: `auto` churn mode → explicit when any churned_on."""
+    from dataclasses import replace
+
+    from sheets.warehouse.series import has_churn_dates
+
+    if o.churn_mode != "auto":
+        return o
+    return replace(o, churn_mode="explicit" if has_churn_dates(p.wh) else "inactivity")
+
+
+def churn_events(
+    p: Pushed, as_of: date, o: MetricOptions, where: Mapping[str, str] | None = None, by: str | None = None
+) -> tuple[pd.DataFrame, pd.Series]:
+    """`metrics.customers.churn_events` of the customers in `where` (options already resolved), with each row's
+    segment of `by` ("" without), from the warehouse's per-customer days."""
+    from sheets.warehouse.series import days_query
+
+    rows = days_query(p.wh, as_of, p.scope(where), by).to_pyarrow()
+    ids = pd.Index(rows.column("customer_id").to_pylist(), dtype=object, name="customer_id")
+    signup = _days(rows.column("signup"))
+    churned = _days(rows.column("churned"))
+    last = _days(rows.column("last_order"))
+    d = int((pd.Timestamp(as_of) - pd.Timestamp(0)).days)
+    mode: Mode = "explicit" if o.churn_mode == "explicit" else "inactivity"
+    if mode == "explicit":
+        churn = churn_starts(mode, d, o, signup, churned, back=(last != NEVER) & (last > churned) & (churned != NEVER))
+    else:
+        churn = churn_starts(mode, d, o, signup, churned, last_order=np.where(last == NEVER, -NEVER, last))
+    order = np.argsort(ids.to_numpy(dtype=str), kind="stable")
+    segments = np.asarray(rows.column("segment").to_pylist(), dtype=object)[order]
+    signed = signup[order] <= d
+    events = events_frame(ids[order], signup[order], churn[order], d)
+    return events, pd.Series(segments[signed], index=events.index, name=by or "segment")
+
+
+def _days(column: Any) -> np.ndarray:
+    """An Arrow date column as day numbers, NEVER for null."""
+    return to_days(np.asarray(pd.to_datetime(pd.Series(column.to_pylist(), dtype="object")), dtype="datetime64[ns]"))
+
+
+def cohort_tables(
+    p: Pushed,
+    first_month: date,
+    last_month: date,
+    where: Mapping[str, str] | None = None,
+    by: str | None = None,
+    as_of: date | None = None,
+) -> list[tuple[str | None, CohortTable]]:
+    """`metrics.cohorts.cohort_table` of the customers in `where`, one per segment of `by` (every value of the
+    dimension in scope, as in memory), from the warehouse's cohort counts."""
+    from sheets.warehouse.series import cohort_counts
+
+    m0, n_cohorts, width, observed = cohort_shape(first_month, last_month, as_of)
+    scope = p.scope(where)
+    counts = cohort_counts(p.wh, m0, n_cohorts, width, scope, by)
+    keys: list[str | None] = list(p.wh.dimension_values(by, scope)) if by else [None]
+    out = []
+    for key in keys:
+        sizes = np.zeros(n_cohorts, dtype=np.int64)
+        buyers = np.zeros((n_cohorts, width), dtype=np.int64)
+        for (segment, cohort, k), n in counts.items():
+            if segment == (key or ""):
+                if k < 0:
+                    sizes[cohort] = n
+                else:
+                    buyers[cohort, k] = n
+        out.append((key, cohort_finish(m0, sizes, buyers, observed)))
+    return out

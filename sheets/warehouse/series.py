@@ -1,0 +1,185 @@
+"""Per-customer and per-month aggregates computed by the warehouse for the answers that need more than one period's
+totals: the BG/NBD + Gamma-Gamma per-customer summary (clv, risk, Pulse Customers), the per-customer days behind
+churn and survival, and the signup-cohort counts. One query each; the same functions of metrics/ as in memory
+(`summary_from_totals`, `churn_starts`, `cohort_finish`) finish them, so the rows never enter Python.
+
+Like sheets/warehouse/pushdown.py, the expressions read the tables as they are: bot/pushed_series.py uses them only
+on typed tables whose validation rules (run as queries) reject nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sheets.warehouse.pushdown import BLANK, Scope, Warehouse
+
+
+def _known(t: Any) -> Any:
+    """Rows with a customer (blank ids are anonymous, as in memory)."""
+    return t.customer_id.notnull() & (t.customer_id != "")
+
+
+def _orders(wh: Warehouse, scope: Scope) -> Any:
+    """The orders of the customers in `scope` (all orders without one), with `day` = the order's date."""
+    t = wh._scoped("orders", scope, None)
+    return t.mutate(day=t.order_date.cast("date"))
+
+
+def totals_query(wh: Warehouse, end: date, scope: Scope = ()) -> Any:
+    """The Ibis expression behind `customer_totals`: orders per customer and day, then per customer."""
+    import ibis
+    from ibis import _
+
+    t = _orders(wh, scope)
+    usable = t.filter(_known(t) & t.day.notnull() & t.amount.notnull() & (t.day <= ibis.literal(end)))
+    daily = usable.aggregate(
+        by=["customer_id", "day"],
+        sales=_.amount.sum(where=_.amount >= 0),
+        sold=_.count(where=_.amount >= 0),
+        net=_.amount.sum(),
+    )
+    sale_day = ibis.ifelse(daily.sold > 0, daily.day, ibis.null("date"))
+    daily = daily.mutate(sale_day=sale_day, first=sale_day.min().over(group_by="customer_id"))
+    per = daily.aggregate(
+        by="customer_id",
+        purchase_days=_.count(where=_.sold > 0),
+        first=_.sale_day.min(),
+        last=_.sale_day.max(),
+        repeat_spend=_.sales.sum(where=(_.sold > 0) & (_.day > _.first)),
+        net=_.net.sum(),
+    )
+    return per.filter(per.purchase_days > 0)
+
+
+def excluded_query(wh: Warehouse, end: date, scope: Scope = ()) -> Any:
+    """The counts `customer_totals` leaves out: rows without customer, date or amount, refunds, purchases after end."""
+    import ibis
+    from ibis import _
+
+    t = _orders(wh, scope)
+    valid = _known(t) & t.day.notnull() & t.amount.notnull()
+    return t.aggregate(
+        invalid=_.count(where=~valid),
+        refunds=_.count(where=valid & (t.amount < 0)),
+        after_end=_.count(where=valid & (t.amount >= 0) & (t.day > ibis.literal(end))),
+    )
+
+
+def customer_totals(wh: Warehouse, end: date, scope: Scope = ()) -> pd.DataFrame:
+    """`metrics.clv.summary.customer_totals` computed by the warehouse: one row per customer with a purchase up to
+    `end` (purchase days, first and last purchase day, repeat spend, net amount), sorted by customer_id."""
+    rows = totals_query(wh, end, scope).to_pyarrow()
+    ids = pd.Index(rows.column("customer_id").to_pylist(), dtype="string", name="customer_id")
+    out = pd.DataFrame(
+        {
+            "purchase_days": np.asarray(rows.column("purchase_days").to_numpy(), dtype="int64"),
+            "first": _dates(rows.column("first")),
+            "last": _dates(rows.column("last")),
+            "repeat_spend": _floats(rows.column("repeat_spend")),
+            "net": _floats(rows.column("net")),
+        },
+        index=ids,
+    ).sort_index()
+    counts = excluded_query(wh, end, scope).to_pyarrow().to_pylist()[0]
+    out.attrs["excluded"] = {k: int(counts[k] or 0) for k in ("invalid", "refunds", "after_end")}
+    return out
+
+
+def _dates(column: Any) -> np.ndarray:
+    """An Arrow date column as datetime64[ns] (NaT for null)."""
+    return np.asarray(pd.to_datetime(pd.Series(column.to_pylist(), dtype="object")), dtype="datetime64[ns]")
+
+
+def _floats(column: Any) -> np.ndarray:
+    """An Arrow numeric column (decimals too) as float, 0 for null (a sum over no rows)."""
+    return np.array([0.0 if v is None else float(v) for v in column.to_pylist()], dtype=float)
+
+
+def has_churn_dates(wh: Warehouse) -> bool:
+    """Whether any Customers row has a churned_on (how `auto` resolves to explicit mode), over the whole table."""
+    c = wh.table("customers")
+    if c is None or "churned_on" not in c.columns:
+        return False
+    return bool(c.filter(c.churned_on.notnull()).count().execute() > 0)
+
+
+def days_query(wh: Warehouse, as_of: date, scope: Scope = (), by: str | None = None) -> Any:
+    """Per customer (Customers plus customers seen only in Orders when unscoped): earliest signup_date, latest
+    churned_on, first order and last order on or before `as_of` (orders: a date and an amount ≥ 0), and its segment
+    of `by`."""
+    import ibis
+    from ibis import _
+
+    c = wh.table("customers")
+    if c is None:
+        raise ValueError("no customers table")
+    for dimension, value in scope:
+        c = c.filter(c[dimension].fill_null(BLANK) == value)
+    c = c.filter(_known(c))
+    churned = c.churned_on.cast("date") if "churned_on" in c.columns else ibis.null("date")
+    signup = c.signup_date.cast("date") if "signup_date" in c.columns else ibis.null("date")
+    segment = c[by].fill_null(BLANK).cast("string") if by else ibis.literal("")
+    people = c.select(c.customer_id, signup=signup, churned=churned, segment=segment).aggregate(
+        by="customer_id", signup=_.signup.min(), churned=_.churned.max(), segment=_.segment.min()
+    )
+    t = wh.table("orders")
+    if t is None:
+        raise ValueError("no orders table")
+    day = t.order_date.cast("date")
+    sales = t.filter(_known(t) & day.notnull() & t.amount.notnull() & (t.amount >= 0)).mutate(day=day)
+    bought = sales.aggregate(
+        by="customer_id", first_order=_.day.min(), last_order=_.day.max(where=_.day <= ibis.literal(as_of))
+    )
+    if scope or by:
+        joined = people.left_join(bought, "customer_id")
+    else:
+        joined = people.outer_join(bought, "customer_id")
+        joined = joined.mutate(customer_id=joined.customer_id.fill_null(joined.customer_id_right))
+    return joined.select(
+        customer_id=joined.customer_id,
+        signup=joined.signup.fill_null(joined.first_order),
+        churned=joined.churned,
+        last_order=joined.last_order,
+        segment=joined.segment.fill_null(BLANK if by else ""),
+    )
+
+
+def _month(day: Any) -> Any:
+    """A date's month index (year × 12 + month − 1), as `metrics.cohorts.month_index`."""
+    return day.year().cast("int64") * 12 + day.month().cast("int64") - 1
+
+
+def cohort_query(wh: Warehouse, m0: int, n_cohorts: int, width: int, scope: Scope = (), by: str | None = None) -> Any:
+    """The Ibis expression behind `cohort_counts`: the cohort sizes (k = −1) and, per cohort and month k since
+    signup, the members with an order that month, per segment — one union of two GROUP BYs."""
+    import ibis
+    from ibis import _
+
+    people = days_query(wh, date(1970, 1, 1), scope, by)
+    people = people.mutate(cohort=_month(people.signup) - m0).filter(
+        people.signup.notnull() & (_month(people.signup) >= m0) & (_month(people.signup) < m0 + n_cohorts)
+    )
+    sizes = people.aggregate(by=["segment", "cohort"], n=_.count()).mutate(k=ibis.literal(-1, "int64"))
+    t = wh.table("orders")
+    if t is None:
+        raise ValueError("no orders table")
+    day = t.order_date.cast("date")
+    sales = t.filter(_known(t) & day.notnull() & t.amount.notnull() & (t.amount >= 0)).select(
+        "customer_id", month=_month(day)
+    )
+    joined = sales.inner_join(people.select("customer_id", "segment", "cohort"), "customer_id")
+    joined = joined.mutate(k=joined.month - m0 - joined.cohort).filter(lambda j: (j.k >= 0) & (j.k < width))
+    buyers = joined.aggregate(by=["segment", "cohort", "k"], n=_.customer_id.nunique())
+    return ibis.union(sizes.select("segment", "cohort", "k", "n"), buyers.select("segment", "cohort", "k", "n"))
+
+
+def cohort_counts(
+    wh: Warehouse, m0: int, n_cohorts: int, width: int, scope: Scope = (), by: str | None = None
+) -> dict[tuple[str, int, int], int]:
+    """(segment, cohort index, k) → count: the sizes under k = −1, the buyers k months after signup under k ≥ 0."""
+    rows = cohort_query(wh, m0, n_cohorts, width, scope, by).to_pyarrow().to_pylist()
+    return {(str(r["segment"]), int(r["cohort"]), int(r["k"])): int(r["n"]) for r in rows}

@@ -1,0 +1,61 @@
+"""Differential: the answers that need more than one period's aggregate — churn risk and predicted CLV (the BG/NBD +
+Gamma-Gamma per-customer summary), cohorts, survival — pushed down to DuckDB and to a real PostgreSQL answer as the
+workbook does in memory, without reading a snapshot."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from bot.context import Context
+from bot.query import answer
+from bot.render.json import render_json
+from config import Settings
+from metrics.clv.summary import customer_totals
+from sheets.local import LocalWorkbook
+from sheets.warehouse.pushdown import open_warehouse
+from sheets.warehouse.series import customer_totals as pushed_totals
+from tests.bot.conftest import TODAY
+from tests.bot.test_warehouse_differential import (  # noqa: F401 — module-scoped fixtures
+    demo_export,
+    demo_in_postgres,
+    differences,
+    noon,
+    pushed_context,
+)
+
+QUERIES = ["risk", "risk where plan=Pro", "risk by region"]
+NAMES = {"customers": "customers", "orders": "orders", "responses": "responses"}
+
+
+@pytest.fixture(scope="module")
+def memory(demo_master):
+    """The demo workbook's context and its JSON answers to QUERIES, once for the module."""
+    sheet = Context(Settings(), LocalWorkbook(demo_master), clock=noon, one_shot=True)
+    return sheet, {q: render_json(answer(q, sheet)) for q in QUERIES}
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgresql"])
+def url(request, demo_export):  # noqa: F811
+    return f"duckdb://{demo_export}" if request.param == "duckdb" else request.getfixturevalue("demo_in_postgres")
+
+
+def test_the_customer_summary_is_one_group_by_with_the_in_memory_figures(memory, url):
+    sheet, _ = memory
+    orders = sheet.tables(sheet.snapshot().snapshot).orders
+    expected = customer_totals(orders, TODAY)
+    ctx = pushed_context(url)
+    with open_warehouse(ctx.workbook, NAMES) as wh:
+        got = pushed_totals(wh, TODAY)
+    # One row per customer with a purchase: 2,000 demo customers, each with orders; refunds counted apart.
+    assert len(got) == len(expected) > 1000 and got.attrs == expected.attrs
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+
+
+def test_risk_and_predicted_clv_answer_as_in_memory_without_reading_rows(memory, url):
+    _, expected = memory
+    ctx = pushed_context(url)
+    differ = {q: d for q in QUERIES if (d := differences(expected[q], render_json(answer(q, ctx))))}
+    assert differ == {}
+    assert len(expected["risk by region"]["segments"]) == 4 and expected["risk"]["at_risk"] > 0
+    assert ctx.cache._entry is None  # no snapshot was read
