@@ -30,8 +30,6 @@ from metrics.schema import SOURCE_TABS
 from metrics.tables import Tables
 
 log = logging.getLogger(__name__)
-# Customers columns the per-customer days read, when present: they must be dates (text dates may hide bad rows).
-DAY_COLUMNS = ("signup_date", "churned_on")
 
 
 @dataclass
@@ -74,22 +72,12 @@ def pushed(ctx: Context) -> Iterator[Pushed | None]:
     names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
     with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
         facts = _facts(ctx, wh)
-        problem = facts.problems.get("orders") or facts.problems.get("customers") or _untyped_days(wh)
+        problem = facts.problems.get("orders") or facts.problems.get("customers")
         if problem:
             log.info("answered in memory, not in the warehouse: %s", problem)
             yield None
             return
         yield Pushed(wh, facts, ctx.now())
-
-
-def _untyped_days(wh: Any) -> str | None:
-    """Why the Customers dates cannot be read as they are (a column that is not a date or timestamp), else None."""
-    columns = dict(wh.table("customers").schema().items())
-    for name in DAY_COLUMNS:
-        kind = columns.get(name)
-        if kind is not None and not (kind.is_date() or kind.is_timestamp()):
-            return f"customers.{name} is {kind}, not a date"
-    return None
 
 
 def customer_model(p: Pushed, as_of: date, o: MetricOptions, where: Mapping[str, str] | None = None) -> ClvModel:
@@ -111,11 +99,9 @@ def resolved(p: Pushed, o: MetricOptions) -> MetricOptions:
     """`metrics.engine.resolve_options` on the whole source: `auto` churn mode → explicit when any churned_on."""
     from dataclasses import replace
 
-    from sheets.warehouse.series import has_churn_dates
-
     if o.churn_mode != "auto":
         return o
-    return replace(o, churn_mode="explicit" if has_churn_dates(p.wh) else "inactivity")
+    return replace(o, churn_mode="explicit" if p.facts.churn_dates else "inactivity")
 
 
 def churn_events(

@@ -99,14 +99,6 @@ def _floats(column: Any) -> np.ndarray:
     return np.array([0.0 if v is None else float(v) for v in column.to_pylist()], dtype=float)
 
 
-def has_churn_dates(wh: Warehouse) -> bool:
-    """Whether any Customers row has a churned_on (how `auto` resolves to explicit mode), over the whole table."""
-    c = wh.table("customers")
-    if c is None or "churned_on" not in c.columns:
-        return False
-    return bool(c.filter(c.churned_on.notnull()).count().execute() > 0)
-
-
 def days_query(wh: Warehouse, as_of: date, scope: Scope = (), by: str | None = None) -> Any:
     """Per customer (Customers plus customers seen only in Orders when unscoped): earliest signup_date, latest
     churned_on, first order and last order on or before `as_of` (orders: a date and an amount ≥ 0), and its segment
