@@ -456,8 +456,35 @@ def note(text: str) -> str:
     return text
 
 
-# Named parts of a note that are themselves written the locale's way: a period label, a date.
-_NOTE_VALUES = {"period": period_label, "day": lambda v: day(date.fromisoformat(v))}
+def _reason(text: str) -> str:
+    """A reason nested in a note ("…did not converge (reason)"): translated whole, or each "; "-part on its own."""
+    whole = note(text)
+    if whole != text or "; " not in text:
+        return whole
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and text.startswith("; ", i):
+            parts.append(text[start:i])
+            start = i + 2
+    parts.append(text[start:])
+    out = note(parts[0])
+    for part in parts[1:]:
+        out = _("{first}; {rest}", first=out, rest=note(part))
+    return out
+
+
+# Named parts of a note that are themselves written the locale's way: a period label, a date, a metric's label, a
+# list of columns, a nested reason (a fix joined to another by "; " or " or " is two notes).
+_NOTE_VALUES = {
+    "period": period_label,
+    "day": lambda v: day(date.fromisoformat(v)),
+    "label": lambda v: _(v),
+    "columns": lambda v: pgettext("list separator", ", ").join(v.split(", ")),
+    "reason": _reason,
+    "first": note,
+    "rest": note,
+}
 
 # Notes and errors metrics/ writes with values in them: the English pattern and the message it is translated as.
 NOTE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
@@ -486,7 +513,97 @@ NOTE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
             r"no customers with (?P<dimension>.*) = '(?P<value>.*)'; values: (?P<values>.*)",
             N_("no customers with {dimension} = '{value}'; values: {values}"),
         ),
+        (r"(?P<first>add [^;]+); (?P<rest>add .+)", N_("{first}; {rest}")),
+        (r"(?P<first>add [^;]+?) or (?P<rest>add [^;]+)", N_("{first}, or {rest}")),
+        (r"add an? (?P<tab>\S+) tab with (?P<columns>[\w, ]+)", N_("add a {tab} tab with {columns}")),
+        (
+            r"add the columns? (?P<columns>[\w, ]+) to the (?P<tab>\S+) tab",
+            N_("add the columns {columns} to the {tab} tab"),
+        ),
         (r"add an? (?P<what>.+)", N_("add {what}")),
+        (
+            r"(?P<n>[\d,]+) customers? with neither a signup date nor an order not counted",
+            N_("{n} customers with neither a signup date nor an order not counted"),
+        ),
+        (
+            r"(?P<n>[\d,]+) orders? have no customer_id and count toward no purchaser",
+            N_("{n} orders have no customer_id and count toward no purchaser"),
+        ),
+        (
+            r"(?P<n>[\d,]+) contracts? ending in the period without a customer_id left out",
+            N_("{n} contracts ending in the period without a customer_id left out"),
+        ),
+        (
+            r"the Spend tab has no rows with (?P<scope>.+), so its spend counts as 0",
+            N_("the Spend tab has no rows with {scope}, so its spend counts as 0"),
+        ),
+        (
+            r"(?P<amount>[\d,.]+) of spend in (?P<period>.+) has no (?P<dimensions>.+) in the Spend tab: "
+            r"unallocated, in no segment's CAC",
+            N_("{amount} of spend in {period} has no {dimensions} in the Spend tab: unallocated, in no segment's CAC"),
+        ),
+        (
+            r"the Spend tab has no '(?P<dimension>[^']*)' column, so (?P<label>.+) by (?P=dimension) is n/a"
+            r" — add a '(?P=dimension)' column to Spend to split spend by (?P=dimension)",
+            N_(
+                "the Spend tab has no '{dimension}' column, so {label} by {dimension} is n/a — add a '{dimension}' "
+                "column to Spend to split spend by {dimension}"
+            ),
+        ),
+        (
+            r"the Spend tab has no '(?P<dimension>[^']*)' column, so spend \(and CAC\) for (?P=dimension) = "
+            r"(?P<value>.+) is n/a — add a '(?P=dimension)' column to Spend to split spend by (?P=dimension)",
+            N_(
+                "the Spend tab has no '{dimension}' column, so spend (and CAC) for {dimension} = {value} is n/a — "
+                "add a '{dimension}' column to Spend to split spend by {dimension}"
+            ),
+        ),
+        (
+            r"customers with no (?P<dimension>.+) have no spend of their own, so their CAC is n/a",
+            N_("customers with no {dimension} have no spend of their own, so their CAC is n/a"),
+        ),
+        (
+            r"(?P<k>\d+) of (?P<n>\d+) is over 100%, so there is no interval",
+            N_("{k} of {n} is over 100%, so there is no interval"),
+        ),
+        (
+            r"(?P<n>[\d,]+) answers? left out: score not an integer on the survey's scale",
+            N_("{n} answers left out: score not an integer on the survey's scale"),
+        ),
+        (
+            r"no active customers on (?P<day>\d{4}-\d{2}-\d{2}), so no annual churn rate: set clv.lifetime_years",
+            N_("no active customers on {day}, so no annual churn rate: set clv.lifetime_years"),
+        ),
+        (
+            r"no churn over (?P<period>.+): lifetime capped at (?P<years>[\d.]+) years",
+            N_("no churn over {period}: lifetime capped at {years} years"),
+        ),
+        (r"no orders in (?P<period>.+)", N_("no orders in {period}")),
+        (r"no orders with a customer_id in (?P<period>.+)", N_("no orders with a customer_id in {period}")),
+        (
+            r"too few repeat customers to fit the model \((?P<n>\d+), need (?P<min>\d+)\); showing historical CLV",
+            N_("too few repeat customers to fit the model ({n}, need {min}); showing historical CLV"),
+        ),
+        (
+            r"purchase model did not converge \((?P<reason>.+)\); showing historical CLV",
+            N_("purchase model did not converge ({reason}); showing historical CLV"),
+        ),
+        (
+            r"spend model did not converge \((?P<reason>.+)\); showing historical CLV",
+            N_("spend model did not converge ({reason}); showing historical CLV"),
+        ),
+        (
+            r"parameter (?P<names>.+) ran to its bound: the model is not identified by these data",
+            N_("parameter {names} ran to its bound: the model is not identified by these data"),
+        ),
+        (
+            r"no stationary point reached \((?P<reason>.+); largest gradient (?P<gradient>\S+)\)",
+            N_("no stationary point reached ({reason}; largest gradient {gradient})"),
+        ),
+        (
+            r"a forecast needs at least (?P<min>\d+) past periods with values; this series has (?P<n>\d+)",
+            N_("a forecast needs at least {min} past periods with values; this series has {n}"),
+        ),
         (
             r"(?P<n>[\d,]+) customers? already churned, not listed",
             N_("{n} customers already churned, not listed"),
@@ -517,4 +634,14 @@ FIXED_NOTES = (
     N_("no acquisition spend in the period, so CAC is 0 and LTV:CAC is undefined"),
     N_("add a Subscriptions tab with customer_id, start_date, end_date to compute the renewal rate"),
     N_("add a Spend tab with date and amount to compute CAC"),
+    N_("no active customers on the first day of the period"),
+    N_("no new customers in the period"),
+    N_("no churn events for a survival curve: lifetime from 1 / annual churn instead"),
+    N_("model gave a non-finite CLV; showing historical CLV"),
+    N_("too few repeat customers with positive spend"),
+    N_("log-likelihood is not finite at the optimum"),
+    N_("Hessian is not positive definite: the optimum is not a proper maximum"),
+    N_("Newton finish from a sampled start"),
+    N_("forecast horizon must be 1, 2 or 3 periods"),
+    N_("no customers signed up by the as-of date — survival needs Customers or Orders rows"),
 )
