@@ -112,10 +112,7 @@ def _facts(ctx: Context, wh: Any) -> Facts:
     key, marker, ttl = workbook.describe(), workbook.change_marker(), ctx.settings.source.cache_seconds
     with _FACTS_LOCK:
         known = _FACTS.get(key)
-        fresh = known is not None and (
-            known.marker == marker if marker is not None else time.monotonic() - known.checked_at < ttl
-        )
-        if known is not None and fresh:
+        if known is not None and _fresh(known.marker, known.checked_at, marker, ttl):
             return known
     scales = {s.upper(): (v.min, v.max) for s, v in ctx.settings.surveys.scales.items()}
     problems = {tab: wh.problem((tab,)) or _rejections(wh, tab, scales) for tab in ("customers", "orders", "responses")}
@@ -128,18 +125,46 @@ def _facts(ctx: Context, wh: Any) -> Facts:
     return facts
 
 
+def _fresh(then: str | None, checked_at: float, marker: str | None, ttl: float) -> bool:
+    """Whether what was checked at `checked_at` on the source as it was (`then`) still holds: the same change marker,
+    or, for a database without one, within `ttl` seconds."""
+    return then == marker if marker is not None else time.monotonic() - checked_at < ttl
+
+
+_RULES: dict[str, tuple[str | None, float, list[Any]]] = {}
+
+
 def database_rules(ctx: Context) -> list[Any] | None:
-    """The validation rules run as queries over the source's Customers, Orders and Responses tables (`pulse check`);
-    None when the source is not a database."""
+    """The validation rules run as queries over the source's Customers, Orders and Responses tables (`pulse check`,
+    `/pulse issues`, `Pulse Data Issues`), reused while the source is unchanged (they scan whole tables); None when
+    the source is not a database."""
     from sheets.warehouse.pushdown import open_warehouse
     from sheets.warehouse.source import SqlWorkbook
 
     if not isinstance(ctx.workbook, SqlWorkbook):
         return None
+    key, marker = ctx.workbook.describe(), ctx.workbook.change_marker()
+    with _FACTS_LOCK:
+        known = _RULES.get(key)
+    if known is not None and _fresh(known[0], known[1], marker, ctx.settings.source.cache_seconds):
+        return list(known[2])
     names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
     scales = {s.upper(): (v.min, v.max) for s, v in ctx.settings.surveys.scales.items()}
     with open_warehouse(ctx.workbook, names) as wh:
-        return list(wh.rule_counts(("customers", "orders", "responses"), scales))
+        rules = list(wh.rule_counts(("customers", "orders", "responses"), scales))
+    with _FACTS_LOCK:
+        _RULES[key] = (marker, time.monotonic(), rules)
+    return rules
+
+
+def shown_rules(ctx: Context) -> list[Any] | None:
+    """`database_rules` for the issue lists (`/pulse issues`, `Pulse Data Issues`), which must answer even when a
+    rule cannot run on an odd table: then None, and the reason is logged (`pulse check` shows it)."""
+    try:
+        return database_rules(ctx)
+    except Exception as err:  # noqa: BLE001 - the snapshot's issues are listed anyway; the rules are a summary
+        log.warning("validation rules not run in the database for the issue list: %s", err)
+        return None
 
 
 def _rejections(wh: Any, tab: str, scales: Mapping[str, tuple[int, int]]) -> str | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from bot.actions import cohorts_reply, risk_reply
 from bot.analyses import forecast_reply, survival_reply, why_reply
@@ -12,6 +14,7 @@ from bot.errors import error_reply
 from bot.grammar import Command, parse_command, with_dimensions
 from bot.help import help_reply
 from bot.i18n import N_, _
+from bot.reasons import reasons_in_language, rule_rows
 from bot.render import format as fmt
 from bot.replies import ErrorReply, MetricReply, OverviewReply, Reply, TableReply, TextReply
 from bot.tabs import refresh
@@ -231,18 +234,28 @@ def targets_reply(cmd: Command, ctx: Context) -> TableReply | TextReply:
 
 
 def issues_reply(cmd: Command, ctx: Context, limit: int = 20) -> TableReply:
+    """The snapshot's data issues (the first `limit`); on a SQL source the validation rules run in the database come
+    first, one row per rule with its count and sample keys. Reasons in the current language."""
+    from bot.pushdown import shown_rules
+
     cached = ctx.snapshot()
     issues = cached.snapshot.issues
-    rows = [[i.tab, i.row, i.column, i.value, i.reason, i.severity] for i in issues[:limit]]
+    rules = shown_rules(ctx)
+    rows: list[list[Any]] = [[i.tab, i.row, i.column, i.value, i.reason, i.severity] for i in issues[:limit]]
     shown = _("showing {limit} of {n} — all are in the Pulse Data Issues tab", limit=limit, n=len(issues))
     notes = [] if len(issues) <= limit else [shown]
+    payload: dict[str, Any] = {"count": len(issues)}
+    if rules is not None:
+        rejected = sum(r.rows for r in rules if r.severity == "rejected")
+        notes.insert(0, _("validation rules run in the database: {n} rows rejected", n=f"{rejected:,}"))
+        payload["database_rules"] = [dataclasses.asdict(r) for r in rules]
     return TableReply(
         _("Data issues: {n}", n=len(issues)),
         [_("tab"), _("row"), _("column"), _("value"), _("problem"), _("severity")],
-        rows,
+        reasons_in_language([*rule_rows(rules or []), *rows]),
         cached.snapshot.read_at,
         notes,
-        payload={"count": len(issues)},
+        payload=payload,
         query=cmd.raw,
     )
 

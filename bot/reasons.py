@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from bot.i18n import N_, _, is_english
-from sheets.workbook import OwnedTab
+from sheets.workbook import Cell, OwnedTab
+
+if TYPE_CHECKING:
+    from sheets.warehouse.pushdown import RuleCount
 
 # The header of `Pulse Data Issues` (sheets.snapshot.ISSUES_HEADER), marked for extraction.
 ISSUE_HEADINGS = (N_("Tab"), N_("Row"), N_("Column"), N_("Value"), N_("Problem"), N_("Severity"))
@@ -21,7 +26,11 @@ REASON_COLUMN = 4
 WRAPPERS = (
     N_("{reason}; left empty"),
     N_("{reason} (the {survey} scale is whole numbers {low}–{high})"),
+    N_("{reason} — rule run in the database: 1 row"),
+    N_("{reason} — rule run in the database: {n} rows"),
 )
+# A validation rule run in the database (sheets/warehouse/pushdown.py `rule_counts`): its reason and count.
+RULE_ROW = WRAPPERS[2:]
 REASONS = (
     N_("required value is missing"),
     N_("not a number"),
@@ -37,6 +46,11 @@ REASONS = (
     N_("the tab is empty; add a header row with the columns {columns}"),
     N_("tab '{name}' not found: add a tab named '{name}' with columns {columns}; needed for {needed}"),
     N_("… and {n} more issues (see `pulse check`)"),
+    # The reasons of the validation rules run in the database (sheets/warehouse/pushdown.py).
+    N_("duplicate {column}; only the first is used"),
+    N_("unknown survey; configured surveys: {surveys}"),
+    N_("outside the survey's scale"),
+    N_("refund (negative amount): counted in revenue, not orders"),
 )
 
 
@@ -73,5 +87,22 @@ def issues_tab_in_language(tab: OwnedTab) -> OwnedTab:
     severity) untouched, so the tab still filters and pivots the same in either language."""
     if is_english():
         return tab
-    rows = [[*r[:REASON_COLUMN], reason_text(str(r[REASON_COLUMN] or "")), *r[REASON_COLUMN + 1 :]] for r in tab.rows]
-    return replace(tab, header=[_(h) for h in tab.header], rows=rows)
+    return replace(tab, header=[_(h) for h in tab.header], rows=reasons_in_language(tab.rows))
+
+
+def rule_rows(rules: Sequence[RuleCount]) -> list[list[Cell]]:
+    """The validation rules run in the database as rows of `Pulse Data Issues` and `/pulse issues` (in English, worded
+    later like every reason): tab, no row (a rule counts rows), column, its sample keys, the rule with its count,
+    severity."""
+    rows: list[list[Cell]] = []
+    for r in rules:
+        reason = (RULE_ROW[0] if r.rows == 1 else RULE_ROW[1]).format(reason=r.rule, n=f"{r.rows:,}")
+        rows.append([r.tab, None, r.column, ", ".join(r.samples), reason, r.severity])
+    return rows
+
+
+def reasons_in_language(rows: list[list[Cell]]) -> list[list[Cell]]:
+    """Issue rows (tab, row, column, value, reason, severity) with the reason in the current language."""
+    if is_english():
+        return rows
+    return [[*r[:REASON_COLUMN], reason_text(str(r[REASON_COLUMN] or "")), *r[REASON_COLUMN + 1 :]] for r in rows]

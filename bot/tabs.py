@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,8 @@ import pandas as pd
 from bot.context import Context
 from bot.i18n import N_, _, pgettext, use
 from bot.pulse_log import deferred, forget_deferred, log_tab
-from bot.reasons import issues_tab_in_language
+from bot.pushdown import shown_rules
+from bot.reasons import issues_tab_in_language, rule_rows
 from bot.render.format import CURRENCY_SYMBOLS
 from bot.replies import TextReply
 from metrics.clv import churn_dates, customer_model, risk_list
@@ -247,6 +249,11 @@ def survival_tab(t: Tables, today: date, o: MetricOptions) -> OwnedTab | None:
     return OwnedTab(SURVIVAL_TAB, header, rows)
 
 
+def with_rules(tab: OwnedTab, rules: list[Any] | None) -> OwnedTab:
+    """`Pulse Data Issues` with the validation rules run in the database (a SQL source) first, one row per rule."""
+    return tab if not rules else replace(tab, rows=[*rule_rows(rules), *tab.rows])
+
+
 def build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
     """All owned tabs for the current snapshot, plus the month and issue counts; headers and notes in the configured
     language (the workbook is the team's, whoever asked for the refresh)."""
@@ -262,7 +269,7 @@ def _build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
     tabs = {
         SUMMARY_TAB: summary_tab(t, months, o, ctx.settings.currency),
         COHORTS_TAB: cohorts_tab(t, months, o),
-        ISSUES_TAB: issues_tab_in_language(data_issues_tab(cached.snapshot)),
+        ISSUES_TAB: issues_tab_in_language(with_rules(data_issues_tab(cached.snapshot), shown_rules(ctx))),
     }
     for extra in (customers_tab(t, ctx.today(), o), survival_tab(t, ctx.today(), o)):
         if extra is not None:

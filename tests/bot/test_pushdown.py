@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -156,3 +157,140 @@ def test_customer_metrics_with_rejected_customers_are_answered_from_the_snapshot
     # Validation keeps C1 (signup 2026-01-05; its duplicate and the blank id are rejected) and drops C2 ('soon' is
     # not a date, so C2's signup is its first order, 2026-02-02): 1 new customer in January.
     assert (got["value"], got["n"]) == (1.0, 1)
+
+
+def issues_context(db, language: str = "en") -> Context:
+    """A plain (not pushed-down) SQL source on `db`: the snapshot's issues and the rules run in the database."""
+    settings = parse_settings({"source": {"kind": "sql", "url": f"duckdb://{db}"}, "language": language})
+    return Context(settings, open_sql_workbook(settings), clock=lambda: datetime(2026, 3, 1, 12, tzinfo=UTC))
+
+
+# messy_db's rules, as `/pulse issues` and `Pulse Data Issues` list them before the snapshot's own issues: tab, row
+# (none: a rule counts rows), column, sample keys, the rule with its count, severity.
+RULE_ROWS = [
+    ["customers", None, "customer_id", "  ", "required value is missing — rule run in the database: 1 row", "rejected"],
+    ["customers", None, "signup_date", "C2: soon", "not a date — rule run in the database: 1 row", "rejected"],
+    [
+        "customers",
+        None,
+        "customer_id",
+        "C1",
+        "duplicate customer_id; only the first is used — rule run in the database: 1 row",
+        "rejected",
+    ],
+    [
+        "orders",
+        None,
+        "amount",
+        "O3: (blank)",
+        "required value is missing — rule run in the database: 1 row",
+        "rejected",
+    ],
+    [
+        "orders",
+        None,
+        "order_id",
+        "O2",
+        "duplicate order_id; only the first is used — rule run in the database: 1 row",
+        "rejected",
+    ],
+    [
+        "orders",
+        None,
+        "amount",
+        "O4: -30.0, O5: -5.0",
+        "refund (negative amount): counted in revenue, not orders — rule run in the database: 2 rows",
+        "info",
+    ],
+    [
+        "responses",
+        None,
+        "survey",
+        "C2: poll",
+        "unknown survey; configured surveys: NPS, CSAT, CSI — rule run in the database: 1 row",
+        "rejected",
+    ],
+    [
+        "responses",
+        None,
+        "score",
+        "C2: 11, (blank): 0",
+        "outside the survey's scale — rule run in the database: 2 rows",
+        "rejected",
+    ],
+]
+
+
+def test_pulse_issues_lists_the_rules_run_in_the_database_before_the_rows(messy_db, tmp_path):
+    from bot.query import issues_reply
+
+    ctx = issues_context(messy_db)
+    reply = answer("issues", ctx)
+    assert reply.rows[: len(RULE_ROWS)] == RULE_ROWS
+    snapshot_issues = ctx.snapshot().snapshot.issues
+    assert len(reply.rows) == len(RULE_ROWS) + len(snapshot_issues)  # then every issue of the snapshot, as before
+    assert reply.notes == ["validation rules run in the database: 8 rows rejected"]  # 1+1+1+1+1+1+2, refunds info
+    data = render_json(reply)
+    assert {"tab": "orders", "column": "order_id", "rule": "duplicate order_id; only the first is used", "rows": 1,
+            "samples": ["O2"], "severity": "rejected"} in data["database_rules"]  # fmt: skip
+    assert data["count"] == len(snapshot_issues)
+    assert "database_rules" not in render_json(issues_reply(answer_cmd("issues"), workbook_context(tmp_path)))
+
+
+def answer_cmd(text: str):
+    from bot.query import parse
+
+    return parse(text)
+
+
+def workbook_context(folder: Path) -> Context:
+    """The demo-free smallest source: a workbook with one Orders tab (not a database: no rules run)."""
+    from openpyxl import Workbook
+
+    from sheets.local import LocalWorkbook
+
+    path = folder / "crm.xlsx"
+    wb = Workbook()
+    wb.active.title = "Orders"
+    wb.active.append(["Order ID", "Customer ID", "Order Date", "Amount"])
+    wb.active.append(["O1", "C1", "2026-02-01", 10])
+    wb.save(path)
+    return Context(parse_settings({}), LocalWorkbook(path), clock=lambda: datetime(2026, 3, 1, 12, tzinfo=UTC))
+
+
+def test_pulse_issues_in_chinese_words_the_database_rules_and_the_rows(messy_db):
+    from bot.i18n import use
+
+    ctx = issues_context(messy_db, "zh-CN")
+    with use("zh-CN"):
+        reply = answer("issues", ctx)
+    reasons = [r[4] for r in reply.rows]
+    assert reasons[:8] == [
+        "缺少必填值——数据库中运行的规则：1 行",
+        "不是日期——数据库中运行的规则：1 行",
+        "customer_id 重复；只使用第一个——数据库中运行的规则：1 行",
+        "缺少必填值——数据库中运行的规则：1 行",
+        "order_id 重复；只使用第一个——数据库中运行的规则：1 行",
+        "退款（负金额）：计入收入，不计入订单——数据库中运行的规则：2 行",
+        "未知问卷；已配置的问卷：NPS, CSAT, CSI——数据库中运行的规则：1 行",
+        "超出问卷量表范围——数据库中运行的规则：2 行",
+    ]
+    assert [r[3] for r in reply.rows[:8]] == [r[3] for r in RULE_ROWS]  # sample keys and values stay as they are
+    assert "缺少必填值" in reasons[8:]  # the snapshot's own rows are worded in Chinese too
+    assert reply.notes == ["数据库中运行的验证规则：拒绝 8 行"]
+
+
+def test_the_data_issues_tab_of_a_sql_source_holds_the_database_rules(messy_db, tmp_path):
+    from bot.i18n import use
+    from bot.tabs import build_tabs
+    from sheets.workbook import ISSUES_TAB
+
+    ctx = issues_context(messy_db)
+    tab = build_tabs(ctx)[0][ISSUES_TAB]
+    assert tab.rows[: len(RULE_ROWS)] == RULE_ROWS
+    assert len(tab.rows) == len(RULE_ROWS) + len(ctx.snapshot().snapshot.issues)
+    zh = issues_context(messy_db, "zh-CN")
+    with use("en"):  # the tab is in the config's language whoever asks
+        rows = build_tabs(zh)[0][ISSUES_TAB].rows
+    zh_reason = "order_id 重复；只使用第一个——数据库中运行的规则：1 行"
+    assert rows[4] == ["orders", None, "order_id", "O2", zh_reason, "rejected"]
