@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.pulse_log import defer_log
 from bot.render.format import WORKBOOK, left_out
 from config import Settings
+from metrics.arrays import export_arrays, restore_arrays
 from metrics.customers import customer_state
 from metrics.options import MetricOptions, Scale
 from metrics.periods import Period, parse_period
@@ -79,6 +80,7 @@ class Context:
         warm(tables)
         if not self.one_shot:
             warm_segments(tables)
+        snap.arrays = export_arrays(tables)  # saved with the disk snapshot: the next process restores them
         return snap
 
     def now(self) -> datetime:
@@ -136,6 +138,8 @@ class Context:
                     excluded=snap.excluded,
                     fixes=what_to_add(snap, self.settings),
                 )
+                if snap.arrays:  # a disk snapshot's arrays: restored instead of rebuilt when built by this code
+                    restore_arrays(tables, snap.arrays)
                 self._tables[id(snap)] = (snap, tables)
             # Keep the served snapshot's tables and this one's (a background refresh builds the new one while
             # questions are still answered from the old one); any older snapshot is released with its arrays.

@@ -84,6 +84,16 @@ def per_tables(t: Tables, name: str, build: Callable[[Tables], T]) -> T:
         return cast(T, _CACHE[key])
 
 
+def seed_per_tables(t: Tables, name: str, value: object) -> None:
+    """Store `value` as what `per_tables(t, name, …)` returns from now on, unless it was built already (a disk
+    snapshot's stored arrays, metrics.arrays)."""
+    key = (id(t), name)
+    with _BUILDING:
+        if key not in _CACHE:
+            _CACHE[key] = value
+            weakref.finalize(t, _CACHE.pop, key, None)
+
+
 def customer_state(t: Tables) -> CustomerState:
     """The state arrays of `t`, built once per Tables object."""
     return per_tables(t, "customer_state", _build_state)

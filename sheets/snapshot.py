@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 
 from config.settings import Settings
@@ -41,6 +42,9 @@ class Snapshot:
     missing_columns: dict[str, list[str]] = field(default_factory=dict)
     read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     source: str = ""
+    # Arrays the metrics derived from these frames (metrics.arrays), kept with the disk snapshot so a later
+    # process restores them instead of rebuilding; empty until the bot adds them. Not part of equality.
+    arrays: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     def rejected(self) -> list[DataIssue]:
         return [i for i in self.issues if i.severity == "rejected"]

@@ -1,8 +1,9 @@
 """A Snapshot on disk in a format that cannot run code when read: Arrow IPC for the frames, JSON for the rest.
 
 Layout of one file: MAGIC, an 8-byte big-endian header length, the UTF-8 JSON header (format, cache key, when
-it was loaded, the source's change marker, every non-frame Snapshot field, each frame's byte range, and a
-SHA-256 over the rest of the header and the frames), then the frames, each one Arrow IPC file. Reading checks
+it was loaded, the source's change marker, every non-frame Snapshot field, each frame's and each derived
+array's byte range, and a SHA-256 over the rest of the header and the frames), then the frames and the arrays
+(`Snapshot.arrays`, one column each), each one Arrow IPC file. Reading checks
 the magic, the format, the checksum and every Arrow buffer; anything else raises `DamagedCache`. A file written
 for another key (another source or parse settings) is `ForeignCache`.
 """
@@ -18,13 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from sheets.snapshot import Snapshot
 from sheets.validate import DataIssue
 
 MAGIC = b"crm-pulse snapshot\n"
-FORMAT = 1
+FORMAT = 2
 _LENGTH = struct.Struct(">Q")
 _MAX_HEADER = 64 * 1024 * 1024
 
@@ -54,6 +56,12 @@ def dump(snapshot: Snapshot, *, key: str, loaded_at: float, marker: str | None =
         ranges.append({"name": name, "offset": offset, "length": len(blob)})
         blobs.append(blob)
         offset += len(blob)
+    arrays = []
+    for name, values in _storable(snapshot.arrays).items():
+        blob = _ipc(pa.table({"v": values}))
+        arrays.append({"name": name, "offset": offset, "length": len(blob)})
+        blobs.append(blob)
+        offset += len(blob)
     header = {
         "format": FORMAT,
         "key": key,
@@ -61,6 +69,7 @@ def dump(snapshot: Snapshot, *, key: str, loaded_at: float, marker: str | None =
         "marker": marker,
         "snapshot": _fields(snapshot),
         "frames": ranges,
+        "arrays": arrays,
     }
     header["sha256"] = _checksum(header, blobs)
     head = json.dumps(header, ensure_ascii=False, allow_nan=False).encode("utf-8")
@@ -91,6 +100,7 @@ def load(data: bytes, *, key: str) -> Stored:
             raise ForeignCache("written for another source or other parse settings")
         frames = {str(r["name"]): _frame(body, int(r["offset"]), int(r["length"])) for r in header["frames"]}
         snapshot = Snapshot(frames=frames, **_unfields(header["snapshot"]))
+        snapshot.arrays = {str(r["name"]): _array(body, int(r["offset"]), int(r["length"])) for r in header["arrays"]}
         marker = header.get("marker")
         return Stored(snapshot, float(header["loaded_at"]), None if marker is None else str(marker))
     except (DamagedCache, ForeignCache):
@@ -100,7 +110,22 @@ def load(data: bytes, *, key: str) -> Stored:
 
 
 def _arrow(frame: Any) -> bytes:
-    table = pa.Table.from_pandas(frame)
+    return _ipc(pa.Table.from_pandas(frame))
+
+
+def _storable(arrays: dict[str, np.ndarray]) -> dict[str, pa.Array[Any]]:
+    """The arrays as Arrow arrays (text arrays must hold only str); none at all when any cannot be stored, so
+    a later process rebuilds them all rather than restoring a part."""
+    out = {}
+    for name, values in arrays.items():
+        try:
+            out[name] = pa.array(values, type=pa.string()) if values.dtype == object else pa.array(values)
+        except (pa.ArrowException, TypeError, ValueError):
+            return {}
+    return out
+
+
+def _ipc(table: pa.Table) -> bytes:
     sink = io.BytesIO()
     with pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
@@ -113,6 +138,18 @@ def _frame(body: memoryview, offset: int, length: int) -> Any:
     table = pa.ipc.open_file(pa.BufferReader(pa.py_buffer(body[offset : offset + length]))).read_all()
     table.validate(full=True)
     return table.to_pandas()
+
+
+def _array(body: memoryview, offset: int, length: int) -> np.ndarray:
+    """One stored array, copied out of the file's bytes (which are then released) and read-only."""
+    if offset < 0 or length < 0 or offset + length > len(body):
+        raise DamagedCache("an array lies outside the file")
+    table = pa.ipc.open_file(pa.BufferReader(pa.py_buffer(body[offset : offset + length]))).read_all()
+    table.validate(full=True)
+    column = table.column("v")
+    values = np.array(column.to_numpy(zero_copy_only=False), dtype=object if pa.types.is_string(column.type) else None)
+    values.flags.writeable = False
+    return values
 
 
 def _split(data: bytes) -> tuple[dict[str, Any], memoryview]:
@@ -135,7 +172,7 @@ def _fields(snapshot: Snapshot) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in dataclasses.fields(snapshot):
         value = getattr(snapshot, f.name)
-        if f.name == "frames":
+        if f.name in ("frames", "arrays"):
             continue
         if f.name == "issues":
             value = [dataclasses.asdict(i) for i in value]
@@ -146,7 +183,7 @@ def _fields(snapshot: Snapshot) -> dict[str, Any]:
 
 
 def _unfields(data: dict[str, Any]) -> dict[str, Any]:
-    known = {f.name for f in dataclasses.fields(Snapshot)} - {"frames"}
+    known = {f.name for f in dataclasses.fields(Snapshot)} - {"frames", "arrays"}
     if set(data) != known:
         raise DamagedCache(f"fields {sorted(set(data) ^ known)} differ from this version's snapshot")
     out = dict(data)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from config import parse_settings
 from sheets.cache import SnapshotCache, default_cache_path
 from sheets.snapshot import Snapshot
-from sheets.snapshot_store import MAGIC
+from sheets.snapshot_store import FORMAT, MAGIC
 from sheets.workbook import WorkbookError
 
 
@@ -223,7 +223,7 @@ def test_a_planted_pickle_is_never_run_but_moved_aside_and_rebuilt(tmp_path, clo
     lambda data: b"garbage",
     lambda data: data.replace(b"ARROW1", b"ARROWX", 1),
     lambda data: data.replace(b"c1", b"c9"),  # one customer id changed on disk
-    lambda data: data.replace(b'"format": 1', b'"format": 9', 1),
+    lambda data: data.replace(f"\"format\": {FORMAT}".encode(), b"\"format\": 99", 1),
 ])
 def test_a_damaged_disk_copy_is_moved_aside_and_rebuilt(tmp_path, clock, damage):
     path = tmp_path / "snap.arrows"
