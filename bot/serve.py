@@ -159,12 +159,13 @@ def _slack(ctx: Context, socket_mode: bool) -> tuple[App | None, str]:
 
 def _addon_missing(ctx: Context) -> str | None:
     """Why the add-on API cannot run (neither identity tokens nor a secret, or no spreadsheet), or None when it can."""
+    from bot.addon.api import addon_spreadsheet
     from bot.addon.identity import identity_missing
 
     identity_off = identity_missing(ctx.settings)
     if identity_off is not None and not secret("PULSE_ADDON_SECRET"):
         return f"PULSE_ADDON_SECRET is not set and identity tokens are off ({identity_off})"
-    if not (ctx.settings.addon.spreadsheet_id or ctx.settings.source.sheet):
+    if addon_spreadsheet(ctx.settings) is None:
         return "no spreadsheet to serve: set addon.spreadsheet_id (or source.sheet) in the config"
     return None
 

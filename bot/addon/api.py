@@ -34,7 +34,7 @@ from bot.replay import seen_store
 from bot.replies import ErrorReply, OverviewReply
 from bot.server import CALLER, VERIFIED, guard
 from bot.tabs import already_running, refresh
-from config import secret
+from config import Settings, secret
 from metrics.errors import PulseError
 from metrics.periods import PeriodError
 from sheets.workbook import ISSUES_TAB
@@ -82,6 +82,17 @@ class IssuesRequest(_Body):
     limit: int = Field(100, ge=1, le=1000)
 
 
+def addon_spreadsheet(s: Settings) -> str | None:
+    """The spreadsheet the add-on runs in: `addon.spreadsheet_id`, else the key of `source.sheet`, else (a SQL source)
+    the key of `[output] sheet`, where its summary tabs go."""
+    from sheets.google.keys import sheet_key
+
+    if s.addon.spreadsheet_id:
+        return s.addon.spreadsheet_id
+    sheet = s.source.sheet or (s.output.sheet if s.source.kind == "sql" else None)
+    return sheet_key(sheet) if sheet else None
+
+
 class AddonState:
     """Per-server add-on state: verifier, rate limiter, and the edit debouncer."""
 
@@ -97,15 +108,8 @@ class AddonState:
         self._count_lock = threading.Lock()
 
     def expected_spreadsheet(self) -> str | None:
-        """The spreadsheet this deployment serves: `addon.spreadsheet_id`, else the key of `source.sheet`."""
-        s = self.ctx.settings
-        if s.addon.spreadsheet_id:
-            return s.addon.spreadsheet_id
-        if s.source.sheet:
-            from sheets.google.keys import sheet_key
-
-            return sheet_key(s.source.sheet)
-        return None
+        """The spreadsheet this deployment serves (`addon_spreadsheet`)."""
+        return addon_spreadsheet(self.ctx.settings)
 
     def run_refresh(self, reason: str):
         with self._count_lock:
