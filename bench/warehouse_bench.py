@@ -66,12 +66,43 @@ def timed(ctx: Context, *questions: str) -> float:
     return time.perf_counter() - started
 
 
+def cpu() -> float:
+    """CPU seconds (user + system) of this process so far, DuckDB's threads included: fairer than wall time on a
+    shared machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def clv_summary(ctx: Context) -> None:
+    """The BG/NBD + Gamma-Gamma per-customer summary computed by the warehouse (one GROUP BY), then the model
+    fitted on it, each with its wall and CPU seconds."""
+    from bot import pushed_series
+    from metrics.clv import model_from_totals
+    from sheets.warehouse.series import customer_totals
+
+    with pushed_series.pushed(ctx) as p:
+        assert p is not None, "the bench tables must be pushable"
+        wall, used = time.perf_counter(), cpu()
+        totals = customer_totals(p.wh, ctx.today())
+        print(
+            f"pushdown: CLV summary ({len(totals):,} customers): {time.perf_counter() - wall:.2f} s wall, "
+            f"{cpu() - used:.2f} s CPU"
+        )
+        wall, used = time.perf_counter(), cpu()
+        model = model_from_totals(totals, ctx.today(), ctx.options())
+        print(
+            f"pushdown: BG/NBD + Gamma-Gamma fit and predictions on it ({model.note or 'converged'}): "
+            f"{time.perf_counter() - wall:.2f} s wall, {cpu() - used:.2f} s CPU"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=10_000_000)
     parser.add_argument("--file", default="/tmp/pulse-bench.duckdb")
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--keep", action="store_true", help="reuse the file when it exists")
+    parser.add_argument("--clv-only", action="store_true", help="only the CLV summary (after the source checks)")
     args = parser.parse_args()
     path = Path(args.file)
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
@@ -82,11 +113,17 @@ def main() -> None:
     for pushdown in (True, False) if args.memory else (True,):
         ctx = context(path, pushdown)
         label = "pushdown" if pushdown else "in memory"
+        if args.clv_only:
+            print(f"{label}: first question (checks, connection) {timed(ctx, 'orders 2025-Q1'):.2f} s")
+            clv_summary(ctx)
+            break
         print(f"{label}: first question (checks, connection) {timed(ctx, 'orders 2025-Q1'):.2f} s")
         for q in QUESTIONS:
             print(f"{label}: {q}: {timed(ctx, q):.2f} s")
         overview = [f"{m} 2026-Q2" for m in OVERVIEW]
         print(f"{label}: 8 headline metrics of 2026-Q2: {timed(ctx, *overview):.2f} s")
+        if pushdown:
+            clv_summary(ctx)
     print(f"Python peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

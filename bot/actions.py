@@ -12,9 +12,9 @@ from bot.i18n import N_, _
 from bot.render import format as fmt
 from bot.replies import ErrorReply, Reply, TableReply
 from metrics.clv import ClvModel, churned_ids, churned_note, customer_model, risk_list
-from metrics.cohorts import cohort_table
+from metrics.cohorts import CohortTable, cohort_table
 from metrics.engine import check_dimension, filter_where, resolve_options, segment_tables
-from metrics.periods import parse_period
+from metrics.periods import Period, parse_period
 
 
 def cohorts_reply(cmd: Command, ctx: Context) -> Reply:
@@ -25,16 +25,8 @@ def cohorts_reply(cmd: Command, ctx: Context) -> Reply:
         return ErrorReply(
             _("cohorts have no comparison period — drop `vs`; each row already follows one cohort over time")
         )
-    cached = ctx.snapshot()
-    whole = ctx.tables(cached.snapshot)
-    t = filter_where(whole, cmd.where)
-    by = check_dimension(whole, cmd.by) if cmd.by else None
-    o = resolve_options(whole, ctx.options())
     period = parse_period(cmd.period or "last-12-months", ctx.today(), ctx.settings.fiscal_year_start_month)
-    parts = (
-        [(None, t)] if by is None else [(str(v), segment_tables(t, by, str(v))) for v in t.dimension_of(by).unique()]
-    )
-    tables = [(segment, cohort_table(part, period.start, period.last_day, o)) for segment, part in parts]
+    by, tables, read_at, notes = _pushed_cohorts(cmd, ctx, period) or _cohorts(cmd, ctx, period)
     width = max((table.shares.shape[1] for _, table in tables if len(table.cohorts)), default=0)
     columns = ([by] if by else []) + [_("cohort"), _("customers")] + [f"M{k}" for k in range(width)]
     rows = []
@@ -57,11 +49,40 @@ def cohorts_reply(cmd: Command, ctx: Context) -> Reply:
         _("{title} (% of cohort with an order in month k)", title=title),
         columns,
         rows,
-        cached.snapshot.read_at,
-        data_notes(ctx, cached),
+        read_at,
+        notes,
         query=cmd.raw,
         attachments=charts,
     )
+
+
+CohortInputs = tuple[str | None, list[tuple[str | None, CohortTable]], datetime, list[str]]
+
+
+def _cohorts(cmd: Command, ctx: Context, period: Period) -> CohortInputs:
+    """From the snapshot: the dimension of `by`, the cohort table of each segment, when the data was read, notes."""
+    cached = ctx.snapshot()
+    whole = ctx.tables(cached.snapshot)
+    t = filter_where(whole, cmd.where)
+    by = check_dimension(whole, cmd.by) if cmd.by else None
+    o = resolve_options(whole, ctx.options())
+    parts = (
+        [(None, t)] if by is None else [(str(v), segment_tables(t, by, str(v))) for v in t.dimension_of(by).unique()]
+    )
+    tables = [(segment, cohort_table(part, period.start, period.last_day, o)) for segment, part in parts]
+    return by, tables, cached.snapshot.read_at, data_notes(ctx, cached)
+
+
+def _pushed_cohorts(cmd: Command, ctx: Context, period: Period) -> CohortInputs | None:
+    """`_cohorts` from the warehouse's cohort counts (`[source] pushdown = true`); None to answer from the snapshot."""
+    from bot import pushed_series
+
+    with pushed_series.pushed(ctx) as p:
+        if p is None:
+            return None
+        by = p.by(cmd.by)
+        tables = pushed_series.cohort_tables(p, period.start, period.last_day, cmd.where, by)
+        return by, tables, p.read_at, p.notes()
 
 
 def risk_reply(cmd: Command, ctx: Context, top: int = 10, top_per_segment: int = 5) -> Reply:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 
 from bot.context import Context, data_notes, resolve_period
@@ -16,8 +18,7 @@ from metrics.engine import check_dimension, compute, filter_where, resolve_optio
 from metrics.forecast import ForecastError, forecast_series
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period, parse_period, vs_period
-from metrics.survival import SurvivalResult, kaplan_meier, survival_input
-from metrics.tables import Tables
+from metrics.survival import SurvivalResult, durations, kaplan_meier_of, survival_input
 
 CORRELATION_MONTHS = 12
 LARGE_CHANGE = 5.0
@@ -184,17 +185,15 @@ def survival_reply(cmd: Command, ctx: Context) -> Reply:
     """Median customer lifetime (Kaplan–Meier) overall and by segment, with the log-rank p-value."""
     from bot.charts import survival_chart  # lazy: matplotlib, only when a chart is drawn
 
-    cached, t, o = _scope(ctx, cmd)
-    by = check_dimension(t, cmd.by) if cmd.by else None
+    data, segments, by, o, read_at, notes = _pushed_survival(cmd, ctx) or _survival(cmd, ctx)
     try:
-        r = kaplan_meier(t, ctx.today(), o, by=by)
+        r = kaplan_meier_of(data, ctx.today(), by, segments)
     except ValueError as err:
         return ErrorReply(str(err))
     curves = [r.overall, *r.segments]
-    at_risk = _at_risk_at_median(t, r, o)
+    at_risk = _at_risk_at_median(data, segments, r)
     shown = {c.segment: _("all customers") if c is r.overall else c.segment for c in curves}
     rows = [[shown[c.segment], c.n, c.events, c.median_days, c.median_low, c.median_high] for c in curves]
-    notes = data_notes(ctx, cached)
     notes.append(
         _(
             "median lifetime in days from signup ({mode} churn); '–' means more than half are still active",
@@ -221,7 +220,7 @@ def survival_reply(cmd: Command, ctx: Context) -> Reply:
         _("Customer survival") + (_(" by {dimension}", dimension=by) if by else ""),
         [_("segment"), _("customers"), _("churned"), _("median days"), _("low"), _("high")],
         rows,
-        cached.snapshot.read_at,
+        read_at,
         notes,
         payload={
             "by": by,
@@ -247,12 +246,38 @@ def survival_reply(cmd: Command, ctx: Context) -> Reply:
     )
 
 
-def _at_risk_at_median(t: Tables, r: SurvivalResult, o: MetricOptions) -> dict[str, int]:
+SurvivalInputs = tuple[pd.DataFrame, "pd.Series | None", str | None, MetricOptions, datetime, list[str]]
+
+
+def _survival(cmd: Command, ctx: Context) -> SurvivalInputs:
+    """From the snapshot: survival input of the customers in `where`, each row's segment of `by` (None without),
+    the dimension, the options resolved on the whole book, when the data was read and its notes."""
+    cached, t, o = _scope(ctx, cmd)
+    by = check_dimension(t, cmd.by) if cmd.by else None
+    data = survival_input(t, ctx.today(), o)
+    segments = data["customer_id"].map(t.dimension_of(by)) if by else None
+    return data, segments, by, o, cached.snapshot.read_at, data_notes(ctx, cached)
+
+
+def _pushed_survival(cmd: Command, ctx: Context) -> SurvivalInputs | None:
+    """`_survival` from the warehouse's per-customer days (`[source] pushdown = true`); None to answer from the
+    snapshot."""
+    from bot import pushed_series
+
+    with pushed_series.pushed(ctx) as p:
+        if p is None:
+            return None
+        by = p.by(cmd.by)
+        o = pushed_series.resolved(p, ctx.options())
+        events, segments = pushed_series.churn_events(p, ctx.today(), o, cmd.where, by)
+        return durations(events, ctx.today()), segments if by else None, by, o, p.read_at, p.notes()
+
+
+def _at_risk_at_median(data: pd.DataFrame, segments: pd.Series | None, r: SurvivalResult) -> dict[str, int]:
     """For each curve with a median, how many customers were still followed at that day (few → a shaky median)."""
-    data = survival_input(t, r.as_of, o)
     groups = {r.overall.segment: data}
-    if r.by:
-        labels = data["customer_id"].map(t.dimension_of(r.by)).fillna("(blank)").astype(str)
+    if r.by and segments is not None:
+        labels = segments.fillna("(blank)").astype(str)
         groups.update({c.segment: data[labels == c.segment] for c in r.segments})
     return {
         c.segment: int((groups[c.segment]["duration"] >= c.median_days).sum())

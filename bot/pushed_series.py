@@ -112,7 +112,7 @@ def churn_events(
     from sheets.warehouse.series import days_query
 
     rows = days_query(p.wh, as_of, p.scope(where), by).to_pyarrow()
-    ids = pd.Index(rows.column("customer_id").to_pylist(), dtype=object, name="customer_id")
+    ids = pd.Index(rows.column("customer_id").to_pandas().to_numpy(dtype=object), dtype=object, name="customer_id")
     signup = _days(rows.column("signup"))
     churned = _days(rows.column("churned"))
     last = _days(rows.column("last_order"))
@@ -131,7 +131,9 @@ def churn_events(
 
 def _days(column: Any) -> np.ndarray:
     """An Arrow date column as day numbers, NEVER for null."""
-    return to_days(np.asarray(pd.to_datetime(pd.Series(column.to_pylist(), dtype="object")), dtype="datetime64[ns]"))
+    from sheets.warehouse.series import arrow_dates
+
+    return to_days(arrow_dates(column))
 
 
 def cohort_tables(

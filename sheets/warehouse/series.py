@@ -73,14 +73,14 @@ def customer_totals(wh: Warehouse, end: date, scope: Scope = ()) -> pd.DataFrame
     """`metrics.clv.summary.customer_totals` computed by the warehouse: one row per customer with a purchase up to
     `end` (purchase days, first and last purchase day, repeat spend, net amount), sorted by customer_id."""
     rows = totals_query(wh, end, scope).to_pyarrow()
-    ids = pd.Index(rows.column("customer_id").to_pylist(), dtype="string", name="customer_id")
+    ids = pd.Index(rows.column("customer_id").to_pandas(), dtype="string", name="customer_id")
     out = pd.DataFrame(
         {
-            "purchase_days": np.asarray(rows.column("purchase_days").to_numpy(), dtype="int64"),
-            "first": _dates(rows.column("first")),
-            "last": _dates(rows.column("last")),
-            "repeat_spend": _floats(rows.column("repeat_spend")),
-            "net": _floats(rows.column("net")),
+            "purchase_days": _numbers(rows.column("purchase_days"), "int64"),
+            "first": arrow_dates(rows.column("first")),
+            "last": arrow_dates(rows.column("last")),
+            "repeat_spend": _numbers(rows.column("repeat_spend"), "float64"),
+            "net": _numbers(rows.column("net"), "float64"),
         },
         index=ids,
     ).sort_index()
@@ -89,20 +89,24 @@ def customer_totals(wh: Warehouse, end: date, scope: Scope = ()) -> pd.DataFrame
     return out
 
 
-def _dates(column: Any) -> np.ndarray:
-    """An Arrow date column as datetime64[ns] (NaT for null)."""
-    return np.asarray(pd.to_datetime(pd.Series(column.to_pylist(), dtype="object")), dtype="datetime64[ns]")
+def arrow_dates(column: Any) -> np.ndarray:
+    """An Arrow date column as datetime64[ns] (NaT for null), without a Python object per value."""
+    import pyarrow as pa
+
+    return np.asarray(column.cast(pa.timestamp("ns")).to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
 
 
-def _floats(column: Any) -> np.ndarray:
-    """An Arrow numeric column (decimals too) as float, 0 for null (a sum over no rows)."""
-    return np.array([0.0 if v is None else float(v) for v in column.to_pylist()], dtype=float)
+def _numbers(column: Any, kind: str) -> np.ndarray:
+    """An Arrow numeric column (PostgreSQL's decimals too) as `kind`, 0 for null (a sum over no rows)."""
+    import pyarrow as pa
+
+    return np.asarray(column.cast(pa.from_numpy_dtype(np.dtype(kind))).fill_null(0).to_numpy(), dtype=kind)
 
 
 def days_query(wh: Warehouse, as_of: date, scope: Scope = (), by: str | None = None) -> Any:
-    """Per customer (Customers plus customers seen only in Orders when unscoped): earliest signup_date, latest
-    churned_on, first order and last order on or before `as_of` (orders: a date and an amount ≥ 0), and its segment
-    of `by`."""
+    """Per customer (Customers, plus those seen only in Orders when unscoped, in segment "(blank)"): earliest
+    signup_date, latest churned_on, first order and last order on or before `as_of` (orders: a date and an amount
+    ≥ 0), and its segment of `by`."""
     import ibis
     from ibis import _
 
@@ -126,7 +130,7 @@ def days_query(wh: Warehouse, as_of: date, scope: Scope = (), by: str | None = N
     bought = sales.aggregate(
         by="customer_id", first_order=_.day.min(), last_order=_.day.max(where=_.day <= ibis.literal(as_of))
     )
-    if scope or by:
+    if scope:  # a scope keeps the Customers rows in it; otherwise customers seen only in Orders count too
         joined = people.left_join(bought, "customer_id")
     else:
         joined = people.outer_join(bought, "customer_id")

@@ -59,3 +59,29 @@ def test_risk_and_predicted_clv_answer_as_in_memory_without_reading_rows(memory,
     assert differ == {}
     assert len(expected["risk by region"]["segments"]) == 4 and expected["risk"]["at_risk"] > 0
     assert ctx.cache._entry is None  # no snapshot was read
+
+
+TABLES = [
+    "cohorts 2026-Q3",
+    "cohorts 2026-Q3 by region",
+    "cohorts 2026-Q3 where plan=Pro",
+    "survival",
+    "survival by plan",
+]
+TABLES += ["survival where region=North"]
+
+
+@pytest.fixture(scope="module")
+def memory_tables(demo_master):
+    """The demo workbook's JSON answers to TABLES, once for the module."""
+    sheet = Context(Settings(), LocalWorkbook(demo_master), clock=noon, one_shot=True)
+    return {q: render_json(answer(q, sheet)) for q in TABLES}
+
+
+def test_cohorts_and_survival_answer_as_in_memory_without_reading_rows(memory_tables, url):
+    ctx = pushed_context(url)
+    differ = {q: d for q in TABLES if (d := differences(memory_tables[q], render_json(answer(q, ctx))))}
+    assert differ == {}
+    assert ctx.cache._entry is None  # no snapshot was read
+    assert len(memory_tables["survival by plan"]["medians"]) == 4  # all customers and 3 plans
+    assert memory_tables["cohorts 2026-Q3 by region"]["rows"]
