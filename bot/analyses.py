@@ -8,12 +8,12 @@ import pandas as pd
 
 from bot.context import Context, data_notes, resolve_period
 from bot.grammar import Command
-from bot.i18n import _, ngettext
+from bot.i18n import N_, _, ngettext
 from bot.render import format as fmt
-from bot.render.analysis import what_moved
+from bot.render.analysis import correlation_note, what_moved
 from bot.replies import ErrorReply, Reply, TableReply
 from metrics.analysis import ADDITIVE, RATIOS, best_dimension, correlations, monthly_series, trailing_months
-from metrics.decompose import Correlation, explanation
+from metrics.decompose import explanation
 from metrics.engine import check_dimension, compute, filter_where, resolve_options, spec_for
 from metrics.forecast import ForecastError, forecast_series
 from metrics.options import MetricOptions
@@ -24,6 +24,8 @@ CORRELATION_MONTHS = 12
 LARGE_CHANGE = 5.0
 MIN_AT_RISK = 20
 SHAKY_MAPE = 50.0
+# The names metrics.forecast gives its models (Forecast.model), for the catalogue.
+MODEL_NAMES = (N_("exponential smoothing (additive damped trend)"),)
 
 
 def _scope(ctx: Context, cmd: Command):
@@ -33,28 +35,21 @@ def _scope(ctx: Context, cmd: Command):
     return cached, filter_where(whole, cmd.where), resolve_options(whole, ctx.options())
 
 
-def correlation_note(corr: list[Correlation], dimension: str | None) -> str | None:
-    """The correlations table in one line for the text and Slack answers."""
-    shown = [f"{c.metric} ρ = {c.rho:+.2f} (p = {c.p_value:.2g})" for c in corr if c.rho is not None]
-    if not shown:
-        return None
-    n = max(c.n for c in corr)
-    scope = f"month × {dimension}" if dimension else "monthly"
-    return f"Spearman correlation with retention ({n} {scope} values): " + ", ".join(shown)
-
-
 def why_reply(cmd: Command, ctx: Context) -> Reply:
     """What moved a metric: mix/rate parts by segment, the sentence, and the correlations table."""
     name = cmd.metric or "nps"
     spec = spec_for(name)
     if spec.kind == "value" and name not in ADDITIVE | RATIOS:
         return ErrorReply(
-            f"'why' splits rates, scores, totals and simple ratios by segment; {name} is a derived value that has no "
-            "per-segment weight — try 'why revenue', 'why churn' or 'why nps'"
+            _(
+                "'why' splits rates, scores, totals and simple ratios by segment; {name} is a derived value that has "
+                "no per-segment weight — try 'why revenue', 'why churn' or 'why nps'",
+                name=name,
+            )
         )
     cached, t, o = _scope(ctx, cmd)
     if not t.dimensions:
-        return ErrorReply("'why' needs a dimension column (region, plan, …) in the Customers tab")
+        return ErrorReply(_("'why' needs a dimension column (region, plan, …) in the Customers tab"))
     period = resolve_period(ctx, cmd.period, name)
     before = (
         vs_period(cmd.vs, period, ctx.today(), ctx.settings.fiscal_year_start_month)
@@ -65,8 +60,12 @@ def why_reply(cmd: Command, ctx: Context) -> Reply:
     if t.customers.empty:
         named = ", ".join(dims or t.dimensions)
         return ErrorReply(
-            f"'why' splits {name} by the customers' {named}, but the Customers tab has no rows — add your customers "
-            f"(customer_id, {named}) to split the change by segment"
+            _(
+                "'why' splits {name} by the customers' {dimensions}, but the Customers tab has no rows — add your "
+                "customers (customer_id, {dimensions}) to split the change by segment",
+                name=name,
+                dimensions=named,
+            )
         )
     dimension, d = best_dimension(name, t, period, before, o, dims or list(t.dimensions))
     r = spec.fn(t, period, o)
@@ -84,8 +83,8 @@ def why_reply(cmd: Command, ctx: Context) -> Reply:
         _(
             "Why {name} moved — {period} vs {before}, by {dimension}",
             name=name,
-            period=period.label,
-            before=before.label,
+            period=fmt.period(period),
+            before=fmt.period(before),
             dimension=dimension,
         ),
         [_("segment"), _("before"), _("after"), _("mix"), _("rate"), _("total")],
@@ -133,7 +132,10 @@ def forecast_reply(cmd: Command, ctx: Context) -> Reply:
     try:
         f = forecast_series(series, horizon=3)
     except ForecastError as err:
-        return ErrorReply(f"cannot forecast {name}: {err} (monthly values, full months only)")
+        reason = fmt.note(str(err))
+        return ErrorReply(
+            _("cannot forecast {name}: {reason} (monthly values, full months only)", name=name, reason=reason)
+        )
     last = spec.fn(t, parse_period("last-month", ctx.today()), o)
     label = last.label
     mape = (
@@ -143,7 +145,7 @@ def forecast_reply(cmd: Command, ctx: Context) -> Reply:
     )
     notes = [
         *data_notes(ctx, cached),
-        _("{model}; {mape}; fitted on {n} months", model=f.model, mape=mape, n=f.history),
+        _("{model}; {mape}; fitted on {n} months", model=_(f.model), mape=mape, n=f.history),
     ]
     if f.mape is not None and f.mape > SHAKY_MAPE:
         notes.append(
@@ -156,7 +158,7 @@ def forecast_reply(cmd: Command, ctx: Context) -> Reply:
     return TableReply(
         _("Forecast — {label}, next {n} months (80% interval)", label=_(label), n=len(f.points)),
         [_("month"), _("forecast"), _("low"), _("high")],
-        [[p.label, p.value, p.low, p.high] for p in f.points],
+        [[fmt.period_name(p.label), p.value, p.low, p.high] for p in f.points],
         cached.snapshot.read_at,
         notes,
         units=[None, last.unit, last.unit, last.unit],

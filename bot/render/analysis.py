@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.i18n import N_, _
-from metrics.decompose import Explanation
+from bot.i18n import N_, _, pgettext
+from metrics.decompose import Correlation, Explanation
 
 CAUSES = {
     "own_value": N_("its own value moved"),
@@ -42,3 +42,23 @@ def what_moved(label: str, unit: str, currency: str, e: Explanation, dimension: 
         for p in e.drivers
     ]
     return _("{head}; {parts}.", head=head.rstrip(), parts=_(" and ").join(bits))
+
+
+def correlation_note(corr: list[Correlation], dimension: str | None) -> str | None:
+    """The correlations table in one line for the text and Slack answers (None when no correlation is defined)."""
+    shown = [
+        _("{metric} ρ = {rho} (p = {p})", metric=c.metric, rho=f"{c.rho:+.2f}", p=f"{c.p_value:.2g}")
+        for c in corr
+        if c.rho is not None
+    ]
+    if not shown:
+        return None
+    n, pairs = max(c.n for c in corr), pgettext("list separator", ", ").join(shown)
+    if dimension:
+        return _(
+            "Spearman correlation with retention ({n} month × {dimension} values): {pairs}",
+            n=n,
+            dimension=dimension,
+            pairs=pairs,
+        )
+    return _("Spearman correlation with retention ({n} monthly values): {pairs}", n=n, pairs=pairs)

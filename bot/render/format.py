@@ -208,7 +208,12 @@ def day(d: date) -> str:
 def period(p: Period) -> str:
     """A period's name: its label in English ("2026-Q3", "last 30 days (…)"); in another language the same label
     with every date, month, quarter and week written the locale's way ("2026年第3季度", "2026年第41周")."""
-    return p.label if is_english() else period_label(p.label)
+    return period_name(p.label)
+
+
+def period_name(label: str) -> str:
+    """A period label as metrics writes it ("2026-10", "2026-W41") in the current language; as is in English."""
+    return label if is_english() else period_label(label)
 
 
 _ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")

@@ -14,25 +14,34 @@ from bot.query import answer
 from bot.render.text import render_text
 from bot.tabs import RefreshReport, already_running
 from config import Settings
+from tests.workbooks import write_source_workbook
 
 TODAY = date(2026, 11, 25)
 # The demo's revenue forecast (English: "Forecast — Revenue, next 3 months (80% interval)", the same numbers; the
-# model's name stays English, the month labels stay ISO).
+# months written the locale's way, the model named in Chinese).
 FORECAST = (
     "预测 — 收入，未来 3 个月（80% 区间）\n"
-    "月份     预测值       下限         上限\n"
-    "2026-11  ¥270,143.15  ¥228,513.66  ¥311,772.64\n"
-    "2026-12  ¥275,696.49  ¥216,823.55  ¥334,569.42\n"
-    "2027-01  ¥281,138.76  ¥209,032.15  ¥353,245.37\n"
+    "月份        预测值       下限         上限\n"
+    "2026年11月  ¥270,143.15  ¥228,513.66  ¥311,772.64\n"
+    "2026年12月  ¥275,696.49  ¥216,823.55  ¥334,569.42\n"
+    "2027年1月   ¥281,138.76  ¥209,032.15  ¥353,245.37\n"
     "注：整个工作簿中有 8 行无效数据未计入——见 /pulse issues\n"
-    "注：exponential smoothing (additive damped trend)；最近 6 个月回测 MAPE 8.1%；基于 23 个月拟合\n"
+    "注：指数平滑（加法阻尼趋势）；最近 6 个月回测 MAPE 8.1%；基于 23 个月拟合\n"
     "数据截至 2026-11-25 12:00 UTC"
 )
-# The title and columns of `why revenue` for October (English: "Why revenue moved — 2026-10 vs 2026-09, by plan");
-# the explaining sentence below them comes from metrics/decompose and stays English.
+# `why revenue` for October (English: "Why revenue moved — 2026-10 vs 2026-09, by plan", then "Revenue rose 56,893.3
+# CNY; 41,065.8 from Enterprise (its own value moved) and 9,818.1 from Pro (its own value moved)." and "Spearman
+# correlation with retention (36 month × plan values): nps ρ = +0.57 (p = 0.0003), csat ρ = +0.30 (p = 0.076),
+# complaints ρ = -0.06 (p = 0.72), repeat ρ = +0.81 (p = 2.8e-09)").
 WHY = [
-    "revenue 为何变化 — 2026-10 对比 2026-09，按 plan",
+    "revenue 为何变化 — 2026年10月 对比 2026年9月，按 plan",
     "细分        之前         之后         结构   比率         合计",
+]
+WHY_NOTES = [
+    "注：整个工作簿中有 8 行无效数据未计入——见 /pulse issues",
+    "注：收入上升 56,893.3 CNY；41,065.8 来自 Enterprise（其自身数值变化），9,818.1 来自 Pro（其自身数值变化）。",
+    "注：与客户保持率的 Spearman 相关系数（36 个“月份 × plan”观测值）：nps ρ = +0.57（p = 0.0003）、"
+    "csat ρ = +0.30（p = 0.076）、complaints ρ = -0.06（p = 0.72）、repeat ρ = +0.81（p = 2.8e-09）",
 ]
 # The demo's survival table (English: 2000 customers, 491 churned, median 729 days, 669–open, 2 followed that long).
 SURVIVAL = (
@@ -113,6 +122,45 @@ def test_why_in_chinese(ctx) -> None:
     with use("zh-CN"):
         text = render_text(answer("why revenue last-month", ctx, command="/pulse"), "CNY")
     assert text.split("\n")[:2] == WHY
+    assert text.split("\n")[-4:-1] == WHY_NOTES
+
+
+def test_the_why_and_forecast_refusals_in_chinese(ctx, tmp_path) -> None:
+    """English: "'why' splits rates, … clv is a derived value …", "'why' needs a dimension column …", "'why' splits
+    nps by the customers' region, but the Customers tab has no rows …" and "cannot forecast revenue: a forecast needs
+    at least 12 past periods with values; this series has 7 (monthly values, full months only)"."""
+    no_dimension = [["Customer ID", "Signup Date"], ["C1", date(2026, 3, 1)]]
+    no_rows = [["Customer ID", "Signup Date", "Region"]]
+    # Orders from 5 March to October: April–October are the 7 full months (as in test_analyses).
+    short = [["Customer ID", "Signup Date", "Region"]] + [[f"C{i}", date(2026, 3, 1 + i), "North"] for i in range(6)]
+    orders = [["Order ID", "Customer ID", "Order Date", "Amount"]] + [
+        [f"O{m}-{i}", f"C{i}", date(2026, m, 5 + i), 10.0 * (i + 1)] for m in range(3, 11) for i in range(6)
+    ]
+    replies = {}
+    for name, customers in (("no_dimension", no_dimension), ("no_rows", no_rows), ("short", short)):
+        path = write_source_workbook(tmp_path / f"{name}.xlsx", {"Customers": customers, "Orders": orders})
+        replies[name] = build_context(Settings(language="zh-CN"), workbook=str(path), today=TODAY)
+    with use("zh-CN"):
+        derived = render_text(answer("why clv", ctx, command="/pulse"), "CNY")
+        dimension = render_text(answer("why revenue last-month", replies["no_dimension"]), "CNY")
+        empty = render_text(answer("why nps last-month by region", replies["no_rows"]), "CNY")
+        forecast = render_text(answer("forecast revenue", replies["short"]), "CNY")
+    assert derived == (
+        "错误：「为什么」按细分拆分比率、评分、总量和简单比值；clv 是派生值，没有各细分的权重——"
+        "请试试「为什么 收入」「为什么 流失率」或「为什么 净推荐值」"
+    )
+    assert dimension == "错误：「为什么」需要 Customers 表中有一个维度列（region、plan 等）"
+    assert empty == (
+        "错误：「为什么」按客户的 region 拆分 nps，但 Customers 表没有数据——请添加客户（customer_id、region）以按细分拆分变化"
+    )
+    assert forecast == "错误：无法预测 revenue：预测至少需要 12 个有数值的历史周期；该序列只有 7 个（按月取值，仅完整月份）"
+
+
+def test_every_forecast_model_name_is_in_the_catalogue() -> None:
+    from bot.analyses import MODEL_NAMES
+    from metrics.forecast import Forecast
+
+    assert Forecast([], None, 0).model in MODEL_NAMES
 
 
 def test_what_moved_in_chinese(ctx) -> None:
