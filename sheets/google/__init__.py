@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
 TIMEOUT_VAR = "PULSE_SHEETS_TIMEOUT_SECONDS"
+# Drive's "has the sheet changed" answer is reused this long (at most [source] cache_seconds, at least 1 s), so a
+# burst of questions costs one files.get and an edit shows within these seconds.
+MARKER_MAX_AGE = 10.0
 
 
 def open_google_workbook(
@@ -37,7 +40,12 @@ def open_google_workbook(
     client.set_timeout(timeouts())
     sources = settings.tabs.model_dump().values()
     return GoogleWorkbook(
-        client, key, account=creds.account, retry=retry or RetryPolicy.from_env(), source_tabs=sources
+        client,
+        key,
+        account=creds.account,
+        retry=retry or RetryPolicy.from_env(),
+        source_tabs=sources,
+        marker_max_age=min(MARKER_MAX_AGE, max(1.0, float(settings.source.cache_seconds))),
     )
 
 

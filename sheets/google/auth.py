@@ -18,6 +18,14 @@ from google.auth.credentials import Credentials
 from sheets.workbook import WorkbookError
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
+# Lets crm-pulse ask Drive when the sheet last changed (files.get modifiedTime), so an unchanged sheet is not
+# downloaded again. A service account may request it freely; OAuth user credentials get it only when their JSON
+# lists it under "scopes" (asking for a scope the user never granted would make every token refresh fail).
+DRIVE_METADATA_SCOPE = "https://www.googleapis.com/auth/drive.metadata.readonly"
+DRIVE_READ_SCOPES = frozenset(
+    f"https://www.googleapis.com/auth/{s}"
+    for s in ("drive", "drive.readonly", "drive.metadata", "drive.metadata.readonly")
+)
 FILE_VAR = "GOOGLE_APPLICATION_CREDENTIALS"
 INLINE_VAR = "PULSE_GOOGLE_CREDENTIALS_JSON"
 DOCS = "docs/google-sheets.md#1-create-a-service-account"
@@ -76,7 +84,9 @@ def credentials_from_info(info: Mapping[str, Any], source: str = "credentials") 
                 f"download a fresh JSON key for the service account (see {DOCS})"
             )
         try:
-            creds = service_account.Credentials.from_service_account_info(dict(info), scopes=SCOPES)
+            creds = service_account.Credentials.from_service_account_info(
+                dict(info), scopes=[*SCOPES, DRIVE_METADATA_SCOPE]
+            )
         except ValueError:
             raise CredentialsError(
                 f"the private key in {source} could not be loaded — the JSON looks damaged; "
@@ -95,7 +105,7 @@ def credentials_from_info(info: Mapping[str, Any], source: str = "credentials") 
             client_id=info["client_id"],
             client_secret=info["client_secret"],
             token_uri=info.get("token_uri") or GOOGLE_TOKEN_URI,
-            scopes=SCOPES,
+            scopes=[*SCOPES, *_granted_drive_scopes(info)],
             quota_project_id=info.get("quota_project_id"),
         )
         return GoogleCredentials(creds, info.get("account") or None, "authorized_user", source)
@@ -104,6 +114,14 @@ def credentials_from_info(info: Mapping[str, Any], source: str = "credentials") 
         f'("type": "service_account") or OAuth user credentials ("type": "authorized_user") '
         f"(see {DOCS})"
     )
+
+
+def _granted_drive_scopes(info: Mapping[str, Any]) -> list[str]:
+    """The Drive read scopes an authorized-user JSON says were granted (its "scopes" list), in its order."""
+    listed = info.get("scopes")
+    if isinstance(listed, str):
+        listed = listed.split()
+    return [s for s in listed or [] if s in DRIVE_READ_SCOPES]
 
 
 def _parse(text: str, source: str) -> dict[str, Any]:

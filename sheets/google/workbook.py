@@ -15,7 +15,10 @@ from typing import Any, TypeVar
 
 import gspread
 from gspread.exceptions import APIError
+from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEET_VALUES_BATCH_URL
 
+from sheets.columnar import ColumnarTab
+from sheets.google.columns import columnar_tab, decode, rows_of
 from sheets.google.errors import explain
 from sheets.google.metadata import FIELDS, SheetMeta, parse_metadata, quote_title
 from sheets.google.retry import RetryPolicy, call_with_retry, status_of
@@ -37,7 +40,11 @@ READ_PARAMS = {
     "valueRenderOption": "UNFORMATTED_VALUE",
     "dateTimeRenderOption": "SERIAL_NUMBER",
     "majorDimension": "ROWS",
+    "prettyPrint": "false",  # Google indents its JSON answers unless asked not to: about half the bytes
 }
+COLUMN_PARAMS = {**READ_PARAMS, "majorDimension": "COLUMNS"}
+# Drive files.get of the spreadsheet: when and how often it last changed (needs a Drive metadata scope).
+MARKER_PARAMS = {"fields": "modifiedTime,version", "supportsAllDrives": "true", "prettyPrint": "false"}
 
 
 class GoogleWorkbook:
@@ -56,6 +63,7 @@ class GoogleWorkbook:
         retry: RetryPolicy | None = None,
         source_tabs: Iterable[str] = (),
         metadata_max_age: float = 900.0,
+        marker_max_age: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ):
@@ -71,6 +79,9 @@ class GoogleWorkbook:
         self._meta_at = 0.0
         self._owned_stale = False
         self._lock = threading.RLock()
+        self._marker_max_age = marker_max_age
+        self._marker: tuple[float, str] | None = None  # (when asked, Drive's answer)
+        self._marker_refused = False
 
     @property
     def http(self) -> Any:
@@ -81,6 +92,47 @@ class GoogleWorkbook:
         return f"Google Sheet '{title}' ({self.key})" if title else f"Google Sheet {self.key}"
 
     # ---- reads -------------------------------------------------------------------------------
+    def change_marker(self) -> str | None:
+        """Drive's modifiedTime and version of the spreadsheet (files.get): a snapshot read at another marker is
+        stale, one read at this marker is never downloaded again. Asked at most once per `marker_max_age`
+        seconds (a burst of questions costs one request). None when unknown: the snapshot cache then goes by
+        its age. When the credentials may not read Drive metadata (403/404: scope missing, Drive API not enabled),
+        one line is logged and Drive is not asked again by this workbook."""
+        with self._lock:
+            if self._marker_refused:
+                return None
+            if self._marker is not None and self._clock() - self._marker[0] < self._marker_max_age:
+                return self._marker[1]
+            asked = self._clock()
+        try:
+            answer = decode(
+                self.http.request("get", f"{DRIVE_FILES_API_V3_URL}/{self.key}", params=MARKER_PARAMS).content
+            )
+        except APIError as err:
+            if _drive_refused(err):
+                with self._lock:
+                    self._marker_refused = True
+                log.warning(
+                    "Drive cannot say whether the sheet changed (%s: %s), so an unchanged sheet is recognised by the "
+                    "cache age ([source] cache_seconds) instead; give the credentials the drive.metadata.readonly "
+                    "scope to download it only after a change",
+                    status_of(err),
+                    str(err.error.get("message", ""))[:200],
+                )
+            else:
+                log.info("Drive's modifiedTime is not available now (%s); going by the cache age", err)
+            return None
+        except Exception as err:  # noqa: BLE001 - a marker we cannot read never blocks an answer: the age decides
+            log.info("Drive's modifiedTime is not available now (%s); going by the cache age", type(err).__name__)
+            return None
+        modified, version = answer.get("modifiedTime"), answer.get("version")
+        if not modified and not version:
+            return None
+        marker = f"{modified} v{version}"
+        with self._lock:
+            self._marker = (asked, marker)
+        return marker
+
     def metadata(self, refresh: bool = False) -> SheetMeta:
         """The tab list, cached; refetched when asked, when older than metadata_max_age, or after a range failed."""
         with self._lock:
@@ -97,7 +149,25 @@ class GoogleWorkbook:
             return self._meta
 
     def read_tabs(self, names: Sequence[str]) -> dict[str, RawTab | None]:
-        """All named tabs in one values.batchGet (unformatted values, dates as serial numbers); missing → None."""
+        """All named tabs in one values.batchGet (unformatted values, dates as serial numbers); missing → None.
+        The per-cell reference path (`load_snapshot(columnar=False)`)."""
+        read = self._read_values(names, READ_PARAMS)
+        return {name: None if got is None else RawTab(got[0], [list(r) for r in got[1]]) for name, got in read.items()}
+
+    def read_columns(self, names: Sequence[str]) -> dict[str, RawTab | ColumnarTab | None]:
+        """Like `read_tabs`, read by columns (majorDimension=COLUMNS) and typed as whole columns
+        (`sheets.google.columns`): the same frames and rejected rows, without a Python list per row."""
+        out: dict[str, RawTab | ColumnarTab | None] = {}
+        for name, got in self._read_values(names, COLUMN_PARAMS).items():
+            if got is None:
+                out[name] = None
+                continue
+            title, columns = got
+            out[name] = columnar_tab(title, columns) or RawTab(title, rows_of(columns))
+        return out
+
+    def _read_values(self, names: Sequence[str], params: Mapping[str, str]) -> dict[str, tuple[str, Any] | None]:
+        """Each named tab's title and values in one values.batchGet with `params`; a missing tab → None."""
         for attempt in (1, 2):
             meta = self.metadata(refresh=attempt == 2)
             found = {name: meta.find(name) for name in names}
@@ -107,7 +177,7 @@ class GoogleWorkbook:
             ranges = [quote_title(tab.title) for _, tab in present]
             try:
                 response = self._call(
-                    self._batch_get(ranges),
+                    self._batch_get(ranges, params),
                     "read the source tabs",
                     keep_raw=True,
                 )
@@ -116,9 +186,9 @@ class GoogleWorkbook:
                     log.info("a tab disappeared since the tab list was read; reading the tab list again")
                     continue
                 raise self._explain(err, "read the source tabs") from None
-            out: dict[str, RawTab | None] = {name: None for name in names}
+            out: dict[str, tuple[str, Any] | None] = {name: None for name in names}
             for (name, tab), value_range in zip(present, response.get("valueRanges", []), strict=False):
-                out[name] = RawTab(name=tab.title, rows=[list(r) for r in value_range.get("values", [])])
+                out[name] = (tab.title, value_range.get("values", []))
             return out
         raise AssertionError("unreachable")
 
@@ -225,9 +295,11 @@ class GoogleWorkbook:
             self._owned_stale = True
 
     # ---- plumbing ----------------------------------------------------------------------------
-    def _batch_get(self, ranges: list[str]) -> Callable[[], Any]:
-        """One values.batchGet of `ranges` as a call `_call` can retry (fresh parameters on each attempt)."""
-        return lambda: self.http.values_batch_get(self.key, ranges, params=dict(READ_PARAMS))
+    def _batch_get(self, ranges: list[str], params: Mapping[str, str]) -> Callable[[], Any]:
+        """One values.batchGet of `ranges` as a call `_call` can retry (fresh parameters on each attempt); the
+        answer decoded with the garbage collector paused (`sheets.google.columns.decode`)."""
+        url = SPREADSHEET_VALUES_BATCH_URL % self.key
+        return lambda: decode(self.http.request("get", url, params={**params, "ranges": ranges}).content)
 
     def _call(self, fn: Callable[[], T], doing: str, keep_raw: bool = False, writing: bool = False) -> T:
         """Run one API call under the retry policy; errors become WorkbookErrors (400s stay raw when asked)."""
@@ -250,3 +322,21 @@ class GoogleWorkbook:
             writing=writing,
             timeout=getattr(self.http, "timeout", None),
         )
+
+
+def _drive_refused(err: APIError) -> bool:
+    """True when Drive refuses metadata to these credentials for good: the token lacks a Drive scope
+    (403 insufficientPermissions) or the Drive API is not enabled for the project (403 accessNotConfigured);
+    not for a sheet that is merely not shared (the values read says so)."""
+    if status_of(err) != 403:
+        return False
+    error = err.error if isinstance(err.error, dict) else {}
+    reasons = {str(e.get("reason", "")) for e in error.get("errors", []) if isinstance(e, dict)}
+    reasons |= {str(d.get("reason", "")) for d in error.get("details", []) if isinstance(d, dict)}
+    message = str(error.get("message", "")).lower()
+    return bool(
+        reasons
+        & {"insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT", "accessNotConfigured", "SERVICE_DISABLED"}
+        or "insufficient authentication scopes" in message
+        or "has not been used in project" in message
+    )

@@ -57,7 +57,10 @@ def edit_amount(fake: FakeSheets, value: float) -> None:
     Spreadsheet.apply_write(fake.grid(KEY, "Orders"), [(2, 2, value)], "RAW")
 
 
-def test_a_sheet_edited_after_the_cache_expired_shows_the_edit_on_the_next_ask(fake, tmp_path, capsys):
+def test_a_sheet_edited_after_the_cache_expired_shows_the_edit_on_the_next_ask(fake, tmp_path, capsys, monkeypatch):
+    # Credentials without a Drive scope: the cache age decides (with Drive's modifiedTime an edit shows at once,
+    # see tests/sheets/test_google_marker.py).
+    point_env_at(fake, monkeypatch, info=fake.authorized_user(), retry_seconds=0.2)
     configure(tmp_path, cache_seconds=1)
     code, first, err = ask_revenue(capsys)
     assert code == 0, err
@@ -97,6 +100,7 @@ def test_when_the_sheet_refuses_the_last_snapshot_answers_with_a_data_as_of_note
 def test_every_one_shot_command_reads_an_expired_snapshot_before_answering(fake, tmp_path, capsys, argv):
     configure(tmp_path, cache_seconds=0)
     assert ask_revenue(capsys)[1]["value"] == pytest.approx(200.5)
+    edit_amount(fake, 100)  # Drive's modifiedTime moves on: the expired snapshot is stale (unchanged, it would be kept)
     reads = fake.count("values.batchGet")
     assert main([*argv, "--today", TODAY.isoformat()]) == 0, capsys.readouterr().err
     capsys.readouterr()

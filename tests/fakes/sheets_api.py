@@ -12,12 +12,14 @@ Usage::
         fake.fail_next(500, kind="spreadsheets.batchUpdate", request="copyPaste")   # only batches carrying one
         fake.drop_after_next()                 # apply the request, then lose the answer
         fake.set_delay(5.0)                    # a slow sheet
+        fake.touch("KEY")                      # an edit by someone else: Drive's modifiedTime and version move on
 
 Endpoints: spreadsheets.get (`fields`, `includeGridData=false`), spreadsheets.batchUpdate (addSheet,
 deleteSheet, updateSheetProperties incl. hidden, repeatCell, updateCells, copyPaste, createDeveloperMetadata,
 deleteDeveloperMetadata),
 values.get/update/clear/append, values.batchGet/batchUpdate/batchClear, developerMetadata.search, Drive
-files.get, and POST /token (JWT-bearer grants signed by a registered service-account key, refresh-token
+files.get (`fields`; needs a Drive scope, else 403 insufficientPermissions like Google; modifiedTime and version
+move on with every write), and POST /token (JWT-bearer grants signed by a registered service-account key, refresh-token
 grants of registered authorized users). Every API request needs a bearer token the fake issued.
 """
 
@@ -38,6 +40,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from tests.fakes.sheets_model import ApiError, Grid, Spreadsheet, StoredCell, apply_fields, parse_fields
 
 SPREADSHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
+# Scopes that let files.get read a file's metadata (Drive API v3 reference, files.get "Authorization scopes").
+DRIVE_METADATA_SCOPES = {f"https://www.googleapis.com/auth/{s}" for s in (
+    "drive", "drive.readonly", "drive.metadata", "drive.metadata.readonly", "drive.file", "drive.appdata",
+    "drive.photos.readonly", "drive.meet.readonly")}
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"  # google-auth signs service-account JWTs for this audience
 WRITE_KINDS = {"spreadsheets.batchUpdate", "values.update", "values.batchUpdate", "values.clear", "values.batchClear",
                "values.append"}
@@ -55,6 +61,7 @@ class LoggedRequest:
     status: int = 0
     key: str | None = None
     identity: str | None = None
+    sent: int = 0  # bytes of the answer's body
 
 
 @dataclass
@@ -151,11 +158,27 @@ class FakeSheets:
                                  cols=max(26, max((len(r) for r in rows), default=0)))
             Spreadsheet.apply_write(grid, [(r, c, v) for r, row in enumerate(rows) for c, v in enumerate(row)
                                            if v is not None], "RAW")
+            book.touch()
             if owner_mark:
                 book.batch_update([{"createDeveloperMetadata": {"developerMetadata": {
                     "metadataKey": owner_mark, "metadataValue": title,
                     "location": {"sheetId": grid.sheet_id}, "visibility": "DOCUMENT"}}}])
             return grid
+
+    def add_bulk_tab(self, key: str, title: str, rows: list[list[Any]]) -> Grid:
+        """A read-only tab holding `rows` as given (benchmarks: a million rows without one object per cell);
+        each row as an UNFORMATTED_VALUE read returns it ("" for an empty cell, dates as serial numbers)."""
+        with self._lock:
+            book = self._books[key]
+            grid = book.add_grid(title, rows=max(1000, len(rows) + 1), cols=max(26, max(map(len, rows), default=0)))
+            grid.frozen = rows
+            book.touch()
+            return grid
+
+    def touch(self, key: str) -> None:
+        """Someone edited the spreadsheet: its Drive modifiedTime and version move on."""
+        with self._lock:
+            self._books[key].touch()
 
     def spreadsheet(self, key: str) -> Spreadsheet:
         return self._books[key]
@@ -262,6 +285,11 @@ class FakeSheets:
             self._forced.clear()
 
     # ---- request log -------------------------------------------------------------------------
+    def bytes_sent(self, kind: str | None = None) -> int:
+        """Bytes of the answers' bodies (of `kind`, default every API request)."""
+        with self._lock:
+            return sum(r.sent for r in self.requests if (kind is None and r.kind != "token") or r.kind == kind)
+
     def count(self, kind: str | None = None, *, api_only: bool = True) -> int:
         """How many requests of `kind` arrived (default: all API requests, not token exchanges)."""
         with self._lock:
@@ -366,7 +394,13 @@ class FakeSheets:
                 raise ApiError(403, "Request had insufficient authentication scopes.")
             if kind in WRITE_KINDS and identity.email in book.viewers:
                 raise ApiError(403, "The caller does not have permission")
-            return _ROUTES[kind](book, rest, query, body or {})
+            if kind == "drive.files.get" and identity.email != "anonymous" and \
+                    not DRIVE_METADATA_SCOPES & set(identity.scopes):
+                raise ApiError(403, "Request had insufficient authentication scopes.", reason="insufficientPermissions")
+            answer = _ROUTES[kind](book, rest, query, body or {})
+            if kind in WRITE_KINDS:
+                book.touch()
+            return answer
 
 
 _FAULT_MESSAGES = {
@@ -539,8 +573,18 @@ def _metadata_get(book: Spreadsheet, rest: str, query: dict[str, list[str]], bod
 
 
 def _drive_get(book: Spreadsheet, rest: str, query: dict[str, list[str]], body: Any) -> dict[str, Any]:
-    stamp = datetime(2026, 1, 1, tzinfo=timezone.utc).isoformat().replace("+00:00", ".000Z")
-    return {"id": book.key, "name": book.title, "createdTime": stamp, "modifiedTime": stamp}
+    """files.get: without `fields` the default kind/id/name/mimeType; with `fields` just those (RFC 3339 times in
+    UTC with milliseconds, `version` an int64 as a JSON string, as in the Drive API v3 File resource)."""
+    created = datetime(2026, 1, 1, tzinfo=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    modified, version = book.drive_state()
+    resource = {"kind": "drive#file", "id": book.key, "name": book.title,
+                "mimeType": "application/vnd.google-apps.spreadsheet", "createdTime": created,
+                "modifiedTime": modified.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "version": str(version)}
+    fields = query.get("fields", [""])[0]
+    if not fields:
+        return {k: resource[k] for k in ("kind", "id", "name", "mimeType")}
+    return apply_fields(resource, parse_fields(fields))
 
 
 _ROUTES = {
@@ -611,6 +655,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         entry = LoggedRequest(kind="unknown", method=method, path=unquote(split.path), query=query, body=None)
+        self._entry = entry
         try:
             if split.path == "/token" and method == "POST":
                 entry.kind = "token"
@@ -659,7 +704,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.owner.requests.append(entry)
 
     def _send(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload, indent=2).encode()
+        # Google pretty-prints JSON answers unless the request says prettyPrint=false (a system parameter).
+        compact = "prettyPrint=false" in urlsplit(self.path).query
+        data = (json.dumps(payload, separators=(",", ":")) if compact else json.dumps(payload, indent=2)).encode()
+        entry = getattr(self, "_entry", None)
+        if entry is not None:
+            entry.sent = len(data)
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 EPOCH = date(1899, 12, 30)
@@ -23,13 +23,18 @@ class ApiError(Exception):
     STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
               429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
 
-    def __init__(self, code: int, message: str):
+    def __init__(self, code: int, message: str, reason: str | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.reason = reason
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message, "status": self.STATUS.get(self.code, "UNKNOWN")}}
+        error: dict[str, Any] = {"code": self.code, "message": self.message,
+                                 "status": self.STATUS.get(self.code, "UNKNOWN")}
+        if self.reason:  # Google's older error list, still sent by Drive (e.g. insufficientPermissions)
+            error["errors"] = [{"message": self.message, "domain": "global", "reason": self.reason}]
+        return {"error": error}
 
 
 @dataclass
@@ -55,6 +60,10 @@ class Grid:
     hidden: bool = False
     cells: dict[tuple[int, int], StoredCell] = field(default_factory=dict)
     formats: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    # A read-only bulk tab (benchmarks): rows of values exactly as an UNFORMATTED_VALUE + SERIAL_NUMBER read returns
+    # them ("" for an empty cell, trailing empties trimmed), kept as given instead of one StoredCell per cell.
+    frozen: list[list[Any]] | None = None
+    edits: int = 0  # cell writes so far (also direct ones from tests): Drive's modifiedTime follows them
 
     def properties(self) -> dict[str, Any]:
         grid: dict[str, Any] = {"rowCount": self.rows, "columnCount": self.cols}
@@ -130,6 +139,22 @@ class Spreadsheet:
         self._next_id = 1000
         self.shared_with: set[str] | None = None
         self.viewers: set[str] = set()
+        self.modified = datetime(2026, 1, 1, tzinfo=timezone.utc)  # Drive's modifiedTime
+        self.version = 1  # Drive's version: moves on with every change
+        self._seen_edits = 0
+
+    def touch(self) -> None:
+        """A change: modifiedTime becomes now (always later than before) and the version moves on."""
+        self.version += 1
+        self.modified = max(datetime.now(timezone.utc), self.modified + timedelta(milliseconds=1))
+
+    def drive_state(self) -> tuple[datetime, int]:
+        """(modifiedTime, version) as Drive reports them, counting cell edits made straight on the grids too."""
+        edits = sum(g.edits for g in self.grids)
+        if edits != self._seen_edits:
+            self._seen_edits = edits
+            self.touch()
+        return self.modified, self.version
 
     # ---- structure -------------------------------------------------------------------------
     def new_id(self) -> int:
@@ -221,6 +246,8 @@ class Spreadsheet:
         """values.get semantics for one range: clipped to the grid, trailing empties trimmed."""
         grid = span.grid
         r_end, c_end = span.rows_end(), span.cols_end()
+        if grid.frozen is not None:
+            return self._read_frozen(span, render, major)
         inside = {(r - span.r0, c - span.c0): cell for (r, c), cell in grid.cells.items()
                   if span.r0 <= r < r_end and span.c0 <= c < c_end}
         height = max((r for r, _ in inside), default=-1) + 1
@@ -230,6 +257,25 @@ class Spreadsheet:
             rows[r][c] = self._render(cell, render, datetime_render)
         if major == "COLUMNS":
             rows = [list(col) for col in zip(*rows)] if rows else []
+        rows = [_trim_row(row) for row in rows]
+        while rows and not rows[-1]:
+            rows.pop()
+        out: dict[str, Any] = {"range": a1(grid, span.r0, r_end, span.c0, c_end), "majorDimension": major}
+        if rows:
+            out["values"] = rows
+        return out
+
+    def _read_frozen(self, span: Span, render: str, major: str) -> dict[str, Any]:
+        """values.get of a bulk tab: its stored rows sliced to the range (unformatted values only)."""
+        grid = span.grid
+        assert grid.frozen is not None
+        if render != "UNFORMATTED_VALUE":
+            raise ApiError(400, "this fake's bulk tabs answer valueRenderOption=UNFORMATTED_VALUE only")
+        r_end, c_end = span.rows_end(), span.cols_end()
+        rows = [row[span.c0 : c_end] for row in grid.frozen[span.r0 : r_end]]
+        if major == "COLUMNS":
+            width = max(map(len, rows), default=0)
+            rows = [[row[c] if c < len(row) else "" for row in rows] for c in range(width)]
         rows = [_trim_row(row) for row in rows]
         while rows and not rows[-1]:
             rows.pop()
@@ -272,6 +318,9 @@ class Spreadsheet:
 
     @staticmethod
     def apply_write(grid: Grid, cells: list[tuple[int, int, Any]], input_option: str) -> None:
+        if grid.frozen is not None:
+            raise ApiError(400, "this fake's bulk tabs are read-only")
+        grid.edits += 1
         for r, c, v in cells:
             stored = _parse_input(v, input_option)
             if stored is None:

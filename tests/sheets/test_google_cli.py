@@ -46,7 +46,7 @@ def test_check_reads_every_tab_in_one_request(fake, capsys, tmp_path, monkeypatc
     code, out, err = run(capsys, "check")
     assert code == 0, err
     assert f"source Google Sheet 'Demo CRM' ({KEY})" in out
-    assert fake.kinds() == ["spreadsheets.get", "values.batchGet"]
+    assert fake.kinds() == ["drive.files.get", "spreadsheets.get", "values.batchGet"]  # Drive: the change marker
 
 
 def test_ask_answers_from_the_sheet(fake, capsys, tmp_path, monkeypatch):
