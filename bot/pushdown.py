@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from bot.context import Context
-from bot.pushdown_people import PEOPLE, PEOPLE_TABS, people_figures
+from bot.pushdown_people import PEOPLE, PEOPLE_TABS, people_figures, people_notes, pushable
 from metrics import purchasing, surveys
 from metrics.engine import check_dimension, compare, match_value, spec_for, target_status
 from metrics.engine import segment_value as make_segment
@@ -43,6 +43,9 @@ BASKET: dict[str, Callable[..., MetricResult]] = {
 }
 SURVEYS = {"nps": ("NPS", "nps", "Net Promoter Score"), "csat": ("CSAT", "csat", "CSAT"), "csi": ("CSI", "csi", "CSI")}
 PUSHED = (*BASKET, *SURVEYS, *PEOPLE)
+# Pushed down when asked on their own: all but clv, whose answer adds the predicted CLV from per-customer summaries
+# (historical CLV is pushed down inside an overview or a digest).
+SINGLE = tuple(name for name in PUSHED if name != "clv")
 # The tables each pushed-down metric reads (Customers too for any `by`/`where`).
 TABS: dict[str, tuple[str, ...]] = {
     **{name: ("orders",) for name in BASKET},
@@ -71,7 +74,7 @@ def compute_pushed(
     """`metrics.engine.compute` with the aggregates computed by the warehouse; None when it cannot be pushed down."""
     from sheets.warehouse.pushdown import open_warehouse
 
-    if name not in PUSHED or not pushed_down(ctx):
+    if name not in PUSHED or not pushed_down(ctx) or not pushable(name, o):
         return None
     names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
     with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
@@ -101,6 +104,8 @@ class Facts:
 
 
 _FACTS: dict[str, Facts] = {}
+# The tables whose problems and rejected rows the facts record.
+CHECKED = ("customers", "orders", "responses", "complaints", "spend")
 _FACTS_LOCK = threading.Lock()
 
 
@@ -115,7 +120,7 @@ def _facts(ctx: Context, wh: Any) -> Facts:
         if known is not None and _fresh(known.marker, known.checked_at, marker, ttl):
             return known
     scales = {s.upper(): (v.min, v.max) for s, v in ctx.settings.surveys.scales.items()}
-    problems = {tab: wh.problem((tab,)) or _rejections(wh, tab, scales) for tab in ("customers", "orders", "responses")}
+    problems = {tab: wh.problem((tab,)) or _rejections(wh, tab, scales) for tab in CHECKED}
     churn_dates = problems["customers"] is None and has_churn_dates(wh)
     facts = Facts(
         problems, tuple(wh.dimensions()), workbook.recorded_issues()[1], time.monotonic(), marker, churn_dates
@@ -203,6 +208,7 @@ def _compute(
         result.by = column
         rows = [make_segment(spec, v, now[v], then[v], o) for v in segments]
         result.breakdown = sorted(rows, key=lambda r: (-r.n, r.segment))
+        result.notes.extend(people_notes(wh, name, period, scope, column, result.label))
     return result
 
 

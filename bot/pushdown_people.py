@@ -1,16 +1,24 @@
-"""The pushed-down metrics that read customers (issue 18): active customers, new, growth, retention and churn from
-`sheets.warehouse.people.flow_stats`, finished by metrics.retention's own `*_of` functions, so a warehouse answer
-equals the in-memory one. bot/pushdown.py decides when a metric is pushed down and calls `people_figures`."""
+"""The pushed-down period metrics that read customers, complaints and spend (issue 18): active customers, new,
+growth, retention, churn, complaint rate, CAC, historical CLV, net CLV and LTV:CAC. The warehouse counts and sums
+(`sheets.warehouse.people`, and the orders aggregate of `sheets.warehouse.pushdown`), and the in-memory metrics' own
+`*_of` functions finish them, so a warehouse answer equals the in-memory one. bot/pushdown.py decides when a metric
+is pushed down and calls `people_figures` (and `people_notes` for a `by`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from metrics import retention
+import numpy as np
+import pandas as pd
+
+from metrics import complaints, retention, value
 from metrics.options import MetricOptions
 from metrics.periods import Period
 from metrics.result import MetricResult
+from metrics.spend import SpendRows, breakdown_notes_of, spend_of
 
 FLOW: dict[str, Callable[[retention.Flow, Period, MetricOptions], MetricResult]] = {
     "customers": retention.active_customers_of,
@@ -18,11 +26,87 @@ FLOW: dict[str, Callable[[retention.Flow, Period, MetricOptions], MetricResult]]
     "retention": retention.retention_of,
     "churn": retention.churn_of,
 }
-PEOPLE = (*FLOW, "new")
-# The tables each metric of this module reads.
-PEOPLE_TABS = {name: ("customers", "orders") for name in PEOPLE}
+VALUE = ("cac", "clv", "net-clv", "ltv-cac")
+PEOPLE = (*FLOW, "new", "complaints", *VALUE)
+# The tables each metric of this module reads (bot/pushdown.py adds Customers for any `by`/`where`).
+PEOPLE_TABS: dict[str, tuple[str, ...]] = {
+    **{name: ("customers", "orders") for name in (*FLOW, "new", "clv")},
+    "complaints": ("complaints", "orders", "customers"),
+    "cac": ("spend", "customers", "orders"),
+    "net-clv": ("spend", "customers", "orders"),
+    "ltv-cac": ("spend", "customers", "orders"),
+}
+# The rows each metric counts as left out, by tab (as the in-memory metric sums `t.excluded`).
+EXCLUDED = {
+    **{name: ("customers", "orders") for name in (*FLOW, "new", "clv")},
+    "complaints": ("complaints", "orders"),
+    "cac": ("spend", "customers", "orders"),
+    "net-clv": ("orders", "customers", "spend"),
+    "ltv-cac": ("orders", "customers", "spend"),
+}
 
 Results = dict[str | None, MetricResult]
+Scope = tuple[tuple[str, str], ...]
+
+
+def pushable(name: str, o: MetricOptions) -> bool:
+    """Whether the metric can be pushed down under these options: a CLV lifetime from the survival curve cannot."""
+    return not (name in ("clv", "net-clv", "ltv-cac") and o.clv_lifetime_years == "survival")
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """One question: the warehouse, the two periods, options, scope, split and its segments."""
+
+    wh: Any
+    periods: tuple[Period, Period]
+    o: MetricOptions
+    scope: Scope
+    by: str | None
+    segments: list[str]
+
+    @property
+    def keys(self) -> list[str | None]:
+        return [None, *self.segments]
+
+    def flows(self, windows: list[Period]) -> dict[tuple[int, str | None], retention.Flow]:
+        """The customer flow of each window (one per period), whole scope and per segment."""
+        from sheets.warehouse.people import FlowStats, flow_stats
+
+        days = [(w.start, w.end) for w in windows]
+        stats = flow_stats(self.wh, days, self.o.churn_mode, self.o.churn_after_days, self.scope, self.by)
+        mode, after = self.o.churn_mode, self.o.churn_after_days
+        out = {}
+        for i in range(len(windows)):
+            for k in self.keys:
+                s = stats.get((i, k), FlowStats())
+                out[(i, k)] = retention.Flow(s.start, s.end, s.new, s.retained, s.reactivated, mode, after, s.undated)
+        return out
+
+    def baskets(self, windows: list[Period]) -> dict[tuple[int, str | None], Any]:
+        """The orders aggregate of each window, whole scope and per segment."""
+        from sheets.warehouse.pushdown import BasketStats
+
+        bounds = [(_naive(w.start), _naive(w.end)) for w in windows]
+        stats = self.wh.basket_stats(bounds, self.scope, self.by)
+        return {(i, k): stats.get((i, k), BasketStats()) for i in range(len(windows)) for k in self.keys}
+
+    def spend(self, extra: tuple[str, ...] = ()) -> dict[tuple[int, str | None], SpendRows]:
+        """The spend rows of each period, grouped by the segment columns the scope and split read."""
+        from sheets.warehouse.people import spend_groups
+
+        dims = tuple(d for d, _ in self.scope) + ((self.by,) if self.by else ()) + extra
+        g = spend_groups(self.wh, [(p.start, p.end) for p in self.periods], dims)
+        values = {d: pd.Series(v, dtype="object") for d, v in g.values.items()}
+        rows = np.array(g.rows, dtype=np.int64)
+        return {
+            (i, None): SpendRows(np.array(g.shares[i], float), np.array(g.cuts[i], np.int64), rows, values, g.columns)
+            for i in range(len(self.periods))
+        }
+
+    def filters(self, k: str | None) -> Scope:
+        """The spend filters of the whole scope (None) or of one segment of `by`."""
+        return self.scope if k is None or self.by is None else (*self.scope, (self.by, k))
 
 
 def people_figures(
@@ -30,27 +114,90 @@ def people_figures(
     name: str,
     periods: tuple[Period, Period],
     o: MetricOptions,
-    scope: tuple[tuple[str, str], ...],
+    scope: Scope,
     by: str | None,
     segments: list[str],
     excluded: Mapping[str, int],
 ) -> tuple[Results, Results]:
-    """The metric over each period (one query for both), whole scope under None and each segment under its value;
-    `o.churn_mode` is already resolved on the whole source (explicit or inactivity)."""
-    from sheets.warehouse.people import FlowStats, flow_stats
-
-    days = [(p.start, p.end) for p in periods]
-    stats = flow_stats(wh, days, o.churn_mode, o.churn_after_days, scope, by)
-    rows = sum(int(excluded.get(tab, 0)) for tab in ("customers", "orders"))
+    """The metric over each period (one query per kind of aggregate for both), whole scope under None and each
+    segment under its value; `o.churn_mode` is already resolved on the whole source (explicit or inactivity)."""
+    ask = _Ask(wh, periods, o, scope, by, segments)
+    rows = sum(int(excluded.get(tab, 0)) for tab in EXCLUDED[name])
     out: list[Results] = [{}, {}]
-    for i, p in enumerate(periods):
-        for k in [None, *segments]:
-            s = stats.get((i, k), FlowStats())
+    if name in FLOW or name == "new":
+        flows = ask.flows(list(periods))
+        for (i, k), f in flows.items():
+            p = periods[i]
             if name == "new":
-                out[i][k] = retention.new_customers_of(s.new, s.undated, rows, p)
-                continue
-            flow = retention.Flow(
-                s.start, s.end, s.new, s.retained, s.reactivated, o.churn_mode, o.churn_after_days, s.undated, rows
-            )
-            out[i][k] = FLOW[name](flow, p, o)
+                out[i][k] = retention.new_customers_of(f.new, f.undated, rows, p)
+            else:
+                out[i][k] = FLOW[name](replace(f, excluded_rows=rows), p, o)
+    elif name == "complaints":
+        _complaints(ask, excluded, out)
+    else:
+        _value(ask, name, rows, out)
     return out[0], out[1]
+
+
+def _complaints(ask: _Ask, excluded: Mapping[str, int], out: list[Results]) -> None:
+    """Complaint rate: complaints per order, or per customer active on the last day."""
+    from sheets.warehouse.people import complaint_counts
+
+    periods, o = ask.periods, ask.o
+    counts = complaint_counts(ask.wh, [(_naive(p.start), _naive(p.end)) for p in periods], ask.scope, ask.by)
+    rows = int(excluded.get("complaints", 0))
+    if o.complaints_denominator == "customers":
+        flows = ask.flows(list(periods))
+        denominators = {key: f.end for key, f in flows.items()}
+        rows += int(excluded.get("customers", 0)) + int(excluded.get("orders", 0))
+    else:
+        denominators = {key: b.orders for key, b in ask.baskets(list(periods)).items()}
+        rows += int(excluded.get("orders", 0))
+    for (i, k), n in denominators.items():
+        out[i][k] = complaints.complaint_rate_of(counts.get((i, k), 0), n, rows, periods[i], o)
+
+
+def _value(ask: _Ask, name: str, rows: int, out: list[Results]) -> None:
+    """CAC, CLV, net CLV, LTV:CAC: new customers and spend in the period, the trailing year's orders and churn."""
+    periods, o = ask.periods, ask.o
+    flows = ask.flows(list(periods))
+    spend = ask.spend() if name != "clv" else {}
+    years = [value.trailing_year(p) for p in periods]
+    baskets = ask.baskets(years) if name != "cac" else {}
+    churn = ask.flows(years) if name != "cac" and o.clv_lifetime_years is None else {}
+    for i, p in enumerate(periods):
+        for k in ask.keys:
+            spent = spend_of(spend[(i, None)], ask.filters(k), p) if spend else None
+            a = value.acquisition_of(flows[(i, k)].new, spent)
+            if name == "cac":
+                out[i][k] = value.cac_of(a, rows, p)
+                continue
+            b = baskets[(i, k)]
+            if o.clv_lifetime_years is None:
+                life = value.lifetime_of(churn[(i, k)], years[i], o)
+            else:
+                life = value.Lifetime(float(o.clv_lifetime_years), "configured")
+            c = value.historical_clv_of(value.Basket(b.revenue, b.orders, b.purchasers), life, p, o)
+            if name == "clv":
+                out[i][k] = value.clv_of(c, rows, p)
+            elif name == "net-clv":
+                out[i][k] = value.net_clv_of(c, a, rows, p)
+            else:
+                out[i][k] = value.ltv_cac_of(c, a, rows, p)
+
+
+def people_notes(wh: Any, name: str, period: Period, scope: Scope, by: str, label: str) -> list[str]:
+    """For a `by` of a metric that reads spend: the missing Spend column, or the spend in P no segment owns."""
+    if "spend" not in PEOPLE_TABS.get(name, ()):
+        return []
+    from sheets.warehouse.people import spend_groups
+
+    g = spend_groups(wh, [(period.start, period.end)], (*(d for d, _ in scope), by))
+    values = {d: pd.Series(v, dtype="object") for d, v in g.values.items()}
+    rows = SpendRows(np.array(g.shares[0], float), np.array(g.cuts[0], np.int64), np.array(g.rows), values, g.columns)
+    return breakdown_notes_of(rows, scope, by, period, label)
+
+
+def _naive(d: Any) -> datetime:
+    """A period bound (a date) as the naive datetime at midnight the tables hold."""
+    return datetime(d.year, d.month, d.day)

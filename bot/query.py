@@ -108,9 +108,9 @@ def metric_reply(cmd: Command, ctx: Context) -> MetricReply:
 
 def pushed_reply(cmd: Command, ctx: Context) -> MetricReply | None:
     """The answer computed in the warehouse (`[source] pushdown = true`), or None to answer from the snapshot."""
-    from bot.pushdown import PUSHED, compute_pushed, pushed_down
+    from bot.pushdown import SINGLE, compute_pushed, pushed_down
 
-    if cmd.metric not in PUSHED or not pushed_down(ctx):
+    if cmd.metric not in SINGLE or not pushed_down(ctx):
         return None
     period = resolve_period(ctx, cmd.period, cmd.metric)
     vs = vs_period(cmd.vs, period, ctx.today(), ctx.settings.fiscal_year_start_month) if cmd.vs else None

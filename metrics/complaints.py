@@ -26,14 +26,22 @@ def complaint_rate(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
 
         n = len(active_ids(t, p.last_day, o))
         excluded += t.excluded.get("customers", 0) + t.excluded.get("orders", 0)
-        counts = {"complaints": k, "active_customers": n, "denominator": "customers"}
     else:
         b = basket(t, p)
         n = b.orders
         excluded += b.excluded_rows
+    return complaint_rate_of(k, n, excluded, p, o)
+
+
+def complaint_rate_of(k: int, n: int, excluded_rows: int, p: Period, o: MetricOptions) -> MetricResult:
+    """The same from the counts: `k` complaints, `n` orders or active customers (as `o.complaints_denominator`
+    says), counted in memory or by a warehouse."""
+    if o.complaints_denominator == "customers":
+        counts: dict[str, object] = {"complaints": k, "active_customers": n, "denominator": "customers"}
+    else:
         counts = {"complaints": k, "orders": n, "denominator": "orders"}
     return proportion_result(
-        "complaints", "Complaint rate", p, k, n, min_n=o.min_n, excluded_rows=excluded, details=counts
+        "complaints", "Complaint rate", p, k, n, min_n=o.min_n, excluded_rows=excluded_rows, details=counts
     )
 
 

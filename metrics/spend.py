@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,6 +101,27 @@ def _in_period(s: Spans, p: Period) -> tuple[np.ndarray, np.ndarray]:
     return s.amount * overlap / s.days, cut
 
 
+@dataclass(frozen=True)
+class SpendRows:
+    """Spend rows in one period, or groups of rows with the same segment values (as a warehouse sums them): each
+    one's share of its amount inside P, how many rows P cuts, how many rows it stands for (whatever the period),
+    and its text in each segment column of `columns` (the Spend tab's columns) that a filter or split reads."""
+
+    share: np.ndarray
+    cut: np.ndarray
+    rows: np.ndarray
+    values: Mapping[str, pd.Series]
+    columns: frozenset[str]
+
+
+def rows_in(t: Tables, p: Period, dimensions: Iterable[str] = ()) -> SpendRows:
+    """The tables' Spend rows in P, one entry per row, with the segment columns the filters and `dimensions` read."""
+    share, cut = _in_period(spans(t.spend), p)
+    wanted = {d for d, _ in t.spend_filters} | set(dimensions)
+    values = {d: t.spend[d].reset_index(drop=True) for d in wanted if d in t.spend.columns}
+    return SpendRows(share, cut.astype(np.int64), np.ones(len(share), np.int64), values, frozenset(t.spend.columns))
+
+
 def _matches(column: pd.Series, value: str) -> tuple[np.ndarray, np.ndarray]:
     """Rows whose value equals `value` (case-insensitive, trimmed) and rows with no value."""
     text = column.astype("string").str.strip()
@@ -108,12 +130,15 @@ def _matches(column: pd.Series, value: str) -> tuple[np.ndarray, np.ndarray]:
     return same & ~blank, blank
 
 
-def _scope(t: Tables) -> tuple[np.ndarray, np.ndarray, str | None]:
-    """Rows in the tables' segment, rows unallocated for it, or the reason its spend is unknown."""
-    n = len(t.spend)
+Filters = tuple[tuple[str, str], ...]
+
+
+def _scope(s: SpendRows, filters: Filters) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """Rows in the segment of `filters`, rows unallocated for it, or the reason its spend is unknown."""
+    n = len(s.share)
     inside, candidate, any_blank = np.ones(n, bool), np.ones(n, bool), np.zeros(n, bool)
-    for dimension, value in t.spend_filters:
-        if dimension not in t.spend.columns:
+    for dimension, value in filters:
+        if dimension not in s.columns:
             return (
                 inside,
                 any_blank,
@@ -124,7 +149,7 @@ def _scope(t: Tables) -> tuple[np.ndarray, np.ndarray, str | None]:
             )
         if value == BLANK_SEGMENT:
             return inside, any_blank, f"customers with no {dimension} have no spend of their own, so their CAC is n/a"
-        same, blank = _matches(t.spend[dimension], value)
+        same, blank = _matches(s.values[dimension], value)
         inside &= same
         candidate &= same | blank
         any_blank |= blank
@@ -142,39 +167,47 @@ def segment_rows(t: Tables) -> pd.DataFrame:
 
 def spend_in(t: Tables, p: Period) -> SpendIn:
     """Spend of the tables' scope in P, spread by days, with the notes the rules call for."""
-    inside, unallocated, unknown = _scope(t)
+    return spend_of(rows_in(t, p), t.spend_filters, p)
+
+
+def spend_of(s: SpendRows, filters: Filters, p: Period) -> SpendIn:
+    """The same from the period's spend rows (in memory, or grouped and summed by a warehouse)."""
+    inside, unallocated, unknown = _scope(s, filters)
     if unknown:
         return SpendIn(None, notes=[unknown])
-    share, cut = _in_period(spans(t.spend), p)
     notes = []
-    if t.spend_filters and not inside.any():
-        scope = " and ".join(f"{d} = {v}" for d, v in t.spend_filters)
+    if filters and not s.rows[inside].sum():
+        scope = " and ".join(f"{d} = {v}" for d, v in filters)
         notes.append(f"the Spend tab has no rows with {scope}, so its spend counts as 0")
-    if cut[inside].any():
-        k = int(cut[inside].sum())
+    k = int(s.cut[inside].sum())
+    if k:
         plural = "s" if k > 1 else ""
         notes.append(
             f"spend was spread by days ({k} monthly budget{plural} or date range{plural} only partly in {p.label})"
         )
-    loose = float(share[unallocated].sum())
+    loose = float(s.share[unallocated].sum())
     if loose:
-        notes.append(_unallocated_note(loose, " or ".join(d for d, _ in t.spend_filters), p))
-    return SpendIn(float(share[inside].sum()), loose, notes)
+        notes.append(_unallocated_note(loose, " or ".join(d for d, _ in filters), p))
+    return SpendIn(float(s.share[inside].sum()), loose, notes)
 
 
 def breakdown_notes(t: Tables, dimension: str, p: Period, label: str = "CAC") -> list[str]:
     """For a `by <dimension>` of a spend metric: the missing Spend column, or the unallocated spend in P."""
-    if dimension not in t.spend.columns:
+    return breakdown_notes_of(rows_in(t, p, (dimension,)), t.spend_filters, dimension, p, label)
+
+
+def breakdown_notes_of(s: SpendRows, filters: Filters, dimension: str, p: Period, label: str = "CAC") -> list[str]:
+    """The same from the period's spend rows (in memory, or grouped and summed by a warehouse)."""
+    if dimension not in s.columns:
         return [
             f"the Spend tab has no '{dimension}' column, so {label} by {dimension} is n/a"
             f" — add a '{dimension}' column to Spend to split spend by {dimension}"
         ]
-    inside, _, unknown = _scope(t)
+    inside, _, unknown = _scope(s, filters)
     if unknown:
         return []
-    _, blank = _matches(t.spend[dimension], "")
-    share, _ = _in_period(spans(t.spend), p)
-    loose = float(share[inside & blank].sum())
+    _, blank = _matches(s.values[dimension], "")
+    loose = float(s.share[inside & blank].sum())
     if not loose:
         return []
     return [_unallocated_note(loose, dimension, p)]

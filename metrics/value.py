@@ -22,8 +22,8 @@ from metrics.customers import new_mask
 from metrics.options import MetricOptions
 from metrics.periods import Period
 from metrics.result import MetricResult
-from metrics.retention import customer_flow
-from metrics.spend import spend_in
+from metrics.retention import Flow, customer_flow
+from metrics.spend import SpendIn, spend_in
 from metrics.survival import restricted_mean_lifetime_years
 from metrics.tables import Tables
 
@@ -51,10 +51,14 @@ class Acquisition:
 
 
 def acquisition(t: Tables, p: Period) -> Acquisition:
-    new = int(new_mask(t, p).sum())
-    if "spend" in t.missing:
+    """Spend and new customers of the tables in P."""
+    return acquisition_of(int(new_mask(t, p).sum()), None if "spend" in t.missing else spend_in(t, p))
+
+
+def acquisition_of(new: int, s: SpendIn | None) -> Acquisition:
+    """The same from the count of new customers and the spend in P (None: no usable Spend tab)."""
+    if s is None:
         return Acquisition(0.0, new, None, ["add a Spend tab with date and amount to compute CAC"])
-    s = spend_in(t, p)
     if s.amount is None:
         return Acquisition(None, new, None, s.notes)
     if new == 0:
@@ -64,7 +68,11 @@ def acquisition(t: Tables, p: Period) -> Acquisition:
 
 def cac(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """Customer acquisition cost = spend in P / new customers in P."""
-    a = acquisition(t, p)
+    return cac_of(acquisition(t, p), _excluded(t, "spend", "customers", "orders"), p)
+
+
+def cac_of(a: Acquisition, excluded_rows: int, p: Period) -> MetricResult:
+    """The same from the period's acquisition figures (in memory, or summed by a warehouse)."""
     return MetricResult(
         metric="cac",
         label="Customer acquisition cost",
@@ -74,7 +82,7 @@ def cac(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
         n=a.new,
         numerator=a.spend,
         denominator=a.new,
-        excluded_rows=_excluded(t, "spend", "customers", "orders"),
+        excluded_rows=excluded_rows,
         details={"spend": a.spend, "new_customers": a.new},
         notes=list(a.notes),
     )
@@ -109,7 +117,11 @@ class Lifetime:
 
 
 def _lifetime_from_churn(t: Tables, p: Period, o: MetricOptions, w: Period) -> Lifetime:
-    flow = customer_flow(t, w, o)
+    return lifetime_of(customer_flow(t, w, o), w, o)
+
+
+def lifetime_of(flow: Flow, w: Period, o: MetricOptions) -> Lifetime:
+    """Lifetime = 1 / the churn rate of the customer flow over window `w` (12 months), capped."""
     cap = float(o.clv_max_lifetime_years)
     if flow.start == 0:
         return Lifetime(
@@ -162,9 +174,12 @@ class Clv:
 
 def historical_clv(t: Tables, p: Period, o: MetricOptions) -> Clv:
     """AOV × purchases per customer per year × lifetime × margin, with every factor in details."""
+    return historical_clv_of(window_basket(t, trailing_year(p)), lifetime_years(t, p, o), p, o)
+
+
+def historical_clv_of(b: Basket, life: Lifetime, p: Period, o: MetricOptions) -> Clv:
+    """The same from the trailing year's basket and the lifetime (in memory, or summed by a warehouse)."""
     w = trailing_year(p)
-    b = window_basket(t, w)
-    life = lifetime_years(t, p, o)
     aov = b.revenue / b.orders if b.orders else None
     per_year = b.orders / b.purchasers if b.purchasers else None
     notes = list(life.notes)
@@ -193,7 +208,11 @@ def historical_clv(t: Tables, p: Period, o: MetricOptions) -> Clv:
 
 def clv(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """Historical customer lifetime value (per customer, in money)."""
-    c = historical_clv(t, p, o)
+    return clv_of(historical_clv(t, p, o), _excluded(t, "orders", "customers"), p)
+
+
+def clv_of(c: Clv, excluded_rows: int, p: Period) -> MetricResult:
+    """The same from the period's CLV and its factors."""
     return MetricResult(
         metric="clv",
         label="Customer lifetime value",
@@ -201,7 +220,7 @@ def clv(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
         period=p,
         value=c.value,
         n=c.purchasers,
-        excluded_rows=_excluded(t, "orders", "customers"),
+        excluded_rows=excluded_rows,
         details=c.details,
         notes=c.notes,
     )
@@ -209,7 +228,11 @@ def clv(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
 
 def net_clv(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """Net CLV = CLV − CAC of P."""
-    c, a = historical_clv(t, p, o), acquisition(t, p)
+    return net_clv_of(historical_clv(t, p, o), acquisition(t, p), _excluded(t, "orders", "customers", "spend"), p)
+
+
+def net_clv_of(c: Clv, a: Acquisition, excluded_rows: int, p: Period) -> MetricResult:
+    """The same from the period's CLV and acquisition figures."""
     value = None if c.value is None or a.cac is None else c.value - a.cac
     return MetricResult(
         metric="net-clv",
@@ -218,7 +241,7 @@ def net_clv(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
         period=p,
         value=value,
         n=c.purchasers,
-        excluded_rows=_excluded(t, "orders", "customers", "spend"),
+        excluded_rows=excluded_rows,
         details={"clv": c.value, "cac": a.cac, "spend": a.spend, "new_customers": a.new, **_prefixed(c.details)},
         notes=[*c.notes, *a.notes],
     )
@@ -226,7 +249,11 @@ def net_clv(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
 
 def ltv_cac(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     """LTV:CAC = CLV / CAC of P; 3 or more is healthy."""
-    c, a = historical_clv(t, p, o), acquisition(t, p)
+    return ltv_cac_of(historical_clv(t, p, o), acquisition(t, p), _excluded(t, "orders", "customers", "spend"), p)
+
+
+def ltv_cac_of(c: Clv, a: Acquisition, excluded_rows: int, p: Period) -> MetricResult:
+    """The same from the period's CLV and acquisition figures."""
     notes = [*c.notes, *a.notes]
     ratio = None
     if c.value is not None and a.cac is not None:
@@ -243,7 +270,7 @@ def ltv_cac(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
         n=a.new,
         numerator=c.value,
         denominator=a.cac,
-        excluded_rows=_excluded(t, "orders", "customers", "spend"),
+        excluded_rows=excluded_rows,
         details={
             "clv": c.value,
             "cac": a.cac,

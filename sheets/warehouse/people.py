@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sheets.warehouse.pushdown import Figures, Scope, Warehouse
+from sheets.warehouse.pushdown import Figures, Scope, Warehouse, _key_of
 
 Days = tuple[date, date]  # a period as [first day, end day) — the end is exclusive, like metrics.periods.Period
 
@@ -143,3 +143,115 @@ def _state(wh: Warehouse, days: Sequence[date], mode: str, after_days: int) -> A
             alive = (signup > ibis.literal(d - timedelta(days=after_days))) | (state[f"recent_{k}"].fill_null(0) > 0)
         flags[f"active_{k}"] = (signed & alive).fill_null(False)
     return state.select("customer_id", signup=signup, **flags)
+
+
+def complaint_counts(
+    wh: Warehouse, bounds: Sequence[tuple[Any, Any]], scope: Scope = (), by: str | None = None
+) -> Figures[int]:
+    """Complaints filed in each period [start, end) in `scope`, in one query, keyed like `Warehouse.basket_stats`."""
+    key = ("complaints", tuple(bounds), scope, by)
+
+    def count() -> Figures[int]:
+        rows = wh._branches("complaints", "date", bounds, scope, by)
+        counts = rows.aggregate(by=["pi", "split", "segment"], n=rows.count())
+        return {_key_of(r): int(r["n"]) for r in counts.to_pyarrow().to_pylist()}
+
+    figures: Figures[int] = wh._remembered(key, count)
+    return figures
+
+
+@dataclass(frozen=True)
+class SpendGroups:
+    """Spend rows grouped by their text in the segment columns asked for: per group how many rows, and per period
+    the share of their amounts inside it and how many rows it cuts (what metrics.spend.SpendRows holds)."""
+
+    rows: list[int]
+    values: dict[str, list[str | None]]
+    shares: list[list[float]]  # [period][group]
+    cuts: list[list[int]]
+    columns: frozenset[str]
+
+
+def spend_groups(wh: Warehouse, periods: Sequence[Days], dimensions: Sequence[str]) -> SpendGroups:
+    """The Spend table spread over days as metrics.spend does (a row with an end_date covers date…end_date; a row
+    without one covers its day, or its calendar month when every such row of its channel is on the 1st), summed per
+    period and per group of `dimensions` values (those the table has), in one query."""
+    key = ("spend", tuple(periods), tuple(dimensions))
+    groups: SpendGroups = wh._remembered(key, lambda: _spend_groups(wh, periods, dimensions))
+    return groups
+
+
+def _spend_groups(wh: Warehouse, periods: Sequence[Days], dimensions: Sequence[str]) -> SpendGroups:
+    columns = frozenset(spend_columns(wh))
+    present = [d for d in dict.fromkeys(dimensions) if d in columns]
+    query = spend_query(wh, periods, present)
+    rows = query.to_pyarrow().to_pylist()
+    return SpendGroups(
+        rows=[int(r["rows"]) for r in rows],
+        values={d: [r[f"v_{k}"] for r in rows] for k, d in enumerate(present)},
+        shares=[[float(r[f"share_{i}"] or 0.0) for r in rows] for i in range(len(periods))],
+        cuts=[[int(r[f"cut_{i}"] or 0) for r in rows] for i in range(len(periods))],
+        columns=columns,
+    )
+
+
+def spend_columns(wh: Warehouse) -> list[str]:
+    """The Spend table's columns (its canonical ones and its segment columns)."""
+    s = wh.table("spend")
+    return [] if s is None else list(s.columns)
+
+
+def spend_query(wh: Warehouse, periods: Sequence[Days], present: Sequence[str]) -> Any:
+    """The Ibis expression behind `spend_groups`: one row per group of the `present` columns' values (v_k), with
+    rows, and per period i share_i (Σ amount × days inside / days covered) and cut_i (rows only partly inside)."""
+    import ibis
+
+    s = wh.table("spend")
+    if s is None:
+        raise ValueError("no spend table")
+    day = s.date.cast("date")
+    end = s.end_date.cast("date") if "end_date" in s.columns else ibis.null("date")
+    channel = s.channel.cast("string") if "channel" in s.columns else ibis.null("string")
+    single = day.notnull() & end.isnull()
+    s = s.mutate(
+        _day=day,
+        _end=end,
+        _single=single,
+        _off=(single & (day.day() != 1)).fill_null(False),
+        _channel=channel,
+        _amount=s.amount.cast("float64").fill_null(0.0),
+    )
+    off = s._off.any().over(ibis.window(group_by=s._channel))
+    first = s._day.epoch_days()
+    ranged = s._end.notnull() & (s._end >= s._day)
+    monthly = s._single & ~off
+    days = (
+        ibis.cases(
+            (monthly, (s._day + ibis.interval(months=1)).epoch_days() - first),
+            (ranged, s._end.epoch_days() - first + 1),
+            else_=1,
+        )
+        .fill_null(1)
+        .cast("int64")
+    )
+    spans = s.mutate(
+        _first=first.fill_null(0).cast("int64"),
+        _days=days,
+        _amount=ibis.ifelse(s._day.notnull(), s._amount, 0.0),
+        **{f"v_{k}": s[d].cast("string") for k, d in enumerate(present)},
+    )
+    sums: dict[str, Any] = {"rows": spans.count()}
+    for i, (start, stop) in enumerate(periods):
+        lo, hi = _epoch(start), _epoch(stop)
+        overlap = ibis.greatest(
+            ibis.least(spans._first + spans._days, ibis.literal(hi)) - ibis.greatest(spans._first, ibis.literal(lo)),
+            0,
+        )
+        sums[f"share_{i}"] = (spans._amount * overlap / spans._days).sum()
+        sums[f"cut_{i}"] = spans.count(where=(overlap > 0) & (overlap < spans._days))
+    return spans.aggregate(by=[f"v_{k}" for k in range(len(present))], **sums)
+
+
+def _epoch(d: date) -> int:
+    """Days since 1970-01-01."""
+    return (d - date(1970, 1, 1)).days

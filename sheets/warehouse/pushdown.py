@@ -38,18 +38,27 @@ TYPED = {
     ("responses", "survey"): "string",
     ("responses", "score"): "integer",
     ("responses", "customer_id"): "string",
+    ("complaints", "date"): "temporal",
+    ("complaints", "customer_id"): "string",
+    ("spend", "date"): "temporal",
+    ("spend", "amount"): "numeric",
 }
 # Optional columns that must be typed when a table has them (customer counts read the signup and churn dates).
 TYPED_IF_PRESENT = {
     ("customers", "signup_date"): "temporal",
     ("customers", "churned_on"): "temporal",
+    ("spend", "end_date"): "temporal",
 }
 Scope = tuple[tuple[str, str], ...]  # (dimension, value) pairs every customer must match
 Bounds = tuple[datetime, datetime]  # a period as [start, end), naive datetimes like the tables' dates
 T = TypeVar("T")
 Figures = dict[tuple[int, str | None], T]  # (period index, segment or None for the whole scope) → aggregates
 # The columns each aggregate reads.
-USED = {"orders": ("customer_id", "amount"), "responses": ("customer_id", "survey", "score")}
+USED = {
+    "orders": ("customer_id", "amount"),
+    "responses": ("customer_id", "survey", "score"),
+    "complaints": ("customer_id",),
+}
 
 
 @dataclass(frozen=True)
@@ -95,9 +104,17 @@ REQUIRED = {
     "customers": ("customer_id",),
     "orders": ("customer_id", "order_date", "amount"),
     "responses": ("date", "survey", "score"),
+    "complaints": ("date",),
+    "spend": ("date", "amount"),
 }
 UNIQUE = {"customers": "customer_id", "orders": "order_id"}
-DATES = {"customers": ("signup_date", "churned_on"), "orders": ("order_date",), "responses": ("date",)}
+DATES = {
+    "customers": ("signup_date", "churned_on"),
+    "orders": ("order_date",),
+    "responses": ("date",),
+    "complaints": ("date",),
+    "spend": ("date",),
+}
 SAMPLES = 3
 
 
@@ -183,6 +200,9 @@ class Warehouse:
                 out.append(self._duplicates(t, key, unique))
             if key == "responses" and {"survey", "score"} <= set(t.columns):
                 out.extend(self._survey_rules(t, scales))
+            if key == "spend" and all(c in t.columns and _is(t[c].type(), "temporal") for c in ("date", "end_date")):
+                ends = t.end_date.cast("date") < t.date.cast("date")
+                out.append(self._rule(t, key, "end_date", "end_date before date", ends))
             if key == "orders" and "amount" in t.columns and t.amount.type().is_numeric():
                 refund = self._rule(
                     t, key, "amount", "refund (negative amount): counted in revenue, not orders", t.amount < 0
