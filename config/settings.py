@@ -32,7 +32,7 @@ class _Section(BaseModel):
 
 # Database URL schemes `[source] kind = "sql"` can read today (docs/warehouse.md says what is planned).
 POSTGRES_SCHEMES = ("postgresql", "postgres")
-SQL_SCHEMES = ("duckdb", *POSTGRES_SCHEMES)
+SQL_SCHEMES = ("duckdb", *POSTGRES_SCHEMES, "bigquery")
 
 
 class SourceSettings(_Section):
@@ -55,6 +55,11 @@ class SourceSettings(_Section):
             return self
         if self.url:
             sql_scheme_problem(self.url, raise_as=ValueError)
+            if sql_scheme(self.url) == "bigquery" and "@" in self.url.partition("://")[2].split("/")[0]:
+                raise ValueError(
+                    "[source] url must not hold credentials: a bigquery:// URL is bigquery://project/dataset and the "
+                    "credentials come from GOOGLE_APPLICATION_CREDENTIALS or Application Default Credentials"
+                )
             if url_password(self.url):
                 raise ValueError(
                     "[source] url must not hold a password (credentials come from the environment only): "
@@ -77,11 +82,16 @@ def url_password(url: str) -> str:
 def sql_scheme_problem(url: str, raise_as: type[Exception] = ValueError) -> None:
     """Raise `raise_as` with a sentence when `url` is not a database URL crm-pulse can read yet."""
     scheme = sql_scheme(url)
+    if scheme == "bigquery":
+        parts = [p for p in url.partition("://")[2].split("?")[0].split("/") if p]
+        if len(parts) != 2:
+            raise raise_as(f"a BigQuery URL names a project and a dataset: bigquery://project/dataset (got {url!r})")
+        return
     if scheme in SQL_SCHEMES:
         return
-    supported = "duckdb:///path/to/file.duckdb, postgresql://user@host:5432/database"
+    supported = "duckdb:///path/to/file.duckdb, postgresql://user@host:5432/database, bigquery://project/dataset"
     what = f"'{scheme}://' sources are not supported yet" if scheme else "not a database URL"
-    raise raise_as(f"{what}; supported: {supported} (BigQuery is planned, see docs/warehouse.md)")
+    raise raise_as(f"{what}; supported: {supported} (see docs/warehouse.md)")
 
 
 class TabNames(_Section):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sheets.warehouse.source import PgWorkbook, SqlWorkbook
+from sheets.warehouse.source import SqlWorkbook
 from sheets.workbook import WorkbookError
 
 BLANK = "(blank)"
@@ -469,15 +469,11 @@ def open_warehouse(workbook: SqlWorkbook, names: Mapping[str, str], ttl: float =
 
 def _open(workbook: SqlWorkbook, names: Mapping[str, str], marker: str | None) -> _Open:
     """Connect, read the catalogue and wrap the connection in Ibis's backend for its database."""
-    import ibis
-
     con = workbook._connect()
     try:
         found = workbook._tables(con)
         keyed = {key: workbook._key(name) for key, name in names.items()}
-        backend = (
-            ibis.postgres.from_connection(con) if isinstance(workbook, PgWorkbook) else ibis.duckdb.from_connection(con)
-        )
+        backend = workbook.ibis_backend(con)
     except Exception:
         con.close()
         raise

@@ -9,8 +9,10 @@ the row of the original sheet; any other table is numbered like a sheet whose ro
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -81,6 +83,9 @@ def open_sql_workbook(settings: Settings) -> SqlWorkbook:
     if sql_scheme(url) in POSTGRES_SCHEMES:
         sql_scheme_problem(url, raise_as=WorkbookError)
         workbook = PgWorkbook(url)
+    elif sql_scheme(url) == "bigquery":
+        sql_scheme_problem(url, raise_as=WorkbookError)
+        workbook = BigQueryWorkbook(url)
     else:
         workbook = SqlWorkbook(duckdb_path(url))
     workbook.output = open_output(settings)
@@ -147,12 +152,20 @@ class SqlWorkbook:
             found = self._tables(con)
             if META_TABLE not in found or ISSUES_TABLE not in found:
                 return [], {}
-            columns = 'tab, "row", "column", value, reason, severity, tab_key'
-            rows = con.execute(f"SELECT {columns} FROM {found[ISSUES_TABLE][1]} ORDER BY seq").fetchall()
-            counts = dict(con.execute(f"SELECT tab_key, rejected_rows FROM {found[META_TABLE][1]}").fetchall())
+            # Read as Arrow like every table (no SQL of ours: quoting differs between DuckDB, PostgreSQL and BigQuery).
+            rows = sorted(self._arrow(con, found[ISSUES_TABLE][1]).to_pylist(), key=lambda r: r["seq"])
+            counts = {r["tab_key"]: r["rejected_rows"] for r in self._arrow(con, found[META_TABLE][1]).to_pylist()}
         issues = [
-            DataIssue(t, None if r is None else int(r), c or "", v or "", why, sev, key or "")
-            for t, r, c, v, why, sev, key in rows
+            DataIssue(
+                r["tab"],
+                None if r["row"] is None else int(r["row"]),
+                r["column"] or "",
+                r["value"] or "",
+                r["reason"],
+                r["severity"],
+                r["tab_key"] or "",
+            )
+            for r in rows
         ]
         return issues, {k: int(v) for k, v in counts.items()}
 
@@ -178,6 +191,12 @@ class SqlWorkbook:
             return duckdb.connect(str(self.path), read_only=True)
         except duckdb.Error as err:
             raise WorkbookError(f"could not open {self.path} with DuckDB: {err}") from None
+
+    def ibis_backend(self, con: _Connection) -> Any:
+        """Ibis's backend on an open connection (sheets/warehouse/pushdown.py compiles the aggregates with it)."""
+        import ibis
+
+        return ibis.duckdb.from_connection(con)
 
     def _arrow(self, con: _Connection, qualified: str) -> pa.Table:
         """Every row of one table as an Arrow table."""
@@ -234,6 +253,11 @@ class PgWorkbook(SqlWorkbook):
         except psycopg.Error as err:
             raise WorkbookError(f"could not connect to {self.describe()}: {_pg_reason(err, self.url)}") from None
 
+    def ibis_backend(self, con: _Connection) -> Any:
+        import ibis
+
+        return ibis.postgres.from_connection(con)
+
     def _arrow(self, con: _Connection, qualified: str) -> pa.Table:
         """Every row of one table as an Arrow table, each column typed from its values (NUMERIC as decimals)."""
         import psycopg
@@ -248,6 +272,112 @@ class PgWorkbook(SqlWorkbook):
             rows = cur.fetchall()
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
         return pa.table({name: pa.array(list(values)) for name, values in zip(names, columns, strict=True)})
+
+
+BIGQUERY_SCOPES = ("https://www.googleapis.com/auth/bigquery",)
+BIGQUERY_EXTRA = (
+    "a bigquery:// source needs the optional BigQuery support: install it with `uv sync --extra bigquery` "
+    "(pip: `pip install 'crm-pulse[bigquery]'`)"
+)
+
+
+class BigQueryWorkbook(SqlWorkbook):
+    """Source tables in a BigQuery dataset (`bigquery://project/dataset`), read-only, through Ibis's BigQuery backend
+    (the optional `bigquery` extra). Credentials come from the environment only: GOOGLE_APPLICATION_CREDENTIALS (a
+    service-account key file) or Application Default Credentials, never from the URL or the config."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = Path(".")
+        self.project, self.dataset = [p for p in url.partition("://")[2].split("?")[0].split("/") if p][:2]
+        self.default_schema = self.dataset
+
+    def describe(self) -> str:
+        return f"bigquery://{self.project}/{self.dataset}"
+
+    def change_marker(self) -> str | None:
+        """None: a dataset has no cheap change stamp, so the snapshot is read again after `cache_seconds`."""
+        return None
+
+    def _connect(self) -> _Connection:
+        """Ibis's BigQuery backend on the dataset, with the environment's Google credentials."""
+        try:
+            import ibis
+
+            backend_module = ibis.bigquery
+            import google.auth
+            from google.auth.exceptions import DefaultCredentialsError
+        except ImportError:
+            raise WorkbookError(BIGQUERY_EXTRA) from None
+        try:
+            credentials, _ = google.auth.default(scopes=list(BIGQUERY_SCOPES))
+        except DefaultCredentialsError:
+            raise WorkbookError(
+                f"no Google credentials for {self.describe()}: set GOOGLE_APPLICATION_CREDENTIALS to a service-account "
+                "key file (roles BigQuery Data Viewer and BigQuery Job User), or run "
+                "`gcloud auth application-default login`"
+            ) from None
+        try:
+            backend = backend_module.connect(project_id=self.project, dataset_id=self.dataset, credentials=credentials)
+        except Exception as err:  # noqa: BLE001 - google-cloud's many error types; one sentence, no trace
+            raise WorkbookError(f"could not connect to {self.describe()}: {str(err).splitlines()[0]}") from None
+        return _IbisConnection(backend)
+
+    def ibis_backend(self, con: _Connection) -> Any:
+        return con.backend if isinstance(con, _IbisConnection) else None
+
+    def _tables(self, con: _Connection) -> dict[str, tuple[str, str]]:
+        """The dataset's tables and views: key → (name, `"dataset"."table"`, the form pushdown's table lookup reads)."""
+        if not isinstance(con, _IbisConnection):
+            raise TypeError(f"a BigQuery connection is needed, not {type(con).__name__}")
+        out: dict[str, tuple[str, str]] = {}
+        for table in con.backend.list_tables(database=self.dataset):
+            qualified = f"{_quote(self.dataset)}.{_quote(table)}"
+            out.setdefault(self._key(table), (table, qualified))
+            out.setdefault(self._key(f"{self.dataset}.{table}"), (table, qualified))
+        return out
+
+    def _arrow(self, con: _Connection, qualified: str) -> pa.Table:
+        """Every row of one table as Arrow, through Ibis (BigQuery's storage API when installed)."""
+        if not isinstance(con, _IbisConnection):
+            raise TypeError(f"a BigQuery connection is needed, not {type(con).__name__}")
+        schema, _, table = qualified.partition('"."')
+        name = table.strip('"').replace('""', '"')
+        arrow: pa.Table = con.backend.table(name, database=schema.strip('"').replace('""', '"')).to_pyarrow()
+        return arrow
+
+
+class _IbisConnection:
+    """An Ibis backend in the shape the shared reads use (`execute`, `close`, a context manager)."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+
+    def execute(self, query: str) -> _Rows:
+        result = self.backend.raw_sql(query)
+        rows = result.result() if hasattr(result, "result") else result  # a query job, or its rows already
+        return _Fetched([tuple(r.values()) for r in rows])
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # nothing left to close on a broken client
+            self.backend.disconnect()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> object:
+        """Kept open: the backend is closed by `close` (pushdown keeps it between questions)."""
+        return None
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    rows: list[tuple[Any, ...]]
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.rows
 
 
 def redact_url(url: str) -> str:
