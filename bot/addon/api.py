@@ -27,9 +27,10 @@ from bot.digest.render import render_json as digest_json
 from bot.digest.schedule import destinations
 from bot.errors import RequestRefused, problem, sentence
 from bot.grammar import Command, check_period
-from bot.i18n import use
+from bot.i18n import _, use
 from bot.query import reply_to
 from bot.ratelimit import rate_limiter
+from bot.render.text import error_sentence
 from bot.replay import seen_store
 from bot.replies import ErrorReply, OverviewReply
 from bot.server import CALLER, VERIFIED, guard
@@ -193,10 +194,9 @@ def kpis(req: KpiRequest, request: Request) -> dict[str, Any]:
 def _kpis(req: KpiRequest, ctx: Context) -> dict[str, Any]:
     reply = reply_to(overview_command(req.period), ctx)
     if isinstance(reply, ErrorReply):
-        suggestion = f" — did you mean {reply.suggestion}?" if reply.suggestion else ""
-        raise Problem(400, "Bad Request", reply.message + suggestion)
+        raise Problem(400, "Bad Request", error_sentence(reply))
     if not isinstance(reply, OverviewReply):
-        raise Problem(400, "Bad Request", "no KPI cards for that period")
+        raise Problem(400, "Bad Request", _("no KPI cards for that period"))
     return kpi_cards(reply, ctx.settings.currency)
 
 

@@ -509,6 +509,29 @@ NOTE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
             r"period '(?P<text>.*)' ends \((?P<last>[\d-]+)\) before it starts \((?P<first>[\d-]+)\)",
             N_("period '{text}' ends ({last}) before it starts ({first})"),
         ),
+        (r"empty period\. Accepted: (?P<forms>.*)", N_("empty period. Accepted: {forms}")),
+        (
+            r"period '(?P<text>.*)' is out of range: periods start on or after (?P<day>\d{4}-\d{2}-\d{2})",
+            N_("period '{text}' is out of range: periods start on or after {day}"),
+        ),
+        (r"period '(?P<text>.*)' is out of range \((?P<why>.*)\)", N_("period '{text}' is out of range ({why})")),
+        (
+            r"period '(?P<text>.*)': quarter must be Q1–Q4, not Q(?P<quarter>\d+)",
+            N_("period '{text}': quarter must be Q1–Q4, not Q{quarter}"),
+        ),
+        (
+            r"period '(?P<text>.*)': (?P<year>\d{4}) has ISO weeks W01–W(?P<weeks>\d+), not W(?P<week>\d+)",
+            N_("period '{text}': {year} has ISO weeks W01–W{weeks}, not W{week}"),
+        ),
+        (
+            r"period '(?P<text>.*)': month must be 01–12, not (?P<month>\d+)",
+            N_("period '{text}': month must be 01–12, not {month}"),
+        ),
+        (r"period '(?P<text>.*)': N must be at least 1", N_("period '{text}': N must be at least 1")),
+        (
+            r"period '(?P<text>.*)': (?P<date>[\d-]+) is not a valid date",
+            N_("period '{text}': {date} is not a valid date"),
+        ),
         (r"unknown metric '(?P<metric>.*)'", N_("unknown metric '{metric}'")),
         (
             r"unknown dimension '(?P<dimension>.*)'; the Customers tab has: (?P<choices>.*)",

@@ -115,6 +115,19 @@ NOTES = {
         "消费金额模型未收敛（消费金额为正的复购客户太少）；显示历史客户生命周期价值"
     ),
     "model gave a non-finite CLV; showing historical CLV": "模型给出的客户生命周期价值不是有限值；显示历史客户生命周期价值",
+    # metrics/periods.py: the period errors (PeriodError) every answer and /addon/kpis show
+    "empty period. Accepted: YYYY-MM": "时间段为空。可用：YYYY-MM",
+    "period '2026-Q5': quarter must be Q1–Q4, not Q5": "时间段「2026-Q5」：季度必须是 Q1–Q4，不能是 Q5",
+    "period '2026-W54': 2026 has ISO weeks W01–W53, not W54": "时间段「2026-W54」：2026 年的 ISO 周为 W01–W53，不能是 W54",
+    "period '2026-13': month must be 01–12, not 13": "时间段「2026-13」：月份必须是 01–12，不能是 13",
+    "period 'last-0-days': N must be at least 1": "时间段「last-0-days」：N 至少为 1",
+    "period '2026-02-30': 2026-2-30 is not a valid date": "时间段「2026-02-30」：2026-2-30 不是有效日期",
+    "period 'since 0001-01-01' is out of range: periods start on or after 1800-01-01": (
+        "时间段「since 0001-01-01」超出范围：时间段须从 1800年1月1日 或之后开始"
+    ),
+    "period '9999-12' is out of range (year 10000 is out of range)": (
+        "时间段「9999-12」超出范围（year 10000 is out of range）"
+    ),
     # metrics/forecast.py and metrics/survival.py: the errors `forecast` and `survival` show
     "a forecast needs at least 12 past periods with values; this series has 8": "预测至少需要 12 个有数值的历史周期；该序列只有 8 个",
     "forecast horizon must be 1, 2 or 3 periods": "预测跨度必须是 1、2 或 3 个周期",
