@@ -7,11 +7,13 @@ import dataclasses
 import json
 import logging
 import sys
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
 from bot.errors import exit_code
 from bot.i18n import LANGUAGES, _, use
+from bot.progress import progress_bar
 from bot.replies import ErrorReply
 from config import Settings, load_settings
 from config.settings import DEMO_WORKBOOK
@@ -96,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that read the whole source (or refresh the summary tabs) in the foreground: a terminal shows a progress
+# bar on stderr for a read or a refresh that takes more than a second (bot/progress.py).
+WITH_PROGRESS = ("demo", "ask", "refresh", "check", "export")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -103,7 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         settings = load_settings(args.config)
-        with use(args.language or settings.language):
+        with (
+            use(args.language or settings.language),
+            progress_bar() if args.command in WITH_PROGRESS else nullcontext(),
+        ):
             return COMMANDS[args.command](args, settings)
     except PulseError as err:  # config, source, state, refusals: one line, the exit code of its branch (bot.errors)
         print(f"error: {err}", file=sys.stderr)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -26,6 +27,7 @@ from metrics.periods import Period, month_periods
 from metrics.registry import DEFINITIONS_VERSION, METRICS, SUMMARY
 from metrics.survival import kaplan_meier
 from metrics.tables import Tables
+from sheets import progress
 from sheets.snapshot import data_issues_tab
 from sheets.workbook import (
     COHORTS_TAB,
@@ -42,6 +44,7 @@ from sheets.workbook import (
 )
 
 SUMMARY_MONTHS = 24
+PARTS = 6  # of a refresh, for its progress bar: the five tabs built (or skipped when n/a), then writing them
 SURVIVAL_STEP_DAYS = 30
 CUSTOMERS_HEADER = [
     N_("Customer"),
@@ -266,14 +269,19 @@ def _build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
     t = ctx.tables(cached.snapshot)
     o = ctx.options()
     months = summary_months(t, ctx.today())
-    tabs = {
-        SUMMARY_TAB: summary_tab(t, months, o, ctx.settings.currency),
-        COHORTS_TAB: cohorts_tab(t, months, o),
-        ISSUES_TAB: issues_tab_in_language(with_rules(data_issues_tab(cached.snapshot), shown_rules(ctx))),
-    }
-    for extra in (customers_tab(t, ctx.today(), o), survival_tab(t, ctx.today(), o)):
-        if extra is not None:
-            tabs[extra.name] = extra
+    builders: list[tuple[str, Callable[[], OwnedTab | None]]] = [
+        (SUMMARY_TAB, lambda: summary_tab(t, months, o, ctx.settings.currency)),
+        (COHORTS_TAB, lambda: cohorts_tab(t, months, o)),
+        (ISSUES_TAB, lambda: issues_tab_in_language(with_rules(data_issues_tab(cached.snapshot), shown_rules(ctx)))),
+        (CUSTOMERS_TAB, lambda: customers_tab(t, ctx.today(), o)),
+        (SURVIVAL_TAB, lambda: survival_tab(t, ctx.today(), o)),
+    ]
+    tabs: dict[str, OwnedTab] = {}
+    for done, (name, build) in enumerate(builders):
+        progress.report(f"building {name}", done, PARTS)
+        tab = build()
+        if tab is not None:
+            tabs[tab.name] = tab
     return tabs, len(months), len(cached.snapshot.issues)
 
 
@@ -296,7 +304,9 @@ def refresh(ctx: Context, *, reason: str = "manual") -> RefreshReport:
         detail = f"{reason}: {months} months, {issues} data issues"
         pending = deferred()  # notes queued where no workbook was at hand (a damaged snapshot cache moved aside)
         tabs[LOG_TAB] = log_tab(ctx.workbook, [*pending, (ctx.now(), "refresh", detail, "ok")])
+        progress.report(f"writing {len(tabs)} tabs", PARTS - 1, PARTS)
         written: WriteReport = ctx.workbook.write_owned(tabs)
+        progress.report("written", PARTS, PARTS)
         if LOG_TAB in written.written:
             forget_deferred(len(pending))
         return RefreshReport(written=written.written, refused=written.refused, months=months, issues=issues)

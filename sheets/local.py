@@ -19,6 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from sheets import progress
 from sheets.columnar import ColumnarTab, read_columns
 from sheets.workbook import OWNED_TABS, OWNER_MARKER_KEY, Cell, OwnedTab, RawTab, WorkbookError, WriteReport
 from sheets.xlsx import SheetLayout, SheetRef, patch_workbook, read_sheet_refs
@@ -51,7 +52,8 @@ class LocalWorkbook:
         try:
             book = CalamineWorkbook.from_path(str(self.path))
             out: dict[str, RawTab | None] = {}
-            for name in names:
+            for done, name in enumerate(names):
+                progress.report(f"reading {name}", done, len(names))
                 title = _find_title(book.sheet_names, name)
                 out[name] = None if title is None else RawTab(title, _sheet_rows(book.get_sheet_by_name(title)))
             return out
@@ -64,7 +66,8 @@ class LocalWorkbook:
         """Like `read_tabs`, column by column where that is exact (`sheets.columnar`); other tabs cell by cell."""
         parts = {r.name: r.part for r in self._sheet_refs()}
         out: dict[str, RawTab | ColumnarTab | None] = {}
-        for name in names:
+        for done, name in enumerate(names):
+            progress.report(f"reading {name}", done, len(names))
             title = _find_title(list(parts), name)
             tab = None if title is None else read_columns(str(self.path), title, parts[title])
             out[name] = tab

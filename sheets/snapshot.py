@@ -10,6 +10,7 @@ import pandas as pd
 
 from config.settings import Settings
 from metrics.schema import COLUMNS, SOURCE_TABS
+from sheets import progress
 from sheets.validate import DataIssue, parse_tab_detail
 from sheets.workbook import ISSUES_TAB, Cell, OwnedTab, Workbook
 
@@ -60,6 +61,7 @@ def load_snapshot(
     """
     names = {key: getattr(settings.tabs, key) for key in SOURCE_TABS}
     read = getattr(workbook, "read_columns", None) if columnar else None
+    progress.report(f"reading {workbook.describe()}", 0, len(names))
     raw = (read or workbook.read_tabs)(list(names.values()))
     frames: dict[str, pd.DataFrame] = {}
     issues: list[DataIssue] = []
@@ -67,9 +69,10 @@ def load_snapshot(
     excluded: dict[str, int] = {}
     dimensions: list[str] = []
     missing_columns: dict[str, list[str]] = {}
-    for key, name in names.items():
+    for done, (key, name) in enumerate(names.items(), 1):
         parsed = parse_tab_detail(key, raw.get(name), settings)
         frames[key] = parsed.frame
+        progress.report(f"checking {name}", done, len(names), sum(len(f) for f in frames.values()))
         excluded[key] = parsed.rejected_rows
         issues.extend(parsed.issues)
         if parsed.missing_columns:
