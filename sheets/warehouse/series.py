@@ -42,17 +42,22 @@ def totals_query(wh: Warehouse, end: date, scope: Scope = ()) -> Any:
         sold=_.count(where=_.amount >= 0),
         net=_.amount.sum(),
     )
-    sale_day = ibis.ifelse(daily.sold > 0, daily.day, ibis.null("date"))
-    daily = daily.mutate(sale_day=sale_day, first=sale_day.min().over(group_by="customer_id"))
+    # Per customer: its purchase days (days with a non-refund order), and the repeat days' spend as all purchase
+    # days' spend less the first day's (the first purchase day's total, by arg-min: no window, no second pass).
+    sale = daily.sold > 0
     per = daily.aggregate(
         by="customer_id",
-        purchase_days=_.count(where=_.sold > 0),
-        first=_.sale_day.min(),
-        last=_.sale_day.max(),
-        repeat_spend=_.sales.sum(where=(_.sold > 0) & (_.day > _.first)),
-        net=_.net.sum(),
+        purchase_days=daily.count(where=sale),
+        first=daily.day.min(where=sale),
+        last=daily.day.max(where=sale),
+        spend=daily.sales.sum(where=sale),
+        first_spend=daily.sales.argmin(daily.day, where=sale),
+        net=daily.net.sum(),
     )
-    return per.filter(per.purchase_days > 0)
+    per = per.filter(per.purchase_days > 0)
+    return per.select(
+        "customer_id", "purchase_days", "first", "last", repeat_spend=per.spend - per.first_spend, net=per.net
+    )
 
 
 def excluded_query(wh: Warehouse, end: date, scope: Scope = ()) -> Any:
@@ -72,8 +77,11 @@ def excluded_query(wh: Warehouse, end: date, scope: Scope = ()) -> Any:
 def customer_totals(wh: Warehouse, end: date, scope: Scope = ()) -> pd.DataFrame:
     """`metrics.clv.summary.customer_totals` computed by the warehouse: one row per customer with a purchase up to
     `end` (purchase days, first and last purchase day, repeat spend, net amount), sorted by customer_id."""
+    import pyarrow.compute as pc
+
     rows = totals_query(wh, end, scope).to_pyarrow()
-    ids = pd.Index(rows.column("customer_id").to_pandas(), dtype="string", name="customer_id")
+    rows = rows.take(pc.sort_indices(rows, [("customer_id", "ascending")]))  # UTF-8 bytes: Python's string order
+    ids = pd.Index(rows.column("customer_id").to_numpy(zero_copy_only=False), dtype="string", name="customer_id")
     out = pd.DataFrame(
         {
             "purchase_days": _numbers(rows.column("purchase_days"), "int64"),
@@ -83,7 +91,7 @@ def customer_totals(wh: Warehouse, end: date, scope: Scope = ()) -> pd.DataFrame
             "net": _numbers(rows.column("net"), "float64"),
         },
         index=ids,
-    ).sort_index()
+    )
     counts = excluded_query(wh, end, scope).to_pyarrow().to_pylist()[0]
     out.attrs["excluded"] = {k: int(counts[k] or 0) for k in ("invalid", "refunds", "after_end")}
     return out
