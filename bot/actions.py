@@ -11,7 +11,7 @@ from bot.grammar import Command
 from bot.i18n import N_, _
 from bot.render import format as fmt
 from bot.replies import ErrorReply, Reply, TableReply
-from metrics.clv import ClvModel, churned_ids, churned_note, customer_model, risk_list
+from metrics.clv import ClvModel, churned_ids, churned_note, customer_model_of, risk_list
 from metrics.cohorts import CohortTable, cohort_table
 from metrics.engine import check_dimension, filter_where, resolve_options, segment_tables
 from metrics.periods import Period, parse_period
@@ -186,7 +186,7 @@ def _risk_inputs(cmd: Command, ctx: Context) -> RiskInputs | None:
     if whole.orders.empty:
         return None
     o = resolve_options(whole, ctx.options())
-    model = customer_model(whole.orders, ctx.today(), o)
+    model = customer_model_of(whole, ctx.today(), o)
     keep = scoped.customer_ids() if cmd.where else None
     dims = scoped.dimension_of(by).rename(by) if by else None
     return model, churned_ids(whole, ctx.today(), o), keep, dims, cached.snapshot.read_at, data_notes(ctx, cached)

@@ -18,7 +18,7 @@ from bot.reasons import reasons_in_language, rule_rows
 from bot.render import format as fmt
 from bot.replies import ErrorReply, MetricReply, OverviewReply, Reply, TableReply, TextReply
 from bot.tabs import refresh
-from metrics.clv import customer_model
+from metrics.clv import customer_model_of
 from metrics.engine import compute, filter_where
 from metrics.errors import BadCommand
 from metrics.periods import Period, vs_period
@@ -122,10 +122,10 @@ def add_prediction(result, tables, ctx: Context, top: int = 5) -> None:
     """Put the predicted CLV (BG/NBD + Gamma-Gamma) beside the historical one: the total with its 80%
     interval and the top customers by predicted value (numbers: `bot.render.format.notes` words them); a model that
     did not converge says so instead."""
-    orders = filter_where(tables, result.where).orders
-    if orders.empty:
+    scoped = filter_where(tables, result.where)
+    if scoped.orders.empty:
         return
-    model = customer_model(orders, ctx.today(), ctx.options())
+    model = customer_model_of(scoped, ctx.today(), ctx.options())
     if not model.converged:
         result.notes.append(model.note or "the predictive model did not converge; showing historical CLV")
         return

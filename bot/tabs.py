@@ -19,7 +19,7 @@ from bot.pushdown import shown_rules
 from bot.reasons import issues_tab_in_language, rule_rows
 from bot.render.format import CURRENCY_SYMBOLS
 from bot.replies import TextReply
-from metrics.clv import churn_dates, customer_model, risk_list
+from metrics.clv import churn_dates, customer_model_of, risk_list
 from metrics.cohorts import cohort_table
 from metrics.engine import evaluate, resolve_options
 from metrics.options import MetricOptions
@@ -201,7 +201,7 @@ def customers_tab(t: Tables, today: date, o: MetricOptions) -> OwnedTab | None:
     if t.orders.empty:
         return None
     o = resolve_options(t, o)
-    model = customer_model(t.orders, today, o)
+    model = customer_model_of(t, today, o)
     gone = churn_dates(t, today, o)
     ranks = risk_list(model.customers, gone.index).customers.set_index("customer_id")["risk_rank"]
     rows: list[list[Cell]] = []

@@ -13,7 +13,7 @@ import pandas as pd
 from bot.analyses import what_moved_line
 from bot.context import Context, data_notes
 from bot.digest.schedule import parse_segment
-from metrics.clv import churned_ids, customer_model, risk_list
+from metrics.clv import churned_ids, customer_model_of, risk_list
 from metrics.engine import breakdown, compute, filter_where, resolve_options
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period, parse_period, week_start
@@ -361,7 +361,7 @@ def risk_highlights(
         return None, None
     o = resolve_options(t, o)
     try:
-        model = customer_model(t.orders, as_of, o)
+        model = customer_model_of(t, as_of, o)
     except Exception as err:  # noqa: BLE001 - a model failure must not stop the digest
         log.warning("churn-risk model failed: %s", err)
         return None, f"churn risk unavailable: {err}"

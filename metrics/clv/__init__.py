@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     )
     from metrics.clv.fitter import ClvFitter, FitResult
     from metrics.clv.gamma_gamma import GammaGammaFit, GammaGammaFitter, expected_spend
-    from metrics.clv.model import ClvModel, clear_cache, customer_model, model_from_totals
+    from metrics.clv.model import ClvModel, clear_cache, customer_model, customer_model_of, model_from_totals
     from metrics.clv.predict import Prediction, predict
     from metrics.clv.rfm import SEGMENT_GRID, SEGMENTS, rfm_segments
     from metrics.clv.risk import RiskList, churn_dates, churn_risk, churned_ids, churned_note, risk_list
@@ -28,7 +28,7 @@ _WHERE = {
     "bgnbd": ["BetaGeoFitter", "BGNBDFit", "conditional_expected_purchases", "expected_purchases", "p_alive"],
     "fitter": ["ClvFitter", "FitResult"],
     "gamma_gamma": ["GammaGammaFit", "GammaGammaFitter", "expected_spend"],
-    "model": ["ClvModel", "clear_cache", "customer_model", "model_from_totals"],
+    "model": ["ClvModel", "clear_cache", "customer_model", "customer_model_of", "model_from_totals"],
     "predict": ["Prediction", "predict"],
     "rfm": ["SEGMENT_GRID", "SEGMENTS", "rfm_segments"],
     "risk": ["RiskList", "churn_dates", "churn_risk", "churned_ids", "churned_note", "risk_list"],
@@ -66,6 +66,7 @@ __all__ = [
     "clear_cache",
     "conditional_expected_purchases",
     "customer_model",
+    "customer_model_of",
     "expected_purchases",
     "expected_spend",
     "model_from_totals",

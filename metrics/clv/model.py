@@ -16,7 +16,9 @@ import pandas as pd
 from metrics.clv.rfm import rfm_base, rfm_scores
 from metrics.clv.risk import churn_risk
 from metrics.clv.summary import DateLike, customer_totals, summary_from_totals, unit_days
+from metrics.customers import per_tables, sorted_codes
 from metrics.options import MetricOptions
+from metrics.tables import Tables
 
 if TYPE_CHECKING:  # the fitters import scipy: only when a model is built (issue 16, lazy imports)
     from metrics.clv.bgnbd import BGNBDFit
@@ -78,6 +80,13 @@ def customer_model(orders: pd.DataFrame, as_of: DateLike, o: MetricOptions) -> C
     if missing:
         raise ValueError(f"orders lack column(s): {', '.join(sorted(missing))}")
     return _memoised(_snapshot_key(orders, as_of, o), lambda: _build(customer_totals(orders, as_of), as_of, o))
+
+
+def customer_model_of(t: Tables, as_of: DateLike, o: MetricOptions) -> ClvModel:
+    """`customer_model(t.orders, as_of, o)`, grouped by the snapshot's integer customer codes (no ids re-factorised,
+    no rows hashed) and kept once per Tables object (a snapshot or one of its segments), as-of date and options."""
+    key = "clv_model\0" + _options_key(hashlib.sha256(), as_of, o)
+    return per_tables(t, key, lambda t: _build(customer_totals(t.orders, as_of, sorted_codes(t)), as_of, o))
 
 
 def _memoised(key: str, build: Callable[[], ClvModel]) -> ClvModel:
@@ -238,8 +247,12 @@ def _customers(
     frame["value_at_stake"] = frame["historical_value"] * (1.0 - frame["p_alive"])
     ranked = churn_risk(frame.set_index("customer_id"), historical, o.risk_p_alive_below)
     frame["risk_rank"] = frame["customer_id"].map(ranked.set_index("customer_id")["risk_rank"]).astype("Int64")
+    by_id = "customer_id"
+    if rfm.index.is_unique and rfm.index.is_monotonic_increasing:  # ids in sorted order: positions sort as they do
+        by_id = "_position"
+        frame[by_id] = np.arange(len(frame))
     frame = frame.sort_values(
-        ["predicted_clv", "historical_value", "customer_id"],
+        ["predicted_clv", "historical_value", by_id],
         ascending=[False, False, True],
         na_position="last",
         kind="mergesort",

@@ -7,6 +7,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from metrics.customers import SortedCodes
+
 # A calibration date as callers give it: a date, a Timestamp or an ISO string.
 DateLike = str | date | pd.Timestamp | np.datetime64
 
@@ -51,44 +53,51 @@ def summarize(orders: pd.DataFrame, calibration_end: DateLike, freq: str = "W") 
     return summary_from_totals(customer_totals(orders, calibration_end), calibration_end, freq)
 
 
-def customer_totals(orders: pd.DataFrame, calibration_end: DateLike) -> pd.DataFrame:
+def customer_totals(orders: pd.DataFrame, calibration_end: DateLike, codes: SortedCodes | None = None) -> pd.DataFrame:
     """The aggregate part of `summarize`: per customer with a purchase up to `calibration_end`, its purchase days,
     first and last purchase day, the repeat days' spend (purchases after the first day) and the net amount (refunds
-    included), indexed by customer_id and sorted; the rows left out are counted in `attrs["excluded"]`."""
+    included), indexed by customer_id and sorted; the rows left out are counted in `attrs["excluded"]`.
+
+    Grouped by integer customer codes in sorted id order: `codes` (the snapshot's, aligned with `orders`' rows),
+    else the ids factorised once here."""
     missing = {"customer_id", "order_date", "amount"} - set(orders.columns)
     if missing:
         raise ValueError(f"orders lack column(s): {', '.join(sorted(missing))}")
     end = pd.Timestamp(calibration_end).normalize()
     day = as_days(orders["order_date"])
     amount = pd.to_numeric(orders["amount"], errors="coerce")
-    customer = orders["customer_id"]
-    invalid = (
-        customer.isna().to_numpy() | day.isna().to_numpy() | ~np.isfinite(amount.to_numpy(dtype=float, na_value=np.nan))
-    )
+    code, ids = _codes(orders["customer_id"]) if codes is None else (codes.code, codes.ids)
+    invalid = (code < 0) | day.isna().to_numpy() | ~np.isfinite(amount.to_numpy(dtype=float, na_value=np.nan))
     refund = ~invalid & (amount < 0).to_numpy()
     late = ~invalid & (day > end).to_numpy()
     keep = ~(invalid | refund | late)
     daily = (
-        pd.DataFrame({"customer_id": customer[keep].astype("string"), "day": day[keep], "amount": amount[keep]})
-        .groupby(["customer_id", "day"], sort=True)["amount"]
+        pd.DataFrame({"code": code[keep], "day": day[keep].to_numpy(), "amount": amount[keep].to_numpy()})
+        .groupby(["code", "day"], sort=True)["amount"]
         .sum()
         .reset_index()
     )
-    by = daily.groupby("customer_id", sort=True)
+    by = daily.groupby("code", sort=True)
     first = by["day"].transform("min")
     repeat = daily[daily["day"] > first]
     upto = ~invalid & ~late
-    net = amount[upto].groupby(customer[upto].astype("string")).sum()
+    net = amount[upto].groupby(code[upto]).sum()
     out = pd.DataFrame({"purchase_days": by.size(), "first": by["day"].min(), "last": by["day"].max()})
-    out["repeat_spend"] = repeat.groupby("customer_id")["amount"].sum().reindex(out.index).fillna(0.0)
+    out["repeat_spend"] = repeat.groupby("code")["amount"].sum().reindex(out.index).fillna(0.0)
     out["net"] = net.reindex(out.index).fillna(0.0)
-    out.index.name = "customer_id"
+    out.index = pd.Index(ids.take(out.index.to_numpy()), name="customer_id")
     out.attrs["excluded"] = {
         "invalid": int(invalid.sum()),
         "refunds": int(refund.sum()),
         "after_end": int((late & ~refund).sum()),
     }
     return out
+
+
+def _codes(customer: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of the ids as text, numbered in sorted order (-1 where blank), and the sorted ids."""
+    code, ids = pd.factorize(customer.astype("string"), sort=True)
+    return np.asarray(code, dtype=np.int64), pd.Index(ids, dtype="string")
 
 
 def summary_from_totals(totals: pd.DataFrame, calibration_end: DateLike, freq: str = "W") -> pd.DataFrame:

@@ -125,3 +125,27 @@ def test_no_purchases_at_all():
     model = customer_model(empty_frame("orders"), AS_OF, MetricOptions())
     assert not model.converged and "too few repeat customers to fit the model (0, need 20)" in model.note
     assert model.customers.empty and list(model.customers.columns) == COLUMNS
+
+
+def test_the_snapshot_customer_codes_give_the_same_model_bit_for_bit(cdnow_orders):
+    """`customer_model_of` groups by the snapshot's integer customer codes (issue 16); `customer_model` factorises the
+    ids itself: the same customers, values, parameters and totals, exactly. The Customers tab adds ids without orders
+    (they shift the snapshot's codes) and one row has no customer (left out as invalid by both)."""
+    from metrics.clv import customer_model_of
+    from metrics.tables import Tables
+    from tests.metrics.builders_a import customers
+
+    orders = pd.concat(
+        [cdnow_orders, pd.DataFrame({"customer_id": pd.array([None], dtype="string"),
+                                     "order_date": [pd.Timestamp("1997-03-01")], "amount": [5.0]})],
+        ignore_index=True,
+    )
+    t = Tables.from_frames({"orders": orders, "customers": customers(("zz-no-orders", "1997-01-01", None),
+                                                                     ("0000", None, None), ("1200", None, None))})
+    o = MetricOptions(gross_margin=0.3)
+    ours, theirs = customer_model_of(t, AS_OF, o), customer_model(orders, AS_OF, o)
+    assert customer_model_of(t, AS_OF, o) is ours  # kept with the tables
+    pd.testing.assert_frame_equal(ours.customers, theirs.customers, check_exact=True)
+    assert ours.params == theirs.params and ours.total_clv == theirs.total_clv
+    assert ours.total_interval == theirs.total_interval and ours.excluded == theirs.excluded
+    assert ours.excluded["invalid"] == 1 and ours.n_customers == 2357  # the blank customer; CDNOW's 2,357
