@@ -17,7 +17,7 @@ from bot.i18n import N_, _, pgettext, use
 from bot.pulse_log import deferred, forget_deferred, log_tab
 from bot.pushdown import shown_rules
 from bot.reasons import issues_tab_in_language, rule_rows
-from bot.render.format import CURRENCY_SYMBOLS
+from bot.render.format import CURRENCY_SYMBOLS, note
 from bot.replies import TextReply
 from metrics.clv import churn_dates, customer_model_of, risk_list
 from metrics.cohorts import cohort_table
@@ -221,7 +221,8 @@ def customers_tab(t: Tables, today: date, o: MetricOptions) -> OwnedTab | None:
             ]
         )
     if not model.converged and model.note:
-        rows.insert(0, ["(note)", model.note] + [None] * (len(CUSTOMERS_HEADER) - 2))
+        # the note in the language; the segment names stay as metrics writes them (values filters and formulas read)
+        rows.insert(0, [_("(note)"), note(model.note)] + [None] * (len(CUSTOMERS_HEADER) - 2))
     return OwnedTab(CUSTOMERS_TAB, [_(h) for h in CUSTOMERS_HEADER], rows)
 
 

@@ -48,3 +48,12 @@ def test_other_tabs_headers_in_chinese(tabs):
         "流失日期",
     ]
     assert tabs["Pulse Survival"].header == ["分组", "注册后天数", "留存概率", "下限（95%）", "上限（95%）"]
+
+
+def test_customers_tab_note_in_chinese_segment_names_kept(tabs):
+    """The model's note row in the language (English: "(note)", "too few repeat customers to fit the model (2, need
+    20); showing historical CLV" — 2 customers ordered twice); the RFM segment names stay English, the values a
+    COUNTIF or a filter on the Segment column reads in either language (README, "Languages")."""
+    rows = tabs["Pulse Customers"].rows
+    assert rows[0][:2] == ["（注）", "复购客户太少，无法拟合模型（2 位，至少需要 20 位）；显示历史客户生命周期价值"]
+    assert {r[1] for r in rows[1:]} <= {"Champions", "Loyal", "Potential", "New", "At risk", "Can't lose", "Hibernating", "Lost"}
