@@ -152,6 +152,7 @@ def run(fake: Any, mode: str, env: dict[str, str]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=1_000_000, help="orders in the generated sheet")
+    parser.add_argument("--cold-only", action="store_true", help="only the cold `pulse ask` (e.g. for profiling)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -180,6 +181,9 @@ def main() -> None:
         cells = sum(len(r) for rows in tabs.values() for r in rows)
         print(f"{args.orders:,} orders, {cells:,} cells in {len(tabs)} tabs · {machine()}\n", flush=True)
         cold = run(fake, "ask", env)
+        if args.cold_only:
+            print(json.dumps({k: v for k, v in cold.items() if k != "kinds"}))
+            return
         hit = run(fake, "ask", env)
         fake.touch(KEY)
         changed = run(fake, "ask", env)
