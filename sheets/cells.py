@@ -29,6 +29,7 @@ _FAST_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d", "%Y年%m月%d日",
 _LEFTOVER_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y", "%d-%b-%Y")
 
 BLANK, TEXT, NUMBER, BOOL, DATE, OTHER = range(6)
+_STRIP = np.frompyfunc(str.strip, 1, 1)  # str.strip over an object array, straight into an object array
 _FAST_KINDS = {
     "string": TEXT,
     "floating": NUMBER,
@@ -93,7 +94,13 @@ def _tag(v: object) -> int:
 
 
 def _prepare(raw: pd.Series | Sequence[object]) -> tuple[pd.Index, np.ndarray, np.ndarray]:
-    """The cells as an object array (text trimmed) and a kind code per cell (whitespace-only text is blank)."""
+    """The cells as an object array (text trimmed) and a kind code per cell (whitespace-only text is blank).
+
+    A float64 column (numbers read column by column) stays a float array: every cell is a number or blank (NaN),
+    which is what the object path would find, without a Python object per cell."""
+    if isinstance(raw, pd.Series) and raw.dtype == np.float64:
+        floats = raw.to_numpy(dtype=np.float64, copy=True)
+        return raw.index, floats, np.where(np.isnan(floats), BLANK, NUMBER).astype(np.int8)
     index = raw.index if isinstance(raw, pd.Series) else pd.RangeIndex(len(raw))
     arr = raw.to_numpy(dtype=object, copy=True) if isinstance(raw, pd.Series) else np.asarray(list(raw), dtype=object)
     if len(arr) == 0:
@@ -109,7 +116,7 @@ def _prepare(raw: pd.Series | Sequence[object]) -> tuple[pd.Index, np.ndarray, n
         kinds = np.fromiter((_tag(v) for v in arr), dtype=np.int8, count=len(arr))
     text = np.flatnonzero(kinds == TEXT)
     if len(text):
-        stripped = np.array([v.strip() for v in arr[text]], dtype=object)
+        stripped = np.asarray(_STRIP(arr[text]), dtype=object)
         arr[text] = stripped
         kinds[text[stripped == ""]] = BLANK
     return index, arr, kinds

@@ -93,7 +93,10 @@ def _column(cells: list[Any], n: int) -> tuple[pd.Series, np.ndarray]:
     every filled cell is a number that float64 holds exactly, else the cells as an object Series."""
     arr = np.full(n, None, dtype=object)
     arr[: len(cells)] = cells
-    blank = pd.isna(arr) | (arr == "")
+    blank = arr == ""
+    blank[len(cells) :] = True  # the padding below a column's last value
+    if None in cells:  # never in what Sheets sends; pd.isna only when there is one
+        blank |= pd.isna(arr)
     rest = arr[~blank]
     kind = pd.api.types.infer_dtype(rest, skipna=False) if len(rest) else "empty"
     if kind in _NUMBER_KINDS and (kind == "floating" or np.abs(rest.astype(float)).max() < _EXACT):
