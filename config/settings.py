@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import tomllib
 from datetime import UTC
@@ -45,6 +46,18 @@ class SourceSettings(_Section):
     cache_seconds: int = Field(60, ge=0)
     # kind = "sql": compute the pushed-down metrics in the database (docs/warehouse.md "Pushdown").
     pushdown: bool = False
+    # kind = "sql" on a DuckDB file: DuckDB runs inside this process, so its buffers count in its memory; cap them
+    # (DuckDB's own default is 80 % of the machine's RAM) and, optionally, its worker threads (default: one per core).
+    memory_limit: str = "1GB"
+    threads: int | None = Field(None, ge=1)
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        """A size DuckDB reads: a number and a unit (KB, MB, GB, TB, KiB, MiB, GiB, TiB)."""
+        if not re.fullmatch(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", value, re.I):
+            raise ValueError(f'memory_limit must be a number and a unit (e.g. "1GB" or "512MB"), not {value!r}')
+        return value.strip()
 
     @model_validator(mode="after")
     def _sql_url(self) -> SourceSettings:

@@ -87,7 +87,7 @@ def open_sql_workbook(settings: Settings) -> SqlWorkbook:
         sql_scheme_problem(url, raise_as=WorkbookError)
         workbook = BigQueryWorkbook(url)
     else:
-        workbook = SqlWorkbook(duckdb_path(url))
+        workbook = SqlWorkbook(duckdb_path(url), settings.source.memory_limit, settings.source.threads)
     workbook.output = open_output(settings)
     return workbook
 
@@ -101,8 +101,12 @@ class SqlWorkbook:
 
     default_schema = "main"
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, memory_limit: str = "1GB", threads: int | None = None) -> None:
         self.path = Path(path)
+        # DuckDB runs in this process: its buffer memory (and worker threads) are capped ([source] memory_limit).
+        self.duckdb_config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit}
+        if threads is not None:
+            self.duckdb_config["threads"] = threads
 
     def describe(self) -> str:
         return f"duckdb://{self.path}"
@@ -188,7 +192,7 @@ class SqlWorkbook:
                 f'or set [source] url = "duckdb:///path/to/crm.duckdb"'
             )
         try:
-            return duckdb.connect(str(self.path), read_only=True)
+            return duckdb.connect(str(self.path), read_only=True, config=self.duckdb_config)
         except duckdb.Error as err:
             raise WorkbookError(f"could not open {self.path} with DuckDB: {err}") from None
 

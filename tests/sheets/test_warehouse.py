@@ -242,3 +242,19 @@ def test_a_sql_source_refuses_to_write_summary_tabs(tmp_path):
     with pytest.raises(WorkbookError, match="summary tabs need a sheet") as err:
         wb.write_owned({"Pulse Summary": OwnedTab("Pulse Summary", ["Month"], [])})
     assert err.value.status == 400
+
+
+def test_a_duckdb_source_caps_duckdbs_memory_and_threads(tmp_path):
+    path = tmp_path / "crm.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE orders (customer_id VARCHAR, order_date DATE, amount DOUBLE)")
+    url = f"duckdb://{path}"
+    capped = open_workbook(make_settings(source={"kind": "sql", "url": url, "memory_limit": "256MB", "threads": 1}))
+    setting = "SELECT current_setting('memory_limit'), current_setting('threads')"
+    with capped._connect() as con:
+        assert con.execute(setting).fetchall() == [("244.1 MiB", 1)]  # 256,000,000 B / 2^20 = 244.14 MiB
+    default = open_workbook(make_settings(source={"kind": "sql", "url": url}))
+    with default._connect() as con:
+        assert con.execute(setting).fetchall()[0][0] == "953.6 MiB"  # the default 1GB: 10^9 B / 2^20 = 953.67 MiB
+    with pytest.raises(ConfigError, match=r"memory_limit.*e\.g\. \"1GB\""):
+        make_settings(source={"kind": "sql", "url": url, "memory_limit": "lots"})
