@@ -104,9 +104,7 @@ class SqlWorkbook:
     def __init__(self, path: str | Path, memory_limit: str = "1GB", threads: int | None = None) -> None:
         self.path = Path(path)
         # DuckDB runs in this process: its buffer memory (and worker threads) are capped ([source] memory_limit).
-        self.duckdb_config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit}
-        if threads is not None:
-            self.duckdb_config["threads"] = threads
+        self.memory_limit, self.threads = memory_limit, threads
 
     def describe(self) -> str:
         return f"duckdb://{self.path}"
@@ -192,9 +190,16 @@ class SqlWorkbook:
                 f'or set [source] url = "duckdb:///path/to/crm.duckdb"'
             )
         try:
-            return duckdb.connect(str(self.path), read_only=True, config=self.duckdb_config)
+            con = duckdb.connect(str(self.path), read_only=True)
         except duckdb.Error as err:
             raise WorkbookError(f"could not open {self.path} with DuckDB: {err}") from None
+        # Set on the open connection, not as connect() config: DuckDB refuses a second connection to the same file
+        # with another config, and these settings are the database instance's anyway.
+        limit = self.memory_limit.replace("'", "''")
+        con.execute(f"SET memory_limit = '{limit}'")
+        if self.threads is not None:
+            con.execute(f"SET threads = {int(self.threads)}")
+        return con
 
     def ibis_backend(self, con: _Connection) -> Any:
         """Ibis's backend on an open connection (sheets/warehouse/pushdown.py compiles the aggregates with it)."""
