@@ -6,6 +6,7 @@ import os
 import re
 import threading
 import tomllib
+from collections.abc import Sequence
 from datetime import UTC
 from pathlib import Path
 from typing import Any, Literal
@@ -466,16 +467,18 @@ def move_aside(path: Path, side_files: tuple[str, ...] = ()) -> Path:
     return aside
 
 
-def write_state_file(path: Path, data: bytes) -> None:
+def write_state_file(path: Path, data: bytes | Sequence[bytes]) -> None:
     """Write a state file atomically and readable by its owner only (0600): a crash mid-write keeps the old file,
-    and other users on the host can read neither the data nor the temporary copy."""
+    and other users on the host can read neither the data nor the temporary copy. `data` may come in pieces,
+    written one after another (a large snapshot is never joined in memory)."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for part in [data] if isinstance(data, bytes) else data:
+                fh.write(part)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

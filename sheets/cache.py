@@ -214,12 +214,12 @@ class SnapshotCache:
 
     def _load_disk(self) -> _Entry | None:
         """The snapshot saved by an earlier process, if it was written for this key; a damaged file is moved aside."""
-        from sheets.snapshot_store import DamagedCache, ForeignCache, load
+        from sheets.snapshot_store import DamagedCache, ForeignCache, read_file
 
         if self._path is None or not self._path.exists():
             return None
         try:
-            stored = load(self._path.read_bytes(), key=self._key)
+            stored = read_file(self._path, key=self._key)
         except ForeignCache as err:
             log.info("not using the snapshot cache %s: %s", self._path, err)
             return None
@@ -248,13 +248,13 @@ class SnapshotCache:
 
     def _save_disk(self, entry: _Entry) -> None:
         from config import write_state_file
-        from sheets.snapshot_store import dump
+        from sheets.snapshot_store import dump_parts
 
         if self._path is None:
             return
         try:
             write_state_file(
-                self._path, dump(entry.snapshot, key=self._key, loaded_at=entry.loaded_at, marker=entry.marker)
+                self._path, dump_parts(entry.snapshot, key=self._key, loaded_at=entry.loaded_at, marker=entry.marker)
             )
         except Exception as err:  # noqa: BLE001 — the disk copy is a convenience; memory still serves
             log.warning("could not save the snapshot cache to %s: %s", self._path, err)

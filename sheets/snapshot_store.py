@@ -10,13 +10,18 @@ for another key (another source or parse settings) is `ForeignCache`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import io
 import json
+import mmap
+import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +34,7 @@ MAGIC = b"crm-pulse snapshot\n"
 FORMAT = 2
 _LENGTH = struct.Struct(">Q")
 _MAX_HEADER = 64 * 1024 * 1024
+_CHUNK = 16 * 1024 * 1024
 
 
 class DamagedCache(Exception):
@@ -50,6 +56,12 @@ class Stored:
 
 def dump(snapshot: Snapshot, *, key: str, loaded_at: float, marker: str | None = None) -> bytes:
     """The file bytes for `snapshot` under cache `key`."""
+    return b"".join(dump_parts(snapshot, key=key, loaded_at=loaded_at, marker=marker))
+
+
+def dump_parts(snapshot: Snapshot, *, key: str, loaded_at: float, marker: str | None = None) -> list[bytes]:
+    """`dump`'s bytes in pieces, to be written one after another: joining them would hold the file twice in
+    memory at the peak of a cold read (issue 16: +170 MB at 1M orders)."""
     blobs, ranges, offset = [], [], 0
     for name, frame in snapshot.frames.items():
         blob = _arrow(frame)
@@ -73,34 +85,62 @@ def dump(snapshot: Snapshot, *, key: str, loaded_at: float, marker: str | None =
     }
     header["sha256"] = _checksum(header, blobs)
     head = json.dumps(header, ensure_ascii=False, allow_nan=False).encode("utf-8")
-    return b"".join([MAGIC, _LENGTH.pack(len(head)), head, *blobs])
+    return [MAGIC + _LENGTH.pack(len(head)) + head, *blobs]
 
 
-def _checksum(header: dict[str, Any], blobs: list[bytes] | list[memoryview]) -> str:
-    """SHA-256 of the header (without its checksum, in canonical JSON) and the frame bytes."""
+def _checksum(
+    header: dict[str, Any], blobs: list[bytes] | list[memoryview], release: Callable[[], None] = lambda: None
+) -> str:
+    """SHA-256 of the header (without its checksum, in canonical JSON) and the frame bytes (`release` is called
+    after each chunk of them)."""
     digest = hashlib.sha256(
         json.dumps(
             {k: v for k, v in header.items() if k != "sha256"}, sort_keys=True, ensure_ascii=False, allow_nan=False
         ).encode("utf-8")
     )
     for blob in blobs:
-        digest.update(blob)
+        for start in range(0, len(blob), _CHUNK):
+            digest.update(blob[start : start + _CHUNK])
+            release()
     return digest.hexdigest()
 
 
-def load(data: bytes, *, key: str) -> Stored:
-    """The snapshot in `data`; DamagedCache when unreadable, ForeignCache when written for another key."""
+def read_file(path: Path, *, key: str) -> Stored:
+    """`load` of the file at `path`, memory-mapped rather than read, its pages released after each chunk hashed and
+    each part converted: a load never holds the whole file besides the snapshot (issue 16: 170 MB less at the peak
+    of a cache hit at 1M orders)."""
+    with open(path, "rb") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            return load(b"", key=key)
+        view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    drop = getattr(mmap, "MADV_DONTNEED", None)
+    try:
+        return load(view, key=key, release=(lambda: view.madvise(drop)) if drop is not None else (lambda: None))
+    finally:
+        with contextlib.suppress(BufferError):  # a view of it is still referenced: closed when that is collected
+            view.close()
+
+
+def load(data: bytes | mmap.mmap, *, key: str, release: Callable[[], None] = lambda: None) -> Stored:
+    """The snapshot in `data`; DamagedCache when unreadable, ForeignCache when written for another key. `release` is
+    called whenever the bytes read so far are no longer needed (a memory map drops its pages)."""
     try:
         header, body = _split(data)
         if header.get("format") != FORMAT:
             raise DamagedCache(f"format {header.get('format')!r}, expected {FORMAT}")
-        if header.get("sha256") != _checksum(header, [body]):
+        if header.get("sha256") != _checksum(header, [body], release):
             raise DamagedCache("checksum mismatch")
         if header.get("key") != key:
             raise ForeignCache("written for another source or other parse settings")
-        frames = {str(r["name"]): _frame(body, int(r["offset"]), int(r["length"])) for r in header["frames"]}
+        frames = {}
+        for r in header["frames"]:
+            frames[str(r["name"])] = _frame(body, int(r["offset"]), int(r["length"]))
+            release()
         snapshot = Snapshot(frames=frames, **_unfields(header["snapshot"]))
-        snapshot.arrays = {str(r["name"]): _array(body, int(r["offset"]), int(r["length"])) for r in header["arrays"]}
+        for r in header["arrays"]:
+            snapshot.arrays[str(r["name"])] = _array(body, int(r["offset"]), int(r["length"]))
+            release()
+        del body
         marker = header.get("marker")
         return Stored(snapshot, float(header["loaded_at"]), None if marker is None else str(marker))
     except (DamagedCache, ForeignCache):
@@ -137,7 +177,9 @@ def _frame(body: memoryview, offset: int, length: int) -> Any:
         raise DamagedCache("a frame lies outside the file")
     table = pa.ipc.open_file(pa.BufferReader(pa.py_buffer(body[offset : offset + length]))).read_all()
     table.validate(full=True)
-    return table.to_pandas()
+    # A deep copy, so no column is a view into the file's bytes: one such view would keep the whole file in memory
+    # for the snapshot's lifetime (issue 16: 170 MB at 1M orders). Text columns copy only their pointers.
+    return table.to_pandas().copy(deep=True)
 
 
 def _array(body: memoryview, offset: int, length: int) -> np.ndarray:
@@ -152,8 +194,8 @@ def _array(body: memoryview, offset: int, length: int) -> np.ndarray:
     return values
 
 
-def _split(data: bytes) -> tuple[dict[str, Any], memoryview]:
-    if not data.startswith(MAGIC):
+def _split(data: bytes | mmap.mmap) -> tuple[dict[str, Any], memoryview]:
+    if bytes(data[: len(MAGIC)]) != MAGIC:
         raise DamagedCache("not a crm-pulse snapshot file")
     start = len(MAGIC) + _LENGTH.size
     if len(data) < start:

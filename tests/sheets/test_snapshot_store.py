@@ -78,3 +78,26 @@ def test_a_file_for_another_key_is_foreign_and_damage_is_detected(demo):
         load(data, key="b")
     with pytest.raises(DamagedCache, match="checksum"):
         load(data[:-1] + bytes([data[-1] ^ 1]), key="a")
+
+
+def test_a_mapped_file_reads_as_its_bytes_do(demo, tmp_path):
+    """`read_file` maps the file and releases its pages as it goes (issue 16); the snapshot is the same as from
+    the bytes, and an empty or truncated file is damaged, not a crash."""
+    from sheets.snapshot_store import dump_parts, read_file
+
+    _, snap, stored = demo
+    path = tmp_path / "snapshot.arrows"
+    path.write_bytes(b"".join(dump_parts(stored.snapshot, key="demo", loaded_at=1.5, marker="m")))
+    mapped = read_file(path, key="demo")
+    assert (mapped.loaded_at, mapped.marker) == (1.5, "m")
+    for name, frame in snap.frames.items():
+        pd.testing.assert_frame_equal(mapped.snapshot.frames[name], frame, check_exact=True)
+    assert sorted(mapped.snapshot.arrays) == sorted(stored.snapshot.arrays)
+    for name, values in stored.snapshot.arrays.items():
+        np.testing.assert_array_equal(mapped.snapshot.arrays[name], values, strict=True, err_msg=name)
+    path.write_bytes(b"")
+    with pytest.raises(DamagedCache):
+        read_file(path, key="demo")
+    path.write_bytes(dump(snap, key="demo", loaded_at=1.0)[:500])
+    with pytest.raises(DamagedCache):
+        read_file(path, key="demo")
