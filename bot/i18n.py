@@ -13,7 +13,10 @@ Catalogues live in `bot/locale/<ll_CC>/LC_MESSAGES/messages.po`, compiled to the
     uv run pybabel compile -d bot/locale -D messages
 
 then put the .po's fixed `POT-Creation-Date: 2026-11-30 00:00+0000` header back (update rewrites it) so the
-diff holds only the messages. Babel warns "placeholders are incompatible" for a message with a literal `%`; that
+diff holds only the messages, and regenerate the add-on script's table of words (bot/addon/script_strings.py):
+
+    uv run python -m bot.addon.script_strings > sheets/addon/Strings.gs
+ Babel warns "placeholders are incompatible" for a message with a literal `%`; that
 is expected (the messages use `{}` placeholders).
 """
 

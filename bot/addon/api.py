@@ -1,6 +1,7 @@
 """The add-on API routes (mounted under `/addon/`): KPI cards, refresh, digest preview/post, data issues.
 
-Every route takes a signed JSON body naming the spreadsheet; errors are `application/problem+json`.
+Every route takes a signed JSON body naming the spreadsheet; errors are `application/problem+json`. Every answer
+carries `Content-Language` (the configured language), which the script remembers to speak it (sheets/addon/Code.gs).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 import threading
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,6 +43,7 @@ from sheets.workbook import ISSUES_TAB
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
+LANGUAGE_HEADER = "Content-Language"
 
 
 class Problem(PulseError):
@@ -156,9 +158,10 @@ def check_signature(verifier: Verifier, identity: IdentityVerifier | None = None
     return check
 
 
-async def authenticated(request: Request) -> bytes:
+async def authenticated(request: Request, response: Response) -> bytes:
     """Dependency: the signature was checked (by the server's guard), then the spreadsheet binding and rate limit."""
     state: AddonState = request.app.state.addon
+    response.headers[LANGUAGE_HEADER] = state.ctx.settings.language
     if not getattr(request.state, VERIFIED, False):
         raise Problem(401, "Unauthorized", "request signature was not checked")
     body = await request.body()
@@ -217,9 +220,9 @@ def refresh_tabs(req: RefreshRequest, request: Request) -> dict[str, Any]:
     report = state.run_refresh("add-on")
     if report.skipped:
         since = report.running_since
-        raise Problem(
-            409, "Refresh already running", already_running(since), {"started_at": since.isoformat() if since else None}
-        )
+        with use(state.ctx.settings.language):
+            title, detail = _("Refresh already running"), already_running(since)
+        raise Problem(409, title, detail, {"started_at": since.isoformat() if since else None})
     return {"status": "done", "written": report.written, "refused": report.refused}
 
 
@@ -229,7 +232,9 @@ def digest(req: DigestRequest, request: Request) -> dict[str, Any]:
     if req.action == "post":
         _require_admin(request, ctx.settings.addon.admins)
         configured = bool(destinations(ctx.settings))
-        return digest_outcome(post_now(ctx) if configured else [], configured)
+        results = post_now(ctx) if configured else []
+        with use(ctx.settings.language):  # each destination gets its own language; the person here the team's
+            return digest_outcome(results, configured)
     return {"status": "preview", "digest": digest_json(build_digest(ctx))}
 
 
@@ -275,11 +280,20 @@ def install(api: FastAPI, ctx: Context) -> None:
     async def _problem(request: Request, err: PulseError) -> JSONResponse:
         if not isinstance(err, Problem):
             log.warning("add-on %s: %s", request.url.path, sentence(err))
-        return problem_response(err)
+        return _in_language(problem_response(err), ctx)
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in err.errors()]
-        return problem_response(
-            Problem(422, "Invalid request", "the request body does not match the schema", {"errors": errors})
+        return _in_language(
+            problem_response(
+                Problem(422, "Invalid request", "the request body does not match the schema", {"errors": errors})
+            ),
+            ctx,
         )
+
+
+def _in_language(response: JSONResponse, ctx: Context) -> JSONResponse:
+    """An error answer naming the configured language too, so the script speaks it from the first reply on."""
+    response.headers[LANGUAGE_HEADER] = ctx.settings.language
+    return response

@@ -8,6 +8,10 @@
  * certificates and its e-mail allow-list — no secret is stored where editors can read it. Setups that cannot use
  * identity tokens set the Script Property PULSE_ADDON_SECRET instead: requests are then signed with HMAC-SHA256 over
  * "v1:<timestamp>:<body>".
+ *
+ * Language: every word a person reads here comes from PULSE_STRINGS (Strings.gs, generated from the server's message
+ * catalogue) in the language the server's replies name (Content-Language), remembered in the Document Properties so
+ * that onOpen — a simple trigger, which may not call the server — builds the menu in it. English before the first reply.
  */
 
 // Document Properties (shared by every editor of the spreadsheet).
@@ -15,18 +19,67 @@ var TRIGGER_PROPERTY = 'PULSE_EDIT_TRIGGER';
 var EDIT_ERROR_PROPERTY = 'PULSE_EDIT_REFRESH_ERROR';
 // Document cache: set while the server's debounced refresh is still waiting, so edits in that window need no request.
 var EDIT_PENDING_KEY = 'pulse-refresh-pending';
+// Document Property: the language the server's last reply named ("en", "zh-CN").
+var LANGUAGE_PROPERTY = 'PULSE_LANGUAGE';
 
-function onOpen() {
+function onOpen(e) {
+  // AuthMode.NONE (the add-on not used in this spreadsheet yet) cannot read Document Properties: English.
+  buildMenu_(e && e.authMode === ScriptApp.AuthMode.NONE ? 'en' : language_());
+}
+
+/** The crm-pulse menu in `language`. */
+function buildMenu_(language) {
+  var words = PULSE_STRINGS[language] || PULSE_STRINGS.en;
   SpreadsheetApp.getUi()
     .createMenu('crm-pulse')
-    .addItem('Refresh summary tabs', 'menuRefresh')
-    .addItem('Show KPIs', 'showSidebar')
-    .addItem('Post digest now', 'menuPostDigest')
-    .addItem('Data issues', 'showDataIssues')
+    .addItem(words.menu_refresh, 'menuRefresh')
+    .addItem(words.menu_kpis, 'showSidebar')
+    .addItem(words.menu_digest, 'menuPostDigest')
+    .addItem(words.menu_issues, 'showDataIssues')
     .addSeparator()
-    .addItem('Turn on refresh after edits', 'installEditTrigger')
-    .addItem('Turn off refresh after edits', 'removeEditTrigger')
+    .addItem(words.menu_trigger_on, 'installEditTrigger')
+    .addItem(words.menu_trigger_off, 'removeEditTrigger')
     .addToUi();
+}
+
+/** The team's language: the one the server last named, English before its first reply or when it cannot be read. */
+function language_() {
+  try {
+    var language = PropertiesService.getDocumentProperties().getProperty(LANGUAGE_PROPERTY);
+    return language && PULSE_STRINGS[language] ? language : 'en';
+  } catch (e) {
+    return 'en';
+  }
+}
+
+/** The words for `key` in the team's language, with its {name} placeholders filled from `params`. */
+function t_(key, params) {
+  var text = PULSE_STRINGS[language_()][key] || PULSE_STRINGS.en[key];
+  return text.replace(/\{(\w+)\}/g, function (whole, name) {
+    return params && name in params ? String(params[name]) : whole;
+  });
+}
+
+/**
+ * Remember the language a reply names (Content-Language); when it changed, rebuild the menu in it (not possible
+ * from a trigger without a UI, which is fine: the next onOpen builds it).
+ */
+function rememberLanguage_(headers) {
+  var language = null;
+  Object.keys(headers || {}).forEach(function (name) {
+    if (name.toLowerCase() === 'content-language') {
+      language = String(headers[name]).trim();
+    }
+  });
+  if (!language || !PULSE_STRINGS[language] || language === language_()) {
+    return;
+  }
+  PropertiesService.getDocumentProperties().setProperty(LANGUAGE_PROPERTY, language);
+  try {
+    buildMenu_(language);
+  } catch (e) {
+    // No UI in this context (an edit trigger).
+  }
 }
 
 function onInstall() {
@@ -37,11 +90,11 @@ function settings_() {
   var props = PropertiesService.getScriptProperties();
   var url = props.getProperty('PULSE_SERVER_URL');
   if (!url) {
-    throw new Error('Set PULSE_SERVER_URL in Project Settings > Script Properties.');
+    throw new Error(t_('no_url'));
   }
   // HTTPS only: identity tokens and data must not cross the network in clear (loopback is allowed for tests).
   if (!/^https:\/\//i.test(url) && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/i.test(url)) {
-    throw new Error('PULSE_SERVER_URL must start with https:// (it is ' + url + ').');
+    throw new Error(t_('not_https', { url: url }));
   }
   return { url: url.replace(/\/+$/, ''), secret: props.getProperty('PULSE_ADDON_SECRET') };
 }
@@ -51,7 +104,7 @@ function authHeaders_(secret, body) {
   if (!secret) {
     var token = ScriptApp.getIdentityToken();
     if (!token) {
-      throw new Error('No Google identity token: the script needs the openid and userinfo.email scopes (appsscript.json).');
+      throw new Error(t_('no_token'));
     }
     return { Authorization: 'Bearer ' + token };
   }
@@ -93,13 +146,13 @@ function failureMessage_(code, data, text, headers) {
   }
   if (code === 429) {
     var wait = headers && (headers['Retry-After'] || headers['retry-after']);
-    return 'The crm-pulse server is busy (HTTP 429, too many requests); try again ' + (wait ? 'in ' + wait + ' s.' : 'in a minute.');
+    return wait ? t_('busy_wait', { wait: wait }) : t_('busy');
   }
   if (code === 502 || code === 503 || code === 504) {
-    return 'The crm-pulse server could not be reached through its proxy (HTTP ' + code + '); it may be restarting — try again in a minute.';
+    return t_('proxy', { code: code });
   }
   var first = String(text || '').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 120);
-  return 'The crm-pulse server failed (HTTP ' + code + ')' + (first ? ': ' + first : '') + '.';
+  return first ? t_('failed_text', { code: code, text: first }) : t_('failed', { code: code });
 }
 
 /** POST a signed JSON body to /addon/<path>; returns the parsed reply or throws a PulseError_ saying what went wrong. */
@@ -119,16 +172,18 @@ function call_(path, payload) {
       headers: headers
     });
   } catch (e) {
-    throw PulseError_('Could not reach the crm-pulse server at ' + s.url + ': ' + e.message, 0);
+    throw PulseError_(t_('unreachable', { url: s.url, error: e.message }), 0);
   }
   var code = response.getResponseCode();
   var text = response.getContentText() || '';
   var data = parseJson_(text);
+  var replyHeaders = response.getHeaders ? response.getHeaders() : {};
+  rememberLanguage_(replyHeaders);
   if (code >= 400) {
-    throw PulseError_(failureMessage_(code, data, text, response.getHeaders ? response.getHeaders() : {}), code, data);
+    throw PulseError_(failureMessage_(code, data, text, replyHeaders), code, data);
   }
   if (data === null || typeof data !== 'object') {
-    throw PulseError_('The crm-pulse server sent a reply that is not JSON (HTTP ' + code + '); check PULSE_SERVER_URL.', code);
+    throw PulseError_(t_('not_json', { code: code }), code);
   }
   return data;
 }
@@ -145,10 +200,10 @@ function menu_(action) {
 /** "Summary tabs refreshed: …" plus the tabs left untouched and why. */
 function refreshMessage_(result) {
   var written = result.written || [];
-  var msg = written.length ? 'Summary tabs refreshed: ' + written.join(', ') + '.' : 'The refresh wrote no tabs.';
+  var msg = written.length ? t_('refreshed', { tabs: written.join(t_('tab_separator')) }) : t_('wrote_nothing');
   var refused = result.refused || {};
   Object.keys(refused).forEach(function (name) {
-    msg += '\n' + name + ' left untouched: ' + refused[name];
+    msg += '\n' + t_('left_untouched', { tab: name, reason: refused[name] });
   });
   return msg;
 }
@@ -162,13 +217,13 @@ function menuRefresh() {
 
 function menuPostDigest() {
   var ui = SpreadsheetApp.getUi();
-  var answer = ui.alert('crm-pulse', 'Post the weekly digest to the configured Slack channels now?', ui.ButtonSet.YES_NO);
+  var answer = ui.alert('crm-pulse', t_('confirm_digest'), ui.ButtonSet.YES_NO);
   if (answer !== ui.Button.YES) {
     return;
   }
   menu_(function () {
     var result = call_('digest', { action: 'post' });
-    var message = result.message || 'The server did not say what happened to the digest (status ' + (result.status || 'unknown') + ').';
+    var message = result.message || t_('digest_silent', { status: result.status || t_('status_unknown') });
     if (result.status === 'posted' || result.status === 'already_posted') {
       SpreadsheetApp.getActive().toast(message, 'crm-pulse', 8);
     } else {
@@ -187,14 +242,14 @@ function showDataIssues() {
         result = call_('refresh', { trigger: 'manual' });
       } catch (e) {
         if (e.status === 409) {
-          throw new Error('There is no Pulse Data Issues tab yet. ' + (e.problem && e.problem.detail ? e.problem.detail : e.message) + ' Open Data issues again when it has finished.');
+          throw new Error(t_('no_issues_tab_yet', { why: e.problem && e.problem.detail ? e.problem.detail : e.message }));
         }
         throw e;
       }
       sheet = book.getSheetByName('Pulse Data Issues');
       if (!sheet) {
         var why = (result.refused || {})['Pulse Data Issues'];
-        throw new Error(why ? 'crm-pulse could not write the Pulse Data Issues tab: ' + why : 'The refresh finished but wrote no Pulse Data Issues tab. ' + refreshMessage_(result));
+        throw new Error(why ? t_('issues_refused', { why: why }) : t_('issues_missing', { report: refreshMessage_(result) }));
       }
     }
     book.setActiveSheet(sheet);
@@ -202,7 +257,7 @@ function showDataIssues() {
 }
 
 function showSidebar() {
-  var html = HtmlService.createHtmlOutputFromFile('Sidebar').setTitle('crm-pulse KPIs');
+  var html = HtmlService.createHtmlOutputFromFile('Sidebar').setTitle(t_('sidebar_title'));
   SpreadsheetApp.getUi().showSidebar(html);
 }
 
@@ -237,7 +292,7 @@ function installEditTrigger() {
     var recorded = parseJson_(props.getProperty(TRIGGER_PROPERTY) || '');
     if (recorded && recorded.user !== me) {
       mine.forEach(function (t) { ScriptApp.deleteTrigger(t); });
-      SpreadsheetApp.getActive().toast('Refresh after edits is already on (another editor turned it on on ' + recorded.since + ').', 'crm-pulse', 8);
+      SpreadsheetApp.getActive().toast(t_('trigger_taken', { since: recorded.since }), 'crm-pulse', 8);
       return;
     }
     // Keep exactly one onEdit trigger of ours (an older version also installed onChange, which has no range).
@@ -257,7 +312,7 @@ function installEditTrigger() {
   } finally {
     lock.releaseLock();
   }
-  SpreadsheetApp.getActive().toast('Summary tabs will refresh shortly after edits to the data tabs.', 'crm-pulse', 5);
+  SpreadsheetApp.getActive().toast(t_('trigger_on'), 'crm-pulse', 5);
 }
 
 /** Turn refresh-after-edits off: removes this user's trigger and the spreadsheet's record of it. */
@@ -270,9 +325,9 @@ function removeEditTrigger() {
     var mine = myEditTriggers_();
     mine.forEach(function (t) { ScriptApp.deleteTrigger(t); });
     if (recorded && recorded.user !== Session.getTemporaryActiveUserKey() && !mine.length) {
-      SpreadsheetApp.getActive().toast('Refresh after edits was turned on by another editor; only they can remove their trigger. It is now forgotten here, so you can turn it on for yourself.', 'crm-pulse', 10);
+      SpreadsheetApp.getActive().toast(t_('trigger_forgotten'), 'crm-pulse', 10);
     } else {
-      SpreadsheetApp.getActive().toast('Refresh after edits is off.', 'crm-pulse', 5);
+      SpreadsheetApp.getActive().toast(t_('trigger_off'), 'crm-pulse', 5);
     }
     props.deleteProperty(TRIGGER_PROPERTY);
     props.deleteProperty(EDIT_ERROR_PROPERTY);
@@ -304,7 +359,7 @@ function onSheetChange(e) {
     }
     props.deleteProperty(EDIT_ERROR_PROPERTY);
   } catch (err) {
-    var message = 'Refresh after the edit in ' + name + ' failed at ' + new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC: ' + err.message;
+    var message = t_('edit_failed', { tab: name, time: new Date().toISOString().slice(0, 16).replace('T', ' '), error: err.message });
     props.setProperty(EDIT_ERROR_PROPERTY, message);
     SpreadsheetApp.getActive().toast(message, 'crm-pulse', 10);
   }

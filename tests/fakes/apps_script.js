@@ -1,15 +1,17 @@
 // Runs sheets/addon/Code.gs (or the Sidebar's script) in Node with the Apps Script services it uses emulated.
-// Input (stdin, JSON): {code, url, secret, spreadsheet_id, sheets, ui_answer, steps, sidebar}.
+// Input (stdin, JSON): {code, url, secret, spreadsheet_id, sheets, ui_answer, steps, sidebar, document_properties}.
+// `code` is every script file of the project joined (Apps Script files share one global scope).
 // `steps` is JavaScript run in the same context as the script; it may call asUser(name, fn), edit(tab),
 // setUrl(url) and, for the sidebar, sidebar.succeed(data) / sidebar.fail(message).
-// Output (stdout, JSON): what a person would have seen and what was sent: toasts, alerts, fetches, triggers, dom.
+// Output (stdout, JSON): what a person would have seen and what was sent: toasts, alerts, menus, fetches, triggers,
+// dom, sidebarTitle.
 'use strict';
 const crypto = require('crypto');
 const vm = require('vm');
 const { spawnSync } = require('child_process');
 
 const input = JSON.parse(require('fs').readFileSync(0, 'utf8'));
-const out = { toasts: [], alerts: [], fetches: [], errors: [], triggers: [], documentProperties: {}, dom: {} };
+const out = { toasts: [], alerts: [], menus: [], fetches: [], errors: [], triggers: [], documentProperties: {}, dom: {} };
 
 // UrlFetchApp.fetch is synchronous in Apps Script: a child Node process makes the request.
 const FETCH_CHILD = `
@@ -32,7 +34,7 @@ const state = {
   user: 'alice',
   sheets: new Set(input.sheets || []),
   triggers: (input.triggers || []).map((t, i) => Object.assign({ id: 1000 + i }, t)), // {id, user, handler, type}
-  docProps: {},
+  docProps: Object.assign({}, input.document_properties || {}),
   cache: {},
   nextTrigger: 1,
 };
@@ -56,8 +58,14 @@ const ui = {
     out.alerts.push(message === undefined ? String(title) : String(message));
     return input.ui_answer || 'YES';
   },
-  createMenu() {
-    const m = { addItem: () => m, addSeparator: () => m, addToUi: () => undefined };
+  // Each menu added to the UI: its title and item captions ('---' for a separator).
+  createMenu(title) {
+    const items = [];
+    const m = {
+      addItem: (caption) => { items.push(String(caption)); return m; },
+      addSeparator: () => { items.push('---'); return m; },
+      addToUi: () => { out.menus.push({ title: String(title), items }); },
+    };
     return m;
   },
   showSidebar() {},
@@ -97,6 +105,7 @@ const services = {
   ScriptApp: {
     getIdentityToken: () => input.identity_token || null,
     EventType: { ON_EDIT: 'ON_EDIT', ON_CHANGE: 'ON_CHANGE' },
+    AuthMode: { NONE: 'NONE', LIMITED: 'LIMITED', FULL: 'FULL' },
     // Like Apps Script: only the current user's triggers of this project.
     getProjectTriggers: () => state.triggers.filter((t) => t.user === state.user).map(triggerObject),
     deleteTrigger: (o) => { state.triggers = state.triggers.filter((t) => t.id !== o._t.id); },
@@ -142,7 +151,7 @@ const services = {
       return { getResponseCode: () => res.code, getContentText: () => res.text, getHeaders: () => res.headers };
     },
   },
-  HtmlService: { createHtmlOutputFromFile: () => ({ setTitle() { return this; } }) },
+  HtmlService: { createHtmlOutputFromFile: () => ({ setTitle(title) { out.sidebarTitle = String(title); return this; } }) },
 };
 
 // The sidebar: a small DOM of the elements its script uses, and google.script.run recording the call.

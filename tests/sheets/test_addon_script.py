@@ -14,6 +14,7 @@ ADDON = Path(__file__).resolve().parents[2] / "sheets" / "addon"
 
 def scripts():
     yield "Code.gs", (ADDON / "Code.gs").read_text(encoding="utf-8")
+    yield "Strings.gs", (ADDON / "Strings.gs").read_text(encoding="utf-8")
     html = (ADDON / "Sidebar.html").read_text(encoding="utf-8")
     for i, block in enumerate(re.findall(r"<script>(.*?)</script>", html, flags=re.S)):
         yield f"Sidebar.html#{i}", block

@@ -24,7 +24,8 @@ from tests.bot.digest.conftest import context_at, small_path, utc  # noqa: F401 
 from tests.fakes.slack_api import wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
-CODE = (ROOT / "sheets" / "addon" / "Code.gs").read_text(encoding="utf-8")
+# Apps Script runs every .gs file of the project in one global scope: the generated string table, then Code.gs.
+CODE = "\n".join((ROOT / "sheets" / "addon" / name).read_text(encoding="utf-8") for name in ("Strings.gs", "Code.gs"))
 SIDEBAR = re.search(r"<script>(.*?)</script>", (ROOT / "sheets" / "addon" / "Sidebar.html").read_text(encoding="utf-8"), re.S).group(1)
 EMULATOR = ROOT / "tests" / "fakes" / "apps_script.js"
 NODE = shutil.which("node")
@@ -33,11 +34,12 @@ pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js is not installed: 
 
 
 def run_script(url: str, steps: str, *, sheets=(), triggers=(), ui_answer: str = "YES", sidebar: bool = False,
-               secret: str | None = SECRET, identity_token: str | None = None) -> dict:
+               secret: str | None = SECRET, identity_token: str | None = None, document_properties: dict | None = None) -> dict:
     """Run `steps` after loading Code.gs (or the sidebar's script) in the emulation; returns what was seen and sent."""
     payload = {
         "code": SIDEBAR if sidebar else CODE, "url": url, "secret": secret, "spreadsheet_id": SHEET, "sheets": list(sheets),
         "triggers": list(triggers), "ui_answer": ui_answer, "steps": steps, "sidebar": sidebar, "identity_token": identity_token,
+        "document_properties": document_properties or {},
     }
     done = subprocess.run([NODE, str(EMULATOR)], input=json.dumps(payload), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
