@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -259,3 +259,41 @@ def _naive(stamp: Any) -> datetime:
     """A period bound as the naive datetime the tables hold (dates at midnight in the configured timezone)."""
     value = stamp.to_pydatetime() if hasattr(stamp, "to_pydatetime") else stamp
     return value.replace(tzinfo=None)
+
+
+# Several metrics at once (an overview, a digest's headline numbers), all from the warehouse or none.
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """Every asked metric computed from the warehouse's aggregates, with the notes a workbook answer carries."""
+
+    results: list[MetricResult]
+    notes: list[str]
+
+
+def pushed_overview(
+    ctx: Context,
+    names: Sequence[str],
+    period: Period,
+    o: MetricOptions,
+    *,
+    by: str | None = None,
+    where: Mapping[str, str] | None = None,
+    compare_to: Period | None = None,
+) -> Pushed | None:
+    """`compute_pushed` for each of `names`; None (answer all from the snapshot) when any cannot be pushed down, so
+    an overview never mixes the paths. The notes are those of `bot.context.data_notes`: the rows the source's
+    export recorded as rejected (the tables hold only valid rows, or nothing is pushed down)."""
+    from bot.render.format import WORKBOOK, left_out
+
+    if not pushed_down(ctx) or any(name not in PUSHED or not pushable(name, o) for name in names):
+        return None
+    results = []
+    for name in names:
+        result = compute_pushed(ctx, name, period, o, by=by, where=where, compare_to=compare_to)
+        if result is None:
+            return None
+        results.append(result)
+    rejected = sum(ctx.workbook.recorded_issues()[1].values())  # type: ignore[attr-defined]
+    return Pushed(results, [left_out(rejected, WORKBOOK)] if rejected else [])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from bot.actions import cohorts_reply, risk_reply
@@ -146,17 +147,27 @@ def add_prediction(result, tables, ctx: Context, top: int = 5) -> None:
 
 
 def overview_reply(cmd: Command, ctx: Context) -> OverviewReply | TableReply:
-    cached = ctx.snapshot()
-    tables = ctx.tables(cached.snapshot)
+    from bot.pushdown import pushed_overview
+
     period = resolve_period(ctx, cmd.period, "overview")
     vs = vs_period(cmd.vs, period, ctx.today(), ctx.settings.fiscal_year_start_month) if cmd.vs else None
-    results = [compute(m, tables, period, ctx.options(), by=cmd.by, where=cmd.where, compare_to=vs) for m in OVERVIEW]
+    pushed = pushed_overview(ctx, OVERVIEW, period, ctx.options(), by=cmd.by, where=cmd.where, compare_to=vs)
+    if pushed is not None:  # every headline metric from the warehouse's aggregates: no row is read
+        results, notes, as_of = pushed.results, pushed.notes, ctx.now()
+    else:
+        cached = ctx.snapshot()
+        tables = ctx.tables(cached.snapshot)
+        o = ctx.options()
+        results = [compute(m, tables, period, o, by=cmd.by, where=cmd.where, compare_to=vs) for m in OVERVIEW]
+        notes, as_of = data_notes(ctx, cached), cached.snapshot.read_at
     if cmd.by:
-        return overview_by_reply(ctx, cmd, results, period, cached)
-    return OverviewReply(results, period, cached.snapshot.read_at, data_notes(ctx, cached), cmd.raw)
+        return overview_by_reply(ctx, cmd, results, period, notes, as_of)
+    return OverviewReply(results, period, as_of, notes, cmd.raw)
 
 
-def overview_by_reply(ctx: Context, cmd: Command, results: list, period: Period, cached) -> TableReply:
+def overview_by_reply(
+    ctx: Context, cmd: Command, results: list, period: Period, data: list[str], as_of: datetime
+) -> TableReply:
     """`overview by <dim>`: one row per headline metric, the total then each segment (largest first); a value
     on fewer than `surveys.min_n` observations is marked *, and the full results are in the JSON payload."""
     by = results[0].by
@@ -169,7 +180,7 @@ def overview_by_reply(ctx: Context, cmd: Command, results: list, period: Period,
     segments = sorted(sizes, key=lambda seg: (-sizes[seg], seg))
     rows: list[list] = []
     marks: list[tuple[int, int]] = []
-    notes = data_notes(ctx, cached)
+    notes = list(data)
     for i, r in enumerate(results):
         cells = {s.segment: s for s in r.breakdown}
         marks += [(i, 2 + j) for j, seg in enumerate(segments) if seg in cells and cells[seg].small_sample]
@@ -191,7 +202,7 @@ def overview_by_reply(ctx: Context, cmd: Command, results: list, period: Period,
         ),
         [_("metric"), _("all"), *segments],
         rows,
-        cached.snapshot.read_at,
+        as_of,
         notes,
         payload={"metric": "overview", "by": by, "period": period.to_json(), "results": [r.to_json() for r in results]},
         query=cmd.raw,

@@ -229,7 +229,7 @@ def build_digest(
     )
     if digest.quiet:
         return digest
-    digest.kpis = kpis(tables, week, trailing, o, where)
+    digest.kpis = headline(ctx, tables, week, trailing, o, where)
     since = max(since or week.start, week.start - timedelta(days=7 * TRAILING_WEEKS))
     digest.since = since
     _survey_facts(digest, scoped.responses, since, week.end)
@@ -262,14 +262,32 @@ def rows_in(t: Tables, p: Period) -> dict[str, int]:
     return out
 
 
+def kpi_names(t: Tables, o: MetricOptions) -> list[str]:
+    """The headline KPIs and every targeted metric, but those reading a tab the source lacks."""
+    names = list(DIGEST_KPIS) + [m for m in o.targets if m in METRICS and m not in DIGEST_KPIS]
+    return [name for name in names if not set(METRICS[name].tabs) & t.missing]
+
+
+def headline(
+    ctx: Context, t: Tables, week: Period, trailing: Period, o: MetricOptions, where: Mapping[str, str]
+) -> list[Kpi]:
+    """`kpis`, computed by the warehouse when the source pushes every one of them down (`[source] pushdown`)."""
+    from bot.pushdown import pushed_overview
+
+    names = kpi_names(t, o)
+    now = pushed_overview(ctx, names, week, o, where=where)
+    then = pushed_overview(ctx, names, trailing, o, where=where) if now is not None else None
+    if now is None or then is None:
+        return kpis(t, week, trailing, o, where)
+    pairs = zip(names, now.results, then.results, strict=True)
+    return [Kpi(name, w.label, w.unit, w, tr, METRICS[name].lower_is_better) for name, w, tr in pairs]
+
+
 def kpis(t: Tables, week: Period, trailing: Period, o: MetricOptions, where: Mapping[str, str]) -> list[Kpi]:
     """The headline KPIs (and every targeted metric) for the week and the trailing 13 weeks."""
-    names = list(DIGEST_KPIS) + [m for m in o.targets if m in METRICS and m not in DIGEST_KPIS]
     out = []
-    for name in names:
+    for name in kpi_names(t, o):
         spec = METRICS[name]
-        if set(spec.tabs) & t.missing:
-            continue
         w = compute(name, t, week, o, where=where)
         tr = compute(name, t, trailing, o, where=where)
         out.append(Kpi(name, w.label, w.unit, w, tr, spec.lower_is_better))

@@ -14,7 +14,7 @@ from bot.cli import main
 from bot.context import Context, snapshot_path
 from bot.digest.builder import build_digest
 from bot.digest.schedule import last_full_week
-from bot.pushdown import PUSHED, SINGLE
+from bot.pushdown import SINGLE
 from bot.query import answer
 from bot.render.json import render_json
 from bot.scheduler import refresh_job, register_context
@@ -29,6 +29,7 @@ from tests.postgres import copy_duckdb
 
 VARIANTS = ("2026-Q3", "2026-Q3 by region", "2026-10 where plan=Pro", "2026-10 vs 2025-10")
 QUERIES = [f"{m} {v}" for m in METRICS for v in VARIANTS] + ["overview 2026-Q3", "issues"]
+OVERVIEWS = [f"overview {v}" for v in VARIANTS]
 
 
 def noon() -> datetime:
@@ -71,7 +72,7 @@ def as_on_the_sheet(data: dict) -> dict:
 def demo_answers(demo_master):
     """The demo workbook's JSON answers to QUERIES, computed once for the module."""
     sheet = Context(Settings(), LocalWorkbook(demo_master), clock=noon, one_shot=True)
-    return {q: render_json(answer(q, sheet)) for q in QUERIES}
+    return {q: render_json(answer(q, sheet)) for q in dict.fromkeys([*QUERIES, *OVERVIEWS])}
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +172,8 @@ def test_pushed_down_metrics_answer_as_in_memory_without_reading_rows(engine, de
     url = f"duckdb://{demo_export}" if engine == "duckdb" else request.getfixturevalue("demo_in_postgres")
     ctx = pushed_context(url)
     assert len(PUSHED_QUERIES) == len(SINGLE) * len(VARIANTS)  # every pushed-down metric × 4 variants
-    differ = {q: d for q in PUSHED_QUERIES if (d := differences(demo_answers[q], render_json(answer(q, ctx))))}
+    asked = [*PUSHED_QUERIES, *OVERVIEWS]
+    differ = {q: d for q in asked if (d := differences(demo_answers[q], render_json(answer(q, ctx))))}
     assert differ == {}
     assert ctx.cache._entry is None  # no snapshot was read: every answer came from the warehouse's aggregates
     answer("renewal 2026-Q3", ctx)  # not pushed down: answered from the snapshot
@@ -343,3 +345,21 @@ def test_cac_with_spend_by_segment_spread_over_days_answers_as_in_memory(engine,
     whole = render_json(answer("cac 2026-02", ctx))
     # 2,800 (Ads' February budget) + 416.67 (Social) + 100 (no channel) for C3, C4, C5.
     assert whole["value"] == pytest.approx((2800 + 500 * 13 / 30 + 200 + 100) / 3)
+
+
+def test_the_digest_headline_numbers_come_from_the_warehouse(demo_master, demo_export):
+    """DuckDB only (the digest is slow to build; PostgreSQL runs the same queries in the overview test above)."""
+    from bot.digest.builder import report_week_period
+    from sheets.warehouse.pushdown import _OPEN
+
+    url, segment = f"duckdb://{demo_export}", "plan=Pro"
+    sheet = Context(Settings(), LocalWorkbook(demo_master), clock=noon, one_shot=True)
+    ctx = pushed_context(url)
+    monday = last_full_week(sheet.now(), "UTC")
+    pushed = build_digest(ctx, monday, segment).to_json()
+    assert differences(build_digest(sheet, monday, segment).to_json(), pushed) == []
+    assert len(pushed["kpis"]) == 12 and not pushed["quiet"]
+    week = report_week_period(monday)
+    (opened,) = [entry for key, entry in _OPEN.items() if key[0] == ctx.workbook.describe()]
+    flows = [key for key in opened.warehouse._memo if key[0] == "flow"]
+    assert any((week.start, week.end) in key[1] for key in flows)  # the week's customer counts were a query
