@@ -43,9 +43,9 @@ BASKET: dict[str, Callable[..., MetricResult]] = {
 }
 SURVEYS = {"nps": ("NPS", "nps", "Net Promoter Score"), "csat": ("CSAT", "csat", "CSAT"), "csi": ("CSI", "csi", "CSI")}
 PUSHED = (*BASKET, *SURVEYS, *PEOPLE)
-# Pushed down when asked on their own: all but clv, whose answer adds the predicted CLV from per-customer summaries
-# (historical CLV is pushed down inside an overview or a digest).
-SINGLE = tuple(name for name in PUSHED if name != "clv")
+# Pushed down when asked on their own: all of them (clv adds the predicted CLV from the warehouse's per-customer
+# summary, bot/pushed_series.py).
+SINGLE = PUSHED
 # The tables each pushed-down metric reads (Customers too for any `by`/`where`).
 TABS: dict[str, tuple[str, ...]] = {
     **{name: ("orders",) for name in BASKET},

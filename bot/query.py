@@ -19,7 +19,7 @@ from bot.reasons import reasons_in_language, rule_rows
 from bot.render import format as fmt
 from bot.replies import ErrorReply, MetricReply, OverviewReply, Reply, TableReply, TextReply
 from bot.tabs import refresh
-from metrics.clv import customer_model_of
+from metrics.clv import ClvModel, customer_model_of
 from metrics.engine import compute, filter_where
 from metrics.errors import BadCommand
 from metrics.periods import Period, vs_period
@@ -109,6 +109,7 @@ def metric_reply(cmd: Command, ctx: Context) -> MetricReply:
 
 def pushed_reply(cmd: Command, ctx: Context) -> MetricReply | None:
     """The answer computed in the warehouse (`[source] pushdown = true`), or None to answer from the snapshot."""
+    from bot import pushed_series
     from bot.pushdown import SINGLE, compute_pushed, pushed_down
 
     if cmd.metric not in SINGLE or not pushed_down(ctx):
@@ -116,6 +117,13 @@ def pushed_reply(cmd: Command, ctx: Context) -> MetricReply | None:
     period = resolve_period(ctx, cmd.period, cmd.metric)
     vs = vs_period(cmd.vs, period, ctx.today(), ctx.settings.fiscal_year_start_month) if cmd.vs else None
     result = compute_pushed(ctx, cmd.metric, period, ctx.options(), by=cmd.by, where=cmd.where, compare_to=vs)
+    if result is not None and cmd.metric == "clv":  # the predicted CLV, from the warehouse's per-customer summary
+        with pushed_series.pushed(ctx) as p:
+            if p is None:
+                return None
+            model = pushed_series.customer_model(p, ctx.today(), ctx.options(), result.where)
+            if len(model.customers) or sum(model.excluded.values()):  # the scope has orders
+                predict_into(result, model)
     return None if result is None else MetricReply(result, ctx.now(), [], cmd.raw)
 
 
@@ -126,7 +134,11 @@ def add_prediction(result, tables, ctx: Context, top: int = 5) -> None:
     scoped = filter_where(tables, result.where)
     if scoped.orders.empty:
         return
-    model = customer_model_of(scoped, ctx.today(), ctx.options())
+    predict_into(result, customer_model_of(scoped, ctx.today(), ctx.options()), top)
+
+
+def predict_into(result, model: ClvModel, top: int = 5) -> None:
+    """The predicted CLV of a fitted model in `result.details["predicted"]`, or the note saying why there is none."""
     if not model.converged:
         result.notes.append(model.note or "the predictive model did not converge; showing historical CLV")
         return
