@@ -89,3 +89,19 @@ def sheets_scale(
         dimensions=("region", "plan", "channel"),
         missing=("subscriptions",),
     )
+
+
+TAB_NAMES = {"customers": "Customers", "orders": "Orders", "responses": "Responses", "complaints": "Complaints",
+             "spend": "Spend"}
+
+
+def source_frames(today: date, orders: int) -> dict[str, pd.DataFrame]:
+    """`sheets_scale` at `orders` orders (customers orders/5, answers 0.3×, complaints 0.05×) as the source tabs'
+    frames by tab name, without the `row` column and without columns that are empty throughout."""
+    tables = sheets_scale(today, customers=orders // 5, orders=orders, answers=int(orders * 0.3),
+                          complaints=orders // 20)
+    out = {}
+    for key, name in TAB_NAMES.items():
+        frame = getattr(tables, key)
+        out[name] = frame[[c for c in frame.columns if c != "row" and not frame[c].isna().all()]]
+    return out

@@ -38,15 +38,11 @@ def write_dataset(path: Path, orders: int) -> None:
     """bench.dataset's Sheets-scale data at `orders` orders (customers = orders/5, answers 0.3×, complaints 0.05×)."""
     import pandas as pd
 
-    from bench.dataset import sheets_scale
+    from bench.dataset import source_frames
     from sheets.xlsx import write_xlsx
 
-    tables = sheets_scale(date(2026, 11, 15), customers=orders // 5, orders=orders, answers=int(orders * 0.3),
-                          complaints=orders // 20)
     tabs = {}
-    for key, name in zip(("customers", "orders", "responses", "complaints", "spend"), TABS):
-        frame = getattr(tables, key)
-        frame = frame[[c for c in frame.columns if c != "row" and not frame[c].isna().all()]]
+    for name, frame in source_frames(date(2026, 11, 15), orders).items():
         columns = []
         for c in frame.columns:
             s = frame[c]

@@ -255,15 +255,7 @@ class Spreadsheet:
         rows: list[list[Any]] = [[""] * width for _ in range(height)]
         for (r, c), cell in inside.items():
             rows[r][c] = self._render(cell, render, datetime_render)
-        if major == "COLUMNS":
-            rows = [list(col) for col in zip(*rows)] if rows else []
-        rows = [_trim_row(row) for row in rows]
-        while rows and not rows[-1]:
-            rows.pop()
-        out: dict[str, Any] = {"range": a1(grid, span.r0, r_end, span.c0, c_end), "majorDimension": major}
-        if rows:
-            out["values"] = rows
-        return out
+        return _value_range(span, rows, major)
 
     def _read_frozen(self, span: Span, render: str, major: str) -> dict[str, Any]:
         """values.get of a bulk tab: its stored rows sliced to the range (unformatted values only)."""
@@ -272,17 +264,7 @@ class Spreadsheet:
         if render != "UNFORMATTED_VALUE":
             raise ApiError(400, "this fake's bulk tabs answer valueRenderOption=UNFORMATTED_VALUE only")
         r_end, c_end = span.rows_end(), span.cols_end()
-        rows = [row[span.c0 : c_end] for row in grid.frozen[span.r0 : r_end]]
-        if major == "COLUMNS":
-            width = max(map(len, rows), default=0)
-            rows = [[row[c] if c < len(row) else "" for row in rows] for c in range(width)]
-        rows = [_trim_row(row) for row in rows]
-        while rows and not rows[-1]:
-            rows.pop()
-        out: dict[str, Any] = {"range": a1(grid, span.r0, r_end, span.c0, c_end), "majorDimension": major}
-        if rows:
-            out["values"] = rows
-        return out
+        return _value_range(span, [row[span.c0 : c_end] for row in grid.frozen[span.r0 : r_end]], major)
 
     def _render(self, cell: StoredCell | None, render: str, datetime_render: str) -> Any:
         if cell is None:
@@ -598,6 +580,21 @@ def _split_range(text: str) -> tuple[str, bool, str]:
         title, _, cells = text.rpartition("!")
         return title, True, cells
     return text, False, ""
+
+
+def _value_range(span: Span, rows: list[list[Any]], major: str) -> dict[str, Any]:
+    """A ValueRange of `rows` read from `span`: by rows or columns, trailing empty cells and rows trimmed."""
+    if major == "COLUMNS":
+        width = max(map(len, rows), default=0)
+        rows = [[row[c] if c < len(row) else "" for row in rows] for c in range(width)]
+    rows = [_trim_row(row) for row in rows]
+    while rows and not rows[-1]:
+        rows.pop()
+    out: dict[str, Any] = {"range": a1(span.grid, span.r0, span.rows_end(), span.c0, span.cols_end()),
+                           "majorDimension": major}
+    if rows:
+        out["values"] = rows
+    return out
 
 
 def _trim_row(row: list[Any]) -> list[Any]:

@@ -21,8 +21,13 @@ TABS = ("Customers", "Orders", "Responses", "Complaints", "Spend", "Subscription
 
 def assert_same_snapshot(path, settings: Settings | None = None) -> dict:
     """Both paths on one file: identical frames, issues and counts; returns what each tab was read as."""
+    return assert_paths_agree(LocalWorkbook(path), settings)
+
+
+def assert_paths_agree(book, settings: Settings | None = None) -> dict:
+    """The columnar and the per-cell read of one workbook (any backend): identical frames, issues and counts;
+    returns what each tab was read as."""
     settings = settings or Settings()
-    book = LocalWorkbook(path)
     new = load_snapshot(book, settings)
     old = load_snapshot(book, settings, columnar=False)
     assert new.frames.keys() == old.frames.keys()

@@ -10,7 +10,6 @@ import json
 from datetime import date
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -24,6 +23,7 @@ from sheets.google.auth import credentials_from_info
 from sheets.google.columns import columnar_tab, rows_of
 from sheets.snapshot import load_snapshot
 from tests.fakes.sheets_api import FakeSheets
+from tests.sheets.test_columnar import assert_paths_agree
 
 TABS = ("Customers", "Orders", "Responses", "Complaints", "Spend", "Subscriptions")
 _keys = (f"1ColumnsKey{i:06d}_abcdefghijklmnopqrstuvwxyz" for i in itertools.count())
@@ -45,24 +45,6 @@ def served():
         yield open_sheet
 
 
-def assert_same_snapshot(book, settings: Settings | None = None) -> dict[str, str]:
-    """Both paths on one sheet: identical frames, issues and counts; returns what each tab was read as."""
-    settings = settings or Settings()
-    new = load_snapshot(book, settings)
-    old = load_snapshot(book, settings, columnar=False)
-    assert new.frames.keys() == old.frames.keys()
-    for key in old.frames:
-        pd.testing.assert_frame_equal(new.frames[key], old.frames[key], check_exact=True, obj=key)
-    assert new.issues == old.issues
-    assert (new.excluded, new.missing_tabs, new.dimensions, new.missing_columns) == (
-        old.excluded,
-        old.missing_tabs,
-        old.dimensions,
-        old.missing_columns,
-    )
-    return {name: type(tab).__name__ for name, tab in book.read_columns(list(TABS)).items()}
-
-
 def demo_rows(customers: int = 300) -> dict[str, list[list]]:
     """The demo workbook's tabs cut down to its first `customers` customers (quick, the shapes real)."""
     tabs = build_demo_rows(date(2026, 11, 25))
@@ -76,7 +58,7 @@ def demo_rows(customers: int = 300) -> dict[str, list[list]]:
 
 def test_demo_workbook_reads_the_same(served):
     book = served(demo_rows())
-    kinds = assert_same_snapshot(book)
+    kinds = assert_paths_agree(book)
     assert {kinds[t] for t in ("Customers", "Orders", "Responses", "Complaints", "Spend")} == {"ColumnarTab"}
     fake = served.fake
     reads = [r for r in fake.requests if r.kind == "values.batchGet" and r.key == book.key]
@@ -123,7 +105,7 @@ def test_messy_tabs_report_the_same_rejected_rows(served):
             "Complaints": [["date", "category", "note"], [46300, "Billing", "late"], ["", "", "   "], [46301, "", "x"]],
         }
     )
-    kinds = assert_same_snapshot(book)
+    kinds = assert_paths_agree(book)
     assert kinds["Orders"] == kinds["Customers"] == "ColumnarTab"
     rejected = sorted((i.tab, i.row, i.column) for i in load_snapshot(book, Settings()).rejected())
     # Orders: row 1 is blank, the header is sheet row 2, its data rows 3…10: row 4 (amount "abc"), row 5 (2026-02-30
@@ -136,7 +118,7 @@ def test_messy_tabs_report_the_same_rejected_rows(served):
 
 def test_a_tab_without_a_header_and_an_empty_tab_read_the_same(served):
     book = served({"Orders": [[], ["  "], [""]], "Spend": [], "Responses": [[0, "x"], [46300, "NPS", 9]]})
-    kinds = assert_same_snapshot(book)
+    kinds = assert_paths_agree(book)
     assert kinds["Orders"] == "RawTab" and kinds["Spend"] == "RawTab"  # nothing with text: the empty-tab report
     assert kinds["Responses"] == "ColumnarTab"  # a number is a header cell too, as in the per-cell path
 
@@ -216,4 +198,4 @@ def sheets(draw):
 @given(sheet=sheets())
 def test_generated_sheets_read_the_same(served, sheet):
     tab, rows = sheet
-    assert_same_snapshot(served({tab: json.loads(json.dumps(rows))}))
+    assert_paths_agree(served({tab: json.loads(json.dumps(rows))}))
