@@ -36,7 +36,7 @@ def cohorts_reply(cmd: Command, ctx: Context) -> Reply:
             rows.append(([segment] if by else []) + [str(c), int(n)] + cells + [None] * (width - len(cells)))
     scope = fmt.scope(cmd.where) + (_(" by {dimension}", dimension=by) if by else "")
     title = _("Cohort retention — {period}{scope}", period=fmt.period(period), scope=scope)
-    # the chart keeps the English title: matplotlib's default font has no CJK glyphs
+    # drawn on the chart in English only (bot.charts.words); in another language Slack posts the title with the chart
     chart_title = f"Cohort retention — {period.label}{''.join(f' where {k}={v}' for k, v in cmd.where.items())}"
     charts = []
     if by is None and tables and len(tables[0][1].cohorts):

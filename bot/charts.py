@@ -1,4 +1,9 @@
-"""Charts for the analyses (PNG bytes): the Kaplan–Meier survival curves, sized to stay readable on a phone."""
+"""Charts for the analyses (PNG bytes): survival curves, forecast, cohort heat map, sized to stay readable on a phone.
+
+matplotlib's default font (DejaVu Sans) has no CJK glyphs and the server has no CJK font, so a chart carries words —
+title, axis labels, legend words — only in English (`words()`); in another language it is drawn language-neutral
+(numbers, period labels, segment names, `M0…Mk`) and its title goes into the Slack message it is posted with
+(bot.slack.charts)."""
 
 from __future__ import annotations
 
@@ -12,12 +17,18 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from bot.i18n import is_english
 from metrics.survival import Curve, SurvivalResult
 
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 6.4, 120  # 960 × 768 px
 OVERALL_COLOR = "#222222"
 SEGMENT_COLORS = ("#3b6ea8", "#c0392b", "#2e8b57", "#d68910", "#7d3c98", "#17a589", "#a04000", "#5d6d7e")
 MAX_SEGMENTS = len(SEGMENT_COLORS)
+
+
+def words() -> bool:
+    """Whether charts drawn now carry words (titles, axis labels): only in English, the one language the font has."""
+    return is_english()
 
 
 def survival_chart(result: SurvivalResult) -> bytes:
@@ -27,18 +38,20 @@ def survival_chart(result: SurvivalResult) -> bytes:
     FigureCanvasAgg(fig)
     ax = fig.subplots()
     segments = result.segments[:MAX_SEGMENTS]
-    _curve(ax, result.overall, OVERALL_COLOR, width=3.0 if not segments else 2.0)
+    _curve(ax, result.overall, OVERALL_COLOR, width=3.0 if not segments else 2.0, overall=result.overall.segment)
     for curve, color in zip(segments, SEGMENT_COLORS, strict=False):
         _curve(ax, curve, color, width=2.5)
     ax.axhline(0.5, color="#999999", linestyle=":", linewidth=1.2)
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_xlabel("Days since signup", fontsize=14)
-    ax.set_ylabel("Still a customer", fontsize=14)
     ax.tick_params(labelsize=12)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower left", fontsize=12, frameon=True, framealpha=0.9)
+    if not words():
+        return _png(fig)
+    ax.set_xlabel("Days since signup", fontsize=14)
+    ax.set_ylabel("Still a customer", fontsize=14)
     title = "Customer survival" + (f" by {result.by}" if result.by else "")
     subtitle = f"Kaplan–Meier, as of {result.as_of.isoformat()} · shaded: 95% band · ● median"
     if result.logrank_p is not None:
@@ -55,14 +68,14 @@ def survival_chart(result: SurvivalResult) -> bytes:
             fontsize=10,
             color="#555555",
         )
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
-    return buffer.getvalue()
+    return _png(fig)
 
 
-def _curve(ax, c: Curve, color: str, *, width: float) -> None:
+def _curve(ax, c: Curve, color: str, *, width: float, overall: str = "") -> None:
     median = "–" if c.median_days is None else f"{c.median_days:,.0f} d"
-    label = f"{c.segment} (n={c.n:,}, median {median})"
+    # without words: segment names are data; the overall curve ("all customers") is Σ
+    name = c.segment if words() or c.segment != overall else "Σ"
+    label = f"{c.segment} (n={c.n:,}, median {median})" if words() else f"{name} (n={c.n:,})"
     ax.step(c.days, c.survival, where="post", color=color, linewidth=width, label=label)
     ax.fill_between(c.days, c.low, c.high, step="post", color=color, alpha=0.12, linewidth=0)
     if c.median_days is not None:
@@ -110,8 +123,9 @@ def forecast_chart(title: str, history: dict[str, float], points: list[tuple[str
     ax.set_xticks(list(xs)[::step], labels[::step], fontsize=11)
     ax.tick_params(labelsize=11)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", fontsize=11, frameon=True, framealpha=0.9)
-    fig.suptitle(title, fontsize=16, fontweight="bold")
+    if words():
+        ax.legend(loc="upper left", fontsize=11, frameon=True, framealpha=0.9)
+        fig.suptitle(title, fontsize=16, fontweight="bold")
     return _png(fig)
 
 
@@ -130,13 +144,15 @@ def cohort_heatmap(title: str, cohorts: list[str], shares) -> bytes:
         [f"M{k}" for k in range(data.shape[1] if data.ndim == 2 else 0)],
         fontsize=10,
     )
-    ax.set_xlabel("Months since signup", fontsize=12)
+    if words():
+        ax.set_xlabel("Months since signup", fontsize=12)
     if data.ndim == 2 and data.size and data.shape[1] <= 13:
         for (i, k), v in np.ndenumerate(data):
             if v == v:
                 ax.text(k, i, f"{v:.0f}", ha="center", va="center", fontsize=8, color="white" if v > 55 else "#222222")
     fig.colorbar(image, ax=ax, format=PercentFormatter(100, decimals=0), shrink=0.8)
-    fig.suptitle(title, fontsize=14, fontweight="bold")
+    if words():
+        fig.suptitle(title, fontsize=14, fontweight="bold")
     return _png(fig)
 
 

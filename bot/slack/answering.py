@@ -16,7 +16,7 @@ from typing import Any
 from bot.context import Context
 from bot.errors import error_reply, sentence
 from bot.grammar import Command, shorten
-from bot.i18n import _, use
+from bot.i18n import _, current, use
 from bot.query import reply_to
 from bot.render import format as fmt
 from bot.render import safe
@@ -38,6 +38,7 @@ class Answer:
     message: dict[str, Any]
     reply: Reply | None = None
     error_id: str | None = None
+    language: str = field(default_factory=current)  # the language in force when answered: its charts' captions
 
     @property
     def shareable(self) -> bool:

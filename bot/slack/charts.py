@@ -9,7 +9,9 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.i18n import _, use
 from bot.render.format import escape
+from bot.replies import TableReply
 from bot.slack.answering import Answer
 
 log = logging.getLogger(__name__)
@@ -20,6 +22,18 @@ def charts_of(answer: Answer) -> list[tuple[str, bytes]]:
     if not answer.shareable:
         return []
     return [(name, data) for name, data in getattr(answer.reply, "attachments", []) if name.endswith(".png")]
+
+
+def chart_comment(answer: Answer, asked: str) -> str:
+    """The message posted with an answer's charts, in the answer's language; where the chart has no words of its own
+    (a language matplotlib's font cannot draw, bot.charts.words) it says the answer's title."""
+    from bot.charts import words  # lazy: matplotlib, loaded anyway once an answer has a chart
+
+    with use(answer.language):
+        comment = _("Chart for `{asked}`", asked=escape(asked))
+        if words() or not isinstance(answer.reply, TableReply):
+            return comment
+        return _("{comment}: {title}", comment=comment, title=escape(answer.reply.title))
 
 
 def send_charts(
@@ -38,6 +52,7 @@ def send_charts(
     try:
         if channel is None:
             channel = client.conversations_open(users=user_id)["channel"]["id"]
+        comment = chart_comment(answer, asked)
         for name, data in files:
             extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
             client.files_upload_v2(
@@ -45,7 +60,7 @@ def send_charts(
                 file=data,
                 filename=name,
                 title=f"{asked} — {name.removesuffix('.png')}",
-                initial_comment=f"Chart for `{escape(asked)}`",
+                initial_comment=comment,
                 **extra,
             )
     except Exception as err:  # noqa: BLE001 - the text answer is already there; a missing chart is logged
