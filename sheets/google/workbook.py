@@ -45,6 +45,9 @@ READ_PARAMS = {
 COLUMN_PARAMS = {**READ_PARAMS, "majorDimension": "COLUMNS"}
 # Drive files.get of the spreadsheet: when and how often it last changed (needs a Drive metadata scope).
 MARKER_PARAMS = {"fields": "modifiedTime,version", "supportsAllDrives": "true", "prettyPrint": "false"}
+# (connect, read) seconds: the marker is asked on the way to an answer, so a slow Drive soon means "unknown" (the
+# cache age decides) instead of holding the answer up for the values read's timeout.
+MARKER_TIMEOUT = (3.05, 5.0)
 
 
 class GoogleWorkbook:
@@ -105,9 +108,12 @@ class GoogleWorkbook:
                 return self._marker[1]
             asked = self._clock()
         try:
-            answer = decode(
-                self.http.request("get", f"{DRIVE_FILES_API_V3_URL}/{self.key}", params=MARKER_PARAMS).content
+            response = self.http.session.request(
+                "get", f"{DRIVE_FILES_API_V3_URL}/{self.key}", params=MARKER_PARAMS, timeout=MARKER_TIMEOUT
             )
+            if not response.ok:
+                raise APIError(response)
+            answer = decode(response.content)
         except APIError as err:
             if _drive_refused(err):
                 with self._lock:

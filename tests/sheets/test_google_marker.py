@@ -6,6 +6,7 @@ cache-age rule ([source] cache_seconds). Real `pulse ask` processes' code over r
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -114,3 +115,13 @@ def test_a_workbook_asks_drive_at_most_once_per_marker_max_age_and_again_after_a
     assert book.change_marker() is None  # a passing failure: unknown this time, asked again next time
     now[0] += 10.0
     assert book.change_marker() is not None
+
+
+def test_a_slow_drive_means_unknown_instead_of_holding_up_the_answer(fake, monkeypatch):
+    point_env_at(fake, monkeypatch)
+    monkeypatch.setattr("sheets.google.workbook.MARKER_TIMEOUT", (1.0, 0.2))
+    fake.set_delay(1.0, kind="drive.files.get")
+    book = open_google_workbook(parse_settings({"source": {"sheet": KEY}}), retry=RetryPolicy(base=0.01, cap=0.05))
+    started = time.monotonic()
+    assert book.change_marker() is None  # the cache age decides this time
+    assert time.monotonic() - started < 0.9  # the 0.2 s read timeout, not Drive's 1 s (nor the values read's 60 s)
