@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from datetime import UTC, datetime
 
 import pytest
 
@@ -14,31 +13,13 @@ from bot.context import Context
 from bot.pushdown import PUSHED
 from bot.query import answer
 from bot.render.json import render_json
-from config import Settings, parse_settings
+from config import Settings
 from sheets.local import LocalWorkbook
-from sheets.warehouse.export import export_duckdb
-from sheets.warehouse.source import open_sql_workbook
-from tests.bot.conftest import TODAY
+from tests.bot.test_warehouse_differential import demo_export, noon  # noqa: F401 - demo_export is a fixture
+from tests.bot.test_warehouse_differential import pushed_context as pushed
 
 
-def noon() -> datetime:
-    return datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=UTC)
-
-
-def pushed(url: str) -> Context:
-    settings = parse_settings({"source": {"kind": "sql", "url": url, "pushdown": True}})
-    return Context(settings, open_sql_workbook(settings), clock=noon, one_shot=True)
-
-
-@pytest.fixture(scope="module")
-def exported(demo_master, tmp_path_factory):
-    sheet = Context(Settings(), LocalWorkbook(demo_master), clock=noon, one_shot=True)
-    target = tmp_path_factory.mktemp("bq") / "crm.duckdb"
-    export_duckdb(sheet.read_now().snapshot, target)
-    return target
-
-
-def test_every_query_of_every_pushed_down_metric_compiles_for_bigquery(exported, monkeypatch):
+def test_every_query_of_every_pushed_down_metric_compiles_for_bigquery(demo_export, monkeypatch):  # noqa: F811
     import ibis
     import sqlglot
     from ibis.backends.duckdb import Backend
@@ -52,7 +33,7 @@ def test_every_query_of_every_pushed_down_metric_compiles_for_bigquery(exported,
             return _original(self, expr, *args, **kwargs)
 
         monkeypatch.setattr(Backend, method, recording)
-    ctx = pushed(f"duckdb://{exported}")
+    ctx = pushed(f"duckdb://{demo_export}")
     for metric in PUSHED:
         for question in (f"{metric} 2026-Q3", f"{metric} 2026-10 by region where plan=Pro vs 2025-10"):
             assert "error" not in render_json(answer(question, ctx)), question

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -25,6 +24,7 @@ from config import Settings, parse_settings
 from sheets.local import LocalWorkbook
 from sheets.warehouse.source import SqlWorkbook, open_sql_workbook
 from tests.bot.conftest import TODAY
+from tests.bot.test_warehouse_differential import noon
 from tests.fakes.live_server import LiveServer
 from tests.fakes.slack_api import FakeSlackAPI, ResponseUrlReceiver, wait_for
 from tests.fakes.slack_requests import SIGNING_SECRET, signed_headers, slash_command_body
@@ -33,10 +33,6 @@ from tests.postgres import copy_duckdb
 SHEET = "1WarehouseAddonSheet_abcdefghijklmnopqrstu"
 ADDON_SECRET = "wh-addon-secret"
 ALERT = {"name": "Revenue below plan", "metric": "revenue", "window_days": 28, "condition": "crosses_target"}
-
-
-def noon() -> datetime:
-    return datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +59,13 @@ def workbook_answers(demo_master):
     """The demo workbook's own answers, the reference for every number below."""
     sheet = Context(Settings(), LocalWorkbook(demo_master), clock=noon, one_shot=True)
     return {q: render_json(answer(q, sheet)) for q in ("revenue 2026-Q3", "overview 2026-Q3")}
+
+
+def stop(server) -> None:
+    """Close the server and wait for its start-up read (a thread still inside DuckDB at exit aborts the process)."""
+    server.close()
+    if server.preload is not None:
+        server.preload.join(120)
 
 
 def settings_for(url: str, output, **extra) -> Settings:
@@ -145,7 +148,7 @@ def test_serve_answers_slack_and_the_add_on_refreshes_alerts_and_posts_the_diges
                 digest = wait_for(lambda: slack.messages("C_DIGEST"), timeout=60, what="the digest message")[0]
                 assert "Weekly pulse" in str(digest.json_param("blocks"))
         finally:
-            server.close()
+            stop(server)
     summary = LocalWorkbook(output).read_owned("Pulse Summary")
     assert summary is not None and summary[0][0] == "Month" and len(summary) > 24
     log = [str(row[1]) for row in LocalWorkbook(output).read_owned("Pulse Log")[1:]]
@@ -198,4 +201,4 @@ def test_the_add_on_of_a_sql_source_serves_its_output_sheet(exported, monkeypatc
         assert server.parts["add-on API"] == "on: /addon/ (HMAC-signed requests)"
         assert AddonState(ctx).expected_spreadsheet() == key
     finally:
-        server.close()
+        stop(server)
