@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from metrics.errors import PulseError
 log = logging.getLogger(__name__)
 
 MAX_ASKED_CHARS = 200  # how much of the user's command our own messages quote back
+AFTER_ACK_THREADS = 4
 
 
 @dataclass
@@ -94,35 +96,45 @@ class QueryRunner:
     """Runs `answer()` on a bounded thread pool so a burst of commands never starves the ack path."""
 
     ctx: Context
-    workers: int = 4
+    workers: int = 2
     _pool: ThreadPoolExecutor = field(init=False, repr=False)
+    _after: ThreadPoolExecutor = field(init=False, repr=False)
     _pending: int = field(default=0, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="pulse-query")
+        self._after = ThreadPoolExecutor(max_workers=AFTER_ACK_THREADS, thread_name_prefix="pulse-after-ack")
 
     @property
     def currency(self) -> str:
         return self.ctx.settings.currency
 
-    def busy(self) -> bool:
-        """True when every worker is taken, so a new query would queue rather than start now."""
-        with self._lock:
-            return self._pending >= self.workers
-
     def submit(
         self, parsed: Command | ErrorReply, command: str, text: str, *, share_button: bool = True
     ) -> Future[Answer]:
         """Answer the parsed command on the pool; `command` and `text` as typed, for the message and its buttons."""
+        return self.start(parsed, command, text, share_button=share_button)[0]
+
+    def start(
+        self, parsed: Command | ErrorReply, command: str, text: str, *, share_button: bool = True
+    ) -> tuple[Future[Answer], bool]:
+        """Like `submit`, and whether the query had to queue (every worker taken when it arrived), decided under the
+        same lock as the count, so a burst never has more than `workers` commands waiting for an answer in the ack."""
         with self._lock:
+            queued = self._pending >= self.workers
             self._pending += 1
         try:
-            return self._pool.submit(self._run, parsed, command, text, share_button)
+            return self._pool.submit(self._run, parsed, command, text, share_button), queued
         except RuntimeError:
             with self._lock:
                 self._pending -= 1
             raise
+
+    def after_ack(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run `fn` off the thread that acks (chart uploads of an answer sent in the ack): Slack's HTTP answer
+        waits for the listener to return."""
+        self._after.submit(fn, *args, **kwargs)
 
     def run(self, parsed: Command | ErrorReply, command: str, text: str, *, share_button: bool = True) -> Answer:
         """Answer now, in the calling thread (Socket Mode tests, the share button's recompute)."""
@@ -155,3 +167,4 @@ class QueryRunner:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._after.shutdown(wait=False, cancel_futures=True)

@@ -13,7 +13,7 @@ from bot.slack.listeners import register_listeners
 from bot.slack.runtime import SlackRuntime
 from config import ConfigError, secret
 
-LISTENER_THREADS = 32
+LISTENER_THREADS = 32  # lazy listeners (button and mention work after the ack)
 _SIGNING_SECRETS: WeakKeyDictionary[App, str] = WeakKeyDictionary()
 
 
@@ -43,6 +43,10 @@ def build_app(
         )
     app = App(
         client=web_client(token, api_url),
+        # Slack gets its HTTP answer when the listener returns, and every listener returns right after ack(): no
+        # thread waits for the ack by polling (bolt's default polls every 10 ms from a second thread per request),
+        # and work after the ack runs on the query pool or as a lazy listener (bot/slack/listeners).
+        process_before_response=True,
         signing_secret=signing_secret or "",
         token_verification_enabled=False,
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="pulse-listener"),

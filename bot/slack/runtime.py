@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.context import Context
 from bot.ratelimit import rate_limiter
@@ -14,6 +15,9 @@ from bot.slack.answering import QueryRunner
 from config import Settings
 
 ACK_WAIT_SECONDS = 0.7
+# Queries running at once: two cores, and a query holds the GIL most of the time, so more threads only take turns
+# from the threads that ack (bench/burst_bench.py; README "Benchmarks"); the rest wait in the pool's queue.
+QUERY_WORKERS = 2
 EVENT_MEMORY_SECONDS = 3600.0
 
 
@@ -32,6 +36,12 @@ class EventDeduper:
 
     def first_time(self, event_id: str) -> bool:
         return self._seen.first_time(f"slack event {event_id}", self._clock() + self._ttl)
+
+
+def just_ack(ack: Any) -> None:
+    """The whole ack of a listener whose work runs as a bolt lazy listener, after Slack has its HTTP answer
+    (with `process_before_response`, anything a listener does before returning delays that answer)."""
+    ack()
 
 
 def event_deduper(settings: Settings) -> EventDeduper:
@@ -53,7 +63,7 @@ class SlackRuntime:
     runner: QueryRunner = field(init=False)
     events: EventDeduper = field(init=False)
     ack_wait: float = ACK_WAIT_SECONDS
-    workers: int = 4
+    workers: int = QUERY_WORKERS
 
     def __post_init__(self) -> None:
         self.access = Access(self.ctx.settings.slack)

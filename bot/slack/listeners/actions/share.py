@@ -22,7 +22,7 @@ from bot.slack.answering import Answer, plain
 from bot.slack.charts import send_charts
 from bot.slack.listeners.commands.flow import requested_action
 from bot.slack.manifest import command_names
-from bot.slack.runtime import SlackRuntime
+from bot.slack.runtime import SlackRuntime, just_ack
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +30,12 @@ FALLBACK_ERRORS = {"not_in_channel", "channel_not_found"}
 
 
 def register(app: App, rt: SlackRuntime) -> None:
-    @app.action(SHARE_ACTION_ID)
-    def handle_share(ack: Any, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Any) -> None:
-        ack()
+    def handle_share(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Any) -> None:
         with use(rt.runner.ctx.settings.language):
             share(rt, body, action, client, respond)
+
+    # Acked at once; the rest (access check, replies) runs after the ack as a lazy listener (bot/slack/app.py).
+    app.action(SHARE_ACTION_ID)(ack=just_ack, lazy=[handle_share])
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,16 @@ from slack_bolt import App
 from bot.alerts.message import WHY_ACTION
 from bot.slack.answering import Answer
 from bot.slack.listeners.actions.share import button_query
-from bot.slack.runtime import SlackRuntime
+from bot.slack.runtime import SlackRuntime, just_ack
 
 log = logging.getLogger(__name__)
 
 
 def register(app: App, rt: SlackRuntime) -> None:
-    @app.action(WHY_ACTION)
-    def handle_why(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
-        ack()
+    def handle_why(body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         explain(rt, body, action, respond)
+
+    app.action(WHY_ACTION)(ack=just_ack, lazy=[handle_why])
 
 
 def explain(rt: SlackRuntime, body: dict[str, Any], action: dict[str, Any], respond: Callable[..., Any]) -> None:

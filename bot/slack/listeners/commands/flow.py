@@ -73,8 +73,8 @@ def _answer_command(
         ack(response_type="ephemeral", **plain(refusal))
         return
     started = received_at if received_at is not None else time.monotonic()
-    wait = 0.0 if rt.runner.busy() else max(0.0, rt.ack_wait - (time.monotonic() - started))
-    future = rt.runner.submit(parsed, command, text)
+    future, queued = rt.runner.start(parsed, command, text)
+    wait = 0.0 if queued else max(0.0, rt.ack_wait - (time.monotonic() - started))
     try:
         result = future.result(timeout=wait)
     except TimeoutError:
@@ -82,7 +82,7 @@ def _answer_command(
         future.add_done_callback(lambda f: deliver(respond, f, command, text, client, user_id))
         return
     ack(response_type="ephemeral", **result.message)
-    send_charts(client, result, f"{command} {text}".strip(), user_id=user_id)
+    rt.runner.after_ack(send_charts, client, result, f"{command} {text}".strip(), user_id=user_id)
 
 
 def deliver(

@@ -15,7 +15,7 @@ from bot.i18n import use
 from bot.query import parse
 from bot.slack.answering import Answer, plain
 from bot.slack.listeners.commands.flow import command_text, requested_action
-from bot.slack.runtime import SlackRuntime
+from bot.slack.runtime import SlackRuntime, just_ack
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,6 @@ LEADING_MENTION = re.compile(r"^\s*(<@[A-Z0-9]+(\|[^>]*)?>\s*)+")
 
 
 def register(app: App, rt: SlackRuntime) -> None:
-    @app.event("app_mention")
     def handle_mention(body: dict[str, Any], event: dict[str, Any], say: Callable[..., Any], client: WebClient) -> None:
         event_id = body.get("event_id")
         if event_id and not rt.events.first_time(event_id):
@@ -31,6 +30,9 @@ def register(app: App, rt: SlackRuntime) -> None:
             return
         with use(rt.runner.ctx.settings.language):  # a parse error is worded in the configured language too
             answer_mention(rt, event, say, client)
+
+    # Acked at once; the dedupe, access check and refusal post run after the ack as a lazy listener.
+    app.event("app_mention")(ack=just_ack, lazy=[handle_mention])
 
 
 def mention_text(raw: str | None) -> str:
