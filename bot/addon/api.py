@@ -31,7 +31,7 @@ from bot.grammar import Command, check_period
 from bot.i18n import _, use
 from bot.query import reply_to
 from bot.ratelimit import rate_limiter
-from bot.render.text import error_sentence
+from bot.render import format as fmt
 from bot.replay import seen_store
 from bot.replies import ErrorReply, OverviewReply
 from bot.server import CALLER, VERIFIED, guard
@@ -197,7 +197,10 @@ def kpis(req: KpiRequest, request: Request) -> dict[str, Any]:
 def _kpis(req: KpiRequest, ctx: Context) -> dict[str, Any]:
     reply = reply_to(overview_command(req.period), ctx)
     if isinstance(reply, ErrorReply):
-        raise Problem(400, "Bad Request", error_sentence(reply))
+        message = fmt.note(reply.message)
+        if reply.suggestion:  # said again after a message that may ask it already, as the sidebar has always shown it
+            message = _("{message} — did you mean {suggestion}?", message=message, suggestion=reply.suggestion)
+        raise Problem(400, "Bad Request", message)
     if not isinstance(reply, OverviewReply):
         raise Problem(400, "Bad Request", _("no KPI cards for that period"))
     return kpi_cards(reply, ctx.settings.currency)

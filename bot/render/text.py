@@ -129,15 +129,6 @@ def _pad(text: str, width: int, *, right: bool = False) -> str:
     return fill + text if right else text + fill
 
 
-def error_sentence(reply: ErrorReply) -> str:
-    """An error's message in the current language with its suggestion (unless the message already offers it), without
-    the "error:" label: the `detail` of an API refusal."""
-    message = fmt.note(reply.message)
-    if reply.suggestion and not _suggests(message):
-        return _("{message} — did you mean {suggestion}?", message=message, suggestion=reply.suggestion)
-    return message
-
-
 def _suggests(message: str) -> bool:
     """Whether an error message already offers its suggestion ("did you mean …", "是否想输入 …")."""
     return "did you mean" in message or _("did you mean") in message
