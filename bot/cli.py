@@ -330,7 +330,7 @@ def cmd_manifest(args, settings: Settings) -> int:
     """Print the Slack app manifest generated from the metric catalogue (bot/slack/manifest.py)."""
     from bot.slack.manifest import manifest_text
 
-    sys.stdout.write(manifest_text(args.host))
+    sys.stdout.write(manifest_text(args.host, user_language=settings.slack.user_language))
     return 0
 
 

@@ -11,7 +11,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from metrics.errors import NotConfigured, Unavailable
@@ -259,6 +259,8 @@ class SlackSettings(_Section):
     allowed_users: list[str] = Field(default_factory=list)
     admins: list[str] = Field(default_factory=list)
     rate_limit_per_minute: int = Field(20, ge=1)
+    # Answer each asker in their own Slack locale (zh-* → zh-CN, else en) via users.info: needs the users:read scope.
+    user_language: StrictBool = False
 
 
 class AddonSettings(_Section):

@@ -18,7 +18,7 @@ from bot.context import Context
 from bot.errors import error_reply, sentence
 from bot.grammar import Command, shorten
 from bot.i18n import _, current, use
-from bot.query import reply_to
+from bot.query import parse, reply_to
 from bot.render import format as fmt
 from bot.render import safe
 from bot.render.blocks import _cut, render_blocks
@@ -111,13 +111,26 @@ class QueryRunner:
         return self.ctx.settings.currency
 
     def submit(
-        self, parsed: Command | ErrorReply, command: str, text: str, *, share_button: bool = True
+        self,
+        parsed: Command | ErrorReply,
+        command: str,
+        text: str,
+        *,
+        share_button: bool = True,
+        language: Callable[[], str | None] | None = None,
     ) -> Future[Answer]:
-        """Answer the parsed command on the pool; `command` and `text` as typed, for the message and its buttons."""
-        return self.start(parsed, command, text, share_button=share_button)[0]
+        """Answer the parsed command on the pool; `command` and `text` as typed, for the message and its buttons.
+        `language`, asked on the pool (never before the ack), may choose the asker's own language."""
+        return self.start(parsed, command, text, share_button=share_button, language=language)[0]
 
     def start(
-        self, parsed: Command | ErrorReply, command: str, text: str, *, share_button: bool = True
+        self,
+        parsed: Command | ErrorReply,
+        command: str,
+        text: str,
+        *,
+        share_button: bool = True,
+        language: Callable[[], str | None] | None = None,
     ) -> tuple[Future[Answer], bool]:
         """Like `submit`, and whether the query had to queue (every worker taken when it arrived), decided under the
         same lock as the count, so a burst never has more than `workers` commands waiting for an answer in the ack."""
@@ -125,7 +138,7 @@ class QueryRunner:
             queued = self._pending >= self.workers
             self._pending += 1
         try:
-            return self._pool.submit(self._run, parsed, command, text, share_button), queued
+            return self._pool.submit(self._run, parsed, command, text, share_button, language), queued
         except RuntimeError:
             with self._lock:
                 self._pending -= 1
@@ -142,8 +155,23 @@ class QueryRunner:
             self._pending += 1
         return self._run(parsed, command, text, share_button)
 
-    def _run(self, parsed: Command | ErrorReply, command: str, text: str, share_button: bool) -> Answer:
-        with use(self.ctx.settings.language):
+    def _run(
+        self,
+        parsed: Command | ErrorReply,
+        command: str,
+        text: str,
+        share_button: bool,
+        language: Callable[[], str | None] | None = None,
+    ) -> Answer:
+        try:
+            own = language() if language is not None else None
+        except Exception:  # choosing the language must never cost the answer
+            log.warning("could not choose the asker's language", exc_info=True)
+            own = None
+        if own is not None and own != self.ctx.settings.language and isinstance(parsed, ErrorReply):
+            with use(own):  # the parse error was worded in the configured language in the ack path
+                parsed = parse(text, command)
+        with use(own or self.ctx.settings.language):
             return self._answer(parsed, command, text, share_button)
 
     def _answer(self, parsed: Command | ErrorReply, command: str, text: str, share_button: bool) -> Answer:

@@ -58,7 +58,7 @@ oauth_config:
       - files:write         # the digest trend chart and answer charts (files_upload_v2)
       - im:write            # a private answer's chart goes to the asker's direct message with the bot
       - channels:history    # the digest's exactly-once check: is this week's digest already in the channel?
-      - groups:history      # the same for private digest channels
+      - groups:history      # the same for private digest channels{extra_scopes}
 settings:
   event_subscriptions:
     request_url: https://{host}/slack/events
@@ -90,13 +90,20 @@ def slash_commands() -> list[tuple[str, str, str]]:
     return [pulse, *per_metric]
 
 
-def manifest_text(host: str = PLACEHOLDER_HOST) -> str:
-    """The manifest YAML with its comments, request URLs on `host`."""
+# Asked for only with `[slack] user_language = true` (least privilege: the checked-in manifest is the default's).
+USER_LANGUAGE_SCOPE = (
+    "\n      - users:read          # each asker's Slack locale (users.info), for [slack] user_language"
+)
+
+
+def manifest_text(host: str = PLACEHOLDER_HOST, *, user_language: bool = False) -> str:
+    """The manifest YAML with its comments, request URLs on `host`; `user_language` adds the users:read scope."""
     commands = "".join(
         _COMMAND.format(command=command, host=host, description=_quoted(description), usage=_quoted(usage))
         for command, description, usage in slash_commands()
     )
-    return _HEAD.format(host=host) + commands + _TAIL.format(host=host)
+    extra = USER_LANGUAGE_SCOPE if user_language else ""
+    return _HEAD.format(host=host) + commands + _TAIL.format(host=host, extra_scopes=extra)
 
 
 def _quoted(text: str) -> str:

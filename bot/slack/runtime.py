@@ -12,6 +12,7 @@ from bot.ratelimit import rate_limiter
 from bot.replay import MemorySeen, SeenStore, seen_store
 from bot.slack.access import Access
 from bot.slack.answering import QueryRunner
+from bot.slack.user_language import UserLanguages
 from config import Settings
 
 ACK_WAIT_SECONDS = 0.7
@@ -62,6 +63,7 @@ class SlackRuntime:
     access: Access = field(init=False)
     runner: QueryRunner = field(init=False)
     events: EventDeduper = field(init=False)
+    languages: UserLanguages = field(init=False)  # each asker's Slack locale, with `[slack] user_language`
     ack_wait: float = ACK_WAIT_SECONDS
     workers: int = QUERY_WORKERS
 
@@ -71,3 +73,4 @@ class SlackRuntime:
         self.access.limiter = rate_limiter(self.ctx.settings, per_minute, "slack user")
         self.runner = QueryRunner(self.ctx, workers=self.workers)
         self.events = event_deduper(self.ctx.settings)
+        self.languages = UserLanguages(self.ctx.settings.slack.user_language)

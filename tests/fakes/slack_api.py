@@ -170,6 +170,7 @@ class FakeSlackAPI:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._names: dict[str, str] = {}
+        self.locales: dict[str, str] = {}  # user id → Slack locale ("zh-CN", "en-US"): the users users.info knows
         self._server = _Server(self._handle)
 
     @property
@@ -347,6 +348,15 @@ class FakeSlackAPI:
             if not users or "," in users:
                 return 200, {"ok": False, "error": "users_list_not_supplied" if not users else "not_allowed"}
             return 200, {"ok": True, "channel": {"id": "D" + users.lstrip("UW"), "is_im": True}}
+        if method == "users.info":  # scope users:read; `locale` only with include_locale=true (Slack's docs)
+            user = str(p.get("user") or "")
+            if user not in self.locales:
+                return 200, {"ok": False, "error": "user_not_found"}
+            found = {"id": user, "team_id": TEAM_ID, "name": user.lower(), "deleted": False, "real_name": f"User {user}",
+                     "tz": "Asia/Shanghai", "is_bot": False, "updated": 1700000000}
+            if str(p.get("include_locale", "")).lower() in ("1", "true"):
+                found["locale"] = self.locales[user]
+            return 200, {"ok": True, "user": found}
         if method == "conversations.info":
             channel = p.get("channel")
             if not channel:

@@ -47,7 +47,8 @@ def answer_command(
     then its charts, if any, go privately to the asker (`client` uploads them)."""
     command = body.get("command") or "/pulse"
     text = command_text(body.get("text"))
-    with use(rt.runner.ctx.settings.language):
+    # The ack's own words: the asker's language when already known (never asked for here), else the configured one.
+    with use(rt.languages.cached(body.get("user_id") or "") or rt.runner.ctx.settings.language):
         try:
             _answer_command(rt, ack, respond, body, received_at, command, text, client)
         except Exception:  # never a 500 to Slack: an apology with an id the logs can be searched for
@@ -73,7 +74,7 @@ def _answer_command(
         ack(response_type="ephemeral", **plain(refusal))
         return
     started = received_at if received_at is not None else time.monotonic()
-    future, queued = rt.runner.start(parsed, command, text)
+    future, queued = rt.runner.start(parsed, command, text, language=lambda: rt.languages.of(client, user_id))
     wait = 0.0 if queued else max(0.0, rt.ack_wait - (time.monotonic() - started))
     try:
         result = future.result(timeout=wait)

@@ -49,7 +49,9 @@ def answer_mention(rt: SlackRuntime, event: dict[str, Any], say: Callable[..., A
     if refusal:
         client.chat_postEphemeral(channel=channel_id, user=user_id, **plain(refusal))
         return
-    future = rt.runner.submit(parsed, "/pulse", text, share_button=False)
+    future = rt.runner.submit(
+        parsed, "/pulse", text, share_button=False, language=lambda: rt.languages.of(client, user_id)
+    )
     future.add_done_callback(lambda f: _reply(f, say, client, channel_id, user_id, thread_ts))
 
 
