@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metrics import complaints, retention, value
+from metrics import complaints, purchasing, retention, value
 from metrics.options import MetricOptions
 from metrics.periods import Period
 from metrics.result import MetricResult
@@ -27,10 +27,11 @@ FLOW: dict[str, Callable[[retention.Flow, Period, MetricOptions], MetricResult]]
     "churn": retention.churn_of,
 }
 VALUE = ("cac", "clv", "net-clv", "ltv-cac")
-PEOPLE = (*FLOW, "new", "complaints", *VALUE)
+BUYERS = ("lapsed", "returning")
+PEOPLE = (*FLOW, "new", *BUYERS, "complaints", *VALUE)
 # The tables each metric of this module reads (bot/pushdown.py adds Customers for any `by`/`where`).
 PEOPLE_TABS: dict[str, tuple[str, ...]] = {
-    **{name: ("customers", "orders") for name in (*FLOW, "new", "clv")},
+    **{name: ("customers", "orders") for name in (*FLOW, "new", *BUYERS, "clv")},
     "complaints": ("complaints", "orders", "customers"),
     "cac": ("spend", "customers", "orders"),
     "net-clv": ("spend", "customers", "orders"),
@@ -39,6 +40,7 @@ PEOPLE_TABS: dict[str, tuple[str, ...]] = {
 # The rows each metric counts as left out, by tab (as the in-memory metric sums `t.excluded`).
 EXCLUDED = {
     **{name: ("customers", "orders") for name in (*FLOW, "new", "clv")},
+    **{name: ("orders",) for name in BUYERS},
     "complaints": ("complaints", "orders"),
     "cac": ("spend", "customers", "orders"),
     "net-clv": ("orders", "customers", "spend"),
@@ -124,7 +126,9 @@ def people_figures(
     ask = _Ask(wh, periods, o, scope, by, segments)
     rows = sum(int(excluded.get(tab, 0)) for tab in EXCLUDED[name])
     out: list[Results] = [{}, {}]
-    if name in FLOW or name == "new":
+    if name in BUYERS:
+        _buyers(ask, name, rows, out)
+    elif name in FLOW or name == "new":
         flows = ask.flows(list(periods))
         for (i, k), f in flows.items():
             p = periods[i]
@@ -137,6 +141,21 @@ def people_figures(
     else:
         _value(ask, name, rows, out)
     return out[0], out[1]
+
+
+def _buyers(ask: _Ask, name: str, rows: int, out: list[Results]) -> None:
+    """Lapsed share and returning-customer rate, from the customer counts' buyers and purchasers."""
+    from sheets.warehouse.people import FlowStats, flow_stats
+
+    days = [(p.start, p.end) for p in ask.periods]
+    stats = flow_stats(ask.wh, days, ask.o.churn_mode, ask.o.churn_after_days, ask.scope, ask.by)
+    for i, p in enumerate(ask.periods):
+        for k in ask.keys:
+            s = stats.get((i, k), FlowStats())
+            if name == "lapsed":
+                out[i][k] = retention.lapsed_of(s.buyers, s.lapsed, rows, p, ask.o)
+            else:
+                out[i][k] = purchasing.returning_rate_of(s.purchasers, s.returning, rows, p, ask.o)
 
 
 def _complaints(ask: _Ask, excluded: Mapping[str, int], out: list[Results]) -> None:

@@ -324,15 +324,20 @@ def returning_rate(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     b = basket(t, p)
     buyers = b.buyers()
     returning = int((b.book.first_order[buyers] < np.datetime64(p.start_ts)).sum())
+    return returning_rate_of(len(buyers), returning, b.excluded_rows, p, o)
+
+
+def returning_rate_of(buyers: int, returning: int, excluded_rows: int, p: Period, o: MetricOptions) -> MetricResult:
+    """The same from the counts of purchasers and of returning ones (counted in memory, or by a warehouse)."""
     return proportion_result(
         "returning",
         "Returning-customer rate",
         p,
         returning,
-        len(buyers),
+        buyers,
         min_n=o.min_n,
-        excluded_rows=b.excluded_rows,
-        details={"purchasers": len(buyers), "returning": returning, "first_time": len(buyers) - returning},
+        excluded_rows=excluded_rows,
+        details={"purchasers": buyers, "returning": returning, "first_time": buyers - returning},
     )
 
 

@@ -202,16 +202,21 @@ def lapsed(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     last = last_order_before(state, end)
     buyers = last != -NEVER
     gone = buyers & (end - last > o.churn_after_days)
+    return lapsed_of(int(buyers.sum()), int(gone.sum()), _excluded(t, "orders"), p, o)
+
+
+def lapsed_of(buyers: int, gone: int, excluded_rows: int, p: Period, o: MetricOptions) -> MetricResult:
+    """The same from the counts of buyers and of lapsed buyers (counted in memory, or by a warehouse)."""
     return proportion_result(
         "lapsed",
         "Lapsed customers",
         p,
-        int(gone.sum()),
-        int(buyers.sum()),
+        gone,
+        buyers,
         min_n=o.min_n,
-        excluded_rows=_excluded(t, "orders"),
-        details={"buyers": int(buyers.sum()), "lapsed": int(gone.sum()), "after_days": o.churn_after_days},
-        notes=[] if buyers.any() else ["no customer has an order before the end of the period"],
+        excluded_rows=excluded_rows,
+        details={"buyers": buyers, "lapsed": gone, "after_days": o.churn_after_days},
+        notes=[] if buyers else ["no customer has an order before the end of the period"],
     )
 
 

@@ -30,6 +30,10 @@ class FlowStats:
     retained: int = 0
     reactivated: int = 0
     undated: int = 0
+    buyers: int = 0  # with an order before the period's end (lapsed share)
+    lapsed: int = 0  # … whose last one is more than `after_days` before it
+    purchasers: int = 0  # with an order in the period (returning-customer rate)
+    returning: int = 0  # … whose first order was before it
 
 
 def has_churn_dates(wh: Warehouse) -> bool:
@@ -73,7 +77,7 @@ def flow_query(
     Orders) with, per period i, the columns start_i, end_i, new_i, retained_i, reactivated_i, undated_i."""
     import ibis
 
-    state = _state(wh, [d for first, end in periods for d in (first, end - timedelta(days=1))], mode, after_days)
+    state = _state(wh, periods, mode, after_days)
     if scope or by:
         segments = wh._segments(scope, by)
         joined = state.left_join(segments, "customer_id") if not scope else state.inner_join(segments, "customer_id")
@@ -91,13 +95,23 @@ def flow_query(
         sums[f"retained_{i}"] = state.count(where=s & e)
         sums[f"reactivated_{i}"] = state.count(where=e & ~s & (signup < ibis.literal(first)))
         sums[f"undated_{i}"] = state.count(where=signup.isnull())
+        last, first_order = state[f"last_{i}"], state.first_order
+        sums[f"buyers_{i}"] = state.count(where=last.notnull())
+        since = ibis.literal(end - timedelta(days=after_days))
+        sums[f"lapsed_{i}"] = state.count(where=last.notnull() & (last < since))
+        bought = state[f"bought_{i}"].fill_null(0) > 0
+        sums[f"purchasers_{i}"] = state.count(where=bought)
+        sums[f"returning_{i}"] = state.count(where=bought & (first_order < ibis.literal(first)))
     return state.aggregate(by=["segment"], **sums)
 
 
-def _state(wh: Warehouse, days: Sequence[date], mode: str, after_days: int) -> Any:
-    """customer_id, signup, and per day k of `days` whether the customer was active (active_k, never NULL), for
-    every customer of Customers or Orders — metrics.customers' state, one row per customer."""
+def _state(wh: Warehouse, periods: Sequence[Days], mode: str, after_days: int) -> Any:
+    """customer_id, signup, first_order; per period i its first and last day's activity (active_{2i}, active_{2i+1},
+    never NULL), the customer's last order before its end (last_i) and its orders in it (bought_i) — for every
+    customer of Customers or Orders: metrics.customers' state, one row per customer."""
     import ibis
+
+    days = [d for first, end in periods for d in (first, end - timedelta(days=1))]
 
     c, o = wh.table("customers"), wh.table("orders")
     if c is None or o is None:
@@ -115,6 +129,9 @@ def _state(wh: Warehouse, days: Sequence[date], mode: str, after_days: int) -> A
     for k, d in enumerate(days):
         window = (sales.day > ibis.literal(d - timedelta(days=after_days))) & (sales.day <= ibis.literal(d))
         recent[f"recent_{k}"] = sales.count(where=window)
+    for i, (first, end) in enumerate(periods):
+        recent[f"last_{i}"] = sales.day.max(where=sales.day < ibis.literal(end))
+        recent[f"bought_{i}"] = sales.count(where=(sales.day >= ibis.literal(first)) & (sales.day < ibis.literal(end)))
     bought = sales.aggregate(
         by=[sales.customer_id],
         first_order=sales.day.min(),
@@ -142,7 +159,8 @@ def _state(wh: Warehouse, days: Sequence[date], mode: str, after_days: int) -> A
         else:
             alive = (signup > ibis.literal(d - timedelta(days=after_days))) | (state[f"recent_{k}"].fill_null(0) > 0)
         flags[f"active_{k}"] = (signed & alive).fill_null(False)
-    return state.select("customer_id", signup=signup, **flags)
+    kept = [f"{name}_{i}" for i in range(len(periods)) for name in ("last", "bought")]
+    return state.select("customer_id", "first_order", *kept, signup=signup, **flags)
 
 
 def complaint_counts(

@@ -214,7 +214,7 @@ OTHER_RULES = {
     "complaints": {"denominator": "customers"},
     "clv": {"lifetime_years": 3},
 }
-CUSTOMER_METRICS = ("customers", "new", "growth", "retention", "churn", "complaints", "net-clv", "ltv-cac")
+CUSTOMER_METRICS = ("customers", "new", "growth", "retention", "churn", "lapsed", "complaints", "net-clv", "ltv-cac")
 
 
 def pushed_context_with(url: str, extra: dict, clock=noon) -> Context:
