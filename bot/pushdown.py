@@ -239,20 +239,24 @@ def _figures(
             for k in keys:
                 out[i][k] = finish(replace(baskets.get((i, k), BasketStats()), excluded_rows=rows), p, o)
         return out[0], out[1]
-    survey, metric, label = SURVEYS[name]
+    survey = SURVEYS[name][0]
     scale = surveys.scale_for(survey, o)
     answers = wh.score_stats(bounds, survey, scale.min, scale.max, scope, by)
     rows = excluded.get("responses", 0)
     for i, p in enumerate(periods):
         for k in keys:
-            stats = answers.get((i, k), ScoreStats())
-            values = sorted(stats.histogram)
-            scores = np.repeat(np.array(values, dtype="int64"), [stats.histogram[v] for v in values])
-            if name == "nps":
-                out[i][k] = surveys.nps_of(scores, stats.invalid, rows, p, o)
-            else:
-                out[i][k] = surveys.satisfaction_of(scores, stats.invalid, rows, p, o, survey, metric, label)
+            out[i][k] = score_result(name, answers.get((i, k), ScoreStats()), rows, p, o)
     return out[0], out[1]
+
+
+def score_result(name: str, stats: Any, rows: int, p: Period, o: MetricOptions) -> MetricResult:
+    """NPS, CSAT or CSI of one period from a survey's `ScoreStats` (histogram of valid scores, unusable answers)."""
+    survey, metric, label = SURVEYS[name]
+    values = sorted(stats.histogram)
+    scores = np.repeat(np.array(values, dtype="int64"), [stats.histogram[v] for v in values])
+    if name == "nps":
+        return surveys.nps_of(scores, stats.invalid, rows, p, o)
+    return surveys.satisfaction_of(scores, stats.invalid, rows, p, o, survey, metric, label)
 
 
 def _naive(stamp: Any) -> datetime:

@@ -131,11 +131,7 @@ def people_figures(
     elif name in FLOW or name == "new":
         flows = ask.flows(list(periods))
         for (i, k), f in flows.items():
-            p = periods[i]
-            if name == "new":
-                out[i][k] = retention.new_customers_of(f.new, f.undated, rows, p)
-            else:
-                out[i][k] = FLOW[name](replace(f, excluded_rows=rows), p, o)
+            out[i][k] = flow_result(name, f, rows, periods[i], o)
     elif name == "complaints":
         _complaints(ask, excluded, out)
     else:
@@ -156,6 +152,13 @@ def _buyers(ask: _Ask, name: str, rows: int, out: list[Results]) -> None:
                 out[i][k] = retention.lapsed_of(s.buyers, s.lapsed, rows, p, ask.o)
             else:
                 out[i][k] = purchasing.returning_rate_of(s.purchasers, s.returning, rows, p, ask.o)
+
+
+def flow_result(name: str, f: retention.Flow, rows: int, p: Period, o: MetricOptions) -> MetricResult:
+    """New customers, active customers, growth, retention or churn of one period from its customer flow."""
+    if name == "new":
+        return retention.new_customers_of(f.new, f.undated, rows, p)
+    return FLOW[name](replace(f, excluded_rows=rows), p, o)
 
 
 def _complaints(ask: _Ask, excluded: Mapping[str, int], out: list[Results]) -> None:

@@ -26,8 +26,11 @@ from metrics.cohorts import CohortTable, cohort_finish, cohort_shape
 from metrics.customers import NEVER, Mode, churn_starts, events_frame, to_days
 from metrics.engine import check_dimension, match_value
 from metrics.options import MetricOptions
+from metrics.periods import Period
+from metrics.result import MetricResult
 from metrics.schema import SOURCE_TABS
 from metrics.tables import Tables
+from sheets.warehouse.pushdown import open_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +67,6 @@ class Pushed:
 @contextmanager
 def pushed(ctx: Context) -> Iterator[Pushed | None]:
     """The warehouse when Customers and Orders can be aggregated there, else None (answer from the snapshot)."""
-    from sheets.warehouse.pushdown import open_warehouse
-
     if not pushed_down(ctx):
         yield None
         return
@@ -164,3 +165,66 @@ def cohort_tables(
                     buyers[cohort, k] = n
         out.append((key, cohort_finish(m0, sizes, buyers, observed)))
     return out
+
+
+def monthly_results(ctx: Context, months: list[Period], o: MetricOptions) -> dict[str, list[MetricResult]]:
+    """The summary tab's series of every metric that can be pushed down, for consecutive calendar `months`: one query
+    per family for all months (the orders aggregate, the survey histograms, the customer flow), finished by the same
+    functions as a single pushed-down answer and named as `metrics.engine.evaluate` names them. Empty when the source
+    is not pushed down; a family whose tables cannot be aggregated as they are is left out (computed in memory)."""
+    from dataclasses import replace
+
+    from bot.pushdown import BASKET, SURVEYS, score_result
+    from bot.pushdown_people import FLOW, _Ask, flow_result
+    from metrics import surveys
+    from metrics.cohorts import month_index
+    from metrics.registry import SUMMARY
+    from sheets.warehouse.pushdown import BasketStats, ScoreStats, baskets_of
+    from sheets.warehouse.series import monthly_basket_query, monthly_scores
+
+    if not months or not pushed_down(ctx):
+        return {}
+    m0 = month_index(months[0].start)
+    if [month_index(p.start) for p in months] != list(range(m0, m0 + len(months))):
+        return {}
+    names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
+    out: dict[str, list[MetricResult]] = {}
+    with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
+        facts = _facts(ctx, wh)
+        excluded = facts.excluded
+        if not facts.problems.get("orders"):
+            baskets = baskets_of(monthly_basket_query(wh, m0, len(months)))
+            rows = excluded.get("orders", 0)
+            for name in (n for n in BASKET if n in SUMMARY):
+                out[name] = [
+                    BASKET[name](replace(baskets.get((i, None), BasketStats()), excluded_rows=rows), p, o)
+                    for i, p in enumerate(months)
+                ]
+        if not facts.problems.get("responses"):
+            wanted = [n for n in SURVEYS if n in SUMMARY]
+            scales = {SURVEYS[n][0]: surveys.scale_for(SURVEYS[n][0], o) for n in wanted}
+            stats = monthly_scores(wh, m0, len(months), {s: (v.min, v.max) for s, v in scales.items()})
+            rows = excluded.get("responses", 0)
+            for name in wanted:
+                survey = SURVEYS[name][0]
+                out[name] = [
+                    score_result(name, stats.get((i, survey), ScoreStats()), rows, p, o) for i, p in enumerate(months)
+                ]
+        if not facts.problems.get("orders") and not facts.problems.get("customers"):
+            mode = o.churn_mode if o.churn_mode != "auto" else ("explicit" if facts.churn_dates else "inactivity")
+            people = replace(o, churn_mode=mode)
+            flows = _Ask(wh, tuple(months), people, (), None, []).flows(months)  # type: ignore[arg-type]
+            rows = sum(int(excluded.get(tab, 0)) for tab in ("customers", "orders"))
+            for name in (n for n in (*FLOW, "new") if n in SUMMARY):
+                out[name] = [flow_result(name, flows[(i, None)], rows, p, people) for i, p in enumerate(months)]
+    return {name: [_named(name, r) for r in results] for name, results in out.items()}
+
+
+def _named(name: str, result: MetricResult) -> MetricResult:
+    """A result named, labelled and with the unit of the catalogue, as `metrics.engine.evaluate` returns it."""
+    from dataclasses import replace
+
+    from metrics.registry import METRICS
+
+    spec = METRICS[name]
+    return replace(result, metric=spec.name, label=spec.label, unit=spec.unit or "count")

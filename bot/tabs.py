@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -25,6 +25,7 @@ from metrics.engine import evaluate, resolve_options
 from metrics.options import MetricOptions
 from metrics.periods import Period, month_periods
 from metrics.registry import DEFINITIONS_VERSION, METRICS, SUMMARY
+from metrics.result import MetricResult
 from metrics.survival import kaplan_meier
 from metrics.tables import Tables
 from sheets import progress
@@ -98,11 +99,21 @@ def summary_months(t: Tables, today: date, limit: int = SUMMARY_MONTHS) -> list[
 RATE_KINDS = ("proportion", "nps")
 
 
-def summary_tab(t: Tables, months: list[Period], o: MetricOptions, currency: str = "USD") -> OwnedTab:
+def summary_tab(
+    t: Tables,
+    months: list[Period],
+    o: MetricOptions,
+    currency: str = "USD",
+    known: Mapping[str, list[MetricResult]] | None = None,
+) -> OwnedTab:
     """`Pulse Summary` for people and pivots alike: one row per month, a column per metric under its name with its
     unit ("Customer churn %", "Revenue (USD)"); n and the 95% interval for rates only; targets; small samples named;
     number formats and a frozen month column (Google Sheets and .xlsx). Cells hold values, never formatted text."""
-    results = [{name: evaluate(METRICS[name], t, p, o) for name in SUMMARY} for p in months]
+    known = known or {}  # series already computed (by the warehouse: bot.pushed_series.monthly_results)
+    results = [
+        {name: known[name][i] if name in known else evaluate(METRICS[name], t, p, o) for name in SUMMARY}
+        for i, p in enumerate(months)
+    ]
     first = results[0] if results else {}
     heads = {
         name: _heading(_(first[name].label), first[name].unit, currency) if name in first else name for name in SUMMARY
@@ -271,7 +282,7 @@ def _build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
     o = ctx.options()
     months = summary_months(t, ctx.today())
     builders: list[tuple[str, Callable[[], OwnedTab | None]]] = [
-        (SUMMARY_TAB, lambda: summary_tab(t, months, o, ctx.settings.currency)),
+        (SUMMARY_TAB, lambda: summary_tab(t, months, o, ctx.settings.currency, pushed_months(ctx, months, o))),
         (COHORTS_TAB, lambda: cohorts_tab(t, months, o)),
         (ISSUES_TAB, lambda: issues_tab_in_language(with_rules(data_issues_tab(cached.snapshot), shown_rules(ctx)))),
         (CUSTOMERS_TAB, lambda: customers_tab(t, ctx.today(), o)),
@@ -284,6 +295,17 @@ def _build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
         if tab is not None:
             tabs[tab.name] = tab
     return tabs, len(months), len(cached.snapshot.issues)
+
+
+def pushed_months(ctx: Context, months: list[Period], o: MetricOptions) -> dict[str, list[MetricResult]]:
+    """The summary series the warehouse computes (`[source] pushdown = true`), one query per metric family."""
+    from bot.pushdown import pushed_down
+
+    if not pushed_down(ctx):
+        return {}
+    from bot.pushed_series import monthly_results
+
+    return monthly_results(ctx, months, o)
 
 
 def read_now(ctx: Context) -> None:

@@ -284,24 +284,16 @@ class Warehouse:
         return figures
 
     def _basket_stats(self, periods: Sequence[Bounds], scope: Scope, by: str | None) -> Figures[BasketStats]:
-        out: Figures[BasketStats] = {}
-        for row in self.basket_query(periods, scope, by).to_pyarrow().to_pylist():
-            out[_key_of(row)] = BasketStats(
-                gross=float(row["gross"] or 0.0),
-                refunded=-float(row["refunded"] or 0.0),
-                refund_rows=int(row["refund_rows"]),
-                orders=int(row["orders"]),
-                purchasers=int(row["purchasers"]),
-                repeaters=int(row["repeaters"]),
-                anonymous_orders=int(row["anonymous"] or 0),
-            )
-        return out
+        return baskets_of(self.basket_query(periods, scope, by))
 
     def basket_query(self, periods: Sequence[Bounds], scope: Scope = (), by: str | None = None) -> Any:
         """The Ibis expression behind `basket_stats` (compiled to each engine's SQL; BigQuery's in the tests)."""
+        return self.basket_aggregate(self._branches("orders", "order_date", periods, scope, by))
+
+    def basket_aggregate(self, o: Any) -> Any:
+        """Orders labelled `pi`, `split` and `segment` (with customer_id, amount, oid) → the aggregates per label."""
         from ibis import _
 
-        o = self._branches("orders", "order_date", periods, scope, by)
         o = o.mutate(sale=o.amount >= 0, blank=o.oid.isnull() | (o.oid == ""))
         keys = ["pi", "split", "segment"]
         # Per customer first (order ids are unique once validated, so per-customer distinct counts add up), then
@@ -483,6 +475,22 @@ def _open(workbook: SqlWorkbook, names: Mapping[str, str], marker: str | None) -
 def _close(entry: _Open) -> None:
     with contextlib.suppress(Exception):  # a connection already broken has nothing left to close
         entry.connection.close()
+
+
+def baskets_of(query: Any) -> Figures[BasketStats]:
+    """`BasketStats` per (period index, segment) from the rows of a `basket_aggregate` query."""
+    out: Figures[BasketStats] = {}
+    for row in query.to_pyarrow().to_pylist():
+        out[_key_of(row)] = BasketStats(
+            gross=float(row["gross"] or 0.0),
+            refunded=-float(row["refunded"] or 0.0),
+            refund_rows=int(row["refund_rows"]),
+            orders=int(row["orders"]),
+            purchasers=int(row["purchasers"]),
+            repeaters=int(row["repeaters"]),
+            anonymous_orders=int(row["anonymous"] or 0),
+        )
+    return out
 
 
 def _key_of(row: Mapping[str, Any]) -> tuple[int, str | None]:

@@ -187,3 +187,56 @@ def cohort_counts(
     """(segment, cohort index, k) → count: the sizes under k = −1, the buyers k months after signup under k ≥ 0."""
     rows = cohort_query(wh, m0, n_cohorts, width, scope, by).to_pyarrow().to_pylist()
     return {(str(r["segment"]), int(r["cohort"]), int(r["k"])): int(r["n"]) for r in rows}
+
+
+def _monthly(wh: Warehouse, key: str, day: str, m0: int, months: int) -> Any:
+    """Table `key`'s rows dated in the `months` calendar months from month index `m0`, labelled like a period of
+    `Warehouse._branches`: `pi` = the month's position, `split` false, `segment` empty — one scan, not one per month."""
+    import ibis
+
+    t = wh.table(key)
+    if t is None:
+        raise ValueError(f"no {key} table")
+    dated = t[day].cast("date")
+    first = date(m0 // 12, m0 % 12 + 1, 1)
+    after = date((m0 + months) // 12, (m0 + months) % 12 + 1, 1)
+    chosen = t.filter(dated.notnull() & (dated >= ibis.literal(first)) & (dated < ibis.literal(after)))
+    return chosen.mutate(
+        pi=(_month(chosen[day].cast("date")) - m0).cast("int64"), split=ibis.literal(False), segment=ibis.literal("")
+    )
+
+
+def monthly_basket_query(wh: Warehouse, m0: int, months: int) -> Any:
+    """The orders aggregate of `Warehouse.basket_query` for each of `months` calendar months, in one query."""
+    import ibis
+
+    o = _monthly(wh, "orders", "order_date", m0, months)
+    oid = o.order_id if "order_id" in o.columns else ibis.null("string")
+    return wh.basket_aggregate(o.select("customer_id", "amount", "pi", "split", "segment", oid=oid))
+
+
+def monthly_score_query(wh: Warehouse, m0: int, months: int) -> Any:
+    """How many answers per month, survey (trimmed, lower case) and score, for every survey in one query."""
+    from ibis import _
+
+    r = _monthly(wh, "responses", "date", m0, months)
+    return r.mutate(survey_key=r.survey.strip().lower()).aggregate(by=["pi", "survey_key", "score"], n=_.count())
+
+
+def monthly_scores(wh: Warehouse, m0: int, months: int, scales: dict[str, tuple[int, int]]) -> dict[Any, Any]:
+    """(month position, survey) → `ScoreStats` for each survey of `scales` (name → (low, high)): the valid whole scores'
+    histogram and the count of the others, as `Warehouse.score_stats` counts them."""
+    from sheets.warehouse.pushdown import ScoreStats
+
+    histograms: dict[tuple[int, str], dict[int, int]] = {}
+    invalid: dict[tuple[int, str], int] = {}
+    for row in monthly_score_query(wh, m0, months).to_pyarrow().to_pylist():
+        for survey, (low, high) in scales.items():
+            if row["survey_key"] != survey.lower():
+                continue
+            key, score, n = (int(row["pi"]), survey), row["score"], int(row["n"])
+            if score is not None and low <= score <= high:
+                histograms.setdefault(key, {})[int(score)] = n
+            else:
+                invalid[key] = invalid.get(key, 0) + n
+    return {k: ScoreStats(histograms.get(k, {}), invalid.get(k, 0)) for k in {*histograms, *invalid}}

@@ -85,3 +85,52 @@ def test_cohorts_and_survival_answer_as_in_memory_without_reading_rows(memory_ta
     assert ctx.cache._entry is None  # no snapshot was read
     assert len(memory_tables["survival by plan"]["medians"]) == 4  # all customers and 3 plans
     assert memory_tables["cohorts 2026-Q3 by region"]["rows"]
+
+
+def test_the_summary_series_is_one_query_per_family_with_the_in_memory_numbers(memory, url):
+    from bot.pushed_series import monthly_results
+    from bot.tabs import summary_months, summary_tab
+
+    sheet, _ = memory
+    t, o = sheet.tables(sheet.snapshot().snapshot), sheet.options()
+    months = summary_months(t, TODAY)
+    known = monthly_results(pushed_context(url), months, o)
+    # Orders aggregate, survey histograms and customer flow: 7 + 3 + 5 of the 25 summary metrics, 24 months each.
+    expected = {"revenue", "orders", "purchasers", "aov", "frequency", "repeat", "refunds", "nps", "csat", "csi"}
+    assert set(known) == expected | {"customers", "new", "growth", "retention", "churn"}
+    assert len(months) == 24 and all(len(series) == 24 for series in known.values())
+    for name, series in known.items():
+        for got, want in zip(series, (evaluate_in_memory(name, t, p, o) for p in months), strict=True):
+            assert differences(want.to_json(), got.to_json()) == [], (name, got.period.label)
+    plain, pushed = summary_tab(t, months, o), summary_tab(t, months, o, known=known)
+    assert plain.header == pushed.header and differences(plain.rows, pushed.rows) == []
+
+
+def evaluate_in_memory(name, t, p, o):
+    from metrics.engine import evaluate
+    from metrics.registry import METRICS
+
+    return evaluate(METRICS[name], t, p, o)
+
+
+def test_every_series_query_compiles_for_bigquery():
+    import sqlglot
+    from ibis import to_sql
+
+    from sheets.warehouse import series
+    from sheets.warehouse.pushdown import Warehouse
+    from tests.bot.test_pushdown import EXPORTED, UnboundTables
+
+    found = {key: (key, f'"analytics"."{key}"') for key in EXPORTED}
+    wh = Warehouse(UnboundTables(), {key: key for key in EXPORTED}, found)
+    m0 = 2026 * 12  # 2026-01
+    queries = [
+        series.totals_query(wh, TODAY),
+        series.totals_query(wh, TODAY, (("plan", "Pro"),)),
+        series.days_query(wh, TODAY, (), "region"),
+        series.cohort_query(wh, m0, 3, 4, (("plan", "Pro"),), "region"),
+        series.monthly_basket_query(wh, m0, 24),
+        series.monthly_score_query(wh, m0, 24),
+    ]
+    for query in queries:
+        assert sqlglot.parse_one(to_sql(query, dialect="bigquery"), read="bigquery") is not None
