@@ -47,15 +47,7 @@ def test_no_progress_when_stderr_is_not_a_terminal(slow_sheet, capsys):
 
 
 def test_a_slow_read_shows_the_bar_on_a_terminal_and_erases_it_never_on_stdout(slow_sheet, capsys, monkeypatch):
-    leader, follower = pty.openpty()
-    terminal = os.fdopen(follower, "w", encoding="utf-8", buffering=1)
-    monkeypatch.setattr("sys.stderr", terminal)
-    try:
-        assert ask() == 0
-        shown = _drain(leader)
-    finally:
-        terminal.close()
-        os.close(leader)
+    shown = asked_on_a_terminal(monkeypatch)
     out, _ = capsys.readouterr()
     assert "$200.50" in out
     assert "reading Google Sheet" in shown and "0/6" in shown and "s" in shown, shown
@@ -66,16 +58,7 @@ def test_a_slow_read_shows_the_bar_on_a_terminal_and_erases_it_never_on_stdout(s
 def test_a_quick_read_on_a_terminal_shows_nothing(slow_sheet, capsys, monkeypatch):
     slow_sheet.set_delay(0, kind="values.batchGet")
     monkeypatch.setattr(bot.progress, "DELAY_SECONDS", 30.0)
-    leader, follower = pty.openpty()
-    terminal = os.fdopen(follower, "w", encoding="utf-8", buffering=1)
-    monkeypatch.setattr("sys.stderr", terminal)
-    try:
-        assert ask() == 0
-        shown = _drain(leader)
-    finally:
-        terminal.close()
-        os.close(leader)
-    assert shown == ""
+    assert asked_on_a_terminal(monkeypatch) == ""
 
 
 def test_refresh_reports_every_tab_built_then_the_write(demo_workbook):
@@ -95,6 +78,19 @@ def test_refresh_reports_every_tab_built_then_the_write(demo_workbook):
         ("writing 6 tabs", 5, 6),  # the five and the Pulse Log
         ("written", 6, 6),
     ]
+
+
+def asked_on_a_terminal(monkeypatch) -> str:
+    """`ask()` with stderr on a pseudo-terminal; what the terminal received."""
+    leader, follower = pty.openpty()
+    terminal = os.fdopen(follower, "w", encoding="utf-8", buffering=1)
+    monkeypatch.setattr("sys.stderr", terminal)
+    try:
+        assert ask() == 0
+        return _drain(leader)
+    finally:
+        terminal.close()
+        os.close(leader)
 
 
 def _drain(fd: int) -> str:
