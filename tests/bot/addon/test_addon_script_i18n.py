@@ -5,14 +5,13 @@ Apps Script against the real server; the Chinese texts below are written by hand
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
 from bot.addon.script_strings import SCRIPT_STRINGS, strings_gs
 from tests.bot.addon.conftest import SHEET
-from tests.bot.addon.test_addon_script_emulated import ROOT, Stub, run_script
+from tests.bot.addon.test_addon_script_emulated import ROOT, run_script, stub  # noqa: F401 - stub is a fixture
 from tests.bot.digest.conftest import context_at, small_path, utc  # noqa: F401 - small_path is a fixture
 
 STRINGS_GS = ROOT / "sheets" / "addon" / "Strings.gs"
@@ -100,13 +99,6 @@ def test_onopen_before_the_add_on_is_authorised_is_english():
     assert seen["fetches"] == []
 
 
-@pytest.fixture
-def stub():
-    s = Stub()
-    yield s
-    s.server.shutdown()
-
-
 @pytest.mark.parametrize(
     "status, ctype, body, headers, expected",
     [
@@ -173,4 +165,4 @@ def test_post_digest_now_says_what_happened_in_chinese(small_path, slack, serve_
     seen = run_script(client.base, "menuPostDigest(); menuPostDigest();", document_properties=ZH)
     assert seen["alerts"][0] == "现在把每周摘要发布到配置的 Slack 频道吗？"
     assert seen["toasts"] == ["2026-W12 的摘要已发布到 C1。", "2026-W12 的摘要本周已发布到 C1，未重复发送。"]
-    assert json.loads(json.dumps(seen["errors"])) == []
+    assert seen["errors"] == []
