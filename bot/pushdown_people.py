@@ -16,7 +16,7 @@ import pandas as pd
 
 from metrics import complaints, purchasing, retention, value
 from metrics.options import MetricOptions
-from metrics.periods import Period
+from metrics.periods import Period, comparison_period
 from metrics.result import MetricResult
 from metrics.spend import SpendRows, breakdown_notes_of, spend_of
 
@@ -28,10 +28,11 @@ FLOW: dict[str, Callable[[retention.Flow, Period, MetricOptions], MetricResult]]
 }
 VALUE = ("cac", "clv", "net-clv", "ltv-cac")
 BUYERS = ("lapsed", "returning")
-PEOPLE = (*FLOW, "new", *BUYERS, "complaints", *VALUE)
+REVENUE = ("nrr", "grr")
+PEOPLE = (*FLOW, "new", *BUYERS, *REVENUE, "complaints", *VALUE)
 # The tables each metric of this module reads (bot/pushdown.py adds Customers for any `by`/`where`).
 PEOPLE_TABS: dict[str, tuple[str, ...]] = {
-    **{name: ("customers", "orders") for name in (*FLOW, "new", *BUYERS, "clv")},
+    **{name: ("customers", "orders") for name in (*FLOW, "new", *BUYERS, *REVENUE, "clv")},
     "complaints": ("complaints", "orders", "customers"),
     "cac": ("spend", "customers", "orders"),
     "net-clv": ("spend", "customers", "orders"),
@@ -40,7 +41,7 @@ PEOPLE_TABS: dict[str, tuple[str, ...]] = {
 # The rows each metric counts as left out, by tab (as the in-memory metric sums `t.excluded`).
 EXCLUDED = {
     **{name: ("customers", "orders") for name in (*FLOW, "new", "clv")},
-    **{name: ("orders",) for name in BUYERS},
+    **{name: ("orders",) for name in (*BUYERS, *REVENUE)},
     "complaints": ("complaints", "orders"),
     "cac": ("spend", "customers", "orders"),
     "net-clv": ("orders", "customers", "spend"),
@@ -128,6 +129,8 @@ def people_figures(
     out: list[Results] = [{}, {}]
     if name in BUYERS:
         _buyers(ask, name, rows, out)
+    elif name in REVENUE:
+        _revenue(ask, name, rows, out)
     elif name in FLOW or name == "new":
         flows = ask.flows(list(periods))
         for (i, k), f in flows.items():
@@ -159,6 +162,21 @@ def flow_result(name: str, f: retention.Flow, rows: int, p: Period, o: MetricOpt
     if name == "new":
         return retention.new_customers_of(f.new, f.undated, rows, p)
     return FLOW[name](replace(f, excluded_rows=rows), p, o)
+
+
+def _revenue(ask: _Ask, name: str, rows: int, out: list[Results]) -> None:
+    """Net and gross revenue retention: each period against the one before it (its comparison period)."""
+    from sheets.warehouse.people import RevenueStats, revenue_stats
+
+    pairs = [((p.start, p.end), (q.start, q.end)) for p in ask.periods for q in (comparison_period(p),)]
+    stats = revenue_stats(ask.wh, pairs, ask.scope, ask.by)
+    for i, p in enumerate(ask.periods):
+        for k in ask.keys:
+            s = stats.get((i, k), RevenueStats())
+            if name == "nrr":
+                out[i][k] = retention.nrr_of(s.revenue, s.new_revenue, s.base, s.base_customers, rows, p)
+            else:
+                out[i][k] = retention.grr_of(s.kept, s.positive_base, s.positive_customers, s.anonymous, rows, p)
 
 
 def _complaints(ask: _Ask, excluded: Mapping[str, int], out: list[Results]) -> None:

@@ -252,6 +252,13 @@ def nrr(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     now, before = _in(t, p), _in(t, q)
     from_new = now & _rows_of(t, new_mask(t, p))
     revenue, new_revenue, base = float(amount[now].sum()), float(amount[from_new].sum()), float(amount[before].sum())
+    n = distinct(state.row_code[before & (state.row_code >= 0)], len(state.ids)).size
+    return nrr_of(revenue, new_revenue, base, n, _excluded(t, "orders"), p)
+
+
+def nrr_of(revenue: float, new_revenue: float, base: float, n: int, excluded_rows: int, p: Period) -> MetricResult:
+    """The same from the revenue sums (in memory, or by a warehouse); `n` counts the comparison period's customers."""
+    q = comparison_period(p)
     notes = [] if base > 0 else [f"no revenue in the comparison period ({q.label})"]
     return MetricResult(
         metric="nrr",
@@ -259,10 +266,10 @@ def nrr(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
         unit="percent",
         period=p,
         value=100 * (revenue - new_revenue) / base if base > 0 else None,
-        n=distinct(state.row_code[before & (state.row_code >= 0)], len(state.ids)).size,
+        n=n,
         numerator=revenue - new_revenue,
         denominator=base,
-        excluded_rows=_excluded(t, "orders"),
+        excluded_rows=excluded_rows,
         details={
             "revenue": revenue,
             "revenue_from_new": new_revenue,
@@ -282,6 +289,13 @@ def grr(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     kept = float(np.minimum(np.maximum(cur, 0), prev)[base_customers].sum())
     base = float(prev[base_customers].sum())
     anonymous = float(_amount(t)[before & (customer_state(t).row_code < 0)].sum())
+    return grr_of(kept, base, int(base_customers.sum()), anonymous, _excluded(t, "orders"), p)
+
+
+def grr_of(kept: float, base: float, n: int, anonymous: float, excluded_rows: int, p: Period) -> MetricResult:
+    """The same from the revenue sums (in memory, or by a warehouse); `n` counts the customers with revenue in the
+    comparison period, `anonymous` its revenue without a customer."""
+    q = comparison_period(p)
     notes = [] if base > 0 else [f"no customer revenue in the comparison period ({q.label})"]
     return MetricResult(
         metric="grr",
@@ -289,10 +303,10 @@ def grr(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
         unit="percent",
         period=p,
         value=100 * kept / base if base > 0 else None,
-        n=int(base_customers.sum()),
+        n=n,
         numerator=kept,
         denominator=base,
-        excluded_rows=_excluded(t, "orders"),
+        excluded_rows=excluded_rows,
         details={
             "retained_revenue": kept,
             "comparison_revenue": base,

@@ -273,3 +273,100 @@ def spend_query(wh: Warehouse, periods: Sequence[Days], present: Sequence[str]) 
 def _epoch(d: date) -> int:
     """Days since 1970-01-01."""
     return (d - date(1970, 1, 1)).days
+
+
+@dataclass(frozen=True)
+class RevenueStats:
+    """What NRR and GRR read of a period P and its comparison period Q, in one segment: revenue in P, in Q, in P from
+    customers new in P, customers with rows in Q; per customer min(max(revenue in P, 0), revenue in Q) summed over
+    those with revenue in Q > 0, that revenue, and how many; revenue in Q without a customer."""
+
+    revenue: float = 0.0
+    base: float = 0.0
+    new_revenue: float = 0.0
+    base_customers: int = 0
+    kept: float = 0.0
+    positive_base: float = 0.0
+    positive_customers: int = 0
+    anonymous: float = 0.0
+
+
+def revenue_stats(
+    wh: Warehouse, pairs: Sequence[tuple[Days, Days]], scope: Scope = (), by: str | None = None
+) -> Figures[RevenueStats]:
+    """`RevenueStats` of each (P, Q) pair in one query, keyed like `flow_stats` (every Orders row counts, refunds
+    included; new = signup in P as in metrics.customers)."""
+    key = ("revenue", tuple(pairs), scope, by)
+    figures: Figures[RevenueStats] = wh._remembered(key, lambda: _revenue_stats(wh, pairs, scope, by))
+    return figures
+
+
+def _revenue_stats(
+    wh: Warehouse, pairs: Sequence[tuple[Days, Days]], scope: Scope, by: str | None
+) -> Figures[RevenueStats]:
+    rows = revenue_query(wh, pairs, scope, by).to_pyarrow().to_pylist()
+    out: Figures[RevenueStats] = {}
+    names = list(RevenueStats.__dataclass_fields__)
+    for i in range(len(pairs)):
+        sums = dict.fromkeys(names, 0.0)
+        for row in rows:
+            values = {n: row[f"{n}_{i}"] or 0 for n in names}
+            if by and row["segment"] is not None:
+                out[(i, str(row["segment"]))] = _revenue(values)
+            if row["segment"] is not None or not scope:
+                sums = {n: sums[n] + values[n] for n in names}
+        out[(i, None)] = _revenue(sums)
+    return out
+
+
+def _revenue(values: dict[str, Any]) -> RevenueStats:
+    counts = ("base_customers", "positive_customers")
+    typed: dict[str, Any] = {n: int(v) if n in counts else float(v) for n, v in values.items()}
+    return RevenueStats(**typed)
+
+
+def revenue_query(wh: Warehouse, pairs: Sequence[tuple[Days, Days]], scope: Scope = (), by: str | None = None) -> Any:
+    """The Ibis expression behind `revenue_stats`: per customer (NULL for rows without one) its revenue in each
+    period, then per segment (NULL: customers in no segment, and rows without a customer) the sums."""
+    import ibis
+
+    o = wh.table("orders")
+    if o is None:
+        raise ValueError("no orders table")
+    o = o.filter(o.order_date.notnull()).mutate(day=o.order_date.cast("date"), _amount=o.amount.fill_null(0.0))
+    windows = [w for pair in pairs for w in pair]
+    per = o.aggregate(
+        by=["customer_id"],
+        **{f"rev_{k}": o._amount.sum(where=_between(o.day, w)) for k, w in enumerate(windows)},
+        **{f"rows_{k}": o.count(where=_between(o.day, w)) for k, w in enumerate(windows)},
+    )
+    signups = _state(wh, [], "explicit", 1).select("customer_id", "signup")
+    per = per.left_join(signups, "customer_id").select(*(per[c] for c in per.columns), signups.signup)
+    if scope or by:
+        segments = wh._segments(scope, by)
+        joined = per.left_join(segments, "customer_id") if not scope else per.inner_join(segments, "customer_id")
+        per = joined.select(*(per[c] for c in per.columns), segment=segments.segment if by else ibis.literal(""))
+    else:
+        per = per.mutate(segment=ibis.literal(""))
+    known = per.customer_id.notnull()
+    sums: dict[str, Any] = {}
+    for i, (p, _) in enumerate(pairs):
+        now, before = per[f"rev_{2 * i}"].fill_null(0.0), per[f"rev_{2 * i + 1}"].fill_null(0.0)
+        new = per.signup.notnull() & _between(per.signup, p)
+        positive = known & (before > 0)
+        sums[f"revenue_{i}"] = now.sum()
+        sums[f"base_{i}"] = before.sum()
+        sums[f"new_revenue_{i}"] = now.sum(where=known & new)
+        sums[f"base_customers_{i}"] = per.count(where=known & (per[f"rows_{2 * i + 1}"] > 0))
+        sums[f"kept_{i}"] = ibis.least(ibis.greatest(now, 0.0), before).sum(where=positive)
+        sums[f"positive_base_{i}"] = before.sum(where=positive)
+        sums[f"positive_customers_{i}"] = per.count(where=positive)
+        sums[f"anonymous_{i}"] = before.sum(where=~known)
+    return per.aggregate(by=["segment"], **sums)
+
+
+def _between(day: Any, period: Days) -> Any:
+    """Whether a date falls in [first, end)."""
+    import ibis
+
+    return (day >= ibis.literal(period[0])) & (day < ibis.literal(period[1]))
