@@ -290,7 +290,7 @@ def _build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
     ]
     tabs: dict[str, OwnedTab] = {}
     for done, (name, build) in enumerate(builders):
-        progress.report(f"building {name}", done, PARTS)
+        progress.report(N_("building {name}"), done, PARTS, name=name)
         tab = build()
         if tab is not None:
             tabs[tab.name] = tab
@@ -327,9 +327,9 @@ def refresh(ctx: Context, *, reason: str = "manual") -> RefreshReport:
         detail = f"{reason}: {months} months, {issues} data issues"
         pending = deferred()  # notes queued where no workbook was at hand (a damaged snapshot cache moved aside)
         tabs[LOG_TAB] = log_tab(ctx.workbook, [*pending, (ctx.now(), "refresh", detail, "ok")])
-        progress.report(f"writing {len(tabs)} tabs", PARTS - 1, PARTS)
+        progress.report(N_("writing {n} tabs"), PARTS - 1, PARTS, n=len(tabs))
         written: WriteReport = ctx.workbook.write_owned(tabs)
-        progress.report("written", PARTS, PARTS)
+        progress.report(N_("written"), PARTS, PARTS)
         if LOG_TAB in written.written:
             forget_deferred(len(pending))
         return RefreshReport(written=written.written, refused=written.refused, months=months, issues=issues)

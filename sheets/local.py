@@ -53,7 +53,7 @@ class LocalWorkbook:
             book = CalamineWorkbook.from_path(str(self.path))
             out: dict[str, RawTab | None] = {}
             for done, name in enumerate(names):
-                progress.report(f"reading {name}", done, len(names))
+                progress.report(progress.READING, done, len(names), name=name)
                 title = _find_title(book.sheet_names, name)
                 out[name] = None if title is None else RawTab(title, _sheet_rows(book.get_sheet_by_name(title)))
             return out
@@ -67,7 +67,7 @@ class LocalWorkbook:
         parts = {r.name: r.part for r in self._sheet_refs()}
         out: dict[str, RawTab | ColumnarTab | None] = {}
         for done, name in enumerate(names):
-            progress.report(f"reading {name}", done, len(names))
+            progress.report(progress.READING, done, len(names), name=name)
             title = _find_title(list(parts), name)
             tab = None if title is None else read_columns(str(self.path), title, parts[title])
             out[name] = tab

@@ -61,7 +61,7 @@ def load_snapshot(
     """
     names = {key: getattr(settings.tabs, key) for key in SOURCE_TABS}
     read = getattr(workbook, "read_columns", None) if columnar else None
-    progress.report(f"reading {workbook.describe()}", 0, len(names))
+    progress.report(progress.READING, 0, len(names), name=workbook.describe())
     raw = (read or workbook.read_tabs)(list(names.values()))
     frames: dict[str, pd.DataFrame] = {}
     issues: list[DataIssue] = []
@@ -72,7 +72,7 @@ def load_snapshot(
     for done, (key, name) in enumerate(names.items(), 1):
         parsed = parse_tab_detail(key, raw.get(name), settings)
         frames[key] = parsed.frame
-        progress.report(f"checking {name}", done, len(names), sum(len(f) for f in frames.values()))
+        progress.report(progress.CHECKING, done, len(names), sum(len(f) for f in frames.values()), name=name)
         excluded[key] = parsed.rejected_rows
         issues.extend(parsed.issues)
         if parsed.missing_columns:

@@ -6,11 +6,14 @@ from __future__ import annotations
 import os
 import pty
 import select
+import threading
 
 import pytest
 
 import bot.progress
 from bot.cli import main
+from bot.i18n import _, use
+from bot.progress import SHEETS_LABELS, Bar
 from sheets import progress
 from tests.fakes.sheets_api import FakeSheets, point_env_at
 
@@ -63,7 +66,11 @@ def test_a_quick_read_on_a_terminal_shows_nothing(slow_sheet, capsys, monkeypatc
 
 def test_refresh_reports_every_tab_built_then_the_write(demo_workbook):
     steps: list[tuple[str, int, int, int | None]] = []
-    with progress.listening(lambda *step: steps.append(step)):
+
+    def listen(what: str, done: int, total: int, rows: int | None, params: dict) -> None:
+        steps.append((what.format(**params), done, total, rows))  # the English label, placeholders filled
+
+    with progress.listening(listen):
         assert main(["refresh", "--workbook", str(demo_workbook), "--today", "2026-11-16"]) == 0
     reading = [s for s in steps if s[0].startswith(("reading", "checking"))]
     assert reading[0][:3] == (f"reading {demo_workbook}", 0, 6)  # the six source tabs
@@ -80,13 +87,54 @@ def test_refresh_reports_every_tab_built_then_the_write(demo_workbook):
     ]
 
 
-def asked_on_a_terminal(monkeypatch) -> str:
+def test_the_bar_speaks_the_language_in_force_when_it_is_made():
+    """`--language zh-CN` (or language = "zh-CN"): the bar's words are Chinese, drawn from its own thread."""
+    stream = _Screen()
+    with use("zh-CN"):
+        bar = Bar(stream, delay=0, clock=lambda: 3.0)  # the phase starts at 3.0 and is drawn at 3.0: "0 s"
+    bar.update(progress.CHECKING, 2, 6, 1234, {"name": "Orders"})
+    assert stream.drawn.wait(2)
+    bar.close()
+    # 2/6 → round(20 * 2 / 6) = 7 '#' and 13 '-'
+    assert "[#######-------------] 2/6 · 1,234 行 · 0 秒 · 正在检查 Orders" in stream.text, stream.text
+
+
+def test_the_sheets_labels_are_in_the_catalogue():
+    """sheets/ does not import bot/: its labels are listed in bot/progress.py for extraction, word for word."""
+    assert SHEETS_LABELS == (progress.READING, progress.CHECKING)
+    with use("zh-CN"):
+        assert all(_(label) != label for label in (*SHEETS_LABELS, "building {name}", "writing {n} tabs", "written"))
+
+
+def test_a_slow_read_in_chinese_shows_chinese_words(slow_sheet, capsys, monkeypatch):
+    shown = asked_on_a_terminal(monkeypatch, "--language", "zh-CN")
+    assert "正在读取 Google Sheet" in shown and "0/6" in shown and "秒" in shown, shown
+    assert "reading" not in shown
+
+
+class _Screen:
+    """A terminal stand-in: keeps what was written and tells when a line was drawn."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.drawn = threading.Event()
+
+    def write(self, text: str) -> None:
+        self.text += text
+        if text.strip():
+            self.drawn.set()
+
+    def flush(self) -> None:
+        pass
+
+
+def asked_on_a_terminal(monkeypatch, *extra: str) -> str:
     """`ask()` with stderr on a pseudo-terminal; what the terminal received."""
     leader, follower = pty.openpty()
     terminal = os.fdopen(follower, "w", encoding="utf-8", buffering=1)
     monkeypatch.setattr("sys.stderr", terminal)
     try:
-        assert ask() == 0
+        assert ask(*extra) == 0
         return _drain(leader)
     finally:
         terminal.close()
