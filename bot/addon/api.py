@@ -31,6 +31,7 @@ from bot.grammar import Command, check_period
 from bot.i18n import _, use
 from bot.query import reply_to
 from bot.ratelimit import rate_limiter
+from bot.reasons import reason_text
 from bot.render import format as fmt
 from bot.replay import seen_store
 from bot.replies import ErrorReply, OverviewReply
@@ -258,18 +259,20 @@ def _require_admin(request: Request, admins: list[str]) -> None:
 
 @router.post("/issues", summary="Rows left out as invalid: tab, row, column, value, reason")
 def issues(req: IssuesRequest, request: Request) -> dict[str, Any]:
-    snap = _state(request).ctx.snapshot().snapshot
-    rows = [
-        {
-            "tab": i.tab,
-            "row": i.row,
-            "column": i.column,
-            "value": str(i.value),
-            "reason": i.reason,
-            "severity": i.severity,
-        }
-        for i in snap.issues[: req.limit]
-    ]
+    ctx = _state(request).ctx
+    snap = ctx.snapshot().snapshot
+    with use(ctx.settings.language):  # the reason worded as `/pulse issues` and Pulse Data Issues word it
+        rows = [
+            {
+                "tab": i.tab,
+                "row": i.row,
+                "column": i.column,
+                "value": str(i.value),
+                "reason": reason_text(i.reason),
+                "severity": i.severity,
+            }
+            for i in snap.issues[: req.limit]
+        ]
     return {"count": len(snap.issues), "issues": rows, "tab": ISSUES_TAB}
 
 
