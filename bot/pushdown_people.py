@@ -1,8 +1,8 @@
 """The pushed-down period metrics that read customers, complaints and spend (issue 18): active customers, new,
-growth, retention, churn, complaint rate, CAC, historical CLV, net CLV and LTV:CAC. The warehouse counts and sums
-(`sheets.warehouse.people`, and the orders aggregate of `sheets.warehouse.pushdown`), and the in-memory metrics' own
-`*_of` functions finish them, so a warehouse answer equals the in-memory one. bot/pushdown.py decides when a metric
-is pushed down and calls `people_figures` (and `people_notes` for a `by`)."""
+growth, retention, churn, complaint and resolution rates, CAC, historical CLV, net CLV and LTV:CAC. The warehouse
+counts and sums (`sheets.warehouse.people`, and the orders aggregate of `sheets.warehouse.pushdown`), and the
+in-memory metrics' own `*_of` functions finish them, so a warehouse answer equals the in-memory one.
+bot/pushdown.py decides when a metric is pushed down and calls `people_figures` (and `people_notes` for a `by`)."""
 
 from __future__ import annotations
 
@@ -29,11 +29,12 @@ FLOW: dict[str, Callable[[retention.Flow, Period, MetricOptions], MetricResult]]
 VALUE = ("cac", "clv", "net-clv", "ltv-cac")
 BUYERS = ("lapsed", "returning")
 REVENUE = ("nrr", "grr")
-PEOPLE = (*FLOW, "new", *BUYERS, *REVENUE, "complaints", *VALUE)
+PEOPLE = (*FLOW, "new", *BUYERS, *REVENUE, "complaints", "resolution", *VALUE)
 # The tables each metric of this module reads (bot/pushdown.py adds Customers for any `by`/`where`).
 PEOPLE_TABS: dict[str, tuple[str, ...]] = {
     **{name: ("customers", "orders") for name in (*FLOW, "new", *BUYERS, *REVENUE, "clv")},
     "complaints": ("complaints", "orders", "customers"),
+    "resolution": ("complaints",),
     "cac": ("spend", "customers", "orders"),
     "net-clv": ("spend", "customers", "orders"),
     "ltv-cac": ("spend", "customers", "orders"),
@@ -43,6 +44,7 @@ EXCLUDED = {
     **{name: ("customers", "orders") for name in (*FLOW, "new", "clv")},
     **{name: ("orders",) for name in (*BUYERS, *REVENUE)},
     "complaints": ("complaints", "orders"),
+    "resolution": ("complaints",),
     "cac": ("spend", "customers", "orders"),
     "net-clv": ("orders", "customers", "spend"),
     "ltv-cac": ("orders", "customers", "spend"),
@@ -137,6 +139,8 @@ def people_figures(
             out[i][k] = flow_result(name, f, rows, periods[i], o)
     elif name == "complaints":
         _complaints(ask, excluded, out)
+    elif name == "resolution":
+        _resolution(ask, rows, out)
     else:
         _value(ask, name, rows, out)
     return out[0], out[1]
@@ -195,6 +199,18 @@ def _complaints(ask: _Ask, excluded: Mapping[str, int], out: list[Results]) -> N
         rows += int(excluded.get("orders", 0))
     for (i, k), n in denominators.items():
         out[i][k] = complaints.complaint_rate_of(counts.get((i, k), 0), n, rows, periods[i], o)
+
+
+def _resolution(ask: _Ask, rows: int, out: list[Results]) -> None:
+    """Resolution rate: resolved complaints among those filed, and the median days to resolve, from the counts."""
+    from sheets.warehouse.people import ResolutionStats, resolution_stats
+
+    bounds = [(_naive(p.start), _naive(p.end)) for p in ask.periods]
+    stats = resolution_stats(ask.wh, bounds, ask.o.resolved_statuses, ask.scope, ask.by)
+    for i, p in enumerate(ask.periods):
+        for k in ask.keys:
+            s = stats.get((i, k), ResolutionStats())
+            out[i][k] = complaints.resolution_of(s.resolved, s.filed, s.days, rows, p, ask.o)
 
 
 def _value(ask: _Ask, name: str, rows: int, out: list[Results]) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 import pandas as pd
 
 from metrics.options import MetricOptions
@@ -51,24 +54,43 @@ def resolution_rate(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     resolved_values = {s.strip().casefold() for s in o.resolved_statuses}
     status = c["status"].astype("string").str.strip().str.casefold()
     resolved = int(status.isin(resolved_values).fillna(False).sum())
-    days = (c["resolved_on"] - c["date"]).dt.days.dropna()
-    details: dict[str, object] = {"resolved": resolved, "complaints": len(c)}
+    days = (c["resolved_on"] - c["date"]).dt.days.dropna().astype("int64").value_counts()
+    counts = dict(zip(days.index.astype(int).tolist(), days.astype(int).tolist(), strict=True))
+    return resolution_of(resolved, len(c), counts, t.excluded.get("complaints", 0), p, o)
+
+
+def resolution_of(
+    resolved: int, filed: int, days: Mapping[int, int], excluded_rows: int, p: Period, o: MetricOptions
+) -> MetricResult:
+    """The same from the counts: `resolved` of `filed` complaints, and how many took each number of days from filing
+    to `resolved_on` (a histogram, so a warehouse returns counts, not rows)."""
+    details: dict[str, object] = {"resolved": resolved, "complaints": filed}
     notes = []
-    backwards = int((days < 0).sum())
+    backwards = sum(n for d, n in days.items() if d < 0)
     if backwards:
         notes.append(f"{backwards} complaints resolved before they were filed — left out of the median")
-    days = days[days >= 0]
-    if len(days):
-        details["median_days_to_resolve"] = float(days.median())
-        details["resolved_with_date"] = len(days)
+    dated = {d: n for d, n in days.items() if d >= 0 and n > 0}
+    if dated:
+        details["median_days_to_resolve"] = _median(dated)
+        details["resolved_with_date"] = sum(dated.values())
     return proportion_result(
         "resolution",
         "Resolution rate",
         p,
         resolved,
-        len(c),
+        filed,
         min_n=o.min_n,
-        excluded_rows=t.excluded.get("complaints", 0),
+        excluded_rows=excluded_rows,
         details=details,
         notes=notes,
     )
+
+
+def _median(counts: Mapping[int, int]) -> float:
+    """The median of the values a histogram {value: how many} describes (the mean of the two middle ones)."""
+    values = sorted(counts)
+    cumulative = np.cumsum([counts[v] for v in values])
+    n = int(cumulative[-1])
+    low = values[int(np.searchsorted(cumulative, (n - 1) // 2 + 1))]
+    high = values[int(np.searchsorted(cumulative, n // 2 + 1))]
+    return (low + high) / 2

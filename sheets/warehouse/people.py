@@ -11,7 +11,7 @@ own `*_of` functions. Like sheets/warehouse/pushdown.py, it reads only tables th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -176,6 +176,63 @@ def complaint_counts(
 
     figures: Figures[int] = wh._remembered(key, count)
     return figures
+
+
+@dataclass(frozen=True)
+class ResolutionStats:
+    """One period's complaints in one segment: how many were filed, how many have a resolved status, and how many
+    took each number of days from filing to `resolved_on` (what metrics.complaints.resolution_of reads)."""
+
+    filed: int = 0
+    resolved: int = 0
+    days: dict[int, int] = field(default_factory=dict)
+
+
+def resolution_stats(
+    wh: Warehouse, bounds: Sequence[tuple[Any, Any]], statuses: Sequence[str], scope: Scope = (), by: str | None = None
+) -> Figures[ResolutionStats]:
+    """`ResolutionStats` of each period [start, end) in one query, keyed like `complaint_counts`; a status counts as
+    resolved when, trimmed and lower-cased, it is one of `statuses` (trimmed and lower-cased too)."""
+    key = ("resolution", tuple(bounds), tuple(statuses), scope, by)
+
+    def count() -> Figures[ResolutionStats]:
+        out: dict[tuple[int, str | None], ResolutionStats] = {}
+        for r in resolution_query(wh, bounds, statuses, scope, by).to_pyarrow().to_pylist():
+            s = out.setdefault(_key_of(r), ResolutionStats())
+            n = int(r["n"])
+            out[_key_of(r)] = ResolutionStats(
+                s.filed + n,
+                s.resolved + int(r["resolved"] or 0),
+                s.days if r["days"] is None else {**s.days, int(r["days"]): n},
+            )
+        return out
+
+    figures: Figures[ResolutionStats] = wh._remembered(key, count)
+    return figures
+
+
+def resolution_query(
+    wh: Warehouse, bounds: Sequence[tuple[Any, Any]], statuses: Sequence[str], scope: Scope = (), by: str | None = None
+) -> Any:
+    """The Ibis expression behind `resolution_stats`: per period, segment and days to resolve (NULL when undated)
+    the complaints filed and how many of them are resolved."""
+    import ibis
+
+    rows = wh._branches("complaints", "date", bounds, scope, by)
+    values = sorted({s.strip().casefold() for s in statuses})
+    if "status" in rows.columns and values:
+        resolved = rows.status.cast("string").strip().lower().isin(values).fill_null(False)
+    else:
+        resolved = ibis.literal(False)
+    if "resolved_on" in rows.columns:
+        filed = rows.date.cast("date").epoch_days()
+        days = rows.resolved_on.cast("date").epoch_days() - filed
+    else:
+        days = ibis.null("int64")
+    rows = rows.mutate(days=days.cast("int64"), _resolved=resolved)
+    return rows.aggregate(
+        by=["pi", "split", "segment", "days"], n=rows.count(), resolved=rows.count(where=rows._resolved)
+    )
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ Figures = dict[tuple[int, str | None], T]  # (period index, segment or None for 
 USED = {
     "orders": ("customer_id", "amount"),
     "responses": ("customer_id", "survey", "score"),
-    "complaints": ("customer_id",),
+    "complaints": ("customer_id", "date", "status", "resolved_on"),
 }
 
 

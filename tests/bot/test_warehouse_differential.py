@@ -235,7 +235,8 @@ def test_customer_metrics_under_other_rules_answer_as_in_memory(engine, demo_mas
     assert churn["details"]["churn_mode"] == "inactivity" and churn["details"]["after_days"] == 60
 
 
-MESSY_FALLBACK = ("complaints", "cac", "net-clv", "ltv-cac")  # it has no Complaints, and Spend lacks amount
+# The messy workbook has no Complaints, and its Spend lacks amount.
+MESSY_FALLBACK = ("complaints", "resolution", "cac", "net-clv", "ltv-cac")
 MESSY_CLOCK = lambda: datetime(2026, 4, 1, 12, tzinfo=UTC)  # noqa: E731
 MESSY_VARIANTS = ("2026-Q1", "2026-Q1 by region", "2026-03 where region=North", "2026-03 vs 2026-01")
 

@@ -125,3 +125,12 @@ def test_resolution_matches_reference_and_ignores_row_order(rows, rnd):
         assert r.value is None or 0.0 <= r.interval.low <= r.value <= r.interval.high <= 100.0
         if waits:
             assert r.details["median_days_to_resolve"] == pytest.approx(pd.Series(waits).median())
+
+
+def test_resolution_of_counts_takes_the_median_from_the_days_histogram():
+    # 10 filed, 6 resolved; days: 2 took 1 day, 1 took 4, 1 took 9 and 1 took -3 (before filing: left out).
+    # Dated and not backwards: 1, 1, 4, 9 → median (1 + 4) / 2 = 2.5 over 4 complaints.
+    r = cm.resolution_of(6, 10, {1: 2, 4: 1, 9: 1, -3: 1}, 0, period("2026-01-01", "2026-02-01"), MetricOptions())
+    assert r.value == pytest.approx(60.0)  # 6 / 10, in percent
+    assert r.details["median_days_to_resolve"] == 2.5 and r.details["resolved_with_date"] == 4
+    assert "1 complaints resolved before they were filed — left out of the median" in r.notes
