@@ -6,33 +6,35 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.i18n import N_
 from bot.replies import ErrorReply
 from metrics.errors import BadCommand, BadData, NotConfigured, PulseError, Refused, SourceUnavailable, Unavailable
 
 # Each branch → (HTTP status, problem title, CLI exit code); the nearest listed ancestor of an error wins, and an
 # error carrying its own `status` / `title` (a workbook failure, a refused request) keeps them.
 SURFACES: dict[type[PulseError], tuple[int, str, int]] = {
-    BadCommand: (400, "Bad Request", 1),
-    BadData: (422, "Unprocessable Content", 1),
-    SourceUnavailable: (502, "Bad Gateway", 2),
-    Unavailable: (503, "Service Unavailable", 2),
-    NotConfigured: (503, "Not configured", 2),
-    Refused: (403, "Forbidden", 2),
-    PulseError: (500, "Internal Server Error", 1),
+    BadCommand: (400, N_("Bad Request"), 1),
+    BadData: (422, N_("Unprocessable Content"), 1),
+    SourceUnavailable: (502, N_("Bad Gateway"), 2),
+    Unavailable: (503, N_("Service Unavailable"), 2),
+    NotConfigured: (503, N_("Not configured"), 2),
+    Refused: (403, N_("Forbidden"), 2),
+    PulseError: (500, N_("Internal Server Error"), 1),
 }
-# Titles of the statuses an error may carry itself (RFC 9110 reason phrases).
+# Titles of the statuses an error may carry itself (RFC 9110 reason phrases). The titles are English here and
+# marked for the catalogue: the add-on API words them in its configured language (bot/addon/api.py).
 STATUS_TITLES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict",
-    413: "Content Too Large",
-    422: "Unprocessable Content",
-    429: "Too Many Requests",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
+    400: N_("Bad Request"),
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not Found"),
+    409: N_("Conflict"),
+    413: N_("Content Too Large"),
+    422: N_("Unprocessable Content"),
+    429: N_("Too Many Requests"),
+    502: N_("Bad Gateway"),
+    503: N_("Service Unavailable"),
+    504: N_("Gateway Timeout"),
 }
 
 

@@ -28,7 +28,7 @@ from bot.digest.render import render_json as digest_json
 from bot.digest.schedule import destinations
 from bot.errors import RequestRefused, problem, sentence
 from bot.grammar import Command, check_period
-from bot.i18n import _, use
+from bot.i18n import DEFAULT, N_, _, use
 from bot.query import reply_to
 from bot.ratelimit import rate_limiter
 from bot.reasons import reason_text
@@ -56,9 +56,12 @@ class Problem(PulseError):
         self.status, self.title, self.detail, self.extra = status, title, detail, extra
 
 
-def problem_response(err: PulseError) -> JSONResponse:
-    """The problem+json response for an error (`bot.errors.problem`: status, title, detail, Retry-After)."""
+def problem_response(err: PulseError, language: str = DEFAULT) -> JSONResponse:
+    """The problem+json response for an error (`bot.errors.problem`: status, title, detail, Retry-After), its title
+    in `language` (the statuses' and the add-on's own titles are in the catalogue; English is the title itself)."""
     body, headers = problem(err)
+    with use(language):
+        body["title"] = _(body["title"])
     return JSONResponse(body, status_code=body["status"], media_type=PROBLEM, headers=headers)
 
 
@@ -164,7 +167,7 @@ async def authenticated(request: Request, response: Response) -> bytes:
     state: AddonState = request.app.state.addon
     response.headers[LANGUAGE_HEADER] = state.ctx.settings.language
     if not getattr(request.state, VERIFIED, False):
-        raise Problem(401, "Unauthorized", "request signature was not checked")
+        raise Problem(401, N_("Unauthorized"), "request signature was not checked")
     body = await request.body()
     try:
         claimed = json.loads(body or b"{}").get("spreadsheet_id")
@@ -172,12 +175,12 @@ async def authenticated(request: Request, response: Response) -> bytes:
         claimed = None
     expected = state.expected_spreadsheet()
     if expected is None:
-        raise Problem(403, "Forbidden", "no spreadsheet is configured for the add-on; set addon.spreadsheet_id")
+        raise Problem(403, N_("Forbidden"), "no spreadsheet is configured for the add-on; set addon.spreadsheet_id")
     if claimed is not None and claimed != expected:
-        raise Problem(403, "Forbidden", "this server is bound to a different spreadsheet")
+        raise Problem(403, N_("Forbidden"), "this server is bound to a different spreadsheet")
     wait = state.limiter.allow(str(claimed or "unknown"))
     if wait is not None:
-        raise Problem(429, "Too Many Requests", f"rate limit reached; retry in {wait:.0f} s")
+        raise Problem(429, N_("Too Many Requests"), f"rate limit reached; retry in {wait:.0f} s")
     return body
 
 
@@ -201,9 +204,9 @@ def _kpis(req: KpiRequest, ctx: Context) -> dict[str, Any]:
         message = fmt.note(reply.message)
         if reply.suggestion:  # said again after a message that may ask it already, as the sidebar has always shown it
             message = _("{message} — did you mean {suggestion}?", message=message, suggestion=reply.suggestion)
-        raise Problem(400, "Bad Request", message)
+        raise Problem(400, N_("Bad Request"), message)
     if not isinstance(reply, OverviewReply):
-        raise Problem(400, "Bad Request", _("no KPI cards for that period"))
+        raise Problem(400, N_("Bad Request"), _("no KPI cards for that period"))
     return kpi_cards(reply, ctx.settings.currency)
 
 
@@ -250,11 +253,11 @@ def _require_admin(request: Request, admins: list[str]) -> None:
     if caller is None:
         raise Problem(
             403,
-            "Forbidden",
+            N_("Forbidden"),
             "only addon.admins may post the digest, and a shared-secret request names no one: use identity tokens",
         )
     if caller not in {a.strip().lower() for a in admins}:
-        raise Problem(403, "Forbidden", f"only addon.admins may post the digest; {caller} is not one of them")
+        raise Problem(403, N_("Forbidden"), f"only addon.admins may post the digest; {caller} is not one of them")
 
 
 @router.post("/issues", summary="Rows left out as invalid: tab, row, column, value, reason")
@@ -286,14 +289,15 @@ def install(api: FastAPI, ctx: Context) -> None:
     async def _problem(request: Request, err: PulseError) -> JSONResponse:
         if not isinstance(err, Problem):
             log.warning("add-on %s: %s", request.url.path, sentence(err))
-        return _in_language(problem_response(err), ctx)
+        return _in_language(problem_response(err, ctx.settings.language), ctx)
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in err.errors()]
         return _in_language(
             problem_response(
-                Problem(422, "Invalid request", "the request body does not match the schema", {"errors": errors})
+                Problem(422, N_("Invalid request"), "the request body does not match the schema", {"errors": errors}),
+                ctx.settings.language,
             ),
             ctx,
         )
