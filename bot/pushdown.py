@@ -105,7 +105,7 @@ class Facts:
 
 _FACTS: dict[str, Facts] = {}
 # The tables whose problems and rejected rows the facts record.
-CHECKED = ("customers", "orders", "responses", "complaints", "spend")
+CHECKED = ("customers", "orders", "responses", "complaints", "spend", "subscriptions")
 _FACTS_LOCK = threading.Lock()
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metrics import complaints, purchasing, retention, value
+from metrics import complaints, purchasing, renewal, retention, value
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period
 from metrics.result import MetricResult
@@ -29,12 +29,13 @@ FLOW: dict[str, Callable[[retention.Flow, Period, MetricOptions], MetricResult]]
 VALUE = ("cac", "clv", "net-clv", "ltv-cac")
 BUYERS = ("lapsed", "returning")
 REVENUE = ("nrr", "grr")
-PEOPLE = (*FLOW, "new", *BUYERS, *REVENUE, "complaints", "resolution", *VALUE)
+PEOPLE = (*FLOW, "new", *BUYERS, *REVENUE, "complaints", "resolution", "renewal", *VALUE)
 # The tables each metric of this module reads (bot/pushdown.py adds Customers for any `by`/`where`).
 PEOPLE_TABS: dict[str, tuple[str, ...]] = {
     **{name: ("customers", "orders") for name in (*FLOW, "new", *BUYERS, *REVENUE, "clv")},
     "complaints": ("complaints", "orders", "customers"),
     "resolution": ("complaints",),
+    "renewal": ("subscriptions",),
     "cac": ("spend", "customers", "orders"),
     "net-clv": ("spend", "customers", "orders"),
     "ltv-cac": ("spend", "customers", "orders"),
@@ -45,6 +46,7 @@ EXCLUDED = {
     **{name: ("orders",) for name in (*BUYERS, *REVENUE)},
     "complaints": ("complaints", "orders"),
     "resolution": ("complaints",),
+    "renewal": ("subscriptions",),
     "cac": ("spend", "customers", "orders"),
     "net-clv": ("orders", "customers", "spend"),
     "ltv-cac": ("orders", "customers", "spend"),
@@ -141,6 +143,8 @@ def people_figures(
         _complaints(ask, excluded, out)
     elif name == "resolution":
         _resolution(ask, rows, out)
+    elif name == "renewal":
+        _renewal(ask, rows, out)
     else:
         _value(ask, name, rows, out)
     return out[0], out[1]
@@ -211,6 +215,18 @@ def _resolution(ask: _Ask, rows: int, out: list[Results]) -> None:
         for k in ask.keys:
             s = stats.get((i, k), ResolutionStats())
             out[i][k] = complaints.resolution_of(s.resolved, s.filed, s.days, rows, p, ask.o)
+
+
+def _renewal(ask: _Ask, rows: int, out: list[Results]) -> None:
+    """Renewal rate: contracts ending in the period with a customer, those renewed, and those without a customer."""
+    from sheets.warehouse.people import RenewalStats, renewal_stats
+
+    days = [(p.start, p.end) for p in ask.periods]
+    stats = renewal_stats(ask.wh, days, ask.o.renewal_grace_days, ask.scope, ask.by)
+    for i, p in enumerate(ask.periods):
+        for k in ask.keys:
+            s = stats.get((i, k), RenewalStats())
+            out[i][k] = renewal.renewal_of(s.renewed, s.ending, s.anonymous, rows, p, ask.o)
 
 
 def _value(ask: _Ask, name: str, rows: int, out: list[Results]) -> None:

@@ -50,8 +50,17 @@ def renewal_rate(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
     known = subs["customer_id"].notna().to_numpy(dtype=bool)
     ending = in_p & known
     renewed = renewed_contracts(subs, ending, o.renewal_grace_days) & ending
-    notes = [] if ending.any() else ["no contracts end in the period"]
     anonymous = int((in_p & ~known).sum())
+    excluded = int(t.excluded.get("subscriptions", 0))
+    return renewal_of(int(renewed.sum()), int(ending.sum()), anonymous, excluded, p, o)
+
+
+def renewal_of(
+    renewed: int, ending: int, anonymous: int, excluded_rows: int, p: Period, o: MetricOptions
+) -> MetricResult:
+    """The same from the counts: `renewed` of `ending` contracts, `anonymous` left out (counted in memory or by a
+    warehouse)."""
+    notes = [] if ending else ["no contracts end in the period"]
     if anonymous:
         notes.append(
             f"{anonymous} contract{'s' if anonymous != 1 else ''} ending in the period without a customer_id left out"
@@ -60,14 +69,14 @@ def renewal_rate(t: Tables, p: Period, o: MetricOptions) -> MetricResult:
         "renewal",
         "Renewal rate",
         p,
-        int(renewed.sum()),
-        int(ending.sum()),
+        renewed,
+        ending,
         min_n=o.min_n,
-        excluded_rows=int(t.excluded.get("subscriptions", 0)) + anonymous,
+        excluded_rows=excluded_rows + anonymous,
         details={
-            "ending_contracts": int(ending.sum()),
-            "renewed": int(renewed.sum()),
-            "not_renewed": int((ending & ~renewed).sum()),
+            "ending_contracts": ending,
+            "renewed": renewed,
+            "not_renewed": ending - renewed,
             "grace_days": o.renewal_grace_days,
         },
         notes=notes,

@@ -42,6 +42,9 @@ TYPED = {
     ("complaints", "customer_id"): "string",
     ("spend", "date"): "temporal",
     ("spend", "amount"): "numeric",
+    ("subscriptions", "customer_id"): "string",
+    ("subscriptions", "start_date"): "temporal",
+    ("subscriptions", "end_date"): "temporal",
 }
 # Optional columns that must be typed when a table has them (customer counts read the signup and churn dates).
 TYPED_IF_PRESENT = {
