@@ -169,13 +169,14 @@ def cohort_tables(
 
 def monthly_results(ctx: Context, months: list[Period], o: MetricOptions) -> dict[str, list[MetricResult]]:
     """The summary tab's series of every metric that can be pushed down, for consecutive calendar `months`: one query
-    per family for all months (the orders aggregate, the survey histograms, the customer flow), finished by the same
-    functions as a single pushed-down answer and named as `metrics.engine.evaluate` names them. Empty when the source
-    is not pushed down; a family whose tables cannot be aggregated as they are is left out (computed in memory)."""
+    per family for all months (the orders aggregate, the survey histograms, the customer flow and its buyers),
+    finished by the same functions as a single pushed-down answer and named as `metrics.engine.evaluate` names them.
+    Empty when the source is not pushed down; a family whose tables cannot be aggregated as they are is left out
+    (computed in memory)."""
     from dataclasses import replace
 
     from bot.pushdown import BASKET, SURVEYS, score_result
-    from bot.pushdown_people import FLOW, _Ask, flow_result
+    from bot.pushdown_people import BUYERS, FLOW, _Ask, _buyers, flow_result
     from metrics import surveys
     from metrics.cohorts import month_index
     from metrics.registry import SUMMARY
@@ -213,10 +214,15 @@ def monthly_results(ctx: Context, months: list[Period], o: MetricOptions) -> dic
         if not facts.problems.get("orders") and not facts.problems.get("customers"):
             mode = o.churn_mode if o.churn_mode != "auto" else ("explicit" if facts.churn_dates else "inactivity")
             people = replace(o, churn_mode=mode)
-            flows = _Ask(wh, tuple(months), people, (), None, []).flows(months)  # type: ignore[arg-type]
+            ask = _Ask(wh, tuple(months), people, (), None, [])  # type: ignore[arg-type]
+            flows = ask.flows(months)
             rows = sum(int(excluded.get(tab, 0)) for tab in ("customers", "orders"))
             for name in (n for n in (*FLOW, "new") if n in SUMMARY):
                 out[name] = [flow_result(name, flows[(i, None)], rows, p, people) for i, p in enumerate(months)]
+            for name in (n for n in BUYERS if n in SUMMARY):  # the same flow query's buyer counts (remembered)
+                monthly: list[dict[str | None, MetricResult]] = [{} for _ in months]
+                _buyers(ask, name, int(excluded.get("orders", 0)), monthly)
+                out[name] = [m[None] for m in monthly]
     return {name: [_named(name, r) for r in results] for name, results in out.items()}
 
 

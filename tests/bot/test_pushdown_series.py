@@ -96,9 +96,9 @@ def test_the_summary_series_is_one_query_per_family_with_the_in_memory_numbers(m
     t, o = sheet.tables(sheet.snapshot().snapshot), sheet.options()
     months = summary_months(t, TODAY)
     known = monthly_results(pushed_context(url), months, o)
-    # Orders aggregate, survey histograms and customer flow: 7 + 3 + 5 of the 25 summary metrics, 24 months each.
+    # Orders aggregate, survey histograms and customer flow: 7 + 3 + 7 of the 25 summary metrics, 24 months each.
     expected = {"revenue", "orders", "purchasers", "aov", "frequency", "repeat", "refunds", "nps", "csat", "csi"}
-    assert set(known) == expected | {"customers", "new", "growth", "retention", "churn"}
+    assert set(known) == expected | {"customers", "new", "growth", "retention", "churn", "lapsed", "returning"}
     assert len(months) == 24 and all(len(series) == 24 for series in known.values())
     plain, pushed = summary_tab(t, months, o), summary_tab(t, months, o, known=known)
     assert plain.header == pushed.header and differences(plain.rows, pushed.rows) == []
