@@ -202,7 +202,7 @@ def _kpis(req: KpiRequest, ctx: Context) -> dict[str, Any]:
     reply = reply_to(overview_command(req.period), ctx)
     if isinstance(reply, ErrorReply):
         message = fmt.note(reply.message)
-        if reply.suggestion:  # said again after a message that may ask it already, as the sidebar has always shown it
+        if reply.suggestion and reply.suggestion not in message:  # offered once: the message may already ask it
             message = _("{message} — did you mean {suggestion}?", message=message, suggestion=reply.suggestion)
         raise Problem(400, N_("Bad Request"), message)
     if not isinstance(reply, OverviewReply):

@@ -113,7 +113,8 @@ def test_problem_json_errors_show_title_and_detail(addon):
     client, _, _ = addon
     seen = run_script(client.base, "getKpis('last-quater')")
     (error,) = seen["errors"]
-    assert error.startswith("Bad Request: ") and error.endswith("did you mean last-quarter?")
+    assert error.startswith("Bad Request: ") and "did you mean last-quarter?" in error
+    assert error.count("last-quarter") == 1, error  # the suggestion once, not repeated after a message that asks it
 
 
 DIGEST = {"addon": {"spreadsheet_id": SHEET}, "digest": {"channels": [{"channel": "C1"}]}, "surveys": {"min_n": 1}}
