@@ -55,6 +55,9 @@ class Context:
     # The last failed read's own exception (shared by copies made with dataclasses.replace): the snapshot cache
     # keeps only its text, surfaces need its kind (title, HTTP status) or, for a bug, its traceback.
     _failures: dict[str, Exception] = field(default_factory=dict, repr=False)
+    # How many times something asked for the rows (snapshot() or read_now()): a source pushed down to its warehouse
+    # should answer without them, and the tests check it by this count.
+    snapshot_uses: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         if self.cache is None:
@@ -92,6 +95,7 @@ class Context:
 
     def snapshot(self) -> CachedSnapshot:
         """The cached snapshot; when there is none and the sheet cannot be read, the read's own error."""
+        self.snapshot_uses += 1
         try:
             return self.cache.get()
         except WorkbookError as err:
@@ -101,6 +105,7 @@ class Context:
     def read_now(self) -> CachedSnapshot:
         """Read the source now (`pulse refresh`, `pulse check`): a failed read raises its own error instead of
         quietly answering from the last snapshot."""
+        self.snapshot_uses += 1
         try:
             cached = self.cache.refresh(force=True)
         except WorkbookError as err:
