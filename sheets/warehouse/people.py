@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sheets.warehouse.pushdown import Figures, Scope, Warehouse, _key_of
+from sheets.warehouse.pushdown import Figures, Scope, Warehouse, key_of
 
 Days = tuple[date, date]  # a period as [first day, end day) — the end is exclusive, like metrics.periods.Period
 
@@ -172,7 +172,7 @@ def complaint_counts(
     def count() -> Figures[int]:
         rows = wh._branches("complaints", "date", bounds, scope, by)
         counts = rows.aggregate(by=["pi", "split", "segment"], n=rows.count())
-        return {_key_of(r): int(r["n"]) for r in counts.to_pyarrow().to_pylist()}
+        return {key_of(r): int(r["n"]) for r in counts.to_pyarrow().to_pylist()}
 
     figures: Figures[int] = wh._remembered(key, count)
     return figures
@@ -198,9 +198,9 @@ def resolution_stats(
     def count() -> Figures[ResolutionStats]:
         out: dict[tuple[int, str | None], ResolutionStats] = {}
         for r in resolution_query(wh, bounds, statuses, scope, by).to_pyarrow().to_pylist():
-            s = out.setdefault(_key_of(r), ResolutionStats())
+            s = out.setdefault(key_of(r), ResolutionStats())
             n = int(r["n"])
-            out[_key_of(r)] = ResolutionStats(
+            out[key_of(r)] = ResolutionStats(
                 s.filed + n,
                 s.resolved + int(r["resolved"] or 0),
                 s.days if r["days"] is None else {**s.days, int(r["days"]): n},

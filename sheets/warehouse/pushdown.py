@@ -343,7 +343,7 @@ class Warehouse:
     ) -> Figures[ScoreStats]:
         out: Figures[ScoreStats] = {}
         for row in self.score_query(periods, survey, low, high, scope, by).to_pyarrow().to_pylist():
-            key = _key_of(row)
+            key = key_of(row)
             current = out.get(key, ScoreStats())
             if row["valid"]:
                 histogram = {**current.histogram, int(row["bucket"]): int(row["n"])}
@@ -484,7 +484,7 @@ def baskets_of(query: Any) -> Figures[BasketStats]:
     """`BasketStats` per (period index, segment) from the rows of a `basket_aggregate` query."""
     out: Figures[BasketStats] = {}
     for row in query.to_pyarrow().to_pylist():
-        out[_key_of(row)] = BasketStats(
+        out[key_of(row)] = BasketStats(
             gross=float(row["gross"] or 0.0),
             refunded=-float(row["refunded"] or 0.0),
             refund_rows=int(row["refund_rows"]),
@@ -496,7 +496,7 @@ def baskets_of(query: Any) -> Figures[BasketStats]:
     return out
 
 
-def _key_of(row: Mapping[str, Any]) -> tuple[int, str | None]:
+def key_of(row: Mapping[str, Any]) -> tuple[int, str | None]:
     """A result row's key: (period index, its segment, or None for the whole scope)."""
     return int(row["pi"]), (str(row["segment"]) if row["split"] else None)
 
