@@ -119,8 +119,11 @@ def _state(wh: Warehouse, periods: Sequence[Days], mode: str, after_days: int) -
     none = ibis.null("date")
     signup_date = c.signup_date.cast("date") if "signup_date" in c.columns else none
     churned_on = c.churned_on.cast("date") if "churned_on" in c.columns else none
-    people = c.filter(c.customer_id.notnull()).aggregate(
-        by=["customer_id"], signup_date=signup_date.min(), churned_on=churned_on.max()
+    # selected before the aggregate: a column the table lacks is a NULL literal, which has no min/max of its own
+    people = (
+        c.filter(c.customer_id.notnull())
+        .select("customer_id", signup_date=signup_date, churned_on=churned_on)
+        .aggregate(by=["customer_id"], signup_date=ibis._.signup_date.min(), churned_on=ibis._.churned_on.max())
     )
     sales = o.filter(o.customer_id.notnull() & o.order_date.notnull() & (o.amount >= 0))
     sales = sales.select(sales.customer_id, day=sales.order_date.cast("date"))

@@ -288,3 +288,29 @@ def test_the_data_issues_tab_of_a_sql_source_holds_the_database_rules(messy_db, 
         rows = build_tabs(zh)[0][ISSUES_TAB].rows
     zh_reason = "order_id 重复；只使用第一个——数据库中运行的规则：1 行"
     assert rows[4] == ["orders", None, "order_id", "O2", zh_reason, "rejected"]
+
+
+def test_customers_without_signup_or_churn_columns_answer_as_in_memory(tmp_path):
+    """A Customers table with neither signup_date nor churned_on (both optional) is pushed down and answers the
+    customer metrics as the snapshot does (it once failed: a NULL literal has no .max() in Ibis)."""
+    from tests.bot.test_warehouse_differential import differences, noon, pushed_context
+
+    path = tmp_path / "lean.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            """
+            CREATE TABLE customers (customer_id VARCHAR, region VARCHAR);
+            INSERT INTO customers VALUES ('C1', 'North'), ('C2', 'South'), ('C3', 'North');
+            CREATE TABLE orders (order_id VARCHAR, customer_id VARCHAR, order_date TIMESTAMP, amount DOUBLE);
+            INSERT INTO orders VALUES ('O1', 'C1', '2026-02-01', 100), ('O2', 'C2', '2026-05-02', 50),
+                ('O3', 'C1', '2026-08-03', 20), ('O4', 'C3', '2026-09-04', 40);
+            """
+        )
+    pushed = pushed_context(f"duckdb://{path}")
+    settings = parse_settings({"source": {"kind": "sql", "url": f"duckdb://{path}", "pushdown": False}})
+    memory = Context(settings, open_sql_workbook(settings), clock=noon, one_shot=True)
+    asked = [f"{m} 2026-Q3{v}" for m in ("customers", "retention", "churn", "lapsed") for v in ("", " by region")]
+    asked += ["risk", "survival"]
+    differ = {q: d for q in asked if (d := differences(render_json(answer(q, memory)), render_json(answer(q, pushed))))}
+    assert differ == {}
+    assert pushed.cache._entry is None
