@@ -172,6 +172,29 @@ def shown_rules(ctx: Context) -> list[Any] | None:
         return None
 
 
+def issues_without_rows(ctx: Context) -> list[Any] | None:
+    """The snapshot's data issues without reading a row (`[source] pushdown = true`): when every table is typed as
+    its columns' kinds and the validation rules, run as queries, reject nothing, reading the rows would find only
+    the issues `pulse export` recorded and a warning per missing tab. None when reading could find more (then the
+    caller reads the snapshot, which reports each bad row)."""
+    from sheets.snapshot import OPTIONAL_TABS, _missing_tab_issue
+    from sheets.warehouse.pushdown import open_warehouse
+
+    if not pushed_down(ctx):
+        return None
+    names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
+    missing = []
+    with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
+        facts = _facts(ctx, wh)
+        for key in SOURCE_TABS:
+            if wh.table(key) is None:
+                missing += [] if key in OPTIONAL_TABS else [_missing_tab_issue(key, names[key])]
+            elif why := facts.problems.get(key) or wh.cells_problem(key, ctx.settings.columns.get(key)):
+                log.info("the data issues are listed from the rows: %s", why)
+                return None
+    return ctx.workbook.with_recorded(missing, {})[0]  # type: ignore[attr-defined]
+
+
 def _rejections(wh: Any, tab: str, scales: Mapping[str, tuple[int, int]]) -> str | None:
     """The first validation rule that rejects rows of the table, as a sentence; None when none does."""
     for rule in wh.rule_counts((tab,), scales):

@@ -24,6 +24,8 @@ from metrics.engine import compute, filter_where
 from metrics.errors import BadCommand
 from metrics.periods import Period, vs_period
 from metrics.registry import METRICS, OVERVIEW
+from metrics.result import MetricResult
+from sheets.validate import DataIssue
 
 log = logging.getLogger(__name__)
 
@@ -232,15 +234,14 @@ def targets_reply(cmd: Command, ctx: Context) -> TableReply | TextReply:
             [(_("No targets set"), _("Add a [targets] table to the config, e.g. `nps = 40`, `churn = 5`."))],
             markup=True,
         )
-    cached = ctx.snapshot()
-    tables = ctx.tables(cached.snapshot)
+    results, as_of, notes = _target_results(cmd, ctx)
     rows, units = [], []
     for name in targets:
         if name not in METRICS:
             rows.append([name, None, targets[name], _("unknown metric")])
             units.append(None)
             continue
-        r = compute(name, tables, resolve_period(ctx, cmd.period, name), ctx.options(), where=cmd.where)
+        r = results[name]
         status = _("n/a") if r.target is None else (_("met") if r.target.met else _("missed"))
         rows.append([name, r.value, targets[name], status, fmt.period(r.period)])
         units.append(r.unit)
@@ -248,12 +249,34 @@ def targets_reply(cmd: Command, ctx: Context) -> TableReply | TextReply:
         _("Targets{scope}", scope=fmt.scope(cmd.where)),
         [_("metric"), _("value"), _("target"), _("status"), _("period")],
         rows,
-        cached.snapshot.read_at,
-        data_notes(ctx, cached),
+        as_of,
+        notes,
         query=cmd.raw,
         units=[None, "row", "row", None, None],
         row_units=units,
     )
+
+
+def _target_results(cmd: Command, ctx: Context) -> tuple[dict[str, MetricResult], datetime, list[str]]:
+    """Each targeted metric over its default period (or the one asked), when the data was read and its notes: all
+    computed by the warehouse (`[source] pushdown = true`) when every one can be, else all from the snapshot, so the
+    table never mixes the paths."""
+    from bot.pushdown import pushed_overview
+
+    o = ctx.options()
+    names = [name for name in ctx.settings.targets if name in METRICS]
+    results, notes = {}, None
+    for name in names:
+        pushed = pushed_overview(ctx, [name], resolve_period(ctx, cmd.period, name), o, where=cmd.where)
+        if pushed is None:
+            break
+        results[name], notes = pushed.results[0], pushed.notes
+    else:
+        return results, ctx.now(), notes or []
+    cached = ctx.snapshot()
+    tables = ctx.tables(cached.snapshot)
+    results = {name: compute(name, tables, resolve_period(ctx, cmd.period, name), o, where=cmd.where) for name in names}
+    return results, cached.snapshot.read_at, data_notes(ctx, cached)
 
 
 def issues_reply(cmd: Command, ctx: Context, limit: int = 20) -> TableReply:
@@ -261,8 +284,7 @@ def issues_reply(cmd: Command, ctx: Context, limit: int = 20) -> TableReply:
     first, one row per rule with its count and sample keys. Reasons in the current language."""
     from bot.pushdown import shown_rules
 
-    cached = ctx.snapshot()
-    issues = cached.snapshot.issues
+    issues, as_of = data_issues(ctx)
     rules = shown_rules(ctx)
     rows: list[list[Any]] = [[i.tab, i.row, i.column, i.value, i.reason, i.severity] for i in issues[:limit]]
     shown = _("showing {limit} of {n} — all are in the Pulse Data Issues tab", limit=limit, n=len(issues))
@@ -276,11 +298,23 @@ def issues_reply(cmd: Command, ctx: Context, limit: int = 20) -> TableReply:
         _("Data issues: {n}", n=len(issues)),
         [_("tab"), _("row"), _("column"), _("value"), _("problem"), _("severity")],
         reasons_in_language([*rule_rows(rules or []), *rows]),
-        cached.snapshot.read_at,
+        as_of,
         notes,
         payload=payload,
         query=cmd.raw,
     )
+
+
+def data_issues(ctx: Context) -> tuple[list[DataIssue], datetime]:
+    """Every data issue of the source and when it was read: without reading a row when the warehouse's rules and
+    types show there is nothing more to find (`bot.pushdown.issues_without_rows`), else the snapshot's."""
+    from bot.pushdown import issues_without_rows
+
+    issues = issues_without_rows(ctx)
+    if issues is not None:
+        return issues, ctx.now()
+    snap = ctx.snapshot().snapshot
+    return snap.issues, snap.read_at
 
 
 def _help(cmd: Command, ctx: Context) -> Reply:

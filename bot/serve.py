@@ -120,13 +120,15 @@ def build_server(ctx: Context, *, socket_mode: bool = False, scheduler: bool = T
 def preload(ctx: Context) -> threading.Thread:
     """Read the snapshot (and build its per-snapshot arrays) and import the chart module now, behind the start, so
     the first question does not wait for them; a question arriving earlier waits for this same read. A failed read
-    is kept for that question."""
+    is kept for that question. A source pushed down to its warehouse (`[source] pushdown = true`) whose tables need
+    no reading gets its connection, checks and validation rules warmed instead, and no row is read."""
 
     def read() -> None:
         try:
-            tables = ctx.tables(ctx.snapshot().snapshot)
-            warm(tables)  # a snapshot from the disk cache was not read by Context._load, which builds these
-            warm_segments(tables)
+            if not warm_pushdown(ctx):
+                tables = ctx.tables(ctx.snapshot().snapshot)
+                warm(tables)  # a snapshot from the disk cache was not read by Context._load, which builds these
+                warm_segments(tables)
         except Exception as err:  # noqa: BLE001 - the first question reports it; the server keeps running
             log.warning("could not read the workbook at start: %s", err)
         import bot.charts  # noqa: F401 - matplotlib, for the first cohort or survival chart (seconds to import)
@@ -134,6 +136,18 @@ def preload(ctx: Context) -> threading.Thread:
     thread = threading.Thread(target=read, name="snapshot-preload", daemon=True)
     thread.start()
     return thread
+
+
+def warm_pushdown(ctx: Context) -> bool:
+    """Open the warehouse and run what every pushed-down answer reuses (the tables' checks, the validation rules);
+    True when the questions need no row then — every table can be aggregated as it is — so the snapshot is not
+    read; False to read it (not pushed down, or a table the rules reject rows of)."""
+    from bot.pushdown import issues_without_rows, shown_rules
+
+    if issues_without_rows(ctx) is None:
+        return False
+    shown_rules(ctx)
+    return True
 
 
 def migrate_state(ctx: Context) -> None:

@@ -29,9 +29,9 @@ from bot.digest.schedule import destinations
 from bot.errors import RequestRefused, problem, sentence
 from bot.grammar import Command, check_period
 from bot.i18n import DEFAULT, N_, _, use
-from bot.query import reply_to
+from bot.query import data_issues, reply_to
 from bot.ratelimit import rate_limiter
-from bot.reasons import reason_text
+from bot.reasons import reasons_in_language, rule_rows
 from bot.render import format as fmt
 from bot.replay import seen_store
 from bot.replies import ErrorReply, OverviewReply
@@ -262,21 +262,19 @@ def _require_admin(request: Request, admins: list[str]) -> None:
 
 @router.post("/issues", summary="Rows left out as invalid: tab, row, column, value, reason")
 def issues(req: IssuesRequest, request: Request) -> dict[str, Any]:
+    """The data issues as `/pulse issues` lists them: on a SQL source the validation rules run in the database
+    first (one row per rule, no row number), then the source's issues; `limit` rows at most, `count` the issues."""
+    from bot.pushdown import shown_rules
+
     ctx = _state(request).ctx
-    snap = ctx.snapshot().snapshot
+    listed, _as_of = data_issues(ctx)
+    rows = rule_rows(shown_rules(ctx) or [])
+    rows += [[i.tab, i.row, i.column, i.value, i.reason, i.severity] for i in listed]
     with use(ctx.settings.language):  # the reason worded as `/pulse issues` and Pulse Data Issues word it
-        rows = [
-            {
-                "tab": i.tab,
-                "row": i.row,
-                "column": i.column,
-                "value": str(i.value),
-                "reason": reason_text(i.reason),
-                "severity": i.severity,
-            }
-            for i in snap.issues[: req.limit]
-        ]
-    return {"count": len(snap.issues), "issues": rows, "tab": ISSUES_TAB}
+        worded = reasons_in_language(rows[: req.limit])
+    keys = ("tab", "row", "column", "value", "reason", "severity")
+    shown = [{**dict(zip(keys, row, strict=True)), "value": str(row[3])} for row in worded]
+    return {"count": len(listed), "issues": shown, "tab": ISSUES_TAB}
 
 
 def install(api: FastAPI, ctx: Context) -> None:

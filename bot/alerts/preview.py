@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.alerts.run import current_state, evaluate_all
+from bot.alerts.run import current_state, evaluations_as_of
 from bot.context import Context
 from bot.i18n import _
 from bot.render import format as fmt
@@ -19,7 +19,8 @@ def alerts_reply(cmd, ctx: Context) -> TableReply | TextReply:
     state = current_state(ctx)
     rows: list[list[Any]] = []
     units: list[str] = []  # each row's value unit: bot/render words the value ("$1,600.00", "42.0%")
-    for ev in evaluate_all(ctx):
+    evaluations, as_of = evaluations_as_of(ctx)
+    for ev in evaluations:
         r = ev.result
         if ev.error or r is None:
             rows.append([ev.rule.name, ev.rule.metric, ev.rule.condition, "n/a", None, f"Error: {ev.error}"])
@@ -42,7 +43,7 @@ def alerts_reply(cmd, ctx: Context) -> TableReply | TextReply:
         "Alerts",
         ["rule", "metric", "condition", "value", "n", "status"],
         rows,
-        ctx.snapshot().snapshot.read_at,
+        as_of,
         query=getattr(cmd, "raw", "alerts"),
         units=[None, None, None, fmt.ROW, None, None],
         row_units=units,

@@ -68,10 +68,21 @@ def evaluate(rule: AlertRule, t: Tables, today: date, o: MetricOptions, min_n: i
     try:
         r = compute(rule.metric, t, p, o, where=segment_filter(rule.segment), compare_to=comparison_period(p))
     except (MetricError, ValueError) as err:
-        hint = f" — did you mean {err.suggestion}?" if getattr(err, "suggestion", None) else ""
-        return Evaluation(
-            rule, False, None, "cannot evaluate", False, f"{err}{hint}; fix this rule's segment in the config"
-        )
+        return unanswerable(rule, err)
+    return judge(rule, r, min_n)
+
+
+def unanswerable(rule: AlertRule, err: Exception) -> Evaluation:
+    """The Evaluation of a rule the data cannot answer (its segment names a column or value the data lacks)."""
+    hint = f" — did you mean {err.suggestion}?" if getattr(err, "suggestion", None) else ""
+    return Evaluation(
+        rule, False, None, "cannot evaluate", False, f"{err}{hint}; fix this rule's segment in the config"
+    )
+
+
+def judge(rule: AlertRule, r: MetricResult, min_n: int) -> Evaluation:
+    """Whether `rule`'s condition holds for `r`, the metric over the rule's window compared with the window before
+    (computed in memory or by the warehouse)."""
     c = r.previous
     small = r.n is not None and r.n < min_n
     holds, reason = False, _("no value")

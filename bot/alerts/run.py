@@ -5,17 +5,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.alerts.message import alert_message, recovery_message
-from bot.alerts.rules import Evaluation, evaluate
+from bot.alerts.rules import Evaluation, evaluate, judge, unanswerable, window
 from bot.alerts.state import load_state, read_state, save_state, state_path
 from bot.context import Context
 from bot.i18n import use
 from bot.pulse_log import append_log, flush_deferred
 from bot.state_files import quarantine
-from config.settings import AlertRule
+from config.settings import AlertRule, segment_filter
+from metrics.engine import MetricError
+from metrics.options import MetricOptions
+from metrics.periods import comparison_period
+from metrics.tables import Tables
+from sheets.cache import CachedSnapshot
 
 if TYPE_CHECKING:
     from bot.state_pg import PgAlertState
@@ -40,14 +46,42 @@ class AlertEvent:
 def evaluate_all(ctx: Context, *, own_language: bool = False) -> list[Evaluation]:
     """Current evaluation of every configured rule (no posting, no state change); with `own_language`, each rule's
     reason is worded in the rule's `language` (else the config's) for its post, otherwise in the caller's."""
-    cached = ctx.snapshot()
-    t = ctx.tables(cached.snapshot)
+    return evaluations_as_of(ctx, own_language=own_language)[0]
+
+
+def evaluations_as_of(ctx: Context, *, own_language: bool = False) -> tuple[list[Evaluation], datetime]:
+    """`evaluate_all`, and when its data was read: the snapshot's time when a rule needed the rows, else now (every
+    rule computed by the warehouse, `[source] pushdown = true`, so no row was read)."""
     o = ctx.options()
+    read: list[CachedSnapshot] = []  # the snapshot, read only when a rule cannot be answered by the warehouse
+
+    def rows() -> Tables:
+        if not read:
+            read.append(ctx.snapshot())
+        return ctx.tables(read[0].snapshot)
+
     out = []
     for rule in ctx.settings.alerts:
         with use(language(ctx, rule) if own_language else None):
-            out.append(evaluate(rule, t, ctx.today(), o, ctx.settings.surveys.min_n))
-    return out
+            pushed = pushed_evaluation(ctx, rule, o)
+            out.append(pushed or evaluate(rule, rows(), ctx.today(), o, ctx.settings.surveys.min_n))
+    return out, read[0].snapshot.read_at if read else ctx.now()
+
+
+def pushed_evaluation(ctx: Context, rule: AlertRule, o: MetricOptions) -> Evaluation | None:
+    """`evaluate` with the metric over the window and the window before computed by the warehouse (`[source]
+    pushdown = true`); None when it cannot be pushed down, to evaluate from the snapshot."""
+    from bot.pushdown import compute_pushed, pushed_down
+
+    if not pushed_down(ctx):
+        return None
+    p = window(rule, ctx.today())
+    try:
+        where = segment_filter(rule.segment)
+        r = compute_pushed(ctx, rule.metric, p, o, where=where, compare_to=comparison_period(p))
+    except (MetricError, ValueError) as err:
+        return unanswerable(rule, err)
+    return None if r is None else judge(rule, r, ctx.settings.surveys.min_n)
 
 
 def language(ctx: Context, rule: AlertRule) -> str:

@@ -109,6 +109,7 @@ REQUIRED = {
     "responses": ("date", "survey", "score"),
     "complaints": ("date",),
     "spend": ("date", "amount"),
+    "subscriptions": ("customer_id", "start_date", "end_date"),
 }
 UNIQUE = {"customers": "customer_id", "orders": "order_id"}
 DATES = {
@@ -117,7 +118,10 @@ DATES = {
     "responses": ("date",),
     "complaints": ("date",),
     "spend": ("date",),
+    "subscriptions": ("start_date", "end_date"),
 }
+# The type family each kind of canonical column (metrics/schema.py) must have for its cells to need no reading.
+KIND_FAMILY = {"id": "string", "text": "string", "date": "temporal", "number": "numeric", "score": "integer"}
 SAMPLES = 3
 
 
@@ -176,6 +180,29 @@ class Warehouse:
             for (tab, column), family in TYPED_IF_PRESENT.items():
                 if tab == key and column in columns and not _is(columns[column], family):
                     return f"{key}.{column} is {columns[column]}, not {family}"
+        return None
+
+    def cells_problem(self, key: str, mapping: Mapping[str, str] | None = None) -> str | None:
+        """Why reading this table's rows could report what the validation rules do not count (a `[columns]`
+        mapping to check, a canonical column — matched like a header — not stored as its kind, so a cell may not
+        read as one), else None: then the rules' counts are every issue its rows could have."""
+        from metrics.schema import COLUMNS
+        from sheets.headers import match_headers
+
+        table = self.table(key)
+        if table is None:
+            return f"no {key} table"
+        if mapping:
+            return f"[columns.{key}] maps its columns"
+        schema = table.schema()
+        names = list(schema.names)
+        match = match_headers(key, names)
+        if match.missing:
+            return f"{key} has no {', '.join(match.missing)} column"
+        for column in COLUMNS[key]:
+            index = match.columns.get(column.name)
+            if index is not None and not _is(schema[names[index]], KIND_FAMILY[column.kind]):
+                return f"{key}.{names[index]} is {schema[names[index]]}, not {KIND_FAMILY[column.kind]}"
         return None
 
     def rule_counts(self, keys: Sequence[str], scales: Mapping[str, tuple[int, int]]) -> list[RuleCount]:
