@@ -7,6 +7,7 @@ reads the snapshot exactly as before."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -145,10 +146,9 @@ def test_a_source_with_rejected_rows_or_an_unpushable_metric_reads_the_snapshot_
 def test_a_metric_not_pushed_down_answers_its_target_and_alert_from_the_snapshot(demo_export, monkeypatch):  # noqa: F811
     url = f"duckdb://{demo_export}"
     lifetime = {"clv": {"lifetime_years": "survival"}}  # CLV by survival lifetime is answered in memory only
-    extra = {**lifetime, "targets": {"clv": 500, "revenue": 400000}}
+    rules = [{**ALERTS[0], "channel": "C"}, {**ALERTS[0], "name": "CLV", "metric": "clv", "channel": "C"}]
+    extra = {**lifetime, "targets": {"clv": 500, "revenue": 400000}, "alerts": rules}
     memory, pushed = context(url, False, **extra), context(url, True, **extra)
-    for ctx in (memory, pushed):
-        ctx.settings.alerts.append(ctx.settings.alerts[0].model_copy(update={"name": "CLV", "metric": "clv"}))
     assert differences(evaluations(memory), evaluations(pushed)) == []
     assert pushed.snapshot_uses == 1  # only the CLV rule read the rows
     assert differences(render_json(answer("targets", memory)), render_json(answer("targets", pushed))) == []
@@ -186,3 +186,61 @@ def test_serve_starts_and_answers_slash_commands_and_the_add_on_without_reading_
             assert ctx.snapshot_uses == 0
         finally:
             stop(server)
+
+
+def hand_made(path, complaints: str = "") -> str:
+    """A typed DuckDB database not written by `pulse export` (no recorded issues, no `row` column): 2 customers,
+    3 orders, 2 answers, all valid; no Spend nor Subscriptions table, and Complaints only when `complaints` creates
+    it."""
+    import duckdb
+
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            """
+            CREATE TABLE customers (customer_id VARCHAR, signup_date DATE, region VARCHAR);
+            INSERT INTO customers VALUES ('C1', '2026-01-05', 'North'), ('C2', '2026-02-01', 'South');
+            CREATE TABLE orders (order_id VARCHAR, customer_id VARCHAR, order_date TIMESTAMP, amount DOUBLE);
+            INSERT INTO orders VALUES ('O1', 'C1', '2026-02-01', 100), ('O2', 'C2', '2026-02-02', 50),
+                                      ('O3', 'C1', '2026-03-04', -20);
+            CREATE TABLE responses (date TIMESTAMP, survey VARCHAR, score BIGINT, customer_id VARCHAR);
+            INSERT INTO responses VALUES ('2026-02-10', 'NPS', 9, 'C1'), ('2026-02-11', 'NPS', 3, 'C2');
+            """
+            + complaints
+        )
+    return f"duckdb://{path}"
+
+
+def issue_answers(ctx: Context, monkeypatch) -> dict:
+    return {"issues": render_json(answer("issues", ctx)), "addon issues": addon_issues(ctx, monkeypatch)}
+
+
+def test_the_issues_of_a_database_not_exported_by_pulse_are_listed_without_its_rows(tmp_path, monkeypatch):
+    url = hand_made(tmp_path / "crm.duckdb")
+    clock = lambda: datetime(2026, 4, 1, 12, tzinfo=UTC)  # noqa: E731
+    memory, pushed = context(url, False, clock), context(url, True, clock)
+    expected, got = issue_answers(memory, monkeypatch), issue_answers(pushed, monkeypatch)
+    assert pushed.snapshot_uses == 0 and differences(expected, got) == []
+    # No row is rejected: the 1 refund (O3) is the only rule that found rows; then a warning per missing tab but the
+    # optional Subscriptions: Complaints and Spend.
+    assert [(i["tab"], i["severity"]) for i in got["addon issues"]["issues"]] == [
+        ("orders", "info"),
+        ("Complaints", "warning"),
+        ("Spend", "warning"),
+    ]
+    assert got["issues"]["count"] == got["addon issues"]["count"] == 2
+
+
+def test_a_date_stored_as_text_lists_the_issues_from_the_rows(tmp_path, monkeypatch):
+    # Complaints' resolved_on as text: reading a row may find a value that is not a date (warned, left empty), which
+    # no rule counts, so the list reads the rows.
+    complaints = """
+        CREATE TABLE complaints (date TIMESTAMP, customer_id VARCHAR, status VARCHAR, resolved_on VARCHAR);
+        INSERT INTO complaints VALUES ('2026-02-12', 'C1', 'resolved', 'soon'), ('2026-02-13', 'C2', 'open', NULL);
+    """
+    url = hand_made(tmp_path / "crm.duckdb", complaints)
+    clock = lambda: datetime(2026, 4, 1, 12, tzinfo=UTC)  # noqa: E731
+    memory, pushed = context(url, False, clock), context(url, True, clock)
+    expected, got = issue_answers(memory, monkeypatch), issue_answers(pushed, monkeypatch)
+    assert pushed.snapshot_uses == 2 and differences(expected, got) == []  # each list read the (cached) snapshot
+    (soon,) = [i for i in got["addon issues"]["issues"] if i["tab"] == "complaints"]
+    assert (soon["row"], soon["value"], soon["severity"]) == (2, "soon", "warning")  # the first record is row 2
