@@ -81,6 +81,9 @@ def pushed_evaluation(ctx: Context, rule: AlertRule, o: MetricOptions) -> Evalua
         r = compute_pushed(ctx, rule.metric, p, o, where=where, compare_to=comparison_period(p))
     except (MetricError, ValueError) as err:
         return unanswerable(rule, err)
+    except Exception as err:  # noqa: BLE001 - a query the database cannot run: the rule is evaluated from the rows
+        log.warning("alert %s evaluated from the rows: the warehouse query failed: %s", rule.name, err)
+        return None
     return None if r is None else judge(rule, r, ctx.settings.surveys.min_n)
 
 
