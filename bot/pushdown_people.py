@@ -63,14 +63,16 @@ def pushable(name: str, o: MetricOptions) -> bool:
 
 @dataclass(frozen=True)
 class _Ask:
-    """One question: the warehouse, the two periods, options, scope, split and its segments."""
+    """One question: the warehouse, its periods (the asked one and the one compared with; the summary's months),
+    options, scope, split and its segments, and the orders aggregate of the periods when already known."""
 
     wh: Any
-    periods: tuple[Period, Period]
+    periods: tuple[Period, ...]
     o: MetricOptions
     scope: Scope
     by: str | None
     segments: list[str]
+    orders: Mapping[tuple[int, str | None], Any] | None = None
 
     @property
     def keys(self) -> list[str | None]:
@@ -95,7 +97,8 @@ class _Ask:
         from sheets.warehouse.pushdown import BasketStats
 
         bounds = [(_naive(w.start), _naive(w.end)) for w in windows]
-        stats = self.wh.basket_stats(bounds, self.scope, self.by)
+        known = self.orders if list(windows) == list(self.periods) else None
+        stats = known if known is not None else self.wh.basket_stats(bounds, self.scope, self.by)
         return {(i, k): stats.get((i, k), BasketStats()) for i in range(len(windows)) for k in self.keys}
 
     def spend(self, extra: tuple[str, ...] = ()) -> dict[tuple[int, str | None], SpendRows]:
@@ -128,9 +131,16 @@ def people_figures(
 ) -> tuple[Results, Results]:
     """The metric over each period (one query per kind of aggregate for both), whole scope under None and each
     segment under its value; `o.churn_mode` is already resolved on the whole source (explicit or inactivity)."""
-    ask = _Ask(wh, periods, o, scope, by, segments)
+    now, then = figures_of(_Ask(wh, periods, o, scope, by, segments), name, excluded)
+    return now, then
+
+
+def figures_of(ask: _Ask, name: str, excluded: Mapping[str, int]) -> list[Results]:
+    """The metric over each of the question's periods, in one query per kind of aggregate for all of them (two
+    periods of a question, or the summary's months): whole scope under None and each segment under its value."""
+    periods, o = ask.periods, ask.o
     rows = sum(int(excluded.get(tab, 0)) for tab in EXCLUDED[name])
-    out: list[Results] = [{}, {}]
+    out: list[Results] = [{} for _ in periods]
     if name in BUYERS:
         _buyers(ask, name, rows, out)
     elif name in REVENUE:
@@ -147,7 +157,7 @@ def people_figures(
         _renewal(ask, rows, out)
     else:
         _value(ask, name, rows, out)
-    return out[0], out[1]
+    return out
 
 
 def _buyers(ask: _Ask, name: str, rows: int, out: list[Results]) -> None:

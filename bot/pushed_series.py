@@ -33,6 +33,9 @@ from metrics.tables import Tables
 from sheets.warehouse.pushdown import open_warehouse
 
 log = logging.getLogger(__name__)
+# How long a summary's aggregates are kept at least (seconds), so that the families sharing one (the customer flow,
+# the spend, the orders) query it once even when `[source] cache_seconds` is shorter than the summary takes.
+ONE_SUMMARY = 3600.0
 
 
 @dataclass
@@ -169,14 +172,14 @@ def cohort_tables(
 
 def monthly_results(ctx: Context, months: list[Period], o: MetricOptions) -> dict[str, list[MetricResult]]:
     """The summary tab's series of every metric that can be pushed down, for consecutive calendar `months`: one query
-    per family for all months (the orders aggregate, the survey histograms, the customer flow and its buyers),
-    finished by the same functions as a single pushed-down answer and named as `metrics.engine.evaluate` names them.
-    Empty when the source is not pushed down; a family whose tables cannot be aggregated as they are is left out
-    (computed in memory)."""
+    per family for all months (the orders aggregate, the survey histograms, the customer flow and its buyers, revenue
+    retention, complaints, resolution, renewal, spend, and CLV's trailing years), finished by the same functions as a
+    single pushed-down answer and named as `metrics.engine.evaluate` names them. Empty when the source is not pushed
+    down; a metric whose tables cannot be aggregated as they are is left out (computed in memory)."""
     from dataclasses import replace
 
-    from bot.pushdown import BASKET, SURVEYS, score_result
-    from bot.pushdown_people import BUYERS, FLOW, _Ask, _buyers, flow_result
+    from bot.pushdown import BASKET, SURVEYS, TABS, score_result
+    from bot.pushdown_people import PEOPLE, _Ask, figures_of, pushable
     from metrics import surveys
     from metrics.cohorts import month_index
     from metrics.registry import SUMMARY
@@ -193,6 +196,8 @@ def monthly_results(ctx: Context, months: list[Period], o: MetricOptions) -> dic
     with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
         facts = _facts(ctx, wh)
         excluded = facts.excluded
+        wh.ttl = max(wh.ttl, ONE_SUMMARY)  # each aggregate is queried once here, however long the summary takes
+        baskets = None
         if not facts.problems.get("orders"):
             baskets = baskets_of(monthly_basket_query(wh, m0, len(months)))
             rows = excluded.get("orders", 0)
@@ -211,18 +216,13 @@ def monthly_results(ctx: Context, months: list[Period], o: MetricOptions) -> dic
                 out[name] = [
                     score_result(name, stats.get((i, survey), ScoreStats()), rows, p, o) for i, p in enumerate(months)
                 ]
-        if not facts.problems.get("orders") and not facts.problems.get("customers"):
-            mode = o.churn_mode if o.churn_mode != "auto" else ("explicit" if facts.churn_dates else "inactivity")
-            people = replace(o, churn_mode=mode)
-            ask = _Ask(wh, tuple(months), people, (), None, [])  # type: ignore[arg-type]
-            flows = ask.flows(months)
-            rows = sum(int(excluded.get(tab, 0)) for tab in ("customers", "orders"))
-            for name in (n for n in (*FLOW, "new") if n in SUMMARY):
-                out[name] = [flow_result(name, flows[(i, None)], rows, p, people) for i, p in enumerate(months)]
-            for name in (n for n in BUYERS if n in SUMMARY):  # the same flow query's buyer counts (remembered)
-                monthly: list[dict[str | None, MetricResult]] = [{} for _ in months]
-                _buyers(ask, name, int(excluded.get("orders", 0)), monthly)
-                out[name] = [m[None] for m in monthly]
+        mode = o.churn_mode if o.churn_mode != "auto" else ("explicit" if facts.churn_dates else "inactivity")
+        # The months as the periods of one question: the single answers' queries take any number of periods, so
+        # each family is one query for all months (the customer flow's buyers, the complaints' orders: reused).
+        ask = _Ask(wh, tuple(months), replace(o, churn_mode=mode), (), None, [], baskets)
+        for name in (n for n in PEOPLE if n in SUMMARY and pushable(n, o)):
+            if not any(facts.problems.get(tab) for tab in TABS[name]):
+                out[name] = [figures[None] for figures in figures_of(ask, name, excluded)]
     return {name: [_named(name, r) for r in results] for name, results in out.items()}
 
 

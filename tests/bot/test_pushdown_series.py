@@ -88,20 +88,77 @@ def test_cohorts_and_survival_answer_as_in_memory_without_reading_rows(memory_ta
     assert memory_tables["cohorts 2026-Q3 by region"]["rows"]
 
 
-def test_the_summary_series_is_one_query_per_family_with_the_in_memory_numbers(memory, url):
-    from bot.pushed_series import monthly_results
-    from bot.tabs import summary_months, summary_tab
+@pytest.fixture(scope="module")
+def memory_series(memory):
+    """The demo's 24 summary months and every SUMMARY metric's in-memory series (`metrics.engine.evaluate`), once."""
+    from bot.tabs import summary_months
+    from metrics.engine import evaluate
+    from metrics.registry import METRICS, SUMMARY
 
     sheet, _ = memory
     t, o = sheet.tables(sheet.snapshot().snapshot), sheet.options()
     months = summary_months(t, TODAY)
-    known = monthly_results(pushed_context(url), months, o)
-    # Orders aggregate, survey histograms and customer flow: 7 + 3 + 7 of the 25 summary metrics, 24 months each.
-    expected = {"revenue", "orders", "purchasers", "aov", "frequency", "repeat", "refunds", "nps", "csat", "csi"}
-    assert set(known) == expected | {"customers", "new", "growth", "retention", "churn", "lapsed", "returning"}
+    return t, o, months, {name: [evaluate(METRICS[name], t, p, o) for p in months] for name in SUMMARY}
+
+
+def series_differences(expected, known) -> dict:
+    """Per metric, where its pushed-down months differ from the in-memory ones (value, n, interval, previous, notes,
+    details… of `MetricResult.to_json`, floats to 1e-9 relative)."""
+    out = {}
+    for name, series in known.items():
+        found = [d for a, b in zip(expected[name], series, strict=True) for d in differences(a.to_json(), b.to_json())]
+        if found:
+            out[name] = found[:3]
+    return out
+
+
+def recorded_queries(ctx: Context, monkeypatch) -> list:
+    """The Ibis expressions the context's warehouse runs from now on; the source's facts (the validation rules, run
+    once per `cache_seconds`) are checked first and the warehouse's remembered aggregates forgotten."""
+    from bot.pushdown import _facts
+    from metrics.schema import SOURCE_TABS
+
+    names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
+    with open_warehouse(ctx.workbook, names) as wh:
+        _facts(ctx, wh)
+        wh._memo.clear()
+        backend = type(wh.backend)
+    ran: list = []
+    for method in ("to_pyarrow", "execute"):
+        original = getattr(backend, method)
+
+        def recording(self, expr, *args, _original=original, **kwargs):
+            if not ran or ran[-1] is not expr:  # one backend method may call the other with the same expression
+                ran.append(expr)
+            return _original(self, expr, *args, **kwargs)
+
+        monkeypatch.setattr(backend, method, recording)
+    return ran
+
+
+def test_the_summary_series_is_one_query_per_family_with_the_in_memory_numbers(memory_series, url, monkeypatch):
+    from bot.pushed_series import monthly_results
+    from bot.tabs import summary_tab
+    from metrics.registry import SUMMARY
+
+    t, o, months, expected = memory_series
+    ctx = pushed_context(url)
+    ran = recorded_queries(ctx, monkeypatch)
+    known = monthly_results(ctx, months, o)
+    # Every one of the 25 summary metrics, 24 months each: the orders aggregate (7), the survey histograms (3), the
+    # customer flow and its buyers (7), NRR/GRR, complaints, resolution, renewal, CAC, CLV and LTV:CAC.
+    assert set(known) == set(SUMMARY) and len(SUMMARY) == 25
+    # From 10 queries, each for all 24 months: orders by month (its order counts are also the complaint rate's
+    # denominator), survey scores by month, the customer flow (new, active, churn…, lapsed and returning buyers,
+    # CAC's new customers), revenue in each month and the one before (NRR, GRR), complaints filed, their resolution,
+    # renewals, spend, and CLV's trailing 12 months: their orders and their customer flow (the lifetime).
+    assert len(ran) == 10
     assert len(months) == 24 and all(len(series) == 24 for series in known.values())
-    plain, pushed = summary_tab(t, months, o), summary_tab(t, months, o, known=known)
+    assert series_differences(expected, known) == {}
+    plain, pushed = summary_tab(t, months, o, known=expected), summary_tab(t, months, o, known=known)
     assert plain.header == pushed.header and differences(plain.rows, pushed.rows) == []
+    # The demo has data for all of them: each series has months with a value (not n/a everywhere).
+    assert all(any(r.value is not None for r in series) for series in known.values())
 
 
 def test_every_series_query_compiles_for_bigquery():
@@ -142,3 +199,83 @@ def test_tables_with_rejected_rows_answer_cohorts_survival_and_risk_from_the_sna
         reference = Context(plain, open_sql_workbook(plain), clock=clock, one_shot=True)
         assert render_json(answer(q, ctx)) == render_json(answer(q, reference)), q
         assert ctx.cache._entry is not None, q  # duplicate ids, a text date: read and validated in memory
+
+
+@pytest.fixture(scope="module")
+def odd_db(tmp_path_factory):
+    """A hand-made database: no Spend and no Subscriptions table, a response outside its scale (rejected), complaint
+    statuses in odd spellings, one resolved before it was filed and one without a customer; orders from 2025-10 to
+    2026-02 with a refund and a reactivation after churn."""
+    import duckdb
+
+    path = tmp_path_factory.mktemp("odd") / "odd.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            """
+            CREATE TABLE customers (customer_id VARCHAR, signup_date TIMESTAMP, churned_on TIMESTAMP, region VARCHAR);
+            INSERT INTO customers VALUES ('C1', '2025-10-01', NULL, 'North'),
+                ('C2', '2025-10-15', '2026-01-10', 'South'), ('C3', NULL, NULL, 'North'),
+                ('C4', '2025-12-05', NULL, NULL);
+            CREATE TABLE orders (order_id VARCHAR, customer_id VARCHAR, order_date TIMESTAMP, amount DOUBLE);
+            INSERT INTO orders VALUES ('O1', 'C1', '2025-10-03', 100), ('O2', 'C2', '2025-10-20', 50),
+                ('O3', 'C1', '2025-11-04', 80), ('O4', 'C3', '2025-11-10', 40), ('O5', 'C2', '2025-11-12', 35),
+                ('O6', 'C1', '2025-11-28', 15), ('O7', 'C2', '2025-12-01', 60), ('O8', 'C1', '2025-12-15', -20),
+                ('O9', 'C4', '2025-12-06', 30), ('O10', 'C1', '2026-01-05', 90), ('O11', 'C3', '2026-02-02', 70),
+                ('O12', 'C2', '2026-02-10', 25);
+            CREATE TABLE responses (date TIMESTAMP, survey VARCHAR, score BIGINT, customer_id VARCHAR);
+            INSERT INTO responses VALUES ('2025-11-10', 'NPS', 9, 'C1'), ('2026-01-10', 'NPS', 12, 'C2');
+            CREATE TABLE complaints (date TIMESTAMP, customer_id VARCHAR, status VARCHAR, resolved_on TIMESTAMP);
+            INSERT INTO complaints VALUES ('2025-11-05', 'C1', ' Resolved ', '2025-11-07'),
+                ('2025-11-20', 'C3', 'CLOSED', '2025-11-19'), ('2025-11-25', 'C2', 'open', NULL),
+                ('2026-01-12', 'C4', 'resolved', '2026-01-20'), ('2026-02-03', NULL, 'Closed', NULL);
+            """
+        )
+    return path
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgresql"])
+def odd_url(request, odd_db):
+    if request.param == "duckdb":
+        return f"duckdb://{odd_db}"
+    from tests.postgres import copy_duckdb
+
+    url = request.getfixturevalue("postgres_server").new_database()
+    copy_duckdb(odd_db, url)
+    return url
+
+
+def test_the_summary_series_leaves_out_tables_it_cannot_use_and_matches_memory_on_odd_data(odd_db, odd_url):
+    from datetime import UTC, datetime
+
+    from bot.pushed_series import monthly_results
+    from bot.tabs import summary_months
+    from config import parse_settings
+    from metrics.engine import evaluate
+    from metrics.registry import METRICS, SUMMARY
+    from sheets.warehouse.source import open_sql_workbook
+
+    clock = lambda: datetime(2026, 3, 1, 12, tzinfo=UTC)  # noqa: E731
+    plain = parse_settings({"source": {"kind": "sql", "url": f"duckdb://{odd_db}"}})
+    reference = Context(plain, open_sql_workbook(plain), clock=clock, one_shot=True)
+    t, o = reference.tables(reference.snapshot().snapshot), reference.options()
+    months = summary_months(t, clock().date())
+    assert [m.start.isoformat() for m in (months[0], months[-1])] == ["2025-10-01", "2026-02-01"] and len(months) == 5
+    pushed = parse_settings({"source": {"kind": "sql", "url": odd_url, "pushdown": True}})
+    known = monthly_results(Context(pushed, open_sql_workbook(pushed), clock=clock, one_shot=True), months, o)
+    # Left out, so computed in memory: the surveys (a score of 12 on NPS's 0–10 is rejected), CAC and LTV:CAC (no
+    # Spend table), renewal (no Subscriptions table).
+    assert set(SUMMARY) - set(known) == {"nps", "csat", "csi", "cac", "ltv-cac", "renewal"}
+    expected = {name: [evaluate(METRICS[name], t, p, o) for p in months] for name in known}
+    assert series_differences(expected, known) == {}
+    november, february = 1, 4
+    resolution = known["resolution"][november]
+    # November: 3 complaints filed; " Resolved " and "CLOSED" are resolved statuses once trimmed and lower-cased, "open"
+    # is not: 2 / 3 = 66.7 %. Days to resolve: 2 (11-05 → 11-07) and −1 (11-20 → 11-19, left out): median 2.
+    assert (resolution.numerator, resolution.denominator) == (2, 3)
+    assert resolution.value == pytest.approx(100 * 2 / 3)
+    assert resolution.details["median_days_to_resolve"] == 2.0
+    assert resolution.notes[0] == "1 complaints resolved before they were filed — left out of the median"
+    # Complaints per order: November 3 complaints / 4 orders (O3, O4, O5, O6) = 75 %; February the complaint without a
+    # customer over O11, O12: 1 / 2 = 50 %, and it is resolved ("Closed"): 1 / 1.
+    assert [known["complaints"][i].value for i in (november, february)] == [75.0, 50.0]
+    assert known["resolution"][february].value == 100.0
