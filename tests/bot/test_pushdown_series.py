@@ -245,6 +245,7 @@ def odd_url(request, odd_db):
 
 
 def test_the_summary_series_leaves_out_tables_it_cannot_use_and_matches_memory_on_odd_data(odd_db, odd_url):
+    from dataclasses import replace
     from datetime import UTC, datetime
 
     from bot.pushed_series import monthly_results
@@ -261,7 +262,8 @@ def test_the_summary_series_leaves_out_tables_it_cannot_use_and_matches_memory_o
     months = summary_months(t, clock().date())
     assert [m.start.isoformat() for m in (months[0], months[-1])] == ["2025-10-01", "2026-02-01"] and len(months) == 5
     pushed = parse_settings({"source": {"kind": "sql", "url": odd_url, "pushdown": True}})
-    known = monthly_results(Context(pushed, open_sql_workbook(pushed), clock=clock, one_shot=True), months, o)
+    ctx = Context(pushed, open_sql_workbook(pushed), clock=clock, one_shot=True)
+    known = monthly_results(ctx, months, o)
     # Left out, so computed in memory: the surveys (a score of 12 on NPS's 0–10 is rejected), CAC and LTV:CAC (no
     # Spend table), renewal (no Subscriptions table).
     assert set(SUMMARY) - set(known) == {"nps", "csat", "csi", "cac", "ltv-cac", "renewal"}
@@ -279,3 +281,6 @@ def test_the_summary_series_leaves_out_tables_it_cannot_use_and_matches_memory_o
     # customer over O11, O12: 1 / 2 = 50 %, and it is resolved ("Closed"): 1 / 1.
     assert [known["complaints"][i].value for i in (november, february)] == [75.0, 50.0]
     assert known["resolution"][february].value == 100.0
+    # A CLV lifetime from the survival curve is not pushed down: CLV is then left out too (LTV:CAC already is).
+    survival = monthly_results(ctx, months, replace(o, clv_lifetime_years="survival"))
+    assert set(known) - set(survival) == {"clv"}
