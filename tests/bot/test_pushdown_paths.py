@@ -10,7 +10,6 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from fastapi.testclient import TestClient
 
 from bot.addon.api import install
 from bot.alerts.run import evaluate_all
@@ -84,9 +83,8 @@ def addon_issues(ctx: Context, monkeypatch, limit: int = 100) -> dict:
     monkeypatch.setenv("PULSE_ADDON_SECRET", SECRET)
     api = create_app(ctx)
     install(api, ctx)
-    client = Client("http://testserver")
-    client.http = TestClient(api)
-    response = client.signed("/addon/issues", {"spreadsheet_id": SHEET, "limit": limit})
+    with LiveServer(api) as live:
+        response = Client(live.url).signed("/addon/issues", {"spreadsheet_id": SHEET, "limit": limit})
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -244,3 +242,16 @@ def test_a_date_stored_as_text_lists_the_issues_from_the_rows(tmp_path, monkeypa
     assert pushed.snapshot_uses == 2 and differences(expected, got) == []  # each list read the (cached) snapshot
     (soon,) = [i for i in got["addon issues"]["issues"] if i["tab"] == "complaints"]
     assert (soon["row"], soon["value"], soon["severity"]) == (2, "soon", "warning")  # the first record is row 2
+
+
+def test_the_scheduled_alert_run_posts_from_the_warehouse_without_reading_rows(demo_export, slack):  # noqa: F811
+    from bot.scheduler import refresh_job, register_context
+
+    # No [output]: the hourly job of a SQL source evaluates the alerts only. Revenue over the 28 days before TODAY is
+    # far below its 400,000 target, so "Revenue below plan" fires; the others move or not as in memory (test above).
+    ctx = context(f"duckdb://{demo_export}", True, one_shot=False, alerts=[{**ALERTS[0], "channel": "C_ALERTS"}])
+    register_context(ctx, "sql-pushed-alerts")
+    refresh_job("sql-pushed-alerts")
+    (posted,) = slack.messages("C_ALERTS")
+    assert "Revenue below plan" in str(posted.json_param("blocks"))
+    assert ctx.snapshot_uses == 0
