@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,13 +22,14 @@ import numpy as np
 from bot.context import Context
 from bot.pushdown_people import PEOPLE, PEOPLE_TABS, people_figures, people_notes, pushable
 from metrics import purchasing, surveys
-from metrics.engine import check_dimension, compare, match_value, spec_for, target_status
+from metrics.engine import check_dimension, compare, compute, match_value, spec_for, target_status, what_to_add
 from metrics.engine import segment_value as make_segment
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period
 from metrics.result import MetricResult
 from metrics.schema import SOURCE_TABS
 from metrics.tables import Tables
+from sheets.snapshot import fixes_for
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ def compute_pushed(
     names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
     with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
         facts = _facts(ctx, wh)
+        if what_to_add(spec_for(name), facts.stub()) is not None:  # a tab it needs is absent: n/a, as in memory
+            return _unavailable(wh, facts, name, period, o, by, dict(where or {}), compare_to)
         tabs = (*TABS[name], "customers") if by or where else TABS[name]
         problem = next((facts.problems.get(tab) for tab in tabs if facts.problems.get(tab)), None)
         if problem:
@@ -101,6 +104,16 @@ class Facts:
     checked_at: float
     marker: str | None
     churn_dates: bool = False
+    # What to add, per source tab the database lacks ("add a Spend tab with date, amount"): the metrics needing one
+    # are n/a with that note, as in memory, without reading a row.
+    fixes: Mapping[str, str] = field(default_factory=dict)
+
+    def stub(self) -> Tables:
+        """Tables with no rows but the source's dimensions, absent tabs and recorded rejected rows: what the
+        engine's checks (dimensions, what to add) read."""
+        return Tables.from_frames(
+            {}, dimensions=self.dimensions, missing=self.fixes, excluded=self.excluded, fixes=self.fixes
+        )
 
 
 _FACTS: dict[str, Facts] = {}
@@ -122,8 +135,15 @@ def _facts(ctx: Context, wh: Any) -> Facts:
     scales = {s.upper(): (v.min, v.max) for s, v in ctx.settings.surveys.scales.items()}
     problems = {tab: wh.problem((tab,)) or _rejections(wh, tab, scales) for tab in CHECKED}
     churn_dates = problems["customers"] is None and has_churn_dates(wh)
+    absent = [tab for tab in SOURCE_TABS if wh.table(tab) is None]
     facts = Facts(
-        problems, tuple(wh.dimensions()), workbook.recorded_issues()[1], time.monotonic(), marker, churn_dates
+        problems,
+        tuple(wh.dimensions()),
+        workbook.recorded_issues()[1],
+        time.monotonic(),
+        marker,
+        churn_dates,
+        fixes_for(absent, {}, ctx.settings),
     )
     with _FACTS_LOCK:
         _FACTS[key] = facts
@@ -212,6 +232,34 @@ def _rejections(wh: Any, tab: str, scales: Mapping[str, tuple[int, int]]) -> str
     return None
 
 
+def _unavailable(
+    wh: Any,
+    facts: Facts,
+    name: str,
+    period: Period,
+    o: MetricOptions,
+    by: str | None,
+    where: dict[str, str],
+    compare_to: Period | None,
+) -> MetricResult:
+    """The metric the engine answers n/a with what to add (a tab it needs is absent), computed on no rows; `where`
+    checked against the warehouse's values as in memory."""
+    _scope(wh, facts, where)
+    result = compute(name, facts.stub(), period, o, by=by, compare_to=compare_to)
+    result.where = where
+    return result
+
+
+def _scope(wh: Any, facts: Facts, where: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """`where` as (dimension, value as the data spells it) pairs; unknown names or values raise as in memory."""
+    stub = facts.stub()
+    scope: tuple[tuple[str, str], ...] = ()
+    for dimension, value in where.items():
+        named = check_dimension(stub, dimension)
+        scope = (*scope, (named, match_value(wh.dimension_values(named, scope), named, value)))
+    return scope
+
+
 def _compute(
     wh: Any,
     facts: Facts,
@@ -223,11 +271,8 @@ def _compute(
     compare_to: Period | None,
 ) -> MetricResult:
     spec = spec_for(name)
-    stub = Tables.from_frames({}, dimensions=facts.dimensions, excluded=facts.excluded)
-    scope: tuple[tuple[str, str], ...] = ()
-    for dimension, value in where.items():
-        named = check_dimension(stub, dimension)
-        scope = (*scope, (named, match_value(wh.dimension_values(named, scope), named, value)))
+    stub = facts.stub()
+    scope = _scope(wh, facts, where)
     before = compare_to or comparison_period(period)
     column = check_dimension(stub, by) if by else None
     segments = wh.dimension_values(column, scope) if column else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -123,12 +124,20 @@ def blocking_problems(snapshot: Snapshot, settings: Settings) -> list[str]:
 def what_to_add(snapshot: Snapshot, settings: Settings) -> dict[str, str]:
     """Per source tab the metrics cannot use (absent, or lacking a required column), what to add, in one
     clause: "add an Orders tab with customer_id, order_date, amount" or "add the column amount to the Orders tab"."""
+    return fixes_for(snapshot.missing_tabs, snapshot.missing_columns, settings)
+
+
+def fixes_for(
+    missing_tabs: Iterable[str], missing_columns: Mapping[str, list[str]], settings: Settings
+) -> dict[str, str]:
+    """`what_to_add` of the tabs a source lacks and the required columns its tabs lack (a warehouse knows them from
+    its catalogue, without reading a row)."""
     fixes = {}
-    for key in snapshot.missing_tabs:
+    for key in missing_tabs:
         name = getattr(settings.tabs, key)
         required = ", ".join(c.name for c in COLUMNS[key] if c.required)
         fixes[key] = f"add {'an' if name[:1].lower() in 'aeiou' else 'a'} {name} tab with {required}"
-    for key, columns in snapshot.missing_columns.items():
+    for key, columns in missing_columns.items():
         name = getattr(settings.tabs, key)
         fixes[key] = f"add the column{'s' if len(columns) > 1 else ''} {', '.join(columns)} to the {name} tab"
     return fixes

@@ -362,3 +362,31 @@ def test_the_digest_headline_numbers_come_from_the_warehouse(demo_master, demo_e
     (opened,) = [entry for key, entry in _OPEN.items() if key[0] == ctx.workbook.describe()]
     flows = [key for key in opened.warehouse._memo if key[0] == "flow"]
     assert any((week.start, week.end) in key[1] for key in flows)  # the week's customer counts were a query
+
+
+@pytest.fixture(scope="module")
+def demo_without_spend_or_complaints(demo_export, tmp_path_factory):
+    """The demo export without its Spend and Complaints tables (both optional), once for the module."""
+    import shutil
+
+    import duckdb
+
+    path = tmp_path_factory.mktemp("lean") / "crm.duckdb"
+    shutil.copy(demo_export, path)
+    with duckdb.connect(str(path)) as con:
+        con.execute("DROP TABLE spend; DROP TABLE complaints")
+    return path
+
+
+def test_an_overview_without_optional_tables_is_pushed_down_with_their_metrics_n_a(demo_without_spend_or_complaints):
+    """complaints, cac and ltv-cac need tables the source lacks: n/a with what to add, as in memory — the other
+    headline metrics still come from the warehouse, and no snapshot is read (it once read all rows for them)."""
+    url = f"duckdb://{demo_without_spend_or_complaints}"
+    memory = Context(sql_settings(url), open_sql_workbook(sql_settings(url)), clock=noon, one_shot=True)
+    ctx = pushed_context(url)
+    asked = [*OVERVIEWS, "complaints 2026-Q3", "cac 2026-Q3 by region", "ltv-cac 2026-10 where plan=Pro"]
+    differ = {q: d for q in asked if (d := differences(render_json(answer(q, memory)), render_json(answer(q, ctx))))}
+    assert differ == {}
+    cac = render_json(answer("cac 2026-Q3", ctx))
+    assert cac["value"] is None and cac["notes"] == ["add a Spend tab with date, amount"]
+    assert ctx.cache._entry is None  # no snapshot was read
