@@ -15,21 +15,22 @@ import pandas as pd
 from bot.context import Context
 from bot.i18n import N_, _, pgettext, use
 from bot.pulse_log import deferred, forget_deferred, log_tab
-from bot.pushdown import shown_rules
+from bot.pushdown import issues_without_rows, shown_rules
 from bot.reasons import issues_tab_in_language, rule_rows
 from bot.render.format import CURRENCY_SYMBOLS, note
 from bot.replies import TextReply
-from metrics.clv import churn_dates, customer_model_of, risk_list
-from metrics.cohorts import cohort_table
+from metrics.clv import ClvModel, churn_dates, customer_model_of, risk_list
+from metrics.cohorts import CohortTable, cohort_table
 from metrics.engine import evaluate, resolve_options
 from metrics.options import MetricOptions
 from metrics.periods import Period, month_periods
 from metrics.registry import DEFINITIONS_VERSION, METRICS, SUMMARY
 from metrics.result import MetricResult
-from metrics.survival import kaplan_meier
+from metrics.survival import SurvivalResult, durations, kaplan_meier, kaplan_meier_of
 from metrics.tables import Tables
 from sheets import progress
-from sheets.snapshot import data_issues_tab
+from sheets.cache import CachedSnapshot
+from sheets.snapshot import Snapshot, data_issues_tab
 from sheets.workbook import (
     COHORTS_TAB,
     CUSTOMERS_TAB,
@@ -47,6 +48,9 @@ from sheets.workbook import (
 SUMMARY_MONTHS = 24
 PARTS = 6  # of a refresh, for its progress bar: the five tabs built (or skipped when n/a), then writing them
 SURVIVAL_STEP_DAYS = 30
+# At most this many customers in `Pulse Customers` (8 columns: 800,000 cells, well within an .xlsx's 1,048,576 rows
+# and a Google Sheet's 10 M cells): past it, those ranked by risk first, then by predicted CLV (`customers_of`).
+CUSTOMERS_TAB_LIMIT = 100_000
 CUSTOMERS_HEADER = [
     N_("Customer"),
     N_("Segment"),
@@ -89,10 +93,14 @@ class RefreshReport:
 
 def summary_months(t: Tables, today: date, limit: int = SUMMARY_MONTHS) -> list[Period]:
     """Full calendar months with data, the latest `limit` of them, ending with last month."""
-    last = date(today.year, today.month, 1)
     dates = t.orders["order_date"].dropna()
-    first = dates.min().date() if len(dates) else last
-    months = [m for m in month_periods(first, last) if m.end <= last]
+    return months_since(dates.min().date() if len(dates) else None, today, limit)
+
+
+def months_since(first: date | None, today: date, limit: int = SUMMARY_MONTHS) -> list[Period]:
+    """`summary_months` from the first order date (None: no orders), wherever it was found (snapshot or warehouse)."""
+    last = date(today.year, today.month, 1)
+    months = [m for m in month_periods(first or last, last) if m.end <= last]
     return months[-limit:]
 
 
@@ -188,7 +196,11 @@ def cohorts_tab(t: Tables, months: list[Period], o: MetricOptions) -> OwnedTab:
     """`Pulse Cohorts`: the monthly signup-cohort retention triangle (share with an order k months later)."""
     if not months:
         return OwnedTab(COHORTS_TAB, [_("Cohort"), _("Customers")], [])
-    table = cohort_table(t, months[0].start, months[-1].start, o)
+    return cohorts_of(cohort_table(t, months[0].start, months[-1].start, o))
+
+
+def cohorts_of(table: CohortTable) -> OwnedTab:
+    """`Pulse Cohorts` from a cohort table (the snapshot's, or the warehouse's counts finished alike)."""
     header = [_("Cohort"), _("Customers")] + [_("M{k}", k=k) for k in range(table.shares.shape[1])]
     rows: list[list[Cell]] = []
     for label, size, shares in zip(table.cohorts, table.sizes, table.shares, strict=True):
@@ -203,7 +215,7 @@ def _num(v) -> Cell:
     return None if not np.isfinite(v) else round(v, 6)
 
 
-def customers_tab(t: Tables, today: date, o: MetricOptions) -> OwnedTab | None:
+def customers_tab(t: Tables, today: date, o: MetricOptions, limit: int = CUSTOMERS_TAB_LIMIT) -> OwnedTab | None:
     """`Pulse Customers`: per customer RFM segment, P(alive), expected purchases, predicted CLV and risk rank, from
     the fitted model; None when there are no orders to fit.
 
@@ -212,11 +224,20 @@ def customers_tab(t: Tables, today: date, o: MetricOptions) -> OwnedTab | None:
     if t.orders.empty:
         return None
     o = resolve_options(t, o)
-    model = customer_model_of(t, today, o)
-    gone = churn_dates(t, today, o)
+    return customers_of(customer_model_of(t, today, o), churn_dates(t, today, o), limit)
+
+
+def customers_of(model: ClvModel, gone: pd.Series, limit: int = CUSTOMERS_TAB_LIMIT) -> OwnedTab:
+    """`Pulse Customers` from a fitted model and the churn date of each customer already churned (`churn_dates`),
+    whether both came from the snapshot or from the warehouse's per-customer summary.
+
+    A sheet cannot hold millions of customers (an .xlsx stops at 1,048,576 rows, a Google Sheet at 10 M cells), so
+    past `limit` the tab keeps the customers ranked by risk first (rank 1 first), then the others by predicted CLV
+    (highest first, ties by id), and its first row says how many were left out."""
     ranks = risk_list(model.customers, gone.index).customers.set_index("customer_id")["risk_rank"]
+    customers, left_out = _kept(model.customers, ranks, limit)
     rows: list[list[Cell]] = []
-    for rec in model.customers.itertuples(index=False):
+    for rec in customers.itertuples(index=False):
         cid = str(rec.customer_id)
         churned = gone.get(cid)
         rows.append(
@@ -231,10 +252,38 @@ def customers_tab(t: Tables, today: date, o: MetricOptions) -> OwnedTab | None:
                 None if churned is None else pd.Timestamp(churned).date().isoformat(),
             ]
         )
+    if left_out:
+        text = _(
+            "{n} more customers not listed: a tab holds at most {limit} — those ranked by risk first, then by "
+            "predicted CLV",
+            n=f"{left_out:,}",
+            limit=f"{limit:,}",
+        )
+        rows.insert(0, [_("(note)"), text] + [None] * (len(CUSTOMERS_HEADER) - 2))
     if not model.converged and model.note:
         # the note in the language; the segment names stay as metrics writes them (values filters and formulas read)
         rows.insert(0, [_("(note)"), note(model.note)] + [None] * (len(CUSTOMERS_HEADER) - 2))
     return OwnedTab(CUSTOMERS_TAB, [_(h) for h in CUSTOMERS_HEADER], rows)
+
+
+def _kept(customers: pd.DataFrame, ranks: pd.Series, limit: int) -> tuple[pd.DataFrame, int]:
+    """The model's customers as listed (all of them, in the model's order, up to `limit`; past it the ranked ones by
+    rank, then the others by predicted CLV) and how many were left out."""
+    if len(customers) <= limit:
+        return customers, 0
+    ids = customers["customer_id"].astype(str)
+    clv = customers["predicted_clv"] if "predicted_clv" in customers else pd.Series(np.nan, index=customers.index)
+    order = pd.DataFrame(
+        {
+            "rank": pd.to_numeric(ids.map(ranks), errors="coerce").to_numpy(dtype=float),
+            "clv": pd.to_numeric(clv, errors="coerce").to_numpy(dtype=float),
+            "id": ids.to_numpy(),
+        }
+    )
+    picked = order.sort_values(
+        ["rank", "clv", "id"], ascending=[True, False, True], na_position="last", kind="mergesort"
+    )
+    return customers.iloc[picked.index[:limit]], len(customers) - limit
 
 
 def _missing(v) -> bool:
@@ -249,9 +298,13 @@ def survival_tab(t: Tables, today: date, o: MetricOptions) -> OwnedTab | None:
     """`Pulse Survival`: the overall curve and one per first dimension, sampled every 30 days."""
     by = t.dimensions[0] if t.dimensions else None
     try:
-        r = kaplan_meier(t, today, resolve_options(t, o), by=by)
+        return survival_of(kaplan_meier(t, today, resolve_options(t, o), by=by))
     except ValueError:
         return None
+
+
+def survival_of(r: SurvivalResult) -> OwnedTab:
+    """`Pulse Survival` from the curves (the snapshot's, or the warehouse's survival input finished alike)."""
     rows: list[list[Cell]] = []
     for c in [r.overall, *r.segments]:
         s = pd.DataFrame({"s": c.survival, "lo": c.low, "hi": c.high}, index=c.days)
@@ -269,24 +322,29 @@ def with_rules(tab: OwnedTab, rules: list[Any] | None) -> OwnedTab:
     return tab if not rules else replace(tab, rows=[*rule_rows(rules), *tab.rows])
 
 
-def build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
-    """All owned tabs for the current snapshot, plus the month and issue counts; headers and notes in the configured
-    language (the workbook is the team's, whoever asked for the refresh)."""
+def build_tabs(ctx: Context, *, fresh: bool = False) -> tuple[dict[str, OwnedTab], int, int]:
+    """All owned tabs for the current data, plus the month and issue counts; headers and notes in the configured
+    language (the workbook is the team's, whoever asked for the refresh). `fresh` reads the source now (a refresh)
+    rather than answering from the cached snapshot, if the rows are needed at all."""
     with use(ctx.settings.language):
-        return _build_tabs(ctx)
+        return _build_tabs(TabSource(ctx, fresh))
 
 
-def _build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
-    cached = ctx.snapshot()
-    t = ctx.tables(cached.snapshot)
-    o = ctx.options()
-    months = summary_months(t, ctx.today())
+def _build_tabs(source: TabSource) -> tuple[dict[str, OwnedTab], int, int]:
+    months = source.months()
+    counted: list[int] = []
+
+    def issues() -> OwnedTab:
+        tab, n = source.issues()
+        counted.append(n)
+        return tab
+
     builders: list[tuple[str, Callable[[], OwnedTab | None]]] = [
-        (SUMMARY_TAB, lambda: summary_tab(t, months, o, ctx.settings.currency, pushed_months(ctx, months, o))),
-        (COHORTS_TAB, lambda: cohorts_tab(t, months, o)),
-        (ISSUES_TAB, lambda: issues_tab_in_language(with_rules(data_issues_tab(cached.snapshot), shown_rules(ctx)))),
-        (CUSTOMERS_TAB, lambda: customers_tab(t, ctx.today(), o)),
-        (SURVIVAL_TAB, lambda: survival_tab(t, ctx.today(), o)),
+        (SUMMARY_TAB, lambda: source.summary(months)),
+        (COHORTS_TAB, lambda: source.cohorts(months)),
+        (ISSUES_TAB, issues),
+        (CUSTOMERS_TAB, source.customers),
+        (SURVIVAL_TAB, source.survival),
     ]
     tabs: dict[str, OwnedTab] = {}
     for done, (name, build) in enumerate(builders):
@@ -294,7 +352,99 @@ def _build_tabs(ctx: Context) -> tuple[dict[str, OwnedTab], int, int]:
         tab = build()
         if tab is not None:
             tabs[tab.name] = tab
-    return tabs, len(months), len(cached.snapshot.issues)
+    return tabs, len(months), counted[0]
+
+
+class TabSource:
+    """What the owned tabs are built from: the warehouse's aggregates when the source is pushed down (`[source]
+    pushdown = true` and its Customers and Orders can be aggregated as they are), so no row enters Python; else the
+    snapshot, read once and only when a tab needs its rows."""
+
+    def __init__(self, ctx: Context, fresh: bool = False) -> None:
+        self.ctx, self.fresh = ctx, fresh
+        self.o = ctx.options()
+        self._cached: CachedSnapshot | None = None
+
+    def cached(self) -> CachedSnapshot:
+        """The snapshot, read now for a refresh (a failed read raises, never summarising the last one as new)."""
+        if self._cached is None:
+            self._cached = read_now(self.ctx) if self.fresh else self.ctx.snapshot()
+        return self._cached
+
+    def tables(self) -> Tables:
+        return self.ctx.tables(self.cached().snapshot)
+
+    def months(self) -> list[Period]:
+        """The summary months: from the warehouse's first order date, else the snapshot's."""
+        from bot import pushed_series
+
+        with pushed_series.pushed(self.ctx) as p:
+            if p is not None:
+                first = p.wh.first_day("orders", "order_date")
+                return months_since(first.date() if first is not None else None, self.ctx.today())
+        return summary_months(self.tables(), self.ctx.today())
+
+    def summary(self, months: list[Period]) -> OwnedTab:
+        """`Pulse Summary`: the warehouse's monthly series; any metric it does not cover comes from the snapshot."""
+        known = pushed_months(self.ctx, months, self.o)
+        needs_rows = months and any(name not in known for name in SUMMARY)
+        t = self.tables() if needs_rows else Tables.from_frames({})
+        return summary_tab(t, months, self.o, self.ctx.settings.currency, known)
+
+    def cohorts(self, months: list[Period]) -> OwnedTab:
+        """`Pulse Cohorts`: from the warehouse's cohort counts when pushed down."""
+        from bot import pushed_series
+
+        if months:
+            with pushed_series.pushed(self.ctx) as p:
+                if p is not None:
+                    ((_, table),) = pushed_series.cohort_tables(p, months[0].start, months[-1].start)
+                    return cohorts_of(table)
+        return cohorts_tab(self.tables() if months else Tables.from_frames({}), months, self.o)
+
+    def customers(self) -> OwnedTab | None:
+        """`Pulse Customers`: from the warehouse's per-customer summary and churn days when pushed down (as the
+        pushed `/pulse risk`)."""
+        from bot import pushed_series
+        from metrics.clv.risk import churn_dates_of
+
+        today = self.ctx.today()
+        with pushed_series.pushed(self.ctx) as p:
+            if p is not None:
+                o = pushed_series.resolved(p, self.o)
+                model = pushed_series.customer_model(p, today, o)
+                if model.n_customers == 0:
+                    return None
+                events, _segments = pushed_series.churn_events(p, today, o)
+                return customers_of(model, churn_dates_of(events))
+        return customers_tab(self.tables(), today, self.o)
+
+    def survival(self) -> OwnedTab | None:
+        """`Pulse Survival`: from the warehouse's per-customer days when pushed down (as the pushed `/pulse
+        survival`), by the first dimension."""
+        from bot import pushed_series
+
+        today = self.ctx.today()
+        with pushed_series.pushed(self.ctx) as p:
+            if p is not None:
+                by = p.facts.dimensions[0] if p.facts.dimensions else None
+                o = pushed_series.resolved(p, self.o)
+                events, segments = pushed_series.churn_events(p, today, o, None, by)
+                try:
+                    return survival_of(kaplan_meier_of(durations(events, today), today, by, segments if by else None))
+                except ValueError:
+                    return None
+        return survival_tab(self.tables(), today, self.o)
+
+    def issues(self) -> tuple[OwnedTab, int]:
+        """`Pulse Data Issues` (the database's validation rules first, for a SQL source) and how many issues the
+        data has: without the rows when the rules and types show there is nothing more to find (as `/pulse
+        issues`: `bot.pushdown.issues_without_rows`)."""
+        issues = issues_without_rows(self.ctx)
+        if issues is None:
+            issues = self.cached().snapshot.issues
+        tab = data_issues_tab(Snapshot(frames={}, issues=issues))
+        return issues_tab_in_language(with_rules(tab, shown_rules(self.ctx))), len(issues)
 
 
 def pushed_months(ctx: Context, months: list[Period], o: MetricOptions) -> dict[str, list[MetricResult]]:
@@ -308,10 +458,10 @@ def pushed_months(ctx: Context, months: list[Period], o: MetricOptions) -> dict[
     return monthly_results(ctx, months, o)
 
 
-def read_now(ctx: Context) -> None:
+def read_now(ctx: Context) -> CachedSnapshot:
     """Read the sheet now. If it cannot be read, raise why (never summarise the last snapshot as if it were new)."""
     try:
-        ctx.read_now()
+        return ctx.read_now()
     except WorkbookError as err:
         raise err.with_note(TABS_KEPT) from None
 
@@ -322,8 +472,7 @@ def refresh(ctx: Context, *, reason: str = "manual") -> RefreshReport:
     if since is not None:
         return RefreshReport(skipped=True, running_since=since)
     try:
-        read_now(ctx)
-        tabs, months, issues = build_tabs(ctx)
+        tabs, months, issues = build_tabs(ctx, fresh=True)
         detail = f"{reason}: {months} months, {issues} data issues"
         pending = deferred()  # notes queued where no workbook was at hand (a damaged snapshot cache moved aside)
         tabs[LOG_TAB] = log_tab(ctx.workbook, [*pending, (ctx.now(), "refresh", detail, "ok")])

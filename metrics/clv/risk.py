@@ -73,7 +73,12 @@ def churn_dates(t: Tables, as_of: date, o: MetricOptions) -> pd.Series:
     """customer_id → the date the churn began, for customers already churned at `as_of` by the churn rule in
     force (explicit churned_on with no later order, or inactivity); `t` should be the whole workbook so
     `auto` resolves as for every metric."""
-    events = churn_events(t, as_of, o)
+    return churn_dates_of(churn_events(t, as_of, o))
+
+
+def churn_dates_of(events: pd.DataFrame) -> pd.Series:
+    """`churn_dates` from a `churn_events` frame (the snapshot's, or one built from the warehouse's per-customer
+    days): the finishing part both paths share."""
     gone = events[events["churn_date"].notna()]
     return pd.Series(gone["churn_date"].to_numpy(), index=pd.Index(gone["customer_id"].astype(str), name="customer_id"))
 

@@ -205,6 +205,16 @@ class Warehouse:
                 return f"{key}.{names[index]} is {schema[names[index]]}, not {KIND_FAMILY[column.kind]}"
         return None
 
+    def first_day(self, key: str, column: str) -> datetime | None:
+        """The earliest value of a date column (the first order date: where the summary tab's months begin)."""
+        table = self.table(key)
+        if table is None or column not in table.columns:
+            return None
+        value = table.aggregate(first=table[column].min()).to_pyarrow().column("first")[0].as_py()
+        if value is None or isinstance(value, datetime):
+            return value
+        return datetime(value.year, value.month, value.day)  # a DATE column
+
     def rule_counts(self, keys: Sequence[str], scales: Mapping[str, tuple[int, int]]) -> list[RuleCount]:
         """The validation rules as queries over the tables `keys`: blank required values, dates that are not dates,
         duplicate ids, unknown surveys and scores outside their scale (`scales`: upper-case name → (min, max)) —

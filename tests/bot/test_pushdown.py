@@ -79,16 +79,21 @@ def test_validation_rules_run_as_queries_count_rejected_rows_and_sample_keys(mes
     ],
 )
 def test_a_table_with_rejected_rows_is_answered_from_the_snapshot(messy_db, question, figures):
-    clock = lambda: datetime(2026, 3, 1, 12, tzinfo=UTC)  # noqa: E731
-    url = f"duckdb://{messy_db}"
-    pushed = parse_settings({"source": {"kind": "sql", "url": url, "pushdown": True}})
-    plain = parse_settings({"source": {"kind": "sql", "url": url}})
-    ctx = Context(pushed, open_sql_workbook(pushed), clock=clock, one_shot=True)
-    reference = Context(plain, open_sql_workbook(plain), clock=clock, one_shot=True)
+    ctx, reference = messy_contexts(messy_db)
     got = render_json(answer(question, ctx))
     assert got == render_json(answer(question, reference))
     assert (got["value"], got["n"]) == figures
     assert ctx.cache._entry is not None  # the table has rejected rows: read and validated in memory
+
+
+def messy_contexts(path) -> tuple[Context, Context]:
+    """Contexts on the messy database at noon on 2026-03-01: with pushdown, and without it (the reference)."""
+    clock = lambda: datetime(2026, 3, 1, 12, tzinfo=UTC)  # noqa: E731
+    url = f"duckdb://{path}"
+    pushed = parse_settings({"source": {"kind": "sql", "url": url, "pushdown": True}})
+    plain = parse_settings({"source": {"kind": "sql", "url": url}})
+    ctx = Context(pushed, open_sql_workbook(pushed), clock=clock, one_shot=True)
+    return ctx, Context(plain, open_sql_workbook(plain), clock=clock, one_shot=True)
 
 
 def test_pulse_check_lists_the_rules_run_in_the_database(messy_db, tmp_path, capsys):
