@@ -133,7 +133,8 @@ def _facts(ctx: Context, wh: Any) -> Facts:
         if known is not None and _fresh(known.marker, known.checked_at, marker, ttl):
             return known
     scales = {s.upper(): (v.min, v.max) for s, v in ctx.settings.surveys.scales.items()}
-    problems = {tab: wh.problem((tab,)) or _rejections(wh, tab, scales) for tab in CHECKED}
+    counted: dict[str, list[Any]] = {}  # each table's rule counts: the issue lists show those of SHOWN
+    problems = {tab: wh.problem((tab,)) or _rejections(wh, tab, scales, counted) for tab in CHECKED}
     churn_dates = problems["customers"] is None and has_churn_dates(wh)
     absent = [tab for tab in SOURCE_TABS if wh.table(tab) is None]
     facts = Facts(
@@ -147,6 +148,8 @@ def _facts(ctx: Context, wh: Any) -> Facts:
     )
     with _FACTS_LOCK:
         _FACTS[key] = facts
+        if all(tab in counted or wh.table(tab) is None for tab in SHOWN):  # not scanned again for the issue lists
+            _RULES[key] = (marker, facts.checked_at, [rule for tab in SHOWN for rule in counted.get(tab, [])])
     return facts
 
 
@@ -157,6 +160,8 @@ def _fresh(then: str | None, checked_at: float, marker: str | None, ttl: float) 
 
 
 _RULES: dict[str, tuple[str | None, float, list[Any]]] = {}
+# The tables whose validation rules the issue lists show (`pulse check`, `/pulse issues`, `Pulse Data Issues`).
+SHOWN = ("customers", "orders", "responses")
 
 
 def database_rules(ctx: Context) -> list[Any] | None:
@@ -176,7 +181,7 @@ def database_rules(ctx: Context) -> list[Any] | None:
     names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
     scales = {s.upper(): (v.min, v.max) for s, v in ctx.settings.surveys.scales.items()}
     with open_warehouse(ctx.workbook, names) as wh:
-        rules = list(wh.rule_counts(("customers", "orders", "responses"), scales))
+        rules = list(wh.rule_counts(SHOWN, scales))
     with _FACTS_LOCK:
         _RULES[key] = (marker, time.monotonic(), rules)
     return rules
@@ -224,9 +229,11 @@ def _issues_without_rows(ctx: Context) -> list[Any] | None:
     return ctx.workbook.with_recorded(missing, {})[0]  # type: ignore[attr-defined]
 
 
-def _rejections(wh: Any, tab: str, scales: Mapping[str, tuple[int, int]]) -> str | None:
-    """The first validation rule that rejects rows of the table, as a sentence; None when none does."""
-    for rule in wh.rule_counts((tab,), scales):
+def _rejections(wh: Any, tab: str, scales: Mapping[str, tuple[int, int]], counted: dict[str, list[Any]]) -> str | None:
+    """The first validation rule that rejects rows of the table, as a sentence; None when none does. Every rule's
+    count goes into `counted[tab]`."""
+    counted[tab] = wh.rule_counts((tab,), scales)
+    for rule in counted[tab]:
         if rule.severity == "rejected":
             return f"{rule.rows} {rule.tab} rows rejected ({rule.column}: {rule.rule})"
     return None

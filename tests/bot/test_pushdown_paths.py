@@ -255,3 +255,22 @@ def test_the_scheduled_alert_run_posts_from_the_warehouse_without_reading_rows(d
     (posted,) = slack.messages("C_ALERTS")
     assert "Revenue below plan" in str(posted.json_param("blocks"))
     assert ctx.snapshot_uses == 0
+
+
+def test_the_start_counts_each_tables_rules_once_for_the_checks_and_the_issue_list(tmp_path, monkeypatch):
+    from sheets.warehouse.pushdown import Warehouse
+
+    counted: list[tuple[str, ...]] = []
+    rule_counts = Warehouse.rule_counts
+
+    def spy(self, keys, scales):  # the real queries, recorded: each scans a whole table (minutes at 10 M orders)
+        counted.append(tuple(keys))
+        return rule_counts(self, keys, scales)
+
+    monkeypatch.setattr(Warehouse, "rule_counts", spy)
+    ctx = context(hand_made(tmp_path / "crm.duckdb"), True, one_shot=False)
+    preload(ctx).join(120)
+    issues = answer("issues", ctx)
+    # The three tables the database has, each counted once by the start's checks; the issue list reuses them.
+    assert counted == [("customers",), ("orders",), ("responses",)]
+    assert ctx.snapshot_uses == 0 and issues.payload["database_rules"][0]["rule"].startswith("refund")
