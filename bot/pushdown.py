@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from bot.context import Context
-from bot.pushdown_people import PEOPLE, PEOPLE_TABS, people_figures, people_notes, pushable
+from bot.pushdown_people import PEOPLE, PEOPLE_TABS, people_figures, people_notes
 from metrics import purchasing, surveys
 from metrics.engine import check_dimension, compare, compute, match_value, spec_for, target_status, what_to_add
 from metrics.engine import segment_value as make_segment
@@ -75,7 +75,7 @@ def compute_pushed(
     """`metrics.engine.compute` with the aggregates computed by the warehouse; None when it cannot be pushed down."""
     from sheets.warehouse.pushdown import open_warehouse
 
-    if name not in PUSHED or not pushed_down(ctx) or not pushable(name, o):
+    if name not in PUSHED or not pushed_down(ctx):
         return None
     names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
     with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
@@ -375,7 +375,7 @@ def pushed_overview(
     export recorded as rejected (the tables hold only valid rows, or nothing is pushed down)."""
     from bot.render.format import WORKBOOK, left_out
 
-    if not pushed_down(ctx) or any(name not in PUSHED or not pushable(name, o) for name in names):
+    if not pushed_down(ctx) or any(name not in PUSHED for name in names):
         return None
     results = []
     for name in names:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -57,7 +58,9 @@ Scope = tuple[tuple[str, str], ...]
 
 
 def pushable(name: str, o: MetricOptions) -> bool:
-    """Whether the metric can be pushed down under these options: a CLV lifetime from the survival curve cannot."""
+    """Whether the summary series (`bot.pushed_series.monthly_results`) pushes the metric down under these options: not
+    CLV, net CLV or LTV:CAC with a lifetime from the survival curve, which would take one per-customer query per month
+    (a single answer's two periods take two, `_lifetimes`)."""
     return not (name in ("clv", "net-clv", "ltv-cac") and o.clv_lifetime_years == "survival")
 
 
@@ -246,7 +249,7 @@ def _value(ask: _Ask, name: str, rows: int, out: list[Results]) -> None:
     spend = ask.spend() if name != "clv" else {}
     years = [value.trailing_year(p) for p in periods]
     baskets = ask.baskets(years) if name != "cac" else {}
-    churn = ask.flows(years) if name != "cac" and o.clv_lifetime_years is None else {}
+    lives = _lifetimes(ask, years) if name != "cac" else {}
     for i, p in enumerate(periods):
         for k in ask.keys:
             spent = spend_of(spend[(i, None)], ask.filters(k), p) if spend else None
@@ -255,17 +258,35 @@ def _value(ask: _Ask, name: str, rows: int, out: list[Results]) -> None:
                 out[i][k] = value.cac_of(a, rows, p)
                 continue
             b = baskets[(i, k)]
-            if o.clv_lifetime_years is None:
-                life = value.lifetime_of(churn[(i, k)], years[i], o)
-            else:
-                life = value.Lifetime(float(o.clv_lifetime_years), "configured")
-            c = value.historical_clv_of(value.Basket(b.revenue, b.orders, b.purchasers), life, p, o)
+            c = value.historical_clv_of(value.Basket(b.revenue, b.orders, b.purchasers), lives[(i, k)], p, o)
             if name == "clv":
                 out[i][k] = value.clv_of(c, rows, p)
             elif name == "net-clv":
                 out[i][k] = value.net_clv_of(c, a, rows, p)
             else:
                 out[i][k] = value.ltv_cac_of(c, a, rows, p)
+
+
+def _lifetimes(ask: _Ask, years: list[Period]) -> dict[tuple[int, str | None], value.Lifetime]:
+    """CLV's lifetime for each period (its trailing year in `years`) and segment, as `metrics.value.lifetime_years`:
+    configured; 1 / the churn of the trailing year's customer flow; or the restricted mean of the survival curve as of
+    the period's last day (from the warehouse's per-customer days), falling back to 1 / churn without churn events."""
+    o, keys = ask.o, [(i, k) for i in range(len(years)) for k in ask.keys]
+    if o.clv_lifetime_years not in (None, "survival"):
+        return dict.fromkeys(keys, value.Lifetime(float(o.clv_lifetime_years), "configured"))
+    churn: dict[tuple[int, str | None], retention.Flow] = {}
+
+    def by_churn(key: tuple[int, str | None]) -> value.Lifetime:
+        if not churn:  # one query for every period and segment, only when one needs it
+            churn.update(ask.flows(years))
+        return value.lifetime_of(churn[key], years[key[0]], o)
+
+    if o.clv_lifetime_years is None:
+        return {key: by_churn(key) for key in keys}
+    from bot.pushed_series import survival_years
+
+    curves = [survival_years(ask.wh, p.last_day, o, ask.scope, ask.by) for p in ask.periods]
+    return {key: value.survival_lifetime_of(curves[key[0]].get(key[1]), partial(by_churn, key), o) for key in keys}
 
 
 def people_notes(wh: Any, name: str, period: Period, scope: Scope, by: str, label: str) -> list[str]:

@@ -29,6 +29,7 @@ from metrics.options import MetricOptions
 from metrics.periods import Period
 from metrics.result import MetricResult
 from metrics.schema import SOURCE_TABS
+from metrics.survival import durations, restricted_mean_of
 from metrics.tables import Tables
 from sheets.warehouse.pushdown import open_warehouse
 
@@ -112,10 +113,17 @@ def churn_events(
     p: Pushed, as_of: date, o: MetricOptions, where: Mapping[str, str] | None = None, by: str | None = None
 ) -> tuple[pd.DataFrame, pd.Series]:
     """`metrics.customers.churn_events` of the customers in `where` (options already resolved), with each row's
-    segment of `by` ("" without), from the warehouse's per-customer days."""
+    segment of `by` ("" without; None for a customer only in Orders), from the warehouse's per-customer days."""
+    return events_of(p.wh, as_of, o, p.scope(where), by)
+
+
+def events_of(
+    wh: Any, as_of: date, o: MetricOptions, scope: tuple[tuple[str, str], ...] = (), by: str | None = None
+) -> tuple[pd.DataFrame, pd.Series]:
+    """`churn_events` of the customers in `scope` (dimension, value as the data spells it)."""
     from sheets.warehouse.series import days_query
 
-    rows = days_query(p.wh, as_of, p.scope(where), by).to_pyarrow()
+    rows = days_query(wh, as_of, scope, by).to_pyarrow()
     ids = pd.Index(rows.column("customer_id").to_pandas().to_numpy(dtype=object), dtype=object, name="customer_id")
     signup = _days(rows.column("signup"))
     churned = _days(rows.column("churned"))
@@ -131,6 +139,29 @@ def churn_events(
     signed = signup[order] <= d
     events = events_frame(ids[order], signup[order], churn[order], d)
     return events, pd.Series(segments[signed], index=events.index, name=by or "segment")
+
+
+def survival_years(
+    wh: Any, as_of: date, o: MetricOptions, scope: tuple[tuple[str, str], ...] = (), by: str | None = None
+) -> dict[str | None, float | None]:
+    """`metrics.survival.restricted_mean_lifetime_years` (options already resolved) of the customers in `scope`
+    under None and of each segment of `by` under its value (the Customers rows with it, as
+    `metrics.engine.segment_tables`), from one query of the warehouse's per-customer days; None without churn."""
+    key = ("survival years", as_of, scope, by, o.churn_mode, o.churn_after_days, o.clv_max_lifetime_years)
+    years: dict[str | None, float | None] = wh._remembered(key, lambda: _survival_years(wh, as_of, o, scope, by))
+    return years
+
+
+def _survival_years(
+    wh: Any, as_of: date, o: MetricOptions, scope: tuple[tuple[str, str], ...], by: str | None
+) -> dict[str | None, float | None]:
+    events, segments = events_of(wh, as_of, o, scope, by)
+    data = durations(events, as_of)
+    out: dict[str | None, float | None] = {None: restricted_mean_of(data, o)}
+    if by:
+        for segment in segments.dropna().unique():
+            out[str(segment)] = restricted_mean_of(data[(segments == segment).to_numpy()], o)
+    return out
 
 
 def _days(column: Any) -> np.ndarray:

@@ -119,10 +119,15 @@ def kaplan_meier_of(
 
 def restricted_mean_lifetime_years(t: Tables, as_of: date, o: MetricOptions) -> float | None:
     """Restricted mean lifetime (area under the KM curve up to the cap `clv_max_lifetime_years`), in years."""
+    return restricted_mean_of(survival_input(t, as_of, o), o)
+
+
+def restricted_mean_of(data: pd.DataFrame, o: MetricOptions) -> float | None:
+    """`restricted_mean_lifetime_years` from survival input (duration, event): the finishing part shared with the
+    warehouse; None without a churn event."""
     from lifelines import KaplanMeierFitter
     from lifelines.utils import restricted_mean_survival_time
 
-    data = survival_input(t, as_of, o)
     if data.empty or data["event"].sum() == 0:
         return None
     kmf = KaplanMeierFitter().fit(data["duration"], data["event"])

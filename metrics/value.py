@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,8 +138,14 @@ def lifetime_of(flow: Flow, w: Period, o: MetricOptions) -> Lifetime:
 
 def _lifetime_from_survival(t: Tables, p: Period, o: MetricOptions, w: Period) -> Lifetime:
     years = restricted_mean_lifetime_years(t, p.last_day, o)
+    return survival_lifetime_of(years, lambda: _lifetime_from_churn(t, p, o, w), o)
+
+
+def survival_lifetime_of(years: float | None, churn: Callable[[], Lifetime], o: MetricOptions) -> Lifetime:
+    """The lifetime from the survival curve's restricted mean (`years`, in memory or from a warehouse's days), capped;
+    without churn events (None), `churn()`'s 1 / annual churn with a note saying so — computed only then."""
     if years is None:
-        fallback = _lifetime_from_churn(t, p, o, w)
+        fallback = churn()
         reason = "no churn events for a survival curve"
         return Lifetime(
             fallback.years,

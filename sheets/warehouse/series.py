@@ -112,9 +112,9 @@ def _numbers(column: Any, kind: str) -> np.ndarray:
 
 
 def days_query(wh: Warehouse, as_of: date, scope: Scope = (), by: str | None = None) -> Any:
-    """Per customer (Customers, plus those seen only in Orders when unscoped, in segment "(blank)"): earliest
-    signup_date, latest churned_on, first order and last order on or before `as_of` (orders: a date and an amount
-    ≥ 0), and its segment of `by`."""
+    """Per customer (Customers, plus those seen only in Orders when unscoped): earliest signup_date, latest
+    churned_on, first order and last order on or before `as_of` (orders: a date and an amount ≥ 0), and its segment
+    of `by` — NULL for a customer only in Orders, who is in no segment (as `metrics.engine.segment_tables`)."""
     import ibis
     from ibis import _
 
@@ -148,7 +148,7 @@ def days_query(wh: Warehouse, as_of: date, scope: Scope = (), by: str | None = N
         signup=joined.signup.fill_null(joined.first_order),
         churned=joined.churned,
         last_order=joined.last_order,
-        segment=joined.segment.fill_null(BLANK if by else ""),
+        segment=joined.segment if by else joined.segment.fill_null(""),
     )
 
 

@@ -141,16 +141,22 @@ def test_a_source_with_rejected_rows_or_an_unpushable_metric_reads_the_snapshot_
     assert server.snapshot_uses == 1  # the start reads the rows the answers will need
 
 
-def test_a_metric_not_pushed_down_answers_its_target_and_alert_from_the_snapshot(demo_export, monkeypatch):  # noqa: F811
-    url = f"duckdb://{demo_export}"
-    lifetime = {"clv": {"lifetime_years": "survival"}}  # CLV by survival lifetime is answered in memory only
-    rules = [{**ALERTS[0], "channel": "C"}, {**ALERTS[0], "name": "CLV", "metric": "clv", "channel": "C"}]
-    extra = {**lifetime, "targets": {"clv": 500, "revenue": 400000}, "alerts": rules}
+def test_a_metric_not_pushed_down_answers_its_target_and_alert_from_the_snapshot(demo_export, tmp_path):  # noqa: F811
+    import shutil
+
+    import duckdb
+
+    copy = shutil.copy(demo_export, tmp_path / "crm.duckdb")
+    with duckdb.connect(str(copy)) as db:  # a complaint without a date is rejected: complaints are read from rows
+        db.execute("INSERT INTO complaints SELECT * REPLACE (NULL AS date) FROM complaints LIMIT 1")
+    url = f"duckdb://{copy}"
+    rules = [{**ALERTS[0], "channel": "C"}, {**ALERTS[0], "name": "Complaints", "metric": "complaints", "channel": "C"}]
+    extra = {"targets": {"complaints": 2, "revenue": 400000}, "alerts": rules}
     memory, pushed = context(url, False, **extra), context(url, True, **extra)
     assert differences(evaluations(memory), evaluations(pushed)) == []
-    assert pushed.snapshot_uses == 1  # only the CLV rule read the rows
+    assert pushed.snapshot_uses == 1  # only the complaints rule read the rows
     assert differences(render_json(answer("targets", memory)), render_json(answer("targets", pushed))) == []
-    assert pushed.snapshot_uses == 2  # the targets table is answered on one path: clv needs the rows
+    assert pushed.snapshot_uses == 2  # the targets table is answered on one path: complaints needs the rows
 
 
 def test_serve_starts_and_answers_slash_commands_and_the_add_on_without_reading_rows(demo_export, monkeypatch):  # noqa: F811

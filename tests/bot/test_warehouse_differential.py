@@ -390,3 +390,107 @@ def test_an_overview_without_optional_tables_is_pushed_down_with_their_metrics_n
     cac = render_json(answer("cac 2026-Q3", ctx))
     assert cac["value"] is None and cac["notes"] == ["add a Spend tab with date, amount"]
     assert ctx.cache._entry is None  # no snapshot was read
+
+
+# CLV with the lifetime from the survival curve (`clv.lifetime_years = "survival"`): the restricted mean lifetime of
+# the Kaplan–Meier curve comes from the warehouse's per-customer days, per period and segment.
+SURVIVAL = {"clv": {"lifetime_years": "survival"}}
+LIFETIME_METRICS = ("clv", "net-clv", "ltv-cac")
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgresql"])
+def test_clv_with_a_survival_lifetime_is_pushed_down_as_in_memory(engine, demo_master, demo_export, request):
+    url = f"duckdb://{demo_export}" if engine == "duckdb" else request.getfixturevalue("demo_in_postgres")
+    sheet = Context(parse_settings(SURVIVAL), LocalWorkbook(demo_master), clock=noon, one_shot=True)
+    ctx = pushed_context_with(url, SURVIVAL)
+    queries = [f"{m} {v}" for m in LIFETIME_METRICS for v in VARIANTS] + ["overview 2026-Q3 by region"]
+    differ = {q: d for q in queries if (d := differences(render_json(answer(q, sheet)), render_json(answer(q, ctx))))}
+    assert differ == {}
+    assert ctx.cache._entry is None and ctx.snapshot_uses == 0  # pushed down, not answered from the snapshot
+    clv = render_json(answer("clv 2026-Q3 by region", ctx))
+    assert clv["details"]["lifetime_source"] == "survival" and clv["value"] > 0
+    assert all(segment["value"] is not None for segment in clv["breakdown"])
+    # Inactivity churn (the curve's events from each customer's last order): net CLV and LTV:CAC, which hold the
+    # CLV's factors without refitting the purchase model that `clv` on its own adds.
+    rules = {**SURVIVAL, "churn": {"mode": "inactivity", "after_days": 60}}
+    sheet = Context(parse_settings(rules), LocalWorkbook(demo_master), clock=noon, one_shot=True)
+    ctx = pushed_context_with(url, rules)
+    queries = [f"{m} {v}" for m in ("net-clv", "ltv-cac") for v in VARIANTS]
+    differ = {q: d for q in queries if (d := differences(render_json(answer(q, sheet)), render_json(answer(q, ctx))))}
+    assert differ == {} and ctx.snapshot_uses == 0
+
+
+def lifetime_workbook(path):
+    """Seven customers with explicit churn dates (as of 2026-03-31, days from signup: C1 181 churned, C2 454 active,
+    C3 275 churned, C4 183 churned, C5 only in Orders 211 active, C6 58 active, C7 395 active), regions North,
+    South, West and blank, one order each (C2 two) and one spend row."""
+    from tests.sheets.conftest import write_xlsx
+
+    return write_xlsx(
+        path,
+        {
+            "Customers": [
+                ["Customer ID", "Signup Date", "Churned On", "Region"],
+                ["C1", "2025-01-01", "2025-07-01", "North"],
+                ["C2", "2025-01-01", None, "North"],
+                ["C3", "2025-04-01", "2026-01-01", "South"],
+                ["C4", "2025-06-01", "2025-12-01", None],
+                ["C6", "2026-02-01", None, "South"],
+                ["C7", "2025-03-01", None, "West"],
+            ],
+            "Orders": [
+                ["Order ID", "Customer ID", "Order Date", "Amount"],
+                ["O1", "C1", "2025-05-01", 100],
+                ["O2", "C2", "2025-06-01", 100],
+                ["O3", "C2", "2026-01-10", 100],
+                ["O4", "C3", "2025-05-01", 50],
+                ["O5", "C4", "2025-07-01", 80],
+                ["O6", "C5", "2025-09-01", 120],
+                ["O7", "C6", "2026-02-02", 60],
+                ["O8", "C7", "2025-08-01", 90],
+            ],
+            "Spend": [["Date", "Amount"], ["2026-02-10", 600]],
+        },
+    )
+
+
+LIFETIME_VARIANTS = ("2026-Q1", "2026-Q1 by region", "2026-Q1 where region=North", "2026-03 vs 2025-09")
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgresql"])
+def test_survival_lifetimes_per_segment_are_the_restricted_means_of_their_own_curves(engine, tmp_path, request):
+    workbook = lifetime_workbook(tmp_path / "lifetimes.xlsx")
+    sheet = Context(parse_settings(SURVIVAL), LocalWorkbook(workbook), clock=SPEND_CLOCK, one_shot=True)
+    export_duckdb(sheet.read_now().snapshot, tmp_path / "crm.duckdb")
+    url = f"duckdb://{tmp_path / 'crm.duckdb'}"
+    if engine == "postgresql":
+        url = request.getfixturevalue("postgres_server").new_database()
+        copy_duckdb(tmp_path / "crm.duckdb", url)
+    ctx = pushed_context_with(url, SURVIVAL, SPEND_CLOCK)
+    queries = [f"{m} {v}" for m in LIFETIME_METRICS for v in LIFETIME_VARIANTS]
+    queries += [
+        "survival by region",
+        "cohorts 2025-Q3 by region",
+    ]  # orders-only C5 is in no segment but (blank)'s curve
+    differ = {q: d for q in queries if (d := differences(render_json(answer(q, sheet)), render_json(answer(q, ctx))))}
+    assert differ == {}
+    assert ctx.cache._entry is None and ctx.snapshot_uses == 0
+    clv = render_json(answer("clv 2026-Q1 by region", ctx))
+    # Kaplan–Meier of all seven (events at 181, 183, 275 days with 6, 5, 3 at risk): S = 5/6, 2/3, 4/9; the area up to
+    # the 10-year cap (3652.5 days) is 181 + 2 × 5/6 + 92 × 2/3 + 3377.5 × 4/9 = 1745.11 days = 4.7778 years; AOV ×
+    # purchases a year = revenue / purchasers = 700 / 7 = 100 over the 12 months to 2026-03-31.
+    assert clv["details"]["lifetime_years"] == pytest.approx(1745.1111 / 365.25, rel=1e-6)
+    assert clv["value"] == pytest.approx(100 * 1745.1111 / 365.25, rel=1e-6)
+    years = {s["segment"]: s["value"] for s in clv["breakdown"]}
+    # North: C1 churned at 181 of 2 → 181 + 3471.5 × 1/2 = 1916.75 days, × 300 / 2 = 150 a customer.
+    # South: C3 churned at 275, C6 censored at 58 → 275 days, × 110 / 2. (blank): C4 alone (C5 is in no Customers
+    # segment) → 183 days, × 80. West: no churn event → 1 / annual churn, none over the year: the 10-year cap, × 90.
+    assert years == pytest.approx(
+        {"North": 150 * 1916.75 / 365.25, "South": 55 * 275 / 365.25, "(blank)": 80 * 183 / 365.25, "West": 900.0}
+    )
+    west = render_json(answer("clv 2026-Q1 where region=West", ctx))
+    assert west["details"]["lifetime_source"] == "churn"
+    assert west["notes"][0] == "no churn events for a survival curve: lifetime from 1 / annual churn instead"
+    # CAC = 600 of spend / 1 new customer (C6) in 2026-Q1; LTV:CAC = 477.78 / 600.
+    ratio = render_json(answer("ltv-cac 2026-Q1", ctx))
+    assert ratio["value"] == pytest.approx(100 * 1745.1111 / 365.25 / 600, rel=1e-6)
