@@ -2,7 +2,8 @@
 growth, retention, churn, complaint and resolution rates, CAC, historical CLV, net CLV and LTV:CAC. The warehouse
 counts and sums (`sheets.warehouse.people`, and the orders aggregate of `sheets.warehouse.pushdown`), and the
 in-memory metrics' own `*_of` functions finish them, so a warehouse answer equals the in-memory one.
-bot/pushdown.py decides when a metric is pushed down and calls `people_figures` (and `people_notes` for a `by`)."""
+bot/pushdown.py decides when a metric is pushed down and calls `people_figures` (and `people_notes` for a `by`);
+bot/pushed_series.py calls `figures_of` with the summary tab's months as the periods."""
 
 from __future__ import annotations
 
