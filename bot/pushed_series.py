@@ -205,15 +205,17 @@ def monthly_results(ctx: Context, months: list[Period], o: MetricOptions) -> dic
     """The summary tab's series of every metric that can be pushed down, for consecutive calendar `months`: one query
     per family for all months (the orders aggregate, the survey histograms, the customer flow and its buyers, revenue
     retention, complaints, resolution, renewal, spend, and CLV's trailing years), finished by the same functions as a
-    single pushed-down answer and named as `metrics.engine.evaluate` names them. Empty when the source is not pushed
-    down; a metric whose tables cannot be aggregated as they are is left out (computed in memory)."""
+    single pushed-down answer and named as `metrics.engine.evaluate` names them; a metric needing a table the source
+    lacks is n/a with what to add, as in memory, without a query. Empty when the source is not pushed down; a metric
+    whose tables cannot be aggregated as they are (untyped, rejected rows) is left out (computed in memory)."""
     from dataclasses import replace
 
     from bot.pushdown import BASKET, SURVEYS, TABS, score_result
     from bot.pushdown_people import PEOPLE, _Ask, figures_of, pushable
     from metrics import surveys
     from metrics.cohorts import month_index
-    from metrics.registry import SUMMARY
+    from metrics.engine import evaluate, what_to_add
+    from metrics.registry import METRICS, SUMMARY
     from sheets.warehouse.pushdown import BasketStats, ScoreStats, baskets_of
     from sheets.warehouse.series import monthly_basket_query, monthly_scores
 
@@ -254,6 +256,11 @@ def monthly_results(ctx: Context, months: list[Period], o: MetricOptions) -> dic
         for name in (n for n in PEOPLE if n in SUMMARY and pushable(n, o)):
             if not any(facts.problems.get(tab) for tab in TABS[name]):
                 out[name] = [figures[None] for figures in figures_of(ask, name, excluded)]
+        stub = facts.stub()
+        for name in (n for n in SUMMARY if n not in out and pushable(n, o)):
+            usable = all(not facts.problems.get(tab) or tab in facts.fixes for tab in TABS[name])
+            if usable and what_to_add(METRICS[name], stub) is not None:  # a tab it needs is absent: n/a, as in memory
+                out[name] = [evaluate(METRICS[name], stub, p, o) for p in months]
     return {name: [_named(name, r) for r in results] for name, results in out.items()}
 
 

@@ -244,7 +244,7 @@ def odd_url(request, odd_db):
     return url
 
 
-def test_the_summary_series_leaves_out_tables_it_cannot_use_and_matches_memory_on_odd_data(odd_db, odd_url):
+def test_the_summary_series_on_odd_data_is_na_without_a_table_and_leaves_out_rejected_rows(odd_db, odd_url):
     from dataclasses import replace
     from datetime import UTC, datetime
 
@@ -264,11 +264,13 @@ def test_the_summary_series_leaves_out_tables_it_cannot_use_and_matches_memory_o
     pushed = parse_settings({"source": {"kind": "sql", "url": odd_url, "pushdown": True}})
     ctx = Context(pushed, open_sql_workbook(pushed), clock=clock, one_shot=True)
     known = monthly_results(ctx, months, o)
-    # Left out, so computed in memory: the surveys (a score of 12 on NPS's 0–10 is rejected), CAC and LTV:CAC (no
-    # Spend table), renewal (no Subscriptions table).
-    assert set(SUMMARY) - set(known) == {"nps", "csat", "csi", "cac", "ltv-cac", "renewal"}
+    # Left out, so computed in memory: the surveys (a score of 12 on NPS's 0–10 is rejected).
+    assert set(SUMMARY) - set(known) == {"nps", "csat", "csi"}
     expected = {name: [evaluate(METRICS[name], t, p, o) for p in months] for name in known}
     assert series_differences(expected, known) == {}
+    # CAC and LTV:CAC (no Spend table) and renewal (no Subscriptions table) are n/a with what to add, as in memory.
+    for name, fix in (("cac", "add a Spend tab"), ("ltv-cac", "add a Spend tab"), ("renewal", "add a Subscriptions")):
+        assert all(r.value is None and r.notes[0].startswith(fix) for r in known[name]), name
     november, february = 1, 4
     resolution = known["resolution"][november]
     # November: 3 complaints filed; " Resolved " and "CLOSED" are resolved statuses once trimmed and lower-cased, "open"
@@ -281,6 +283,6 @@ def test_the_summary_series_leaves_out_tables_it_cannot_use_and_matches_memory_o
     # customer over O11, O12: 1 / 2 = 50 %, and it is resolved ("Closed"): 1 / 1.
     assert [known["complaints"][i].value for i in (november, february)] == [75.0, 50.0]
     assert known["resolution"][february].value == 100.0
-    # A CLV lifetime from the survival curve is not pushed down: CLV is then left out too (LTV:CAC already is).
+    # A CLV lifetime from the survival curve is not pushed down: CLV and LTV:CAC are then left out.
     survival = monthly_results(ctx, months, replace(o, clv_lifetime_years="survival"))
-    assert set(known) - set(survival) == {"clv"}
+    assert set(known) - set(survival) == {"clv", "ltv-cac"}
