@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.context import Context
-from bot.tabs import CUSTOMERS_HEADER, build_tabs, customers_tab
+from bot.tabs import CUSTOMERS_HEADER, TabSource, build_tabs, customers_tab
 from config import Settings, parse_settings
 from sheets.local import LocalWorkbook
 from sheets.snapshot import load_snapshot
@@ -18,6 +18,7 @@ from tests.bot.test_pushdown import messy_contexts, messy_db  # noqa: F401 — f
 from tests.bot.test_warehouse_differential import (  # noqa: F401 — module-scoped fixtures
     demo_export,
     demo_in_postgres,
+    demo_without_spend_or_complaints,
     differences,
     noon,
     pushed_context,
@@ -54,6 +55,24 @@ def test_a_pushed_refresh_builds_every_tab_as_in_memory_without_the_snapshot(in_
     assert len(tabs[ISSUES_TAB].rows) == 1 + 8 and len(tabs[CUSTOMERS_TAB].rows) == 2000
     assert tabs[COHORTS_TAB].rows and tabs[SURVIVAL_TAB].rows
     assert ctx.snapshot_uses == 0  # no row was asked for: every tab and both counts came from the warehouse
+
+
+def test_a_refresh_of_a_source_without_spend_or_complaints_reads_no_row(demo_without_spend_or_complaints):  # noqa: F811
+    url = f"duckdb://{demo_without_spend_or_complaints}"
+    settings = parse_settings({"source": {"kind": "sql", "url": url}})
+    memory = TabSource(Context(settings, open_sql_workbook(settings), clock=noon, one_shot=True))
+    ctx = pushed_context(url)
+    pushed = TabSource(ctx)
+    months = pushed.months()
+    summary, (issues, n) = pushed.summary(months), pushed.issues()
+    assert [m.label for m in months] == [m.label for m in memory.months()] and len(months) == 24
+    assert differences(memory.summary(months).rows, summary.rows) == []
+    reference, count = memory.issues()
+    assert issues.rows == reference.rows and n == count == 8 + 2  # the recorded 8, "tab 'Spend' not found" (Complaints)
+    # complaints, resolution, CAC and LTV:CAC need the dropped tables: n/a on every month, as in memory, from no row
+    cac = summary.header.index("Customer acquisition cost (USD)")
+    assert {row[cac] for row in summary.rows} == {None}
+    assert ctx.snapshot_uses == 0
 
 
 def test_a_refresh_of_tables_with_rejected_rows_reads_them(messy_db):  # noqa: F811
