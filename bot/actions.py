@@ -196,7 +196,6 @@ def _pushed_risk(cmd: Command, ctx: Context) -> RiskInputs | None:
     """`_risk_inputs` from the warehouse's per-customer totals and days (`[source] pushdown = true`); None to answer
     from the snapshot."""
     from bot import pushed_series
-    from metrics.clv.risk import churn_dates_of
 
     with pushed_series.pushed(ctx) as p:
         if p is None:
@@ -206,8 +205,7 @@ def _pushed_risk(cmd: Command, ctx: Context) -> RiskInputs | None:
         model = pushed_series.customer_model(p, ctx.today(), o)
         if model.n_customers == 0:
             return None
-        events, _segments = pushed_series.churn_events(p, ctx.today(), o)
-        churned = set(churn_dates_of(events).index)
+        churned = pushed_series.churned_ids(p, ctx.today(), o)
         members = pushed_series.members(p, cmd.where, by) if cmd.where or by else None
         keep = members.index if members is not None and cmd.where else None
         dims = members if members is not None and by else None

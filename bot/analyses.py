@@ -291,7 +291,11 @@ def _at_risk_at_median(data: pd.DataFrame, segments: pd.Series | None, r: Surviv
 def what_moved_line(ctx: Context, metric: str, period: Period, where: dict[str, str] | None = None) -> str | None:
     """One sentence for the digest when a metric moved significantly or by LARGE_CHANGE points or more.
 
-    The digest (bot.digest.builder.what_moved) calls it for each of its WHAT_MOVED_METRICS."""
+    The digest (bot.digest.builder.what_moved) calls it for each of its WHAT_MOVED_METRICS. A source pushed down to
+    its warehouse answers it from the warehouse's per-segment aggregates (`_pushed_what_moved_line`)."""
+    pushed = _pushed_what_moved_line(ctx, metric, period, dict(where or {}))
+    if pushed is not NOT_PUSHED:
+        return pushed  # type: ignore[return-value]
     whole = ctx.tables(ctx.snapshot().snapshot)
     o = resolve_options(whole, ctx.options())
     where = dict(where or {})
@@ -303,4 +307,42 @@ def what_moved_line(ctx: Context, metric: str, period: Period, where: dict[str, 
     if c is None or c.change is None or not (c.significant or abs(c.change) >= LARGE_CHANGE):
         return None
     dimension, d = best_dimension(metric, filter_where(whole, where), period, c.period, o, dims)
+    return what_moved(r.label, r.unit, ctx.settings.currency, explanation(d), dimension)
+
+
+NOT_PUSHED = object()  # `_pushed_what_moved_line` could not answer from the warehouse: answer from the snapshot
+
+
+def _pushed_what_moved_line(ctx: Context, metric: str, period: Period, where: dict[str, str]) -> str | object | None:
+    """`what_moved_line` from the warehouse (`[source] pushdown = true`): the metric and its comparison pushed down,
+    then each dimension's segments in both periods (one query per dimension), split by `decomposition_of` as in
+    memory; NOT_PUSHED when any of it cannot be pushed down."""
+    from bot import pushed_series
+    from bot.pushdown import compute_pushed, pushed_down, segment_figures
+    from metrics.analysis import decomposition_of, most_concentrated
+
+    if not pushed_down(ctx):
+        return NOT_PUSHED
+    o = ctx.options()
+    r = compute_pushed(ctx, metric, period, o, where=where)
+    if r is None:
+        return NOT_PUSHED
+    with pushed_series.pushed(ctx) as p:
+        if p is None:
+            return NOT_PUSHED
+        dims = [d for d in p.facts.dimensions if d not in where]
+    if not dims:
+        return None
+    c = r.previous
+    if c is None or c.change is None or not (c.significant or abs(c.change) >= LARGE_CHANGE):
+        return None
+    options = []
+    for dimension in dims:
+        found = segment_figures(ctx, metric, (period, c.period), o, by=dimension, where=where)
+        if found is None:
+            return NOT_PUSHED
+        segments, now, then = found
+        parts = [(s, now[s], then[s]) for s in segments]
+        options.append((dimension, decomposition_of(metric, now[None], then[None], parts)))
+    dimension, d = most_concentrated(options)
     return what_moved(r.label, r.unit, ctx.settings.currency, explanation(d), dimension)

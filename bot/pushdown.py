@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -73,23 +74,68 @@ def compute_pushed(
     compare_to: Period | None = None,
 ) -> MetricResult | None:
     """`metrics.engine.compute` with the aggregates computed by the warehouse; None when it cannot be pushed down."""
+    with _open_for(ctx, name, o) as found:
+        if found is None:
+            return None
+        wh, facts = found
+        if what_to_add(spec_for(name), facts.stub()) is not None:  # a tab it needs is absent: n/a, as in memory
+            return _unavailable(wh, facts, name, period, o, by, dict(where or {}), compare_to)
+        if not _usable(facts, name, bool(by or where)):
+            return None
+        return _compute(wh, facts, name, period, _resolved(facts, o), by, dict(where or {}), compare_to)
+
+
+def segment_figures(
+    ctx: Context,
+    name: str,
+    periods: tuple[Period, Period],
+    o: MetricOptions,
+    *,
+    by: str,
+    where: Mapping[str, str] | None = None,
+) -> tuple[list[str], dict[str | None, MetricResult], dict[str | None, MetricResult]] | None:
+    """The segments of `by` in the `where` scope and the metric in both periods, whole scope under None and each
+    segment under its value (what `metrics.analysis.decomposition_of` splits); None when it cannot be pushed down."""
+    with _open_for(ctx, name, o) as found:
+        if found is None or what_to_add(spec_for(name), found[1].stub()) is not None:
+            return None
+        wh, facts = found
+        if not _usable(facts, name, True):
+            return None
+        scope = _scope(wh, facts, dict(where or {}))
+        column = check_dimension(facts.stub(), by)
+        segments = wh.dimension_values(column, scope)
+        now, then = _figures(wh, name, periods, _resolved(facts, o), scope, column, segments, facts.excluded)
+        return segments, now, then
+
+
+@contextmanager
+def _open_for(ctx: Context, name: str, o: MetricOptions) -> Iterator[tuple[Any, Facts] | None]:
+    """The open warehouse and the source's facts when `name` may be pushed down there, else None."""
     from sheets.warehouse.pushdown import open_warehouse
 
     if name not in PUSHED or not pushed_down(ctx):
-        return None
+        yield None
+        return
     names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
     with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
-        facts = _facts(ctx, wh)
-        if what_to_add(spec_for(name), facts.stub()) is not None:  # a tab it needs is absent: n/a, as in memory
-            return _unavailable(wh, facts, name, period, o, by, dict(where or {}), compare_to)
-        tabs = (*TABS[name], "customers") if by or where else TABS[name]
-        problem = next((facts.problems.get(tab) for tab in tabs if facts.problems.get(tab)), None)
-        if problem:
-            log.info("%s is answered in memory, not in the warehouse: %s", name, problem)
-            return None
-        if o.churn_mode == "auto":  # decided on the whole source, as metrics.engine.resolve_options does
-            o = replace(o, churn_mode="explicit" if facts.churn_dates else "inactivity")
-        return _compute(wh, facts, name, period, o, by, dict(where or {}), compare_to)
+        yield wh, _facts(ctx, wh)
+
+
+def _usable(facts: Facts, name: str, scoped: bool) -> bool:
+    """Whether every table `name` reads (and Customers when `scoped` by `by`/`where`) can be aggregated as it is."""
+    tabs = (*TABS[name], "customers") if scoped else TABS[name]
+    problem = next((facts.problems.get(tab) for tab in tabs if facts.problems.get(tab)), None)
+    if problem:
+        log.info("%s is answered in memory, not in the warehouse: %s", name, problem)
+    return not problem
+
+
+def _resolved(facts: Facts, o: MetricOptions) -> MetricOptions:
+    """`o` with an `auto` churn mode decided on the whole source, as metrics.engine.resolve_options does."""
+    if o.churn_mode != "auto":
+        return o
+    return replace(o, churn_mode="explicit" if facts.churn_dates else "inactivity")
 
 
 @dataclass(frozen=True)

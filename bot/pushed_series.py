@@ -24,7 +24,7 @@ from bot.render.format import WORKBOOK, left_out
 from metrics.clv import ClvModel, model_from_totals
 from metrics.cohorts import CohortTable, cohort_finish, cohort_shape
 from metrics.customers import NEVER, Mode, churn_starts, events_frame, to_days
-from metrics.engine import check_dimension, match_value
+from metrics.engine import check_dimension
 from metrics.options import MetricOptions
 from metrics.periods import Period
 from metrics.result import MetricResult
@@ -49,7 +49,7 @@ class Pushed:
 
     def stub(self) -> Tables:
         """Tables with no rows but the source's dimensions and recorded rejected rows, for the engine's checks."""
-        return Tables.from_frames({}, dimensions=self.facts.dimensions, excluded=self.facts.excluded)
+        return self.facts.stub()
 
     def notes(self) -> list[str]:
         """What `bot.context.data_notes` says of a snapshot: the rows the source rejected, left out."""
@@ -58,11 +58,9 @@ class Pushed:
 
     def scope(self, where: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
         """`where` as (dimension, value as the data spells it) pairs; unknown names raise as in memory."""
-        scope: tuple[tuple[str, str], ...] = ()
-        for dimension, value in (where or {}).items():
-            named = check_dimension(self.stub(), dimension)
-            scope = (*scope, (named, match_value(self.wh.dimension_values(named, scope), named, value)))
-        return scope
+        from bot.pushdown import _scope
+
+        return _scope(self.wh, self.facts, where or {})
 
     def by(self, by: str | None) -> str | None:
         return check_dimension(self.stub(), by) if by else None
@@ -102,11 +100,9 @@ def members(p: Pushed, where: Mapping[str, str] | None, by: str | None) -> pd.Se
 
 def resolved(p: Pushed, o: MetricOptions) -> MetricOptions:
     """`metrics.engine.resolve_options` on the whole source: `auto` churn mode → explicit when any churned_on."""
-    from dataclasses import replace
+    from bot.pushdown import _resolved
 
-    if o.churn_mode != "auto":
-        return o
-    return replace(o, churn_mode="explicit" if p.facts.churn_dates else "inactivity")
+    return _resolved(p.facts, o)
 
 
 def churn_events(
@@ -162,6 +158,14 @@ def _survival_years(
         for segment in segments.dropna().unique():
             out[str(segment)] = restricted_mean_of(data[(segments == segment).to_numpy()], o)
     return out
+
+
+def churned_ids(p: Pushed, as_of: date, o: MetricOptions) -> set[str]:
+    """`metrics.clv.churned_ids` of the whole book (options already resolved): the customers churned at `as_of`."""
+    from metrics.clv.risk import churn_dates_of
+
+    events, _segments = churn_events(p, as_of, o)
+    return set(churn_dates_of(events).index)
 
 
 def _days(column: Any) -> np.ndarray:

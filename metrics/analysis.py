@@ -3,6 +3,7 @@ its monthly correlations with retention, and its monthly series."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -39,13 +40,23 @@ def decompose(name: str, t: Tables, now: Period, before: Period, o: MetricOption
     Totals (revenue, orders…) are the sum of their segments: every segment weighs 1/k with its value scaled
     by k, so the parts are each segment's own change and the displayed values stay unscaled."""
     spec = spec_for(name)
-    overall_now, overall_before = spec.fn(t, now, o), spec.fn(t, before, o)
-    rows_now, rows_before = [], []
+    segments = []
     for value in t.dimension_of(dimension).unique():
         part = segment_tables(t, dimension, str(value))
-        a, b = spec.fn(part, now, o), spec.fn(part, before, o)
-        rows_now.append((str(value), _weight(name, a) or 0.0, a.value))
-        rows_before.append((str(value), _weight(name, b) or 0.0, b.value))
+        segments.append((str(value), spec.fn(part, now, o), spec.fn(part, before, o)))
+    return decomposition_of(name, spec.fn(t, now, o), spec.fn(t, before, o), segments)
+
+
+def decomposition_of(
+    name: str,
+    overall_now: MetricResult,
+    overall_before: MetricResult,
+    segments: Sequence[tuple[str, MetricResult, MetricResult]],
+) -> Decomposition:
+    """`decompose` from the results themselves — overall and (segment, now, before) for each segment — computed in
+    memory or from a warehouse's aggregates (bot.analyses.what_moved_line on a pushed-down source)."""
+    rows_now = [(segment, _weight(name, a) or 0.0, a.value) for segment, a, _ in segments]
+    rows_before = [(segment, _weight(name, b) or 0.0, b.value) for segment, _, b in segments]
     cols = ["segment", "weight", "value"]
     after_frame, before_frame = pd.DataFrame(rows_now, columns=cols), pd.DataFrame(rows_before, columns=cols)
     if name not in ADDITIVE:
@@ -68,7 +79,11 @@ def best_dimension(
     name: str, t: Tables, now: Period, before: Period, o: MetricOptions, dims: list[str]
 ) -> tuple[str, Decomposition]:
     """The dimension that explains the change best, with its decomposition (see `concentration`)."""
-    options = [(d, decompose(name, t, now, before, o, d)) for d in dims]
+    return most_concentrated([(d, decompose(name, t, now, before, o, d)) for d in dims])
+
+
+def most_concentrated(options: Sequence[tuple[str, Decomposition]]) -> tuple[str, Decomposition]:
+    """The (dimension, decomposition) whose change is most concentrated in one segment (the first on a tie)."""
     return max(options, key=lambda x: concentration(x[1]))
 
 

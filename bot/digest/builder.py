@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
@@ -18,10 +18,13 @@ from metrics.engine import breakdown, compute, filter_where, resolve_options
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period, parse_period, week_start
 from metrics.registry import METRICS
-from metrics.result import Interval, MetricResult, json_safe
+from metrics.result import Interval, MetricResult, SegmentValue, json_safe
 from metrics.schema import DATED
 from metrics.spend import segment_rows
 from metrics.tables import Tables
+
+if TYPE_CHECKING:
+    from metrics.clv import ClvModel
 
 log = logging.getLogger(__name__)
 
@@ -206,41 +209,108 @@ def build_digest(
     since: date | None = None,
 ) -> Digest:
     """The digest for the ISO week starting `week_start` (default: the last full week), optionally for one segment.
-    `since` is where "new since the last digest" starts (default: the start of the week)."""
+    `since` is where "new since the last digest" starts (default: the start of the week).
+
+    A SQL source with `[source] pushdown = true` whose tables can be aggregated as they are builds it from the
+    warehouse's aggregates (bot/digest/pushed.py: no row enters Python); any other source, or one of its tables with
+    rejected rows or untyped columns, from the snapshot's rows. Both give the same digest."""
+    from bot.digest.pushed import NotPushed, warehouse_source
+
     where = parse_segment(segment) if isinstance(segment, str) or segment is None else dict(segment)
+    try:
+        source = warehouse_source(ctx, where)
+        if source is not None:
+            return assemble(ctx, source, week_start, where, since)
+    except NotPushed as why:  # the source changed under the digest: read the rows instead
+        log.info("digest answered from the snapshot, not the warehouse: %s", why)
+    return assemble(ctx, RowsSource(ctx, where), week_start, where, since)
+
+
+def assemble(
+    ctx: Context, source: DigestSource, week_start: date | None, where: dict[str, str], since: date | None
+) -> Digest:
+    """The digest's parts from `source` (the snapshot's rows or the warehouse's aggregates), in one order."""
     monday = _monday(week_start or ctx.today() - timedelta(days=7))
     week = report_week_period(monday)
     trailing = trailing_period(monday, ctx.settings.fiscal_year_start_month)
-    cached = ctx.snapshot()
-    tables = ctx.tables(cached.snapshot)
-    o = ctx.options()
-    scoped = filter_where(tables, where)
-    new_rows = rows_in(scoped, week)
+    new_rows = source.rows_in(week)
     digest = Digest(
         week=week,
         trailing=trailing,
         segment=where,
         currency=ctx.settings.currency,
-        data_as_of=cached.snapshot.read_at,
+        data_as_of=source.data_as_of,
         quiet=not any(new_rows.values()),
         new_rows=new_rows,
-        issues=len(cached.snapshot.issues),
-        notes=_data_notes(cached),
+        issues=source.issues(),
+        notes=source.notes(),
     )
     if digest.quiet:
         return digest
-    digest.kpis = headline(ctx, tables, week, trailing, o, where)
+    digest.kpis = source.kpis(week, trailing)
     since = max(since or week.start, week.start - timedelta(days=7 * TRAILING_WEEKS))
     digest.since = since
-    _survey_facts(digest, scoped.responses, since, week.end)
+    source.survey_facts(digest, since, week.end)
     labels = {k.metric: k.label for k in digest.kpis}
-    digest.movers = movers(scoped, trailing, o, exclude=set(where), min_n=ctx.settings.surveys.min_n, labels=labels)
-    digest.risk, risk_note = risk_highlights(tables, week.end, o, where)
+    digest.movers = source.movers(trailing, exclude=set(where), min_n=ctx.settings.surveys.min_n, labels=labels)
+    digest.risk, risk_note = source.risk(week.end)
     if risk_note:
         digest.notes.append(risk_note)
-    digest.trend = trend(scoped, monday, o)
+    digest.trend = source.trend(monday)
     digest.what_moved = what_moved(ctx, trailing, where)
     return digest
+
+
+class DigestSource(Protocol):
+    """Where a digest's parts come from: the snapshot's rows (RowsSource) or a warehouse (bot.digest.pushed)."""
+
+    data_as_of: datetime
+
+    def issues(self) -> int: ...
+    def notes(self) -> list[str]: ...
+    def rows_in(self, p: Period) -> dict[str, int]: ...
+    def kpis(self, week: Period, trailing: Period) -> list[Kpi]: ...
+    def survey_facts(self, d: Digest, since: date, end: date) -> None: ...
+    def movers(self, p: Period, *, exclude: set[str], min_n: int, labels: Mapping[str, str]) -> list[Mover]: ...
+    def risk(self, as_of: date) -> tuple[RiskHighlights | None, str | None]: ...
+    def trend(self, monday: date) -> list[TrendPoint]: ...
+
+
+class RowsSource:
+    """The digest's parts from the snapshot's rows, the `where` segment's tables and the options resolved on the
+    whole workbook (so a segment without churn dates keeps the whole book's churn rule, as every answer does)."""
+
+    def __init__(self, ctx: Context, where: dict[str, str]) -> None:
+        self.ctx, self.where = ctx, where
+        self.cached = ctx.snapshot()
+        self.tables = ctx.tables(self.cached.snapshot)
+        self.scoped = filter_where(self.tables, where)
+        self.o = resolve_options(self.tables, ctx.options())
+        self.data_as_of = self.cached.snapshot.read_at
+
+    def issues(self) -> int:
+        return len(self.cached.snapshot.issues)
+
+    def notes(self) -> list[str]:
+        return _data_notes(self.cached)
+
+    def rows_in(self, p: Period) -> dict[str, int]:
+        return rows_in(self.scoped, p)
+
+    def kpis(self, week: Period, trailing: Period) -> list[Kpi]:
+        return headline(self.ctx, self.tables, week, trailing, self.o, self.where)
+
+    def survey_facts(self, d: Digest, since: date, end: date) -> None:
+        _survey_facts(d, self.scoped.responses, since, end)
+
+    def movers(self, p: Period, *, exclude: set[str], min_n: int, labels: Mapping[str, str]) -> list[Mover]:
+        return movers(self.scoped, p, self.o, exclude=exclude, min_n=min_n, labels=labels)
+
+    def risk(self, as_of: date) -> tuple[RiskHighlights | None, str | None]:
+        return risk_highlights(self.tables, as_of, self.o, self.where)
+
+    def trend(self, monday: date) -> list[TrendPoint]:
+        return trend(self.scoped, monday, self.o)
 
 
 def _data_notes(cached) -> list[str]:
@@ -272,13 +342,20 @@ def headline(
     ctx: Context, t: Tables, week: Period, trailing: Period, o: MetricOptions, where: Mapping[str, str]
 ) -> list[Kpi]:
     """`kpis`, computed by the warehouse when the source pushes every one of them down (`[source] pushdown`)."""
+    pushed = pushed_kpis(ctx, kpi_names(t, o), week, trailing, o, where)
+    return kpis(t, week, trailing, o, where) if pushed is None else pushed
+
+
+def pushed_kpis(
+    ctx: Context, names: list[str], week: Period, trailing: Period, o: MetricOptions, where: Mapping[str, str]
+) -> list[Kpi] | None:
+    """The KPIs `names` from the warehouse, all of them or None (then computed from the rows)."""
     from bot.pushdown import pushed_overview
 
-    names = kpi_names(t, o)
     now = pushed_overview(ctx, names, week, o, where=where)
     then = pushed_overview(ctx, names, trailing, o, where=where) if now is not None else None
     if now is None or then is None:
-        return kpis(t, week, trailing, o, where)
+        return None
     pairs = zip(names, now.results, then.results, strict=True)
     return [Kpi(name, w.label, w.unit, w, tr, METRICS[name].lower_is_better) for name, w, tr in pairs]
 
@@ -333,35 +410,48 @@ def movers(
     """The largest |change| in points of MOVER_METRICS over every dimension's segments whose n (this period) ≥ min_n,
     changes beyond the noise first (a move within the noise is not news), each with its interval and verdict."""
     previous = comparison_period(p)
+    found = (
+        (name, dimension, breakdown(METRICS[name], t, p, previous, o, dimension))
+        for name in mover_metrics(t.missing)
+        for dimension in t.dimensions
+        if dimension not in exclude
+    )
+    return top_movers(found, min_n, labels)
+
+
+def mover_metrics(missing: Iterable[str]) -> list[str]:
+    """MOVER_METRICS but those reading a tab the source lacks."""
+    return [name for name in MOVER_METRICS if not set(METRICS[name].tabs) & set(missing)]
+
+
+def top_movers(
+    breakdowns: Iterable[tuple[str, str, list[SegmentValue]]], min_n: int, labels: Mapping[str, str] | None = None
+) -> list[Mover]:
+    """The TOP_MOVERS segments of (metric, dimension, its breakdown) by `movers`' rule, computed in memory or by a
+    warehouse."""
     found: list[Mover] = []
-    for name in MOVER_METRICS:
-        spec = METRICS[name]
-        if set(spec.tabs) & t.missing:
-            continue
+    for name, dimension, rows in breakdowns:
         label = (labels or {}).get(name, name.upper())
-        for dimension in t.dimensions:
-            if dimension in exclude:
+        for s in rows:
+            if s.change is None or s.n < min_n or s.previous is None or s.value is None:
                 continue
-            for s in breakdown(spec, t, p, previous, o, dimension):
-                if s.change is None or s.n < min_n or s.previous is None or s.value is None:
-                    continue
-                found.append(
-                    Mover(
-                        name,
-                        label,
-                        _unit(name),
-                        dimension,
-                        s.segment,
-                        float(s.value),
-                        float(s.previous),
-                        float(s.change),
-                        s.n,
-                        s.interval,
-                        s.significant,
-                        s.p_value,
-                        s.small_sample,
-                    )
+            found.append(
+                Mover(
+                    name,
+                    label,
+                    _unit(name),
+                    dimension,
+                    s.segment,
+                    float(s.value),
+                    float(s.previous),
+                    float(s.change),
+                    s.n,
+                    s.interval,
+                    s.significant,
+                    s.p_value,
+                    s.small_sample,
                 )
+            )
     found.sort(key=lambda m: (m.significant is not True, -abs(m.change), m.metric, m.dimension, m.segment))
     return found[:TOP_MOVERS]
 
@@ -378,16 +468,24 @@ def risk_highlights(
     if t.orders.empty:
         return None, None
     o = resolve_options(t, o)
+    keep = filter_where(t, where).customer_ids() if where else None
+    return highlights(lambda: customer_model_of(t, as_of, o), lambda: churned_ids(t, as_of, o), keep)
+
+
+def highlights(
+    model_of: Callable[[], ClvModel], churned_of: Callable[[], set[str]], keep: Iterable[str] | None
+) -> tuple[RiskHighlights | None, str | None]:
+    """`risk_highlights` from the whole book's model and churned ids (computed in memory or from a warehouse's
+    per-customer aggregates), narrowed to `keep`."""
     try:
-        model = customer_model_of(t, as_of, o)
+        model = model_of()
     except Exception as err:  # noqa: BLE001 - a model failure must not stop the digest
         log.warning("churn-risk model failed: %s", err)
         return None, f"churn risk unavailable: {err}"
     if model.customers["p_alive"].isna().all():
         why = (model.note or "the customer model did not converge").split(" (")[0][:160]
         return None, f"churn risk unavailable: {why}"
-    keep = filter_where(t, where).customer_ids() if where else None
-    risky = risk_list(model.customers, churned_ids(t, as_of, o), keep)
+    risky = risk_list(model.customers, churned_of(), keep)
     top = [
         (str(r.customer_id), float(r.p_alive), float(r.value_at_stake))
         for r in risky.customers.head(TOP_RISK).itertuples(index=False)
@@ -397,14 +495,24 @@ def risk_highlights(
 
 def trend(t: Tables, monday: date, o: MetricOptions, weeks: int = TRAILING_WEEKS) -> list[TrendPoint]:
     """Weekly values of TREND_METRICS for the `weeks` weeks ending with the report week."""
-    points = []
+    periods = trend_weeks(monday, weeks)
     names = [m for m in TREND_METRICS if not set(METRICS[m].tabs) & t.missing]
-    for k in range(weeks - 1, -1, -1):
-        p = report_week_period(monday - timedelta(days=7 * k))
+    return trend_points(periods, {name: [METRICS[name].fn(t, p, o) for p in periods] for name in names})
+
+
+def trend_weeks(monday: date, weeks: int = TRAILING_WEEKS) -> list[Period]:
+    """The `weeks` ISO weeks ending with the one starting `monday`, oldest first."""
+    return [report_week_period(monday - timedelta(days=7 * k)) for k in range(weeks - 1, -1, -1)]
+
+
+def trend_points(periods: list[Period], results: Mapping[str, list[MetricResult]]) -> list[TrendPoint]:
+    """The chart's points from each metric's weekly results (in memory or from a warehouse): value, NPS margin."""
+    points = []
+    for i, p in enumerate(periods):
         values: dict[str, float | None] = {}
         margin = None
-        for name in names:
-            r = METRICS[name].fn(t, p, o)
+        for name, series in results.items():
+            r = series[i]
             values[name] = None if r.value is None or pd.isna(r.value) else float(r.value)
             if name == "nps":
                 margin = r.details.get("margin")

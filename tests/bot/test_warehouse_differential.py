@@ -346,24 +346,6 @@ def test_cac_with_spend_by_segment_spread_over_days_answers_as_in_memory(engine,
     assert whole["value"] == pytest.approx((2800 + 500 * 13 / 30 + 200 + 100) / 3)
 
 
-def test_the_digest_headline_numbers_come_from_the_warehouse(demo_master, demo_export):
-    """DuckDB only (the digest is slow to build; PostgreSQL runs the same queries in the overview test above)."""
-    from bot.digest.builder import report_week_period
-    from sheets.warehouse.pushdown import _OPEN
-
-    url, segment = f"duckdb://{demo_export}", "plan=Pro"
-    sheet = Context(Settings(), LocalWorkbook(demo_master), clock=noon, one_shot=True)
-    ctx = pushed_context(url)
-    monday = last_full_week(sheet.now(), "UTC")
-    pushed = build_digest(ctx, monday, segment).to_json()
-    assert differences(build_digest(sheet, monday, segment).to_json(), pushed) == []
-    assert len(pushed["kpis"]) == 12 and not pushed["quiet"]
-    week = report_week_period(monday)
-    (opened,) = [entry for key, entry in _OPEN.items() if key[0] == ctx.workbook.describe()]
-    flows = [key for key in opened.warehouse._memo if key[0] == "flow"]
-    assert any((week.start, week.end) in key[1] for key in flows)  # the week's customer counts were a query
-
-
 @pytest.fixture(scope="module")
 def demo_without_spend_or_complaints(demo_export, tmp_path_factory):
     """The demo export without its Spend and Complaints tables (both optional), once for the module."""

@@ -7,7 +7,7 @@ import pytest
 from bot.digest import builder
 from bot.digest.builder import build_digest
 from bot.digest.render import SLACK, PLAIN, render_blocks, render_text, sections
-from tests.bot.digest.conftest import CUSTOMERS, ORDERS, RESPONSES, context_at, utc, write_workbook
+from tests.bot.digest.conftest import CUSTOMERS, ORDERS, RESPONSES, D, context_at, utc, write_workbook
 
 W12 = date(2026, 3, 16)
 
@@ -109,3 +109,17 @@ def test_unknown_segment_is_a_clear_error(small):
 
     with pytest.raises(MetricError, match="no customers with region = 'West'"):
         build_digest(small, W12, "region=West")
+
+
+def test_a_segment_without_churn_dates_keeps_the_whole_books_churn_rule(tmp_path):
+    """Only C1 (North) has a churned_on date, so the whole book uses the explicit rule (METRICS.md): South's churn in
+    2026-W12 is 0 lost of its 3 active customers (C2, C3, C6) — in the trend as in the headline. Deciding the rule on
+    South's rows alone switched it to the inactivity rule, whose figure for that week came out n/a."""
+    customers = [["customer_id", "signup_date", "churned_on", "region"]] + [
+        [row[0], row[1], D(2026, 3, 18) if row[0] == "C1" else None, row[2]] for row in CUSTOMERS[1:]
+    ]
+    path = write_workbook(tmp_path / "churn.xlsx", {"Customers": customers, "Orders": ORDERS, "Responses": RESPONSES})
+    ctx, _ = context_at({"churn": {"after_days": 70}}, path, utc(2026, 3, 25, 9))
+    d = build_digest(ctx, W12, "region=South")
+    assert d.kpi("churn").week.value == 0.0
+    assert d.trend[-1].values["churn"] == 0.0  # the report week's point
