@@ -99,7 +99,7 @@ def flow_query(
         sums[f"buyers_{i}"] = state.count(where=last.notnull())
         since = ibis.literal(end - timedelta(days=after_days))
         sums[f"lapsed_{i}"] = state.count(where=last.notnull() & (last < since))
-        bought = state[f"bought_{i}"].fill_null(0) > 0
+        bought = state[f"bought_{i}"]
         sums[f"purchasers_{i}"] = state.count(where=bought)
         sums[f"returning_{i}"] = state.count(where=bought & (first_order < ibis.literal(first)))
     return state.aggregate(by=["segment"], **sums)
@@ -107,11 +107,38 @@ def flow_query(
 
 def _state(wh: Warehouse, periods: Sequence[Days], mode: str, after_days: int) -> Any:
     """customer_id, signup, first_order; per period i its first and last day's activity (active_{2i}, active_{2i+1},
-    never NULL), the customer's last order before its end (last_i) and its orders in it (bought_i) — for every
-    customer of Customers or Orders: metrics.customers' state, one row per customer."""
+    never NULL), the customer's last order before its end (last_i) and whether it ordered in it (bought_i) — for every
+    customer of Customers or Orders: metrics.customers' state, one row per customer, from `customer_days`."""
     import ibis
 
     days = [d for first, end in periods for d in (first, end - timedelta(days=1))]
+    state = customer_days(wh, days)
+    signup = state.signup
+    columns = {}
+    for k, d in enumerate(days):
+        day, last = ibis.literal(d), state[f"upto_{k}"]  # the last order on or before day d
+        signed = signup.notnull() & (signup <= day)
+        if mode == "explicit":  # not churned on d, or back: an order after churned_on, on or before d
+            alive = state.churned_on.isnull() | (state.churned_on > day) | (last > state.churned_on)
+        else:  # signed up, or ordered, within `after_days` of d
+            since = ibis.literal(d - timedelta(days=after_days))
+            alive = (signup > since) | (last > since)
+        columns[f"active_{k}"] = (signed & alive).fill_null(False)
+    for i, (first, _end) in enumerate(periods):
+        last = state[f"upto_{2 * i + 1}"]
+        columns[f"last_{i}"] = last
+        columns[f"bought_{i}"] = (last >= ibis.literal(first)).fill_null(False)
+    return state.select("customer_id", "first_order", signup=signup, **columns)
+
+
+def customer_days(wh: Warehouse, days: Sequence[date]) -> Any:
+    """metrics.customers' per-customer days, one row per customer of Customers or Orders (a blank id is no customer):
+    customer_id, signup (the earliest signup_date, else the first non-refund order), churned_on (the latest),
+    first_order and, for each of `days`, upto_k: the last non-refund order on or before days[k] (NULL: none). One
+    GROUP BY of Customers and one of Orders, joined: the customer counts (`_state`) and the survival curve's days
+    (`sheets.warehouse.series.days_query`) are both read from it."""
+    import ibis
+    from ibis import _
 
     c, o = wh.table("customers"), wh.table("orders")
     if c is None or o is None:
@@ -121,49 +148,24 @@ def _state(wh: Warehouse, periods: Sequence[Days], mode: str, after_days: int) -
     churned_on = c.churned_on.cast("date") if "churned_on" in c.columns else none
     # selected before the aggregate: a column the table lacks is a NULL literal, which has no min/max of its own
     people = (
-        c.filter(c.customer_id.notnull())
+        c.filter(c.customer_id.notnull() & (c.customer_id != ""))
         .select("customer_id", signup_date=signup_date, churned_on=churned_on)
-        .aggregate(by=["customer_id"], signup_date=ibis._.signup_date.min(), churned_on=ibis._.churned_on.max())
+        .aggregate(by="customer_id", signup_date=_.signup_date.min(), churned_on=_.churned_on.max())
     )
-    sales = o.filter(o.customer_id.notnull() & o.order_date.notnull() & (o.amount >= 0))
-    sales = sales.select(sales.customer_id, day=sales.order_date.cast("date"))
-    sales = sales.left_join(people.select("customer_id", "churned_on"), "customer_id")
-    recent = {}
-    for k, d in enumerate(days):
-        window = (sales.day > ibis.literal(d - timedelta(days=after_days))) & (sales.day <= ibis.literal(d))
-        recent[f"recent_{k}"] = sales.count(where=window)
-    for i, (first, end) in enumerate(periods):
-        recent[f"last_{i}"] = sales.day.max(where=sales.day < ibis.literal(end))
-        recent[f"bought_{i}"] = sales.count(where=(sales.day >= ibis.literal(first)) & (sales.day < ibis.literal(end)))
-    bought = sales.aggregate(
-        by=[sales.customer_id],
-        first_order=sales.day.min(),
-        reactivated_on=sales.day.min(where=sales.churned_on.notnull() & (sales.day > sales.churned_on)),
-        **recent,
+    # Every Orders customer (one with refunds only is undated, as in memory); a sale has a date and an amount ≥ 0.
+    rows = o.filter(o.customer_id.notnull() & (o.customer_id != ""))
+    rows = rows.select("customer_id", day=rows.order_date.cast("date"), sale=rows.amount >= 0)
+    sold = rows.sale & rows.day.notnull()
+    upto = {f"upto_{k}": rows.day.max(where=sold & (rows.day <= ibis.literal(d))) for k, d in enumerate(days)}
+    bought = rows.aggregate(by="customer_id", first_order=rows.day.min(where=sold), **upto)
+    joined = people.outer_join(bought, "customer_id")
+    return joined.select(
+        customer_id=joined.customer_id.fill_null(joined.customer_id_right),
+        signup=joined.signup_date.coalesce(joined.first_order),
+        churned_on=joined.churned_on,
+        first_order=joined.first_order,
+        **{name: joined[name] for name in upto},
     )
-    ids = ibis.union(
-        c.filter(c.customer_id.notnull()).select("customer_id"),
-        o.filter(o.customer_id.notnull()).select("customer_id"),
-        distinct=True,
-    )
-    state = ids.left_join(people, "customer_id").select(ids.customer_id, people.signup_date, people.churned_on)
-    state = state.left_join(bought, "customer_id").select(
-        *(state[n] for n in state.columns), *(bought[n] for n in bought.columns if n != "customer_id")
-    )
-    signup = state.signup_date.coalesce(state.first_order)
-    flags = {}
-    for k, d in enumerate(days):
-        day = ibis.literal(d)
-        signed = signup.notnull() & (signup <= day)
-        if mode == "explicit":
-            stays = state.churned_on.isnull() | (state.churned_on > day)
-            back = state.reactivated_on.notnull() & (state.reactivated_on <= day)
-            alive = stays | back
-        else:
-            alive = (signup > ibis.literal(d - timedelta(days=after_days))) | (state[f"recent_{k}"].fill_null(0) > 0)
-        flags[f"active_{k}"] = (signed & alive).fill_null(False)
-    kept = [f"{name}_{i}" for i in range(len(periods)) for name in ("last", "bought")]
-    return state.select("customer_id", "first_order", *kept, signup=signup, **flags)
 
 
 def complaint_counts(

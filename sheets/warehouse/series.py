@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sheets.warehouse.pushdown import BLANK, Scope, Warehouse
+from sheets.warehouse.pushdown import Scope, Warehouse
 
 
 def _known(t: Any) -> Any:
@@ -112,44 +112,22 @@ def _numbers(column: Any, kind: str) -> np.ndarray:
 
 
 def days_query(wh: Warehouse, as_of: date, scope: Scope = (), by: str | None = None) -> Any:
-    """Per customer (Customers, plus those seen only in Orders when unscoped): earliest signup_date, latest
-    churned_on, first order and last order on or before `as_of` (orders: a date and an amount ≥ 0), and its segment
-    of `by` — NULL for a customer only in Orders, who is in no segment (as `metrics.engine.segment_tables`)."""
+    """Per customer (Customers, plus those seen only in Orders when unscoped): signup, latest churned_on and last
+    order on or before `as_of` (`people.customer_days`), and its segment of `by` — NULL for a customer only in
+    Orders, who is in no segment (as `metrics.engine.segment_tables`)."""
     import ibis
-    from ibis import _
 
-    c = wh.table("customers")
-    if c is None:
-        raise ValueError("no customers table")
-    for dimension, value in scope:
-        c = c.filter(c[dimension].fill_null(BLANK) == value)
-    c = c.filter(_known(c))
-    churned = c.churned_on.cast("date") if "churned_on" in c.columns else ibis.null("date")
-    signup = c.signup_date.cast("date") if "signup_date" in c.columns else ibis.null("date")
-    segment = c[by].fill_null(BLANK).cast("string") if by else ibis.literal("")
-    people = c.select(c.customer_id, signup=signup, churned=churned, segment=segment).aggregate(
-        by="customer_id", signup=_.signup.min(), churned=_.churned.max(), segment=_.segment.min()
-    )
-    t = wh.table("orders")
-    if t is None:
-        raise ValueError("no orders table")
-    day = t.order_date.cast("date")
-    sales = t.filter(_known(t) & day.notnull() & t.amount.notnull() & (t.amount >= 0)).mutate(day=day)
-    bought = sales.aggregate(
-        by="customer_id", first_order=_.day.min(), last_order=_.day.max(where=_.day <= ibis.literal(as_of))
-    )
-    if scope:  # a scope keeps the Customers rows in it; otherwise customers seen only in Orders count too
-        joined = people.left_join(bought, "customer_id")
+    from sheets.warehouse.people import customer_days
+
+    people = customer_days(wh, [as_of])
+    if scope or by:  # a scope keeps the Customers rows in it; otherwise customers seen only in Orders count too
+        segments = wh._segments(scope, by)
+        people = people.view()  # its own relation, not another link of its join chain (Ibis would mix them up)
+        joined = people.inner_join(segments, "customer_id") if scope else people.left_join(segments, "customer_id")
+        people = joined.select(*people.columns, segment=segments.segment)
     else:
-        joined = people.outer_join(bought, "customer_id")
-        joined = joined.mutate(customer_id=joined.customer_id.fill_null(joined.customer_id_right))
-    return joined.select(
-        customer_id=joined.customer_id,
-        signup=joined.signup.fill_null(joined.first_order),
-        churned=joined.churned,
-        last_order=joined.last_order,
-        segment=joined.segment if by else joined.segment.fill_null(""),
-    )
+        people = people.mutate(segment=ibis.literal(""))
+    return people.select("customer_id", "signup", "segment", churned=people.churned_on, last_order=people.upto_0)
 
 
 def _month(day: Any) -> Any:
