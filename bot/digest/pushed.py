@@ -71,6 +71,20 @@ def warehouse_source(ctx: Context, where: dict[str, str]) -> WarehouseSource | N
         return WarehouseSource(ctx, where, p.scope(where), p, missing)
 
 
+def from_warehouse(ctx: Context) -> bool:
+    """Whether this context's digest is built from the warehouse, so reading the rows before posting it is pointless;
+    False (read them, as before) when that cannot be told (the database does not answer)."""
+    from bot.pushdown import pushed_down
+
+    if not pushed_down(ctx):
+        return False
+    try:
+        return warehouse_source(ctx, {}) is not None
+    except Exception as err:  # noqa: BLE001 - the digest reports the failure itself when it is built
+        log.warning("could not check the warehouse before the digest: %s", err)
+        return False
+
+
 class WarehouseSource:
     """The digest's parts from the warehouse (bot/digest/builder.py `DigestSource`)."""
 

@@ -121,3 +121,21 @@ def test_the_digests_own_queries_compile_for_bigquery():
             sql = ibis.to_sql(query, dialect="bigquery")
             assert sqlglot.parse_one(sql, read="bigquery") is not None
         assert "LIMIT 3" in ibis.to_sql(queries[-1], dialect="bigquery")
+
+
+def test_posting_the_digest_of_a_pushed_source_reads_no_rows(demo_export, slack, tmp_path):  # noqa: F811
+    """`pulse digest --post`, `/pulse digest post`, the add-on and the scheduler read a stale snapshot before posting so
+    the digest shows the sheet as it is; the warehouse is always as it is, so a pushed-down digest reads no row."""
+    from bot.digest.post import post_now
+
+    settings = parse_settings(
+        {
+            "source": {"kind": "sql", "url": f"duckdb://{demo_export}", "pushdown": True},
+            "output": {"workbook": str(tmp_path / "summary.xlsx")},
+            "digest": {"channels": [{"channel": "C1"}]},
+        }
+    )
+    ctx = Context(settings, open_sql_workbook(settings), clock=noon, one_shot=True)
+    (result,) = post_now(ctx)
+    assert result.outcome == "posted" and result.week == "2026-W47" and len(slack.messages("C1")) == 1
+    assert ctx.cache._entry is None and ctx.snapshot_uses == 0  # no snapshot was read
