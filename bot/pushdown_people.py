@@ -58,13 +58,6 @@ Results = dict[str | None, MetricResult]
 Scope = tuple[tuple[str, str], ...]
 
 
-def pushable(name: str, o: MetricOptions) -> bool:
-    """Whether the summary series (`bot.pushed_series.monthly_results`) pushes the metric down under these options: not
-    CLV, net CLV or LTV:CAC with a lifetime from the survival curve, which would take one per-customer query per month
-    (a single answer's two periods take two, `_lifetimes`)."""
-    return not (name in ("clv", "net-clv", "ltv-cac") and o.clv_lifetime_years == "survival")
-
-
 @dataclass(frozen=True)
 class _Ask:
     """One question: the warehouse, its periods (the asked one and the one compared with; the summary's months),
@@ -286,7 +279,7 @@ def _lifetimes(ask: _Ask, years: list[Period]) -> dict[tuple[int, str | None], v
         return {key: by_churn(key) for key in keys}
     from bot.pushed_series import survival_years
 
-    curves = [survival_years(ask.wh, p.last_day, o, ask.scope, ask.by) for p in ask.periods]
+    curves = survival_years(ask.wh, [p.last_day for p in ask.periods], o, ask.scope, ask.by)  # one query
     return {key: value.survival_lifetime_of(curves[key[0]].get(key[1]), partial(by_churn, key), o) for key in keys}
 
 

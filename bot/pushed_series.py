@@ -9,7 +9,7 @@ never depend on the path.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -119,11 +119,18 @@ def events_of(
     """`churn_events` of the customers in `scope` (dimension, value as the data spells it)."""
     from sheets.warehouse.series import days_query
 
-    rows = days_query(wh, as_of, scope, by).to_pyarrow()
+    return _events(days_query(wh, as_of, scope, by).to_pyarrow(), "last_order", as_of, o, by)
+
+
+def _events(
+    rows: Any, last_order: str, as_of: date, o: MetricOptions, by: str | None
+) -> tuple[pd.DataFrame, pd.Series]:
+    """`churn_events` as of `as_of` from the per-customer days (Arrow; the last order up to it in column
+    `last_order`), with each row's segment."""
     ids = pd.Index(rows.column("customer_id").to_pandas().to_numpy(dtype=object), dtype=object, name="customer_id")
     signup = _days(rows.column("signup"))
     churned = _days(rows.column("churned"))
-    last = _days(rows.column("last_order"))
+    last = _days(rows.column(last_order))
     d = int((pd.Timestamp(as_of) - pd.Timestamp(0)).days)
     mode: Mode = "explicit" if o.churn_mode == "explicit" else "inactivity"
     if mode == "explicit":
@@ -138,25 +145,31 @@ def events_of(
 
 
 def survival_years(
-    wh: Any, as_of: date, o: MetricOptions, scope: tuple[tuple[str, str], ...] = (), by: str | None = None
-) -> dict[str | None, float | None]:
-    """`metrics.survival.restricted_mean_lifetime_years` (options already resolved) of the customers in `scope`
-    under None and of each segment of `by` under its value (the Customers rows with it, as
+    wh: Any, days: Sequence[date], o: MetricOptions, scope: tuple[tuple[str, str], ...] = (), by: str | None = None
+) -> list[dict[str | None, float | None]]:
+    """`metrics.survival.restricted_mean_lifetime_years` (options already resolved) as of each of `days`: of the
+    customers in `scope` under None and of each segment of `by` under its value (the Customers rows with it, as
     `metrics.engine.segment_tables`), from one query of the warehouse's per-customer days; None without churn."""
-    key = ("survival years", as_of, scope, by, o.churn_mode, o.churn_after_days, o.clv_max_lifetime_years)
-    years: dict[str | None, float | None] = wh._remembered(key, lambda: _survival_years(wh, as_of, o, scope, by))
+    key = ("survival years", tuple(days), scope, by, o.churn_mode, o.churn_after_days, o.clv_max_lifetime_years)
+    years: list[dict[str | None, float | None]] = wh._remembered(key, lambda: _survival_years(wh, days, o, scope, by))
     return years
 
 
 def _survival_years(
-    wh: Any, as_of: date, o: MetricOptions, scope: tuple[tuple[str, str], ...], by: str | None
-) -> dict[str | None, float | None]:
-    events, segments = events_of(wh, as_of, o, scope, by)
-    data = durations(events, as_of)
-    out: dict[str | None, float | None] = {None: restricted_mean_of(data, o)}
-    if by:
-        for segment in segments.dropna().unique():
-            out[str(segment)] = restricted_mean_of(data[(segments == segment).to_numpy()], o)
+    wh: Any, days: Sequence[date], o: MetricOptions, scope: tuple[tuple[str, str], ...], by: str | None
+) -> list[dict[str | None, float | None]]:
+    from sheets.warehouse.series import days_of
+
+    rows = days_of(wh, days, scope, by).to_pyarrow()
+    out: list[dict[str | None, float | None]] = []
+    for k, as_of in enumerate(days):
+        events, segments = _events(rows, f"upto_{k}", as_of, o, by)
+        data = durations(events, as_of)
+        years: dict[str | None, float | None] = {None: restricted_mean_of(data, o)}
+        if by:
+            for segment in segments.dropna().unique():
+                years[str(segment)] = restricted_mean_of(data[(segments == segment).to_numpy()], o)
+        out.append(years)
     return out
 
 
@@ -215,7 +228,7 @@ def monthly_results(ctx: Context, months: list[Period], o: MetricOptions) -> dic
     from dataclasses import replace
 
     from bot.pushdown import BASKET, SURVEYS, TABS, score_result
-    from bot.pushdown_people import PEOPLE, _Ask, figures_of, pushable
+    from bot.pushdown_people import PEOPLE, _Ask, figures_of
     from metrics import surveys
     from metrics.cohorts import month_index
     from metrics.engine import evaluate, what_to_add
@@ -257,11 +270,11 @@ def monthly_results(ctx: Context, months: list[Period], o: MetricOptions) -> dic
         # The months as the periods of one question: the single answers' queries take any number of periods, so
         # each family is one query for all months (the customer flow's buyers, the complaints' orders: reused).
         ask = _Ask(wh, tuple(months), replace(o, churn_mode=mode), (), None, [], baskets)
-        for name in (n for n in PEOPLE if n in SUMMARY and pushable(n, o)):
+        for name in (n for n in PEOPLE if n in SUMMARY):
             if not any(facts.problems.get(tab) for tab in TABS[name]):
                 out[name] = [figures[None] for figures in figures_of(ask, name, excluded)]
         stub = facts.stub()
-        for name in (n for n in SUMMARY if n not in out and pushable(n, o)):
+        for name in (n for n in SUMMARY if n not in out):
             usable = all(not facts.problems.get(tab) or tab in facts.fixes for tab in TABS[name])
             if usable and what_to_add(METRICS[name], stub) is not None:  # a tab it needs is absent: n/a, as in memory
                 out[name] = [evaluate(METRICS[name], stub, p, o) for p in months]

@@ -9,6 +9,7 @@ on typed tables whose validation rules (run as queries) reject nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -115,11 +116,16 @@ def days_query(wh: Warehouse, as_of: date, scope: Scope = (), by: str | None = N
     """Per customer (Customers, plus those seen only in Orders when unscoped): signup, latest churned_on and last
     order on or before `as_of` (`people.customer_days`), and its segment of `by` — NULL for a customer only in
     Orders, who is in no segment (as `metrics.engine.segment_tables`)."""
+    return days_of(wh, [as_of], scope, by).rename(last_order="upto_0")
+
+
+def days_of(wh: Warehouse, days: Sequence[date], scope: Scope = (), by: str | None = None) -> Any:
+    """`days_query` for several days at once: the last order on or before each of `days` as upto_k."""
     import ibis
 
     from sheets.warehouse.people import customer_days
 
-    people = customer_days(wh, [as_of])
+    people = customer_days(wh, days)
     if scope or by:  # a scope keeps the Customers rows in it; otherwise customers seen only in Orders count too
         segments = wh._segments(scope, by)
         people = people.view()  # its own relation, not another link of its join chain (Ibis would mix them up)
@@ -127,7 +133,8 @@ def days_query(wh: Warehouse, as_of: date, scope: Scope = (), by: str | None = N
         people = joined.select(*people.columns, segment=segments.segment)
     else:
         people = people.mutate(segment=ibis.literal(""))
-    return people.select("customer_id", "signup", "segment", churned=people.churned_on, last_order=people.upto_0)
+    upto = [f"upto_{k}" for k in range(len(days))]
+    return people.select("customer_id", "signup", "segment", *upto, churned=people.churned_on)
 
 
 def _month(day: Any) -> Any:

@@ -283,6 +283,10 @@ def test_the_summary_series_on_odd_data_is_na_without_a_table_and_leaves_out_rej
     # customer over O11, O12: 1 / 2 = 50 %, and it is resolved ("Closed"): 1 / 1.
     assert [known["complaints"][i].value for i in (november, february)] == [75.0, 50.0]
     assert known["resolution"][february].value == 100.0
-    # A CLV lifetime from the survival curve is not pushed down: CLV and LTV:CAC are then left out.
-    survival = monthly_results(ctx, months, replace(o, clv_lifetime_years="survival"))
-    assert set(known) - set(survival) == {"clv", "ltv-cac"}
+    # A CLV lifetime from the survival curve is pushed down too: each month's curve from one per-customer query.
+    lifetime = replace(o, clv_lifetime_years="survival")
+    survival = monthly_results(ctx, months, lifetime)
+    assert set(survival) == set(known)
+    expected = {name: [evaluate(METRICS[name], t, p, lifetime) for p in months] for name in ("clv", "ltv-cac")}
+    assert series_differences(expected, {name: survival[name] for name in expected}) == {}
+    assert "survival" in {r.details["lifetime_source"] for r in survival["clv"]}  # a month's curve has a churn event
