@@ -182,12 +182,7 @@ def read_if_stale(ctx: Context) -> None:
     """Read the source now when the cached snapshot is stale, so a digest about to be posted (scheduled, caught up,
     or on demand from Slack or the add-on) reports the sheet as it is; the server otherwise refreshes in the
     background, after answering from the old snapshot. A failed read leaves the last snapshot, whose "data as of"
-    note the digest then carries. A digest built from a warehouse (`[source] pushdown = true`) reads no row: the
-    warehouse is always as it is."""
-    from bot.digest.pushed import from_warehouse
-
-    if from_warehouse(ctx):
-        return
+    note the digest then carries."""
     try:
         ctx.cache.refresh(force=False)
     except Exception as err:  # noqa: BLE001 — no snapshot at all: the digest reports the failure itself

@@ -28,9 +28,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.alerts.run import after_refresh
-from bot.context import Context, read_if_stale
+from bot.context import Context
 from bot.digest.ledger import Ledger, open_ledger
-from bot.digest.post import PostResult, post_digest, record
+from bot.digest.post import PostResult, post_digest, read_before_posting, record
 from bot.digest.schedule import Destination, destinations, last_fire, report_week, trigger_for, week_label
 from bot.pulse_log import append_log, flush_deferred
 from bot.state_files import SQLITE_SIDE_FILES, heal_sqlite, private_file, quarantine
@@ -81,7 +81,7 @@ def digest_job(context_id: str, key: str) -> PostResult | None:
     fire = last_fire(trigger_for(dest), now)
     if fire is None:
         return None
-    read_if_stale(ctx)
+    read_before_posting(ctx)
     result = post_digest(ctx, dest, week_start=report_week(fire, dest.timezone), now=now)
     log.info("digest job: %s", result.describe())
     return result
@@ -160,7 +160,7 @@ def catch_up(
             out.append(CatchUp(dest.key, week, "none", entry.status))
             continue
         if now - fire <= grace:
-            read_if_stale(ctx)
+            read_before_posting(ctx)
             result = post_digest(ctx, dest, week_start=monday, now=now, ledger=ledger, **post_kwargs)
             out.append(CatchUp(dest.key, week, result.outcome, result.describe()))
             continue

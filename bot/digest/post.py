@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.context import Context, read_if_stale
-from bot.digest.builder import Digest, build_digest
+from bot.digest.builder import Digest, build_digest, from_warehouse
 from bot.digest.chart import render_chart
 from bot.digest.ledger import ClaimLost, Entry, Ledger, open_ledger
 from bot.digest.render import fallback_text, render_blocks
@@ -100,11 +100,18 @@ def post_now(
     """Post the last full week's digest to every destination now (`pulse digest --post`, `/pulse digest post`, the
     add-on), from the sheet as it is: a stale snapshot is read first, as for a scheduled digest."""
     now = ctx.now()
-    read_if_stale(ctx)
+    read_before_posting(ctx)
     return [
         post_digest(ctx, dest, week_start=last_full_week(now, dest.timezone), now=now, client=client, sleep=sleep)
         for dest in destinations(ctx.settings)
     ]
+
+
+def read_before_posting(ctx: Context) -> None:
+    """`read_if_stale` before a digest is posted, so it shows the sheet as it is — but for a digest built from a
+    warehouse (`[source] pushdown = true`), which is always as it is and reads no row."""
+    if not from_warehouse(ctx):
+        read_if_stale(ctx)
 
 
 def post_digest(

@@ -92,8 +92,7 @@ def test_the_digests_own_queries_compile_for_bigquery():
     import ibis
     import sqlglot
 
-    from bot.digest.builder import QUIET_TABS, report_week_period
-    from bot.digest.pushed import KINDS, comments_query, count_query, survey_query
+    from bot.digest.builder import KINDS, QUIET_TABS, comments_query, count_query, report_week_period, survey_query
     from metrics.periods import Period
     from sheets.warehouse.pushdown import Warehouse
     from tests.bot.test_pushdown import EXPORTED
