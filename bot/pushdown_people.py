@@ -277,7 +277,7 @@ def _lifetimes(ask: _Ask, years: list[Period]) -> dict[tuple[int, str | None], v
 
     if o.clv_lifetime_years is None:
         return {key: by_churn(key) for key in keys}
-    from bot.pushed_series import survival_years
+    from bot.pushed_days import survival_years
 
     curves = survival_years(ask.wh, [p.last_day for p in ask.periods], o, ask.scope, ask.by)  # one query
     return {key: value.survival_lifetime_of(curves[key[0]].get(key[1]), partial(by_churn, key), o) for key in keys}
