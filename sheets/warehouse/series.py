@@ -193,11 +193,8 @@ def _monthly(wh: Warehouse, key: str, day: str, m0: int, months: int) -> Any:
 
 def monthly_basket_query(wh: Warehouse, m0: int, months: int) -> Any:
     """The orders aggregate of `Warehouse.basket_query` for each of `months` calendar months, in one query."""
-    import ibis
-
     o = _monthly(wh, "orders", "order_date", m0, months)
-    oid = o.order_id if "order_id" in o.columns else ibis.null("string")
-    return wh.basket_aggregate(o.select("customer_id", "amount", "pi", "split", "segment", oid=oid))
+    return wh.basket_aggregate(o.select("customer_id", "amount", "pi", "split", "segment"))
 
 
 def monthly_score_query(wh: Warehouse, m0: int, months: int) -> Any:
