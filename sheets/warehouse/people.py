@@ -47,26 +47,34 @@ def has_churn_dates(wh: Warehouse) -> bool:
 def flow_stats(
     wh: Warehouse, periods: Sequence[Days], mode: str, after_days: int, scope: Scope = (), by: str | None = None
 ) -> Figures[FlowStats]:
-    """Each period's `FlowStats` in one query: key (period index, None) for the whole scope and (index, value) for
-    each segment of `by` (a segment with no customers is absent)."""
+    """Each period's `FlowStats`, FLOW_PERIODS periods per query: key (period index, None) for the whole scope and
+    (index, value) for each segment of `by` (a segment with no customers is absent)."""
     key = ("flow", tuple(periods), mode, after_days, scope, by)
     figures: Figures[FlowStats] = wh._remembered(key, lambda: _flow_stats(wh, periods, mode, after_days, scope, by))
     return figures
 
 
+# Periods per customer-flow query. Each period adds two "last order on or before" columns per customer to the
+# engine's hash table: 24 months at once (48 columns × 2 M customers) ran DuckDB out of its default 1 GB at 10 M
+# orders, so a long series runs as a few queries of this many periods.
+FLOW_PERIODS = 4
+
+
 def _flow_stats(
     wh: Warehouse, periods: Sequence[Days], mode: str, after_days: int, scope: Scope, by: str | None
 ) -> Figures[FlowStats]:
-    rows = flow_query(wh, periods, mode, after_days, scope, by).to_pyarrow().to_pylist()
     out: Figures[FlowStats] = {}
-    for i in range(len(periods)):
-        total = FlowStats()
-        for row in rows:
-            stats = FlowStats(*(int(row[f"{name}_{i}"] or 0) for name in FlowStats.__dataclass_fields__))
-            total = FlowStats(*(getattr(total, f) + getattr(stats, f) for f in FlowStats.__dataclass_fields__))
-            if by and row["segment"] is not None:
-                out[(i, str(row["segment"]))] = stats
-        out[(i, None)] = total
+    for offset in range(0, len(periods), FLOW_PERIODS):
+        chunk = periods[offset : offset + FLOW_PERIODS]
+        rows = flow_query(wh, chunk, mode, after_days, scope, by).to_pyarrow().to_pylist()
+        for i in range(len(chunk)):
+            total = FlowStats()
+            for row in rows:
+                stats = FlowStats(*(int(row[f"{name}_{i}"] or 0) for name in FlowStats.__dataclass_fields__))
+                total = FlowStats(*(getattr(total, f) + getattr(stats, f) for f in FlowStats.__dataclass_fields__))
+                if by and row["segment"] is not None:
+                    out[(offset + i, str(row["segment"]))] = stats
+            out[(offset + i, None)] = total
     return out
 
 
