@@ -79,7 +79,7 @@ def compute_pushed(
             return None
         wh, facts = found
         if what_to_add(spec_for(name), facts.stub()) is not None:  # a tab it needs is absent: n/a, as in memory
-            return _unavailable(wh, facts, name, period, o, by, dict(where or {}), compare_to)
+            return _compute(wh, facts, name, period, o, by, dict(where or {}), compare_to)
         if not _usable(facts, name, bool(by or where)):
             return None
         return _compute(wh, facts, name, period, _resolved(facts, o), by, dict(where or {}), compare_to)
@@ -285,24 +285,6 @@ def _rejections(wh: Any, tab: str, scales: Mapping[str, tuple[int, int]], counte
     return None
 
 
-def _unavailable(
-    wh: Any,
-    facts: Facts,
-    name: str,
-    period: Period,
-    o: MetricOptions,
-    by: str | None,
-    where: dict[str, str],
-    compare_to: Period | None,
-) -> MetricResult:
-    """The metric the engine answers n/a with what to add (a tab it needs is absent), computed on no rows; `where`
-    checked against the warehouse's values as in memory."""
-    _scope(wh, facts, where)
-    result = compute(name, facts.stub(), period, o, by=by, compare_to=compare_to)
-    result.where = where
-    return result
-
-
 def _scope(wh: Any, facts: Facts, where: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """`where` as (dimension, value as the data spells it) pairs; unknown names or values raise as in memory."""
     stub = facts.stub()
@@ -326,6 +308,10 @@ def _compute(
     spec = spec_for(name)
     stub = facts.stub()
     scope = _scope(wh, facts, where)
+    if what_to_add(spec, stub) is not None:  # a tab it needs is absent: the engine's n/a with what to add, no rows
+        result = compute(name, stub, period, o, by=by, compare_to=compare_to)
+        result.where = where
+        return result
     before = compare_to or comparison_period(period)
     column = check_dimension(stub, by) if by else None
     segments = wh.dimension_values(column, scope) if column else []
