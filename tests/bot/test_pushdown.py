@@ -347,3 +347,28 @@ def test_a_24_month_customer_flow_runs_within_a_small_memory_limit(tmp_path):
         for i in (0, 13, 23):
             assert series[(i, None)] == flow_stats(wh, [months[i]], "inactivity", 90)[(0, None)]
     assert series[(23, None)].start > 0
+
+
+def test_24_trailing_years_of_orders_run_within_a_small_memory_limit(tmp_path):
+    """CLV's trailing 12 months for each of Pulse Summary's 24 months once grouped 24 copies of the orders per customer
+    in one query and ran DuckDB out of memory (a refresh at 10 M orders under the default 1 GB; here 60,000 customers
+    under 24 MB): they now run two periods per query, each window's figures equal to asking it alone."""
+    from datetime import datetime
+
+    path = tmp_path / "many.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            """
+            CREATE TABLE customers AS SELECT 'C' || i AS customer_id FROM range(60000) t(i);
+            CREATE TABLE orders AS SELECT 'O' || i AS order_id, 'C' || (hash(i) % 60000) AS customer_id,
+                TIMESTAMP '2024-01-01' + INTERVAL (hash(i * 7) % 1000) DAY AS order_date, 10.0 AS amount
+                FROM range(300000) t(i);
+            """
+        )
+    settings = parse_settings({"source": {"kind": "sql", "url": f"duckdb://{path}", "memory_limit": "24MB"}})
+    years = [(datetime(2024 + m // 12, m % 12 + 1, 1), datetime(2025 + m // 12, m % 12 + 1, 1)) for m in range(24)]
+    with open_warehouse(open_sql_workbook(settings), {**NAMES, "complaints": "x", "spend": "x"}) as wh:
+        series = wh.basket_stats(years)
+        for i in (0, 13, 23):
+            assert series[(i, None)] == wh.basket_stats([years[i]])[(0, None)]
+    assert series[(23, None)].purchasers > 0

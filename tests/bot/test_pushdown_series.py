@@ -141,6 +141,7 @@ def test_the_summary_series_is_one_query_per_family_with_the_in_memory_numbers(m
     from bot.tabs import summary_tab
     from metrics.registry import SUMMARY
     from sheets.warehouse.people import FLOW_PERIODS
+    from sheets.warehouse.pushdown import BASKET_PERIODS
 
     t, o, months, expected = memory_series
     ctx = pushed_context(url)
@@ -152,9 +153,11 @@ def test_the_summary_series_is_one_query_per_family_with_the_in_memory_numbers(m
     # From 10 query families, each for all 24 months: orders by month (its order counts are also the complaint rate's
     # denominator), survey scores by month, the customer flow (new, active, churn…, lapsed and returning buyers,
     # CAC's new customers), revenue in each month and the one before (NRR, GRR), complaints filed, their resolution,
-    # renewals, spend, and CLV's trailing 12 months: their orders and their customer flow (the lifetime). The two
-    # customer flows run FLOW_PERIODS months per query (bounded engine memory): 8 + 2 × 24 / 4 = 20 queries.
-    assert FLOW_PERIODS == 4 and len(ran) == 8 + 2 * 24 // FLOW_PERIODS
+    # renewals, spend, and CLV's trailing 12 months: their orders and their customer flow (the lifetime). To bound
+    # the engine's memory the two customer flows run FLOW_PERIODS months per query and the trailing years' orders
+    # BASKET_PERIODS: 7 + 2 × 24 / 4 + 24 / 2 = 31 queries.
+    assert (FLOW_PERIODS, BASKET_PERIODS) == (4, 2)
+    assert len(ran) == 7 + 2 * 24 // FLOW_PERIODS + 24 // BASKET_PERIODS
     assert len(months) == 24 and all(len(series) == 24 for series in known.values())
     assert series_differences(expected, known) == {}
     plain, pushed = summary_tab(t, months, o, known=expected), summary_tab(t, months, o, known=known)
