@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sheets.warehouse.pushdown import Figures, Scope, Warehouse, key_of
+from sheets.warehouse.pushdown import Figures, Scope, Warehouse, in_chunks, key_of
 
 Days = tuple[date, date]  # a period as [first day, end day) — the end is exclusive, like metrics.periods.Period
 
@@ -63,18 +63,23 @@ FLOW_PERIODS = 4
 def _flow_stats(
     wh: Warehouse, periods: Sequence[Days], mode: str, after_days: int, scope: Scope, by: str | None
 ) -> Figures[FlowStats]:
+    return in_chunks(periods, FLOW_PERIODS, lambda chunk: _flow_figures(wh, chunk, mode, after_days, scope, by))
+
+
+def _flow_figures(
+    wh: Warehouse, periods: Sequence[Days], mode: str, after_days: int, scope: Scope, by: str | None
+) -> Figures[FlowStats]:
+    """`flow_stats` of a few periods, from one query."""
+    rows = flow_query(wh, periods, mode, after_days, scope, by).to_pyarrow().to_pylist()
     out: Figures[FlowStats] = {}
-    for offset in range(0, len(periods), FLOW_PERIODS):
-        chunk = periods[offset : offset + FLOW_PERIODS]
-        rows = flow_query(wh, chunk, mode, after_days, scope, by).to_pyarrow().to_pylist()
-        for i in range(len(chunk)):
-            total = FlowStats()
-            for row in rows:
-                stats = FlowStats(*(int(row[f"{name}_{i}"] or 0) for name in FlowStats.__dataclass_fields__))
-                total = FlowStats(*(getattr(total, f) + getattr(stats, f) for f in FlowStats.__dataclass_fields__))
-                if by and row["segment"] is not None:
-                    out[(offset + i, str(row["segment"]))] = stats
-            out[(offset + i, None)] = total
+    for i in range(len(periods)):
+        total = FlowStats()
+        for row in rows:
+            stats = FlowStats(*(int(row[f"{name}_{i}"] or 0) for name in FlowStats.__dataclass_fields__))
+            total = FlowStats(*(getattr(total, f) + getattr(stats, f) for f in FlowStats.__dataclass_fields__))
+            if by and row["segment"] is not None:
+                out[(i, str(row["segment"]))] = stats
+        out[(i, None)] = total
     return out
 
 

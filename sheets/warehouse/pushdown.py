@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,6 +55,7 @@ TYPED_IF_PRESENT = {
 Scope = tuple[tuple[str, str], ...]  # (dimension, value) pairs every customer must match
 Bounds = tuple[datetime, datetime]  # a period as [start, end), naive datetimes like the tables' dates
 T = TypeVar("T")
+P = TypeVar("P")
 Figures = dict[tuple[int, str | None], T]  # (period index, segment or None for the whole scope) → aggregates
 # The columns each aggregate reads.
 # Periods per orders query: each period's rows are grouped per customer in the engine's hash table, so CLV's 24
@@ -328,11 +329,7 @@ class Warehouse:
         return figures
 
     def _basket_stats(self, periods: Sequence[Bounds], scope: Scope, by: str | None) -> Figures[BasketStats]:
-        out: Figures[BasketStats] = {}
-        for offset in range(0, len(periods), BASKET_PERIODS):
-            chunk = baskets_of(self.basket_query(periods[offset : offset + BASKET_PERIODS], scope, by))
-            out.update({(offset + i, segment): stats for (i, segment), stats in chunk.items()})
-        return out
+        return in_chunks(periods, BASKET_PERIODS, lambda chunk: baskets_of(self.basket_query(chunk, scope, by)))
 
     def basket_query(self, periods: Sequence[Bounds], scope: Scope = (), by: str | None = None) -> Any:
         """The Ibis expression behind `basket_stats` (compiled to each engine's SQL; BigQuery's in the tests)."""
@@ -523,6 +520,16 @@ def _open(workbook: SqlWorkbook, names: Mapping[str, str], marker: str | None) -
 def _close(entry: _Open) -> None:
     with contextlib.suppress(Exception):  # a connection already broken has nothing left to close
         entry.connection.close()
+
+
+def in_chunks(periods: Sequence[P], size: int, figures: Callable[[Sequence[P]], Figures[T]]) -> Figures[T]:
+    """`figures` of `periods` asked `size` periods per query (the engine's memory stays bounded), keyed by each
+    period's index among all of them."""
+    out: Figures[T] = {}
+    for offset in range(0, len(periods), size):
+        chunk = figures(periods[offset : offset + size])
+        out.update({(offset + i, segment): value for (i, segment), value in chunk.items()})
+    return out
 
 
 def baskets_of(query: Any) -> Figures[BasketStats]:
