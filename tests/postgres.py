@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 
 def binaries() -> tuple[str, str] | None:
@@ -110,3 +111,13 @@ def copy_duckdb(source: Path, url: str, schema: str = "public") -> None:
             with db.cursor().copy(f'COPY "{schema}"."{table}" ({names}) FROM STDIN') as copy:
                 for row in src.execute(f'SELECT {names} FROM "{table}"').fetchall():
                     copy.write_row(row)
+
+
+def source_url(request: Any, engine: str, path: Path) -> str:
+    """The DuckDB file at `path` as a source URL: itself for engine "duckdb", or for "postgresql" its tables copied
+    into a fresh database of the test PostgreSQL server (the `postgres_server` fixture)."""
+    if engine == "duckdb":
+        return f"duckdb://{path}"
+    url = str(request.getfixturevalue("postgres_server").new_database())
+    copy_duckdb(path, url)
+    return url

@@ -240,13 +240,9 @@ def odd_db(tmp_path_factory):
 
 @pytest.fixture(scope="module", params=["duckdb", "postgresql"])
 def odd_url(request, odd_db):
-    if request.param == "duckdb":
-        return f"duckdb://{odd_db}"
-    from tests.postgres import copy_duckdb
+    from tests.postgres import source_url
 
-    url = request.getfixturevalue("postgres_server").new_database()
-    copy_duckdb(odd_db, url)
-    return url
+    return source_url(request, request.param, odd_db)
 
 
 def test_the_summary_series_on_odd_data_is_na_without_a_table_and_leaves_out_rejected_rows(odd_db, odd_url):

@@ -25,7 +25,7 @@ from sheets.warehouse.export import export_duckdb
 from sheets.warehouse.source import SqlWorkbook, open_sql_workbook
 from sheets.workbook import WorkbookError
 from tests.bot.conftest import TODAY
-from tests.postgres import copy_duckdb
+from tests.postgres import copy_duckdb, source_url
 
 VARIANTS = ("2026-Q3", "2026-Q3 by region", "2026-10 where plan=Pro", "2026-10 vs 2025-10")
 QUERIES = [f"{m} {v}" for m in METRICS for v in VARIANTS] + ["overview 2026-Q3", "issues"]
@@ -254,11 +254,7 @@ def messy_export(tmp_path_factory):
 @pytest.mark.parametrize("engine", ["duckdb", "postgresql"])
 def test_pushed_down_metrics_on_the_messy_workbook_answer_as_in_memory(engine, messy_export, request):
     workbook, exported = messy_export
-    if engine == "duckdb":
-        url = f"duckdb://{exported}"
-    else:
-        url = request.getfixturevalue("postgres_server").new_database()
-        copy_duckdb(exported, url)
+    url = source_url(request, engine, exported)
     sheet = Context(Settings(), LocalWorkbook(workbook), clock=MESSY_CLOCK, one_shot=True)
     ctx = pushed_context_with(url, {}, MESSY_CLOCK)
     queries = [f"{m} {v}" for m in SINGLE if m not in MESSY_FALLBACK for v in MESSY_VARIANTS]
@@ -326,10 +322,7 @@ def test_cac_with_spend_by_segment_spread_over_days_answers_as_in_memory(engine,
     workbook = spend_workbook(tmp_path / "spend.xlsx")
     sheet = Context(Settings(), LocalWorkbook(workbook), clock=SPEND_CLOCK, one_shot=True)
     export_duckdb(sheet.read_now().snapshot, tmp_path / "crm.duckdb")
-    url = f"duckdb://{tmp_path / 'crm.duckdb'}"
-    if engine == "postgresql":
-        url = request.getfixturevalue("postgres_server").new_database()
-        copy_duckdb(tmp_path / "crm.duckdb", url)
+    url = source_url(request, engine, tmp_path / "crm.duckdb")
     ctx = pushed_context_with(url, {"clv": {"lifetime_years": 2}}, SPEND_CLOCK)
     sheet = Context(parse_settings({"clv": {"lifetime_years": 2}}), LocalWorkbook(workbook), clock=SPEND_CLOCK)
     queries = [f"{m} {v}" for m in ("cac", "ltv-cac", "net-clv", "new") for v in SPEND_VARIANTS]
@@ -444,10 +437,7 @@ def test_survival_lifetimes_per_segment_are_the_restricted_means_of_their_own_cu
     workbook = lifetime_workbook(tmp_path / "lifetimes.xlsx")
     sheet = Context(parse_settings(SURVIVAL), LocalWorkbook(workbook), clock=SPEND_CLOCK, one_shot=True)
     export_duckdb(sheet.read_now().snapshot, tmp_path / "crm.duckdb")
-    url = f"duckdb://{tmp_path / 'crm.duckdb'}"
-    if engine == "postgresql":
-        url = request.getfixturevalue("postgres_server").new_database()
-        copy_duckdb(tmp_path / "crm.duckdb", url)
+    url = source_url(request, engine, tmp_path / "crm.duckdb")
     ctx = pushed_context_with(url, SURVIVAL, SPEND_CLOCK)
     queries = [f"{m} {v}" for m in LIFETIME_METRICS for v in LIFETIME_VARIANTS]
     queries += [

@@ -28,7 +28,7 @@ from tests.bot.test_warehouse_differential import noon
 from tests.fakes.live_server import LiveServer
 from tests.fakes.slack_api import FakeSlackAPI, ResponseUrlReceiver, wait_for
 from tests.fakes.slack_requests import SIGNING_SECRET, signed_headers, slash_command_body
-from tests.postgres import copy_duckdb
+from tests.postgres import source_url as postgres_source_url
 
 SHEET = "1WarehouseAddonSheet_abcdefghijklmnopqrstu"
 ADDON_SECRET = "wh-addon-secret"
@@ -47,11 +47,7 @@ def exported(demo_master, tmp_path_factory):
 @pytest.fixture(scope="module", params=["duckdb", "postgresql"])
 def source_url(request, exported):
     """The export as a DuckDB URL, or copied into a fresh database of the test PostgreSQL server."""
-    if request.param == "duckdb":
-        return f"duckdb://{exported}"
-    url = request.getfixturevalue("postgres_server").new_database()
-    copy_duckdb(exported, url)
-    return url
+    return postgres_source_url(request, request.param, exported)
 
 
 @pytest.fixture(scope="module")
