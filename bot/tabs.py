@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bot.context import Context
+from bot.context import Context, source_id
 from bot.i18n import N_, _, pgettext, use
 from bot.pulse_log import deferred, forget_deferred, log_tab
 from bot.pushdown import issues_without_rows, shown_rules
@@ -62,8 +62,10 @@ CUSTOMERS_HEADER = [
     N_("Churned on"),
 ]
 SURVIVAL_HEADER = [N_("Days since signup"), N_("Survival"), N_("Low (95%)"), N_("High (95%)")]
+# When the refresh in progress started, per source (`source_id`): one refresh at a time writes a sheet, while a
+# refresh of another sheet served by the same process goes ahead.
 _running_lock = threading.Lock()
-_running_since: datetime | None = None
+_running: dict[str, datetime] = {}
 
 
 @dataclass
@@ -468,7 +470,8 @@ def read_now(ctx: Context) -> CachedSnapshot:
 
 def refresh(ctx: Context, *, reason: str = "manual") -> RefreshReport:
     """Re-read the data, rebuild and write the owned tabs; at most one refresh runs at a time."""
-    since = _begin(ctx.now())
+    slot = source_id(ctx.workbook)
+    since = _begin(slot, ctx.now())
     if since is not None:
         return RefreshReport(skipped=True, running_since=since)
     try:
@@ -483,29 +486,27 @@ def refresh(ctx: Context, *, reason: str = "manual") -> RefreshReport:
             forget_deferred(len(pending))
         return RefreshReport(written=written.written, refused=written.refused, months=months, issues=issues)
     finally:
-        _end()
+        _end(slot)
 
 
-def _begin(now: datetime) -> datetime | None:
-    """Claim the single refresh slot; returns None when claimed, else when the running refresh started."""
-    global _running_since
+def _begin(slot: str, now: datetime) -> datetime | None:
+    """Claim the source's refresh slot; returns None when claimed, else when its running refresh started."""
     with _running_lock:
-        if _running_since is not None:
-            return _running_since
-        _running_since = now
+        if slot in _running:
+            return _running[slot]
+        _running[slot] = now
         return None
 
 
-def _end() -> None:
-    global _running_since
+def _end(slot: str) -> None:
     with _running_lock:
-        _running_since = None
+        _running.pop(slot, None)
 
 
-def running_since() -> datetime | None:
-    """When the refresh in progress started, or None when none is running."""
+def running_since(ctx: Context) -> datetime | None:
+    """When the refresh of this context's source in progress started, or None when none is running."""
     with _running_lock:
-        return _running_since
+        return _running.get(source_id(ctx.workbook))
 
 
 def already_running(since: datetime | None) -> str:

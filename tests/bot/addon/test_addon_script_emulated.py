@@ -164,7 +164,7 @@ def test_refresh_and_data_issues_while_a_refresh_runs(serve_addon, monkeypatch):
         sheets.set_delay(4.0, kind="values.batchGet")  # the first refresh's read takes 4 s
         first = threading.Thread(target=lambda: client.signed("/addon/refresh", {"spreadsheet_id": SHEET, "trigger": "manual"}))
         first.start()
-        wait_for(lambda: bot.tabs.running_since() is not None, timeout=30, what="the first refresh to start")
+        wait_for(lambda: bot.tabs.running_since(ctx) is not None, timeout=30, what="the first refresh to start")
         seen = run_script(client.base, "menuRefresh(); showDataIssues();")
         first.join(60)
     # The clock is pinned at noon UTC of TODAY, when the first refresh started.

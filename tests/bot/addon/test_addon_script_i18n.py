@@ -78,10 +78,10 @@ def test_menu_toast_dialog_and_sidebar_title_follow_the_servers_language(chinese
     assert [m["items"] for m in seen["menus"]] == [ENGLISH_MENU, CHINESE_MENU, CHINESE_MENU]
     assert {m["title"] for m in seen["menus"]} == {"crm-pulse"}
     assert seen["documentProperties"]["PULSE_LANGUAGE"] == "zh-CN"
+    assert seen["errors"] == []
+    assert seen["alerts"] == ["现在把每周摘要发布到配置的 Slack 频道吗？"]  # and no failure of the refresh before it
     assert seen["toasts"][0].startswith("汇总表已刷新：Pulse Summary，") and seen["toasts"][0].endswith("。")
     assert seen["sidebarTitle"] == "crm-pulse KPI"
-    assert seen["alerts"] == ["现在把每周摘要发布到配置的 Slack 频道吗？"]
-    assert seen["errors"] == []
 
 
 def test_an_english_server_keeps_the_english_menu(english_addon):

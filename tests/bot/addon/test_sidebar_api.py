@@ -89,11 +89,11 @@ def test_post_digest_now_without_a_channel_says_so(small_path, slack, serve_addo
 
 
 def test_a_second_refresh_while_one_runs_is_told_when_the_first_started(addon):
-    client, _, _ = addon
+    client, _, ctx = addon
     first = {}
     thread = threading.Thread(target=lambda: first.update(r=client.signed("/addon/refresh", {"spreadsheet_id": SHEET, "trigger": "manual"})))
     thread.start()
-    wait_for(lambda: bot.tabs.running_since() is not None, timeout=30, what="the first refresh to start")
+    wait_for(lambda: bot.tabs.running_since(ctx) is not None, timeout=30, what="the first refresh to start")
     second = client.signed("/addon/refresh", {"spreadsheet_id": SHEET, "trigger": "manual"})
     thread.join(120)
     assert first["r"].status_code == 200 and first["r"].json()["status"] == "done"
