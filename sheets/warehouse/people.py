@@ -108,10 +108,10 @@ def flow_query(
         sums[f"retained_{i}"] = state.count(where=s & e)
         sums[f"reactivated_{i}"] = state.count(where=e & ~s & (signup < ibis.literal(first)))
         sums[f"undated_{i}"] = state.count(where=signup.isnull())
-        last, first_order = state[f"last_{i}"], state.first_order
-        sums[f"buyers_{i}"] = state.count(where=last.notnull())
+        last, ordered, first_order = state[f"last_{i}"], state[f"ordered_{i}"], state.first_order
+        sums[f"buyers_{i}"] = state.count(where=ordered)
         since = ibis.literal(end - timedelta(days=after_days))
-        sums[f"lapsed_{i}"] = state.count(where=last.notnull() & (last < since))
+        sums[f"lapsed_{i}"] = state.count(where=ordered & (last.isnull() | (last < since)))
         bought = state[f"bought_{i}"]
         sums[f"purchasers_{i}"] = state.count(where=bought)
         sums[f"returning_{i}"] = state.count(where=bought & (first_order < ibis.literal(first)))
@@ -125,36 +125,61 @@ def _state(wh: Warehouse, periods: Sequence[Days], mode: str, after_days: int) -
     import ibis
 
     days = [d for first, end in periods for d in (first, end - timedelta(days=1))]
-    state = customer_days(wh, days)
-    signup = state.signup
+    # Every test below looks at orders on or after min(days) − after_days (the whole history is in the base's
+    # first_order and back_on), so only those orders are grouped per customer.
+    state = customer_days(wh, days, since=min(days, default=date.max) - timedelta(days=after_days))
+    signup, first_order = state.signup, state.first_order
     columns = {}
     for k, d in enumerate(days):
-        day, last = ibis.literal(d), state[f"upto_{k}"]  # the last order on or before day d
+        day, last = ibis.literal(d), state[f"upto_{k}"]  # the last order on or before day d (in the window)
         signed = signup.notnull() & (signup <= day)
         if mode == "explicit":  # not churned on d, or back: an order after churned_on, on or before d
-            alive = state.churned_on.isnull() | (state.churned_on > day) | (last > state.churned_on)
+            alive = state.churned_on.isnull() | (state.churned_on > day) | (state.back_on <= day)
         else:  # signed up, or ordered, within `after_days` of d
             since = ibis.literal(d - timedelta(days=after_days))
             alive = (signup > since) | (last > since)
         columns[f"active_{k}"] = (signed & alive).fill_null(False)
-    for i, (first, _end) in enumerate(periods):
-        last = state[f"upto_{2 * i + 1}"]
-        columns[f"last_{i}"] = last
-        columns[f"bought_{i}"] = (last >= ibis.literal(first)).fill_null(False)
+    for i, (first, end) in enumerate(periods):
+        # An order before the period's end, and the last one if it falls within `after_days` of that end.
+        columns[f"ordered_{i}"] = (first_order < ibis.literal(end)).fill_null(False)
+        columns[f"last_{i}"] = state[f"upto_{2 * i + 1}"]
+        columns[f"bought_{i}"] = (state[f"upto_{2 * i + 1}"] >= ibis.literal(first)).fill_null(False)
     return state.select("customer_id", "first_order", signup=signup, **columns)
 
 
-def customer_days(wh: Warehouse, days: Sequence[date]) -> Any:
+def customer_days(wh: Warehouse, days: Sequence[date], since: date | None = None) -> Any:
     """metrics.customers' per-customer days, one row per customer of Customers or Orders (a blank id is no customer):
-    customer_id, signup (the earliest signup_date, else the first non-refund order), churned_on (the latest),
-    first_order and, for each of `days`, upto_k: the last non-refund order on or before days[k] (NULL: none). One
-    GROUP BY of Customers and one of Orders, joined: the customer counts (`_state`) and the survival curve's days
+    the `customer_base` columns and, for each of `days`, upto_k: the last non-refund order on or before days[k]
+    (NULL: none) — counting only orders on or after `since` when given, so a question about recent periods groups
+    recent orders, not the whole history. The customer counts (`_state`) and the survival curve's days
     (`sheets.warehouse.series.days_query`) are both read from it."""
+    import ibis
+
+    base = customer_base(wh)
+    if not days:
+        return base
+    rows = _sales(wh)
+    if since is not None:
+        rows = rows.filter(rows.day >= ibis.literal(since))
+    upto = {f"upto_{k}": rows.day.max(where=rows.day <= ibis.literal(d)) for k, d in enumerate(days)}
+    recent = rows.aggregate(by="customer_id", **upto)
+    return base.view().left_join(recent, "customer_id").select(*base.columns, *upto)
+
+
+def customer_base(wh: Warehouse) -> Any:
+    """What the questions of any period share, per customer of Customers or Orders: customer_id, signup (the earliest
+    signup_date, else the first non-refund order), churned_on (the latest), first_order and back_on (the first
+    non-refund order after churned_on). It reads every order, so on DuckDB it is kept as a temporary table for as
+    long as the connection to this version of the file (`Warehouse.kept`)."""
+    return wh.kept("customer_base", lambda: _customer_base(wh))
+
+
+def _customer_base(wh: Warehouse) -> Any:
     import ibis
     from ibis import _
 
-    c, o = wh.table("customers"), wh.table("orders")
-    if c is None or o is None:
+    c = wh.table("customers")
+    if c is None:
         raise ValueError("customer counts need both a customers and an orders table")
     none = ibis.null("date")
     signup_date = c.signup_date.cast("date") if "signup_date" in c.columns else none
@@ -165,20 +190,35 @@ def customer_days(wh: Warehouse, days: Sequence[date]) -> Any:
         .select("customer_id", signup_date=signup_date, churned_on=churned_on)
         .aggregate(by="customer_id", signup_date=_.signup_date.min(), churned_on=_.churned_on.max())
     )
-    # Every Orders customer (one with refunds only is undated, as in memory); a sale has a date and an amount ≥ 0.
-    rows = o.filter(o.customer_id.notnull() & (o.customer_id != ""))
-    rows = rows.select("customer_id", day=rows.order_date.cast("date"), sale=rows.amount >= 0)
-    sold = rows.sale & rows.day.notnull()
-    upto = {f"upto_{k}": rows.day.max(where=sold & (rows.day <= ibis.literal(d))) for k, d in enumerate(days)}
-    bought = rows.aggregate(by="customer_id", first_order=rows.day.min(where=sold), **upto)
+    # Every Orders customer (one with refunds only is undated, as in memory).
+    o = wh.table("orders")
+    assert o is not None  # _sales said so
+    named = o.filter(o.customer_id.notnull() & (o.customer_id != "")).select("customer_id")
+    rows = _sales(wh)
+    firsts = rows.aggregate(by="customer_id", first_order=rows.day.min())
+    bought = named.distinct().left_join(firsts, "customer_id").select("customer_id", "first_order")
     joined = people.outer_join(bought, "customer_id")
-    return joined.select(
+    base = joined.select(
         customer_id=joined.customer_id.fill_null(joined.customer_id_right),
         signup=joined.signup_date.coalesce(joined.first_order),
         churned_on=joined.churned_on,
         first_order=joined.first_order,
-        **{name: joined[name] for name in upto},
     )
+    if "churned_on" not in c.columns:
+        return base.mutate(back_on=none)
+    churned = base.filter(base.churned_on.notnull()).select("customer_id", "churned_on")
+    after = rows.inner_join(churned, "customer_id").select("customer_id", "day", "churned_on")
+    back = after.filter(after.day > after.churned_on).aggregate(by="customer_id", back_on=_.day.min())
+    return base.view().left_join(back, "customer_id").select(*base.columns, "back_on")
+
+
+def _sales(wh: Warehouse) -> Any:
+    """customer_id and day of every dated non-refund order with a customer (an amount ≥ 0): what counts as buying."""
+    o = wh.table("orders")
+    if o is None:
+        raise ValueError("customer counts need both a customers and an orders table")
+    rows = o.filter(o.customer_id.notnull() & (o.customer_id != "") & (o.amount >= 0) & o.order_date.notnull())
+    return rows.select("customer_id", day=rows.order_date.cast("date"))
 
 
 def complaint_counts(

@@ -140,6 +140,7 @@ class Warehouse:
         self._values: dict[tuple[str, Scope], list[str]] = {}
         self._tables: dict[str, Any] = {}
         self._memo: dict[tuple[Any, ...], tuple[float, Any]] = {}
+        self._kept: dict[str, Any] = {}
         self.ttl = 0.0
 
     def _remembered(self, key: tuple[Any, ...], compute: Any) -> Any:
@@ -154,6 +155,17 @@ class Warehouse:
         value = compute()
         self._memo[key] = (now, value)
         return value
+
+    def kept(self, name: str, build: Callable[[], Any]) -> Any:
+        """The table `build()` gives, which every period's questions share and which reads the whole history: on
+        DuckDB computed once into a temporary table of this connection (opened afresh when the file changes, see
+        `open_warehouse`), elsewhere the expression itself — a server's tables have no cheap change stamp, so a copy
+        could go stale."""
+        if self.dialect != "duckdb":
+            return build()
+        if name not in self._kept:
+            self._kept[name] = self.backend.create_table(f"_pulse_{name}", build(), temp=True)
+        return self._kept[name]
 
     @property
     def dialect(self) -> str:

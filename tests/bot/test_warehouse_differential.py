@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+from datetime import date as D
 
 import pytest
 
@@ -26,6 +27,7 @@ from sheets.warehouse.source import SqlWorkbook, open_sql_workbook
 from sheets.workbook import WorkbookError
 from tests.bot.conftest import TODAY
 from tests.postgres import copy_duckdb, source_url
+from tests.workbooks import write_source_workbook as write_workbook
 
 VARIANTS = ("2026-Q3", "2026-Q3 by region", "2026-10 where plan=Pro", "2026-10 vs 2025-10")
 QUERIES = [f"{m} {v}" for m in METRICS for v in VARIANTS] + ["overview 2026-Q3", "issues"]
@@ -466,3 +468,57 @@ def test_survival_lifetimes_per_segment_are_the_restricted_means_of_their_own_cu
     # CAC = 600 of spend / 1 new customer (C6) in 2026-Q1; LTV:CAC = 477.78 / 600.
     ratio = render_json(answer("ltv-cac 2026-Q1", ctx))
     assert ratio["value"] == pytest.approx(100 * 1745.1111 / 365.25 / 600, rel=1e-6)
+
+
+# Explicit churn dates at the period's edges: a churned customer is back from the day of a later order (on the first
+# and on the last day of 2026-Q2 here), an order on the churn day itself does not bring one back, and orders years
+# before the period still make a buyer (the warehouse groups only recent orders per customer; the rest of the history
+# is in its per-customer base).
+EDGE_CUSTOMERS = [
+    ["customer_id", "signup_date", "churned_on", "region"],
+    ["C1", D(2025, 10, 1), D(2026, 2, 10), "North"],
+    ["C2", D(2025, 10, 1), D(2026, 3, 1), "South"],
+    ["C3", D(2024, 12, 1), D(2026, 1, 15), "North"],
+    ["C4", D(2023, 5, 1), None, "South"],
+    ["C5", D(2025, 11, 1), D(2026, 2, 1), "North"],
+]
+EDGE_ORDERS = [
+    ["order_id", "customer_id", "order_date", "amount"],
+    ["O1", "C1", D(2025, 11, 5), 40.0],
+    ["O2", "C1", D(2026, 4, 1), 60.0],
+    ["O3", "C2", D(2026, 6, 30), 25.0],
+    ["O4", "C3", D(2025, 1, 2), 80.0],
+    ["O5", "C3", D(2026, 1, 15), 15.0],
+    ["O6", "C4", D(2024, 2, 3), 90.0],
+    ["O7", "C5", D(2026, 1, 20), -10.0],
+]
+EDGE_QUERIES = [
+    f"{m} {p}"
+    for m in ("customers", "new", "growth", "retention", "churn", "lapsed")
+    for p in ("2026-Q2", "2026-04", "2026-06", "2026-Q2 by region")
+]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgresql"])
+def test_explicit_churn_at_the_period_edges_answers_as_in_memory(engine, tmp_path, request):
+    rules = {"churn": {"mode": "explicit"}}
+    clock = lambda: datetime(2026, 7, 15, 12, tzinfo=UTC)  # noqa: E731
+    workbook = write_workbook(tmp_path / "edges.xlsx", {"Customers": EDGE_CUSTOMERS, "Orders": EDGE_ORDERS})
+    sheet = Context(parse_settings(rules), LocalWorkbook(workbook), clock=clock, one_shot=True)
+    export_duckdb(sheet.read_now().snapshot, tmp_path / "edges.duckdb")
+    ctx = pushed_context_with(source_url(request, engine, tmp_path / "edges.duckdb"), rules, clock)
+    differ = {
+        q: d for q in EDGE_QUERIES if (d := differences(render_json(answer(q, sheet)), render_json(answer(q, ctx))))
+    }
+    assert differ == {}
+    assert ctx.cache._entry is None
+    # By hand: active on 1 April C1 (back that day) and C4; on 30 June also C2 (back that day). C3's order on its
+    # churn day and C5's refund bring neither back. In Q1 all five were active on 1 January and only C4 on 31 March.
+    quarter = render_json(answer("retention 2026-Q2", ctx))
+    assert {k: quarter["details"][k] for k in ("start_customers", "end_customers", "retained", "reactivated")} == {
+        "start_customers": 2,
+        "end_customers": 3,
+        "retained": 2,
+        "reactivated": 1,
+    }
+    assert quarter["value"] == 100.0 and quarter["previous"]["value"] == 20.0
