@@ -117,7 +117,7 @@ def _open_for(ctx: Context, name: str, o: MetricOptions) -> Iterator[tuple[Any, 
     if name not in PUSHED or not pushed_down(ctx):
         yield None
         return
-    names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
+    names = table_names(ctx)
     with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
         yield wh, _facts(ctx, wh)
 
@@ -162,7 +162,7 @@ class Facts:
         )
 
 
-_FACTS: dict[str, Facts] = {}
+_FACTS: dict[tuple[Any, ...], Facts] = {}
 # The tables whose problems and rejected rows the facts record.
 CHECKED = ("customers", "orders", "responses", "complaints", "spend", "subscriptions")
 _FACTS_LOCK = threading.Lock()
@@ -173,12 +173,12 @@ def _facts(ctx: Context, wh: Any) -> Facts:
     from sheets.warehouse.people import has_churn_dates
 
     workbook: Any = ctx.workbook
-    key, marker, ttl = workbook.describe(), workbook.change_marker(), ctx.settings.source.cache_seconds
+    key, marker, ttl = _checks_key(ctx), workbook.change_marker(), ctx.settings.source.cache_seconds
     with _FACTS_LOCK:
         known = _FACTS.get(key)
         if known is not None and _fresh(known.marker, known.checked_at, marker, ttl):
             return known
-    scales = {s.upper(): (v.min, v.max) for s, v in ctx.settings.surveys.scales.items()}
+    scales = _scales(ctx)
     counted: dict[str, list[Any]] = {}  # each table's rule counts: the issue lists show those of SHOWN
     problems = {tab: wh.problem((tab,)) or _rejections(wh, tab, scales, counted) for tab in CHECKED}
     churn_dates = problems["customers"] is None and has_churn_dates(wh)
@@ -199,13 +199,29 @@ def _facts(ctx: Context, wh: Any) -> Facts:
     return facts
 
 
+def _checks_key(ctx: Context) -> tuple[Any, ...]:
+    """What the checks depend on: the database, which table each tab is, and the survey scales the score rule
+    applies — two configs on one database (other scales, other table names) each get their own."""
+    return ctx.workbook.describe(), tuple(sorted(table_names(ctx).items())), tuple(sorted(_scales(ctx).items()))
+
+
+def _scales(ctx: Context) -> dict[str, tuple[int, int]]:
+    """Each survey's (min, max) scale, by upper-case survey name, as the score rule reads them."""
+    return {s.upper(): (v.min, v.max) for s, v in ctx.settings.surveys.scales.items()}
+
+
+def table_names(ctx: Context) -> dict[str, str]:
+    """Each source tab (customers, orders…) → its configured table name."""
+    return {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
+
+
 def _fresh(then: str | None, checked_at: float, marker: str | None, ttl: float) -> bool:
     """Whether what was checked at `checked_at` on the source as it was (`then`) still holds: the same change marker,
     or, for a database without one, within `ttl` seconds."""
     return then == marker if marker is not None else time.monotonic() - checked_at < ttl
 
 
-_RULES: dict[str, tuple[str | None, float, list[Any]]] = {}
+_RULES: dict[tuple[Any, ...], tuple[str | None, float, list[Any]]] = {}
 # The tables whose validation rules the issue lists show (`pulse check`, `/pulse issues`, `Pulse Data Issues`).
 SHOWN = ("customers", "orders", "responses")
 
@@ -219,15 +235,13 @@ def database_rules(ctx: Context) -> list[Any] | None:
 
     if not isinstance(ctx.workbook, SqlWorkbook):
         return None
-    key, marker = ctx.workbook.describe(), ctx.workbook.change_marker()
+    key, marker = _checks_key(ctx), ctx.workbook.change_marker()
     with _FACTS_LOCK:
         known = _RULES.get(key)
     if known is not None and _fresh(known[0], known[1], marker, ctx.settings.source.cache_seconds):
         return list(known[2])
-    names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
-    scales = {s.upper(): (v.min, v.max) for s, v in ctx.settings.surveys.scales.items()}
-    with open_warehouse(ctx.workbook, names) as wh:
-        rules = list(wh.rule_counts(SHOWN, scales))
+    with open_warehouse(ctx.workbook, table_names(ctx)) as wh:
+        rules = list(wh.rule_counts(SHOWN, _scales(ctx)))
     with _FACTS_LOCK:
         _RULES[key] = (marker, time.monotonic(), rules)
     return rules
@@ -262,7 +276,7 @@ def _issues_without_rows(ctx: Context) -> list[Any] | None:
     from sheets.snapshot import OPTIONAL_TABS, _missing_tab_issue
     from sheets.warehouse.pushdown import open_warehouse
 
-    names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
+    names = table_names(ctx)
     missing = []
     with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
         facts = _facts(ctx, wh)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bot.context import Context
-from bot.pushdown import Facts, _facts, pushed_down
+from bot.pushdown import Facts, _facts, pushed_down, table_names
 from bot.pushed_days import events_of
 from bot.render.format import WORKBOOK, left_out
 from metrics.clv import ClvModel, model_from_totals
@@ -28,7 +28,6 @@ from metrics.engine import check_dimension
 from metrics.options import MetricOptions
 from metrics.periods import Period
 from metrics.result import MetricResult
-from metrics.schema import SOURCE_TABS
 from metrics.tables import Tables
 from sheets.warehouse.pushdown import open_warehouse
 
@@ -71,7 +70,7 @@ def pushed(ctx: Context) -> Iterator[Pushed | None]:
     if not pushed_down(ctx):
         yield None
         return
-    names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
+    names = table_names(ctx)
     with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
         facts = _facts(ctx, wh)
         problem = facts.problems.get("orders") or facts.problems.get("customers")
@@ -173,7 +172,7 @@ def monthly_results(ctx: Context, months: list[Period], o: MetricOptions) -> dic
     m0 = month_index(months[0].start)
     if [month_index(p.start) for p in months] != list(range(m0, m0 + len(months))):
         return {}
-    names = {key: getattr(ctx.settings.tabs, key) for key in SOURCE_TABS}
+    names = table_names(ctx)
     out: dict[str, list[MetricResult]] = {}
     with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
         facts = _facts(ctx, wh)

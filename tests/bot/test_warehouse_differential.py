@@ -522,3 +522,19 @@ def test_explicit_churn_at_the_period_edges_answers_as_in_memory(engine, tmp_pat
         "reactivated": 1,
     }
     assert quarter["value"] == 100.0 and quarter["previous"]["value"] == 20.0
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgresql"])
+def test_two_configs_with_other_survey_scales_on_one_database_each_get_their_own_checks(
+    engine, demo_master, demo_export, request
+):
+    # The checks (which rows the rules reject) depend on the survey scales: a config whose CSAT runs 1–3 rejects the
+    # 4s and 5s that the default 1–5 accepts, even after another config checked the same database first.
+    url = source_url(request, engine, demo_export)
+    narrow = {"surveys": {"scales": {"CSAT": {"min": 1, "max": 3, "satisfied_from": 3}}}}
+    answers = {}
+    for name, rules in (("default", {}), ("narrow", narrow)):
+        sheet = Context(parse_settings(rules), LocalWorkbook(demo_master), clock=noon, one_shot=True)
+        answers[name] = render_json(answer("csat 2026-Q3", sheet))
+        assert differences(answers[name], render_json(answer("csat 2026-Q3", pushed_context_with(url, rules)))) == []
+    assert answers["narrow"]["excluded_rows"] > answers["default"]["excluded_rows"]
