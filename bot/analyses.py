@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
@@ -12,12 +13,24 @@ from bot.i18n import N_, _, ngettext
 from bot.render import format as fmt
 from bot.render.analysis import correlation_note, what_moved
 from bot.replies import ErrorReply, Reply, TableReply
-from metrics.analysis import ADDITIVE, RATIOS, best_dimension, correlations, monthly_series, trailing_months
-from metrics.decompose import explanation
+from metrics.analysis import (
+    ADDITIVE,
+    CORRELATED,
+    RATIOS,
+    best_dimension,
+    correlation_table,
+    correlations,
+    decomposition_of,
+    monthly_series,
+    most_concentrated,
+    trailing_months,
+)
+from metrics.decompose import Correlation, Decomposition, explanation
 from metrics.engine import check_dimension, compute, filter_where, resolve_options, spec_for
 from metrics.forecast import ForecastError, forecast_series
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period, parse_period, vs_period
+from metrics.result import MetricResult
 from metrics.survival import SurvivalResult, durations, kaplan_meier_of, survival_input
 
 CORRELATION_MONTHS = 12
@@ -47,35 +60,18 @@ def why_reply(cmd: Command, ctx: Context) -> Reply:
                 name=name,
             )
         )
-    cached, t, o = _scope(ctx, cmd)
-    if not t.dimensions:
-        return ErrorReply(_("'why' needs a dimension column (region, plan, …) in the Customers tab"))
-    period = resolve_period(ctx, cmd.period, name)
-    before = (
-        vs_period(cmd.vs, period, ctx.today(), ctx.settings.fiscal_year_start_month)
-        if cmd.vs
-        else comparison_period(period)
-    )
-    dims = [check_dimension(t, cmd.by)] if cmd.by else [x for x in t.dimensions if x not in cmd.where]
-    if t.customers.empty:
-        named = ", ".join(dims or t.dimensions)
-        return ErrorReply(
-            _(
-                "'why' splits {name} by the customers' {dimensions}, but the Customers tab has no rows — add your "
-                "customers (customer_id, {dimensions}) to split the change by segment",
-                name=name,
-                dimensions=named,
-            )
-        )
-    dimension, d = best_dimension(name, t, period, before, o, dims or list(t.dimensions))
-    r = spec.fn(t, period, o)
+    found = _pushed_why(cmd, ctx, name)
+    if found is None:
+        found = _why(cmd, ctx, name)
+    if isinstance(found, ErrorReply):
+        return found
+    period, before, dimension, d, r = found.period, found.before, found.dimension, found.split, found.result
     sentence = what_moved(r.label, r.unit, ctx.settings.currency, explanation(d), dimension)
-    months = trailing_months(period.end, CORRELATION_MONTHS)
-    corr = correlations(t, months, o, dimension) if len(months) >= 3 else []
+    months, corr = found.months, found.correlations
     rows = [[p.segment, p.value_before, p.value_after, p.mix + 0.0, p.rate + 0.0, p.total + 0.0] for p in d.parts]
     if abs(d.residual) > 1e-9:
         rows.append([_("(no segment)"), None, None, None, None, d.residual])
-    notes = [*data_notes(ctx, cached), sentence]
+    notes = [*found.notes, sentence]
     corr_line = correlation_note(corr, dimension)
     if corr_line:
         notes.append(corr_line)
@@ -89,7 +85,7 @@ def why_reply(cmd: Command, ctx: Context) -> Reply:
         ),
         [_("segment"), _("before"), _("after"), _("mix"), _("rate"), _("total")],
         rows,
-        cached.snapshot.read_at,
+        found.read_at,
         notes,
         # parts of an NPS change in points with 1 decimal: they add up to the change, so whole points would not
         units=[None, r.unit, r.unit] + [fmt.CHANGE + ("percent" if r.unit == "nps" else r.unit)] * 3,
@@ -120,6 +116,137 @@ def why_reply(cmd: Command, ctx: Context) -> Reply:
             "correlation_months": [m.label for m in months],
         },
         query=cmd.raw,
+    )
+
+
+@dataclass(frozen=True)
+class _Why:
+    """What `why_reply` shows, from the snapshot or from a warehouse's aggregates: the periods, the dimension that
+    explains the change best and its split, the metric now (its label and unit), the correlations over `months`,
+    when the data was read and its notes."""
+
+    period: Period
+    before: Period
+    dimension: str
+    split: Decomposition
+    result: MetricResult
+    months: list[Period]
+    correlations: list[Correlation]
+    read_at: datetime
+    notes: list[str]
+
+
+def _why(cmd: Command, ctx: Context, name: str) -> _Why | ErrorReply:
+    """`why`'s figures from the snapshot: each dimension's split in the `where` scope, the best one, its
+    correlations."""
+    cached, t, o = _scope(ctx, cmd)
+    if not t.dimensions:
+        return _no_dimension()
+    period, before = _why_periods(cmd, ctx, name)
+    dims = [check_dimension(t, cmd.by)] if cmd.by else [x for x in t.dimensions if x not in cmd.where]
+    if t.customers.empty:
+        return _no_customers(name, dims or list(t.dimensions))
+    dimension, d = best_dimension(name, t, period, before, o, dims or list(t.dimensions))
+    r = spec_for(name).fn(t, period, o)
+    months = trailing_months(period.end, CORRELATION_MONTHS)
+    corr = correlations(t, months, o, dimension) if len(months) >= 3 else []
+    return _Why(period, before, dimension, d, r, months, corr, cached.snapshot.read_at, data_notes(ctx, cached))
+
+
+def _pushed_why(cmd: Command, ctx: Context, name: str) -> _Why | ErrorReply | None:
+    """`_why` from the warehouse's per-segment aggregates (`[source] pushdown = true`): each dimension's segments in
+    both periods (one query per dimension) split by `decomposition_of`, and retention and the correlated metrics per
+    segment over the trailing months (one query per kind of aggregate); None to answer from the snapshot when any of
+    it cannot be pushed down (a table with rejected rows or untyped columns, or one the correlations need absent)."""
+    from bot import pushed_series
+
+    with pushed_series.pushed(ctx) as p:
+        if p is None:
+            return None
+        scope = p.scope(cmd.where)  # an unknown dimension or value raises as `filter_where` does in memory
+        dimensions = list(p.facts.dimensions)
+        if not dimensions:
+            return _no_dimension()
+        period, before = _why_periods(cmd, ctx, name)
+        dims = [check_dimension(p.stub(), cmd.by)] if cmd.by else [x for x in dimensions if x not in cmd.where]
+        if not p.wh.dimension_values((dims or dimensions)[0], scope):  # no customer in scope
+            return _no_customers(name, dims or dimensions)
+        read_at, notes = p.read_at, p.notes()
+    o = ctx.options()
+    split = _pushed_split(ctx, name, (period, before), o, dims or dimensions, cmd.where)
+    if split is None:
+        return None
+    dimension, d, r = split
+    months = trailing_months(period.end, CORRELATION_MONTHS)
+    corr = _pushed_correlations(ctx, months, o, dimension, cmd.where) if len(months) >= 3 else []
+    if corr is None:
+        return None
+    return _Why(period, before, dimension, d, r, months, corr, read_at, notes)
+
+
+def _pushed_split(
+    ctx: Context, metric: str, periods: tuple[Period, Period], o: MetricOptions, dims: list[str], where: dict[str, str]
+) -> tuple[str, Decomposition, MetricResult] | None:
+    """`best_dimension` from the warehouse: each of `dims`' segments in both periods (now, before; one query per
+    dimension), split by `decomposition_of` as in memory; the dimension, its split and the metric now, or None when
+    it cannot be pushed down."""
+    from bot.pushdown import segment_figures
+
+    options, overall = [], None
+    for dimension in dims:
+        found = segment_figures(ctx, metric, periods, o, by=dimension, where=where)
+        if found is None:
+            return None
+        segments, now, then = found
+        overall = now[None]
+        parts = [(s, now[s], then[s]) for s in segments]
+        options.append((dimension, decomposition_of(metric, now[None], then[None], parts)))
+    if overall is None:
+        return None
+    dimension, d = most_concentrated(options)
+    return dimension, d, overall
+
+
+def _pushed_correlations(
+    ctx: Context, months: list[Period], o: MetricOptions, dimension: str, where: dict[str, str]
+) -> list[Correlation] | None:
+    """`metrics.analysis.correlations` from the warehouse: retention and each CORRELATED metric per segment of
+    `dimension` over `months`; None when one of them cannot be pushed down."""
+    from bot.pushdown import segment_series
+
+    series: dict[str, list[dict[str | None, MetricResult]]] = {}
+    segments: list[str] = []
+    for metric in ("retention", *CORRELATED):
+        found = segment_series(ctx, metric, months, o, by=dimension, where=where)
+        if found is None:
+            return None
+        segments, series[metric] = found
+    rows = [{m: series[m][i][s].value for m in series} for s in segments for i in range(len(months))]
+    return correlation_table(rows)
+
+
+def _why_periods(cmd: Command, ctx: Context, name: str) -> tuple[Period, Period]:
+    """The asked period (else the metric's default) and the one it is compared with (`vs`, else the one before)."""
+    period = resolve_period(ctx, cmd.period, name)
+    if cmd.vs:
+        return period, vs_period(cmd.vs, period, ctx.today(), ctx.settings.fiscal_year_start_month)
+    return period, comparison_period(period)
+
+
+def _no_dimension() -> ErrorReply:
+    return ErrorReply(_("'why' needs a dimension column (region, plan, …) in the Customers tab"))
+
+
+def _no_customers(name: str, dims: list[str]) -> ErrorReply:
+    """`why` on a Customers tab without rows: it has no segment to split by."""
+    named = ", ".join(dims)
+    return ErrorReply(
+        _(
+            "'why' splits {name} by the customers' {dimensions}, but the Customers tab has no rows — add your "
+            "customers (customer_id, {dimensions}) to split the change by segment",
+            name=name,
+            dimensions=named,
+        )
     )
 
 
@@ -318,8 +445,7 @@ def _pushed_what_moved_line(ctx: Context, metric: str, period: Period, where: di
     then each dimension's segments in both periods (one query per dimension), split by `decomposition_of` as in
     memory; NOT_PUSHED when any of it cannot be pushed down."""
     from bot import pushed_series
-    from bot.pushdown import compute_pushed, pushed_down, segment_figures
-    from metrics.analysis import decomposition_of, most_concentrated
+    from bot.pushdown import compute_pushed, pushed_down
 
     if not pushed_down(ctx):
         return NOT_PUSHED
@@ -336,13 +462,8 @@ def _pushed_what_moved_line(ctx: Context, metric: str, period: Period, where: di
     c = r.previous
     if c is None or c.change is None or not (c.significant or abs(c.change) >= LARGE_CHANGE):
         return None
-    options = []
-    for dimension in dims:
-        found = segment_figures(ctx, metric, (period, c.period), o, by=dimension, where=where)
-        if found is None:
-            return NOT_PUSHED
-        segments, now, then = found
-        parts = [(s, now[s], then[s]) for s in segments]
-        options.append((dimension, decomposition_of(metric, now[None], then[None], parts)))
-    dimension, d = most_concentrated(options)
+    split = _pushed_split(ctx, metric, (period, c.period), o, dims, where)
+    if split is None:
+        return NOT_PUSHED
+    dimension, d, _now = split
     return what_moved(r.label, r.unit, ctx.settings.currency, explanation(d), dimension)

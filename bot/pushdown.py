@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from bot.context import Context
-from bot.pushdown_people import PEOPLE, PEOPLE_TABS, people_figures, people_notes
+from bot.pushdown_people import PEOPLE, PEOPLE_TABS, _Ask, figures_of, people_notes
 from metrics import purchasing, surveys
 from metrics.engine import check_dimension, compare, compute, match_value, spec_for, target_status, what_to_add
 from metrics.engine import segment_value as make_segment
@@ -96,6 +96,25 @@ def segment_figures(
 ) -> tuple[list[str], dict[str | None, MetricResult], dict[str | None, MetricResult]] | None:
     """The segments of `by` in the `where` scope and the metric in both periods, whole scope under None and each
     segment under its value (what `metrics.analysis.decomposition_of` splits); None when it cannot be pushed down."""
+    found = segment_series(ctx, name, periods, o, by=by, where=where)
+    if found is None:
+        return None
+    segments, (now, then) = found
+    return segments, now, then
+
+
+def segment_series(
+    ctx: Context,
+    name: str,
+    periods: Sequence[Period],
+    o: MetricOptions,
+    *,
+    by: str | None,
+    where: Mapping[str, str] | None = None,
+) -> tuple[list[str], list[dict[str | None, MetricResult]]] | None:
+    """The segments of `by` in the `where` scope (none without `by`) and the metric over each of `periods` (one query
+    per kind of aggregate for all of them), whole scope under None and each segment under its value; None when it
+    cannot be pushed down, a tab it needs being absent included (the caller reads the rows)."""
     with _open_for(ctx, name, o) as found:
         if found is None or what_to_add(spec_for(name), found[1].stub()) is not None:
             return None
@@ -103,10 +122,9 @@ def segment_figures(
         if not _usable(facts, name, True):
             return None
         scope = _scope(wh, facts, dict(where or {}))
-        column = check_dimension(facts.stub(), by)
-        segments = wh.dimension_values(column, scope)
-        now, then = _figures(wh, name, periods, _resolved(facts, o), scope, column, segments, facts.excluded)
-        return segments, now, then
+        column = check_dimension(facts.stub(), by) if by else None
+        segments = wh.dimension_values(column, scope) if column else []
+        return segments, _figures(wh, name, periods, _resolved(facts, o), scope, column, segments, facts.excluded)
 
 
 @contextmanager
@@ -345,22 +363,22 @@ def _compute(
 def _figures(
     wh: Any,
     name: str,
-    periods: tuple[Period, Period],
+    periods: Sequence[Period],
     o: MetricOptions,
     scope: tuple[tuple[str, str], ...],
     by: str | None,
     segments: list[str],
     excluded: Mapping[str, int],
-) -> tuple[dict[str | None, MetricResult], dict[str | None, MetricResult]]:
-    """The metric over each period (one query for both): the whole scope under key None, each segment under its
-    value (a segment without rows gets the metric of no rows, as in memory)."""
+) -> list[dict[str | None, MetricResult]]:
+    """The metric over each period, in their order (one query per kind of aggregate for all of them): the whole scope
+    under key None, each segment under its value (a segment without rows gets the metric of no rows, as in memory)."""
     from sheets.warehouse.pushdown import BasketStats, ScoreStats
 
     if name in PEOPLE:
-        return people_figures(wh, name, periods, o, scope, by, segments, excluded)
+        return figures_of(_Ask(wh, tuple(periods), o, scope, by, segments), name, excluded)
     bounds = [(_naive(p.start_ts), _naive(p.end_ts)) for p in periods]
     keys: list[str | None] = [None, *segments]
-    out: list[dict[str | None, MetricResult]] = [{}, {}]
+    out: list[dict[str | None, MetricResult]] = [{} for _ in periods]
     if name in BASKET:
         baskets = wh.basket_stats(bounds, scope, by)
         finish = BASKET[name]
@@ -368,7 +386,7 @@ def _figures(
         for i, p in enumerate(periods):
             for k in keys:
                 out[i][k] = finish(replace(baskets.get((i, k), BasketStats()), excluded_rows=rows), p, o)
-        return out[0], out[1]
+        return out
     survey = SURVEYS[name][0]
     scale = surveys.scale_for(survey, o)
     answers = wh.score_stats(bounds, survey, scale.min, scale.max, scope, by)
@@ -376,7 +394,7 @@ def _figures(
     for i, p in enumerate(periods):
         for k in keys:
             out[i][k] = score_result(name, answers.get((i, k), ScoreStats()), rows, p, o)
-    return out[0], out[1]
+    return out
 
 
 def score_result(name: str, stats: Any, rows: int, p: Period, o: MetricOptions) -> MetricResult:

@@ -2,8 +2,8 @@
 growth, retention, churn, complaint and resolution rates, CAC, historical CLV, net CLV and LTV:CAC. The warehouse
 counts and sums (`sheets.warehouse.people`, and the orders aggregate of `sheets.warehouse.pushdown`), and the
 in-memory metrics' own `*_of` functions finish them, so a warehouse answer equals the in-memory one.
-bot/pushdown.py decides when a metric is pushed down and calls `people_figures` (and `people_notes` for a `by`);
-bot/pushed_series.py calls `figures_of` with the summary tab's months as the periods."""
+bot/pushdown.py decides when a metric is pushed down and calls `figures_of` with the question's periods (and
+`people_notes` for a `by`); bot/pushed_series.py calls it with the summary tab's months as the periods."""
 
 from __future__ import annotations
 
@@ -114,22 +114,6 @@ class _Ask:
     def filters(self, k: str | None) -> Scope:
         """The spend filters of the whole scope (None) or of one segment of `by`."""
         return self.scope if k is None or self.by is None else (*self.scope, (self.by, k))
-
-
-def people_figures(
-    wh: Any,
-    name: str,
-    periods: tuple[Period, Period],
-    o: MetricOptions,
-    scope: Scope,
-    by: str | None,
-    segments: list[str],
-    excluded: Mapping[str, int],
-) -> tuple[Results, Results]:
-    """The metric over each period (one query per kind of aggregate for both), whole scope under None and each
-    segment under its value; `o.churn_mode` is already resolved on the whole source (explicit or inactivity)."""
-    now, then = figures_of(_Ask(wh, periods, o, scope, by, segments), name, excluded)
-    return now, then
 
 
 def figures_of(ask: _Ask, name: str, excluded: Mapping[str, int]) -> list[Results]:

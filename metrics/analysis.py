@@ -3,7 +3,7 @@ its monthly correlations with retention, and its monthly series."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -105,8 +105,14 @@ def correlations(t: Tables, months: list[Period], o: MetricOptions, dimension: s
     for _, part in groups:
         for p in months:
             rows.append({m: spec_for(m).fn(part, p, o).value for m in ("retention", *CORRELATED)})
+    return correlation_table(rows)
+
+
+def correlation_table(rows: Sequence[Mapping[str, float | None]]) -> list[Correlation]:
+    """`correlations` from the values of retention and each CORRELATED metric, one row per month × segment, computed
+    in memory or from a warehouse's aggregates (bot.analyses on a pushed-down source); None is a missing value."""
     return spearman_table(
-        pd.DataFrame(rows, columns=["retention", *CORRELATED], dtype=float), "retention", list(CORRELATED)
+        pd.DataFrame(list(rows), columns=["retention", *CORRELATED], dtype=float), "retention", list(CORRELATED)
     )
 
 

@@ -40,6 +40,11 @@ class Decomposition:
         return self.after - self.before
 
 
+# How far apart, relative to the totals, two sums of the same numbers added in another order can be (a few thousand
+# ulps): a smaller residual is rounding, not rows outside the segments.
+NOISE = 1e-12
+
+
 def mix_rate(
     before: pd.DataFrame,
     after: pd.DataFrame,
@@ -53,7 +58,8 @@ def mix_rate(
     overall averages, adds up exactly (Σ (w₁−w₀) = 0); a weight shift between equal segments is no mix.
     A segment missing from one period takes its other period's value (all of its change is mix).
     When the overall values are given and differ from Σ wᵢ·vᵢ (rows that belong to no segment), the
-    difference is reported as `residual`, so the parts always add up to the total change.
+    difference is reported as `residual`, so the parts always add up to the total change; a difference within
+    float rounding of the totals (NOISE: the same sums added in another order, by numpy or a warehouse) is none.
     """
     b = _weights(before)
     a = _weights(after)
@@ -79,6 +85,8 @@ def mix_rate(
     ]
     parts.sort(key=lambda p: -abs(p.total))
     residual = (ta - tb) - float(np.sum(mix) + np.sum(rate))
+    if abs(residual) <= NOISE * (abs(ta) + abs(tb)):  # the totals summed in another order: no row outside the parts
+        residual = 0.0
     return Decomposition(before=tb, after=ta, parts=parts, residual=residual)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from decimal import ROUND_HALF_UP, Decimal
+
 from bot.i18n import N_, _, pgettext
 from metrics.decompose import Correlation, Explanation
 
@@ -13,9 +16,14 @@ CAUSES = {
 
 
 def amount(x: float) -> str:
-    """|x| to one decimal, or to two significant digits when one decimal would show 0.0."""
+    """|x| to one decimal, or to two significant digits when one decimal would show 0.0.
+
+    One decimal is rounded half up from |x| to 12 significant digits, as by hand: a sum of cents such as 32,497.05
+    reads the same whether numpy (32,497.050000000017) or a warehouse (32,497.049999999843) added it up."""
     x = abs(x)
-    return f"{x:,.1f}" if x >= 0.05 else f"{x:.2g}"
+    if x < 0.05 or not math.isfinite(x):
+        return f"{x:.2g}"
+    return f"{Decimal(f'{x:.12g}').quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):,.1f}"
 
 
 def unit_word(unit: str, currency: str = "") -> str:

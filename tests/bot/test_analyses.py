@@ -455,3 +455,12 @@ def test_trailing_months_are_the_last_full_months(end, count):
     assert all(m.end <= end for m in months)
     assert all(a.end == b.start for a, b in zip(months, months[1:]))
     assert (end - months[-1].end).days < 31
+
+
+def test_sentence_amounts_read_the_same_whichever_order_the_sum_was_added_in():
+    """A segment's revenue change of 170,026.36 − 137,529.31 = 32,497.05 exactly, summed by numpy in memory
+    (32,497.050000000017) or by PostgreSQL (32,497.049999999843): both read 32,497.1, half up as by hand."""
+    from bot.render.analysis import amount
+
+    assert amount(32497.050000000017) == amount(32497.049999999843) == amount(-32497.05) == "32,497.1"
+    assert amount(0.25) == "0.3" and amount(1234.04) == "1,234.0" and amount(0.012) == "0.012"

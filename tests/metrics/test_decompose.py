@@ -90,3 +90,14 @@ def test_spearman_table():
     assert rows["nps"].rho == pytest.approx(1.0) and rows["nps"].n == 5
     assert rows["complaints"].rho == pytest.approx(-1.0)
     assert rows["flat"].rho is None
+
+
+def test_a_residual_of_float_noise_is_no_residual():
+    # One segment of revenue 1,000,000 → 1,000,001 (weight 1), its own change 1.0. Summed in another order (a
+    # warehouse's SUM, numpy's), the overall total can differ from the segments' in its last bits: after
+    # 1,000,001 + 2e-9 leaves 2e-9 (2e-15 of the total) as residual — float noise, no row outside the segments.
+    d = mix_rate(frame([("A", 1, 1_000_000.0)]), frame([("A", 1, 1_000_001.0)]), 1_000_000.0, 1_000_001.0 + 2e-9)
+    assert d.residual == 0.0 and d.parts[0].total == 1.0
+    # A real residual (one order of 0.01 outside every segment) stays: 1,000,001.01 − 1,000,000 − 1.0 = 0.01.
+    d = mix_rate(frame([("A", 1, 1_000_000.0)]), frame([("A", 1, 1_000_001.0)]), 1_000_000.0, 1_000_001.01)
+    assert d.residual == pytest.approx(0.01)
