@@ -26,12 +26,13 @@ from metrics.analysis import (
     trailing_months,
 )
 from metrics.decompose import Correlation, Decomposition, explanation
-from metrics.engine import check_dimension, compute, filter_where, resolve_options, spec_for
+from metrics.engine import check_dimension, compute, filter_where, resolve_options, spec_for, what_to_add
 from metrics.forecast import ForecastError, forecast_series
 from metrics.options import MetricOptions
 from metrics.periods import Period, comparison_period, parse_period, vs_period
 from metrics.result import MetricResult
 from metrics.survival import SurvivalResult, durations, kaplan_meier_of, survival_input
+from metrics.tables import Tables
 
 CORRELATION_MONTHS = 12
 LARGE_CHANGE = 5.0
@@ -171,14 +172,14 @@ def _pushed_why(cmd: Command, ctx: Context, name: str) -> _Why | ErrorReply | No
         dims = [check_dimension(p.stub(), cmd.by)] if cmd.by else [x for x in dimensions if x not in cmd.where]
         if not p.wh.dimension_values((dims or dimensions)[0], scope):  # no customer in scope
             return _no_customers(name, dims or dimensions)
-        read_at, notes = p.read_at, p.notes()
+        read_at, notes, stub = p.read_at, p.notes(), p.stub()
     o = ctx.options()
     split = _pushed_split(ctx, name, (period, before), o, dims or dimensions, cmd.where)
     if split is None:
         return None
     dimension, d, r = split
     months = trailing_months(period.end, CORRELATION_MONTHS)
-    corr = _pushed_correlations(ctx, months, o, dimension, cmd.where) if len(months) >= 3 else []
+    corr = _pushed_correlations(ctx, months, o, dimension, cmd.where, stub) if len(months) >= 3 else []
     if corr is None:
         return None
     return _Why(period, before, dimension, d, r, months, corr, read_at, notes)
@@ -208,20 +209,25 @@ def _pushed_split(
 
 
 def _pushed_correlations(
-    ctx: Context, months: list[Period], o: MetricOptions, dimension: str, where: dict[str, str]
+    ctx: Context, months: list[Period], o: MetricOptions, dimension: str, where: dict[str, str], stub: Tables
 ) -> list[Correlation] | None:
     """`metrics.analysis.correlations` from the warehouse: retention and each CORRELATED metric per segment of
-    `dimension` over `months`; None when one of them cannot be pushed down."""
+    `dimension` over `months` — n/a throughout for one whose table the source lacks (`stub`'s missing tabs), as in
+    memory; None when one of them cannot be pushed down."""
     from bot.pushdown import segment_series
 
-    series: dict[str, list[dict[str | None, MetricResult]]] = {}
+    values: dict[str, dict[tuple[str, int], float | None]] = {}
     segments: list[str] = []
     for metric in ("retention", *CORRELATED):
+        if what_to_add(spec_for(metric), stub) is not None:
+            values[metric] = {}
+            continue
         found = segment_series(ctx, metric, months, o, by=dimension, where=where)
         if found is None:
             return None
-        segments, series[metric] = found
-    rows = [{m: series[m][i][s].value for m in series} for s in segments for i in range(len(months))]
+        segments, series = found
+        values[metric] = {(s, i): results[s].value for i, results in enumerate(series) for s in segments}
+    rows = [{m: values[m].get((s, i)) for m in values} for s in segments for i in range(len(months))]
     return correlation_table(rows)
 
 

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from metrics.decompose import Correlation, Decomposition, mix_rate, spearman_table
-from metrics.engine import segment_tables, spec_for
+from metrics.engine import evaluate, segment_tables, spec_for
 from metrics.options import MetricOptions
 from metrics.periods import Period, month_periods
 from metrics.result import MetricResult
@@ -97,14 +97,15 @@ def concentration(d: Decomposition) -> float:
 
 
 def correlations(t: Tables, months: list[Period], o: MetricOptions, dimension: str | None) -> list[Correlation]:
-    """Spearman correlation of retention with NPS, CSAT, complaint and repeat rates over months × segments."""
+    """Spearman correlation of retention with NPS, CSAT, complaint and repeat rates over months × segments; a metric
+    whose tab is missing is n/a in every month (`evaluate`), so it has no pair to correlate, never a rate of 0."""
     groups = [("all", t)]
     if dimension:
         groups = [(str(v), segment_tables(t, dimension, str(v))) for v in t.dimension_of(dimension).unique()]
     rows = []
     for _, part in groups:
         for p in months:
-            rows.append({m: spec_for(m).fn(part, p, o).value for m in ("retention", *CORRELATED)})
+            rows.append({m: evaluate(spec_for(m), part, p, o).value for m in ("retention", *CORRELATED)})
     return correlation_table(rows)
 
 
