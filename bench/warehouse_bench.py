@@ -121,6 +121,8 @@ def main() -> None:
         print(f"{label}: first question (checks, connection) {timed(ctx, 'orders 2025-Q1'):.2f} s", flush=True)
         for q in QUESTIONS:
             print(f"{label}: {q}: {timed(ctx, q):.2f} s", flush=True)
+        base = timed(ctx, "customers 2025-Q1")
+        print(f"{label}: first customer question (the per-customer base, once per file version) {base:.2f} s")
         overview = [f"{m} 2026-Q2" for m in OVERVIEW]
         print(f"{label}: 8 headline metrics of 2026-Q2: {timed(ctx, *overview):.2f} s")
         used = cpu()

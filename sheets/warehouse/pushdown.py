@@ -341,11 +341,53 @@ class Warehouse:
         return figures
 
     def _basket_stats(self, periods: Sequence[Bounds], scope: Scope, by: str | None) -> Figures[BasketStats]:
-        return in_chunks(periods, BASKET_PERIODS, lambda chunk: baskets_of(self.basket_query(chunk, scope, by)))
+        def chunk(some: Sequence[Bounds]) -> Figures[BasketStats]:
+            return baskets_across(self.basket_query(some, scope, by), len(some), by is not None)
+
+        return in_chunks(periods, BASKET_PERIODS, chunk)
 
     def basket_query(self, periods: Sequence[Bounds], scope: Scope = (), by: str | None = None) -> Any:
-        """The Ibis expression behind `basket_stats` (compiled to each engine's SQL; BigQuery's in the tests)."""
-        return self.basket_aggregate(self._branches("orders", "order_date", periods, scope, by))
+        """The Ibis expression behind `basket_stats` (compiled to each engine's SQL; BigQuery's in the tests): the
+        orders of any of the periods grouped once per customer, a column per period and figure — a comparison's or
+        trailing years' periods overlap, and a union of them grouped their common orders twice, and twice again
+        for `by` — then summed per segment (NULL: customers in no segment, and orders without a customer)."""
+        import ibis
+
+        t = self._joined("orders", scope, by)
+        t = t.filter(_within(t.order_date.cast("timestamp"), (min(p[0] for p in periods), max(p[1] for p in periods))))
+        stamp, sale = t.order_date.cast("timestamp"), t.amount >= 0
+        columns: dict[str, Any] = {}
+        for i, period in enumerate(periods):
+            inside = _within(stamp, period)
+            columns[f"gross_{i}"] = t.amount.sum(where=inside & sale)
+            columns[f"refunded_{i}"] = t.amount.sum(where=inside & ~sale)
+            columns[f"refund_rows_{i}"] = t.count(where=inside & ~sale)
+            columns[f"orders_{i}"] = t.count(where=inside & sale)
+        per = t.aggregate(by=["segment", "customer_id"], **columns)
+        known = per.customer_id.notnull() & (per.customer_id != ibis.literal(""))
+        sums: dict[str, Any] = {}
+        for i in range(len(periods)):
+            orders = per[f"orders_{i}"]
+            sums.update({f"{name}_{i}": per[f"{name}_{i}"].sum() for name in ("gross", "refunded", "refund_rows")})
+            sums[f"orders_{i}"] = orders.sum()
+            sums[f"purchasers_{i}"] = per.count(where=known & (orders > 0))
+            sums[f"repeaters_{i}"] = per.count(where=known & (orders >= 2))
+            sums[f"anonymous_{i}"] = orders.sum(where=~known)
+        return per.aggregate(by=["segment"], **sums)
+
+    def _joined(self, key: str, scope: Scope, by: str | None) -> Any:
+        """Table `key` with each row's `segment`: only the customers of `scope` when scoped; with `by` alone every
+        row, NULL for a customer in no segment (the whole still counts it); "" without either."""
+        import ibis
+
+        table = self.table(key)
+        if table is None:
+            raise WorkbookError(f"no {key} table")
+        if not scope and not by:
+            return table.mutate(segment=ibis.literal("", "string"))
+        segments = self._segments(scope, by)
+        joined = table.inner_join(segments, "customer_id") if scope else table.left_join(segments, "customer_id")
+        return joined.select(*(table[c] for c in table.columns), segment=segments.segment.cast("string"))
 
     def basket_aggregate(self, o: Any) -> Any:
         """Orders labelled `pi`, `split` and `segment` (with customer_id and amount) → the aggregates per label."""
@@ -558,6 +600,44 @@ def baskets_of(query: Any) -> Figures[BasketStats]:
             anonymous_orders=int(row["anonymous"] or 0),
         )
     return out
+
+
+def baskets_across(query: Any, periods: int, split: bool) -> Figures[BasketStats]:
+    """`BasketStats` per (period index, segment) from the rows of a `basket_query` — one row per segment with a
+    column per period and figure: the whole scope is the sum over its rows. A segment's entry in a period without its
+    orders holds zeros, as an absent one reads (`BasketStats()`)."""
+    rows = query.to_pyarrow().to_pylist()
+    out: Figures[BasketStats] = {}
+    for i in range(periods):
+        out[(i, None)] = _basket_sum(rows, i)
+        for row in rows if split else ():
+            if row["segment"] is not None:
+                out[(i, str(row["segment"]))] = _basket_sum([row], i)
+    return out
+
+
+def _basket_sum(rows: Sequence[Mapping[str, Any]], i: int) -> BasketStats:
+    """Period i's figures of `basket_query` rows, summed."""
+
+    def total(name: str) -> Any:
+        return sum(row[f"{name}_{i}"] or 0 for row in rows)
+
+    return BasketStats(
+        gross=float(total("gross")),
+        refunded=-float(total("refunded")),
+        refund_rows=int(total("refund_rows")),
+        orders=int(total("orders")),
+        purchasers=int(total("purchasers")),
+        repeaters=int(total("repeaters")),
+        anonymous_orders=int(total("anonymous")),
+    )
+
+
+def _within(stamp: Any, period: Bounds) -> Any:
+    """Whether a timestamp falls in [start, end)."""
+    import ibis
+
+    return (stamp >= ibis.literal(period[0])) & (stamp < ibis.literal(period[1]))
 
 
 def key_of(row: Mapping[str, Any]) -> tuple[int, str | None]:

@@ -496,6 +496,8 @@ EDGE_QUERIES = [
     f"{m} {p}"
     for m in ("customers", "new", "growth", "retention", "churn", "lapsed")
     for p in ("2026-Q2", "2026-04", "2026-06", "2026-Q2 by region")
+] + [  # South bought in Q2 and not in Q1
+    f"{m} 2026-Q2 by region" for m in ("revenue", "orders", "aov", "purchasers", "repeat", "frequency")
 ]
 
 
