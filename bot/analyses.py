@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 import pandas as pd
 
@@ -259,9 +261,7 @@ def _no_customers(name: str, dims: list[str]) -> ErrorReply:
 def forecast_reply(cmd: Command, ctx: Context) -> Reply:
     """The next 1–3 months of a metric with an 80% interval and the backtested MAPE."""
     name = cmd.metric or "revenue"
-    spec = spec_for(name)
-    cached, t, o = _scope(ctx, cmd)
-    series = monthly_series(name, t, ctx.today(), o)
+    series, last_month, read_at, notes = _pushed_forecast_input(name, cmd, ctx) or _forecast_input(name, cmd, ctx)
     try:
         f = forecast_series(series, horizon=3)
     except ForecastError as err:
@@ -269,17 +269,14 @@ def forecast_reply(cmd: Command, ctx: Context) -> Reply:
         return ErrorReply(
             _("cannot forecast {name}: {reason} (monthly values, full months only)", name=name, reason=reason)
         )
-    last = spec.fn(t, parse_period("last-month", ctx.today()), o)
+    last = last_month()
     label = last.label
     mape = (
         _("backtested MAPE {mape}% over the last {n} months", mape=f"{f.mape:.1f}", n=len(f.backtest))
         if f.mape is not None
         else _("no backtest")
     )
-    notes = [
-        *data_notes(ctx, cached),
-        _("{model}; {mape}; fitted on {n} months", model=_(f.model), mape=mape, n=f.history),
-    ]
+    notes.append(_("{model}; {mape}; fitted on {n} months", model=_(f.model), mape=mape, n=f.history))
     if f.mape is not None and f.mape > SHAKY_MAPE:
         notes.append(
             _(
@@ -292,7 +289,7 @@ def forecast_reply(cmd: Command, ctx: Context) -> Reply:
         _("Forecast — {label}, next {n} months (80% interval)", label=_(label), n=len(f.points)),
         [_("month"), _("forecast"), _("low"), _("high")],
         [[fmt.period_name(p.label), p.value, p.low, p.high] for p in f.points],
-        cached.snapshot.read_at,
+        read_at,
         notes,
         units=[None, last.unit, last.unit, last.unit],
         payload={
@@ -307,6 +304,34 @@ def forecast_reply(cmd: Command, ctx: Context) -> Reply:
         query=cmd.raw,
         attachments=[("forecast.png", _forecast_png(f"Forecast — {label}", series, f.points))],
     )
+
+
+# A forecast's input: the monthly series, the metric over last month (its label and unit, asked only for an answer),
+# when the data was read and its notes.
+ForecastInput = tuple[pd.Series, Callable[[], MetricResult], datetime, list[str]]
+
+
+def _forecast_input(name: str, cmd: Command, ctx: Context) -> ForecastInput:
+    """From the snapshot: the metric's monthly series among the customers in `where`."""
+    cached, t, o = _scope(ctx, cmd)
+    last = partial(spec_for(name).fn, t, parse_period("last-month", ctx.today()), o)
+    return monthly_series(name, t, ctx.today(), o), last, cached.snapshot.read_at, data_notes(ctx, cached)
+
+
+def _pushed_forecast_input(name: str, cmd: Command, ctx: Context) -> ForecastInput | None:
+    """`_forecast_input` from the warehouse's monthly aggregates (`[source] pushdown = true`); None to answer from
+    the snapshot."""
+    from bot import pushed_series
+
+    with pushed_series.pushed(ctx) as p:
+        if p is None:
+            return None
+        found = pushed_series.monthly_series(p, name, ctx.today(), pushed_series.resolved(p, ctx.options()), cmd.where)
+        if found is None:
+            return None
+        series, results = found
+        # A series long enough to forecast ends with last month (`metrics.analysis.series_months`).
+        return series, lambda: results[-1], p.read_at, p.notes()
 
 
 def _forecast_png(title: str, series: pd.Series, points: list) -> bytes:

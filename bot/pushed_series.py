@@ -9,7 +9,7 @@ never depend on the path.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,7 +29,7 @@ from metrics.options import MetricOptions
 from metrics.periods import Period
 from metrics.result import MetricResult
 from metrics.tables import Tables
-from sheets.warehouse.pushdown import open_warehouse
+from sheets.warehouse.pushdown import Scope, open_warehouse
 
 log = logging.getLogger(__name__)
 # How long a summary's aggregates are kept at least (seconds), so that the families sharing one (the customer flow,
@@ -156,16 +156,8 @@ def monthly_results(ctx: Context, months: list[Period], o: MetricOptions) -> dic
     single pushed-down answer and named as `metrics.engine.evaluate` names them; a metric needing a table the source
     lacks is n/a with what to add, as in memory, without a query. Empty when the source is not pushed down; a metric
     whose tables cannot be aggregated as they are (untyped, rejected rows) is left out (computed in memory)."""
-    from dataclasses import replace
-
-    from bot.pushdown import BASKET, SURVEYS, TABS, score_result
-    from bot.pushdown_people import PEOPLE, _Ask, figures_of
-    from metrics import surveys
     from metrics.cohorts import month_index
-    from metrics.engine import evaluate, what_to_add
-    from metrics.registry import METRICS, SUMMARY
-    from sheets.warehouse.pushdown import BasketStats, ScoreStats, baskets_of
-    from sheets.warehouse.series import monthly_basket_query, monthly_scores
+    from metrics.registry import SUMMARY
 
     if not months or not pushed_down(ctx):
         return {}
@@ -173,43 +165,96 @@ def monthly_results(ctx: Context, months: list[Period], o: MetricOptions) -> dic
     if [month_index(p.start) for p in months] != list(range(m0, m0 + len(months))):
         return {}
     names = table_names(ctx)
-    out: dict[str, list[MetricResult]] = {}
     with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
         facts = _facts(ctx, wh)
-        excluded = facts.excluded
         wh.ttl = max(wh.ttl, ONE_SUMMARY)  # each aggregate is queried once here, however long the summary takes
-        baskets = None
-        if not facts.problems.get("orders"):
-            baskets = baskets_of(monthly_basket_query(wh, m0, len(months)))
-            rows = excluded.get("orders", 0)
-            for name in (n for n in BASKET if n in SUMMARY):
-                out[name] = [
-                    BASKET[name](replace(baskets.get((i, None), BasketStats()), excluded_rows=rows), p, o)
-                    for i, p in enumerate(months)
-                ]
-        if not facts.problems.get("responses"):
-            wanted = [n for n in SURVEYS if n in SUMMARY]
-            scales = {SURVEYS[n][0]: surveys.scale_for(SURVEYS[n][0], o) for n in wanted}
-            stats = monthly_scores(wh, m0, len(months), {s: (v.min, v.max) for s, v in scales.items()})
-            rows = excluded.get("responses", 0)
-            for name in wanted:
-                survey = SURVEYS[name][0]
-                out[name] = [
-                    score_result(name, stats.get((i, survey), ScoreStats()), rows, p, o) for i, p in enumerate(months)
-                ]
-        mode = o.churn_mode if o.churn_mode != "auto" else ("explicit" if facts.churn_dates else "inactivity")
-        # The months as the periods of one question: the single answers' queries take any number of periods, so
-        # each family is one query for all months (the customer flow's buyers, the complaints' orders: reused).
-        ask = _Ask(wh, tuple(months), replace(o, churn_mode=mode), (), None, [], baskets)
-        for name in (n for n in PEOPLE if n in SUMMARY):
-            if not any(facts.problems.get(tab) for tab in TABS[name]):
-                out[name] = [figures[None] for figures in figures_of(ask, name, excluded)]
-        stub = facts.stub()
-        for name in (n for n in SUMMARY if n not in out):
-            usable = all(not facts.problems.get(tab) or tab in facts.fixes for tab in TABS[name])
-            if usable and what_to_add(METRICS[name], stub) is not None:  # a tab it needs is absent: n/a, as in memory
-                out[name] = [evaluate(METRICS[name], stub, p, o) for p in months]
+        out = _monthly(wh, facts, SUMMARY, months, o)
     return {name: [_named(name, r) for r in results] for name, results in out.items()}
+
+
+def _monthly(
+    wh: Any, facts: Facts, wanted: Sequence[str], months: list[Period], o: MetricOptions, scope: Scope = ()
+) -> dict[str, list[MetricResult]]:
+    """`monthly_results` of the metrics `wanted` among the customers in `scope` (consecutive calendar `months`), as
+    the metrics' own functions return them; a metric whose tables (Customers too when scoped) cannot be aggregated
+    as they are is left out."""
+    from dataclasses import replace
+
+    from bot.pushdown import BASKET, SURVEYS, TABS, score_result
+    from bot.pushdown_people import PEOPLE, _Ask, figures_of
+    from metrics import surveys
+    from metrics.cohorts import month_index
+    from metrics.engine import evaluate, what_to_add
+    from metrics.registry import METRICS
+    from sheets.warehouse.pushdown import BasketStats, ScoreStats, baskets_of
+    from sheets.warehouse.series import monthly_basket_query, monthly_scores
+
+    def usable(tabs: Sequence[str]) -> bool:
+        return not any(facts.problems.get(tab) for tab in (*tabs, *(("customers",) if scope else ())))
+
+    m0 = month_index(months[0].start)
+    excluded = facts.excluded
+    out: dict[str, list[MetricResult]] = {}
+    baskets = None
+    # The orders by month: the basket metrics', and the complaint rate's denominator (orders per month).
+    if usable(("orders",)) and any(n in BASKET or n == "complaints" for n in wanted):
+        baskets = baskets_of(monthly_basket_query(wh, m0, len(months), scope))
+        rows = excluded.get("orders", 0)
+        for name in (n for n in BASKET if n in wanted):
+            out[name] = [
+                BASKET[name](replace(baskets.get((i, None), BasketStats()), excluded_rows=rows), p, o)
+                for i, p in enumerate(months)
+            ]
+    scored = [n for n in SURVEYS if n in wanted]
+    if scored and usable(("responses",)):
+        scales = {SURVEYS[n][0]: surveys.scale_for(SURVEYS[n][0], o) for n in scored}
+        stats = monthly_scores(wh, m0, len(months), {s: (v.min, v.max) for s, v in scales.items()}, scope)
+        rows = excluded.get("responses", 0)
+        for name in scored:
+            survey = SURVEYS[name][0]
+            out[name] = [
+                score_result(name, stats.get((i, survey), ScoreStats()), rows, p, o) for i, p in enumerate(months)
+            ]
+    mode = o.churn_mode if o.churn_mode != "auto" else ("explicit" if facts.churn_dates else "inactivity")
+    # The months as the periods of one question: the single answers' queries take any number of periods, so
+    # each family is one query for all months (the customer flow's buyers, the complaints' orders: reused).
+    ask = _Ask(wh, tuple(months), replace(o, churn_mode=mode), scope, None, [], baskets)
+    for name in (n for n in PEOPLE if n in wanted):
+        if usable(TABS[name]):
+            out[name] = [figures[None] for figures in figures_of(ask, name, excluded)]
+    stub = facts.stub()
+    for name in (n for n in wanted if n not in out):
+        fine = all(not facts.problems.get(tab) or tab in facts.fixes for tab in TABS[name])
+        if fine and what_to_add(METRICS[name], stub) is not None:  # a tab it needs is absent: n/a, as in memory
+            out[name] = [evaluate(METRICS[name], stub, p, o) for p in months]
+    return out
+
+
+def monthly_series(
+    p: Pushed, name: str, today: date, o: MetricOptions, where: Mapping[str, str] | None = None
+) -> tuple[pd.Series, list[MetricResult]] | None:
+    """`metrics.analysis.monthly_series` of the customers in `where` (options already resolved) and each month's
+    result, from the warehouse: the first dated row of the metric's tabs, then one query per family for all months;
+    None when a table the metric reads cannot be aggregated as it is (the caller reads the rows)."""
+    from bot.pushdown import PUSHED, TABS
+    from metrics.analysis import month_series, series_months
+    from metrics.engine import SEGMENTED_TABS, spec_for
+    from metrics.schema import DATED
+
+    if name not in PUSHED:
+        return None
+    scope = p.scope(where)
+    tabs = (*TABS[name], *(("customers",) if scope else ()))
+    if any(p.facts.problems.get(tab) and tab not in p.facts.fixes for tab in tabs):
+        return None
+    spec = spec_for(name)
+    # As in memory, the spend of every customer (`metrics.engine.filter_where` narrows only the customers' rows).
+    found = [p.wh.first_day(tab, DATED[tab], scope if tab in SEGMENTED_TABS else ()) for tab in spec.tabs]
+    months = series_months(min((d.date() for d in found if d is not None), default=None), today)
+    results = _monthly(p.wh, p.facts, [name], months, o, scope).get(name) if months else []
+    if results is None:
+        return None
+    return month_series(months, [r.value for r in results]), results
 
 
 def _named(name: str, result: MetricResult) -> MetricResult:

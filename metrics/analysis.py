@@ -130,11 +130,21 @@ def monthly_series(name: str, t: Tables, today: date, o: MetricOptions, months: 
     Months before the first dated row of the metric's tabs (and the partial month it falls in) are left out, so
     a total such as revenue does not count empty months as zeros."""
     spec = spec_for(name)
-    first = first_data_day(t, spec.tabs)
+    periods = series_months(first_data_day(t, spec.tabs), today, months)
+    return month_series(periods, [spec.fn(t, p, o).value for p in periods])
+
+
+def series_months(first: date | None, today: date, months: int = 24) -> list[Period]:
+    """The months of `monthly_series`: the last `months` full calendar months before `today` that start on or after
+    `first`, the first dated row (none without one)."""
     if first is None:
-        return pd.Series(dtype=float)
-    periods = [p for p in trailing_months(today.replace(day=1), months) if p.start >= first]
-    return pd.Series({p.start.strftime("%Y-%m"): spec.fn(t, p, o).value for p in periods}, dtype=float)
+        return []
+    return [p for p in trailing_months(today.replace(day=1), months) if p.start >= first]
+
+
+def month_series(periods: list[Period], values: list[float | None]) -> pd.Series:
+    """Each month's value indexed YYYY-MM (NaN for n/a), as `metrics.forecast.forecast_series` reads a series."""
+    return pd.Series({p.start.strftime("%Y-%m"): v for p, v in zip(periods, values, strict=True)}, dtype=float)
 
 
 def first_data_day(t: Tables, tabs: tuple[str, ...]) -> date | None:

@@ -13,6 +13,10 @@ from metrics.errors import BadData
 
 MIN_PERIODS = 12
 BACKTEST_PERIODS = 6
+# Significant digits of the values a forecast is fitted on. The fit's optimiser can settle on another optimum for
+# values that differ only in their last bits (the same rows summed in another order: a database's sum, pandas'), so
+# the values are rounded first and a forecast depends on the figures, not on how they were added up.
+FIT_DIGITS = 9
 
 
 class ForecastError(BadData):
@@ -76,7 +80,7 @@ def forecast_series(series: pd.Series, horizon: int = 3, level: float = 0.80) ->
         )
     if not 1 <= horizon <= 3:
         raise ForecastError("forecast horizon must be 1, 2 or 3 periods")
-    values = s.to_numpy()
+    values = fit_values(s.to_numpy())
     fit = _fit(values)
     pred = fit.get_prediction(start=len(values), end=len(values) + horizon - 1).summary_frame(alpha=1 - level)
     labels = _next_labels(list(s.index), horizon)
@@ -95,6 +99,11 @@ def forecast_series(series: pd.Series, horizon: int = 3, level: float = 0.80) ->
     errors = [abs(a - f) / abs(a) for _, a, f in backtest if a != 0]
     mape = float(100 * np.mean(errors)) if errors else None
     return Forecast(points=points, mape=mape, history=len(values), backtest=backtest)
+
+
+def fit_values(values: np.ndarray) -> np.ndarray:
+    """The values rounded to FIT_DIGITS significant digits (264481.58999999997 → 264481.59), as the model is fitted."""
+    return np.array([float(f"{v:.{FIT_DIGITS}g}") for v in values], dtype=float)
 
 
 def _next_labels(labels: list[Any], horizon: int) -> list[str]:

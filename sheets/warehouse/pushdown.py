@@ -222,11 +222,13 @@ class Warehouse:
                 return f"{key}.{names[index]} is {schema[names[index]]}, not {KIND_FAMILY[column.kind]}"
         return None
 
-    def first_day(self, key: str, column: str) -> datetime | None:
-        """The earliest value of a date column (the first order date: where the summary tab's months begin)."""
+    def first_day(self, key: str, column: str, scope: Scope = ()) -> datetime | None:
+        """The earliest value of a date column among the rows of the customers in `scope` (the first order date:
+        where the summary tab's months begin; a forecast's series, `bot.pushed_series.monthly_series`)."""
         table = self.table(key)
         if table is None or column not in table.columns:
             return None
+        table = self._scoped(key, scope, None)
         value = table.aggregate(first=table[column].min()).to_pyarrow().column("first")[0].as_py()
         if value is None or isinstance(value, datetime):
             return value

@@ -174,14 +174,15 @@ def cohort_counts(
     return {(str(r["segment"]), int(r["cohort"]), int(r["k"])): int(r["n"]) for r in rows}
 
 
-def _monthly(wh: Warehouse, key: str, day: str, m0: int, months: int) -> Any:
-    """Table `key`'s rows dated in the `months` calendar months from month index `m0`, labelled like a period of
-    `Warehouse._branches`: `pi` = the month's position, `split` false, `segment` empty — one scan, not one per month."""
+def _monthly(wh: Warehouse, key: str, day: str, m0: int, months: int, scope: Scope = ()) -> Any:
+    """Table `key`'s rows of the customers in `scope` dated in the `months` calendar months from month index `m0`,
+    labelled like a period of `Warehouse._branches`: `pi` = the month's position, `split` false, `segment` empty — one
+    scan, not one per month."""
     import ibis
 
-    t = wh.table(key)
-    if t is None:
+    if wh.table(key) is None:
         raise ValueError(f"no {key} table")
+    t = wh._scoped(key, scope, None)
     dated = t[day].cast("date")
     first = date(m0 // 12, m0 % 12 + 1, 1)
     after = date((m0 + months) // 12, (m0 + months) % 12 + 1, 1)
@@ -191,28 +192,31 @@ def _monthly(wh: Warehouse, key: str, day: str, m0: int, months: int) -> Any:
     )
 
 
-def monthly_basket_query(wh: Warehouse, m0: int, months: int) -> Any:
+def monthly_basket_query(wh: Warehouse, m0: int, months: int, scope: Scope = ()) -> Any:
     """The orders aggregate of `Warehouse.basket_query` for each of `months` calendar months, in one query."""
-    o = _monthly(wh, "orders", "order_date", m0, months)
+    o = _monthly(wh, "orders", "order_date", m0, months, scope)
     return wh.basket_aggregate(o.select("customer_id", "amount", "pi", "split", "segment"))
 
 
-def monthly_score_query(wh: Warehouse, m0: int, months: int) -> Any:
+def monthly_score_query(wh: Warehouse, m0: int, months: int, scope: Scope = ()) -> Any:
     """How many answers per month, survey (trimmed, lower case) and score, for every survey in one query."""
     from ibis import _
 
-    r = _monthly(wh, "responses", "date", m0, months)
+    r = _monthly(wh, "responses", "date", m0, months, scope)
     return r.mutate(survey_key=r.survey.strip().lower()).aggregate(by=["pi", "survey_key", "score"], n=_.count())
 
 
-def monthly_scores(wh: Warehouse, m0: int, months: int, scales: dict[str, tuple[int, int]]) -> dict[Any, Any]:
-    """(month position, survey) → `ScoreStats` for each survey of `scales` (name → (low, high)): the valid whole scores'
-    histogram and the count of the others, as `Warehouse.score_stats` counts them."""
+def monthly_scores(
+    wh: Warehouse, m0: int, months: int, scales: dict[str, tuple[int, int]], scope: Scope = ()
+) -> dict[Any, Any]:
+    """(month position, survey) → `ScoreStats` for each survey of `scales` (name → (low, high)) among the answers of
+    the customers in `scope`: the valid whole scores' histogram and the count of the others, as
+    `Warehouse.score_stats` counts them."""
     from sheets.warehouse.pushdown import ScoreStats
 
     histograms: dict[tuple[int, str], dict[int, int]] = {}
     invalid: dict[tuple[int, str], int] = {}
-    for row in monthly_score_query(wh, m0, months).to_pyarrow().to_pylist():
+    for row in monthly_score_query(wh, m0, months, scope).to_pyarrow().to_pylist():
         for survey, (low, high) in scales.items():
             if row["survey_key"] != survey.lower():
                 continue
