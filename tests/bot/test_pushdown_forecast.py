@@ -15,7 +15,7 @@ from bot.render.json import render_json
 from config import Settings, parse_settings
 from sheets.local import LocalWorkbook
 from sheets.warehouse.source import open_sql_workbook
-from tests.bot.test_pushdown_series import odd_db  # noqa: F401 - module-scoped fixture
+from tests.bot.test_pushdown_series import odd_db, odd_url, url  # noqa: F401 - module-scoped fixtures
 from tests.bot.test_warehouse_differential import (  # noqa: F401 - module-scoped fixtures
     demo_export,
     demo_in_postgres,
@@ -24,14 +24,12 @@ from tests.bot.test_warehouse_differential import (  # noqa: F401 - module-scope
     pushed_context,
 )
 
-# A basket metric (whole book and one plan), a survey metric (whole book and one region), customer metrics (the
-# customer flow, scoped; CLV's trailing years and lifetime), a spend metric, and a where naming an unknown value.
+# A basket metric (whole book and one plan), a survey metric, a customer metric (the customer flow, one region), a
+# spend metric (new customers and the spend spread over the months), and a where naming an unknown value.
 QUERIES = [
     "forecast revenue",
     "forecast orders where plan=Pro",
     "forecast nps",
-    "forecast nps where region=North",
-    "forecast churn",
     "forecast customers where region=North",
     "forecast cac",
     "forecast revenue where region=Nowhere",
@@ -45,12 +43,7 @@ def memory(demo_master):
     return {q: render_json(answer(q, sheet)) for q in QUERIES}
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgresql"])
-def url(request, demo_export):  # noqa: F811
-    return f"duckdb://{demo_export}" if request.param == "duckdb" else request.getfixturevalue("demo_in_postgres")
-
-
-def test_forecasts_answer_as_in_memory_without_reading_rows(memory, url):
+def test_forecasts_answer_as_in_memory_without_reading_rows(memory, url):  # noqa: F811
     ctx = pushed_context(url)
     got = {q: render_json(answer(q, ctx)) for q in QUERIES}
     assert {q: d for q in QUERIES if (d := differences(memory[q], got[q]))} == {}
@@ -80,13 +73,6 @@ ODD = {
     "forecast customers": 5,
     "forecast customers where region=South": 4,
 }
-
-
-@pytest.fixture(scope="module", params=["duckdb", "postgresql"])
-def odd_url(request, odd_db):  # noqa: F811
-    from tests.postgres import source_url
-
-    return source_url(request, request.param, odd_db)
 
 
 def test_a_short_series_is_refused_with_the_months_the_data_covers(odd_db, odd_url):  # noqa: F811
