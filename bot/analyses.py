@@ -160,7 +160,7 @@ def _pushed_why(cmd: Command, ctx: Context, name: str) -> _Why | ErrorReply | No
     """`_why` from the warehouse's per-segment aggregates (`[source] pushdown = true`): each dimension's segments in
     both periods (one query per dimension) split by `decomposition_of`, and retention and the correlated metrics per
     segment over the trailing months (one query per kind of aggregate); None to answer from the snapshot when any of
-    it cannot be pushed down (a table with rejected rows or untyped columns, or one the correlations need absent)."""
+    it cannot be pushed down (a table with rejected rows or untyped columns, or the metric's own table absent)."""
     from bot import pushed_series
 
     with pushed_series.pushed(ctx) as p:
