@@ -67,11 +67,16 @@ ODD_CLOCK = lambda: datetime(2026, 3, 1, 12, tzinfo=UTC)  # noqa: E731
 # C4 2025-12-05; orders 2025-10-03 … 2026-02-10; today 2026-03-01, so the full months end with February 2026.
 #  - revenue: the first order (2025-10-03) leaves October partial: November … February = 4 months;
 #  - customers: the first signup (2025-10-01) starts October: October … February = 5 months;
-#  - customers where region=South: C2's signup (2025-10-15) and orders (2025-10-20 on): November … February = 4.
+#  - customers where region=South: C2's signup (2025-10-15) and orders (2025-10-20 on): November … February = 4;
+#  - resolution: the first complaint (2025-11-05) leaves November partial; December has no complaint (n/a), January
+#    and February one each: 2 months with a value;
+#  - cac: no Spend table, so n/a every month (never 0): 0.
 ODD = {
     "forecast revenue": 4,
     "forecast customers": 5,
     "forecast customers where region=South": 4,
+    "forecast resolution": 2,
+    "forecast cac": 0,
 }
 
 
