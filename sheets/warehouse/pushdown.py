@@ -355,7 +355,9 @@ class Warehouse:
         for `by` — then summed per segment (NULL: customers in no segment, and orders without a customer)."""
         import ibis
 
-        t = self._joined("orders", scope, by)
+        t = self.table("orders")
+        if t is None:
+            raise WorkbookError("no orders table")
         t = t.filter(_within(t.order_date.cast("timestamp"), (min(p[0] for p in periods), max(p[1] for p in periods))))
         stamp, sale = t.order_date.cast("timestamp"), t.amount >= 0
         columns: dict[str, Any] = {}
@@ -365,7 +367,8 @@ class Warehouse:
             columns[f"refunded_{i}"] = t.amount.sum(where=inside & ~sale)
             columns[f"refund_rows_{i}"] = t.count(where=inside & ~sale)
             columns[f"orders_{i}"] = t.count(where=inside & sale)
-        per = t.aggregate(by=["segment", "customer_id"], **columns)
+        # The segment joins the per-customer figures, not the orders: the engine's hash table holds a customer once.
+        per = self._with_segment(t.aggregate(by="customer_id", **columns), scope, by)
         known = per.customer_id.notnull() & (per.customer_id != ibis.literal(""))
         sums: dict[str, Any] = {}
         for i in range(len(periods)):
@@ -377,14 +380,11 @@ class Warehouse:
             sums[f"anonymous_{i}"] = orders.sum(where=~known)
         return per.aggregate(by=["segment"], **sums)
 
-    def _joined(self, key: str, scope: Scope, by: str | None) -> Any:
-        """Table `key` with each row's `segment`: only the customers of `scope` when scoped; with `by` alone every
-        row, NULL for a customer in no segment (the whole still counts it); "" without either."""
+    def _with_segment(self, table: Any, scope: Scope, by: str | None) -> Any:
+        """`table` (with customer_id) and each row's `segment`: only the customers of `scope` when scoped; with `by`
+        alone every row, NULL for a customer in no segment (the whole still counts it); "" without either."""
         import ibis
 
-        table = self.table(key)
-        if table is None:
-            raise WorkbookError(f"no {key} table")
         if not scope and not by:
             return table.mutate(segment=ibis.literal("", "string"))
         segments = self._segments(scope, by)

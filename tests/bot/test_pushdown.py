@@ -372,3 +372,31 @@ def test_24_trailing_years_of_orders_run_within_a_small_memory_limit(tmp_path):
         for i in (0, 13, 23):
             assert series[(i, None)] == wh.basket_stats([years[i]])[(0, None)]
     assert series[(23, None)].purchasers > 0
+
+
+def test_two_trailing_years_by_region_run_within_a_small_memory_limit(tmp_path):
+    """CLV by region grouped the orders of two trailing years per (region, customer) after joining every order with
+    its customer's region, and ran DuckDB out of its memory (10 M orders under 256 MB; here 120,000 customers under
+    24 MB): the region now joins the per-customer figures, and the regions add up to the whole."""
+    from datetime import datetime
+
+    path = tmp_path / "regions.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            """
+            CREATE TABLE customers AS SELECT 'C' || i AS customer_id, ['North', 'South', 'East', 'West'][1 + i % 4]
+                AS region FROM range(120000) t(i);
+            CREATE TABLE orders AS SELECT 'O' || i AS order_id, 'C' || (hash(i) % 130000) AS customer_id,
+                TIMESTAMP '2024-01-01' + INTERVAL (hash(i * 7) % 1000) DAY AS order_date, 10.0 AS amount
+                FROM range(600000) t(i);
+            """
+        )
+    settings = parse_settings({"source": {"kind": "sql", "url": f"duckdb://{path}", "memory_limit": "24MB"}})
+    years = [(datetime(2025, 7, 1), datetime(2026, 7, 1)), (datetime(2025, 4, 1), datetime(2026, 4, 1))]
+    with open_warehouse(open_sql_workbook(settings), {**NAMES, "complaints": "x", "spend": "x"}) as wh:
+        stats = wh.basket_stats(years, by="region")
+    regions = [stats[(0, r)] for r in ("North", "South", "East", "West")]
+    # Customers C120000…C129999 are only in Orders: in the whole, in no region.
+    assert sum(r.orders for r in regions) < stats[(0, None)].orders
+    assert sum(r.purchasers for r in regions) < stats[(0, None)].purchasers
+    assert all(r.purchasers > 0 for r in regions)
