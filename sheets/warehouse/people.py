@@ -175,6 +175,7 @@ def customer_base(wh: Warehouse) -> Any:
 
 
 def _customer_base(wh: Warehouse) -> Any:
+    """The expression behind `customer_base`."""
     import ibis
     from ibis import _
 
@@ -192,7 +193,8 @@ def _customer_base(wh: Warehouse) -> Any:
     )
     # Every Orders customer (one with refunds only is undated, as in memory).
     o = wh.table("orders")
-    assert o is not None  # _sales said so
+    if o is None:
+        raise ValueError("customer counts need both a customers and an orders table")
     named = o.filter(o.customer_id.notnull() & (o.customer_id != "")).select("customer_id")
     rows = _sales(wh)
     firsts = rows.aggregate(by="customer_id", first_order=rows.day.min())
