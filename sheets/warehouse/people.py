@@ -453,7 +453,7 @@ def revenue_query(wh: Warehouse, pairs: Sequence[tuple[Days, Days]], scope: Scop
     windows = [w for pair in pairs for w in pair]
     o = o.filter(o.order_date.notnull()).mutate(day=o.order_date.cast("date"), _amount=o.amount.fill_null(0.0))
     if windows:  # only the orders of some window are grouped per customer
-        o = o.filter(_between(o.day, (min(w[0] for w in windows), max(w[1] for w in windows))))
+        o = o.filter(ibis.or_(*(_between(o.day, w) for w in windows)))
     per = o.aggregate(
         by=["customer_id"],
         **{f"rev_{k}": o._amount.sum(where=_between(o.day, w)) for k, w in enumerate(windows)},
