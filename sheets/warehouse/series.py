@@ -80,8 +80,12 @@ def customer_totals(wh: Warehouse, end: date, scope: Scope = ()) -> pd.DataFrame
     `end` (purchase days, first and last purchase day, repeat spend, net amount), sorted by customer_id."""
     import pyarrow.compute as pc
 
-    rows = totals_query(wh, end, scope).to_pyarrow()
-    rows = rows.take(pc.sort_indices(rows, [("customer_id", "ascending")]))  # UTF-8 bytes: Python's string order
+    query = totals_query(wh, end, scope)
+    if wh.dialect == "duckdb":  # it compares strings by their UTF-8 bytes, Python's order, and sorts in parallel
+        rows = query.order_by("customer_id").to_pyarrow()
+    else:  # a server's collation may order otherwise (PostgreSQL's en_US puts "b" before "C")
+        rows = query.to_pyarrow()
+        rows = rows.take(pc.sort_indices(rows, [("customer_id", "ascending")]))  # UTF-8 bytes: Python's order
     ids = pd.Index(rows.column("customer_id").to_numpy(zero_copy_only=False), dtype="string", name="customer_id")
     out = pd.DataFrame(
         {

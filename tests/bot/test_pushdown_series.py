@@ -4,6 +4,7 @@ workbook does in memory, without reading a snapshot."""
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -24,6 +25,7 @@ from tests.bot.test_warehouse_differential import (  # noqa: F401 — module-sco
     noon,
     pushed_context,
 )
+from tests.postgres import source_url
 
 QUERIES = ["risk", "risk where plan=Pro", "risk by region"]
 NAMES = {"customers": "customers", "orders": "orders", "responses": "responses"}
@@ -240,8 +242,6 @@ def odd_db(tmp_path_factory):
 
 @pytest.fixture(scope="module", params=["duckdb", "postgresql"])
 def odd_url(request, odd_db):
-    from tests.postgres import source_url
-
     return source_url(request, request.param, odd_db)
 
 
@@ -291,3 +291,21 @@ def test_the_summary_series_on_odd_data_is_na_without_a_table_and_leaves_out_rej
     expected = {name: [evaluate(METRICS[name], t, p, lifetime) for p in months] for name in ("clv", "ltv-cac")}
     assert series_differences(expected, {name: survival[name] for name in expected}) == {}
     assert "survival" in {r.details["lifetime_source"] for r in survival["clv"]}  # a month's curve has a churn event
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgresql"])
+def test_the_customer_summary_is_in_pythons_string_order_whatever_the_engine(engine, tmp_path, request):
+    # Python orders strings by code point (UTF-8 bytes): "B" < "Z" < "a1" < "b" < "é"; a collation may not.
+    path = tmp_path / "ids.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            """
+            CREATE TABLE customers AS SELECT * FROM (VALUES ('b'), ('é'), ('B'), ('a1'), ('Z')) t(customer_id);
+            CREATE TABLE orders AS SELECT 'O' || customer_id AS order_id, customer_id,
+                TIMESTAMP '2026-01-05' AS order_date, 10.0::DOUBLE AS amount FROM customers;
+            """
+        )
+    ctx = pushed_context(source_url(request, engine, path))
+    with open_warehouse(ctx.workbook, NAMES) as wh:
+        got = pushed_totals(wh, TODAY)
+    assert list(got.index) == ["B", "Z", "a1", "b", "é"] == sorted(got.index)
