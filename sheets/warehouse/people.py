@@ -91,12 +91,7 @@ def flow_query(
     import ibis
 
     state = _state(wh, periods, mode, after_days)
-    if scope or by:
-        segments = wh._segments(scope, by)
-        joined = state.left_join(segments, "customer_id") if not scope else state.inner_join(segments, "customer_id")
-        state = joined.select(*state.columns, segment=segments.segment if by else ibis.literal(""))
-    else:
-        state = state.mutate(segment=ibis.literal(""))
+    state = wh.with_segment(state, scope, by)
     signup = state.signup
     sums: dict[str, Any] = {}
     for i, (first, end) in enumerate(periods):
@@ -461,12 +456,7 @@ def revenue_query(wh: Warehouse, pairs: Sequence[tuple[Days, Days]], scope: Scop
     )
     signups = _state(wh, [], "explicit", 1).select("customer_id", "signup")
     per = per.left_join(signups, "customer_id").select(*(per[c] for c in per.columns), signups.signup)
-    if scope or by:
-        segments = wh._segments(scope, by)
-        joined = per.left_join(segments, "customer_id") if not scope else per.inner_join(segments, "customer_id")
-        per = joined.select(*(per[c] for c in per.columns), segment=segments.segment if by else ibis.literal(""))
-    else:
-        per = per.mutate(segment=ibis.literal(""))
+    per = wh.with_segment(per, scope, by)
     known = per.customer_id.notnull()
     sums: dict[str, Any] = {}
     for i, (p, _) in enumerate(pairs):

@@ -368,7 +368,7 @@ class Warehouse:
             columns[f"refund_rows_{i}"] = t.count(where=inside & ~sale)
             columns[f"orders_{i}"] = t.count(where=inside & sale)
         # The segment joins the per-customer figures, not the orders: the engine's hash table holds a customer once.
-        per = self._with_segment(t.aggregate(by="customer_id", **columns), scope, by)
+        per = self.with_segment(t.aggregate(by="customer_id", **columns), scope, by)
         known = per.customer_id.notnull() & (per.customer_id != ibis.literal(""))
         sums: dict[str, Any] = {}
         for i in range(len(periods)):
@@ -380,7 +380,7 @@ class Warehouse:
             sums[f"anonymous_{i}"] = orders.sum(where=~known)
         return per.aggregate(by=["segment"], **sums)
 
-    def _with_segment(self, table: Any, scope: Scope, by: str | None) -> Any:
+    def with_segment(self, table: Any, scope: Scope, by: str | None) -> Any:
         """`table` (with customer_id) and each row's `segment`: only the customers of `scope` when scoped; with `by`
         alone every row, NULL for a customer in no segment (the whole still counts it); "" without either."""
         import ibis
@@ -388,8 +388,9 @@ class Warehouse:
         if not scope and not by:
             return table.mutate(segment=ibis.literal("", "string"))
         segments = self._segments(scope, by)
+        table = table.view()  # its own relation, not another link of its join chain (Ibis would mix them up)
         joined = table.inner_join(segments, "customer_id") if scope else table.left_join(segments, "customer_id")
-        return joined.select(*(table[c] for c in table.columns), segment=segments.segment.cast("string"))
+        return joined.select(*table.columns, segment=segments.segment.cast("string"))
 
     def basket_aggregate(self, o: Any) -> Any:
         """Orders labelled `pi`, `split` and `segment` (with customer_id and amount) → the aggregates per label."""

@@ -125,18 +125,11 @@ def days_query(wh: Warehouse, as_of: date, scope: Scope = (), by: str | None = N
 
 def days_of(wh: Warehouse, days: Sequence[date], scope: Scope = (), by: str | None = None) -> Any:
     """`days_query` for several days at once: the last order on or before each of `days` as upto_k."""
-    import ibis
-
     from sheets.warehouse.people import customer_days
 
     people = customer_days(wh, days)
-    if scope or by:  # a scope keeps the Customers rows in it; otherwise customers seen only in Orders count too
-        segments = wh._segments(scope, by)
-        people = people.view()  # its own relation, not another link of its join chain (Ibis would mix them up)
-        joined = people.inner_join(segments, "customer_id") if scope else people.left_join(segments, "customer_id")
-        people = joined.select(*people.columns, segment=segments.segment)
-    else:
-        people = people.mutate(segment=ibis.literal(""))
+    # a scope keeps the Customers rows in it; otherwise customers seen only in Orders count too
+    people = wh.with_segment(people, scope, by)
     upto = [f"upto_{k}" for k in range(len(days))]
     return people.select("customer_id", "signup", "segment", *upto, churned=people.churned_on)
 
