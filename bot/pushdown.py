@@ -121,7 +121,7 @@ def segment_series(
         wh, facts = found
         if not _usable(facts, name, True):
             return None
-        scope = _scope(wh, facts, dict(where or {}))
+        scope = scope_of(wh, facts, dict(where or {}))
         column = check_dimension(facts.stub(), by) if by else None
         segments = wh.dimension_values(column, scope) if column else []
         return segments, _figures(wh, name, periods, _resolved(facts, o), scope, column, segments, facts.excluded)
@@ -130,13 +130,21 @@ def segment_series(
 @contextmanager
 def _open_for(ctx: Context, name: str, o: MetricOptions) -> Iterator[tuple[Any, Facts] | None]:
     """The open warehouse and the source's facts when `name` may be pushed down there, else None."""
-    from sheets.warehouse.pushdown import open_warehouse
 
     if name not in PUSHED or not pushed_down(ctx):
         yield None
         return
-    names = table_names(ctx)
-    with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
+    with opened(ctx) as found:
+        yield found
+
+
+@contextmanager
+def opened(ctx: Context) -> Iterator[tuple[Any, Facts]]:
+    """The source's warehouse, open (aggregates reused for `cache_seconds`), and its facts (checked once per
+    version of the source)."""
+    from sheets.warehouse.pushdown import open_warehouse
+
+    with open_warehouse(ctx.workbook, table_names(ctx), ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
         yield wh, _facts(ctx, wh)
 
 
@@ -292,12 +300,10 @@ def issues_without_rows(ctx: Context) -> list[Any] | None:
 def _issues_without_rows(ctx: Context) -> list[Any] | None:
     """`issues_without_rows` on a pushed-down source: the tables' checks, then the recorded and missing-tab issues."""
     from sheets.snapshot import OPTIONAL_TABS, _missing_tab_issue
-    from sheets.warehouse.pushdown import open_warehouse
 
     names = table_names(ctx)
     missing = []
-    with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
-        facts = _facts(ctx, wh)
+    with opened(ctx) as (wh, facts):
         for key in SOURCE_TABS:
             if wh.table(key) is None:
                 missing += [] if key in OPTIONAL_TABS else [_missing_tab_issue(key, names[key])]
@@ -317,7 +323,7 @@ def _rejections(wh: Any, tab: str, scales: Mapping[str, tuple[int, int]], counte
     return None
 
 
-def _scope(wh: Any, facts: Facts, where: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+def scope_of(wh: Any, facts: Facts, where: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """`where` as (dimension, value as the data spells it) pairs; unknown names or values raise as in memory."""
     stub = facts.stub()
     scope: tuple[tuple[str, str], ...] = ()
@@ -339,7 +345,7 @@ def _compute(
 ) -> MetricResult:
     spec = spec_for(name)
     stub = facts.stub()
-    scope = _scope(wh, facts, where)
+    scope = scope_of(wh, facts, where)
     if what_to_add(spec, stub) is not None:  # a tab it needs is absent: the engine's n/a with what to add, no rows
         result = compute(name, stub, period, o, by=by, compare_to=compare_to)
         result.where = where

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bot.context import Context
-from bot.pushdown import Facts, _facts, pushed_down, table_names
+from bot.pushdown import Facts, opened, pushed_down, scope_of
 from bot.pushed_days import events_of
 from bot.render.format import WORKBOOK, left_out
 from metrics.clv import ClvModel, model_from_totals
@@ -29,7 +29,7 @@ from metrics.options import MetricOptions
 from metrics.periods import Period
 from metrics.result import MetricResult
 from metrics.tables import Tables
-from sheets.warehouse.pushdown import Scope, open_warehouse
+from sheets.warehouse.pushdown import Scope
 
 log = logging.getLogger(__name__)
 # How long a summary's aggregates are kept at least (seconds), so that the families sharing one (the customer flow,
@@ -56,9 +56,7 @@ class Pushed:
 
     def scope(self, where: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
         """`where` as (dimension, value as the data spells it) pairs; unknown names raise as in memory."""
-        from bot.pushdown import _scope
-
-        return _scope(self.wh, self.facts, where or {})
+        return scope_of(self.wh, self.facts, where or {})
 
     def by(self, by: str | None) -> str | None:
         return check_dimension(self.stub(), by) if by else None
@@ -70,9 +68,7 @@ def pushed(ctx: Context) -> Iterator[Pushed | None]:
     if not pushed_down(ctx):
         yield None
         return
-    names = table_names(ctx)
-    with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
-        facts = _facts(ctx, wh)
+    with opened(ctx) as (wh, facts):
         problem = facts.problems.get("orders") or facts.problems.get("customers")
         if problem:
             log.info("answered in memory, not in the warehouse: %s", problem)
@@ -164,9 +160,7 @@ def monthly_results(ctx: Context, months: list[Period], o: MetricOptions) -> dic
     m0 = month_index(months[0].start)
     if [month_index(p.start) for p in months] != list(range(m0, m0 + len(months))):
         return {}
-    names = table_names(ctx)
-    with open_warehouse(ctx.workbook, names, ctx.settings.source.cache_seconds) as wh:  # type: ignore[arg-type]
-        facts = _facts(ctx, wh)
+    with opened(ctx) as (wh, facts):
         wh.ttl = max(wh.ttl, ONE_SUMMARY)  # each aggregate is queried once here, however long the summary takes
         out = _monthly(wh, facts, SUMMARY, months, o)
     return {name: [_named(name, r) for r in results] for name, results in out.items()}

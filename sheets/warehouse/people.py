@@ -454,7 +454,7 @@ def revenue_query(wh: Warehouse, pairs: Sequence[tuple[Days, Days]], scope: Scop
         **{f"rev_{k}": o._amount.sum(where=_between(o.day, w)) for k, w in enumerate(windows)},
         **{f"rows_{k}": o.count(where=_between(o.day, w)) for k, w in enumerate(windows)},
     )
-    signups = _state(wh, [], "explicit", 1).select("customer_id", "signup")
+    signups = customer_base(wh).select("customer_id", "signup")
     per = per.left_join(signups, "customer_id").select(*(per[c] for c in per.columns), signups.signup)
     per = wh.with_segment(per, scope, by)
     known = per.customer_id.notnull()
